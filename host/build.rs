@@ -1,0 +1,86 @@
+//! Build the standard plugins as wasm32-wasip2 components and embed them.
+//!
+//! A nested `cargo build` with its own target directory (the outer build
+//! holds the lock on the main one) compiles each plugin crate in release
+//! mode; `src/plugins.rs` includes the resulting `.wasm` bytes. The test
+//! plugins under `tests/plugins/` are built too and their paths exported to
+//! the tests as `PORTCULLIS_TEST_WASM_<NAME>`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// (package, file stem, embedded in the binary)
+const PLUGINS: &[(&str, &str, bool)] = &[
+    ("portcullis-plugin-lint", "lint", true),
+    ("portcullis-plugin-hostile", "hostile", false),
+    ("portcullis-plugin-probe", "probe", false),
+];
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.parent().expect("workspace root").to_path_buf();
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    let target_dir = out_dir.join("wasm-target");
+
+    for dir in ["wit", "plugins", "tests/plugins", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET");
+    for (package, _, _) in PLUGINS {
+        cmd.args(["-p", package]);
+    }
+    let status = cmd.status().expect("run cargo to build the plugins");
+    assert!(
+        status.success(),
+        "building the wasm plugins failed ({status})"
+    );
+
+    let wasm_dir = target_dir.join("wasm32-wasip2").join("release");
+    let mut builtins = String::from(
+        "/// Plugins embedded in the binary: (name, component bytes).\npub const EMBEDDED: &[(&str, &[u8])] = &[\n",
+    );
+    for (package, stem, embedded) in PLUGINS {
+        let file = wasm_dir.join(format!("{}.wasm", package.replace('-', "_")));
+        assert!(file.exists(), "missing {}", file.display());
+        let copy = out_dir.join(format!("{stem}.wasm"));
+        copy_if_changed(&file, &copy);
+        if *embedded {
+            builtins.push_str(&format!(
+                "    ({stem:?}, include_bytes!({:?})),\n",
+                copy.display().to_string()
+            ));
+        } else {
+            println!(
+                "cargo:rustc-env=PORTCULLIS_TEST_WASM_{}={}",
+                stem.to_uppercase(),
+                copy.display()
+            );
+        }
+    }
+    builtins.push_str("];\n");
+    std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
+}
+
+fn copy_if_changed(from: &Path, to: &Path) {
+    let new = std::fs::read(from).expect("read wasm");
+    if std::fs::read(to).ok().as_deref() != Some(new.as_slice()) {
+        std::fs::write(to, new).expect("write wasm");
+    }
+}

@@ -1,0 +1,409 @@
+//! One gate run, from arguments to an [`Outcome`]: policy → plugins →
+//! evidence → sandbox → findings → gate.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::diag::{Error, Level};
+use crate::evidence::{self, Evidence, Kind};
+use crate::finding::{self, Finding, OutputCaps, PluginInfo, RuleInfo};
+use crate::gate::{self, Verdict};
+use crate::plugins;
+use crate::policy::{PluginSpec, Policy};
+use crate::sandbox::{Failure, Limits, LogLine, Sandbox};
+
+/// What `portcullis check` was asked to do, validated.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The repository to check.
+    pub path: PathBuf,
+    /// `--policy`; else `PATH/portcullis.toml` if present; else built in.
+    pub policy: Option<PathBuf>,
+    /// `--fail-at`, overriding the policy's `[gate] fail-at`.
+    pub fail_at: Option<Level>,
+    /// Plugins evaluated at once.
+    pub jobs: usize,
+    /// Show progress on stderr for long runs (only on a terminal).
+    pub progress: bool,
+    /// Compile cache directory; `None` = from the environment.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// One plugin's part of the run.
+#[derive(Debug)]
+pub struct PluginRun {
+    /// The plugin's id in the policy.
+    pub id: String,
+    /// `builtin:lint` or the .wasm path.
+    pub origin: String,
+    pub sha256: Option<String>,
+    /// From `describe` (`None` when the plugin failed before describing).
+    pub info: Option<PluginInfo>,
+    /// Declared and discovered rules; findings index into this.
+    pub rules: Vec<RuleInfo>,
+    pub findings: Vec<Finding>,
+    pub logs: Vec<LogLine>,
+    /// Why the plugin could not be evaluated (the gate then fails closed).
+    pub failure: Option<String>,
+    pub started: SystemTime,
+    pub duration: Duration,
+    pub compiled_from_cache: bool,
+}
+
+impl PluginRun {
+    pub fn name(&self) -> &str {
+        self.info.as_ref().map_or(&self.id, |i| &i.name)
+    }
+}
+
+/// Everything a report needs.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The repository's canonical path.
+    pub root: PathBuf,
+    pub policy: Policy,
+    pub fail_at: Level,
+    pub runs: Vec<PluginRun>,
+    /// Things the user should know that did not fail the gate.
+    pub notices: Vec<String>,
+    pub verdict: Verdict,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// One line per reason the gate could not be evaluated.
+    pub fn failures(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .filter_map(|r| r.failure.as_ref().map(|f| format!("plugin {}: {f}", r.id)))
+            .collect()
+    }
+
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.runs.iter().flat_map(|r| r.findings.iter())
+    }
+}
+
+/// Find the policy for `root` as `check` does.
+pub fn resolve_policy(root: &Path, explicit: Option<&Path>) -> Result<Policy, Error> {
+    match explicit {
+        Some(p) => Policy::load(p),
+        None => {
+            let local = root.join("portcullis.toml");
+            if local.is_file() {
+                Policy::load(&local)
+            } else {
+                Policy::builtin_default()
+            }
+        }
+    }
+}
+
+/// Canonical repository root, or a usage error.
+pub fn repo_root(path: &Path) -> Result<PathBuf, Error> {
+    let root = path
+        .canonicalize()
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    if !root.is_dir() {
+        return Err(Error::Usage(format!("{}: not a directory", path.display())));
+    }
+    Ok(root)
+}
+
+/// Run the gate. `Err` means nothing could be evaluated (bad arguments or
+/// policy); plugin and evidence failures are recorded in the outcome.
+pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let root = repo_root(&opts.path)?;
+    let policy = resolve_policy(&root, opts.policy.as_deref())?;
+    let fail_at = opts.fail_at.unwrap_or(policy.fail_at);
+    let sandbox = Sandbox::with_cache_dir(opts.cache_dir.clone()).map_err(Error::Usage)?;
+    let progress = Progress::start(opts.progress, policy.plugins.len());
+
+    // Load and describe every plugin.
+    let loaded = parallel(&policy.plugins, opts.jobs, |spec| {
+        let r = load_and_describe(&sandbox, &policy, spec);
+        progress.step();
+        r
+    });
+
+    // Collect the evidence the described plugins read, once per kind.
+    let mut kinds: Vec<Kind> = loaded
+        .iter()
+        .filter_map(|l| l.info.as_ref())
+        .flat_map(|i| i.reads.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut evidence = Evidence {
+        root: root.clone(),
+        ..Default::default()
+    };
+    let mut evidence_errors: Vec<(Kind, String)> = Vec::new();
+    for kind in &kinds {
+        match evidence::collect(&root, &policy, &[*kind]) {
+            Ok(ev) => match kind {
+                Kind::Files => evidence.files = ev.files,
+                Kind::CargoMetadata => evidence.cargo_metadata = ev.cargo_metadata,
+                Kind::Reports => {
+                    evidence.reports = ev.reports;
+                    evidence.skipped = ev.skipped;
+                }
+            },
+            Err(e) => evidence_errors.push((*kind, e.to_string())),
+        }
+    }
+
+    // Evaluate.
+    let caps = OutputCaps::default();
+    let runs = parallel_owned(loaded, opts.jobs, |mut l| {
+        let t = Instant::now();
+        if let (None, Some(info), Some(compiled)) = (&l.run.failure, &l.info, &l.compiled) {
+            if let Some((_, e)) = evidence_errors.iter().find(|(k, _)| info.reads.contains(k)) {
+                l.run.failure = Some(e.clone());
+            } else {
+                let limits = Limits::new(l.spec.timeout_ms, l.spec.memory_mb);
+                match sandbox.evaluate(
+                    compiled,
+                    limits,
+                    &l.spec.read,
+                    &l.spec.config,
+                    &info.reads,
+                    &evidence,
+                ) {
+                    Ok((raw, logs)) => {
+                        l.run.logs.extend(logs);
+                        match finding::validate(&l.spec.id, &info.rules, raw, caps, &root) {
+                            Ok((rules, findings)) => {
+                                l.run.rules = rules;
+                                l.run.findings = findings;
+                            }
+                            Err(e) => l.run.failure = Some(Failure::Malformed(e).to_string()),
+                        }
+                    }
+                    Err((failure, logs)) => {
+                        l.run.logs.extend(logs);
+                        l.run.failure = Some(failure.to_string());
+                    }
+                }
+            }
+        }
+        l.run.duration += t.elapsed();
+        progress.step();
+        l.run
+    });
+    progress.finish();
+
+    let mut notices = evidence.skipped.clone();
+    notices.extend(
+        kinds
+            .iter()
+            .filter(|k| evidence_errors.iter().any(|(e, _)| e == *k))
+            .map(|k| format!("evidence {} could not be collected", k.as_str())),
+    );
+    let verdict = gate::decide(&runs, fail_at);
+    Ok(Outcome {
+        root,
+        policy,
+        fail_at,
+        runs,
+        notices,
+        verdict,
+        elapsed: started.elapsed(),
+    })
+}
+
+struct LoadedPlugin<'p> {
+    spec: &'p PluginSpec,
+    info: Option<PluginInfo>,
+    compiled: Option<crate::sandbox::Loaded>,
+    run: PluginRun,
+}
+
+fn load_and_describe<'p>(
+    sandbox: &Sandbox,
+    policy: &Policy,
+    spec: &'p PluginSpec,
+) -> LoadedPlugin<'p> {
+    let t = Instant::now();
+    let mut run = PluginRun {
+        id: spec.id.clone(),
+        origin: String::new(),
+        sha256: None,
+        info: None,
+        rules: Vec::new(),
+        findings: Vec::new(),
+        logs: Vec::new(),
+        failure: None,
+        started: SystemTime::now(),
+        duration: Duration::ZERO,
+        compiled_from_cache: false,
+    };
+    let result = (|| -> Result<(PluginInfo, crate::sandbox::Loaded), String> {
+        let binary = plugins::resolve(policy, spec).map_err(|e| match e {
+            Error::Plugin { message, .. } => message,
+            other => other.to_string(),
+        })?;
+        run.origin = binary.origin.clone();
+        run.sha256 = Some(binary.sha256.clone());
+        let compiled = sandbox
+            .load(&binary.bytes, &binary.sha256)
+            .map_err(|f| f.to_string())?;
+        run.compiled_from_cache = compiled.cached;
+        let (info, logs) = sandbox
+            .describe(&compiled, Limits::new(spec.timeout_ms, spec.memory_mb))
+            .map_err(|(f, _)| f.to_string())?;
+        run.logs.extend(logs);
+        Ok((info, compiled))
+    })();
+    let (info, compiled) = match result {
+        Ok((info, compiled)) => {
+            run.rules = info.rules.clone();
+            run.info = Some(info.clone());
+            (Some(info), Some(compiled))
+        }
+        Err(e) => {
+            run.failure = Some(e);
+            (None, None)
+        }
+    };
+    run.duration = t.elapsed();
+    LoadedPlugin {
+        spec,
+        info,
+        compiled,
+        run,
+    }
+}
+
+/// Map `f` over `items` on up to `jobs` threads, keeping order.
+fn parallel<'a, T: Sync, R: Send>(
+    items: &'a [T],
+    jobs: usize,
+    f: impl Fn(&'a T) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let workers = jobs.clamp(1, items.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .filter_map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner()))
+        .collect()
+}
+
+/// As [`parallel`], consuming the items.
+fn parallel_owned<T: Send, R: Send>(
+    items: Vec<T>,
+    jobs: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    parallel(&slots, jobs, |slot| {
+        let item = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        f(item.expect("each slot is taken once"))
+    })
+}
+
+/// Progress on stderr, only on a terminal and only for runs longer than a
+/// second; never in CI logs.
+struct Progress {
+    state: Option<std::sync::Arc<ProgressState>>,
+}
+
+struct ProgressState {
+    done: AtomicUsize,
+    total: usize,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    fn start(enabled: bool, plugins: usize) -> Progress {
+        use std::io::IsTerminal;
+        if !enabled || !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+            return Progress { state: None };
+        }
+        let state = std::sync::Arc::new(ProgressState {
+            done: AtomicUsize::new(0),
+            total: plugins * 2,
+            stop: Default::default(),
+        });
+        let s = state.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut shown = false;
+            while !s.stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if start.elapsed() < Duration::from_secs(1) || s.stop.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let done = s.done.load(Ordering::Relaxed);
+                let phase = if done < s.total / 2 {
+                    "loading"
+                } else {
+                    "evaluating"
+                };
+                crate::report::progress_line(&format!(
+                    "portcullis: {phase} plugins, {done}/{} steps, {:.1} s",
+                    s.total,
+                    start.elapsed().as_secs_f64()
+                ));
+                shown = true;
+            }
+            if shown {
+                crate::report::progress_line("");
+            }
+        });
+        Progress { state: Some(state) }
+    }
+
+    fn step(&self) {
+        if let Some(s) = &self.state {
+            s.done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(s) = &self.state {
+            s.stop.store(true, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Every rule of every plugin in the policy: (`plugin/rule`, default level,
+/// short description), in policy order. A plugin that cannot describe
+/// itself is an error.
+pub fn list_rules(policy: &Policy) -> Result<Vec<(String, Level, String)>, Error> {
+    let sandbox = Sandbox::new().map_err(Error::Usage)?;
+    let loaded = parallel(&policy.plugins, 2, |spec| {
+        load_and_describe(&sandbox, policy, spec)
+    });
+    let mut rows = Vec::new();
+    for l in loaded {
+        if let Some(f) = l.run.failure {
+            return Err(Error::plugin(&l.spec.id, f));
+        }
+        for rule in l.info.map(|i| i.rules).unwrap_or_default() {
+            rows.push((
+                format!("{}/{}", l.spec.id, rule.id),
+                rule.default_level,
+                rule.short_description,
+            ));
+        }
+    }
+    Ok(rows)
+}

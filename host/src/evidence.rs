@@ -1,0 +1,86 @@
+//! Evidence: what plugins read. Each kind is collected once per run, and
+//! only when some plugin in the policy reads it.
+
+pub mod cargo_metadata;
+pub mod reports;
+pub mod tree;
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::Error;
+use crate::policy::{Policy, ReportFormat};
+
+/// A kind of evidence (mirrors the plugin contract's `evidence-kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Files,
+    CargoMetadata,
+    Reports,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Files => "files",
+            Kind::CargoMetadata => "cargo-metadata",
+            Kind::Reports => "reports",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Symlink,
+}
+
+/// One entry of the repository's file list.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    pub kind: FileKind,
+    pub link_target: Option<String>,
+    pub link_resolves: bool,
+}
+
+/// A report file's content.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub name: String,
+    pub format: ReportFormat,
+    pub path: String,
+    pub content: String,
+}
+
+/// Everything collected for this run.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    /// The repository's canonical absolute path.
+    pub root: PathBuf,
+    pub files: Vec<FileEntry>,
+    pub cargo_metadata: Option<String>,
+    pub reports: Vec<Report>,
+    /// Optional evidence that was absent, for the run's notifications.
+    pub skipped: Vec<String>,
+}
+
+/// Collect the evidence `kinds` for the repository at `root`.
+pub fn collect(root: &Path, policy: &Policy, kinds: &[Kind]) -> Result<Evidence, Error> {
+    let mut ev = Evidence {
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
+    if kinds.contains(&Kind::Files) {
+        ev.files = tree::list(root)?;
+    }
+    if kinds.contains(&Kind::CargoMetadata) {
+        ev.cargo_metadata = Some(cargo_metadata::collect(root)?);
+    }
+    if kinds.contains(&Kind::Reports) {
+        let (reports, skipped) = reports::read(root, policy)?;
+        ev.reports = reports;
+        ev.skipped = skipped;
+    }
+    Ok(ev)
+}

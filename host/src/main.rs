@@ -1,0 +1,196 @@
+//! The `portcullis` command: parse arguments, call the library, print, exit.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use portcullis::check::{self, CheckOptions};
+use portcullis::diag::{Error, Exit, Level};
+use portcullis::report::{self, human::Style};
+
+/// Decide whether a change may merge: run sandboxed WebAssembly plugins
+/// against the repository and its build outputs, write SARIF, pass or fail.
+///
+/// Exit codes: 0 the gate passed; 1 the gate failed; 2 the gate could not be
+/// evaluated (bad arguments, bad policy, unreadable evidence, plugin failure).
+#[derive(Parser)]
+#[command(name = "portcullis", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Gate a repository.
+    Check(CheckArgs),
+    /// List every rule of every plugin in the policy.
+    Rules(RulesArgs),
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The repository to check.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Policy file [default: PATH/portcullis.toml if present, else the built-in default].
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Also write SARIF 2.1.0 to FILE (on pass, fail and error).
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Fail the gate on findings at or above this level [default: the policy's, else error].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    fail_at: Option<LevelArg>,
+    /// Plugins evaluated at once [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Print what plugins logged to stderr.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// The repository whose policy to read.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Policy file [default: PATH/portcullis.toml if present, else the built-in default].
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LevelArg {
+    Note,
+    Warning,
+    Error,
+}
+
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::Note => Level::Note,
+            LevelArg::Warning => Level::Warning,
+            LevelArg::Error => Level::Error,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { Exit::Error as u8 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check_cmd(args),
+        Command::Rules(args) => rules_cmd(args),
+    };
+    match result {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(e) => {
+            fail_line(&e.to_string());
+            ExitCode::from(Exit::Error as u8)
+        }
+    }
+}
+
+fn fail_line(message: &str) {
+    let _ = writeln!(std::io::stderr(), "portcullis: {message}");
+}
+
+fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
+    let opts = CheckOptions {
+        path: args.path,
+        policy: args.policy,
+        fail_at: args.fail_at.map(Level::from),
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
+        progress: true,
+        cache_dir: None,
+    };
+    let outcome = check::run_check(&opts)?;
+
+    if let Some(path) = &args.sarif {
+        write_file(path, &report::sarif::render(&outcome))?;
+    }
+    if args.verbose {
+        let mut err = std::io::stderr().lock();
+        for run in &outcome.runs {
+            for line in &run.logs {
+                let _ = writeln!(
+                    err,
+                    "portcullis: plugin {} {}: {}",
+                    run.id, line.level, line.message
+                );
+            }
+        }
+    }
+    for failure in outcome.failures() {
+        fail_line(&failure);
+    }
+    let stdout = match args.format {
+        Format::Json => report::json::render(&outcome),
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            report::human::render(&outcome, &Style { color })
+        }
+    };
+    print_stdout(&stdout);
+    Ok(outcome.verdict.exit)
+}
+
+fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
+    let root = check::repo_root(&args.path)?;
+    let policy = check::resolve_policy(&root, args.policy.as_deref())?;
+    let table = portcullis::check::list_rules(&policy)?;
+    let width = table.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (id, level, text) in table {
+        out.push_str(&format!("{id:<width$}  {:<7}  {text}\n", level.as_str()));
+    }
+    print_stdout(&out);
+    Ok(Exit::Pass)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|e| Error::io(path, format!("cannot write: {e}")))
+}
+
+/// Print to stdout; a closed pipe (`| head`) is not an error.
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}

@@ -1,0 +1,437 @@
+//! The policy file (`portcullis.toml`): which plugins run, with which limits,
+//! grants and config, which reports they read, and when the gate fails.
+//!
+//! Parsing is strict: an unknown key, a wrong type or a bad value is an error
+//! naming `file:line:col`, never silently ignored.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diag::{Error, Level, line_col};
+
+/// The built-in default policy, used when the repository has no
+/// `portcullis.toml` and no `--policy` is given.
+pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.toml");
+pub const DEFAULT_POLICY_NAME: &str = "builtin:default";
+
+pub const DEFAULT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_MEMORY_MB: u64 = 256;
+
+/// A validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where it came from: a path, or `builtin:default`.
+    pub origin: String,
+    /// The directory relative `.wasm` sources are resolved against
+    /// (`None` for the built-in policy).
+    pub dir: Option<PathBuf>,
+    pub fail_at: Level,
+    /// Plugins by id, in id order.
+    pub plugins: Vec<PluginSpec>,
+    /// Report files by name, in name order.
+    pub reports: Vec<ReportSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    /// The key under `[plugins]`; prefixes every rule id it reports.
+    pub id: String,
+    pub source: Source,
+    pub sha256: Option<String>,
+    pub timeout_ms: u64,
+    pub memory_mb: u64,
+    /// Repository-relative directories the plugin may read (`.` = all).
+    pub read: Vec<String>,
+    /// The plugin's `config` table as JSON.
+    pub config: serde_json::Value,
+    /// `file:line:col` of the plugin's table, for messages.
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Builtin(String),
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportFormat {
+    ClippyJson,
+    Sarif,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSpec {
+    pub name: String,
+    /// Relative to the checked repository (or absolute).
+    pub path: String,
+    pub format: ReportFormat,
+    /// A missing optional report is skipped with a notice; a missing
+    /// required one is an error.
+    pub optional: bool,
+    pub at: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPolicy {
+    #[serde(default)]
+    gate: RawGate,
+    #[serde(default)]
+    plugins: BTreeMap<Spanned<String>, Spanned<RawPlugin>>,
+    #[serde(default)]
+    reports: BTreeMap<Spanned<String>, Spanned<RawReport>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawGate {
+    fail_at: Option<Level>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPlugin {
+    source: Spanned<String>,
+    sha256: Option<Spanned<String>>,
+    timeout_ms: Option<Spanned<u64>>,
+    memory_mb: Option<Spanned<u64>>,
+    #[serde(default)]
+    read: Vec<Spanned<String>>,
+    #[serde(default)]
+    config: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawReport {
+    path: Spanned<String>,
+    format: ReportFormat,
+    #[serde(default)]
+    optional: bool,
+}
+
+impl Policy {
+    /// The built-in default policy.
+    pub fn builtin_default() -> Result<Policy, Error> {
+        Policy::parse(DEFAULT_POLICY, DEFAULT_POLICY_NAME, None)
+    }
+
+    /// Read and validate a policy file.
+    pub fn load(path: &Path) -> Result<Policy, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(path, format!("cannot read policy: {e}")))?;
+        let dir = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        });
+        Policy::parse(&text, &path.display().to_string(), dir)
+    }
+
+    /// Parse and validate policy text; `origin` names it in messages.
+    pub fn parse(text: &str, origin: &str, dir: Option<PathBuf>) -> Result<Policy, Error> {
+        let at = |span: Range<usize>| {
+            let (l, c) = line_col(text, span.start);
+            format!("{origin}:{l}:{c}")
+        };
+        let fail = |span: Range<usize>, message: String| Error::Policy {
+            path: at(span),
+            message,
+        };
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().replace('\n', " ");
+            match e.span() {
+                Some(span) => fail(span, message),
+                None => Error::Policy {
+                    path: origin.to_string(),
+                    message,
+                },
+            }
+        })?;
+
+        let mut plugins = Vec::new();
+        for (id, spec) in raw.plugins {
+            let id_span = id.span();
+            let id = id.into_inner();
+            if !is_id(&id) {
+                return Err(fail(
+                    id_span,
+                    format!("plugin id `{id}` must be lowercase letters, digits and `-`"),
+                ));
+            }
+            let table_at = at(spec.span());
+            let spec = spec.into_inner();
+            let source_span = spec.source.span();
+            let source_text = spec.source.into_inner();
+            let source = if let Some(name) = source_text.strip_prefix("builtin:") {
+                if !crate::plugins::is_builtin(name) {
+                    return Err(fail(
+                        source_span,
+                        format!(
+                            "unknown built-in plugin `{name}` (built in: {})",
+                            crate::plugins::builtin_names().join(", ")
+                        ),
+                    ));
+                }
+                Source::Builtin(name.to_string())
+            } else if source_text.ends_with(".wasm") {
+                Source::File(PathBuf::from(&source_text))
+            } else {
+                return Err(fail(
+                    source_span,
+                    format!(
+                        "source `{source_text}` is neither `builtin:<name>` nor a path to a .wasm file"
+                    ),
+                ));
+            };
+            let sha256 = match spec.sha256 {
+                Some(s) => {
+                    let span = s.span();
+                    let v = s.into_inner().to_ascii_lowercase();
+                    if v.len() != 64 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(fail(span, "sha256 must be 64 hexadecimal digits".into()));
+                    }
+                    Some(v)
+                }
+                None if matches!(source, Source::File(_)) => {
+                    return Err(fail(
+                        source_span,
+                        format!(
+                            "plugin `{id}` loads a .wasm file, so `sha256` is required to pin it"
+                        ),
+                    ));
+                }
+                None => None,
+            };
+            let timeout_ms = bounded(
+                spec.timeout_ms,
+                DEFAULT_TIMEOUT_MS,
+                1..=600_000,
+                "timeout-ms",
+                &fail,
+            )?;
+            let memory_mb = bounded(
+                spec.memory_mb,
+                DEFAULT_MEMORY_MB,
+                1..=4_096,
+                "memory-mb",
+                &fail,
+            )?;
+            let mut read = Vec::new();
+            for grant in spec.read {
+                let span = grant.span();
+                let g = grant.into_inner();
+                match normalize_grant(&g) {
+                    Some(n) => read.push(n),
+                    None => {
+                        return Err(fail(
+                            span,
+                            format!(
+                                "read grant `{g}` must be a path inside the repository (relative, no `..`)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            read.sort();
+            read.dedup();
+            plugins.push(PluginSpec {
+                id,
+                source,
+                sha256,
+                timeout_ms,
+                memory_mb,
+                read,
+                config: toml_to_json(toml::Value::Table(spec.config)),
+                at: table_at,
+            });
+        }
+
+        let mut reports = Vec::new();
+        for (name, spec) in raw.reports {
+            let name_span = name.span();
+            let name = name.into_inner();
+            if !is_id(&name) {
+                return Err(fail(
+                    name_span,
+                    format!("report name `{name}` must be lowercase letters, digits and `-`"),
+                ));
+            }
+            let table_at = at(spec.span());
+            let spec = spec.into_inner();
+            if spec.path.get_ref().trim().is_empty() {
+                return Err(fail(spec.path.span(), "report path is empty".into()));
+            }
+            reports.push(ReportSpec {
+                name,
+                path: spec.path.into_inner(),
+                format: spec.format,
+                optional: spec.optional,
+                at: table_at,
+            });
+        }
+
+        if plugins.is_empty() {
+            return Err(Error::Policy {
+                path: origin.to_string(),
+                message: "no plugins: add a [plugins.<id>] table".into(),
+            });
+        }
+        Ok(Policy {
+            origin: origin.to_string(),
+            dir,
+            fail_at: raw.gate.fail_at.unwrap_or(Level::Error),
+            plugins,
+            reports,
+        })
+    }
+}
+
+fn bounded(
+    value: Option<Spanned<u64>>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    key: &str,
+    fail: &dyn Fn(Range<usize>, String) -> Error,
+) -> Result<u64, Error> {
+    match value {
+        None => Ok(default),
+        Some(v) if range.contains(v.get_ref()) => Ok(v.into_inner()),
+        Some(v) => Err(fail(
+            v.span(),
+            format!(
+                "{key} must be between {} and {}",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `./src/` → `src`; `.` → `.`; absolute or `..` → None.
+fn normalize_grant(g: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in Path::new(g).components() {
+        match c {
+            Component::Normal(s) => parts.push(s.to_str()?.to_string()),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    })
+}
+
+/// TOML to JSON, with datetimes as RFC 3339 strings.
+fn toml_to_json(v: toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        toml::Value::String(s) => J::String(s),
+        toml::Value::Integer(i) => J::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            J::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Policy::parse(text, "p.toml", None)
+            .expect_err("policy should be rejected")
+            .to_string()
+    }
+
+    #[test]
+    fn default_policy_is_valid() {
+        let p = Policy::builtin_default().expect("default policy");
+        assert_eq!(p.fail_at, Level::Error);
+        assert!(
+            p.plugins
+                .iter()
+                .any(|p| p.source == Source::Builtin("lint".into()))
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let e = err("[plugins.lint]\nsource = \"builtin:lint\"\ntimeout = 5\n");
+        assert!(e.starts_with("p.toml:3:1: unknown field `timeout`"), "{e}");
+        assert!(e.contains("timeout-ms"), "lists the expected keys: {e}");
+    }
+
+    #[test]
+    fn wasm_file_needs_sha256() {
+        let e = err("[plugins.x]\nsource = \"x.wasm\"\n");
+        assert_eq!(
+            e,
+            "p.toml:2:10: plugin `x` loads a .wasm file, so `sha256` is required to pin it"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        assert!(
+            err("[gate]\nfail-at = \"fatal\"\n[plugins.l]\nsource=\"builtin:lint\"\n")
+                .starts_with("p.toml:2:11: unknown variant `fatal`")
+        );
+        assert!(
+            err("[plugins.l]\nsource=\"builtin:nope\"\n")
+                .contains("unknown built-in plugin `nope`")
+        );
+        assert!(
+            err("[plugins.l]\nsource=\"builtin:lint\"\ntimeout-ms = 0\n")
+                .starts_with("p.toml:3:14: timeout-ms must be between")
+        );
+        assert!(
+            err("[plugins.l]\nsource=\"builtin:lint\"\nread = [\"../x\"]\n")
+                .starts_with("p.toml:3:9: read grant `../x`")
+        );
+        assert!(
+            err("[plugins.l]\nsource=\"builtin:lint\"\nread = [\"/etc\"]\n")
+                .contains("inside the repository")
+        );
+        assert!(err("[plugins.Lint]\nsource=\"builtin:lint\"\n").contains("plugin id `Lint`"));
+        assert!(err("[gate]\n").contains("no plugins"));
+        assert!(err("[plugins.l]\nsource=\"builtin:lint\"\n[reports.c]\npath=\"c.json\"\nformat=\"xml\"\n").contains("unknown variant `xml`"));
+    }
+
+    #[test]
+    fn config_becomes_json() {
+        let p = Policy::parse(
+            "[plugins.l]\nsource=\"builtin:lint\"\nread=[\"./src/\", \".\"]\n[plugins.l.config]\nmax-file-kb = 10\nexclude = [\"a/**\"]\n",
+            "p.toml",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            p.plugins[0].config,
+            serde_json::json!({"max-file-kb": 10, "exclude": ["a/**"]})
+        );
+        assert_eq!(p.plugins[0].read, vec![".".to_string(), "src".to_string()]);
+        assert_eq!(p.plugins[0].timeout_ms, DEFAULT_TIMEOUT_MS);
+    }
+}

@@ -1,0 +1,98 @@
+//! Machine-readable output, version 1. Fields are only ever added within a
+//! version.
+
+use serde::Serialize;
+
+use crate::check::Outcome;
+use crate::finding::Location;
+use crate::gate::Counts;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    verdict: &'static str,
+    exit_code: i32,
+    fail_at: &'static str,
+    counts: Counts,
+    policy: &'a str,
+    elapsed_ms: u128,
+    plugins: Vec<Plugin<'a>>,
+    findings: Vec<Finding<'a>>,
+    errors: Vec<String>,
+    notices: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Plugin<'a> {
+    id: &'a str,
+    name: &'a str,
+    version: Option<&'a str>,
+    source: &'a str,
+    sha256: Option<&'a str>,
+    success: bool,
+    error: Option<&'a str>,
+    duration_ms: u128,
+    findings: usize,
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    rule_id: &'a str,
+    level: &'static str,
+    message: &'a str,
+    locations: &'a [Location],
+    fingerprint: &'a str,
+    plugin: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<&'a serde_json::Map<String, serde_json::Value>>,
+}
+
+pub fn render(outcome: &Outcome) -> String {
+    let v = &outcome.verdict;
+    let doc = Doc {
+        version: 1,
+        verdict: match v.exit {
+            crate::diag::Exit::Pass => "pass",
+            crate::diag::Exit::Fail => "fail",
+            crate::diag::Exit::Error => "error",
+        },
+        exit_code: v.exit as i32,
+        fail_at: outcome.fail_at.as_str(),
+        counts: v.counts,
+        policy: &outcome.policy.origin,
+        elapsed_ms: outcome.elapsed.as_millis(),
+        plugins: outcome
+            .runs
+            .iter()
+            .map(|r| Plugin {
+                id: &r.id,
+                name: r.name(),
+                version: r.info.as_ref().map(|i| i.version.as_str()),
+                source: &r.origin,
+                sha256: r.sha256.as_deref(),
+                success: r.failure.is_none(),
+                error: r.failure.as_deref(),
+                duration_ms: r.duration.as_millis(),
+                findings: r.findings.len(),
+            })
+            .collect(),
+        findings: outcome
+            .findings()
+            .map(|f| Finding {
+                rule_id: &f.rule_id,
+                level: f.level.as_str(),
+                message: &f.message,
+                locations: &f.locations,
+                fingerprint: &f.fingerprint,
+                plugin: &f.plugin,
+                properties: f.properties.as_ref(),
+            })
+            .collect(),
+        errors: outcome.failures(),
+        notices: &outcome.notices,
+    };
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}

@@ -1,0 +1,619 @@
+//! The sandbox: the only module that touches wasmtime.
+//!
+//! One [`Engine`] and one [`Linker`] per process; one [`Store`] per plugin
+//! call. Every store gets:
+//! - a wall-clock deadline through epoch interruption (a ticker thread bumps
+//!   the epoch every [`TICK`]);
+//! - a memory cap over all of the instance's memories together (a
+//!   [`ResourceLimiter`]), plus caps on tables and instances;
+//! - no environment, no arguments, no stdin, no network (TCP, UDP and name
+//!   lookup off); stdout and stderr captured into capped buffers that go to
+//!   the host log;
+//! - read-only preopens of the directories the policy grants, under `/repo`.
+//!
+//! Any trap, timeout, limit or malformed result becomes a [`Failure`] with a
+//! one-line reason, and the gate fails closed.
+
+mod cache;
+mod pipe;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::diag::Level;
+use crate::evidence::{self, Evidence, Kind};
+use crate::finding::{Location, PluginInfo, RawEvaluation, RawFinding, Region, RuleInfo};
+use crate::policy::ReportFormat;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "portcullis-plugin",
+    });
+}
+
+use bindings::portcullis::plugin::{host, types as wit};
+
+/// Epoch tick: the granularity of deadlines.
+pub const TICK: Duration = Duration::from_millis(5);
+/// Where granted directories appear inside the sandbox.
+pub const GUEST_ROOT: &str = "/repo";
+
+/// Per-call limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+    /// Captured stdout + stderr, each.
+    pub max_stdio_bytes: usize,
+    pub max_log_lines: usize,
+    pub max_log_bytes: usize,
+}
+
+impl Limits {
+    pub fn new(timeout_ms: u64, memory_mb: u64) -> Self {
+        Limits {
+            timeout: Duration::from_millis(timeout_ms),
+            memory_bytes: (memory_mb as usize) << 20,
+            max_stdio_bytes: 64 << 10,
+            max_log_lines: 1_000,
+            max_log_bytes: 256 << 10,
+        }
+    }
+}
+
+/// Why a plugin call failed; `Display` is the one-line reason.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Failure {
+    #[error("timed out after {0} ms")]
+    Timeout(u128),
+    #[error("exceeded its memory limit of {0} MiB")]
+    Memory(usize),
+    #[error("panicked: {0}")]
+    Panic(String),
+    #[error("trapped: {0}")]
+    Trap(String),
+    #[error("failed to load: {0}")]
+    Load(String),
+    #[error("returned an error: {0}")]
+    Plugin(String),
+    #[error("returned malformed data: {0}")]
+    Malformed(String),
+}
+
+/// A line the plugin logged (through `log`, stdout or stderr).
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub level: &'static str,
+    pub message: String,
+}
+
+/// A compiled plugin, ready to instantiate.
+pub struct Loaded {
+    pre: bindings::PortcullisPluginPre<State>,
+    /// Whether the compiled code came from the on-disk cache.
+    pub cached: bool,
+}
+
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<State>,
+    cache: Option<cache::Cache>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Sandbox {
+    /// The engine, linker, compile cache (from the environment) and ticker.
+    pub fn new() -> Result<Sandbox, String> {
+        Sandbox::with_cache_dir(None)
+    }
+
+    /// As [`Sandbox::new`], with the compile cache at `dir` (`Some`) or as
+    /// the environment says (`None`).
+    pub fn with_cache_dir(dir: Option<PathBuf>) -> Result<Sandbox, String> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        let engine =
+            Engine::new(&config).map_err(|e| format!("cannot create the wasm engine: {e}"))?;
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| format!("cannot link WASI: {e}"))?;
+        bindings::PortcullisPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
+            .map_err(|e| format!("cannot link the host interface: {e}"))?;
+        let cache = match dir {
+            Some(d) => cache::Cache::at(d, &engine),
+            None => cache::Cache::from_env(&engine),
+        };
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (stop, eng) = (ticker_stop.clone(), engine.clone());
+        std::thread::Builder::new()
+            .name("portcullis-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    eng.increment_epoch();
+                }
+            })
+            .map_err(|e| format!("cannot start the deadline ticker: {e}"))?;
+        Ok(Sandbox {
+            engine,
+            linker,
+            cache,
+            ticker_stop,
+        })
+    }
+
+    /// Compile (or load from the cache) and link a component.
+    pub fn load(&self, bytes: &[u8], sha256: &str) -> Result<Loaded, Failure> {
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.load(&self.engine, sha256));
+        let (component, was_cached) = match cached {
+            Some(c) => (c, true),
+            None => {
+                let c = Component::new(&self.engine, bytes)
+                    .map_err(|e| Failure::Load(first_line(&e)))?;
+                if let Some(cache) = &self.cache {
+                    cache.store(sha256, &c);
+                }
+                (c, false)
+            }
+        };
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| Failure::Load(first_line(&e)))?;
+        let pre =
+            bindings::PortcullisPluginPre::new(pre).map_err(|e| Failure::Load(first_line(&e)))?;
+        Ok(Loaded {
+            pre,
+            cached: was_cached,
+        })
+    }
+
+    /// Call `describe`.
+    pub fn describe(
+        &self,
+        plugin: &Loaded,
+        limits: Limits,
+    ) -> Result<(PluginInfo, Vec<LogLine>), (Failure, Vec<LogLine>)> {
+        let (info, logs) = self.call(plugin, limits, &[], |store, p| {
+            p.portcullis_plugin_plugin().call_describe(store)
+        })?;
+        match plugin_info(info) {
+            Ok(info) => Ok((info, logs)),
+            Err(e) => Err((Failure::Malformed(e), logs)),
+        }
+    }
+
+    /// Call `evaluate` with the evidence the plugin reads and read-only
+    /// access to `grants` (repository-relative directories, `.` = all).
+    pub fn evaluate(
+        &self,
+        plugin: &Loaded,
+        limits: Limits,
+        grants: &[String],
+        config: &serde_json::Value,
+        reads: &[Kind],
+        evidence: &Evidence,
+    ) -> Result<(RawEvaluation, Vec<LogLine>), (Failure, Vec<LogLine>)> {
+        let mounts = mounts(&evidence.root, grants).map_err(|f| (f, Vec::new()))?;
+        let wit_evidence = to_wit_evidence(evidence, reads);
+        let config = config.to_string();
+        let (result, logs) = self.call(plugin, limits, &mounts, |store, p| {
+            p.portcullis_plugin_plugin()
+                .call_evaluate(store, &config, &wit_evidence)
+        })?;
+        match result {
+            Ok(eval) => match from_wit_evaluation(eval) {
+                Ok(eval) => Ok((eval, logs)),
+                Err(e) => Err((Failure::Malformed(e), logs)),
+            },
+            Err(message) => Err((Failure::Plugin(one_line(&message, 2_000)), logs)),
+        }
+    }
+
+    fn call<T>(
+        &self,
+        plugin: &Loaded,
+        limits: Limits,
+        mounts: &[(PathBuf, String)],
+        f: impl FnOnce(&mut Store<State>, &bindings::PortcullisPlugin) -> wasmtime::Result<T>,
+    ) -> Result<(T, Vec<LogLine>), (Failure, Vec<LogLine>)> {
+        let stdout = pipe::BoundedPipe::new(limits.max_stdio_bytes);
+        let stderr = pipe::BoundedPipe::new(limits.max_stdio_bytes);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        for (host_dir, guest) in mounts {
+            wasi.preopened_dir(host_dir, guest, FsPerms::ReadOnly)
+                .map_err(|e| {
+                    (
+                        Failure::Load(format!("cannot grant {}: {e}", host_dir.display())),
+                        Vec::new(),
+                    )
+                })?;
+        }
+        let state = State {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                cap: limits.memory_bytes,
+                total: 0,
+                hit: false,
+            },
+            logs: Vec::new(),
+            log_bytes: 0,
+            logs_dropped: 0,
+            limits,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let ticks = limits.timeout.as_millis().div_ceil(TICK.as_millis()) as u64 + 1;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+
+        let started = Instant::now();
+        let result = plugin
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| f(&mut store, &instance));
+        let elapsed = started.elapsed();
+
+        let mut logs = std::mem::take(&mut store.data_mut().logs);
+        let dropped = store.data().logs_dropped;
+        let memory_hit = store.data().limiter.hit;
+        let (err_bytes, err_dropped) = stderr.take();
+        let (out_bytes, out_dropped) = stdout.take();
+        let stderr_text = String::from_utf8_lossy(&err_bytes).into_owned();
+        for (name, text, lost) in [
+            (
+                "stdout",
+                String::from_utf8_lossy(&out_bytes).into_owned(),
+                out_dropped,
+            ),
+            ("stderr", stderr_text.clone(), err_dropped),
+        ] {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                logs.push(LogLine {
+                    level: "info",
+                    message: format!("{name}: {}", one_line(line, 1_000)),
+                });
+            }
+            if lost > 0 {
+                logs.push(LogLine {
+                    level: "warn",
+                    message: format!(
+                        "{name}: {lost} more bytes dropped (cap {} KiB)",
+                        limits.max_stdio_bytes >> 10
+                    ),
+                });
+            }
+        }
+        if dropped > 0 {
+            logs.push(LogLine {
+                level: "warn",
+                message: format!("{dropped} more log lines dropped"),
+            });
+        }
+
+        match result {
+            Ok(v) => Ok((v, logs)),
+            Err(e) => {
+                let reason = if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                    Failure::Timeout(
+                        limits
+                            .timeout
+                            .as_millis()
+                            .max(elapsed.as_millis().min(limits.timeout.as_millis())),
+                    )
+                } else if memory_hit {
+                    Failure::Memory(limits.memory_bytes >> 20)
+                } else if let Some(p) = panic_message(&stderr_text) {
+                    Failure::Panic(p)
+                } else {
+                    Failure::Trap(first_line(&e))
+                };
+                Err((reason, logs))
+            }
+        }
+    }
+}
+
+struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: Limiter,
+    logs: Vec<LogLine>,
+    log_bytes: usize,
+    logs_dropped: usize,
+    limits: Limits,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl host::Host for State {
+    fn log(&mut self, level: host::LogLevel, message: String) {
+        let message = one_line(&message, 1_000);
+        if self.logs.len() >= self.limits.max_log_lines
+            || self.log_bytes + message.len() > self.limits.max_log_bytes
+        {
+            self.logs_dropped += 1;
+            return;
+        }
+        self.log_bytes += message.len();
+        let level = match level {
+            host::LogLevel::Debug => "debug",
+            host::LogLevel::Info => "info",
+            host::LogLevel::Warn => "warn",
+        };
+        self.logs.push(LogLine { level, message });
+    }
+}
+
+impl wit::Host for State {}
+
+/// Caps the total size of all memories of the instance, not each one.
+struct Limiter {
+    cap: usize,
+    total: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let grow = desired.saturating_sub(current);
+        if self.total.saturating_add(grow) > self.cap {
+            self.hit = true;
+            return Ok(false);
+        }
+        self.total += grow;
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+
+    fn instances(&self) -> usize {
+        64
+    }
+
+    fn tables(&self) -> usize {
+        64
+    }
+
+    fn memories(&self) -> usize {
+        16
+    }
+}
+
+/// Host directories to preopen for the grants, checked to lie inside the
+/// repository (after resolving symlinks).
+fn mounts(root: &Path, grants: &[String]) -> Result<Vec<(PathBuf, String)>, Failure> {
+    let mut out = Vec::new();
+    for g in grants {
+        let (host_dir, guest) = if g == "." {
+            (root.to_path_buf(), GUEST_ROOT.to_string())
+        } else {
+            (root.join(g), format!("{GUEST_ROOT}/{g}"))
+        };
+        let real = host_dir
+            .canonicalize()
+            .map_err(|e| Failure::Load(format!("read grant `{g}`: {}: {e}", host_dir.display())))?;
+        if !real.starts_with(root) || !real.is_dir() {
+            return Err(Failure::Load(format!(
+                "read grant `{g}` is not a directory inside the repository"
+            )));
+        }
+        out.push((real, guest));
+    }
+    Ok(out)
+}
+
+fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    while let Some(line) = lines.next() {
+        if let Some(at) = line.find("panicked at ") {
+            let place = line[at + "panicked at ".len()..].trim_end_matches(':');
+            let msg = lines.next().unwrap_or("").trim();
+            return Some(one_line(&format!("{msg} (at {place})"), 500));
+        }
+    }
+    None
+}
+
+fn first_line(e: &impl std::fmt::Display) -> String {
+    one_line(&format!("{e:#}"), 500)
+}
+
+/// Collapse to one printable line of at most `max` characters (control
+/// characters, including terminal escapes, become spaces).
+pub fn one_line(s: &str, max: usize) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cleaned.chars().count() > max {
+        let mut t: String = cleaned.chars().take(max).collect();
+        t.push('…');
+        t
+    } else {
+        cleaned
+    }
+}
+
+fn level(l: wit::Level) -> Level {
+    match l {
+        wit::Level::Note => Level::Note,
+        wit::Level::Warning => Level::Warning,
+        wit::Level::Error => Level::Error,
+    }
+}
+
+fn rule_info(r: wit::Rule) -> Result<RuleInfo, String> {
+    if let Some(s) = r.security_severity {
+        if !(0.0..=10.0).contains(&s) {
+            return Err(format!(
+                "rule `{}`: security-severity {s} is outside 0.0–10.0",
+                r.id
+            ));
+        }
+    }
+    Ok(RuleInfo {
+        id: r.id,
+        name: r.name,
+        short_description: r.short_description,
+        full_description: r.full_description,
+        help_markdown: r.help_markdown,
+        default_level: level(r.default_level),
+        tags: r.tags,
+        security_severity: r.security_severity,
+    })
+}
+
+fn plugin_info(i: wit::PluginInfo) -> Result<PluginInfo, String> {
+    let mut rules = Vec::with_capacity(i.rules.len());
+    let mut ids = std::collections::HashSet::new();
+    for r in i.rules {
+        if !ids.insert(r.id.clone()) {
+            return Err(format!("rule `{}` is declared twice", r.id));
+        }
+        rules.push(rule_info(r)?);
+    }
+    if i.name.trim().is_empty() {
+        return Err("plugin name is empty".into());
+    }
+    let reads = i
+        .reads
+        .into_iter()
+        .map(|k| match k {
+            wit::EvidenceKind::Files => Kind::Files,
+            wit::EvidenceKind::CargoMetadata => Kind::CargoMetadata,
+            wit::EvidenceKind::Reports => Kind::Reports,
+        })
+        .collect();
+    Ok(PluginInfo {
+        name: one_line(&i.name, 100),
+        version: one_line(&i.version, 100),
+        rules,
+        reads,
+    })
+}
+
+fn to_wit_evidence(ev: &Evidence, reads: &[Kind]) -> wit::Evidence {
+    let files = if reads.contains(&Kind::Files) {
+        ev.files
+            .iter()
+            .map(|f| wit::FileEntry {
+                path: f.path.clone(),
+                size: f.size,
+                kind: match f.kind {
+                    evidence::FileKind::File => wit::FileKind::File,
+                    evidence::FileKind::Symlink => wit::FileKind::Symlink,
+                },
+                link_target: f.link_target.clone(),
+                link_resolves: f.link_resolves,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let reports = if reads.contains(&Kind::Reports) {
+        ev.reports
+            .iter()
+            .map(|r| wit::Report {
+                name: r.name.clone(),
+                format: match r.format {
+                    ReportFormat::ClippyJson => wit::ReportFormat::ClippyJson,
+                    ReportFormat::Sarif => wit::ReportFormat::Sarif,
+                },
+                path: r.path.clone(),
+                content: r.content.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    wit::Evidence {
+        root: GUEST_ROOT.to_string(),
+        host_root: ev.root.to_string_lossy().into_owned(),
+        files,
+        cargo_metadata: if reads.contains(&Kind::CargoMetadata) {
+            ev.cargo_metadata.clone()
+        } else {
+            None
+        },
+        reports,
+    }
+}
+
+fn from_wit_evaluation(e: wit::Evaluation) -> Result<RawEvaluation, String> {
+    Ok(RawEvaluation {
+        findings: e
+            .findings
+            .into_iter()
+            .map(|f| RawFinding {
+                rule_id: f.rule_id,
+                level: f.level.map(level),
+                message: f.message,
+                locations: f
+                    .locations
+                    .into_iter()
+                    .map(|l| Location {
+                        path: l.path,
+                        region: l.region.map(|r| Region {
+                            start_line: r.start_line,
+                            start_column: r.start_column,
+                            end_line: r.end_line,
+                            end_column: r.end_column,
+                        }),
+                    })
+                    .collect(),
+                fingerprint: f.fingerprint,
+                properties: f.properties,
+            })
+            .collect(),
+        rules: e
+            .rules
+            .into_iter()
+            .map(rule_info)
+            .collect::<Result<_, _>>()?,
+    })
+}

@@ -1,0 +1,59 @@
+//! The plugin's `config` table in the policy.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Files larger than this many KiB are `large-file` findings.
+    #[serde(default = "default_max_file_kb")]
+    pub max_file_kb: u64,
+    /// Globs of repository paths the hygiene rules skip.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Largest file whose content is scanned, in MiB (bigger files are
+    /// always `large-file` findings).
+    #[serde(default = "default_max_scan_mb")]
+    pub max_scan_mb: u64,
+    /// Fail when imported reports hold more warnings than this.
+    #[serde(default)]
+    pub max_warnings: Option<u64>,
+}
+
+fn default_max_file_kb() -> u64 {
+    500
+}
+
+fn default_max_scan_mb() -> u64 {
+    32
+}
+
+/// Which files the hygiene rules look at.
+pub struct Scope {
+    exclude: GlobSet,
+}
+
+impl Scope {
+    pub fn includes(&self, path: &str) -> bool {
+        !self.exclude.is_match(path)
+    }
+}
+
+impl Config {
+    pub fn scope(&self) -> Result<Scope, String> {
+        let mut b = GlobSetBuilder::new();
+        for g in &self.exclude {
+            let glob = Glob::new(g).map_err(|e| format!("config.exclude: bad glob `{g}`: {e}"))?;
+            b.add(glob);
+        }
+        let exclude = b.build().map_err(|e| format!("config.exclude: {e}"))?;
+        if self.max_scan_mb * 1024 < self.max_file_kb {
+            return Err(format!(
+                "config: max-scan-mb ({}) must be at least max-file-kb ({}) / 1024",
+                self.max_scan_mb, self.max_file_kb
+            ));
+        }
+        Ok(Scope { exclude })
+    }
+}

@@ -1,0 +1,101 @@
+//! Import diagnostics from reports named in the policy, as
+//! `<tool>/<code>` findings with their locations.
+
+mod clippy;
+mod sarif;
+
+use std::collections::BTreeMap;
+
+use portcullis_sdk::{Context, Evaluation, Finding, Level, ReportFormat, Rule};
+
+/// Totals across imported reports.
+#[derive(Default)]
+pub struct Imported {
+    pub warnings: u64,
+}
+
+/// Collects imported findings and the rules they reference, once each.
+pub struct Sink<'a> {
+    out: &'a mut Evaluation,
+    rules: BTreeMap<String, Rule>,
+    seen: std::collections::HashSet<String>,
+    totals: Imported,
+}
+
+impl Sink<'_> {
+    /// Register a rule unless one with that id is already known.
+    pub fn rule(&mut self, rule: Rule) {
+        self.rules.entry(rule.id.clone()).or_insert(rule);
+    }
+
+    pub fn has_rule(&self, id: &str) -> bool {
+        self.rules.contains_key(id)
+    }
+
+    /// Add a finding; identical ones (same rule, place and message) count once.
+    pub fn push(&mut self, finding: Finding, level: Level) {
+        let key = format!(
+            "{}|{:?}|{}",
+            finding.rule_id,
+            location_key(&finding),
+            finding.message
+        );
+        if !self.seen.insert(key) {
+            return;
+        }
+        if level == Level::Warning {
+            self.totals.warnings += 1;
+        }
+        self.out.push(finding.level(level));
+    }
+}
+
+fn location_key(f: &Finding) -> Vec<(String, u32, u32)> {
+    f.locations
+        .iter()
+        .map(|l| {
+            let r = l.region.as_ref();
+            (
+                l.path.clone(),
+                r.map_or(0, |r| r.start_line),
+                r.and_then(|r| r.start_column).unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+pub fn import_all(ctx: &Context, out: &mut Evaluation) -> Result<Imported, String> {
+    let mut sink = Sink {
+        out,
+        rules: BTreeMap::new(),
+        seen: Default::default(),
+        totals: Imported::default(),
+    };
+    for report in ctx.reports() {
+        match report.format {
+            ReportFormat::ClippyJson => clippy::import(ctx, report, &mut sink)?,
+            ReportFormat::Sarif => sarif::import(ctx, report, &mut sink)?,
+        }
+    }
+    let Sink {
+        out, rules, totals, ..
+    } = sink;
+    out.rules.extend(rules.into_values());
+    Ok(totals)
+}
+
+/// A tool or rule name made safe for a rule id: lowercase, no whitespace.
+pub fn slug(name: &str) -> String {
+    let s: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':') {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() { "unknown".into() } else { s }
+}

@@ -1,0 +1,136 @@
+//! clippy / rustc JSON diagnostics (`cargo clippy --message-format=json`).
+//!
+//! Each line is one JSON object. `compiler-message` lines become findings:
+//! `clippy::<lint>` codes as `clippy/<lint>`, other codes as `rustc/<code>`,
+//! code-less errors as `rustc/error`. Summary lines (no code, no spans:
+//! "N warnings emitted") and other `reason`s (artifacts, build scripts,
+//! `build-finished`) carry no diagnostic and are not findings. A line that is
+//! not JSON is an error naming the report and line.
+
+use portcullis_sdk::{Context, Finding, Level, Location, Region, Report, Rule};
+use serde::Deserialize;
+
+use super::{Sink, slug};
+
+#[derive(Deserialize)]
+struct Line {
+    reason: Option<String>,
+    message: Option<Diagnostic>,
+}
+
+#[derive(Deserialize)]
+struct Diagnostic {
+    message: String,
+    level: String,
+    code: Option<Code>,
+    #[serde(default)]
+    spans: Vec<Span>,
+}
+
+#[derive(Deserialize)]
+struct Code {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct Span {
+    file_name: String,
+    line_start: u32,
+    line_end: u32,
+    column_start: u32,
+    column_end: u32,
+    is_primary: bool,
+}
+
+pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), String> {
+    for (n, text) in report.content.lines().enumerate() {
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let line: Line = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "{}:{}: not a clippy/rustc JSON message: {e}",
+                report.path,
+                n + 1
+            )
+        })?;
+        if line.reason.as_deref() != Some("compiler-message") {
+            continue;
+        }
+        let diag = line.message.ok_or_else(|| {
+            format!(
+                "{}:{}: compiler-message without `message`",
+                report.path,
+                n + 1
+            )
+        })?;
+        let level = match diag.level.as_str() {
+            "error" | "error: internal compiler error" => Level::Error,
+            "warning" => Level::Warning,
+            "note" | "help" | "failure-note" => Level::Note,
+            other => {
+                return Err(format!(
+                    "{}:{}: unknown diagnostic level `{other}`",
+                    report.path,
+                    n + 1
+                ));
+            }
+        };
+        let (tool, code) = match &diag.code {
+            Some(c) => match c.code.strip_prefix("clippy::") {
+                Some(lint) => ("clippy", lint.to_string()),
+                None => ("rustc", c.code.clone()),
+            },
+            None if diag.spans.is_empty() => continue, // summary line
+            None => ("rustc", "error".to_string()),
+        };
+        let id = format!("{tool}/{}", slug(&code));
+        if !sink.has_rule(&id) {
+            sink.rule(rule_for(tool, &code, &id));
+        }
+        let mut finding = Finding::new(&id, diag.message.clone());
+        let mut spans: Vec<&Span> = diag.spans.iter().filter(|s| s.is_primary).collect();
+        spans.extend(diag.spans.iter().filter(|s| !s.is_primary));
+        for s in spans {
+            let Some(path) = ctx.repo_relative(&s.file_name) else {
+                continue;
+            };
+            finding = finding.location(Location::at(
+                &path,
+                Region::span(s.line_start, s.column_start, s.line_end, s.column_end),
+            ));
+        }
+        if finding.locations.is_empty() {
+            finding = finding.in_file(&report.path);
+        }
+        sink.push(finding, level);
+    }
+    Ok(())
+}
+
+fn rule_for(tool: &str, code: &str, id: &str) -> Rule {
+    let (name, help) = if tool == "clippy" {
+        (
+            format!("clippy::{code}"),
+            format!(
+                "See [clippy::{code}](https://rust-lang.github.io/rust-clippy/master/index.html#{code})."
+            ),
+        )
+    } else if code.starts_with('E') && code[1..].chars().all(|c| c.is_ascii_digit()) {
+        (
+            code.to_string(),
+            format!("See [{code}](https://doc.rust-lang.org/error_codes/{code}.html)."),
+        )
+    } else {
+        (code.to_string(), format!("rustc diagnostic `{code}`."))
+    };
+    Rule::new(
+        id,
+        &name,
+        Level::Warning,
+        &format!("Diagnostic `{name}` reported by {tool}."),
+    )
+    .help(&help)
+    .tags(&["imported", tool])
+}

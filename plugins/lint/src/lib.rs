@@ -1,0 +1,38 @@
+//! The lint plugin: repository hygiene a pre-push hook needs, and import of
+//! linter output users already produce (clippy/rustc JSON, any SARIF log).
+//!
+//! Rules live one per file under `rules/`; importers under `imports/`.
+
+mod config;
+mod imports;
+mod rules;
+
+use portcullis_sdk::{Context, Evaluation, EvidenceKind, Plugin, PluginInfo, export_plugin};
+
+pub use config::Config;
+
+pub struct Lint;
+
+impl Plugin for Lint {
+    fn describe() -> PluginInfo {
+        let mut info = PluginInfo::new("lint", env!("CARGO_PKG_VERSION"))
+            .reads(EvidenceKind::Files)
+            .reads(EvidenceKind::Reports);
+        info.rules = rules::all();
+        info
+    }
+
+    fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
+        let config: Config = ctx.config()?;
+        let scope = config.scope()?;
+        let mut out = Evaluation::default();
+        rules::hygiene(ctx, &config, &scope, &mut out)?;
+        let imported = imports::import_all(ctx, &mut out)?;
+        if let Some(budget) = config.max_warnings {
+            rules::max_warnings::check(imported.warnings, budget, &mut out);
+        }
+        Ok(out)
+    }
+}
+
+export_plugin!(Lint);

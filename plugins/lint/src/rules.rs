@@ -1,0 +1,71 @@
+//! Hygiene rules. Each rule is one module; `all()` lists their metadata once.
+
+pub mod broken_symlink;
+pub mod case_collision;
+pub mod large_file;
+pub mod max_warnings;
+pub mod merge_conflict;
+pub mod private_key;
+pub mod syntax;
+
+use portcullis_sdk::{Context, Evaluation, FileKind, Rule, text::looks_binary};
+
+use crate::config::{Config, Scope};
+
+/// Every static rule of the plugin, in the order `portcullis rules` lists them.
+pub fn all() -> Vec<Rule> {
+    vec![
+        large_file::rule(),
+        merge_conflict::rule(),
+        syntax::rule_json(),
+        syntax::rule_toml(),
+        syntax::rule_yaml(),
+        case_collision::rule(),
+        broken_symlink::rule(),
+        private_key::rule(),
+        max_warnings::rule(),
+    ]
+}
+
+/// Run the hygiene rules over the repository's file list.
+pub fn hygiene(
+    ctx: &Context,
+    config: &Config,
+    scope: &Scope,
+    out: &mut Evaluation,
+) -> Result<(), String> {
+    let max_bytes = config.max_file_kb * 1024;
+    let max_scan = config.max_scan_mb * 1024 * 1024;
+    case_collision::check(
+        ctx.files()
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|p| scope.includes(p)),
+        out,
+    );
+    for file in ctx.files() {
+        if !scope.includes(&file.path) {
+            continue;
+        }
+        if file.kind == FileKind::Symlink {
+            broken_symlink::check(file, out);
+            continue;
+        }
+        if file.size > max_bytes {
+            large_file::report(file, max_bytes, out);
+        }
+        if file.size > max_scan || file.size == 0 {
+            continue;
+        }
+        let bytes = ctx
+            .read(&file.path)
+            .map_err(|e| format!("cannot read {}: {e}", file.path))?;
+        if looks_binary(&bytes) {
+            continue;
+        }
+        merge_conflict::check(&file.path, &bytes, out);
+        private_key::check(&file.path, &bytes, out);
+        syntax::check(&file.path, &bytes, out);
+    }
+    Ok(())
+}

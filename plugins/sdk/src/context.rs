@@ -1,0 +1,88 @@
+//! What a plugin sees during `evaluate`: its config and the evidence.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::{Evidence, FileEntry, Report};
+
+/// The plugin's view of one evaluation.
+pub struct Context {
+    config: serde_json::Value,
+    evidence: Evidence,
+    root: PathBuf,
+}
+
+impl Context {
+    /// `root` is where repository paths are read from: `/repo` in the
+    /// sandbox, the fixture directory under the native harness.
+    pub fn new(config: &str, evidence: Evidence, root: PathBuf) -> Result<Self, String> {
+        let config = if config.trim().is_empty() {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::from_str(config).map_err(|e| format!("config is not valid JSON: {e}"))?
+        };
+        Ok(Context {
+            config,
+            evidence,
+            root,
+        })
+    }
+
+    /// The plugin's `config` table, deserialized. Use
+    /// `#[serde(deny_unknown_fields)]` so a misspelt key is an error.
+    pub fn config<T: DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_value(self.config.clone()).map_err(|e| format!("config: {e}"))
+    }
+
+    pub fn raw_config(&self) -> &serde_json::Value {
+        &self.config
+    }
+
+    pub fn evidence(&self) -> &Evidence {
+        &self.evidence
+    }
+
+    pub fn files(&self) -> &[FileEntry] {
+        &self.evidence.files
+    }
+
+    pub fn reports(&self) -> &[Report] {
+        &self.evidence.reports
+    }
+
+    pub fn cargo_metadata(&self) -> Option<&str> {
+        self.evidence.cargo_metadata.as_deref()
+    }
+
+    /// The repository's absolute path on the host (not readable here).
+    pub fn host_root(&self) -> &str {
+        &self.evidence.host_root
+    }
+
+    /// Where a repository-relative path is read from.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn open(&self, rel: &str) -> io::Result<File> {
+        File::open(self.path(rel))
+    }
+
+    pub fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
+        std::fs::read(self.path(rel))
+    }
+
+    pub fn read_to_string(&self, rel: &str) -> io::Result<String> {
+        std::fs::read_to_string(self.path(rel))
+    }
+
+    /// Make a path found in a report repository-relative: strips the host
+    /// root from absolute paths and a leading `./`, and normalises `\` to
+    /// `/`. Returns `None` for paths outside the repository.
+    pub fn repo_relative(&self, path: &str) -> Option<String> {
+        crate::text::repo_relative(Path::new(&self.evidence.host_root), path)
+    }
+}

@@ -1,0 +1,108 @@
+//! Write portcullis plugins in Rust.
+//!
+//! A plugin is a unit struct implementing [`Plugin`], exported with
+//! [`export_plugin!`] and built for `wasm32-wasip2`:
+//!
+//! ```ignore
+//! use portcullis_sdk::{export_plugin, Context, Evaluation, Finding, Level, Plugin, PluginInfo, Rule};
+//!
+//! struct Todo;
+//!
+//! impl Plugin for Todo {
+//!     fn describe() -> PluginInfo {
+//!         PluginInfo::new("todo", env!("CARGO_PKG_VERSION"))
+//!             .rule(Rule::new("todo-comment", "TodoComment", Level::Warning, "A TODO comment was left in the code."))
+//!             .reads_files()
+//!     }
+//!     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
+//!         let mut out = Evaluation::default();
+//!         for file in ctx.files() {
+//!             let Ok(text) = ctx.read_to_string(&file.path) else { continue };
+//!             for (n, line) in text.lines().enumerate() {
+//!                 if line.contains("TODO") {
+//!                     out.push(Finding::new("todo-comment", "TODO left in code").at_line(&file.path, n as u32 + 1));
+//!                 }
+//!             }
+//!         }
+//!         Ok(out)
+//!     }
+//! }
+//!
+//! export_plugin!(Todo);
+//! ```
+//!
+//! The same plugin runs natively under [`testing::Harness`], so its rules are
+//! unit-tested with plain `cargo test` on fixture directories.
+
+mod context;
+pub mod testing;
+pub mod text;
+mod types;
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "portcullis-plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_guest",
+        default_bindings_module: "portcullis_sdk::bindings",
+    });
+}
+
+pub use bindings::portcullis::plugin::host::LogLevel;
+pub use bindings::portcullis::plugin::types::{
+    Evaluation, Evidence, EvidenceKind, FileEntry, FileKind, Finding, Level, Location, PluginInfo,
+    Region, Report, ReportFormat, Rule,
+};
+pub use context::Context;
+
+/// The mount point of the repository inside the sandbox.
+pub const SANDBOX_ROOT: &str = "/repo";
+
+/// What a plugin implements. See the crate docs for an example.
+pub trait Plugin {
+    /// The plugin's name, version, rules and the evidence it reads.
+    fn describe() -> PluginInfo;
+
+    /// Evaluate the evidence in `ctx`. An `Err` fails the gate closed: the
+    /// message must say what is wrong and where (`file:line` when there is one).
+    fn evaluate(ctx: &Context) -> Result<Evaluation, String>;
+}
+
+/// Write to the host's log (inside the sandbox) or to stderr (natively).
+pub fn log(level: LogLevel, message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    bindings::portcullis::plugin::host::log(level, message);
+    #[cfg(not(target_arch = "wasm32"))]
+    testing::record_log(level, message);
+}
+
+#[doc(hidden)]
+pub fn __evaluate<P: Plugin>(config: String, evidence: Evidence) -> Result<Evaluation, String> {
+    let ctx = Context::new(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
+    P::evaluate(&ctx)
+}
+
+/// Export a type implementing [`Plugin`] as the component's `plugin` interface.
+#[macro_export]
+macro_rules! export_plugin {
+    ($ty:ty) => {
+        #[doc(hidden)]
+        pub struct __PortcullisGuest;
+
+        impl $crate::bindings::exports::portcullis::plugin::plugin::Guest for __PortcullisGuest {
+            fn describe() -> $crate::PluginInfo {
+                <$ty as $crate::Plugin>::describe()
+            }
+            fn evaluate(
+                config: ::std::string::String,
+                evidence: $crate::Evidence,
+            ) -> ::std::result::Result<$crate::Evaluation, ::std::string::String> {
+                $crate::__evaluate::<$ty>(config, evidence)
+            }
+        }
+
+        $crate::bindings::__export_guest!(__PortcullisGuest with_types_in $crate::bindings);
+    };
+}

@@ -1,0 +1,127 @@
+//! Run a plugin natively on a fixture directory, as the host would run it in
+//! the sandbox, so its rules are tested with plain `cargo test`.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use crate::{
+    Context, Evaluation, Evidence, FileEntry, FileKind, LogLevel, Plugin, Report, ReportFormat,
+};
+
+thread_local! {
+    static LOGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn record_log(level: LogLevel, message: &str) {
+    LOGS.with(|l| l.borrow_mut().push(format!("{level:?}: {message}")));
+}
+
+/// Log lines written by the plugin on this thread since the last call.
+pub fn take_logs() -> Vec<String> {
+    LOGS.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// A fixture repository and the evidence built from it.
+pub struct Harness {
+    root: PathBuf,
+    config: serde_json::Value,
+    reports: Vec<Report>,
+    cargo_metadata: Option<String>,
+}
+
+impl Harness {
+    /// Evidence for the directory `root`: every file under it except `.git/`.
+    pub fn new(root: impl AsRef<Path>) -> Self {
+        Harness {
+            root: root.as_ref().to_path_buf(),
+            config: serde_json::json!({}),
+            reports: Vec::new(),
+            cargo_metadata: None,
+        }
+    }
+
+    pub fn config(mut self, config: serde_json::Value) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Add a report file (path relative to the fixture root).
+    pub fn report(mut self, name: &str, format: ReportFormat, path: &str) -> Self {
+        let content = std::fs::read_to_string(self.root.join(path))
+            .unwrap_or_else(|e| panic!("fixture report {path}: {e}"));
+        self.reports.push(Report {
+            name: name.into(),
+            format,
+            path: path.into(),
+            content,
+        });
+        self
+    }
+
+    pub fn cargo_metadata(mut self, json: String) -> Self {
+        self.cargo_metadata = Some(json);
+        self
+    }
+
+    /// The evidence the host would pass for this fixture.
+    pub fn evidence(&self) -> Evidence {
+        let mut files = Vec::new();
+        walk(&self.root, &self.root, &mut files);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Evidence {
+            root: self.root.to_string_lossy().into_owned(),
+            host_root: self.root.to_string_lossy().into_owned(),
+            files,
+            cargo_metadata: self.cargo_metadata.clone(),
+            reports: self.reports.clone(),
+        }
+    }
+
+    /// Run `P::evaluate` natively.
+    pub fn run<P: Plugin>(&self) -> Result<Evaluation, String> {
+        let ctx = Context::new(&self.config.to_string(), self.evidence(), self.root.clone())?;
+        P::evaluate(&ctx)
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<FileEntry>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let rel = path
+            .strip_prefix(root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        if rel == ".git" {
+            continue;
+        }
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&path)
+                .ok()
+                .map(|t| t.to_string_lossy().into_owned());
+            out.push(FileEntry {
+                path: rel,
+                size: meta.len(),
+                kind: FileKind::Symlink,
+                link_target: target,
+                link_resolves: std::fs::metadata(&path).is_ok(),
+            });
+        } else if meta.is_dir() {
+            walk(root, &path, out);
+        } else {
+            out.push(FileEntry {
+                path: rel,
+                size: meta.len(),
+                kind: FileKind::File,
+                link_target: None,
+                link_resolves: false,
+            });
+        }
+    }
+}

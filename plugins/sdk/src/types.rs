@@ -1,0 +1,183 @@
+//! Constructors for the contract's records, so plugins build them in one line.
+
+use crate::{Evaluation, EvidenceKind, Finding, Level, Location, PluginInfo, Region, Rule};
+
+impl PluginInfo {
+    pub fn new(name: &str, version: &str) -> Self {
+        PluginInfo {
+            name: name.into(),
+            version: version.into(),
+            rules: Vec::new(),
+            reads: Vec::new(),
+        }
+    }
+
+    pub fn rule(mut self, rule: Rule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    pub fn reads(mut self, kind: EvidenceKind) -> Self {
+        if !self.reads.iter().any(|k| *k as u8 == kind as u8) {
+            self.reads.push(kind);
+        }
+        self
+    }
+
+    pub fn reads_files(self) -> Self {
+        self.reads(EvidenceKind::Files)
+    }
+}
+
+impl Rule {
+    /// A rule with its id, name, default level and one-sentence description.
+    /// The full description defaults to the short one; help to both.
+    pub fn new(id: &str, name: &str, default_level: Level, short: &str) -> Self {
+        Rule {
+            id: id.into(),
+            name: name.into(),
+            short_description: short.into(),
+            full_description: short.into(),
+            help_markdown: short.into(),
+            default_level,
+            tags: Vec::new(),
+            security_severity: None,
+        }
+    }
+
+    pub fn full(mut self, text: &str) -> Self {
+        self.full_description = text.into();
+        self
+    }
+
+    pub fn help(mut self, markdown: &str) -> Self {
+        self.help_markdown = markdown.into();
+        self
+    }
+
+    pub fn tags(mut self, tags: &[&str]) -> Self {
+        self.tags = tags.iter().map(|t| (*t).to_string()).collect();
+        self
+    }
+
+    pub fn security_severity(mut self, score: f32) -> Self {
+        self.security_severity = Some(score);
+        self
+    }
+}
+
+impl Region {
+    pub fn line(line: u32) -> Self {
+        Region {
+            start_line: line,
+            start_column: None,
+            end_line: None,
+            end_column: None,
+        }
+    }
+
+    pub fn span(start_line: u32, start_column: u32, end_line: u32, end_column: u32) -> Self {
+        Region {
+            start_line,
+            start_column: Some(start_column),
+            end_line: Some(end_line),
+            end_column: Some(end_column),
+        }
+    }
+}
+
+impl Location {
+    pub fn file(path: &str) -> Self {
+        Location {
+            path: path.into(),
+            region: None,
+        }
+    }
+
+    pub fn at(path: &str, region: Region) -> Self {
+        Location {
+            path: path.into(),
+            region: Some(region),
+        }
+    }
+}
+
+impl Finding {
+    /// A finding at the rule's default level with no location yet.
+    pub fn new(rule_id: &str, message: impl Into<String>) -> Self {
+        Finding {
+            rule_id: rule_id.into(),
+            level: None,
+            message: message.into(),
+            locations: Vec::new(),
+            fingerprint: None,
+            properties: None,
+        }
+    }
+
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    pub fn location(mut self, location: Location) -> Self {
+        self.locations.push(location);
+        self
+    }
+
+    /// Locate the finding on a whole file.
+    pub fn in_file(self, path: &str) -> Self {
+        self.location(Location::file(path))
+    }
+
+    /// Locate the finding on one line of a file.
+    pub fn at_line(self, path: &str, line: u32) -> Self {
+        self.location(Location::at(path, Region::line(line)))
+    }
+
+    pub fn fingerprint(mut self, fingerprint: impl Into<String>) -> Self {
+        self.fingerprint = Some(fingerprint.into());
+        self
+    }
+
+    /// Extra SARIF properties (must be a JSON object).
+    pub fn properties(mut self, properties: serde_json::Value) -> Self {
+        self.properties = Some(properties.to_string());
+        self
+    }
+}
+
+impl Default for Evaluation {
+    fn default() -> Self {
+        Evaluation {
+            findings: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+impl Evaluation {
+    pub fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+}
+
+impl Level {
+    /// Parse SARIF's and rustc's level words (`none`/`help` map to note).
+    pub fn parse(word: &str) -> Option<Level> {
+        match word {
+            "error" => Some(Level::Error),
+            "warning" => Some(Level::Warning),
+            "note" | "none" | "help" | "info" => Some(Level::Note),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}

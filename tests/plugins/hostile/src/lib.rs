@@ -1,0 +1,148 @@
+//! A test plugin that attacks its sandbox. `config.attack` picks the attack;
+//! attacks that probe for access report what they could reach as a
+//! `probe-result` finding whose message starts with `blocked:` or `leaked:`.
+//! `none` does nothing and serves as the empty plugin in benchmarks.
+
+use portcullis_sdk::{
+    Context, Evaluation, Finding, Level, LogLevel, Plugin, PluginInfo, Rule, export_plugin, log,
+};
+
+pub struct Hostile;
+
+impl Plugin for Hostile {
+    fn describe() -> PluginInfo {
+        PluginInfo::new("hostile", env!("CARGO_PKG_VERSION"))
+            .rule(Rule::new(
+                "probe-result",
+                "ProbeResult",
+                Level::Error,
+                "What an attack could reach.",
+            ))
+            .reads_files()
+    }
+
+    fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
+        let attack = ctx
+            .raw_config()
+            .get("attack")
+            .and_then(|a| a.as_str())
+            .unwrap_or("none")
+            .to_string();
+        let mut out = Evaluation::default();
+        let mut probe = |what: &str, result: Result<String, String>| {
+            let msg = match result {
+                Ok(leak) => format!(
+                    "leaked: {what}: {}",
+                    leak.chars().take(60).collect::<String>()
+                ),
+                Err(e) => format!("blocked: {what}: {e}"),
+            };
+            out.push(Finding::new("probe-result", msg).in_file("probe"));
+        };
+        match attack.as_str() {
+            "none" => {}
+            "loop" => {
+                let mut x: u64 = 0;
+                loop {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 16 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "panic" => panic!("the hostile plugin panics on purpose"),
+            "error" => return Err("config.attack: the hostile plugin fails on purpose".into()),
+            "findings" => {
+                for i in 0..200_000u32 {
+                    out.push(
+                        Finding::new("probe-result", format!("finding {i}")).at_line("probe", 1),
+                    );
+                }
+            }
+            "big-message" => {
+                out.push(Finding::new("probe-result", "x".repeat(64 << 20)).in_file("probe"));
+            }
+            "stderr" => {
+                for _ in 0..1_000_000 {
+                    eprintln!("spam spam spam spam spam spam spam spam spam spam spam spam");
+                }
+            }
+            "log-flood" => {
+                for i in 0..100_000 {
+                    log(
+                        LogLevel::Info,
+                        &format!("log line {i} \u{1b}[31mred\u{1b}[0m"),
+                    );
+                }
+            }
+            "unknown-rule" => out.push(Finding::new("no-such-rule", "undeclared").in_file("probe")),
+            "absolute-path" => out.push(Finding::new("probe-result", "abs").in_file("/etc/passwd")),
+            "dotdot-path" => out.push(Finding::new("probe-result", "up").in_file("../outside")),
+            "bad-properties" => out.push(
+                Finding::new("probe-result", "p")
+                    .in_file("probe")
+                    .properties(serde_json::json!([1, 2])),
+            ),
+            "read-passwd" => probe("/etc/passwd", read("/etc/passwd")),
+            "dotdot" => probe("/repo/../etc/passwd", read("/repo/../etc/passwd")),
+            "symlink" => probe(
+                "/repo/escape/passwd",
+                read(&ctx.path("escape/passwd").to_string_lossy()),
+            ),
+            "symlink-file" => probe(
+                "/repo/passwd-link",
+                read(&ctx.path("passwd-link").to_string_lossy()),
+            ),
+            "write" => probe(
+                "write /repo/pwned",
+                std::fs::write(ctx.path("pwned"), b"x")
+                    .map(|_| "wrote".to_string())
+                    .map_err(|e| e.to_string()),
+            ),
+            "env" => {
+                let vars: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+                probe(
+                    "environment",
+                    if vars.is_empty() {
+                        Err("no variables".into())
+                    } else {
+                        Ok(vars.join(","))
+                    },
+                );
+            }
+            "args" => {
+                let args: Vec<String> = std::env::args().collect();
+                probe(
+                    "arguments",
+                    if args.is_empty() {
+                        Err("no arguments".into())
+                    } else {
+                        Ok(args.join(" "))
+                    },
+                );
+            }
+            "network" => probe(
+                "tcp 127.0.0.1:9",
+                std::net::TcpStream::connect("127.0.0.1:9")
+                    .map(|_| "connected".to_string())
+                    .map_err(|e| e.to_string()),
+            ),
+            "read-granted" => probe(
+                "/repo/README.md",
+                read(&ctx.path("README.md").to_string_lossy()),
+            ),
+            other => return Err(format!("config.attack: unknown attack `{other}`")),
+        }
+        Ok(out)
+    }
+}
+
+fn read(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| e.to_string())
+}
+
+export_plugin!(Hostile);
