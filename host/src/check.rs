@@ -86,12 +86,17 @@ impl Outcome {
     }
 }
 
-/// Find the policy for `root` as `check` does.
-pub fn resolve_policy(root: &Path, explicit: Option<&Path>) -> Result<Policy, Error> {
+/// Find the policy for the repository at `path` (as the user wrote it) as
+/// `check` does: `--policy`, else `PATH/portcullis.toml`, else built in.
+pub fn resolve_policy(path: &Path, explicit: Option<&Path>) -> Result<Policy, Error> {
     match explicit {
         Some(p) => Policy::load(p),
         None => {
-            let local = root.join("portcullis.toml");
+            let local = if path == Path::new(".") {
+                PathBuf::from("portcullis.toml")
+            } else {
+                path.join("portcullis.toml")
+            };
             if local.is_file() {
                 Policy::load(&local)
             } else {
@@ -117,7 +122,7 @@ pub fn repo_root(path: &Path) -> Result<PathBuf, Error> {
 pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
     let started = Instant::now();
     let root = repo_root(&opts.path)?;
-    let policy = resolve_policy(&root, opts.policy.as_deref())?;
+    let policy = resolve_policy(&opts.path, opts.policy.as_deref())?;
     let fail_at = opts.fail_at.unwrap_or(policy.fail_at);
     let sandbox = Sandbox::with_cache_dir(opts.cache_dir.clone()).map_err(Error::Usage)?;
     let progress = Progress::start(opts.progress, policy.plugins.len());

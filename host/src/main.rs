@@ -173,8 +173,8 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
 }
 
 fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
-    let root = check::repo_root(&args.path)?;
-    let policy = check::resolve_policy(&root, args.policy.as_deref())?;
+    check::repo_root(&args.path)?;
+    let policy = check::resolve_policy(&args.path, args.policy.as_deref())?;
     let table = portcullis::check::list_rules(&policy)?;
     let width = table.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut out = String::new();

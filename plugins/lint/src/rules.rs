@@ -57,9 +57,12 @@ pub fn hygiene(
         if file.size > max_scan || file.size == 0 {
             continue;
         }
-        let bytes = ctx
-            .read(&file.path)
-            .map_err(|e| format!("cannot read {}: {e}", file.path))?;
+        let bytes = ctx.read(&file.path).map_err(|e| {
+            format!(
+                "cannot read {}: {e} (the lint plugin needs `read = [\".\"]` in its policy table)",
+                file.path
+            )
+        })?;
         if looks_binary(&bytes) {
             continue;
         }

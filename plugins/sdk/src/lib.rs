@@ -85,24 +85,33 @@ pub fn __evaluate<P: Plugin>(config: String, evidence: Evidence) -> Result<Evalu
 }
 
 /// Export a type implementing [`Plugin`] as the component's `plugin` interface.
+///
+/// The export exists only in wasm builds; natively (tests, the harness) the
+/// plugin is an ordinary library.
 #[macro_export]
 macro_rules! export_plugin {
     ($ty:ty) => {
+        #[cfg(target_arch = "wasm32")]
         #[doc(hidden)]
-        pub struct __PortcullisGuest;
+        mod __portcullis_export {
+            #[allow(unused_imports)]
+            use super::*;
 
-        impl $crate::bindings::exports::portcullis::plugin::plugin::Guest for __PortcullisGuest {
-            fn describe() -> $crate::PluginInfo {
-                <$ty as $crate::Plugin>::describe()
+            pub struct Guest;
+
+            impl $crate::bindings::exports::portcullis::plugin::plugin::Guest for Guest {
+                fn describe() -> $crate::PluginInfo {
+                    <$ty as $crate::Plugin>::describe()
+                }
+                fn evaluate(
+                    config: ::std::string::String,
+                    evidence: $crate::Evidence,
+                ) -> ::std::result::Result<$crate::Evaluation, ::std::string::String> {
+                    $crate::__evaluate::<$ty>(config, evidence)
+                }
             }
-            fn evaluate(
-                config: ::std::string::String,
-                evidence: $crate::Evidence,
-            ) -> ::std::result::Result<$crate::Evaluation, ::std::string::String> {
-                $crate::__evaluate::<$ty>(config, evidence)
-            }
+
+            $crate::bindings::__export_guest!(Guest with_types_in $crate::bindings);
         }
-
-        $crate::bindings::__export_guest!(__PortcullisGuest with_types_in $crate::bindings);
     };
 }

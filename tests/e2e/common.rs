@@ -1,0 +1,194 @@
+//! Helpers: temporary repositories, running the CLI, validating SARIF.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+pub const HOSTILE_WASM: &str = env!("PORTCULLIS_TEST_WASM_HOSTILE");
+pub const PROBE_WASM: &str = env!("PORTCULLIS_TEST_WASM_PROBE");
+
+/// A throwaway repository.
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Repo {
+    pub fn new() -> Repo {
+        Repo {
+            dir: tempfile::tempdir().expect("tempdir"),
+            cache: tempfile::tempdir().expect("cache dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+        self
+    }
+
+    #[cfg(unix)]
+    pub fn symlink(&self, rel: &str, target: &str) -> &Self {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(target, p).expect("symlink");
+        self
+    }
+
+    /// Copy a fixture file from `tests/fixtures`, replacing `@@ROOT@@` with
+    /// this repository's path.
+    pub fn fixture(&self, from: &str, to: &str) -> &Self {
+        let text = std::fs::read_to_string(fixtures().join(from)).expect("fixture");
+        let root = self.path().canonicalize().expect("canonical");
+        self.write(to, text.replace("@@ROOT@@", &root.to_string_lossy()))
+    }
+
+    /// Run `portcullis <args>` in this repository with a private compile
+    /// cache and a clean environment.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("CI")
+            .env_remove("NO_COLOR")
+            .env("PORTCULLIS_CACHE_DIR", self.cache.path())
+            .output()
+            .expect("run portcullis");
+        Run::from(out)
+    }
+
+    /// `check` with a SARIF file, which is validated; returns the run and the SARIF.
+    pub fn check_sarif(&self, extra: &[&str]) -> (Run, serde_json::Value) {
+        let sarif = self.path().join("out.sarif");
+        let sarif_s = sarif.to_string_lossy().into_owned();
+        let mut args = vec!["check", ".", "--sarif", &sarif_s];
+        args.extend_from_slice(extra);
+        let run = self.run(&args);
+        let text = std::fs::read_to_string(&sarif)
+            .unwrap_or_else(|e| panic!("no SARIF written ({e}); stderr: {}", run.stderr));
+        std::fs::remove_file(&sarif).expect("remove sarif");
+        let value: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
+        assert_valid_sarif(&value);
+        (run, value)
+    }
+
+    /// A policy that runs one plugin from a `.wasm` file, pinned.
+    pub fn policy_with_wasm(&self, id: &str, wasm: &str, extra: &str) -> &Self {
+        let bytes = std::fs::read(wasm).expect("wasm");
+        let sha = portcullis::plugins::sha256_hex(&bytes);
+        self.write(
+            "portcullis.toml",
+            format!(
+                "[plugins.{id}]\nsource = \"{}\"\nsha256 = \"{sha}\"\n{extra}\n",
+                wasm.replace('\\', "/")
+            ),
+        )
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+fn schema() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(fixtures().join("sarif-schema-2.1.0.json")).expect("schema");
+        let schema: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");
+        jsonschema::validator_for(&schema).expect("schema compiles")
+    })
+}
+
+/// Validate against the OASIS SARIF 2.1.0 schema, plus what GitHub code
+/// scanning requires beyond it.
+pub fn assert_valid_sarif(v: &serde_json::Value) {
+    let errors: Vec<String> = schema()
+        .iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF fails the 2.1.0 schema:\n{}",
+        errors.join("\n")
+    );
+    for run in v["runs"].as_array().expect("runs") {
+        let results = run["results"].as_array().expect("every run has results");
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        for r in results {
+            let idx = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(
+                rules[idx]["id"], r["ruleId"],
+                "ruleIndex points at the rule"
+            );
+            assert!(r["partialFingerprints"]["portcullis/v1"].is_string());
+            for loc in r["locations"].as_array().expect("locations") {
+                let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .expect("uri");
+                assert!(
+                    !uri.starts_with('/') && !uri.contains("://"),
+                    "uri is repo-relative: {uri}"
+                );
+                assert_eq!(
+                    loc["physicalLocation"]["artifactLocation"]["uriBaseId"],
+                    "SRCROOT"
+                );
+            }
+        }
+        assert!(
+            run["automationDetails"]["id"]
+                .as_str()
+                .expect("automation id")
+                .ends_with('/')
+        );
+    }
+}
+
+/// All results of all runs.
+pub fn results(sarif: &serde_json::Value) -> Vec<serde_json::Value> {
+    sarif["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .flat_map(|r| r["results"].as_array().expect("results").clone())
+        .collect()
+}
+
+pub fn rule_ids(sarif: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = results(sarif)
+        .iter()
+        .map(|r| r["ruleId"].as_str().expect("ruleId").to_string())
+        .collect();
+    ids.sort();
+    ids
+}

@@ -1,0 +1,104 @@
+//! What the host hands to plugins, seen from inside a plugin
+//! (tests/plugins/probe).
+
+use crate::common::*;
+
+#[test]
+fn files_cargo_metadata_reports_and_config_reach_the_plugin() {
+    let repo = Repo::new();
+    repo.write("Cargo.toml", "[package]\nname = \"probed-crate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\n")
+        .write("src/lib.rs", "\n")
+        .write(".gitignore", "/target\n/skip.txt\n")
+        .write("skip.txt", "ignored\n")
+        .write("r.sarif", "{\"version\":\"2.1.0\",\"runs\":[]}");
+    repo.policy_with_wasm(
+        "probe",
+        PROBE_WASM,
+        "[reports.scan]\npath = \"r.sarif\"\nformat = \"sarif\"\n[plugins.probe.config]\nanswer = 42\nwhen = 2026-01-01\n",
+    );
+    let run = repo.run(&["check", "--format", "json", "--verbose"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["message"].as_str().expect("msg"))
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            "files: .gitignore,Cargo.toml,portcullis.toml,r.sarif,src/lib.rs",
+            "packages: probed-crate",
+            "reports: scan=29",
+            "config: {\"answer\":42,\"when\":\"2026-01-01\"}",
+        ]
+    );
+    assert!(
+        run.stderr
+            .contains("portcullis: plugin probe info: probe evaluating"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(doc["counts"]["note"], 4);
+}
+
+#[test]
+fn missing_cargo_metadata_fails_closed() {
+    let repo = Repo::new();
+    repo.policy_with_wasm("probe", PROBE_WASM, "");
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("portcullis: plugin probe: evidence cargo-metadata:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn compiled_plugins_are_cached_and_bad_cache_entries_recompiled() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n");
+    let cache = tempfile::tempdir().expect("cache");
+    let run = |env_cache: &std::path::Path| {
+        std::process::Command::new(BIN)
+            .args(["check", "--format", "json"])
+            .current_dir(repo.path())
+            .env("PORTCULLIS_CACHE_DIR", env_cache)
+            .output()
+            .expect("run")
+    };
+    assert_eq!(run(cache.path()).status.code(), Some(0));
+    let entries: Vec<_> = std::fs::read_dir(cache.path())
+        .expect("cache dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(entries.len(), 1, "one compiled artifact");
+    let artifact = &entries[0];
+    let good = std::fs::read(artifact).expect("artifact");
+    // Corrupt the payload: the checksum no longer verifies, so it is never
+    // deserialized; the plugin is recompiled and the entry rewritten.
+    let mut bad = good.clone();
+    let n = bad.len();
+    bad[n - 100] ^= 0xff;
+    std::fs::write(artifact, &bad).expect("corrupt");
+    let out = run(cache.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(artifact).expect("rewritten"),
+        good,
+        "recompiled and rewritten"
+    );
+    // Garbage that is not ours at all.
+    std::fs::write(artifact, b"not a cache entry").expect("garbage");
+    assert_eq!(run(cache.path()).status.code(), Some(0));
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `portcullis` binary on repositories built in
+//! temporary directories, with the real wasm plugins built from this repo.
+//! Every SARIF file written here is validated against the OASIS schema.
+
+mod common;
+mod evidence;
+mod lint;
+mod policy;
+mod sandbox;

@@ -1,0 +1,110 @@
+//! Policy files and arguments: every bad input is exit 2 with one line
+//! saying what and where.
+
+use crate::common::*;
+
+#[test]
+fn bad_policy_is_exit_2_with_file_line_col() {
+    let repo = Repo::new();
+    repo.write("portcullis.toml", "[gate]\nfail-at = \"error\"\n\n[plugins.lint]\nsource = \"builtin:lint\"\ntimout-ms = 100\n");
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2);
+    let line = run.stderr.trim();
+    assert!(
+        line.starts_with("portcullis: ")
+            && line.contains("portcullis.toml:6:1: unknown field `timout-ms`, expected one of"),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1, "one line");
+}
+
+#[test]
+fn sha256_pin_mismatch_shows_expected_and_actual() {
+    let repo = Repo::new();
+    let wrong = "0".repeat(64);
+    repo.write(
+        "portcullis.toml",
+        format!("[plugins.p]\nsource = \"{PROBE_WASM}\"\nsha256 = \"{wrong}\"\n"),
+    );
+    let (run, sarif) = repo.check_sarif(&[]);
+    assert_eq!(run.code, 2);
+    let actual = portcullis::plugins::sha256_hex(&std::fs::read(PROBE_WASM).expect("wasm"));
+    assert!(
+        run.stderr
+            .contains(&format!("policy pins {wrong}, file has {actual}")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_component_fails_closed() {
+    let repo = Repo::new();
+    repo.write("fake.wasm", b"\0asm not really");
+    let sha = portcullis::plugins::sha256_hex(b"\0asm not really");
+    repo.write(
+        "portcullis.toml",
+        format!("[plugins.fake]\nsource = \"fake.wasm\"\nsha256 = \"{sha}\"\n"),
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("portcullis: plugin fake: failed to load: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_arguments_are_exit_2() {
+    let repo = Repo::new();
+    for args in [
+        vec!["check", "--format", "xml"],
+        vec!["check", "--fail-at", "fatal"],
+        vec!["check", "--jobs", "0"],
+        vec!["check", "no/such/dir"],
+        vec!["check", "--policy", "missing.toml"],
+        vec!["frobnicate"],
+    ] {
+        let run = repo.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.trim().is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn explicit_policy_and_rules_listing() {
+    let repo = Repo::new();
+    repo.write("org/policy.toml", "[gate]\nfail-at = \"warning\"\n[plugins.hygiene]\nsource = \"builtin:lint\"\nread = [\".\"]\n[plugins.hygiene.config]\nmax-file-kb = 1\n")
+        .write("two-kb.txt", vec![b'a'; 2048]);
+    let run = repo.run(&["check", "--policy", "org/policy.toml", "--format", "json"]);
+    assert_eq!(
+        run.code, 1,
+        "fail-at warning from the policy: {}",
+        run.stderr
+    );
+    assert_eq!(run.json()["findings"][0]["rule_id"], "hygiene/large-file");
+    let rules = repo.run(&["rules", "--policy", "org/policy.toml"]);
+    assert_eq!(rules.code, 0);
+    assert!(
+        rules
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("hygiene/merge-conflict")
+                && l.contains("error")
+                && l.contains("A merge-conflict marker was committed.")),
+        "{}",
+        rules.stdout
+    );
+    let default_rules = repo.run(&["rules"]);
+    assert!(
+        default_rules.stdout.contains("lint/private-key"),
+        "{}",
+        default_rules.stdout
+    );
+}

@@ -1,0 +1,227 @@
+//! Hostile plugins (tests/plugins/hostile) against every limit of the
+//! sandbox. Each is contained, and a plugin failure fails the gate closed:
+//! exit 2, one stderr line naming the plugin and the reason, and SARIF with
+//! `executionSuccessful: false` and an error notification.
+
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+fn hostile(attack: &str, extra: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write("README.md", "hello from the repository\n");
+    repo.policy_with_wasm(
+        "hostile",
+        HOSTILE_WASM,
+        &format!("{extra}\n[plugins.hostile.config]\nattack = \"{attack}\"\n"),
+    );
+    repo
+}
+
+/// Run an attack that must fail closed with `reason` in the stderr line.
+fn assert_fails_closed(attack: &str, extra: &str, reason: &str) -> Run {
+    let repo = hostile(attack, extra);
+    let (run, sarif) = repo.check_sarif(&[]);
+    assert_eq!(run.code, 2, "{attack}: exit code; stderr: {}", run.stderr);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("portcullis: plugin hostile: "))
+        .unwrap_or_else(|| panic!("{attack}: no failure line in {}", run.stderr));
+    assert!(
+        line.contains(reason),
+        "{attack}: `{line}` should contain `{reason}`"
+    );
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false, "{attack}");
+    let notes = inv["toolExecutionNotifications"]
+        .as_array()
+        .expect("notifications");
+    assert!(
+        notes.iter().any(|n| n["level"] == "error"
+            && n["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(reason))),
+        "{attack}: {notes:?}"
+    );
+    assert!(
+        run.stdout.contains("gate could not be evaluated"),
+        "{attack}: {}",
+        run.stdout
+    );
+    run
+}
+
+/// Run a probing attack that must be contained: the plugin itself reports
+/// `blocked:` and the gate evaluates normally.
+fn assert_blocked(attack: &str, extra: &str) -> String {
+    let repo = hostile(attack, extra);
+    let run = repo.run(&["check", "--format", "json"]);
+    let doc = run.json();
+    let msg = doc["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{attack}: {doc}"))
+        .to_string();
+    assert!(
+        msg.starts_with("blocked:"),
+        "{attack} escaped the sandbox: {msg}"
+    );
+    msg
+}
+
+#[test]
+fn infinite_loop_times_out_within_deadline() {
+    let started = Instant::now();
+    assert_fails_closed("loop", "timeout-ms = 1000", "timed out after 1000 ms");
+    let took = started.elapsed();
+    // Deadline + compile + process start; nothing near an unbounded run.
+    assert!(
+        took < Duration::from_millis(1000 + 1500),
+        "loop test took {took:?}"
+    );
+}
+
+#[test]
+fn memory_bomb_hits_the_cap() {
+    assert_fails_closed(
+        "memory",
+        "memory-mb = 64",
+        "exceeded its memory limit of 64 MiB",
+    );
+}
+
+#[test]
+fn panic_is_reported_with_its_message() {
+    assert_fails_closed(
+        "panic",
+        "",
+        "panicked: the hostile plugin panics on purpose",
+    );
+}
+
+#[test]
+fn plugin_error_fails_closed() {
+    assert_fails_closed(
+        "error",
+        "",
+        "returned an error: config.attack: the hostile plugin fails on purpose",
+    );
+}
+
+#[test]
+fn too_many_findings_is_malformed() {
+    assert_fails_closed(
+        "findings",
+        "",
+        "returned 200000 findings, over the limit of 10000",
+    );
+}
+
+#[test]
+fn huge_message_is_rejected() {
+    assert_fails_closed("big-message", "", "over the limit of 16 MiB");
+}
+
+#[test]
+fn undeclared_rules_and_escaping_paths_are_malformed() {
+    assert_fails_closed("unknown-rule", "", "did not declare");
+    assert_fails_closed(
+        "absolute-path",
+        "",
+        "`/etc/passwd` is not a repository-relative path",
+    );
+    assert_fails_closed(
+        "dotdot-path",
+        "",
+        "`../outside` is not a repository-relative path",
+    );
+    assert_fails_closed("bad-properties", "", "properties are not a JSON object");
+}
+
+#[test]
+fn stderr_and_log_floods_are_capped_not_fatal() {
+    for attack in ["stderr", "log-flood"] {
+        let repo = hostile(attack, "timeout-ms = 30000");
+        let (run, sarif) = repo.check_sarif(&["--verbose"]);
+        assert_eq!(run.code, 0, "{attack}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("dropped"),
+            "{attack}: the cap is reported: {}",
+            &run.stderr[run.stderr.len().saturating_sub(300)..]
+        );
+        assert!(
+            run.stderr.len() < 2 << 20,
+            "{attack}: stderr is capped ({} bytes)",
+            run.stderr.len()
+        );
+        assert!(
+            !run.stderr.contains('\u{1b}'),
+            "{attack}: terminal escapes are stripped"
+        );
+        assert_eq!(
+            sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+            true
+        );
+    }
+}
+
+#[test]
+fn filesystem_outside_the_grant_is_unreachable() {
+    assert!(assert_blocked("read-passwd", "read = [\".\"]").contains("/etc/passwd"));
+    assert_blocked("dotdot", "read = [\".\"]");
+    assert_blocked("write", "read = [\".\"]");
+    // Without a grant, even the repository is unreadable.
+    assert_blocked("read-granted", "");
+}
+
+#[test]
+fn granted_files_are_readable() {
+    // The positive control for the tests above: the same plugin reads a
+    // granted file.
+    let repo = hostile("read-granted", "read = [\".\"]");
+    let doc = repo.run(&["check", "--format", "json"]).json();
+    assert_eq!(
+        doc["findings"][0]["message"],
+        "leaked: /repo/README.md: hello from the repository\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_cannot_escape() {
+    let repo = hostile("symlink", "read = [\".\"]");
+    repo.symlink("escape", "/etc");
+    assert_blocked_in(&repo, "symlink");
+    let repo = hostile("symlink-file", "read = [\".\"]");
+    repo.symlink("passwd-link", "/etc/passwd");
+    assert_blocked_in(&repo, "symlink-file");
+}
+
+#[cfg(unix)]
+fn assert_blocked_in(repo: &Repo, attack: &str) {
+    let doc = repo.run(&["check", "--format", "json"]).json();
+    let msg = doc["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{attack}: {doc}"));
+    assert!(msg.starts_with("blocked:"), "{attack} escaped: {msg}");
+}
+
+#[test]
+fn no_environment_arguments_or_network() {
+    assert_blocked("env", "");
+    assert_blocked("args", "");
+    assert_blocked("network", "");
+}
+
+#[test]
+fn the_empty_plugin_passes() {
+    let repo = hostile("none", "");
+    let (run, sarif) = repo.check_sarif(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        sarif["runs"][0]["results"],
+        serde_json::json!([]),
+        "results present even when empty"
+    );
+    assert_eq!(sarif["runs"][0]["tool"]["driver"]["name"], "hostile");
+}
