@@ -21,7 +21,13 @@ fn main() {
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().expect("workspace root").to_path_buf();
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
-    let target_dir = out_dir.join("wasm-target");
+    // One nested target directory per outer target directory (shared by
+    // `cargo build`, `cargo test` and `cargo clippy`, whose OUT_DIRs differ):
+    // OUT_DIR is <target>/<profile>/build/portcullis-<hash>/out.
+    let target_dir = out_dir
+        .ancestors()
+        .nth(4)
+        .map_or_else(|| out_dir.join("wasm-target"), |t| t.join("wasm-plugins"));
 
     for dir in ["wit", "plugins", "tests/plugins", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
@@ -42,7 +48,11 @@ fn main() {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET");
+        .env_remove("CARGO_BUILD_TARGET")
+        // Under `cargo clippy` the plugins are built, not linted, here; they
+        // are linted as workspace members in their own right.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS");
     for (package, _, _) in PLUGINS {
         cmd.args(["-p", package]);
     }

@@ -56,16 +56,16 @@ pub fn resolve(policy: &Policy, spec: &PluginSpec) -> Result<Binary, Error> {
         }
     };
     let sha256 = sha256_hex(&bytes);
-    if let Some(expected) = &spec.sha256 {
-        if *expected != sha256 {
-            return Err(Error::plugin(
-                &spec.id,
-                format!(
-                    "sha256 mismatch for {origin}: policy pins {expected}, file has {sha256} ({})",
-                    spec.at
-                ),
-            ));
-        }
+    if let Some(expected) = &spec.sha256
+        && *expected != sha256
+    {
+        return Err(Error::plugin(
+            &spec.id,
+            format!(
+                "sha256 mismatch for {origin}: policy pins {expected}, file has {sha256} ({})",
+                spec.at
+            ),
+        ));
     }
     Ok(Binary {
         bytes,

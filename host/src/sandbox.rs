@@ -488,13 +488,13 @@ fn level(l: wit::Level) -> Level {
 }
 
 fn rule_info(r: wit::Rule) -> Result<RuleInfo, String> {
-    if let Some(s) = r.security_severity {
-        if !(0.0..=10.0).contains(&s) {
-            return Err(format!(
-                "rule `{}`: security-severity {s} is outside 0.0–10.0",
-                r.id
-            ));
-        }
+    if let Some(s) = r.security_severity
+        && !(0.0..=10.0).contains(&s)
+    {
+        return Err(format!(
+            "rule `{}`: security-severity {s} is outside 0.0–10.0",
+            r.id
+        ));
     }
     Ok(RuleInfo {
         id: r.id,

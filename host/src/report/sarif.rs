@@ -148,18 +148,18 @@ fn result(f: &Finding, fallback: Option<&str>) -> ResultObj {
             )
         })
         .collect();
-    if locations.is_empty() {
-        if let Some(path) = fallback {
-            locations.push(physical(
-                path,
-                Some(Region {
-                    start_line: 1,
-                    start_column: None,
-                    end_line: None,
-                    end_column: None,
-                }),
-            ));
-        }
+    if locations.is_empty()
+        && let Some(path) = fallback
+    {
+        locations.push(physical(
+            path,
+            Some(Region {
+                start_line: 1,
+                start_column: None,
+                end_line: None,
+                end_column: None,
+            }),
+        ));
     }
     ResultObj {
         rule_id: f.rule_id.clone(),

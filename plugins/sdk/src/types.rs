@@ -147,6 +147,8 @@ impl Finding {
     }
 }
 
+// The type is generated from WIT, so the impl cannot be derived there.
+#[allow(clippy::derivable_impls)]
 impl Default for Evaluation {
     fn default() -> Self {
         Evaluation {

@@ -1,0 +1,130 @@
+//! Each lint rule run natively through the SDK harness, one at a time, on
+//! fixture trees written to temporary directories (so this repository holds
+//! no conflict markers or key headers of its own).
+
+use portcullis_plugin_lint::Lint;
+use portcullis_sdk::testing::Harness;
+
+fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, content) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+    dir
+}
+
+/// (rule, path, line) of every finding.
+fn run(dir: &tempfile::TempDir, config: serde_json::Value) -> Vec<(String, String, u32)> {
+    let eval = Harness::new(dir.path()).config(config).run::<Lint>().expect("evaluates");
+    let mut out: Vec<_> = eval
+        .findings
+        .iter()
+        .map(|f| {
+            let loc = f.locations.first();
+            (
+                f.rule_id.clone(),
+                loc.map_or(String::new(), |l| l.path.clone()),
+                loc.and_then(|l| l.region.as_ref()).map_or(0, |r| r.start_line),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn m(c: char) -> String {
+    std::iter::repeat_n(c, 7).collect()
+}
+
+fn f(rule: &str, path: &str, line: u32) -> (String, String, u32) {
+    (rule.into(), path.into(), line)
+}
+
+#[test]
+fn merge_conflict_markers() {
+    let conflict = format!("a\n{} HEAD\nb\n=======\nc\n{} topic\n", m('<'), m('>'));
+    let rst = "Title\n=======\n\ntext\n"; // a heading, not a conflict
+    let diff3 = format!("{} ours\nx\n{} base\ny\n=======\nz\n{}\n", m('<'), m('|'), m('>'));
+    let dir = tree(&[("c.rs", conflict.as_bytes()), ("doc.rst", rst.as_bytes()), ("d.txt", diff3.as_bytes())]);
+    assert_eq!(
+        run(&dir, serde_json::json!({})),
+        vec![
+            f("merge-conflict", "c.rs", 2),
+            f("merge-conflict", "c.rs", 4),
+            f("merge-conflict", "c.rs", 6),
+            f("merge-conflict", "d.txt", 1),
+            f("merge-conflict", "d.txt", 3),
+            f("merge-conflict", "d.txt", 5),
+            f("merge-conflict", "d.txt", 7),
+        ]
+    );
+}
+
+#[test]
+fn syntax_of_json_toml_yaml() {
+    let dir = tree(&[
+        ("ok.json", b"{\"a\": [1, 2]}"),
+        ("bad.json", b"{\n  \"a\": 1,\n}\n"),
+        ("ok.toml", b"[a]\nb = 1\n"),
+        ("bad.toml", b"[a]\nb = 1\nb = 2\n"),
+        ("ok.yml", b"a: 1\n---\nb: 2\n"),
+        ("bad.yml", b"a: 1\n  b: 2\n"),
+        ("skip/bad.json", b"{"),
+    ]);
+    assert_eq!(
+        run(&dir, serde_json::json!({"exclude": ["skip/**"]})),
+        vec![f("invalid-json", "bad.json", 3), f("invalid-toml", "bad.toml", 3), f("invalid-yaml", "bad.yml", 2)]
+    );
+}
+
+#[test]
+fn large_files_and_binary_content() {
+    let mut big = vec![0u8; 3 * 1024];
+    big[10] = b'<';
+    let dir = tree(&[("big.bin", &big), ("small.txt", b"ok")]);
+    assert_eq!(run(&dir, serde_json::json!({"max-file-kb": 2})), vec![f("large-file", "big.bin", 0)]);
+    assert_eq!(run(&dir, serde_json::json!({})), vec![]);
+}
+
+#[test]
+fn case_collisions_in_files_and_directories() {
+    let dir = tree(&[("Docs/a.md", b"a"), ("docs/b.md", b"b"), ("x.txt", b"x")]);
+    let found = run(&dir, serde_json::json!({}));
+    // Only on case-sensitive filesystems can the fixture hold both.
+    if std::fs::read_dir(dir.path()).expect("dir").count() == 3 {
+        assert_eq!(found, vec![f("path-case-collision", "docs", 0)]);
+    }
+}
+
+#[test]
+fn private_keys_only_on_armoured_headers() {
+    let key = format!("{d}BEGIN RSA PRIVATE KEY{d}\nMIIE\n{d}END RSA PRIVATE KEY{d}\n", d = "-----");
+    let named = "const HEADER: &str = \"BEGIN RSA PRIVATE KEY\";\n";
+    let putty = "PuTTY-User-Key-File-2: ssh-rsa\n";
+    let ssh2 = format!("{d} BEGIN SSH2 ENCRYPTED PRIVATE KEY {d}\n", d = "----");
+    let dir = tree(&[("id_rsa", key.as_bytes()), ("src.rs", named.as_bytes()), ("k.ppk", putty.as_bytes()), ("k.ssh2", ssh2.as_bytes())]);
+    assert_eq!(
+        run(&dir, serde_json::json!({})),
+        vec![f("private-key", "id_rsa", 1), f("private-key", "k.ppk", 1), f("private-key", "k.ssh2", 1)]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn broken_symlinks() {
+    let dir = tree(&[("real.txt", b"x")]);
+    std::os::unix::fs::symlink("real.txt", dir.path().join("good")).expect("symlink");
+    std::os::unix::fs::symlink("gone.txt", dir.path().join("bad")).expect("symlink");
+    assert_eq!(run(&dir, serde_json::json!({})), vec![f("broken-symlink", "bad", 0)]);
+}
+
+#[test]
+fn unknown_config_keys_are_errors() {
+    let dir = tree(&[("a", b"a")]);
+    let err = Harness::new(dir.path()).config(serde_json::json!({"max-file-mb": 1})).run::<Lint>().expect_err("unknown key");
+    assert!(err.contains("unknown field `max-file-mb`"), "{err}");
+    let err = Harness::new(dir.path()).config(serde_json::json!({"exclude": ["a/{b"]})).run::<Lint>().expect_err("bad glob");
+    assert!(err.contains("bad glob `a/{b`"), "{err}");
+}
