@@ -226,15 +226,20 @@ fn check_rule_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_location(loc: &Location) -> Result<(), String> {
-    let p = &loc.path;
-    if p.is_empty()
+/// A normalised repository-relative path: not empty, not absolute, no
+/// `\\`, no drive prefix, no `.`/`..`/empty segments, no control characters.
+pub fn is_repo_relative(p: &str) -> bool {
+    !(p.is_empty()
         || p.starts_with('/')
         || p.contains('\\')
-        || p.contains(':') && p.split('/').next().is_some_and(|s| s.ends_with(':'))
+        || p.split('/').next().is_some_and(|s| s.ends_with(':'))
         || p.split('/').any(|s| s == ".." || s == "." || s.is_empty())
-        || p.chars().any(char::is_control)
-    {
+        || p.chars().any(char::is_control))
+}
+
+fn check_location(loc: &Location) -> Result<(), String> {
+    let p = &loc.path;
+    if !is_repo_relative(p) {
         return Err(format!(
             "path `{}` is not a repository-relative path",
             p.escape_debug()

@@ -192,7 +192,7 @@ impl Sandbox {
         plugin: &Loaded,
         limits: Limits,
     ) -> Result<(PluginInfo, Vec<LogLine>), (Failure, Vec<LogLine>)> {
-        let (info, logs) = self.call(plugin, limits, &[], |store, p| {
+        let (info, logs) = self.call(plugin, limits, &[], None, |store, p| {
             p.portcullis_plugin_plugin().call_describe(store)
         })?;
         match plugin_info(info) {
@@ -213,9 +213,13 @@ impl Sandbox {
         evidence: &Evidence,
     ) -> Result<(RawEvaluation, Vec<LogLine>), (Failure, Vec<LogLine>)> {
         let mounts = mounts(&evidence.root, grants).map_err(|f| (f, Vec::new()))?;
+        let access = FileAccess {
+            root: evidence.root.clone(),
+            mounts: mounts.iter().map(|(h, _)| h.clone()).collect(),
+        };
         let wit_evidence = to_wit_evidence(evidence, reads);
         let config = config.to_string();
-        let (result, logs) = self.call(plugin, limits, &mounts, |store, p| {
+        let (result, logs) = self.call(plugin, limits, &mounts, Some(access), |store, p| {
             p.portcullis_plugin_plugin()
                 .call_evaluate(store, &config, &wit_evidence)
         })?;
@@ -233,6 +237,7 @@ impl Sandbox {
         plugin: &Loaded,
         limits: Limits,
         mounts: &[(PathBuf, String)],
+        access: Option<FileAccess>,
         f: impl FnOnce(&mut Store<State>, &bindings::PortcullisPlugin) -> wasmtime::Result<T>,
     ) -> Result<(T, Vec<LogLine>), (Failure, Vec<LogLine>)> {
         let stdout = pipe::BoundedPipe::new(limits.max_stdio_bytes);
@@ -264,6 +269,7 @@ impl Sandbox {
             log_bytes: 0,
             logs_dropped: 0,
             limits,
+            access,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -346,6 +352,83 @@ struct State {
     log_bytes: usize,
     logs_dropped: usize,
     limits: Limits,
+    /// What `read-files` may read (`None` during `describe`).
+    access: Option<FileAccess>,
+}
+
+/// The repository and the granted directories (canonical host paths).
+struct FileAccess {
+    root: PathBuf,
+    mounts: Vec<PathBuf>,
+}
+
+/// Total bytes one `read-files` call returns.
+const READ_BATCH_BYTES: u64 = 64 << 20;
+
+impl FileAccess {
+    /// Resolve a repository-relative path to a granted regular file.
+    fn resolve(&self, rel: &str) -> Result<(PathBuf, u64), String> {
+        if !crate::finding::is_repo_relative(rel) {
+            return Err(format!(
+                "`{}` is not a repository-relative path",
+                rel.escape_debug()
+            ));
+        }
+        let real = self
+            .root
+            .join(rel)
+            .canonicalize()
+            .map_err(|e| e.to_string())?;
+        if !self.mounts.iter().any(|m| real.starts_with(m)) {
+            return Err("not readable: outside the policy's read grants".into());
+        }
+        let meta = std::fs::metadata(&real).map_err(|e| e.to_string())?;
+        if !meta.is_file() {
+            return Err("not a regular file".into());
+        }
+        Ok((real, meta.len()))
+    }
+
+    fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, String>> {
+        let mut budget = READ_BATCH_BYTES;
+        let planned: Vec<Result<PathBuf, String>> = paths
+            .iter()
+            .map(|p| {
+                let (real, len) = self.resolve(p)?;
+                if len > budget {
+                    return Err(format!(
+                        "over the {} MiB per-call read budget",
+                        READ_BATCH_BYTES >> 20
+                    ));
+                }
+                budget -= len;
+                Ok(real)
+            })
+            .collect();
+        let jobs = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(planned.len().max(1));
+        let chunk = planned.len().div_ceil(jobs).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = planned
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|p| match p {
+                                Ok(real) => std::fs::read(real).map_err(|e| e.to_string()),
+                                Err(e) => Err(e.clone()),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
 }
 
 impl WasiView for State {
@@ -373,6 +456,16 @@ impl host::Host for State {
             host::LogLevel::Warn => "warn",
         };
         self.logs.push(LogLine { level, message });
+    }
+
+    fn read_files(&mut self, paths: Vec<String>) -> Vec<Result<Vec<u8>, String>> {
+        match &self.access {
+            Some(access) => access.read_all(&paths),
+            None => paths
+                .iter()
+                .map(|_| Err("files cannot be read during describe".to_string()))
+                .collect(),
+        }
     }
 }
 

@@ -198,6 +198,42 @@ fn symlinks_cannot_escape() {
 }
 
 #[cfg(unix)]
+#[test]
+fn the_batch_read_host_call_keeps_to_the_grants() {
+    let repo = hostile("read-many", "read = [\".\"]");
+    repo.symlink("escape", "/etc")
+        .symlink("passwd-link", "/etc/passwd");
+    let doc = repo.run(&["check", "--format", "json"]).json();
+    let messages: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["message"].as_str().expect("msg"))
+        .collect();
+    assert_eq!(messages.len(), 5, "{doc}");
+    for m in &messages[..4] {
+        assert!(m.starts_with("blocked: read-files "), "escaped: {m}");
+    }
+    assert_eq!(
+        messages[4], "leaked: read-files README.md: hello from the repository\n",
+        "granted files are readable"
+    );
+    // Without a grant nothing is readable through the host call either.
+    let repo = hostile("read-many", "");
+    let doc = repo.run(&["check", "--format", "json"]).json();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("blocked:"))),
+        "{doc}"
+    );
+}
+
+#[cfg(unix)]
 fn assert_blocked_in(repo: &Repo, attack: &str) {
     let doc = repo.run(&["check", "--format", "json"]).json();
     let msg = doc["findings"][0]["message"]

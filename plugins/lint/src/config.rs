@@ -48,10 +48,10 @@ impl Config {
             b.add(glob);
         }
         let exclude = b.build().map_err(|e| format!("config.exclude: {e}"))?;
-        if self.max_scan_mb * 1024 < self.max_file_kb {
+        if !(1..=64).contains(&self.max_scan_mb) {
             return Err(format!(
-                "config: max-scan-mb ({}) must be at least max-file-kb ({}) / 1024",
-                self.max_scan_mb, self.max_file_kb
+                "config: max-scan-mb must be between 1 and 64, not {}",
+                self.max_scan_mb
             ));
         }
         Ok(Scope { exclude })

@@ -27,6 +27,9 @@ pub fn all() -> Vec<Rule> {
     ]
 }
 
+/// Bytes of file content read per host call.
+const BATCH_BYTES: u64 = 32 << 20;
+
 /// Run the hygiene rules over the repository's file list.
 pub fn hygiene(
     ctx: &Context,
@@ -43,6 +46,7 @@ pub fn hygiene(
             .filter(|p| scope.includes(p)),
         out,
     );
+    let mut to_scan = Vec::new();
     for file in ctx.files() {
         if !scope.includes(&file.path) {
             continue;
@@ -54,21 +58,27 @@ pub fn hygiene(
         if file.size > max_bytes {
             large_file::report(file, max_bytes, out);
         }
-        if file.size > max_scan || file.size == 0 {
-            continue;
+        if file.size > 0 && file.size <= max_scan {
+            to_scan.push(file);
         }
-        let bytes = ctx.read(&file.path).map_err(|e| {
-            format!(
-                "cannot read {}: {e} (the lint plugin needs `read = [\".\"]` in its policy table)",
-                file.path
-            )
-        })?;
-        if looks_binary(&bytes) {
-            continue;
+    }
+    // Content rules, over files read in batches by the host.
+    for batch in ctx.batches(&to_scan, BATCH_BYTES.max(max_scan)) {
+        let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
+        for (file, content) in batch.iter().zip(ctx.read_many(&paths)) {
+            let bytes = content.map_err(|e| {
+                format!(
+                    "cannot read {}: {e} (the lint plugin needs `read = [\".\"]` in its policy table)",
+                    file.path
+                )
+            })?;
+            if looks_binary(&bytes) {
+                continue;
+            }
+            merge_conflict::check(&file.path, &bytes, out);
+            private_key::check(&file.path, &bytes, out);
+            syntax::check(&file.path, &bytes, out);
         }
-        merge_conflict::check(&file.path, &bytes, out);
-        private_key::check(&file.path, &bytes, out);
-        syntax::check(&file.path, &bytes, out);
     }
     Ok(())
 }

@@ -17,7 +17,10 @@ fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 /// (rule, path, line) of every finding.
 fn run(dir: &tempfile::TempDir, config: serde_json::Value) -> Vec<(String, String, u32)> {
-    let eval = Harness::new(dir.path()).config(config).run::<Lint>().expect("evaluates");
+    let eval = Harness::new(dir.path())
+        .config(config)
+        .run::<Lint>()
+        .expect("evaluates");
     let mut out: Vec<_> = eval
         .findings
         .iter()
@@ -26,7 +29,8 @@ fn run(dir: &tempfile::TempDir, config: serde_json::Value) -> Vec<(String, Strin
             (
                 f.rule_id.clone(),
                 loc.map_or(String::new(), |l| l.path.clone()),
-                loc.and_then(|l| l.region.as_ref()).map_or(0, |r| r.start_line),
+                loc.and_then(|l| l.region.as_ref())
+                    .map_or(0, |r| r.start_line),
             )
         })
         .collect();
@@ -46,8 +50,17 @@ fn f(rule: &str, path: &str, line: u32) -> (String, String, u32) {
 fn merge_conflict_markers() {
     let conflict = format!("a\n{} HEAD\nb\n=======\nc\n{} topic\n", m('<'), m('>'));
     let rst = "Title\n=======\n\ntext\n"; // a heading, not a conflict
-    let diff3 = format!("{} ours\nx\n{} base\ny\n=======\nz\n{}\n", m('<'), m('|'), m('>'));
-    let dir = tree(&[("c.rs", conflict.as_bytes()), ("doc.rst", rst.as_bytes()), ("d.txt", diff3.as_bytes())]);
+    let diff3 = format!(
+        "{} ours\nx\n{} base\ny\n=======\nz\n{}\n",
+        m('<'),
+        m('|'),
+        m('>')
+    );
+    let dir = tree(&[
+        ("c.rs", conflict.as_bytes()),
+        ("doc.rst", rst.as_bytes()),
+        ("d.txt", diff3.as_bytes()),
+    ]);
     assert_eq!(
         run(&dir, serde_json::json!({})),
         vec![
@@ -75,7 +88,11 @@ fn syntax_of_json_toml_yaml() {
     ]);
     assert_eq!(
         run(&dir, serde_json::json!({"exclude": ["skip/**"]})),
-        vec![f("invalid-json", "bad.json", 3), f("invalid-toml", "bad.toml", 3), f("invalid-yaml", "bad.yml", 2)]
+        vec![
+            f("invalid-json", "bad.json", 3),
+            f("invalid-toml", "bad.toml", 3),
+            f("invalid-yaml", "bad.yml", 2)
+        ]
     );
 }
 
@@ -84,7 +101,10 @@ fn large_files_and_binary_content() {
     let mut big = vec![0u8; 3 * 1024];
     big[10] = b'<';
     let dir = tree(&[("big.bin", &big), ("small.txt", b"ok")]);
-    assert_eq!(run(&dir, serde_json::json!({"max-file-kb": 2})), vec![f("large-file", "big.bin", 0)]);
+    assert_eq!(
+        run(&dir, serde_json::json!({"max-file-kb": 2})),
+        vec![f("large-file", "big.bin", 0)]
+    );
     assert_eq!(run(&dir, serde_json::json!({})), vec![]);
 }
 
@@ -100,14 +120,26 @@ fn case_collisions_in_files_and_directories() {
 
 #[test]
 fn private_keys_only_on_armoured_headers() {
-    let key = format!("{d}BEGIN RSA PRIVATE KEY{d}\nMIIE\n{d}END RSA PRIVATE KEY{d}\n", d = "-----");
+    let key = format!(
+        "{d}BEGIN RSA PRIVATE KEY{d}\nMIIE\n{d}END RSA PRIVATE KEY{d}\n",
+        d = "-----"
+    );
     let named = "const HEADER: &str = \"BEGIN RSA PRIVATE KEY\";\n";
     let putty = "PuTTY-User-Key-File-2: ssh-rsa\n";
     let ssh2 = format!("{d} BEGIN SSH2 ENCRYPTED PRIVATE KEY {d}\n", d = "----");
-    let dir = tree(&[("id_rsa", key.as_bytes()), ("src.rs", named.as_bytes()), ("k.ppk", putty.as_bytes()), ("k.ssh2", ssh2.as_bytes())]);
+    let dir = tree(&[
+        ("id_rsa", key.as_bytes()),
+        ("src.rs", named.as_bytes()),
+        ("k.ppk", putty.as_bytes()),
+        ("k.ssh2", ssh2.as_bytes()),
+    ]);
     assert_eq!(
         run(&dir, serde_json::json!({})),
-        vec![f("private-key", "id_rsa", 1), f("private-key", "k.ppk", 1), f("private-key", "k.ssh2", 1)]
+        vec![
+            f("private-key", "id_rsa", 1),
+            f("private-key", "k.ppk", 1),
+            f("private-key", "k.ssh2", 1)
+        ]
     );
 }
 
@@ -117,14 +149,23 @@ fn broken_symlinks() {
     let dir = tree(&[("real.txt", b"x")]);
     std::os::unix::fs::symlink("real.txt", dir.path().join("good")).expect("symlink");
     std::os::unix::fs::symlink("gone.txt", dir.path().join("bad")).expect("symlink");
-    assert_eq!(run(&dir, serde_json::json!({})), vec![f("broken-symlink", "bad", 0)]);
+    assert_eq!(
+        run(&dir, serde_json::json!({})),
+        vec![f("broken-symlink", "bad", 0)]
+    );
 }
 
 #[test]
 fn unknown_config_keys_are_errors() {
     let dir = tree(&[("a", b"a")]);
-    let err = Harness::new(dir.path()).config(serde_json::json!({"max-file-mb": 1})).run::<Lint>().expect_err("unknown key");
+    let err = Harness::new(dir.path())
+        .config(serde_json::json!({"max-file-mb": 1}))
+        .run::<Lint>()
+        .expect_err("unknown key");
     assert!(err.contains("unknown field `max-file-mb`"), "{err}");
-    let err = Harness::new(dir.path()).config(serde_json::json!({"exclude": ["a/{b"]})).run::<Lint>().expect_err("bad glob");
+    let err = Harness::new(dir.path())
+        .config(serde_json::json!({"exclude": ["a/{b"]}))
+        .run::<Lint>()
+        .expect_err("bad glob");
     assert!(err.contains("bad glob `a/{b`"), "{err}");
 }

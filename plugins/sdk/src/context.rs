@@ -79,6 +79,45 @@ impl Context {
         std::fs::read_to_string(self.path(rel))
     }
 
+    /// Read many repository files at once. In the sandbox the host reads
+    /// them in parallel in one call (much faster than one `read` per file);
+    /// natively they are read from the fixture root. One result per path.
+    /// Keep a batch under 64 MiB in total (see [`Context::batches`]).
+    pub fn read_many(&self, paths: &[String]) -> Vec<Result<Vec<u8>, String>> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            crate::bindings::portcullis::plugin::host::read_files(paths)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            paths
+                .iter()
+                .map(|p| self.read(p).map_err(|e| e.to_string()))
+                .collect()
+        }
+    }
+
+    /// Split files into batches for [`Context::read_many`]: at most
+    /// `max_bytes` (by listed size) and 4096 files each.
+    pub fn batches<'a>(&self, files: &[&'a FileEntry], max_bytes: u64) -> Vec<Vec<&'a FileEntry>> {
+        let mut out: Vec<Vec<&FileEntry>> = Vec::new();
+        let mut size = 0;
+        for f in files {
+            let full = out
+                .last()
+                .is_none_or(|b| b.len() >= 4096 || size + f.size > max_bytes);
+            if full {
+                out.push(Vec::new());
+                size = 0;
+            }
+            size += f.size;
+            if let Some(b) = out.last_mut() {
+                b.push(f);
+            }
+        }
+        out
+    }
+
     /// Make a path found in a report repository-relative: strips the host
     /// root from absolute paths and a leading `./`, and normalises `\` to
     /// `/`. Returns `None` for paths outside the repository.

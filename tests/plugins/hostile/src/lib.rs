@@ -131,6 +131,23 @@ impl Plugin for Hostile {
                     .map(|_| "connected".to_string())
                     .map_err(|e| e.to_string()),
             ),
+            "read-many" => {
+                let paths: Vec<String> = [
+                    "/etc/passwd",
+                    "../etc/passwd",
+                    "escape/passwd",
+                    "passwd-link",
+                    "README.md",
+                ]
+                .map(String::from)
+                .to_vec();
+                for (p, r) in paths.iter().zip(ctx.read_many(&paths)) {
+                    probe(
+                        &format!("read-files {p}"),
+                        r.map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    );
+                }
+            }
             "read-granted" => probe(
                 "/repo/README.md",
                 read(&ctx.path("README.md").to_string_lossy()),

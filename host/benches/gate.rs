@@ -1,0 +1,184 @@
+//! `cargo bench -p portcullis --bench gate`: the figures in BENCHMARKS.md.
+//!
+//! 1. Sandbox overhead of an empty plugin: instantiate + evaluate, in process.
+//! 2. The default policy on this repository through the binary: cold (empty
+//!    compile cache) and warm.
+//! 3. The lint plugin on a generated 10 000-file tree, next to `rg` doing
+//!    the conflict-marker scan on the same tree (skipped if `rg` is absent).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use portcullis::evidence::{Evidence, Kind};
+use portcullis::sandbox::{Limits, Sandbox};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn time_cmd(cmd: &mut Command) -> Duration {
+    let t = Instant::now();
+    let out = cmd.output().expect("run");
+    let took = t.elapsed();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+fn empty_plugin() {
+    let cache = tempfile::tempdir().expect("cache");
+    let sandbox = Sandbox::with_cache_dir(Some(cache.path().to_path_buf())).expect("sandbox");
+    let bytes = std::fs::read(env!("PORTCULLIS_TEST_WASM_HOSTILE")).expect("wasm");
+    let sha = portcullis::plugins::sha256_hex(&bytes);
+    let plugin = sandbox.load(&bytes, &sha).expect("load");
+    let evidence = Evidence {
+        root: std::env::temp_dir(),
+        ..Default::default()
+    };
+    let config = serde_json::json!({"attack": "none"});
+    let limits = Limits::new(5_000, 256);
+    let n = 2_000;
+    for _ in 0..100 {
+        sandbox
+            .evaluate(&plugin, limits, &[], &config, &[], &evidence)
+            .expect("warm-up");
+    }
+    let t = Instant::now();
+    for _ in 0..n {
+        sandbox
+            .evaluate(&plugin, limits, &[], &config, &[Kind::Files], &evidence)
+            .expect("evaluate");
+    }
+    let per = t.elapsed() / n;
+    println!(
+        "empty plugin, instantiate + evaluate: {:.1} µs per call ({n} calls)",
+        per.as_secs_f64() * 1e6
+    );
+}
+
+fn default_policy_on_this_repo() {
+    let bin = env!("CARGO_BIN_EXE_portcullis");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut cold = Vec::new();
+    for _ in 0..5 {
+        let cache = tempfile::tempdir().expect("cache");
+        cold.push(time_cmd(
+            Command::new(bin)
+                .args(["check", "--format", "json"])
+                .current_dir(&repo)
+                .env("PORTCULLIS_CACHE_DIR", cache.path()),
+        ));
+    }
+    let cache = tempfile::tempdir().expect("cache");
+    let mut warm = Vec::new();
+    for i in 0..21 {
+        let d = time_cmd(
+            Command::new(bin)
+                .args(["check", "--format", "json"])
+                .current_dir(&repo)
+                .env("PORTCULLIS_CACHE_DIR", cache.path()),
+        );
+        if i > 0 {
+            warm.push(d);
+        }
+    }
+    println!(
+        "default policy on this repository: cold {} (median of 5), warm {} (median of 20)",
+        ms(median(cold)),
+        ms(median(warm))
+    );
+}
+
+fn ten_thousand_files() {
+    let dir = tempfile::tempdir().expect("tree");
+    let line = "let value = compute(alpha, beta, gamma); // an ordinary line of code\n";
+    let body: String = line.repeat(30);
+    for d in 0..100 {
+        for f in 0..100 {
+            let p = dir.path().join(format!("d{d:03}/f{f:03}.rs"));
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            let text = if f == 0 && d % 10 == 0 {
+                format!(
+                    "{}\n{} HEAD\nx\n=======\ny\n{} b\n",
+                    body,
+                    "<".repeat(7),
+                    ">".repeat(7)
+                )
+            } else {
+                body.clone()
+            };
+            std::fs::write(p, text).expect("write");
+        }
+    }
+    let bytes: u64 = 10_000 * body.len() as u64;
+    let bin = env!("CARGO_BIN_EXE_portcullis");
+    let cache = tempfile::tempdir().expect("cache");
+    let run = || {
+        Command::new(bin)
+            .args(["check", "--format", "json"])
+            .current_dir(dir.path())
+            .env("PORTCULLIS_CACHE_DIR", cache.path())
+            .output()
+            .expect("run")
+    };
+    let out = run();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found = doc["findings"].as_array().map_or(0, Vec::len);
+    assert_eq!(found, 30, "3 markers in each of 10 files");
+    let ours = median(
+        (0..7)
+            .map(|_| {
+                time_cmd(
+                    Command::new(bin)
+                        .args(["check", "--format", "json"])
+                        .current_dir(dir.path())
+                        .env("PORTCULLIS_CACHE_DIR", cache.path()),
+                )
+            })
+            .collect(),
+    );
+    println!(
+        "lint plugin, 10 000 files ({} MiB), whole default policy, warm: {}",
+        bytes >> 20,
+        ms(ours)
+    );
+    let rg = Command::new("rg").arg("--version").output();
+    if rg.is_err() {
+        println!("rg not installed (apt-get install ripgrep): comparison skipped");
+        return;
+    }
+    let rg_time = median(
+        (0..7)
+            .map(|_| {
+                time_cmd(
+                    Command::new("rg")
+                        .args(["-c", "--no-ignore", "^(<<<<<<<|>>>>>>>|=======)( |$)"])
+                        .current_dir(dir.path()),
+                )
+            })
+            .collect(),
+    );
+    println!(
+        "rg, same tree, conflict-marker scan: {}  (portcullis / rg = {:.2}x)",
+        ms(rg_time),
+        ours.as_secs_f64() / rg_time.as_secs_f64()
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    empty_plugin();
+    default_policy_on_this_repo();
+    ten_thousand_files();
+}
