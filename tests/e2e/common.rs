@@ -192,3 +192,13 @@ pub fn rule_ids(sarif: &serde_json::Value) -> Vec<String> {
     ids.sort();
     ids
 }
+
+/// The `message` of every finding in `--format json` output.
+pub fn finding_messages(doc: &serde_json::Value) -> Vec<&str> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["message"].as_str().expect("message"))
+        .collect()
+}

@@ -19,12 +19,7 @@ fn files_cargo_metadata_reports_and_config_reach_the_plugin() {
     let run = repo.run(&["check", "--format", "json", "--verbose"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc = run.json();
-    let messages: Vec<&str> = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["message"].as_str().expect("msg"))
-        .collect();
+    let messages = finding_messages(&doc);
     assert_eq!(
         messages,
         vec![

@@ -204,12 +204,7 @@ fn the_batch_read_host_call_keeps_to_the_grants() {
     repo.symlink("escape", "/etc")
         .symlink("passwd-link", "/etc/passwd");
     let doc = repo.run(&["check", "--format", "json"]).json();
-    let messages: Vec<&str> = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["message"].as_str().expect("msg"))
-        .collect();
+    let messages = finding_messages(&doc);
     assert_eq!(messages.len(), 5, "{doc}");
     for m in &messages[..4] {
         assert!(m.starts_with("blocked: read-files "), "escaped: {m}");
