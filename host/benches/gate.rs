@@ -5,6 +5,7 @@
 //!    compile cache) and warm.
 //! 3. The lint plugin on a generated 10 000-file tree, next to `rg` doing
 //!    the conflict-marker scan on the same tree (skipped if `rg` is absent).
+#![allow(clippy::disallowed_macros)] // a benchmark reports on stdout
 
 use std::path::Path;
 use std::process::Command;

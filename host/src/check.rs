@@ -259,7 +259,10 @@ fn load_and_describe<'p>(
         run.compiled_from_cache = compiled.cached;
         let (info, logs) = sandbox
             .describe(&compiled, Limits::new(spec.timeout_ms, spec.memory_mb))
-            .map_err(|(f, _)| f.to_string())?;
+            .map_err(|(f, logs)| {
+                run.logs.extend(logs);
+                f.to_string()
+            })?;
         run.logs.extend(logs);
         Ok((info, compiled))
     })();

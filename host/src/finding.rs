@@ -258,17 +258,20 @@ fn check_location(loc: &Location) -> Result<(), String> {
 
 /// What a finding's identity rests on when the plugin gives none: the
 /// flagged line's text (trimmed), not its number, so unrelated edits that
-/// shift lines keep the fingerprint; else the message.
+/// shift lines keep the fingerprint; the path for whole-file findings; the
+/// message when there is nothing else.
 fn content_basis(message: &str, loc: Option<&Location>, lines: &mut LineCache) -> String {
     match loc {
         None => format!("msg\0{message}"),
-        Some(l) => match l
-            .region
-            .as_ref()
-            .and_then(|r| lines.line(&l.path, r.start_line))
-        {
-            Some(text) => format!("line\0{}\0{}", l.path, text.trim()),
-            None => format!("file\0{}\0{message}", l.path),
+        // A whole-file finding is about the file, whatever the message says
+        // today (a size, a count): its identity is the path.
+        Some(Location { path, region: None }) => format!("file\0{path}"),
+        Some(Location {
+            path,
+            region: Some(r),
+        }) => match lines.line(path, r.start_line) {
+            Some(text) => format!("line\0{path}\0{}", text.trim()),
+            None => format!("region\0{path}\0{message}"),
         },
     }
 }

@@ -20,7 +20,7 @@ mod pipe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
@@ -277,12 +277,10 @@ impl Sandbox {
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
-        let started = Instant::now();
         let result = plugin
             .pre
             .instantiate(&mut store)
             .and_then(|instance| f(&mut store, &instance));
-        let elapsed = started.elapsed();
 
         let mut logs = std::mem::take(&mut store.data_mut().logs);
         let dropped = store.data().logs_dropped;
@@ -325,12 +323,7 @@ impl Sandbox {
             Ok(v) => Ok((v, logs)),
             Err(e) => {
                 let reason = if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                    Failure::Timeout(
-                        limits
-                            .timeout
-                            .as_millis()
-                            .max(elapsed.as_millis().min(limits.timeout.as_millis())),
-                    )
+                    Failure::Timeout(limits.timeout.as_millis())
                 } else if memory_hit {
                     Failure::Memory(limits.memory_bytes >> 20)
                 } else if let Some(p) = panic_message(&stderr_text) {

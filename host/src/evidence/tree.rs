@@ -1,5 +1,6 @@
 //! The repository's file list: every file git would consider (respecting
-//! `.gitignore`, `.git/info/exclude` and `.ignore`), dotfiles included,
+//! `.gitignore` files and `.git/info/exclude`, as git does; not the user's
+//! global excludes, so every machine sees the same list), dotfiles included,
 //! `.git/` excluded, symlinks listed as links (never followed).
 
 use std::path::Path;
@@ -13,6 +14,7 @@ pub fn list(root: &Path) -> Result<Vec<FileEntry>, Error> {
     let mut files = Vec::new();
     let walker = WalkBuilder::new(root)
         .hidden(false)
+        .ignore(false)
         .parents(false)
         .git_global(false)
         .require_git(false)

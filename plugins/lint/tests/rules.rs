@@ -169,3 +169,45 @@ fn unknown_config_keys_are_errors() {
         .expect_err("bad glob");
     assert!(err.contains("bad glob `a/{b`"), "{err}");
 }
+
+#[test]
+fn rule_ids_are_unique_kebab_case_and_documented() {
+    use portcullis_sdk::Plugin;
+    let info = Lint::describe();
+    let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+    // The full list, so a renamed or removed rule shows up in review.
+    assert_eq!(
+        ids,
+        [
+            "large-file",
+            "merge-conflict",
+            "invalid-json",
+            "invalid-toml",
+            "invalid-yaml",
+            "path-case-collision",
+            "broken-symlink",
+            "private-key",
+            "max-warnings",
+        ]
+    );
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), ids.len(), "ids are unique");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README");
+    for rule in &info.rules {
+        assert!(
+            rule.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{} is kebab-case",
+            rule.id
+        );
+        assert!(
+            !rule.short_description.is_empty() && !rule.help_markdown.is_empty(),
+            "{} is described",
+            rule.id
+        );
+        let row = format!("| `lint/{}` | {}", rule.id, rule.default_level.as_str());
+        assert!(readme.contains(&row), "README's lint table lists `{row}`");
+    }
+}

@@ -2,6 +2,7 @@
 //! attacks that probe for access report what they could reach as a
 //! `probe-result` finding whose message starts with `blocked:` or `leaked:`.
 //! `none` does nothing and serves as the empty plugin in benchmarks.
+#![allow(clippy::disallowed_macros)] // the stderr flood is the point
 
 use portcullis_sdk::{
     Context, Evaluation, Finding, Level, LogLevel, Plugin, PluginInfo, Rule, export_plugin, log,
