@@ -129,8 +129,9 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
 
     // Load and describe every plugin.
     let loaded = parallel(&policy.plugins, opts.jobs, |spec| {
+        progress.begin(&spec.id);
         let r = load_and_describe(&sandbox, &policy, spec);
-        progress.step();
+        progress.end(&spec.id);
         r
     });
 
@@ -164,6 +165,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
     // Evaluate.
     let caps = OutputCaps::default();
     let runs = parallel_owned(loaded, opts.jobs, |mut l| {
+        progress.begin(&l.spec.id);
         let t = Instant::now();
         if let (None, Some(info), Some(compiled)) = (&l.run.failure, &l.info, &l.compiled) {
             if let Some((_, e)) = evidence_errors.iter().find(|(k, _)| info.reads.contains(k)) {
@@ -196,7 +198,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             }
         }
         l.run.duration += t.elapsed();
-        progress.step();
+        progress.end(&l.spec.id);
         l.run
     });
     progress.finish();
@@ -327,14 +329,17 @@ fn parallel_owned<T: Send, R: Send>(
 }
 
 /// Progress on stderr, only on a terminal and only for runs longer than a
-/// second; never in CI logs.
+/// second; never in CI logs. Shows which plugins are running and how far
+/// the run is.
 struct Progress {
     state: Option<std::sync::Arc<ProgressState>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 struct ProgressState {
     done: AtomicUsize,
     total: usize,
+    running: Mutex<Vec<String>>,
     stop: std::sync::atomic::AtomicBool,
 }
 
@@ -342,19 +347,23 @@ impl Progress {
     fn start(enabled: bool, plugins: usize) -> Progress {
         use std::io::IsTerminal;
         if !enabled || !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
-            return Progress { state: None };
+            return Progress {
+                state: None,
+                thread: Mutex::new(None),
+            };
         }
         let state = std::sync::Arc::new(ProgressState {
             done: AtomicUsize::new(0),
             total: plugins * 2,
+            running: Mutex::new(Vec::new()),
             stop: Default::default(),
         });
         let s = state.clone();
-        std::thread::spawn(move || {
+        let handle = std::thread::spawn(move || {
             let start = Instant::now();
             let mut shown = false;
             while !s.stop.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::sleep(Duration::from_millis(50));
                 if start.elapsed() < Duration::from_secs(1) || s.stop.load(Ordering::Relaxed) {
                     continue;
                 }
@@ -364,8 +373,13 @@ impl Progress {
                 } else {
                     "evaluating"
                 };
+                let running = s
+                    .running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .join(", ");
                 crate::report::progress_line(&format!(
-                    "portcullis: {phase} plugins, {done}/{} steps, {:.1} s",
+                    "portcullis: {phase} {running} ({done}/{} steps, {:.1} s)",
                     s.total,
                     start.elapsed().as_secs_f64()
                 ));
@@ -375,19 +389,38 @@ impl Progress {
                 crate::report::progress_line("");
             }
         });
-        Progress { state: Some(state) }
+        Progress {
+            state: Some(state),
+            thread: Mutex::new(Some(handle)),
+        }
     }
 
-    fn step(&self) {
+    fn begin(&self, id: &str) {
         if let Some(s) = &self.state {
+            s.running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(id.to_string());
+        }
+    }
+
+    fn end(&self, id: &str) {
+        if let Some(s) = &self.state {
+            s.running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|r| r != id);
             s.done.fetch_add(1, Ordering::Relaxed);
         }
     }
 
+    /// Stop and clear the line before anything else is printed.
     fn finish(&self) {
         if let Some(s) = &self.state {
             s.stop.store(true, Ordering::Relaxed);
-            std::thread::sleep(Duration::from_millis(1));
+        }
+        if let Some(h) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.join();
         }
     }
 }
@@ -397,7 +430,8 @@ impl Progress {
 /// itself is an error.
 pub fn list_rules(policy: &Policy) -> Result<Vec<(String, Level, String)>, Error> {
     let sandbox = Sandbox::new().map_err(Error::Usage)?;
-    let loaded = parallel(&policy.plugins, 2, |spec| {
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let loaded = parallel(&policy.plugins, jobs, |spec| {
         load_and_describe(&sandbox, policy, spec)
     });
     let mut rows = Vec::new();
