@@ -65,7 +65,19 @@ fn compiled_plugins_are_cached_and_bad_cache_entries_recompiled() {
             .output()
             .expect("run")
     };
-    assert_eq!(run(cache.path()).status.code(), Some(0));
+    let first = run(cache.path());
+    assert_eq!(first.status.code(), Some(0));
+    let cached = |out: &std::process::Output| {
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        doc["plugins"][0]["compile_cached"]
+            .as_bool()
+            .expect("compile_cached")
+    };
+    assert!(!cached(&first), "the first run compiles");
+    assert!(
+        cached(&run(cache.path())),
+        "the second run loads the compiled plugin"
+    );
     let entries: Vec<_> = std::fs::read_dir(cache.path())
         .expect("cache dir")
         .flatten()
@@ -88,6 +100,7 @@ fn compiled_plugins_are_cached_and_bad_cache_entries_recompiled() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(!cached(&out), "a corrupt entry is recompiled, not loaded");
     assert_eq!(
         std::fs::read(artifact).expect("rewritten"),
         good,

@@ -108,3 +108,49 @@ fn explicit_policy_and_rules_listing() {
         default_rules.stdout
     );
 }
+
+#[test]
+fn several_plugins_run_side_by_side_and_one_failure_fails_the_gate() {
+    let repo = Repo::new();
+    let sha = portcullis::plugins::sha256_hex(&std::fs::read(HOSTILE_WASM).expect("wasm"));
+    let policy = |attack: &str| {
+        format!(
+            "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[plugins.lint.config]\nmax-file-kb = 1\n\
+             [plugins.other]\nsource = \"{HOSTILE_WASM}\"\nsha256 = \"{sha}\"\ntimeout-ms = 500\n[plugins.other.config]\nattack = \"{attack}\"\n"
+        )
+    };
+    repo.write("big.txt", vec![b'a'; 4096])
+        .write("portcullis.toml", policy("none"));
+    let (run, sarif) = repo.check_sarif(&["--jobs", "2"]);
+    assert_eq!(run.code, 0, "a warning passes: {}", run.stderr);
+    let runs = sarif["runs"].as_array().expect("runs");
+    let ids: Vec<&str> = runs
+        .iter()
+        .map(|r| r["automationDetails"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        ["portcullis/lint/", "portcullis/other/"],
+        "one run per plugin, in policy order"
+    );
+    assert_eq!(runs[0]["results"][0]["ruleId"], "lint/large-file");
+
+    // One plugin times out: the gate cannot pass, whatever the others found,
+    // and the other plugin's results are still reported.
+    repo.write("portcullis.toml", policy("loop"));
+    let (run, sarif) = repo.check_sarif(&["--jobs", "2"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr.trim(),
+        "portcullis: plugin other: timed out after 500 ms"
+    );
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        true
+    );
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "lint/large-file");
+    assert_eq!(
+        sarif["runs"][1]["invocations"][0]["executionSuccessful"],
+        false
+    );
+}

@@ -32,6 +32,8 @@ struct Plugin<'a> {
     success: bool,
     error: Option<&'a str>,
     duration_ms: u128,
+    /// Whether the compiled plugin came from the on-disk cache.
+    compile_cached: bool,
     findings: usize,
 }
 
@@ -73,6 +75,7 @@ pub fn render(outcome: &Outcome) -> String {
                 success: r.failure.is_none(),
                 error: r.failure.as_deref(),
                 duration_ms: r.duration.as_millis(),
+                compile_cached: r.compiled_from_cache,
                 findings: r.findings.len(),
             })
             .collect(),
