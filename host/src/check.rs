@@ -443,7 +443,7 @@ pub fn list_rules(policy: &Policy) -> Result<Vec<(String, Level, String)>, Error
             rows.push((
                 format!("{}/{}", l.spec.id, rule.id),
                 rule.default_level,
-                rule.short_description,
+                crate::sandbox::one_line(&rule.short_description, 200),
             ));
         }
     }

@@ -193,6 +193,7 @@ pub fn validate(
                 }
             },
         };
+        let message = printable(&f.message);
         let rule_id = format!("{plugin}/{}", f.rule_id);
         let basis = match &f.fingerprint {
             Some(fp) => format!("plugin\0{fp}"),
@@ -207,13 +208,29 @@ pub fn validate(
             rule_id,
             rule_index,
             level: f.level.unwrap_or(rules[rule_index].default_level),
-            message: f.message,
+            message,
             locations: f.locations,
             fingerprint,
             properties,
         });
     }
     Ok((rules, out))
+}
+
+/// The message with control characters (terminal escapes among them)
+/// replaced by U+FFFD; newlines and tabs are kept.
+fn printable(message: &str) -> String {
+    message
+        .trim_end()
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn check_rule_id(id: &str) -> Result<(), String> {

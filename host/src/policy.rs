@@ -68,7 +68,7 @@ pub enum ReportFormat {
 #[derive(Debug, Clone)]
 pub struct ReportSpec {
     pub name: String,
-    /// Relative to the checked repository (or absolute).
+    /// Relative to the checked repository, normalised; never outside it.
     pub path: String,
     pub format: ReportFormat,
     /// A missing optional report is skipped with a notice; a missing
@@ -267,12 +267,22 @@ impl Policy {
             }
             let table_at = at(spec.span());
             let spec = spec.into_inner();
-            if spec.path.get_ref().trim().is_empty() {
-                return Err(fail(spec.path.span(), "report path is empty".into()));
-            }
+            let path_span = spec.path.span();
+            let path = match normalize_grant(spec.path.get_ref()) {
+                Some(p) if p != "." => p,
+                _ => {
+                    return Err(fail(
+                        path_span,
+                        format!(
+                            "report path `{}` must be a file inside the repository (relative, no `..`)",
+                            spec.path.get_ref()
+                        ),
+                    ));
+                }
+            };
             reports.push(ReportSpec {
                 name,
-                path: spec.path.into_inner(),
+                path,
                 format: spec.format,
                 optional: spec.optional,
                 at: table_at,
@@ -415,6 +425,16 @@ mod tests {
                 .contains("inside the repository")
         );
         assert!(err("[plugins.Lint]\nsource=\"builtin:lint\"\n").contains("plugin id `Lint`"));
+        let report = |path: &str| {
+            err(&format!(
+                "[plugins.l]\nsource=\"builtin:lint\"\n[reports.r]\npath=\"{path}\"\nformat=\"sarif\"\n"
+            ))
+        };
+        assert!(report("/etc/passwd").starts_with(
+            "p.toml:4:6: report path `/etc/passwd` must be a file inside the repository"
+        ));
+        assert!(report("../x.sarif").contains("inside the repository"));
+        assert!(report("").contains("inside the repository"));
         assert!(err("[gate]\n").contains("no plugins"));
         assert!(err("[plugins.l]\nsource=\"builtin:lint\"\n[reports.c]\npath=\"c.json\"\nformat=\"xml\"\n").contains("unknown variant `xml`"));
     }

@@ -283,3 +283,20 @@ fn a_broken_report_is_exit_2_with_its_line() {
         run.stdout
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn reports_cannot_be_read_from_outside_the_repository() {
+    let repo = Repo::new();
+    repo.symlink("r.sarif", "/etc/passwd").write(
+        "portcullis.toml",
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[reports.r]\npath = \"r.sarif\"\nformat = \"sarif\"\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("r.sarif leads outside the repository"),
+        "{}",
+        run.stderr
+    );
+}

@@ -9,7 +9,7 @@ use crate::common::*;
 
 fn hostile(attack: &str, extra: &str) -> Repo {
     let repo = Repo::new();
-    repo.write("README.md", "hello from the repository\n");
+    repo.write("README.md", "hello from the repository");
     repo.policy_with_wasm(
         "hostile",
         HOSTILE_WASM,
@@ -201,7 +201,7 @@ fn granted_files_are_readable() {
     let doc = repo.run(&["check", "--format", "json"]).json();
     assert_eq!(
         doc["findings"][0]["message"],
-        "leaked: /repo/README.md: hello from the repository\n"
+        "leaked: /repo/README.md: hello from the repository"
     );
 }
 
@@ -229,7 +229,7 @@ fn the_batch_read_host_call_keeps_to_the_grants() {
         assert!(m.starts_with("blocked: read-files "), "escaped: {m}");
     }
     assert_eq!(
-        messages[4], "leaked: read-files README.md: hello from the repository\n",
+        messages[4], "leaked: read-files README.md: hello from the repository",
         "granted files are readable"
     );
     // Without a grant nothing is readable through the host call either.
@@ -274,4 +274,13 @@ fn the_empty_plugin_passes() {
         "results present even when empty"
     );
     assert_eq!(sarif["runs"][0]["tool"]["driver"]["name"], "hostile");
+}
+
+#[test]
+fn terminal_escapes_in_findings_never_reach_the_terminal() {
+    let repo = hostile("escape-message", "");
+    let run = repo.run(&["check", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
+    assert!(run.stdout.contains("\u{fffd}[2Jcleared"), "{}", run.stdout);
 }

@@ -16,6 +16,16 @@ pub fn read(root: &Path, policy: &Policy) -> Result<(Vec<Report>, Vec<String>), 
     for spec in &policy.reports {
         let path = root.join(&spec.path);
         let what = format!("report {} ({})", spec.name, spec.at);
+        // The policy only names paths inside the repository; a symlink must
+        // not lead a report read out of it either.
+        if let Ok(real) = path.canonicalize()
+            && !real.starts_with(root)
+        {
+            return Err(Error::Evidence {
+                what,
+                message: format!("{} leads outside the repository", spec.path),
+            });
+        }
         match std::fs::metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && spec.optional => {
                 skipped.push(format!(

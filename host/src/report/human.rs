@@ -61,12 +61,13 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
                 None if path.is_empty() => "-".to_string(),
                 None => path.to_string(),
             };
+            let message = f.message.replace('\n', "\n        ");
             let _ = writeln!(
                 out,
                 "  {place}  {}  {}  {}",
                 style.level(f.level),
                 style.paint("2", &f.rule_id),
-                f.message
+                message
             );
         }
     }

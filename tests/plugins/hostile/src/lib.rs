@@ -80,6 +80,9 @@ impl Plugin for Hostile {
                     );
                 }
             }
+            "escape-message" => {
+                out.push(Finding::new("probe-result", "\u{1b}[2Jcleared").in_file("probe"))
+            }
             "unknown-rule" => out.push(Finding::new("no-such-rule", "undeclared").in_file("probe")),
             "absolute-path" => out.push(Finding::new("probe-result", "abs").in_file("/etc/passwd")),
             "dotdot-path" => out.push(Finding::new("probe-result", "up").in_file("../outside")),
