@@ -1,0 +1,40 @@
+//! The plugin from the README's "Write a plugin" section, compiled by
+//! `cargo test` and run on a fixture by `tests/readme_example.rs`.
+
+use portcullis_sdk::{
+    Context, Evaluation, Finding, Level, Plugin, PluginInfo, Rule, export_plugin,
+};
+
+pub struct Todo;
+
+impl Plugin for Todo {
+    fn describe() -> PluginInfo {
+        PluginInfo::new("todo", env!("CARGO_PKG_VERSION"))
+            .rule(Rule::new(
+                "todo-comment",
+                "TodoComment",
+                Level::Warning,
+                "A TODO was left in the code.",
+            ))
+            .reads_files()
+    }
+
+    fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
+        let mut out = Evaluation::default();
+        let paths: Vec<String> = ctx.files().iter().map(|f| f.path.clone()).collect();
+        for (path, bytes) in paths.iter().zip(ctx.read_many(&paths)) {
+            let text = String::from_utf8_lossy(&bytes?).into_owned();
+            for (n, line) in text.lines().enumerate() {
+                if line.contains("TODO") {
+                    out.push(
+                        Finding::new("todo-comment", "TODO left in code")
+                            .at_line(path, n as u32 + 1),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+export_plugin!(Todo);
