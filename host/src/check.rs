@@ -143,6 +143,21 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
         .collect();
     kinds.sort();
     kinds.dedup();
+    // Reports nobody reads would be silently unchecked: a policy error.
+    if !policy.reports.is_empty()
+        && !kinds.contains(&Kind::Reports)
+        && loaded.iter().all(|l| l.info.is_some())
+    {
+        let names: Vec<&str> = policy.reports.iter().map(|r| r.name.as_str()).collect();
+        progress.finish();
+        return Err(Error::Policy {
+            path: policy.reports[0].at.clone(),
+            message: format!(
+                "[reports] names {} but no plugin in the policy reads reports",
+                names.join(", ")
+            ),
+        });
+    }
     let mut evidence = Evidence {
         root: root.clone(),
         ..Default::default()

@@ -192,7 +192,7 @@ impl Sandbox {
         plugin: &Loaded,
         limits: Limits,
     ) -> Result<(PluginInfo, Vec<LogLine>), (Failure, Vec<LogLine>)> {
-        let (info, logs) = self.call(plugin, limits, &[], None, |store, p| {
+        let (info, logs) = self.call(plugin, limits, Vec::new(), None, |store, p| {
             p.portcullis_plugin_plugin().call_describe(store)
         })?;
         match plugin_info(info) {
@@ -219,7 +219,7 @@ impl Sandbox {
         };
         let wit_evidence = to_wit_evidence(evidence, reads);
         let config = config.to_string();
-        let (result, logs) = self.call(plugin, limits, &mounts, Some(access), |store, p| {
+        let (result, logs) = self.call(plugin, limits, mounts, Some(access), move |store, p| {
             p.portcullis_plugin_plugin()
                 .call_evaluate(store, &config, &wit_evidence)
         })?;
@@ -232,107 +232,157 @@ impl Sandbox {
         }
     }
 
-    fn call<T>(
+    /// Run `f` in a fresh store on its own thread. The epoch deadline stops
+    /// wasm code; the watchdog here also stops a plugin blocked in a host
+    /// call (a WASI sleep or poll does not run wasm, so no epoch check
+    /// fires): past the deadline plus [`WATCHDOG_GRACE`] the call is
+    /// abandoned and reported as timed out. The abandoned thread holds no
+    /// locks and ends with the process.
+    fn call<T: Send + 'static>(
         &self,
         plugin: &Loaded,
         limits: Limits,
-        mounts: &[(PathBuf, String)],
+        mounts: Vec<(PathBuf, String)>,
         access: Option<FileAccess>,
-        f: impl FnOnce(&mut Store<State>, &bindings::PortcullisPlugin) -> wasmtime::Result<T>,
+        f: impl FnOnce(&mut Store<State>, &bindings::PortcullisPlugin) -> wasmtime::Result<T>
+        + Send
+        + 'static,
     ) -> Result<(T, Vec<LogLine>), (Failure, Vec<LogLine>)> {
-        let stdout = pipe::BoundedPipe::new(limits.max_stdio_bytes);
-        let stderr = pipe::BoundedPipe::new(limits.max_stdio_bytes);
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
-        for (host_dir, guest) in mounts {
-            wasi.preopened_dir(host_dir, guest, FsPerms::ReadOnly)
-                .map_err(|e| {
-                    (
-                        Failure::Load(format!("cannot grant {}: {e}", host_dir.display())),
-                        Vec::new(),
-                    )
-                })?;
+        let engine = self.engine.clone();
+        let pre = plugin.pre.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("portcullis-plugin".into())
+            .spawn(move || {
+                let _ = tx.send(run_in_store(&engine, &pre, limits, &mounts, access, f));
+            });
+        if let Err(e) = spawned {
+            return Err((
+                Failure::Load(format!("cannot start a plugin thread: {e}")),
+                Vec::new(),
+            ));
         }
-        let state = State {
-            wasi: wasi.build(),
-            table: ResourceTable::new(),
-            limiter: Limiter {
-                cap: limits.memory_bytes,
-                total: 0,
-                hit: false,
-            },
-            logs: Vec::new(),
-            log_bytes: 0,
-            logs_dropped: 0,
-            limits,
-            access,
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        let ticks = limits.timeout.as_millis().div_ceil(TICK.as_millis()) as u64 + 1;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
-
-        let result = plugin
-            .pre
-            .instantiate(&mut store)
-            .and_then(|instance| f(&mut store, &instance));
-
-        let mut logs = std::mem::take(&mut store.data_mut().logs);
-        let dropped = store.data().logs_dropped;
-        let memory_hit = store.data().limiter.hit;
-        let (err_bytes, err_dropped) = stderr.take();
-        let (out_bytes, out_dropped) = stdout.take();
-        let stderr_text = String::from_utf8_lossy(&err_bytes).into_owned();
-        for (name, text, lost) in [
-            (
-                "stdout",
-                String::from_utf8_lossy(&out_bytes).into_owned(),
-                out_dropped,
-            ),
-            ("stderr", stderr_text.clone(), err_dropped),
-        ] {
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                logs.push(LogLine {
-                    level: "info",
-                    message: format!("{name}: {}", one_line(line, 1_000)),
-                });
-            }
-            if lost > 0 {
-                logs.push(LogLine {
+        match rx.recv_timeout(limits.timeout + WATCHDOG_GRACE) {
+            Ok(result) => result,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err((
+                Failure::Timeout(limits.timeout.as_millis()),
+                vec![LogLine {
                     level: "warn",
-                    message: format!(
-                        "{name}: {lost} more bytes dropped (cap {} KiB)",
-                        limits.max_stdio_bytes >> 10
-                    ),
-                });
-            }
+                    message: "blocked in a host call past its deadline; the call was abandoned"
+                        .into(),
+                }],
+            )),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err((
+                Failure::Trap("the plugin's host thread ended without a result".into()),
+                Vec::new(),
+            )),
         }
-        if dropped > 0 {
+    }
+}
+
+/// How long past its deadline a call blocked outside wasm code may run.
+pub const WATCHDOG_GRACE: Duration = Duration::from_millis(250);
+
+#[allow(clippy::type_complexity)]
+fn run_in_store<T>(
+    engine: &Engine,
+    pre: &bindings::PortcullisPluginPre<State>,
+    limits: Limits,
+    mounts: &[(PathBuf, String)],
+    access: Option<FileAccess>,
+    f: impl FnOnce(&mut Store<State>, &bindings::PortcullisPlugin) -> wasmtime::Result<T>,
+) -> Result<(T, Vec<LogLine>), (Failure, Vec<LogLine>)> {
+    let stdout = pipe::BoundedPipe::new(limits.max_stdio_bytes);
+    let stderr = pipe::BoundedPipe::new(limits.max_stdio_bytes);
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    for (host_dir, guest) in mounts {
+        wasi.preopened_dir(host_dir, guest, FsPerms::ReadOnly)
+            .map_err(|e| {
+                (
+                    Failure::Load(format!("cannot grant {}: {e}", host_dir.display())),
+                    Vec::new(),
+                )
+            })?;
+    }
+    let state = State {
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        limiter: Limiter {
+            cap: limits.memory_bytes,
+            total: 0,
+            hit: false,
+        },
+        logs: Vec::new(),
+        log_bytes: 0,
+        logs_dropped: 0,
+        limits,
+        access,
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    let ticks = limits.timeout.as_millis().div_ceil(TICK.as_millis()) as u64 + 1;
+    store.set_epoch_deadline(ticks);
+    store.epoch_deadline_trap();
+
+    let result = pre
+        .instantiate(&mut store)
+        .and_then(|instance| f(&mut store, &instance));
+
+    let mut logs = std::mem::take(&mut store.data_mut().logs);
+    let dropped = store.data().logs_dropped;
+    let memory_hit = store.data().limiter.hit;
+    let (err_bytes, err_dropped) = stderr.take();
+    let (out_bytes, out_dropped) = stdout.take();
+    let stderr_text = String::from_utf8_lossy(&err_bytes).into_owned();
+    for (name, text, lost) in [
+        (
+            "stdout",
+            String::from_utf8_lossy(&out_bytes).into_owned(),
+            out_dropped,
+        ),
+        ("stderr", stderr_text.clone(), err_dropped),
+    ] {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
             logs.push(LogLine {
-                level: "warn",
-                message: format!("{dropped} more log lines dropped"),
+                level: "info",
+                message: format!("{name}: {}", one_line(line, 1_000)),
             });
         }
+        if lost > 0 {
+            logs.push(LogLine {
+                level: "warn",
+                message: format!(
+                    "{name}: {lost} more bytes dropped (cap {} KiB)",
+                    limits.max_stdio_bytes >> 10
+                ),
+            });
+        }
+    }
+    if dropped > 0 {
+        logs.push(LogLine {
+            level: "warn",
+            message: format!("{dropped} more log lines dropped"),
+        });
+    }
 
-        match result {
-            Ok(v) => Ok((v, logs)),
-            Err(e) => {
-                let reason = if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                    Failure::Timeout(limits.timeout.as_millis())
-                } else if memory_hit {
-                    Failure::Memory(limits.memory_bytes >> 20)
-                } else if let Some(p) = panic_message(&stderr_text) {
-                    Failure::Panic(p)
-                } else {
-                    Failure::Trap(first_line(&e))
-                };
-                Err((reason, logs))
-            }
+    match result {
+        Ok(v) => Ok((v, logs)),
+        Err(e) => {
+            let reason = if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                Failure::Timeout(limits.timeout.as_millis())
+            } else if memory_hit {
+                Failure::Memory(limits.memory_bytes >> 20)
+            } else if let Some(p) = panic_message(&stderr_text) {
+                Failure::Panic(p)
+            } else {
+                Failure::Trap(first_line(&e))
+            };
+            Err((reason, logs))
         }
     }
 }

@@ -110,3 +110,23 @@ fn compiled_plugins_are_cached_and_bad_cache_entries_recompiled() {
     std::fs::write(artifact, b"not a cache entry").expect("garbage");
     assert_eq!(run(cache.path()).status.code(), Some(0));
 }
+
+#[test]
+fn reports_no_plugin_reads_are_a_policy_error() {
+    let repo = Repo::new();
+    repo.write("r.sarif", "{}");
+    repo.policy_with_wasm(
+        "h",
+        HOSTILE_WASM,
+        "[reports.scan]\npath = \"r.sarif\"\nformat = \"sarif\"\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.trim().ends_with(
+            "portcullis.toml:4:1: [reports] names scan but no plugin in the policy reads reports"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -101,6 +101,34 @@ fn infinite_loop_times_out_within_deadline() {
 }
 
 #[test]
+fn sleeping_in_a_host_call_times_out_too() {
+    // A WASI sleep blocks in the host, where no epoch check fires; the
+    // watchdog still ends the call at the deadline.
+    let repo = hostile("none", "timeout-ms = 1000");
+    assert_eq!(repo.run(&["check"]).code, 0);
+    repo.policy_with_wasm(
+        "hostile",
+        HOSTILE_WASM,
+        "timeout-ms = 1000\n[plugins.hostile.config]\nattack = \"sleep\"\n",
+    );
+    let started = Instant::now();
+    let run = repo.run(&["check", "--verbose"]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("portcullis: plugin hostile: timed out after 1000 ms"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        took < Duration::from_millis(1000 + 250 + 700),
+        "a one-hour sleep ran {took:?}"
+    );
+    assert_fails_closed("sleep", "timeout-ms = 1000", "timed out after 1000 ms");
+}
+
+#[test]
 fn memory_bomb_hits_the_cap() {
     assert_fails_closed(
         "memory",

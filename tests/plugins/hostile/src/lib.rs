@@ -55,6 +55,7 @@ impl Plugin for Hostile {
                     std::hint::black_box(&hoard);
                 }
             }
+            "sleep" => std::thread::sleep(std::time::Duration::from_secs(3600)),
             "panic" => panic!("the hostile plugin panics on purpose"),
             "error" => return Err("config.attack: the hostile plugin fails on purpose".into()),
             "findings" => {
