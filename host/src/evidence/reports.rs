@@ -52,6 +52,12 @@ pub fn read(root: &Path, policy: &Policy) -> Result<(Vec<Report>, Vec<String>), 
                     ),
                 });
             }
+            Ok(m) if !m.is_file() => {
+                return Err(Error::Evidence {
+                    what,
+                    message: format!("{} is not a regular file", path.display()),
+                });
+            }
             Ok(_) => {}
         }
         let content = std::fs::read_to_string(&path).map_err(|e| Error::Evidence {
