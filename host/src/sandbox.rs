@@ -106,6 +106,7 @@ pub struct Sandbox {
     linker: Linker<State>,
     cache: Option<cache::Cache>,
     ticker_stop: Arc<AtomicBool>,
+    workers: Workers,
 }
 
 impl Drop for Sandbox {
@@ -154,6 +155,7 @@ impl Sandbox {
             linker,
             cache,
             ticker_stop,
+            workers: Workers::default(),
         })
     }
 
@@ -251,19 +253,23 @@ impl Sandbox {
         let engine = self.engine.clone();
         let pre = plugin.pre.clone();
         let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("portcullis-plugin".into())
-            .spawn(move || {
-                let _ = tx.send(run_in_store(&engine, &pre, limits, &mounts, access, f));
-            });
-        if let Err(e) = spawned {
-            return Err((
-                Failure::Load(format!("cannot start a plugin thread: {e}")),
-                Vec::new(),
-            ));
-        }
+        let job: Job = Box::new(move || {
+            let _ = tx.send(run_in_store(&engine, &pre, limits, &mounts, access, f));
+        });
+        let worker = match self.workers.dispatch(job) {
+            Ok(w) => w,
+            Err(e) => {
+                return Err((
+                    Failure::Load(format!("cannot start a plugin thread: {e}")),
+                    Vec::new(),
+                ));
+            }
+        };
         match rx.recv_timeout(limits.timeout + WATCHDOG_GRACE) {
-            Ok(result) => result,
+            Ok(result) => {
+                self.workers.release(worker);
+                result
+            }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err((
                 Failure::Timeout(limits.timeout.as_millis()),
                 vec![LogLine {
@@ -277,6 +283,58 @@ impl Sandbox {
                 Vec::new(),
             )),
         }
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Threads that run plugin calls, reused between calls (a fresh thread per
+/// call costs several hundred microseconds of per-thread runtime set-up). A
+/// worker whose call the watchdog abandoned is never reused.
+#[derive(Default)]
+struct Workers {
+    idle: std::sync::Mutex<Vec<std::sync::mpsc::Sender<Job>>>,
+}
+
+impl Workers {
+    /// Hand `job` to an idle worker, or to a new one.
+    fn dispatch(&self, job: Job) -> std::io::Result<std::sync::mpsc::Sender<Job>> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let worker = match idle {
+            Some(w) => w,
+            None => Workers::spawn()?,
+        };
+        match worker.send(job) {
+            Ok(()) => Ok(worker),
+            // That worker died (a host panic): start a fresh one.
+            Err(std::sync::mpsc::SendError(job)) => {
+                let fresh = Workers::spawn()?;
+                fresh
+                    .send(job)
+                    .map_err(|_| std::io::Error::other("plugin thread exited"))?;
+                Ok(fresh)
+            }
+        }
+    }
+
+    fn spawn() -> std::io::Result<std::sync::mpsc::Sender<Job>> {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("portcullis-plugin".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            })?;
+        Ok(tx)
+    }
+
+    /// Return a worker whose call finished in time.
+    fn release(&self, worker: std::sync::mpsc::Sender<Job>) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(worker);
     }
 }
 
