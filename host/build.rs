@@ -33,6 +33,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
 
+    ensure_wasm_target();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&root)
@@ -88,6 +89,36 @@ fn main() {
     }
     builtins.push_str("];\n");
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
+}
+
+/// rust-toolchain.toml lists the wasm32-wasip2 target, but rustup installs
+/// it only when auto-install is on (`RUSTUP_AUTO_INSTALL=0` turns it off).
+/// Add it here when it is missing, so one `cargo build` sets everything up.
+fn ensure_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let installed = sysroot.is_some_and(|s| {
+        Path::new(&s)
+            .join("lib/rustlib/wasm32-wasip2")
+            .is_dir()
+    });
+    if installed {
+        return;
+    }
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", "wasm32-wasip2"]);
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
+        cmd.args(["--toolchain", &toolchain]);
+    }
+    let ok = cmd.status().is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "the wasm32-wasip2 target is missing and `rustup target add wasm32-wasip2` failed; install it and build again"
+    );
 }
 
 fn copy_if_changed(from: &Path, to: &Path) {
