@@ -6,8 +6,12 @@
 //! plugins under `tests/plugins/` are built too and their paths exported to
 //! the tests as `PORTCULLIS_TEST_WASM_<NAME>`.
 
+#![allow(clippy::disallowed_macros)] // cargo reads build-script instructions from stdout
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use sha2::Digest;
 
 /// (package, file stem, embedded in the binary)
 const PLUGINS: &[(&str, &str, bool)] = &[
@@ -67,7 +71,7 @@ fn main() {
 
     let wasm_dir = target_dir.join("wasm32-wasip2").join("release");
     let mut builtins = String::from(
-        "/// Plugins embedded in the binary: (name, component bytes).\npub const EMBEDDED: &[(&str, &[u8])] = &[\n",
+        "/// Plugins embedded in the binary: (name, component bytes, sha256 hex).\npub const EMBEDDED: &[(&str, &[u8], &str)] = &[\n",
     );
     for (package, stem, embedded) in PLUGINS {
         let file = wasm_dir.join(format!("{}.wasm", package.replace('-', "_")));
@@ -75,8 +79,13 @@ fn main() {
         let copy = out_dir.join(format!("{stem}.wasm"));
         copy_if_changed(&file, &copy);
         if *embedded {
+            let bytes = std::fs::read(&copy).expect("read wasm");
+            let sha: String = sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             builtins.push_str(&format!(
-                "    ({stem:?}, include_bytes!({:?})),\n",
+                "    ({stem:?}, include_bytes!({:?}), {sha:?}),\n",
                 copy.display().to_string()
             ));
         } else {
@@ -101,11 +110,8 @@ fn ensure_wasm_target() {
         .output()
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    let installed = sysroot.is_some_and(|s| {
-        Path::new(&s)
-            .join("lib/rustlib/wasm32-wasip2")
-            .is_dir()
-    });
+    let installed =
+        sysroot.is_some_and(|s| Path::new(&s).join("lib/rustlib/wasm32-wasip2").is_dir());
     if installed {
         return;
     }

@@ -12,11 +12,11 @@ use crate::policy::{PluginSpec, Policy, Source};
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
 pub fn is_builtin(name: &str) -> bool {
-    EMBEDDED.iter().any(|(n, _)| *n == name)
+    EMBEDDED.iter().any(|(n, _, _)| *n == name)
 }
 
 pub fn builtin_names() -> Vec<&'static str> {
-    EMBEDDED.iter().map(|(n, _)| *n).collect()
+    EMBEDDED.iter().map(|(n, _, _)| *n).collect()
 }
 
 /// A plugin's component bytes and their digest.
@@ -35,14 +35,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Read a plugin's bytes and check its pin.
 pub fn resolve(policy: &Policy, spec: &PluginSpec) -> Result<Binary, Error> {
-    let (bytes, origin): (Cow<'static, [u8]>, String) = match &spec.source {
+    // Built-in digests are computed at build time.
+    let (bytes, origin, sha256): (Cow<'static, [u8]>, String, String) = match &spec.source {
         Source::Builtin(name) => {
-            let bytes = EMBEDDED
+            let (_, bytes, sha) = EMBEDDED
                 .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, b)| *b)
+                .find(|(n, _, _)| n == name)
                 .ok_or_else(|| Error::plugin(&spec.id, format!("no built-in plugin `{name}`")))?;
-            (Cow::Borrowed(bytes), format!("builtin:{name}"))
+            (
+                Cow::Borrowed(*bytes),
+                format!("builtin:{name}"),
+                sha.to_string(),
+            )
         }
         Source::File(path) => {
             let full: PathBuf = match &policy.dir {
@@ -52,10 +56,10 @@ pub fn resolve(policy: &Policy, spec: &PluginSpec) -> Result<Binary, Error> {
             let bytes = std::fs::read(&full).map_err(|e| {
                 Error::plugin(&spec.id, format!("cannot read {}: {e}", full.display()))
             })?;
-            (Cow::Owned(bytes), full.display().to_string())
+            let sha = sha256_hex(&bytes);
+            (Cow::Owned(bytes), full.display().to_string(), sha)
         }
     };
-    let sha256 = sha256_hex(&bytes);
     if let Some(expected) = &spec.sha256
         && *expected != sha256
     {
@@ -72,4 +76,41 @@ pub fn resolve(policy: &Policy, spec: &PluginSpec) -> Result<Binary, Error> {
         sha256,
         origin,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_time_digests_match_the_embedded_bytes() {
+        assert!(!EMBEDDED.is_empty());
+        for (name, bytes, sha) in EMBEDDED {
+            assert_eq!(sha256_hex(bytes), *sha, "builtin:{name}");
+        }
+    }
+
+    #[test]
+    fn a_builtin_can_be_pinned() {
+        let (_, _, sha) = EMBEDDED[0];
+        let text = format!(
+            "[plugins.l]\nsource = \"builtin:{}\"\nsha256 = \"{sha}\"\n",
+            EMBEDDED[0].0
+        );
+        let policy = Policy::parse(&text, "p.toml", None).expect("valid");
+        assert_eq!(
+            resolve(&policy, &policy.plugins[0]).expect("pinned").sha256,
+            sha
+        );
+        let wrong = text.replace(sha, &"1".repeat(64));
+        let policy = Policy::parse(&wrong, "p.toml", None).expect("valid");
+        let err = resolve(&policy, &policy.plugins[0])
+            .err()
+            .expect("mismatch")
+            .to_string();
+        assert!(
+            err.contains(&format!("policy pins {}, file has {sha}", "1".repeat(64))),
+            "{err}"
+        );
+    }
 }

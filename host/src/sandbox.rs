@@ -218,6 +218,13 @@ impl Sandbox {
         let access = FileAccess {
             root: evidence.root.clone(),
             mounts: mounts.iter().map(|(h, _)| h.clone()).collect(),
+            grants: grants.to_vec(),
+            listed: evidence
+                .files
+                .iter()
+                .filter(|f| f.kind == evidence::FileKind::File)
+                .map(|f| (f.path.clone(), f.size))
+                .collect(),
         };
         let wit_evidence = to_wit_evidence(evidence, reads);
         let config = config.to_string();
@@ -460,7 +467,33 @@ struct State {
 /// The repository and the granted directories (canonical host paths).
 struct FileAccess {
     root: PathBuf,
+    /// Canonical host paths of the granted directories.
     mounts: Vec<PathBuf>,
+    /// The grants as repository-relative paths (`.` = all).
+    grants: Vec<String>,
+    /// Regular files from the walk, with sizes. The walk never descends
+    /// into symlinks, so these paths have no symlink in them and need no
+    /// canonicalisation.
+    listed: std::collections::HashMap<String, u64>,
+}
+
+/// Read a file whose size the walk reported, without a second `stat`; a
+/// file that grew far past that size while being read is an error.
+fn read_file(path: &Path, expected: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let cap = expected
+        .saturating_mul(2)
+        .saturating_add(4096)
+        .min(READ_BATCH_BYTES);
+    let mut buf = Vec::with_capacity(expected as usize + 1);
+    file.take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() as u64 > cap {
+        return Err(format!("grew past {cap} bytes while being read"));
+    }
+    Ok(buf)
 }
 
 /// Total bytes one `read-files` call returns.
@@ -474,6 +507,16 @@ impl FileAccess {
                 "`{}` is not a repository-relative path",
                 rel.escape_debug()
             ));
+        }
+        if let Some(&size) = self.listed.get(rel)
+            && self.grants.iter().any(|g| {
+                g == "."
+                    || rel
+                        .strip_prefix(g.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+        {
+            return Ok((self.root.join(rel), size));
         }
         let real = self
             .root
@@ -492,7 +535,7 @@ impl FileAccess {
 
     fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, String>> {
         let mut budget = READ_BATCH_BYTES;
-        let planned: Vec<Result<PathBuf, String>> = paths
+        let planned: Vec<Result<(PathBuf, u64), String>> = paths
             .iter()
             .map(|p| {
                 let (real, len) = self.resolve(p)?;
@@ -503,7 +546,7 @@ impl FileAccess {
                     ));
                 }
                 budget -= len;
-                Ok(real)
+                Ok((real, len))
             })
             .collect();
         let jobs = std::thread::available_parallelism()
@@ -517,7 +560,7 @@ impl FileAccess {
                     s.spawn(move || {
                         part.iter()
                             .map(|p| match p {
-                                Ok(real) => std::fs::read(real).map_err(|e| e.to_string()),
+                                Ok((real, len)) => read_file(real, *len),
                                 Err(e) => Err(e.clone()),
                             })
                             .collect::<Vec<_>>()
