@@ -198,7 +198,8 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
                     Ok((raw, logs)) => {
                         l.run.logs.extend(logs);
                         match finding::validate(&l.spec.id, &info.rules, raw, caps, &root) {
-                            Ok((rules, findings)) => {
+                            Ok((rules, mut findings)) => {
+                                gate::apply_levels(&policy, &mut findings);
                                 l.run.rules = rules;
                                 l.run.findings = findings;
                             }
@@ -225,6 +226,9 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             .filter(|k| evidence_errors.iter().any(|(e, _)| e == *k))
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
+    if runs.iter().all(|r| r.failure.is_none()) {
+        notices.extend(gate::unmatched_rule_patterns(&policy, &runs));
+    }
     let verdict = gate::decide(&runs, fail_at);
     Ok(Outcome {
         root,

@@ -3,6 +3,43 @@
 
 use crate::check::PluginRun;
 use crate::diag::{Exit, Level};
+use crate::finding::Finding;
+use crate::policy::Policy;
+
+/// Apply the policy's `[rules]` levels: the only place a finding's level
+/// changes after its plugin reported it. Findings of rules that are `off`
+/// are dropped.
+pub fn apply_levels(policy: &Policy, findings: &mut Vec<Finding>) {
+    findings.retain_mut(|f| match policy.level_for(&f.rule_id, f.level) {
+        Some(level) => {
+            f.level = level;
+            true
+        }
+        None => false,
+    });
+}
+
+/// `[rules]` entries that match no rule of any plugin in the run, as
+/// notices (a misspelt id would otherwise silently do nothing).
+pub fn unmatched_rule_patterns(policy: &Policy, runs: &[PluginRun]) -> Vec<String> {
+    policy
+        .rules
+        .iter()
+        .filter(|o| {
+            !runs.iter().any(|r| {
+                r.rules
+                    .iter()
+                    .any(|rule| o.matches(&format!("{}/{}", r.id, rule.id)))
+            })
+        })
+        .map(|o| {
+            format!(
+                "{}: [rules] entry `{}` matches no rule of the plugins in this policy",
+                o.at, o.pattern
+            )
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {

@@ -34,6 +34,75 @@ pub struct Policy {
     pub plugins: Vec<PluginSpec>,
     /// Report files by name, in name order.
     pub reports: Vec<ReportSpec>,
+    /// `[rules]` level overrides, in pattern order.
+    pub rules: Vec<RuleOverride>,
+}
+
+/// One `[rules]` entry: a rule id or glob and the level it sets.
+#[derive(Debug, Clone)]
+pub struct RuleOverride {
+    pub pattern: String,
+    matcher: globset::GlobMatcher,
+    /// `None` turns the rule off.
+    pub level: Option<Level>,
+    /// `file:line:col` of the entry.
+    pub at: String,
+}
+
+impl RuleOverride {
+    pub fn matches(&self, rule_id: &str) -> bool {
+        self.pattern == rule_id || self.matcher.is_match(rule_id)
+    }
+
+    fn is_exact(&self) -> bool {
+        !self.pattern.contains(['*', '?', '[', '{'])
+    }
+}
+
+impl Policy {
+    /// The level a finding of `rule_id` gets: the most specific `[rules]`
+    /// entry wins (an exact id, else the longest matching pattern, ties
+    /// broken by pattern order); `None` means the rule is off.
+    pub fn level_for(&self, rule_id: &str, reported: Level) -> Option<Level> {
+        let best = self
+            .rules
+            .iter()
+            .filter(|r| r.matches(rule_id))
+            .max_by(|a, b| {
+                (a.is_exact(), a.pattern.len())
+                    .cmp(&(b.is_exact(), b.pattern.len()))
+                    .then_with(|| b.pattern.cmp(&a.pattern))
+            });
+        match best {
+            Some(r) => r.level,
+            None => Some(reported),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+enum RawRuleLevel {
+    Off,
+    Note,
+    Warning,
+    Error,
+}
+
+impl TryFrom<String> for RawRuleLevel {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "off" => Ok(RawRuleLevel::Off),
+            "note" => Ok(RawRuleLevel::Note),
+            "warning" => Ok(RawRuleLevel::Warning),
+            "error" => Ok(RawRuleLevel::Error),
+            _ => Err(format!(
+                "unknown level `{s}`, expected one of `off`, `note`, `warning`, `error`"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +155,8 @@ struct RawPolicy {
     plugins: BTreeMap<Spanned<String>, Spanned<RawPlugin>>,
     #[serde(default)]
     reports: BTreeMap<Spanned<String>, Spanned<RawReport>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<RawRuleLevel>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -295,12 +366,45 @@ impl Policy {
                 message: "no plugins: add a [plugins.<id>] table".into(),
             });
         }
+        let mut rules = Vec::new();
+        for (pattern, level) in raw.rules {
+            let span = pattern.span();
+            let pattern = pattern.into_inner();
+            if pattern.is_empty() || pattern.chars().any(char::is_whitespace) {
+                return Err(fail(
+                    span,
+                    format!("rule pattern `{pattern}` is empty or contains whitespace"),
+                ));
+            }
+            let matcher = globset::GlobBuilder::new(&pattern)
+                .literal_separator(false)
+                .build()
+                .map_err(|e| {
+                    fail(
+                        span.clone(),
+                        format!("bad rule pattern `{pattern}`: {}", e.kind()),
+                    )
+                })?
+                .compile_matcher();
+            rules.push(RuleOverride {
+                pattern,
+                matcher,
+                level: match level.into_inner() {
+                    RawRuleLevel::Off => None,
+                    RawRuleLevel::Note => Some(Level::Note),
+                    RawRuleLevel::Warning => Some(Level::Warning),
+                    RawRuleLevel::Error => Some(Level::Error),
+                },
+                at: at(span),
+            });
+        }
         Ok(Policy {
             origin: origin.to_string(),
             dir,
             fail_at: raw.gate.fail_at.unwrap_or(Level::Error),
             plugins,
             reports,
+            rules,
         })
     }
 }
@@ -437,6 +541,54 @@ mod tests {
         assert!(report("").contains("inside the repository"));
         assert!(err("[gate]\n").contains("no plugins"));
         assert!(err("[plugins.l]\nsource=\"builtin:lint\"\n[reports.c]\npath=\"c.json\"\nformat=\"xml\"\n").contains("unknown variant `xml`"));
+    }
+
+    #[test]
+    fn rule_levels_most_specific_wins() {
+        let p = Policy::parse(
+            "[plugins.l]\nsource=\"builtin:lint\"\n[rules]\n\"lint/*\" = \"note\"\n\"lint/clippy/*\" = \"off\"\n\"lint/clippy/len_zero\" = \"error\"\n\"*/large-file\" = \"warning\"\n",
+            "p.toml",
+            None,
+        )
+        .expect("valid");
+        let level = |id: &str| p.level_for(id, Level::Warning);
+        assert_eq!(level("lint/merge-conflict"), Some(Level::Note), "glob");
+        assert_eq!(
+            level("lint/clippy/needless_return"),
+            None,
+            "longer glob turns it off"
+        );
+        assert_eq!(
+            level("lint/clippy/len_zero"),
+            Some(Level::Error),
+            "exact id beats globs"
+        );
+        assert_eq!(
+            level("lint/large-file"),
+            Some(Level::Warning),
+            "longest pattern wins"
+        );
+        assert_eq!(
+            level("other/thing"),
+            Some(Level::Warning),
+            "no entry: the reported level"
+        );
+    }
+
+    #[test]
+    fn bad_rule_entries_are_located() {
+        let base = "[plugins.l]\nsource=\"builtin:lint\"\n[rules]\n";
+        assert!(err(&format!("{base}\"lint/x\" = \"fatal\"\n")).starts_with(
+            "p.toml:4:12: unknown level `fatal`, expected one of `off`, `note`, `warning`, `error`"
+        ));
+        assert!(
+            err(&format!("{base}\"lint/[x\" = \"off\"\n"))
+                .starts_with("p.toml:4:1: bad rule pattern `lint/[x`")
+        );
+        assert!(
+            err(&format!("{base}\"lint/x\" = 3\n"))
+                .starts_with("p.toml:4:12: invalid type: integer `3`, expected a string")
+        );
     }
 
     #[test]

@@ -154,3 +154,55 @@ fn several_plugins_run_side_by_side_and_one_failure_fails_the_gate() {
         false
     );
 }
+
+#[test]
+fn rule_levels_from_the_policy_decide_the_gate() {
+    let repo = Repo::new();
+    repo.write("big.bin", vec![b'a'; 600 * 1024])
+        .write("bad.json", "{");
+    let policy = |rules: &str| {
+        format!("[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[rules]\n{rules}")
+    };
+    // Raised: a warning rule now fails the gate.
+    repo.write(
+        "portcullis.toml",
+        policy("\"lint/large-file\" = \"error\"\n\"lint/invalid-json\" = \"note\"\n"),
+    );
+    let (run, sarif) = repo.check_sarif(&["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"error": 1, "warning": 0, "note": 1})
+    );
+    let mut levels: Vec<(String, String)> = results(&sarif)
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().expect("id").to_string(),
+                r["level"].as_str().expect("level").to_string(),
+            )
+        })
+        .collect();
+    levels.sort();
+    assert_eq!(
+        levels,
+        [
+            ("lint/invalid-json".to_string(), "note".to_string()),
+            ("lint/large-file".to_string(), "error".to_string())
+        ]
+    );
+    // Off: the findings are gone and the gate passes.
+    repo.write("portcullis.toml", policy("\"lint/*\" = \"off\"\n"));
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.json()["findings"], serde_json::json!([]));
+    // A misspelt id is reported, not silently ignored.
+    repo.write(
+        "portcullis.toml",
+        policy("\"lint/large-files\" = \"error\"\n"),
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 1, "bad.json still fails");
+    assert!(run.stdout.contains("note: portcullis.toml:5:1: [rules] entry `lint/large-files` matches no rule of the plugins in this policy"), "{}", run.stdout);
+}
