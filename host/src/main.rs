@@ -40,6 +40,15 @@ struct CheckArgs {
     /// Also write SARIF 2.1.0 to FILE (on pass, fail and error).
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
+    /// Also write the JSON report (version 1) to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also write JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write a GitLab Code Quality report to FILE.
+    #[arg(long, value_name = "FILE")]
+    gitlab: Option<PathBuf>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -69,8 +78,16 @@ struct RulesArgs {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// Findings grouped by file, and a summary line.
     Human,
+    /// The versioned JSON report.
     Json,
+    /// GitHub Actions annotations (and a job summary when $GITHUB_STEP_SUMMARY is set).
+    Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+    /// JUnit XML.
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -140,6 +157,15 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.sarif {
         write_file(path, &report::sarif::render(&outcome))?;
     }
+    if let Some(path) = &args.json {
+        write_file(path, &report::json::render(&outcome))?;
+    }
+    if let Some(path) = &args.junit {
+        write_file(path, &report::junit::render(&outcome))?;
+    }
+    if let Some(path) = &args.gitlab {
+        write_file(path, &report::gitlab::render(&outcome))?;
+    }
     if args.verbose {
         let mut err = std::io::stderr().lock();
         for run in &outcome.runs {
@@ -157,6 +183,14 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     }
     let stdout = match args.format {
         Format::Json => report::json::render(&outcome),
+        Format::Gitlab => report::gitlab::render(&outcome),
+        Format::Junit => report::junit::render(&outcome),
+        Format::Github => {
+            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+                append_file(Path::new(&path), &report::github::step_summary(&outcome))?;
+            }
+            report::github::render(&outcome)
+        }
         Format::Human => {
             let color = match args.color {
                 Color::Always => true,
@@ -183,6 +217,16 @@ fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
     }
     print_stdout(&out);
     Ok(Exit::Pass)
+}
+
+fn append_file(path: &Path, text: &str) -> Result<(), Error> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, format!("cannot write: {e}")))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| Error::io(path, format!("cannot write: {e}")))
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {

@@ -1,8 +1,11 @@
 //! Render an [`Outcome`](crate::check::Outcome): human text, versioned JSON,
 //! SARIF 2.1.0. Renderers return strings; only the CLI prints.
 
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 
 use std::io::Write;

@@ -52,12 +52,19 @@ impl Repo {
     /// Run `portcullis <args>` in this repository with a private compile
     /// cache and a clean environment.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// As [`Repo::run`], with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(BIN)
             .args(args)
             .current_dir(self.path())
             .env_remove("CI")
             .env_remove("NO_COLOR")
+            .env_remove("GITHUB_STEP_SUMMARY")
             .env("PORTCULLIS_CACHE_DIR", self.cache.path())
+            .envs(env.iter().copied())
             .output()
             .expect("run portcullis");
         Run::from(out)

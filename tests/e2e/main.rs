@@ -4,6 +4,7 @@
 
 mod common;
 mod evidence;
+mod formats;
 mod lint;
 mod policy;
 mod sandbox;

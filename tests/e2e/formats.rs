@@ -1,0 +1,133 @@
+//! Output for CI systems: GitHub workflow commands and job summary, GitLab
+//! Code Quality, JUnit, and report files written in the same run.
+
+use crate::common::*;
+
+fn repo_with_findings() -> Repo {
+    let repo = Repo::new();
+    // A file name with the characters workflow-command properties escape.
+    repo.write("we,ird:name.json", "{\n  \"a\": 100%\n}\n")
+        .write("big.bin", vec![b'a'; 600 * 1024]);
+    repo
+}
+
+#[test]
+fn github_annotations_are_escaped() {
+    let repo = repo_with_findings();
+    let run = repo.run(&["check", "--format", "github"]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "::warning file=big.bin,title=lint/large-file::big.bin is 600 KiB, over the limit of 500 KiB"
+    );
+    assert_eq!(
+        lines[1],
+        "::error file=we%2Cird%3Aname.json,line=2,col=11,title=lint/invalid-json::we,ird:name.json does not parse: expected `,` or `}`"
+    );
+    assert!(
+        lines[2].starts_with("gate FAILED: 1 error, 1 warning from 1 plugin in "),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn github_step_summary_is_appended() {
+    let repo = repo_with_findings();
+    let summary = repo.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").expect("write");
+    let summary_s = summary.to_string_lossy().into_owned();
+    let run = repo.run_env(
+        &["check", "--format", "github"],
+        &[("GITHUB_STEP_SUMMARY", &summary_s)],
+    );
+    assert_eq!(run.code, 1);
+    let md = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        md.starts_with("earlier step\n## ❌ portcullis: gate FAILED\n"),
+        "{md}"
+    );
+    assert!(md.contains("| lint | 1 | 1 | 0 | ok |"), "{md}");
+    assert!(md.contains("| error | `lint/invalid-json` | we,ird:name.json:2 | we,ird:name.json does not parse: expected `,` or `}` |"), "{md}");
+}
+
+#[test]
+fn gitlab_code_quality() {
+    let repo = repo_with_findings();
+    let run = repo.run(&["check", "--format", "gitlab"]);
+    assert_eq!(run.code, 1);
+    let issues = run.json();
+    let issues = issues.as_array().expect("array");
+    assert_eq!(issues.len(), 2);
+    let json = issues
+        .iter()
+        .find(|i| i["check_name"] == "lint/invalid-json")
+        .expect("json issue");
+    assert_eq!(json["severity"], "critical");
+    assert_eq!(json["location"]["path"], "we,ird:name.json");
+    assert_eq!(json["location"]["lines"]["begin"], 2);
+    assert_eq!(json["fingerprint"].as_str().expect("fp").len(), 32);
+    let big = issues
+        .iter()
+        .find(|i| i["check_name"] == "lint/large-file")
+        .expect("large-file issue");
+    assert_eq!(big["severity"], "minor");
+    assert_eq!(big["location"]["lines"]["begin"], 1);
+}
+
+#[test]
+fn junit_has_a_testcase_per_rule_and_failures_at_fail_at() {
+    let repo = repo_with_findings();
+    let run = repo.run(&["check", "--format", "junit"]);
+    assert_eq!(run.code, 1);
+    let xml = &run.stdout;
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"portcullis\" tests=\"9\" failures=\"1\" errors=\"0\""), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"lint\" tests=\"9\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<testcase classname=\"lint\" name=\"lint/invalid-json\">\n      <failure message=\"1 finding(s) at or above error\" type=\"lint/invalid-json\">we,ird:name.json:2:11: error we,ird:name.json does not parse: expected `,` or `}`</failure>\n    </testcase>"), "{xml}");
+    assert!(xml.contains("<testcase classname=\"lint\" name=\"lint/large-file\">\n      <system-out>big.bin: warning big.bin is 600 KiB, over the limit of 500 KiB</system-out>\n    </testcase>"), "{xml}");
+    assert!(
+        xml.contains("<testcase classname=\"lint\" name=\"lint/merge-conflict\"></testcase>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn every_report_file_is_written_in_one_run_even_when_a_plugin_fails() {
+    let repo = Repo::new();
+    repo.policy_with_wasm(
+        "h",
+        HOSTILE_WASM,
+        "[plugins.h.config]\nattack = \"panic\"\n",
+    );
+    let dir = repo.path().to_string_lossy().into_owned();
+    let (sarif, json, junit, gitlab) = (
+        format!("{dir}/o.sarif"),
+        format!("{dir}/o.json"),
+        format!("{dir}/o.xml"),
+        format!("{dir}/o.gl.json"),
+    );
+    let run = repo.run(&[
+        "check", "--sarif", &sarif, "--json", &json, "--junit", &junit, "--gitlab", &gitlab,
+    ]);
+    assert_eq!(run.code, 2);
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("json");
+    assert_valid_sarif(&sarif);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+    assert_eq!(doc["verdict"], "error");
+    assert_eq!(
+        doc["errors"][0].as_str().expect("error").split(": ").next(),
+        Some("plugin h")
+    );
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    assert!(
+        xml.contains("errors=\"1\"") && xml.contains("type=\"plugin-failure\""),
+        "{xml}"
+    );
+    assert_eq!(std::fs::read_to_string(&gitlab).expect("gitlab"), "[]\n");
+}
