@@ -53,6 +53,11 @@ pub struct PluginRun {
 }
 
 impl PluginRun {
+    /// The run of the host's own rules (waiver diagnostics), not a plugin.
+    pub fn is_host(&self) -> bool {
+        self.origin == "builtin:host"
+    }
+
     pub fn name(&self) -> &str {
         self.info.as_ref().map_or(&self.id, |i| &i.name)
     }
@@ -81,8 +86,14 @@ impl Outcome {
             .collect()
     }
 
+    /// Every finding, waived ones included.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.runs.iter().flat_map(|r| r.findings.iter())
+    }
+
+    /// The findings that count toward the gate (not waived).
+    pub fn counted(&self) -> impl Iterator<Item = &Finding> {
+        self.findings().filter(|f| f.waived_by.is_none())
     }
 }
 
@@ -124,6 +135,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
     let root = repo_root(&opts.path)?;
     let policy = resolve_policy(&opts.path, opts.policy.as_deref())?;
     let fail_at = opts.fail_at.unwrap_or(policy.fail_at);
+    let today = crate::policy::date::Date::today().map_err(Error::Usage)?;
     let sandbox = Sandbox::with_cache_dir(opts.cache_dir.clone()).map_err(Error::Usage)?;
     let progress = Progress::start(opts.progress, policy.plugins.len());
 
@@ -226,6 +238,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             .filter(|k| evidence_errors.iter().any(|(e, _)| e == *k))
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
+    let mut runs = runs;
+    if let Some(host) = gate::apply_waivers(&policy, &mut runs, today, &root) {
+        runs.push(host);
+    }
     if runs.iter().all(|r| r.failure.is_none()) {
         notices.extend(gate::unmatched_rule_patterns(&policy, &runs));
     }

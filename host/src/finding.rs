@@ -86,6 +86,9 @@ pub struct Finding {
     /// Stable across runs and unrelated line shifts.
     pub fingerprint: String,
     pub properties: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Index of the policy waiver that covers this finding; a waived
+    /// finding does not count toward the gate.
+    pub waived_by: Option<usize>,
 }
 
 /// Caps on what one evaluation may return.
@@ -212,6 +215,7 @@ pub fn validate(
             locations: f.locations,
             fingerprint,
             properties,
+            waived_by: None,
         });
     }
     Ok((rules, out))
@@ -338,7 +342,7 @@ impl<'a> LineCache<'a> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -3,8 +3,13 @@
 
 use crate::check::PluginRun;
 use crate::diag::{Exit, Level};
-use crate::finding::Finding;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::finding::{Finding, Location, PluginInfo, Region, RuleInfo};
 use crate::policy::Policy;
+use crate::policy::date::Date;
 
 /// Apply the policy's `[rules]` levels: the only place a finding's level
 /// changes after its plugin reported it. Findings of rules that are `off`
@@ -46,6 +51,8 @@ pub struct Counts {
     pub error: usize,
     pub warning: usize,
     pub note: usize,
+    /// Findings covered by an active waiver (not in the other counts).
+    pub waived: usize,
 }
 
 impl Counts {
@@ -84,6 +91,10 @@ pub fn decide(runs: &[PluginRun], fail_at: Level) -> Verdict {
     let mut counts = Counts::default();
     let mut failing = 0;
     for f in runs.iter().flat_map(|r| r.findings.iter()) {
+        if f.waived_by.is_some() {
+            counts.waived += 1;
+            continue;
+        }
         counts.add(f.level);
         if f.level >= fail_at {
             failing += 1;
@@ -103,4 +114,164 @@ pub fn decide(runs: &[PluginRun], fail_at: Level) -> Verdict {
         failed_plugins,
         exit,
     }
+}
+
+/// The host's own rules, reported under the `portcullis/` prefix.
+pub fn host_rules() -> Vec<RuleInfo> {
+    let rule = |id: &str, name: &str, level: Level, short: &str, help: &str| RuleInfo {
+        id: id.into(),
+        name: name.into(),
+        short_description: short.into(),
+        full_description: short.into(),
+        help_markdown: help.into(),
+        default_level: level,
+        tags: vec!["policy".into()],
+        security_severity: None,
+    };
+    vec![
+        rule(
+            "waiver-expired",
+            "WaiverExpired",
+            Level::Warning,
+            "A waiver has expired; the findings it covered count again.",
+            "Fix the findings, or renew the waiver with a new `expires` date and the owner's agreement.",
+        ),
+        rule(
+            "waiver-expiring",
+            "WaiverExpiring",
+            Level::Note,
+            "A waiver expires soon.",
+            "Plan the fix or the renewal before the `expires` date (`[gate] waiver-expiring-days`, default 14).",
+        ),
+        rule(
+            "waiver-unused",
+            "WaiverUnused",
+            Level::Warning,
+            "A waiver matched no finding.",
+            "Remove the waiver: what it excused is gone, and a stale waiver would silently excuse a new finding.",
+        ),
+    ]
+}
+
+/// Apply the policy's waivers to the findings of `runs` and return the
+/// host's own run with waiver diagnostics (expired, expiring, unused), or
+/// `None` when the policy has no waivers. A finding is covered by the first
+/// matching waiver; a waiver is valid through its `expires` day.
+pub fn apply_waivers(
+    policy: &Policy,
+    runs: &mut [PluginRun],
+    today: Date,
+    root: &Path,
+) -> Option<PluginRun> {
+    if policy.waivers.is_empty() {
+        return None;
+    }
+    let mut used = vec![false; policy.waivers.len()];
+    for f in runs.iter_mut().flat_map(|r| r.findings.iter_mut()) {
+        let path = f.locations.first().map(|l| l.path.as_str());
+        if let Some(i) = policy
+            .waivers
+            .iter()
+            .position(|w| w.matches(&f.rule_id, path, &f.fingerprint))
+        {
+            used[i] = true;
+            if today <= policy.waivers[i].expires {
+                f.waived_by = Some(i);
+            }
+        }
+    }
+    let rules = host_rules();
+    let policy_path = policy_location(policy, root);
+    let all_evaluated = runs.iter().all(|r| r.failure.is_none());
+    let mut findings = Vec::new();
+    for (i, w) in policy.waivers.iter().enumerate() {
+        let left = today.days_until(w.expires);
+        let (rule_index, message) = if left < 0 {
+            (
+                0,
+                format!(
+                    "waiver for `{}` at {} (owner {}) expired on {}; its findings count again",
+                    w.rule, w.at, w.owner, w.expires
+                ),
+            )
+        } else if !used[i] && all_evaluated {
+            (
+                2,
+                format!(
+                    "waiver for `{}` at {} (owner {}) matched no finding",
+                    w.rule, w.at, w.owner
+                ),
+            )
+        } else if left <= policy.waiver_expiring_days {
+            (
+                1,
+                format!(
+                    "waiver for `{}` at {} (owner {}) expires on {} ({left} days)",
+                    w.rule, w.at, w.owner, w.expires
+                ),
+            )
+        } else {
+            continue;
+        };
+        let rule_id = format!("portcullis/{}", rules[rule_index].id);
+        let identity = format!(
+            "{rule_id}\0{}\0{}\0{}",
+            w.rule,
+            w.paths.join(","),
+            w.fingerprint.as_deref().unwrap_or("")
+        );
+        let mut properties = serde_json::Map::new();
+        properties.insert("owner".into(), w.owner.clone().into());
+        properties.insert("expires".into(), w.expires.to_string().into());
+        properties.insert("waiver".into(), w.at.clone().into());
+        findings.push(Finding {
+            plugin: "portcullis".into(),
+            rule_id: rule_id.clone(),
+            rule_index,
+            level: rules[rule_index].default_level,
+            message,
+            locations: policy_path
+                .iter()
+                .map(|p| Location {
+                    path: p.clone(),
+                    region: Some(Region {
+                        start_line: w.line as u32,
+                        start_column: None,
+                        end_line: None,
+                        end_column: None,
+                    }),
+                })
+                .collect(),
+            fingerprint: crate::finding::hex(&Sha256::digest(identity.as_bytes()))[..32]
+                .to_string(),
+            properties: Some(properties),
+            waived_by: None,
+        });
+    }
+    apply_levels(policy, &mut findings);
+    Some(PluginRun {
+        id: "portcullis".into(),
+        origin: "builtin:host".into(),
+        sha256: None,
+        info: Some(PluginInfo {
+            name: "portcullis".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            rules: rules.clone(),
+            reads: Vec::new(),
+        }),
+        rules,
+        findings,
+        logs: Vec::new(),
+        failure: None,
+        started: std::time::SystemTime::now(),
+        duration: std::time::Duration::ZERO,
+        compiled_from_cache: false,
+    })
+}
+
+/// The policy file's repository-relative path, when it lies in the repository.
+pub fn policy_location(policy: &Policy, root: &Path) -> Option<String> {
+    let real = Path::new(&policy.origin).canonicalize().ok()?;
+    let rel = real.strip_prefix(root).ok()?;
+    rel.to_str().map(|s| s.replace('\\', "/"))
 }

@@ -4,6 +4,8 @@
 //! Parsing is strict: an unknown key, a wrong type or a bad value is an error
 //! naming `file:line:col`, never silently ignored.
 
+pub mod date;
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -36,6 +38,43 @@ pub struct Policy {
     pub reports: Vec<ReportSpec>,
     /// `[rules]` level overrides, in pattern order.
     pub rules: Vec<RuleOverride>,
+    /// `[[waivers]]`, in file order.
+    pub waivers: Vec<Waiver>,
+    /// A waiver expiring within this many days is reported.
+    pub waiver_expiring_days: i64,
+}
+
+/// One `[[waivers]]` entry: findings it matches do not count toward the
+/// gate until it expires.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    /// Rule id or glob.
+    pub rule: String,
+    rule_matcher: globset::GlobMatcher,
+    /// Path globs; empty = any path.
+    pub paths: Vec<String>,
+    path_matcher: Option<globset::GlobSet>,
+    /// One exact finding (`partialFingerprints["portcullis/v1"]`).
+    pub fingerprint: Option<String>,
+    pub reason: String,
+    pub owner: String,
+    pub expires: date::Date,
+    /// `file:line` of the waiver.
+    pub at: String,
+    /// Repository-relative location of the waiver for SARIF (policy path, line).
+    pub line: usize,
+}
+
+impl Waiver {
+    /// Whether the waiver covers a finding (expiry aside).
+    pub fn matches(&self, rule_id: &str, path: Option<&str>, fingerprint: &str) -> bool {
+        (self.rule == rule_id || self.rule_matcher.is_match(rule_id))
+            && self.fingerprint.as_deref().is_none_or(|f| f == fingerprint)
+            && match &self.path_matcher {
+                None => true,
+                Some(set) => path.is_some_and(|p| set.is_match(p)),
+            }
+    }
 }
 
 /// One `[rules]` entry: a rule id or glob and the level it sets.
@@ -157,12 +196,27 @@ struct RawPolicy {
     reports: BTreeMap<Spanned<String>, Spanned<RawReport>>,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<RawRuleLevel>>,
+    #[serde(default)]
+    waivers: Vec<Spanned<RawWaiver>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawWaiver {
+    rule: Spanned<String>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    fingerprint: Option<Spanned<String>>,
+    reason: Spanned<String>,
+    owner: Spanned<String>,
+    expires: Spanned<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawGate {
     fail_at: Option<Level>,
+    waiver_expiring_days: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -398,6 +452,91 @@ impl Policy {
                 at: at(span),
             });
         }
+        let mut waivers = Vec::new();
+        for w in raw.waivers {
+            let w_at = w.span();
+            let w = w.into_inner();
+            let (line, _) = line_col(text, w.rule.span().start);
+            let required = |v: Spanned<String>, key: &str| -> Result<String, Error> {
+                let t = v.get_ref().trim().to_string();
+                if t.is_empty() {
+                    return Err(fail(v.span(), format!("waiver `{key}` must not be empty")));
+                }
+                Ok(t)
+            };
+            let rule_span = w.rule.span();
+            let rule = required(w.rule, "rule")?;
+            let rule_matcher = globset::GlobBuilder::new(&rule)
+                .literal_separator(false)
+                .build()
+                .map_err(|e| {
+                    fail(
+                        rule_span.clone(),
+                        format!("bad rule pattern `{rule}`: {}", e.kind()),
+                    )
+                })?
+                .compile_matcher();
+            let mut paths = Vec::new();
+            let mut set = globset::GlobSetBuilder::new();
+            for p in w.paths {
+                let span = p.span();
+                let p = p.into_inner();
+                let glob = globset::GlobBuilder::new(&p)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| fail(span, format!("bad path glob `{p}`: {}", e.kind())))?;
+                set.add(glob);
+                paths.push(p);
+            }
+            let path_matcher = if paths.is_empty() {
+                None
+            } else {
+                Some(
+                    set.build()
+                        .map_err(|e| fail(w_at.clone(), format!("bad path globs: {e}")))?,
+                )
+            };
+            let fingerprint = match w.fingerprint {
+                Some(f) => Some(required(f, "fingerprint")?),
+                None => None,
+            };
+            let reason = required(w.reason, "reason")?;
+            let owner = required(w.owner, "owner")?;
+            let exp_span = w.expires.span();
+            let exp_text = match w.expires.get_ref() {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Datetime(d) => d.to_string(),
+                other => other.to_string(),
+            };
+            let expires = date::Date::parse(&exp_text).ok_or_else(|| {
+                fail(
+                    exp_span,
+                    format!("expires `{exp_text}` is not a date (YYYY-MM-DD)"),
+                )
+            })?;
+            waivers.push(Waiver {
+                rule,
+                rule_matcher,
+                paths,
+                path_matcher,
+                fingerprint,
+                reason,
+                owner,
+                expires,
+                at: format!("{origin}:{line}"),
+                line,
+            });
+        }
+        let waiver_expiring_days = match raw.gate.waiver_expiring_days {
+            None => 14,
+            Some(v) if *v.get_ref() <= 3650 => *v.get_ref() as i64,
+            Some(v) => {
+                return Err(fail(
+                    v.span(),
+                    "waiver-expiring-days must be between 0 and 3650".into(),
+                ));
+            }
+        };
         Ok(Policy {
             origin: origin.to_string(),
             dir,
@@ -405,6 +544,8 @@ impl Policy {
             plugins,
             reports,
             rules,
+            waivers,
+            waiver_expiring_days,
         })
     }
 }
@@ -589,6 +730,53 @@ mod tests {
             err(&format!("{base}\"lint/x\" = 3\n"))
                 .starts_with("p.toml:4:12: invalid type: integer `3`, expected a string")
         );
+    }
+
+    #[test]
+    fn waivers_are_parsed_and_checked() {
+        let base = "[plugins.l]\nsource=\"builtin:lint\"\n";
+        let p = Policy::parse(
+            &format!("{base}[[waivers]]\nrule = \"lint/*\"\npaths = [\"tests/**\"]\nreason = \"fixtures\"\nowner = \"sec@example.com\"\nexpires = 2027-03-31\n"),
+            "p.toml",
+            None,
+        )
+        .expect("valid");
+        let w = &p.waivers[0];
+        assert_eq!(
+            (w.at.as_str(), w.expires.to_string().as_str()),
+            ("p.toml:4", "2027-03-31")
+        );
+        assert!(w.matches("lint/large-file", Some("tests/a/b.bin"), "fp"));
+        assert!(!w.matches("lint/large-file", Some("src/b.bin"), "fp"));
+        assert!(
+            !w.matches("lint/large-file", None, "fp"),
+            "a path-scoped waiver needs a location"
+        );
+        assert!(!w.matches("other/x", Some("tests/a"), "fp"));
+        let waiver = |body: &str| err(&format!("{base}[[waivers]]\n{body}"));
+        let ok = "rule = \"x\"\nreason = \"r\"\nowner = \"o\"\n";
+        assert!(
+            waiver(ok).contains("missing field `expires`"),
+            "{}",
+            waiver(ok)
+        );
+        assert!(
+            waiver(&format!("{ok}expires = \"2027-02-30\"\n"))
+                .starts_with("p.toml:7:11: expires `2027-02-30` is not a date")
+        );
+        assert!(
+            waiver(&format!("{ok}expires = 2027-03-31\nowners = \"x\"\n"))
+                .starts_with("p.toml:8:1: unknown field `owners`")
+        );
+        assert!(
+            waiver("rule = \"x\"\nreason = \" \"\nowner = \"o\"\nexpires = 2027-01-01\n")
+                .contains("waiver `reason` must not be empty")
+        );
+        assert!(
+            waiver("rule = \"x\"\nreason = \"r\"\nexpires = 2027-01-01\n")
+                .contains("missing field `owner`")
+        );
+        assert!(waiver("rule = \"x\"\npaths = [\"a/[\"]\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n").contains("bad path glob `a/[`"));
     }
 
     #[test]

@@ -173,7 +173,7 @@ fn rule_levels_from_the_policy_decide_the_gate() {
     let doc = run.json();
     assert_eq!(
         doc["counts"],
-        serde_json::json!({"error": 1, "warning": 0, "note": 1})
+        serde_json::json!({"error": 1, "warning": 0, "note": 1, "waived": 0})
     );
     let mut levels: Vec<(String, String)> = results(&sarif)
         .iter()
@@ -205,4 +205,187 @@ fn rule_levels_from_the_policy_decide_the_gate() {
     let run = repo.run(&["check"]);
     assert_eq!(run.code, 1, "bad.json still fails");
     assert!(run.stdout.contains("note: portcullis.toml:5:1: [rules] entry `lint/large-files` matches no rule of the plugins in this policy"), "{}", run.stdout);
+}
+
+/// A repository with a large file (warning) and a bad JSON file (error),
+/// and a policy whose `[[waivers]]` are `waivers`.
+fn waived_repo(waivers: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write("tests/fixtures/big.bin", vec![b'a'; 600 * 1024]).write("tests/fixtures/bad.json", "{").write(
+        "portcullis.toml",
+        format!("[gate]\nfail-at = \"warning\"\n\n[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n{waivers}"),
+    );
+    repo
+}
+
+const TODAY: (&str, &str) = ("PORTCULLIS_TODAY", "2026-11-22");
+
+fn waiver(rule: &str, extra: &str, expires: &str) -> String {
+    format!(
+        "\n[[waivers]]\nrule = \"{rule}\"\n{extra}reason = \"fixtures are meant to be odd\"\nowner = \"sec@example.com\"\nexpires = {expires}\n"
+    )
+}
+
+fn check_today(repo: &Repo, extra: &[&str]) -> (Run, serde_json::Value) {
+    let sarif = repo.path().join("w.sarif").to_string_lossy().into_owned();
+    let mut args = vec!["check", "--format", "json", "--sarif", &sarif];
+    args.extend_from_slice(extra);
+    let run = repo.run_env(&args, &[TODAY]);
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("sarif")).expect("json");
+    assert_valid_sarif(&value);
+    (run, value)
+}
+
+#[test]
+fn an_active_waiver_excuses_findings_and_keeps_them_in_sarif() {
+    let repo = waived_repo(&(waiver("lint/*", "paths = [\"tests/fixtures/**\"]\n", "2027-03-31")));
+    let (run, sarif) = check_today(&repo, &[]);
+    assert_eq!(run.code, 0, "both findings waived: {}", run.stdout);
+    let doc = run.json();
+    assert_eq!(
+        doc["counts"],
+        serde_json::json!({"error": 0, "warning": 0, "note": 0, "waived": 2})
+    );
+    assert_eq!(doc["findings"][0]["waiver"]["owner"], "sec@example.com");
+    assert_eq!(doc["findings"][0]["waiver"]["at"], "portcullis.toml:9");
+    let results = results(&sarif);
+    let lint: Vec<_> = results
+        .iter()
+        .filter(|r| {
+            r["ruleId"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("lint/"))
+        })
+        .collect();
+    assert_eq!(lint.len(), 2);
+    for r in lint {
+        let s = &r["suppressions"][0];
+        assert_eq!(s["kind"], "external");
+        assert_eq!(s["justification"], "fixtures are meant to be odd");
+        assert_eq!(s["properties"]["owner"], "sec@example.com");
+    }
+    let human = repo.run_env(&["check"], &[TODAY]);
+    assert!(
+        human
+            .stdout
+            .starts_with("gate passed: 0 errors, 0 warnings, 2 waived from 1 plugin in "),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn waiver_states_expired_expiring_unused() {
+    let repo = waived_repo(&format!(
+        "{}{}{}",
+        waiver("lint/invalid-json", "", "2026-11-21"), // expired yesterday
+        waiver("lint/large-file", "", "2026-12-01"),   // 9 days left
+        waiver(
+            "lint/merge-conflict",
+            "paths = [\"src/**\"]\n",
+            "2027-12-31"
+        ), // matches nothing
+    ));
+    let (run, sarif) = check_today(&repo, &[]);
+    assert_eq!(run.code, 1, "the expired waiver's finding counts again");
+    let doc = run.json();
+    let by_rule = |id: &str| {
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule_id"] == id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        by_rule("lint/invalid-json")[0]["waiver"].is_null(),
+        "expired: not waived"
+    );
+    assert_eq!(
+        by_rule("lint/large-file")[0]["waiver"]["expires"],
+        "2026-12-01",
+        "still valid"
+    );
+    let expired = &by_rule("portcullis/waiver-expired")[0];
+    assert_eq!(expired["level"], "warning");
+    assert_eq!(
+        expired["message"],
+        "waiver for `lint/invalid-json` at portcullis.toml:9 (owner sec@example.com) expired on 2026-11-21; its findings count again"
+    );
+    assert_eq!(
+        expired["locations"][0],
+        serde_json::json!({"path": "portcullis.toml", "region": {"startLine": 9}})
+    );
+    let expiring = &by_rule("portcullis/waiver-expiring")[0];
+    assert_eq!(expiring["level"], "note");
+    assert!(
+        expiring["message"]
+            .as_str()
+            .expect("msg")
+            .ends_with("expires on 2026-12-01 (9 days)")
+    );
+    let unused = &by_rule("portcullis/waiver-unused")[0];
+    assert_eq!(unused["level"], "warning");
+    assert!(
+        unused["message"]
+            .as_str()
+            .expect("msg")
+            .contains("`lint/merge-conflict` at portcullis.toml:21"),
+        "{unused}"
+    );
+    let host = sarif["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .find(|r| r["tool"]["driver"]["name"] == "portcullis")
+        .expect("host run");
+    assert_eq!(host["automationDetails"]["id"], "portcullis/portcullis/");
+    // The expiring window is configurable.
+    let text = std::fs::read_to_string(repo.path().join("portcullis.toml")).expect("policy");
+    repo.write(
+        "portcullis.toml",
+        text.replace(
+            "fail-at = \"warning\"\n",
+            "fail-at = \"warning\"\nwaiver-expiring-days = 5\n",
+        ),
+    );
+    let (run, _) = check_today(&repo, &[]);
+    assert!(
+        run.json()["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["rule_id"] != "portcullis/waiver-expiring")
+    );
+}
+
+#[test]
+fn a_waiver_can_name_one_finding_by_fingerprint() {
+    let repo = waived_repo("");
+    let (run, _) = check_today(&repo, &[]);
+    let doc = run.json();
+    let fp = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule_id"] == "lint/invalid-json")
+        .expect("json")["fingerprint"]
+        .as_str()
+        .expect("fp")
+        .to_string();
+    let repo = waived_repo(&waiver(
+        "lint/*",
+        &format!("fingerprint = \"{fp}\"\n"),
+        "2027-01-31",
+    ));
+    let (run, _) = check_today(&repo, &[]);
+    let doc = run.json();
+    assert_eq!(doc["counts"]["waived"], 1);
+    assert_eq!(
+        doc["counts"]["warning"], 1,
+        "the large file is still counted"
+    );
+    assert_eq!(run.code, 1);
 }

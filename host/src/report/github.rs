@@ -10,7 +10,7 @@ use crate::diag::Level;
 /// the summary line.
 pub fn render(outcome: &Outcome) -> String {
     let mut out = String::new();
-    for f in outcome.findings() {
+    for f in outcome.counted() {
         let command = match f.level {
             Level::Error => "error",
             Level::Warning => "warning",
@@ -75,7 +75,10 @@ pub fn step_summary(outcome: &Outcome) -> String {
     );
     for run in &outcome.runs {
         let mut counts = crate::gate::Counts::default();
-        run.findings.iter().for_each(|f| counts.add(f.level));
+        run.findings
+            .iter()
+            .filter(|f| f.waived_by.is_none())
+            .for_each(|f| counts.add(f.level));
         let status = match &run.failure {
             None => "ok".to_string(),
             Some(f) => format!("could not be evaluated: {}", cell(f)),
@@ -90,7 +93,7 @@ pub fn step_summary(outcome: &Outcome) -> String {
         );
     }
     let failing: Vec<_> = outcome
-        .findings()
+        .counted()
         .filter(|f| f.level >= outcome.fail_at)
         .collect();
     if !failing.is_empty() {
@@ -118,6 +121,18 @@ pub fn step_summary(outcome: &Outcome) -> String {
         }
         if failing.len() > 50 {
             let _ = writeln!(md, "\n…and {} more.", failing.len() - 50);
+        }
+    }
+    let waivers: Vec<_> = outcome
+        .findings()
+        .filter(|f| {
+            f.rule_id == "portcullis/waiver-expiring" || f.rule_id == "portcullis/waiver-expired"
+        })
+        .collect();
+    if !waivers.is_empty() {
+        let _ = writeln!(md, "\n### Waivers expired or expiring soon\n");
+        for f in waivers {
+            let _ = writeln!(md, "- {}", cell(&f.message));
         }
     }
     let _ = writeln!(

@@ -32,7 +32,7 @@ struct Lines {
 pub fn render(outcome: &Outcome) -> String {
     let fallback = outcome.policy.origin.as_str();
     let issues: Vec<Issue> = outcome
-        .findings()
+        .counted()
         .map(|f| {
             let loc = f.locations.first();
             Issue {

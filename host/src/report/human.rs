@@ -34,7 +34,7 @@ impl Style {
 pub fn render(outcome: &Outcome, style: &Style) -> String {
     let mut out = String::new();
     let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for f in outcome.findings() {
+    for f in outcome.counted() {
         by_file
             .entry(f.locations.first().map_or("", |l| l.path.as_str()))
             .or_default()
@@ -89,6 +89,9 @@ pub fn summary(outcome: &Outcome, style: &Style) -> String {
     if v.counts.note > 0 {
         parts.push(plural(v.counts.note, "note"));
     }
+    if v.counts.waived > 0 {
+        parts.push(format!("{} waived", v.counts.waived));
+    }
     let word = match v.exit {
         crate::diag::Exit::Pass => style.paint("1;32", v.word()),
         crate::diag::Exit::Fail => style.paint("1;31", v.word()),
@@ -97,7 +100,10 @@ pub fn summary(outcome: &Outcome, style: &Style) -> String {
     let mut line = format!(
         "gate {word}: {} from {} in {:.2} s",
         parts.join(", "),
-        plural(outcome.runs.len(), "plugin"),
+        plural(
+            outcome.runs.iter().filter(|r| !r.is_host()).count(),
+            "plugin"
+        ),
         outcome.elapsed.as_secs_f64()
     );
     if v.failed_plugins > 0 {

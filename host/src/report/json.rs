@@ -47,6 +47,17 @@ struct Finding<'a> {
     plugin: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    /// The waiver covering this finding; a waived finding does not count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<WaiverRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct WaiverRef<'a> {
+    at: &'a str,
+    reason: &'a str,
+    owner: &'a str,
+    expires: String,
 }
 
 pub fn render(outcome: &Outcome) -> String {
@@ -89,6 +100,15 @@ pub fn render(outcome: &Outcome) -> String {
                 fingerprint: &f.fingerprint,
                 plugin: &f.plugin,
                 properties: f.properties.as_ref(),
+                waiver: f
+                    .waived_by
+                    .and_then(|i| outcome.policy.waivers.get(i))
+                    .map(|w| WaiverRef {
+                        at: &w.at,
+                        reason: &w.reason,
+                        owner: &w.owner,
+                        expires: w.expires.to_string(),
+                    }),
             })
             .collect(),
         errors: outcome.failures(),

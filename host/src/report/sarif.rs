@@ -42,11 +42,7 @@ pub fn render(outcome: &Outcome) -> String {
 /// Where a finding with no location points: the policy file, when it lies
 /// inside the repository (code scanning rejects results without one).
 fn fallback_location(outcome: &Outcome) -> Option<String> {
-    let policy = std::path::Path::new(&outcome.policy.origin)
-        .canonicalize()
-        .ok()?;
-    let rel = policy.strip_prefix(&outcome.root).ok()?;
-    rel.to_str().map(|s| s.replace('\\', "/"))
+    crate::gate::policy_location(&outcome.policy, &outcome.root)
 }
 
 fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
@@ -127,12 +123,16 @@ fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
                 uri_base_id: None,
             },
         )]),
-        results: r.findings.iter().map(|f| result(f, fallback)).collect(),
+        results: r
+            .findings
+            .iter()
+            .map(|f| result(outcome, f, fallback))
+            .collect(),
         column_kind: "unicodeCodePoints",
     }
 }
 
-fn result(f: &Finding, fallback: Option<&str>) -> ResultObj {
+fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> ResultObj {
     let mut locations: Vec<Location> = f
         .locations
         .iter()
@@ -172,6 +172,22 @@ fn result(f: &Finding, fallback: Option<&str>) -> ResultObj {
         locations,
         partial_fingerprints: BTreeMap::from([("portcullis/v1", f.fingerprint.clone())]),
         properties: f.properties.clone(),
+        suppressions: f
+            .waived_by
+            .and_then(|i| outcome.policy.waivers.get(i))
+            .map(|w| {
+                let mut props = serde_json::Map::new();
+                props.insert("owner".into(), w.owner.clone().into());
+                props.insert("expires".into(), w.expires.to_string().into());
+                props.insert("waiver".into(), w.at.clone().into());
+                vec![Suppression {
+                    kind: "external",
+                    status: "accepted",
+                    justification: w.reason.clone(),
+                    properties: props,
+                }]
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -129,6 +129,17 @@ pub struct ResultObj {
     pub partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<Suppression>,
+}
+
+/// §3.35 suppression
+#[derive(Serialize)]
+pub struct Suppression {
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub justification: String,
+    pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
 /// §3.28 location

@@ -1,0 +1,120 @@
+//! Calendar dates for waiver expiry (UTC, proleptic Gregorian), without a
+//! date library: parse `YYYY-MM-DD`, today's date, day arithmetic.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    /// Days since 1970-01-01.
+    days: i64,
+}
+
+impl Date {
+    /// Parse `YYYY-MM-DD`, rejecting impossible dates (2027-02-30).
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+            return None;
+        }
+        Some(Date {
+            days: days_from_civil(y, m, d),
+        })
+    }
+
+    /// Today in UTC, or `PORTCULLIS_TODAY` (`YYYY-MM-DD`) when set, so runs
+    /// can be reproduced.
+    pub fn today() -> Result<Date, String> {
+        if let Some(v) = std::env::var_os("PORTCULLIS_TODAY") {
+            let v = v.to_string_lossy();
+            return Date::parse(&v)
+                .ok_or_else(|| format!("PORTCULLIS_TODAY `{v}` is not a YYYY-MM-DD date"));
+        }
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(Date {
+            days: (secs / 86_400) as i64,
+        })
+    }
+
+    pub fn days_until(self, later: Date) -> i64 {
+        later.days - self.days
+    }
+
+    fn civil(self) -> (i64, i64, i64) {
+        let z = self.days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        (yoe + era * 400 + i64::from(m <= 2), m, d)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.civil();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_print_and_count() {
+        let d = Date::parse("2027-03-31").expect("date");
+        assert_eq!(d.to_string(), "2027-03-31");
+        assert_eq!(Date::parse("1970-01-01").expect("epoch").days, 0);
+        assert_eq!(
+            Date::parse("2028-02-29").expect("leap").to_string(),
+            "2028-02-29"
+        );
+        for bad in [
+            "2027-02-29",
+            "2027-13-01",
+            "2027-04-31",
+            "27-03-31",
+            "2027/03/31",
+            "2027-03-31T00:00:00",
+        ] {
+            assert!(Date::parse(bad).is_none(), "{bad}");
+        }
+        let a = Date::parse("2026-12-25").expect("a");
+        assert_eq!(a.days_until(Date::parse("2027-01-08").expect("b")), 14);
+    }
+}
