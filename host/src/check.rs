@@ -29,6 +29,8 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Compile cache directory; `None` = from the environment.
     pub cache_dir: Option<PathBuf>,
+    /// `--baseline`: findings recorded there do not count.
+    pub baseline: Option<PathBuf>,
 }
 
 /// One plugin's part of the run.
@@ -75,6 +77,8 @@ pub struct Outcome {
     pub notices: Vec<String>,
     pub verdict: Verdict,
     pub elapsed: Duration,
+    /// With `--baseline`: recorded findings no longer reported (fixed).
+    pub absent: Vec<crate::policy::baseline::Entry>,
 }
 
 impl Outcome {
@@ -91,9 +95,10 @@ impl Outcome {
         self.runs.iter().flat_map(|r| r.findings.iter())
     }
 
-    /// The findings that count toward the gate (not waived).
+    /// The findings that count toward the gate (not waived, not in the
+    /// baseline).
     pub fn counted(&self) -> impl Iterator<Item = &Finding> {
-        self.findings().filter(|f| f.waived_by.is_none())
+        self.findings().filter(|f| f.counts())
     }
 }
 
@@ -136,6 +141,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
     let policy = resolve_policy(&opts.path, opts.policy.as_deref())?;
     let fail_at = opts.fail_at.unwrap_or(policy.fail_at);
     let today = crate::policy::date::Date::today().map_err(Error::Usage)?;
+    let baseline = match &opts.baseline {
+        Some(p) => Some(crate::policy::baseline::Baseline::load(p)?),
+        None => None,
+    };
     let sandbox = Sandbox::with_cache_dir(opts.cache_dir.clone()).map_err(Error::Usage)?;
     let progress = Progress::start(opts.progress, policy.plugins.len());
 
@@ -239,6 +248,13 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
     let mut runs = runs;
+    let absent = match &baseline {
+        Some(b) => gate::apply_baseline(b, &mut runs)
+            .into_iter()
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     if let Some(host) = gate::apply_waivers(&policy, &mut runs, today, &root) {
         runs.push(host);
     }
@@ -254,6 +270,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
         notices,
         verdict,
         elapsed: started.elapsed(),
+        absent,
     })
 }
 

@@ -89,6 +89,25 @@ pub struct Finding {
     /// Index of the policy waiver that covers this finding; a waived
     /// finding does not count toward the gate.
     pub waived_by: Option<usize>,
+    /// With `--baseline`: whether the baseline holds this finding (then it
+    /// does not count toward the gate).
+    pub baseline: Option<BaselineState>,
+}
+
+impl Finding {
+    /// Whether the finding counts toward the gate: not waived, not already
+    /// in the baseline.
+    pub fn counts(&self) -> bool {
+        self.waived_by.is_none() && self.baseline != Some(BaselineState::Unchanged)
+    }
+}
+
+/// SARIF's `baselineState` for a finding compared with a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    New,
+    Unchanged,
 }
 
 /// Caps on what one evaluation may return.
@@ -216,6 +235,7 @@ pub fn validate(
             fingerprint,
             properties,
             waived_by: None,
+            baseline: None,
         });
     }
     Ok((rules, out))

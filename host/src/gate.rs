@@ -7,8 +7,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::finding::{Finding, Location, PluginInfo, Region, RuleInfo};
+use crate::finding::{BaselineState, Finding, Location, PluginInfo, Region, RuleInfo};
 use crate::policy::Policy;
+use crate::policy::baseline::{Baseline, Entry};
 use crate::policy::date::Date;
 
 /// Apply the policy's `[rules]` levels: the only place a finding's level
@@ -53,6 +54,8 @@ pub struct Counts {
     pub note: usize,
     /// Findings covered by an active waiver (not in the other counts).
     pub waived: usize,
+    /// Findings already in the baseline (not in the other counts).
+    pub baselined: usize,
 }
 
 impl Counts {
@@ -93,6 +96,10 @@ pub fn decide(runs: &[PluginRun], fail_at: Level) -> Verdict {
     for f in runs.iter().flat_map(|r| r.findings.iter()) {
         if f.waived_by.is_some() {
             counts.waived += 1;
+            continue;
+        }
+        if f.baseline == Some(BaselineState::Unchanged) {
+            counts.baselined += 1;
             continue;
         }
         counts.add(f.level);
@@ -246,6 +253,7 @@ pub fn apply_waivers(
                 .to_string(),
             properties: Some(properties),
             waived_by: None,
+            baseline: None,
         });
     }
     apply_levels(policy, &mut findings);
@@ -274,4 +282,30 @@ pub fn policy_location(policy: &Policy, root: &Path) -> Option<String> {
     let real = Path::new(&policy.origin).canonicalize().ok()?;
     let rel = real.strip_prefix(root).ok()?;
     rel.to_str().map(|s| s.replace('\\', "/"))
+}
+
+/// Compare the plugins' findings with a baseline: each finding is `new` or
+/// `unchanged` (then it does not count); returns the baseline entries no
+/// finding matched (fixed since), for SARIF's `absent` results.
+pub fn apply_baseline<'b>(baseline: &'b Baseline, runs: &mut [PluginRun]) -> Vec<&'b Entry> {
+    let keys = baseline.keys();
+    let mut seen = std::collections::HashSet::new();
+    for f in runs
+        .iter_mut()
+        .filter(|r| !r.is_host())
+        .flat_map(|r| r.findings.iter_mut())
+    {
+        let key = (f.rule_id.as_str(), f.fingerprint.as_str());
+        if keys.contains(&key) {
+            f.baseline = Some(BaselineState::Unchanged);
+            seen.insert((f.rule_id.clone(), f.fingerprint.clone()));
+        } else {
+            f.baseline = Some(BaselineState::New);
+        }
+    }
+    baseline
+        .findings
+        .iter()
+        .filter(|e| !seen.contains(&(e.rule_id.clone(), e.fingerprint.clone())))
+        .collect()
 }

@@ -49,6 +49,12 @@ struct CheckArgs {
     /// Also write a GitLab Code Quality report to FILE.
     #[arg(long, value_name = "FILE")]
     gitlab: Option<PathBuf>,
+    /// Only findings not recorded in this baseline count toward the gate.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE, as a baseline for later runs.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -151,11 +157,19 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
         ),
         progress: true,
         cache_dir: None,
+        baseline: args.baseline.clone(),
     };
     let outcome = check::run_check(&opts)?;
 
     if let Some(path) = &args.sarif {
         write_file(path, &report::sarif::render(&outcome))?;
+    }
+    // A baseline is written only from a complete run.
+    if let Some(path) = &args.write_baseline
+        && outcome.verdict.failed_plugins == 0
+    {
+        let baseline = portcullis::policy::baseline::Baseline::from_outcome(&outcome);
+        write_file(path, &baseline.to_json())?;
     }
     if let Some(path) = &args.json {
         write_file(path, &report::json::render(&outcome))?;
@@ -180,6 +194,14 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     }
     for failure in outcome.failures() {
         fail_line(&failure);
+    }
+    if let Some(path) = &args.write_baseline
+        && outcome.verdict.failed_plugins > 0
+    {
+        fail_line(&format!(
+            "not writing the baseline {}: the run is incomplete",
+            path.display()
+        ));
     }
     let stdout = match args.format {
         Format::Json => report::json::render(&outcome),

@@ -4,6 +4,7 @@
 //! Parsing is strict: an unknown key, a wrong type or a bad value is an error
 //! naming `file:line:col`, never silently ignored.
 
+pub mod baseline;
 pub mod date;
 
 use std::collections::BTreeMap;

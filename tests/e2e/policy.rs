@@ -389,3 +389,105 @@ fn a_waiver_can_name_one_finding_by_fingerprint() {
     );
     assert_eq!(run.code, 1);
 }
+
+#[test]
+fn baseline_round_trip_gates_only_new_findings() {
+    let repo = Repo::new();
+    repo.write("a.json", "{\n").write("b.toml", "x = \n");
+    let baseline = repo
+        .path()
+        .join("baseline.json")
+        .to_string_lossy()
+        .into_owned();
+    let run = repo.run(&["check", "--write-baseline", &baseline]);
+    assert_eq!(
+        run.code, 1,
+        "writing a baseline does not change the verdict"
+    );
+    let recorded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&baseline).expect("baseline")).expect("json");
+    assert_eq!(recorded["version"], 1);
+    assert_eq!(recorded["findings"].as_array().expect("findings").len(), 2);
+
+    // Unrelated edits shift lines; one finding is fixed, one is new.
+    repo.write("b.toml", "# a comment\n\nx = \n")
+        .write("a.json", "{}\n")
+        .write("c.yaml", "a: [\n");
+    let (run, sarif) = repo.check_sarif(&["--baseline", &baseline, "--format", "json"]);
+    assert_eq!(
+        run.code, 1,
+        "the new finding fails the gate: {}",
+        run.stderr
+    );
+    let doc = run.json();
+    assert_eq!(doc["counts"]["baselined"], 1);
+    assert_eq!(doc["counts"]["error"], 1);
+    let state = |id: &str| {
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["rule_id"] == id)
+            .expect(id)["baseline_state"]
+            .clone()
+    };
+    assert_eq!(
+        state("lint/invalid-toml"),
+        "unchanged",
+        "survives the line shift"
+    );
+    assert_eq!(state("lint/invalid-yaml"), "new");
+    assert_eq!(doc["absent"][0]["rule_id"], "lint/invalid-json");
+    let states: Vec<(String, String)> = results(&sarif)
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().expect("id").to_string(),
+                r["baselineState"].as_str().expect("state").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("lint/invalid-toml".to_string(), "unchanged".to_string()),
+            ("lint/invalid-yaml".to_string(), "new".to_string()),
+            ("lint/invalid-json".to_string(), "absent".to_string()),
+        ]
+    );
+    // Only unchanged findings left: the gate passes.
+    repo.write("c.yaml", "a: []\n");
+    let run = repo.run(&["check", "--baseline", &baseline]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("1 in the baseline"), "{}", run.stdout);
+}
+
+#[test]
+fn a_bad_baseline_is_exit_2_and_an_incomplete_run_writes_none() {
+    let repo = Repo::new();
+    repo.write(
+        "base.json",
+        "{\"version\": 1, \"findings\": [{\"rule_id\": 3}]}",
+    );
+    let run = repo.run(&["check", "--baseline", "base.json"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("portcullis: base.json:1:"),
+        "{}",
+        run.stderr
+    );
+    repo.policy_with_wasm(
+        "h",
+        HOSTILE_WASM,
+        "[plugins.h.config]\nattack = \"panic\"\n",
+    );
+    let run = repo.run(&["check", "--write-baseline", "new.json"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("not writing the baseline new.json: the run is incomplete"),
+        "{}",
+        run.stderr
+    );
+    assert!(!repo.path().join("new.json").exists());
+}

@@ -77,7 +77,7 @@ pub fn step_summary(outcome: &Outcome) -> String {
         let mut counts = crate::gate::Counts::default();
         run.findings
             .iter()
-            .filter(|f| f.waived_by.is_none())
+            .filter(|f| f.counts())
             .for_each(|f| counts.add(f.level));
         let status = match &run.failure {
             None => "ok".to_string(),

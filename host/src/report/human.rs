@@ -92,6 +92,9 @@ pub fn summary(outcome: &Outcome, style: &Style) -> String {
     if v.counts.waived > 0 {
         parts.push(format!("{} waived", v.counts.waived));
     }
+    if v.counts.baselined > 0 {
+        parts.push(format!("{} in the baseline", v.counts.baselined));
+    }
     let word = match v.exit {
         crate::diag::Exit::Pass => style.paint("1;32", v.word()),
         crate::diag::Exit::Fail => style.paint("1;31", v.word()),

@@ -20,6 +20,9 @@ struct Doc<'a> {
     findings: Vec<Finding<'a>>,
     errors: Vec<String>,
     notices: &'a [String],
+    /// With `--baseline`: recorded findings that are gone.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    absent: &'a [crate::policy::baseline::Entry],
 }
 
 #[derive(Serialize)]
@@ -50,6 +53,9 @@ struct Finding<'a> {
     /// The waiver covering this finding; a waived finding does not count.
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<WaiverRef<'a>>,
+    /// With `--baseline`: `new` or `unchanged` (unchanged does not count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<crate::finding::BaselineState>,
 }
 
 #[derive(Serialize)]
@@ -109,10 +115,12 @@ pub fn render(outcome: &Outcome) -> String {
                         owner: &w.owner,
                         expires: w.expires.to_string(),
                     }),
+                baseline_state: f.baseline,
             })
             .collect(),
         errors: outcome.failures(),
         notices: &outcome.notices,
+        absent: &outcome.absent,
     };
     let mut s =
         serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));

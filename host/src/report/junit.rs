@@ -31,7 +31,7 @@ pub fn render(outcome: &Outcome) -> String {
             let (failing, passing): (Vec<&Finding>, Vec<&Finding>) = run
                 .findings
                 .iter()
-                .filter(|f| f.rule_index == i && f.waived_by.is_none())
+                .filter(|f| f.rule_index == i && f.counts())
                 .partition(|f| f.level >= outcome.fail_at);
             let line = |f: &&Finding| {
                 let place = f

@@ -127,6 +127,7 @@ fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
             .findings
             .iter()
             .map(|f| result(outcome, f, fallback))
+            .chain(absent_results(outcome, r))
             .collect(),
         column_kind: "unicodeCodePoints",
     }
@@ -188,7 +189,51 @@ fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> ResultObj {
                 }]
             })
             .unwrap_or_default(),
+        baseline_state: f.baseline.map(|b| match b {
+            crate::finding::BaselineState::New => "new",
+            crate::finding::BaselineState::Unchanged => "unchanged",
+        }),
     }
+}
+
+/// Baseline entries of this plugin that no longer occur, as `absent`
+/// results (only for rules the plugin still declares).
+fn absent_results<'a>(
+    outcome: &'a Outcome,
+    r: &'a PluginRun,
+) -> impl Iterator<Item = ResultObj> + 'a {
+    outcome.absent.iter().filter_map(move |e| {
+        let rule = e.rule_id.strip_prefix(&format!("{}/", r.id))?;
+        let rule_index = r.rules.iter().position(|x| x.id == rule)?;
+        Some(ResultObj {
+            rule_id: e.rule_id.clone(),
+            rule_index,
+            level: e.level.as_str(),
+            message: Message {
+                text: e.message.clone(),
+                markdown: None,
+            },
+            locations: e
+                .path
+                .iter()
+                .map(|p| {
+                    physical(
+                        p,
+                        e.line.map(|l| Region {
+                            start_line: l,
+                            start_column: None,
+                            end_line: None,
+                            end_column: None,
+                        }),
+                    )
+                })
+                .collect(),
+            partial_fingerprints: BTreeMap::from([("portcullis/v1", e.fingerprint.clone())]),
+            properties: None,
+            suppressions: Vec::new(),
+            baseline_state: Some("absent"),
+        })
+    })
 }
 
 fn physical(path: &str, region: Option<Region>) -> Location {

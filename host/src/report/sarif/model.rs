@@ -131,6 +131,9 @@ pub struct ResultObj {
     pub properties: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressions: Vec<Suppression>,
+    /// §3.27.24: `new`, `unchanged` or `absent` when compared with a baseline.
+    #[serde(rename = "baselineState", skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<&'static str>,
 }
 
 /// §3.35 suppression
