@@ -173,7 +173,7 @@ fn rule_levels_from_the_policy_decide_the_gate() {
     let doc = run.json();
     assert_eq!(
         doc["counts"],
-        serde_json::json!({"error": 1, "warning": 0, "note": 1, "waived": 0})
+        serde_json::json!({"error": 1, "warning": 0, "note": 1, "waived": 0, "baselined": 0})
     );
     let mut levels: Vec<(String, String)> = results(&sarif)
         .iter()
@@ -245,7 +245,7 @@ fn an_active_waiver_excuses_findings_and_keeps_them_in_sarif() {
     let doc = run.json();
     assert_eq!(
         doc["counts"],
-        serde_json::json!({"error": 0, "warning": 0, "note": 0, "waived": 2})
+        serde_json::json!({"error": 0, "warning": 0, "note": 0, "waived": 2, "baselined": 0})
     );
     assert_eq!(doc["findings"][0]["waiver"]["owner"], "sec@example.com");
     assert_eq!(doc["findings"][0]["waiver"]["at"], "portcullis.toml:9");
