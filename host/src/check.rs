@@ -31,6 +31,9 @@ pub struct CheckOptions {
     pub cache_dir: Option<PathBuf>,
     /// `--baseline`: findings recorded there do not count.
     pub baseline: Option<PathBuf>,
+    /// `--changed-since REV`: only findings in files changed since REV (and
+    /// findings with no location) count.
+    pub changed_since: Option<String>,
 }
 
 /// One plugin's part of the run.
@@ -141,6 +144,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
     let policy = resolve_policy(&opts.path, opts.policy.as_deref())?;
     let fail_at = opts.fail_at.unwrap_or(policy.fail_at);
     let today = crate::policy::date::Date::today().map_err(Error::Usage)?;
+    let changed = match &opts.changed_since {
+        Some(rev) => Some(evidence::git::changed_since(&root, rev)?),
+        None => None,
+    };
     let baseline = match &opts.baseline {
         Some(p) => Some(crate::policy::baseline::Baseline::load(p)?),
         None => None,
@@ -248,6 +255,14 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
     let mut runs = runs;
+    if let (Some(changed), Some(rev)) = (&changed, &opts.changed_since) {
+        let dropped = gate::keep_changed(&mut runs, changed);
+        if dropped > 0 {
+            notices.push(format!(
+                "{dropped} findings in files unchanged since {rev} are not shown (--changed-since)"
+            ));
+        }
+    }
     let absent = match &baseline {
         Some(b) => gate::apply_baseline(b, &mut runs)
             .into_iter()

@@ -2,6 +2,7 @@
 //! only when some plugin in the policy reads it.
 
 pub mod cargo_metadata;
+pub mod git;
 pub mod reports;
 pub mod tree;
 

@@ -309,3 +309,20 @@ pub fn apply_baseline<'b>(baseline: &'b Baseline, runs: &mut [PluginRun]) -> Vec
         .filter(|e| !seen.contains(&(e.rule_id.clone(), e.fingerprint.clone())))
         .collect()
 }
+
+/// `--changed-since`: drop plugin findings located in files that did not
+/// change; findings with no location (dependencies, approvals, budgets)
+/// stay. Returns how many were dropped.
+pub fn keep_changed(runs: &mut [PluginRun], changed: &std::collections::BTreeSet<String>) -> usize {
+    let mut dropped = 0;
+    for run in runs.iter_mut() {
+        let before = run.findings.len();
+        run.findings.retain(|f| {
+            f.locations
+                .first()
+                .is_none_or(|l| changed.contains(&l.path))
+        });
+        dropped += before - run.findings.len();
+    }
+    dropped
+}

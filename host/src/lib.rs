@@ -22,6 +22,7 @@ pub mod diag;
 pub mod evidence;
 pub mod finding;
 pub mod gate;
+pub mod hook;
 pub mod plugins;
 pub mod policy;
 pub mod report;

@@ -27,6 +27,29 @@ enum Command {
     Check(CheckArgs),
     /// List every rule of every plugin in the policy.
     Rules(RulesArgs),
+    /// Install or remove a git pre-push hook that runs the gate.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Subcommand)]
+enum HookCommand {
+    /// Write .git/hooks/pre-push (honours core.hooksPath): `portcullis check
+    /// --changed-since <upstream>` before every push.
+    Install {
+        /// The repository.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Replace an existing pre-push hook that portcullis did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-push hook, if portcullis wrote it.
+    Uninstall {
+        /// The repository.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -55,6 +78,10 @@ struct CheckArgs {
     /// Record every finding of this run in FILE, as a baseline for later runs.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Only findings in files changed since REV (per git, untracked files
+    /// included) count; findings with no location still count.
+    #[arg(long, value_name = "REV")]
+    changed_since: Option<String>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -132,6 +159,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check_cmd(args),
         Command::Rules(args) => rules_cmd(args),
+        Command::Hook(cmd) => hook_cmd(cmd),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -158,6 +186,7 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
         progress: true,
         cache_dir: None,
         baseline: args.baseline.clone(),
+        changed_since: args.changed_since.clone(),
     };
     let outcome = check::run_check(&opts)?;
 
@@ -238,6 +267,25 @@ fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
         out.push_str(&format!("{id:<width$}  {:<7}  {text}\n", level.as_str()));
     }
     print_stdout(&out);
+    Ok(Exit::Pass)
+}
+
+fn hook_cmd(cmd: HookCommand) -> Result<Exit, Error> {
+    let message = match cmd {
+        HookCommand::Install { path, force } => {
+            let exe = std::env::current_exe()
+                .map_err(|e| Error::Usage(format!("cannot locate portcullis: {e}")))?;
+            format!(
+                "installed {}\n",
+                portcullis::hook::install(&path, &exe, force)?.display()
+            )
+        }
+        HookCommand::Uninstall { path } => format!(
+            "removed {}\n",
+            portcullis::hook::uninstall(&path)?.display()
+        ),
+    };
+    print_stdout(&message);
     Ok(Exit::Pass)
 }
 

@@ -7,4 +7,5 @@ mod evidence;
 mod formats;
 mod lint;
 mod policy;
+mod prepush;
 mod sandbox;
