@@ -43,6 +43,14 @@ pub struct Policy {
     pub waivers: Vec<Waiver>,
     /// A waiver expiring within this many days is reported.
     pub waiver_expiring_days: i64,
+    /// Which gate settings this file set itself (for `extends`).
+    explicit: Explicit,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Explicit {
+    fail_at: bool,
+    waiver_expiring_days: bool,
 }
 
 /// One `[[waivers]]` entry: findings it matches do not count toward the
@@ -85,6 +93,9 @@ pub struct RuleOverride {
     matcher: globset::GlobMatcher,
     /// `None` turns the rule off.
     pub level: Option<Level>,
+    /// An extending policy may not lower or disable a locked rule, nor
+    /// waive it.
+    pub locked: bool,
     /// `file:line:col` of the entry.
     pub at: String,
 }
@@ -92,6 +103,11 @@ pub struct RuleOverride {
 impl RuleOverride {
     pub fn matches(&self, rule_id: &str) -> bool {
         self.pattern == rule_id || self.matcher.is_match(rule_id)
+    }
+
+    /// Whether two patterns can match a common rule id (one covers the other).
+    fn overlaps(&self, pattern: &str, matcher: &globset::GlobMatcher) -> bool {
+        self.matches(pattern) || matcher.is_match(&self.pattern)
     }
 
     fn is_exact(&self) -> bool {
@@ -120,28 +136,41 @@ impl Policy {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(try_from = "String")]
-enum RawRuleLevel {
-    Off,
-    Note,
-    Warning,
-    Error,
-}
-
-impl TryFrom<String> for RawRuleLevel {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        match s.as_str() {
-            "off" => Ok(RawRuleLevel::Off),
-            "note" => Ok(RawRuleLevel::Note),
-            "warning" => Ok(RawRuleLevel::Warning),
-            "error" => Ok(RawRuleLevel::Error),
-            _ => Err(format!(
-                "unknown level `{s}`, expected one of `off`, `note`, `warning`, `error`"
-            )),
+/// A `[rules]` value: `"level"` or `{ level = "level", locked = true }`.
+fn rule_value(v: &toml::Value) -> Result<(Option<Level>, bool), String> {
+    let level = |s: &str| match s {
+        "off" => Ok(None),
+        "note" => Ok(Some(Level::Note)),
+        "warning" => Ok(Some(Level::Warning)),
+        "error" => Ok(Some(Level::Error)),
+        _ => Err(format!(
+            "unknown level `{s}`, expected one of `off`, `note`, `warning`, `error`"
+        )),
+    };
+    match v {
+        toml::Value::String(s) => Ok((level(s)?, false)),
+        toml::Value::Table(t) => {
+            if let Some(k) = t.keys().find(|k| *k != "level" && *k != "locked") {
+                return Err(format!(
+                    "unknown key `{k}` in a rule entry, expected `level` or `locked`"
+                ));
+            }
+            let l = match t.get("level") {
+                Some(toml::Value::String(s)) => level(s)?,
+                Some(_) => return Err("`level` must be a string".into()),
+                None => return Err("a rule entry table needs `level`".into()),
+            };
+            let locked = match t.get("locked") {
+                Some(toml::Value::Boolean(b)) => *b,
+                Some(_) => return Err("`locked` must be true or false".into()),
+                None => false,
+            };
+            Ok((l, locked))
         }
+        other => Err(format!(
+            "invalid type: {}, expected a level string or a table",
+            other.type_str()
+        )),
     }
 }
 
@@ -196,7 +225,9 @@ struct RawPolicy {
     #[serde(default)]
     reports: BTreeMap<Spanned<String>, Spanned<RawReport>>,
     #[serde(default)]
-    rules: BTreeMap<Spanned<String>, Spanned<RawRuleLevel>>,
+    extends: Vec<Spanned<String>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     waivers: Vec<Spanned<RawWaiver>>,
 }
@@ -264,6 +295,33 @@ impl Policy {
 
     /// Parse and validate policy text; `origin` names it in messages.
     pub fn parse(text: &str, origin: &str, dir: Option<PathBuf>) -> Result<Policy, Error> {
+        let mut chain = vec![match &dir {
+            Some(d) => d
+                .join(origin)
+                .canonicalize()
+                .map_or_else(|_| origin.to_string(), |p| p.display().to_string()),
+            None => origin.to_string(),
+        }];
+        let policy = Policy::parse_chain(text, origin, dir, &mut chain)?;
+        if policy.plugins.is_empty() {
+            return Err(Error::Policy {
+                path: origin.to_string(),
+                message:
+                    "no plugins: add a [plugins.<id>] table (or `extends` a policy that has some)"
+                        .into(),
+            });
+        }
+        Ok(policy)
+    }
+
+    /// Parse one file and the policies it extends; `chain` holds the files
+    /// being parsed, to detect cycles.
+    fn parse_chain(
+        text: &str,
+        origin: &str,
+        dir: Option<PathBuf>,
+        chain: &mut Vec<String>,
+    ) -> Result<Policy, Error> {
         let at = |span: Range<usize>| {
             let (l, c) = line_col(text, span.start);
             format!("{origin}:{l}:{c}")
@@ -309,7 +367,13 @@ impl Policy {
                 }
                 Source::Builtin(name.to_string())
             } else if source_text.ends_with(".wasm") {
-                Source::File(PathBuf::from(&source_text))
+                // Relative to the file that names it (policies extend others).
+                match &dir {
+                    Some(d) if Path::new(&source_text).is_relative() => {
+                        Source::File(d.join(&source_text))
+                    }
+                    _ => Source::File(PathBuf::from(&source_text)),
+                }
             } else {
                 return Err(fail(
                     source_span,
@@ -415,15 +479,10 @@ impl Policy {
             });
         }
 
-        if plugins.is_empty() {
-            return Err(Error::Policy {
-                path: origin.to_string(),
-                message: "no plugins: add a [plugins.<id>] table".into(),
-            });
-        }
         let mut rules = Vec::new();
-        for (pattern, level) in raw.rules {
+        for (pattern, value) in raw.rules {
             let span = pattern.span();
+            let (level, locked) = rule_value(value.get_ref()).map_err(|m| fail(value.span(), m))?;
             let pattern = pattern.into_inner();
             if pattern.is_empty() || pattern.chars().any(char::is_whitespace) {
                 return Err(fail(
@@ -444,12 +503,8 @@ impl Policy {
             rules.push(RuleOverride {
                 pattern,
                 matcher,
-                level: match level.into_inner() {
-                    RawRuleLevel::Off => None,
-                    RawRuleLevel::Note => Some(Level::Note),
-                    RawRuleLevel::Warning => Some(Level::Warning),
-                    RawRuleLevel::Error => Some(Level::Error),
-                },
+                level,
+                locked,
                 at: at(span),
             });
         }
@@ -528,7 +583,7 @@ impl Policy {
                 line,
             });
         }
-        let waiver_expiring_days = match raw.gate.waiver_expiring_days {
+        let waiver_expiring_days = match &raw.gate.waiver_expiring_days {
             None => 14,
             Some(v) if *v.get_ref() <= 3650 => *v.get_ref() as i64,
             Some(v) => {
@@ -538,15 +593,150 @@ impl Policy {
                 ));
             }
         };
-        Ok(Policy {
+        let own = Policy {
             origin: origin.to_string(),
-            dir,
+            dir: dir.clone(),
             fail_at: raw.gate.fail_at.unwrap_or(Level::Error),
             plugins,
             reports,
             rules,
             waivers,
             waiver_expiring_days,
+            explicit: Explicit {
+                fail_at: raw.gate.fail_at.is_some(),
+                waiver_expiring_days: raw.gate.waiver_expiring_days.is_some(),
+            },
+        };
+
+        // `extends`: parents in order, then this file on top.
+        let mut base: Option<Policy> = None;
+        for parent in raw.extends {
+            let span = parent.span();
+            let name = parent.into_inner();
+            if chain.len() >= 16 {
+                return Err(fail(
+                    span,
+                    "extends nests more than 16 policies deep".into(),
+                ));
+            }
+            let loaded = if name == DEFAULT_POLICY_NAME {
+                if chain.iter().any(|c| c == DEFAULT_POLICY_NAME) {
+                    return Err(fail(span, format!("extends cycle through {name}")));
+                }
+                chain.push(name.clone());
+                let p = Policy::parse_chain(DEFAULT_POLICY, DEFAULT_POLICY_NAME, None, chain);
+                chain.pop();
+                p?
+            } else {
+                let path = match &dir {
+                    Some(d) if Path::new(&name).is_relative() => d.join(&name),
+                    _ => PathBuf::from(&name),
+                };
+                let key = path
+                    .canonicalize()
+                    .map_err(|e| fail(span.clone(), format!("extends `{name}`: {e}")))?;
+                let key = key.display().to_string();
+                if chain.contains(&key) {
+                    return Err(fail(span, format!("extends cycle through {name}")));
+                }
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| fail(span.clone(), format!("extends `{name}`: {e}")))?;
+                let parent_dir = path.parent().map(Path::to_path_buf);
+                chain.push(key);
+                let p = Policy::parse_chain(&text, &path.display().to_string(), parent_dir, chain);
+                chain.pop();
+                p?
+            };
+            base = Some(match base {
+                None => loaded,
+                Some(b) => b.extended_by(loaded)?,
+            });
+        }
+        match base {
+            None => Ok(own),
+            Some(b) => b.extended_by(own),
+        }
+    }
+
+    /// This policy with `child` on top: the child's gate settings, plugins,
+    /// reports and rules replace the parent's of the same name; waivers
+    /// add up. A child may not lower or disable a rule the parent locked,
+    /// nor waive it.
+    fn extended_by(self, child: Policy) -> Result<Policy, Error> {
+        let locked: Vec<&RuleOverride> = self.rules.iter().filter(|r| r.locked).collect();
+        for c in &child.rules {
+            for l in locked.iter().filter(|l| l.overlaps(&c.pattern, &c.matcher)) {
+                if c.level < l.level {
+                    return Err(Error::Policy {
+                        path: c.at.clone(),
+                        message: format!(
+                            "`{}` = {} lowers rule `{}`, locked at {} as {}",
+                            c.pattern,
+                            c.level.map_or("off", Level::as_str),
+                            l.pattern,
+                            l.at,
+                            l.level.map_or("off", Level::as_str)
+                        ),
+                    });
+                }
+            }
+        }
+        for w in &child.waivers {
+            if let Some(l) = locked.iter().find(|l| l.overlaps(&w.rule, &w.rule_matcher)) {
+                return Err(Error::Policy {
+                    path: w.at.clone(),
+                    message: format!(
+                        "waiver for `{}` touches rule `{}`, locked at {}: only that policy may waive it",
+                        w.rule, l.pattern, l.at
+                    ),
+                });
+            }
+        }
+        let mut plugins = self.plugins;
+        for p in child.plugins {
+            plugins.retain(|x| x.id != p.id);
+            plugins.push(p);
+        }
+        plugins.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut reports = self.reports;
+        for r in child.reports {
+            reports.retain(|x| x.name != r.name);
+            reports.push(r);
+        }
+        reports.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut rules = self.rules;
+        for r in child.rules {
+            let keep_lock = rules.iter().any(|x| x.pattern == r.pattern && x.locked);
+            rules.retain(|x| x.pattern != r.pattern);
+            rules.push(RuleOverride {
+                locked: r.locked || keep_lock,
+                ..r
+            });
+        }
+        let mut waivers = self.waivers;
+        waivers.extend(child.waivers);
+        Ok(Policy {
+            origin: child.origin,
+            dir: child.dir,
+            fail_at: if child.explicit.fail_at {
+                child.fail_at
+            } else {
+                self.fail_at
+            },
+            plugins,
+            reports,
+            rules,
+            waivers,
+            waiver_expiring_days: if child.explicit.waiver_expiring_days {
+                child.waiver_expiring_days
+            } else {
+                self.waiver_expiring_days
+            },
+            explicit: Explicit {
+                fail_at: child.explicit.fail_at || self.explicit.fail_at,
+                waiver_expiring_days: child.explicit.waiver_expiring_days
+                    || self.explicit.waiver_expiring_days,
+            },
         })
     }
 }
@@ -728,8 +918,15 @@ mod tests {
                 .starts_with("p.toml:4:1: bad rule pattern `lint/[x`")
         );
         assert!(
-            err(&format!("{base}\"lint/x\" = 3\n"))
-                .starts_with("p.toml:4:12: invalid type: integer `3`, expected a string")
+            err(&format!("{base}\"lint/x\" = 3\n")).starts_with(
+                "p.toml:4:12: invalid type: integer, expected a level string or a table"
+            )
+        );
+        assert!(
+            err(&format!(
+                "{base}\"lint/x\" = {{ level = \"error\", lock = true }}\n"
+            ))
+            .contains("unknown key `lock` in a rule entry")
         );
     }
 
@@ -778,6 +975,105 @@ mod tests {
                 .contains("missing field `owner`")
         );
         assert!(waiver("rule = \"x\"\npaths = [\"a/[\"]\nreason = \"r\"\nowner = \"o\"\nexpires = 2027-01-01\n").contains("bad path glob `a/[`"));
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    #[test]
+    fn extends_merges_and_guards_locked_rules() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        write(
+            d,
+            "org/policy.toml",
+            "[gate]\nfail-at = \"warning\"\n[plugins.custom]\nsource = \"plugins/custom.wasm\"\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n\
+             [rules]\n\"lint/private-key\" = { level = \"error\", locked = true }\n\"lint/large-file\" = \"note\"\n",
+        );
+        let repo = write(
+            d,
+            "repo/portcullis.toml",
+            "extends = [\"builtin:default\", \"../org/policy.toml\"]\n[rules]\n\"lint/large-file\" = \"error\"\n\"lint/private-key\" = \"error\"\n",
+        );
+        let p = Policy::load(&repo).expect("merged");
+        assert_eq!(p.fail_at, Level::Warning, "from the org policy");
+        let ids: Vec<&str> = p.plugins.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["custom", "lint"],
+            "builtin default's lint + the org's plugin"
+        );
+        assert_eq!(
+            p.plugins[0].source,
+            Source::File(d.join("repo/../org/plugins/custom.wasm")),
+            "relative to the org policy"
+        );
+        assert_eq!(
+            p.level_for("lint/large-file", Level::Warning),
+            Some(Level::Error),
+            "the repo overrides"
+        );
+        assert!(
+            p.rules
+                .iter()
+                .any(|r| r.pattern == "lint/private-key" && r.locked),
+            "raising keeps the lock"
+        );
+
+        // Lowering or disabling a locked rule, directly or by a glob, names both files.
+        for rules in [
+            "\"lint/private-key\" = \"warning\"",
+            "\"lint/*\" = \"off\"",
+            "\"*\" = \"note\"",
+        ] {
+            let repo = write(
+                d,
+                "repo/portcullis.toml",
+                &format!("extends = [\"../org/policy.toml\"]\n[rules]\n{rules}\n"),
+            );
+            let e = Policy::load(&repo).expect_err(rules).to_string();
+            assert!(
+                e.contains("repo/portcullis.toml:3:1: ")
+                    && e.contains("lowers rule `lint/private-key`, locked at ")
+                    && e.contains("org/policy.toml:7:1"),
+                "{e}"
+            );
+        }
+        // Only the locking policy may waive it.
+        let repo = write(
+            d,
+            "repo/portcullis.toml",
+            "extends = [\"../org/policy.toml\"]\n[[waivers]]\nrule = \"lint/private-key\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2030-01-01\n",
+        );
+        let e = Policy::load(&repo).expect_err("waiver").to_string();
+        assert!(
+            e.contains("waiver for `lint/private-key` touches rule `lint/private-key`, locked at"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn extends_cycles_and_missing_files_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        write(d, "a.toml", "extends = [\"b.toml\"]\n");
+        let b = write(d, "b.toml", "extends = [\"a.toml\"]\n");
+        let e = Policy::load(&b).expect_err("cycle").to_string();
+        assert!(e.contains("extends cycle through b.toml"), "{e}");
+        let c = write(d, "c.toml", "extends = [\"missing.toml\"]\n");
+        let e = Policy::load(&c).expect_err("missing").to_string();
+        assert!(e.contains("c.toml:1:12: extends `missing.toml`"), "{e}");
+        let only_rules = write(d, "r.toml", "[rules]\n\"lint/*\" = \"note\"\n");
+        assert!(
+            Policy::load(&only_rules)
+                .expect_err("no plugins")
+                .to_string()
+                .contains("no plugins")
+        );
     }
 
     #[test]

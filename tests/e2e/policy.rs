@@ -491,3 +491,30 @@ fn a_bad_baseline_is_exit_2_and_an_incomplete_run_writes_none() {
     );
     assert!(!repo.path().join("new.json").exists());
 }
+
+#[test]
+fn an_org_policy_rolls_out_and_its_locks_hold() {
+    let repo = Repo::new();
+    repo.write(
+        "org/security.toml",
+        "extends = [\"builtin:default\"]\n[rules]\n\"lint/private-key\" = { level = \"error\", locked = true }\n",
+    )
+    .write("portcullis.toml", "extends = [\"org/security.toml\"]\n[rules]\n\"lint/large-file\" = \"error\"\n")
+    .write("big.bin", vec![b'a'; 600 * 1024]);
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "the repo raised large-file: {}", run.stderr);
+    assert_eq!(run.json()["findings"][0]["level"], "error");
+    repo.write(
+        "portcullis.toml",
+        "extends = [\"org/security.toml\"]\n[rules]\n\"lint/*\" = \"off\"\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("portcullis: portcullis.toml:3:1: `lint/*` = off lowers rule `lint/private-key`, locked at ")
+            && run.stderr.contains("org/security.toml:3:1 as error"),
+        "{}",
+        run.stderr
+    );
+}
