@@ -331,7 +331,7 @@ impl Policy {
             message,
         };
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-            let message = e.message().trim().replace('\n', " ");
+            let message = did_you_mean(&e.message().trim().replace('\n', " "));
             match e.span() {
                 Some(span) => fail(span, message),
                 None => Error::Policy {
@@ -741,6 +741,49 @@ impl Policy {
     }
 }
 
+/// Add "did you mean `x`?" to serde's unknown-field and unknown-variant
+/// messages when an expected name is within two edits of the given one.
+fn did_you_mean(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return message.to_string();
+    };
+    let Some((given, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (edit_distance(given, cand), cand))
+        .filter(|(d, _)| *d <= 2)
+        .min();
+    match best {
+        Some((_, cand)) => format!("{message}; did you mean `{cand}`?"),
+        None => message.to_string(),
+    }
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 fn bounded(
     value: Option<Spanned<u64>>,
     default: u64,
@@ -827,6 +870,12 @@ mod tests {
         let e = err("[plugins.lint]\nsource = \"builtin:lint\"\ntimeout = 5\n");
         assert!(e.starts_with("p.toml:3:1: unknown field `timeout`"), "{e}");
         assert!(e.contains("timeout-ms"), "lists the expected keys: {e}");
+        let e = err("[plugins.lint]\nsource = \"builtin:lint\"\ntimout-ms = 5\n");
+        assert!(e.ends_with("; did you mean `timeout-ms`?"), "{e}");
+        let e = err("[gate]\nfail-at = \"eror\"\n[plugins.l]\nsource=\"builtin:lint\"\n");
+        assert!(e.ends_with("did you mean `error`?"), "{e}");
+        let e = err("[plugins.lint]\nsource = \"builtin:lint\"\nzzz = 5\n");
+        assert!(!e.contains("did you mean"), "no far-fetched guesses: {e}");
     }
 
     #[test]
