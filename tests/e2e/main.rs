@@ -5,6 +5,7 @@
 mod common;
 mod evidence;
 mod formats;
+mod golden;
 mod lint;
 mod policy;
 mod prepush;

@@ -1,0 +1,133 @@
+//! Golden files for every stdout format, on one repository with findings of
+//! each level, a waiver and a baseline. Volatile parts (timings, digests,
+//! the temporary path, timestamps) are replaced by placeholders.
+//! `PORTCULLIS_BLESS=1 cargo test --release -p portcullis --test e2e golden`
+//! rewrites the files after an intended change; review the diff.
+
+use crate::common::*;
+
+fn repo() -> Repo {
+    let repo = Repo::new();
+    repo.write("src/lib.rs", format!("fn a() {{}}\n{} HEAD\n", "<".repeat(7)))
+        .write("config/app.yaml", "a: [\n")
+        .write("assets/big.bin", vec![b'a'; 600 * 1024])
+        .write("docs/old.json", "{")
+        .write(
+            "portcullis.toml",
+            "[gate]\nfail-at = \"warning\"\n\n[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n\n[rules]\n\"lint/invalid-yaml\" = \"note\"\n\n\
+             [[waivers]]\nrule = \"lint/large-file\"\npaths = [\"assets/**\"]\nreason = \"artwork, moving to LFS\"\nowner = \"design@example.com\"\nexpires = 2026-12-01\n",
+        );
+    repo
+}
+
+fn normalize(text: &str, repo: &Repo) -> String {
+    let root = repo
+        .path()
+        .canonicalize()
+        .expect("root")
+        .to_string_lossy()
+        .into_owned();
+    let mut out = text.replace(&root, "@@ROOT@@");
+    for (key, placeholder) in [
+        (" in ", " s"),
+        ("time=\"", "\""),
+        ("\"elapsed_ms\": ", ","),
+        ("\"duration_ms\": ", ","),
+        ("\"sha256\": \"", "\""),
+        ("\"compile_cached\": ", ","),
+    ] {
+        out = replace_values(&out, key, placeholder);
+    }
+    out
+}
+
+/// Replace what follows each `key` up to the next `end` with `…`.
+fn replace_values(text: &str, key: &str, end: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(key) {
+        let after = &rest[i + key.len()..];
+        let Some(j) = after.find(end) else { break };
+        let value = &after[..j];
+        // Only numbers, digests and booleans are volatile.
+        if value
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || c == '.' || c.is_ascii_alphabetic())
+            && !value.is_empty()
+            && value.len() <= 64
+        {
+            out.push_str(&rest[..i + key.len()]);
+            out.push('…');
+            rest = &after[j..];
+        } else {
+            out.push_str(&rest[..i + key.len()]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = fixtures().join("golden").join(name);
+    if std::env::var_os("PORTCULLIS_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("bless");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with PORTCULLIS_BLESS=1)", path.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file:\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn every_format_matches_its_golden_file() {
+    let repo = repo();
+    let baseline = repo
+        .path()
+        .join("baseline.json")
+        .to_string_lossy()
+        .into_owned();
+    // The baseline holds today's docs/old.json finding only.
+    repo.write("src/lib.rs", "fn a() {}\n")
+        .write("config/app.yaml", "a: []\n");
+    assert_eq!(
+        repo.run_env(
+            &["check", "--write-baseline", &baseline],
+            &[("PORTCULLIS_TODAY", "2026-11-22")]
+        )
+        .code,
+        1
+    );
+    let repo2 = repo;
+    repo2
+        .write(
+            "src/lib.rs",
+            format!("fn a() {{}}\n{} HEAD\n", "<".repeat(7)),
+        )
+        .write("config/app.yaml", "a: [\n");
+    for (format, file) in [
+        ("human", "human.txt"),
+        ("json", "json.json"),
+        ("github", "github.txt"),
+        ("gitlab", "gitlab.json"),
+        ("junit", "junit.xml"),
+    ] {
+        let run = repo2.run_env(
+            &[
+                "check",
+                "--format",
+                format,
+                "--color",
+                "never",
+                "--baseline",
+                &baseline,
+            ],
+            &[("PORTCULLIS_TODAY", "2026-11-22")],
+        );
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        golden(file, &normalize(&run.stdout, &repo2));
+    }
+}
