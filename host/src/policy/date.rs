@@ -43,6 +43,11 @@ impl Date {
         })
     }
 
+    /// The date `days` days after 1970-01-01.
+    pub fn from_days(days: i64) -> Date {
+        Date { days }
+    }
+
     pub fn days_until(self, later: Date) -> i64 {
         later.days - self.days
     }
