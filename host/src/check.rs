@@ -254,7 +254,17 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             .filter(|k| evidence_errors.iter().any(|(e, _)| e == *k))
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
+    // Baseline and waivers see every finding, so that narrowing to changed
+    // files below cannot make entries look fixed or waivers look unused.
     let mut runs = runs;
+    let absent = match &baseline {
+        Some(b) => gate::apply_baseline(b, &mut runs)
+            .into_iter()
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    let host = gate::apply_waivers(&policy, &mut runs, today, &root);
     if let (Some(changed), Some(rev)) = (&changed, &opts.changed_since) {
         let dropped = gate::keep_changed(&mut runs, changed);
         if dropped > 0 {
@@ -263,16 +273,8 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             ));
         }
     }
-    let absent = match &baseline {
-        Some(b) => gate::apply_baseline(b, &mut runs)
-            .into_iter()
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    };
-    if let Some(host) = gate::apply_waivers(&policy, &mut runs, today, &root) {
-        runs.push(host);
-    }
+    // The host's waiver diagnostics concern the policy, not changed files.
+    runs.extend(host);
     if runs.iter().all(|r| r.failure.is_none()) {
         notices.extend(gate::unmatched_rule_patterns(&policy, &runs));
     }

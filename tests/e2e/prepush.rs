@@ -144,3 +144,24 @@ fn hook_install_refuses_to_clobber_and_runs_the_gate() {
         "nothing left to remove"
     );
 }
+
+#[test]
+fn narrowing_to_changed_files_does_not_make_waivers_look_unused() {
+    let repo = git_repo();
+    repo.write(
+        "portcullis.toml",
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n\
+         [[waivers]]\nrule = \"lint/invalid-json\"\npaths = [\"old.json\"]\nreason = \"legacy\"\nowner = \"o@example.com\"\nexpires = 2030-01-01\n",
+    );
+    let run = repo.run(&["check", "--changed-since", "base", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let doc = run.json();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["rule_id"] != "portcullis/waiver-unused"),
+        "the waiver still covers old.json, which only did not change: {doc}"
+    );
+}
