@@ -495,8 +495,8 @@ impl Progress {
 }
 
 /// Every rule of every plugin in the policy: (`plugin/rule`, default level,
-/// short description), in policy order. A plugin that cannot describe
-/// itself is an error.
+/// short description), in policy order, then the host's own `portcullis/`
+/// rules. A plugin that cannot describe itself is an error.
 pub fn list_rules(policy: &Policy) -> Result<Vec<(String, Level, String)>, Error> {
     let sandbox = Sandbox::new().map_err(Error::Usage)?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -515,6 +515,13 @@ pub fn list_rules(policy: &Policy) -> Result<Vec<(String, Level, String)>, Error
                 crate::sandbox::one_line(&rule.short_description, 200),
             ));
         }
+    }
+    for rule in gate::host_rules() {
+        rows.push((
+            format!("portcullis/{}", rule.id),
+            rule.default_level,
+            rule.short_description,
+        ));
     }
     Ok(rows)
 }

@@ -107,6 +107,14 @@ fn explicit_policy_and_rules_listing() {
         "{}",
         default_rules.stdout
     );
+    assert!(
+        default_rules
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("portcullis/waiver-expired") && l.contains("warning")),
+        "{}",
+        default_rules.stdout
+    );
 }
 
 #[test]
