@@ -158,7 +158,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
     // Load and describe every plugin.
     let loaded = parallel(&policy.plugins, opts.jobs, |spec| {
         progress.begin(&spec.id);
-        let r = load_and_describe(&sandbox, &policy, spec);
+        let r = load_and_describe(&sandbox, spec);
         progress.end(&spec.id);
         r
     });
@@ -298,11 +298,7 @@ struct LoadedPlugin<'p> {
     run: PluginRun,
 }
 
-fn load_and_describe<'p>(
-    sandbox: &Sandbox,
-    policy: &Policy,
-    spec: &'p PluginSpec,
-) -> LoadedPlugin<'p> {
+fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugin<'p> {
     let t = Instant::now();
     let mut run = PluginRun {
         id: spec.id.clone(),
@@ -318,7 +314,7 @@ fn load_and_describe<'p>(
         compiled_from_cache: false,
     };
     let result = (|| -> Result<(PluginInfo, crate::sandbox::Loaded), String> {
-        let binary = plugins::resolve(policy, spec).map_err(|e| match e {
+        let binary = plugins::resolve(spec).map_err(|e| match e {
             Error::Plugin { message, .. } => message,
             other => other.to_string(),
         })?;
@@ -501,7 +497,7 @@ pub fn list_rules(policy: &Policy) -> Result<Vec<(String, Level, String)>, Error
     let sandbox = Sandbox::new().map_err(Error::Usage)?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let loaded = parallel(&policy.plugins, jobs, |spec| {
-        load_and_describe(&sandbox, policy, spec)
+        load_and_describe(&sandbox, spec)
     });
     let mut rows = Vec::new();
     for l in loaded {

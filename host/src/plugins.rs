@@ -2,12 +2,11 @@
 //! `.wasm` file named in the policy and pinned by its sha256.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
 use crate::diag::Error;
-use crate::policy::{PluginSpec, Policy, Source};
+use crate::policy::{PluginSpec, Source};
 
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
@@ -34,7 +33,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Read a plugin's bytes and check its pin.
-pub fn resolve(policy: &Policy, spec: &PluginSpec) -> Result<Binary, Error> {
+pub fn resolve(spec: &PluginSpec) -> Result<Binary, Error> {
     // Built-in digests are computed at build time.
     let (bytes, origin, sha256): (Cow<'static, [u8]>, String, String) = match &spec.source {
         Source::Builtin(name) => {
@@ -48,16 +47,14 @@ pub fn resolve(policy: &Policy, spec: &PluginSpec) -> Result<Binary, Error> {
                 sha.to_string(),
             )
         }
+        // Already resolved against the directory of the policy file that
+        // names it (see `policy`).
         Source::File(path) => {
-            let full: PathBuf = match &policy.dir {
-                Some(dir) if path.is_relative() => dir.join(path),
-                _ => path.clone(),
-            };
-            let bytes = std::fs::read(&full).map_err(|e| {
-                Error::plugin(&spec.id, format!("cannot read {}: {e}", full.display()))
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::plugin(&spec.id, format!("cannot read {}: {e}", path.display()))
             })?;
             let sha = sha256_hex(&bytes);
-            (Cow::Owned(bytes), full.display().to_string(), sha)
+            (Cow::Owned(bytes), path.display().to_string(), sha)
         }
     };
     if let Some(expected) = &spec.sha256
@@ -81,6 +78,7 @@ pub fn resolve(policy: &Policy, spec: &PluginSpec) -> Result<Binary, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Policy;
 
     #[test]
     fn build_time_digests_match_the_embedded_bytes() {
@@ -98,13 +96,10 @@ mod tests {
             EMBEDDED[0].0
         );
         let policy = Policy::parse(&text, "p.toml", None).expect("valid");
-        assert_eq!(
-            resolve(&policy, &policy.plugins[0]).expect("pinned").sha256,
-            sha
-        );
+        assert_eq!(resolve(&policy.plugins[0]).expect("pinned").sha256, sha);
         let wrong = text.replace(sha, &"1".repeat(64));
         let policy = Policy::parse(&wrong, "p.toml", None).expect("valid");
-        let err = resolve(&policy, &policy.plugins[0])
+        let err = resolve(&policy.plugins[0])
             .err()
             .expect("mismatch")
             .to_string();

@@ -29,9 +29,6 @@ pub const DEFAULT_MEMORY_MB: u64 = 256;
 pub struct Policy {
     /// Where it came from: a path, or `builtin:default`.
     pub origin: String,
-    /// The directory relative `.wasm` sources are resolved against
-    /// (`None` for the built-in policy).
-    pub dir: Option<PathBuf>,
     pub fail_at: Level,
     /// Plugins by id, in id order.
     pub plugins: Vec<PluginSpec>,
@@ -595,7 +592,6 @@ impl Policy {
         };
         let own = Policy {
             origin: origin.to_string(),
-            dir: dir.clone(),
             fail_at: raw.gate.fail_at.unwrap_or(Level::Error),
             plugins,
             reports,
@@ -717,7 +713,6 @@ impl Policy {
         waivers.extend(child.waivers);
         Ok(Policy {
             origin: child.origin,
-            dir: child.dir,
             fail_at: if child.explicit.fail_at {
                 child.fail_at
             } else {

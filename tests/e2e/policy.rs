@@ -526,3 +526,19 @@ fn an_org_policy_rolls_out_and_its_locks_hold() {
         run.stderr
     );
 }
+
+#[test]
+fn a_wasm_source_is_relative_to_the_policy_that_names_it() {
+    // Regression: the path was joined with the policy's directory twice.
+    let repo = Repo::new();
+    let bytes = std::fs::read(HOSTILE_WASM).expect("wasm");
+    repo.write("org/plugins/h.wasm", &bytes).write(
+        "org/policy.toml",
+        format!(
+            "[plugins.h]\nsource = \"plugins/h.wasm\"\nsha256 = \"{}\"\n",
+            portcullis::plugins::sha256_hex(&bytes)
+        ),
+    );
+    let run = repo.run(&["check", "--policy", "org/policy.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
