@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use crate::plugins::sha256_hex;
 
 use crate::diag::Level;
 use crate::evidence::Kind;
@@ -224,7 +224,7 @@ pub fn validate(
         let key = format!("{rule_id}\0{basis}");
         let n = seen.entry(key.clone()).or_insert(0);
         *n += 1;
-        let fingerprint = hex(&Sha256::digest(format!("{key}\0{n}").as_bytes()))[..32].to_string();
+        let fingerprint = sha256_hex(format!("{key}\0{n}").as_bytes())[..32].to_string();
         out.push(Finding {
             plugin: plugin.to_string(),
             rule_id,
@@ -360,10 +360,6 @@ impl<'a> LineCache<'a> {
             }
         }
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@ use crate::check::PluginRun;
 use crate::diag::{Exit, Level};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::finding::{BaselineState, Finding, Location, PluginInfo, Region, RuleInfo};
 use crate::policy::Policy;
 use crate::policy::baseline::{Baseline, Entry};
@@ -249,8 +247,7 @@ pub fn apply_waivers(
                     }),
                 })
                 .collect(),
-            fingerprint: crate::finding::hex(&Sha256::digest(identity.as_bytes()))[..32]
-                .to_string(),
+            fingerprint: crate::plugins::sha256_hex(identity.as_bytes())[..32].to_string(),
             properties: Some(properties),
             waived_by: None,
             baseline: None,

@@ -11,8 +11,9 @@ use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use wasmtime::Engine;
+
+use crate::plugins::sha256_hex;
 use wasmtime::component::Component;
 
 const MAGIC: &[u8] = b"PORTCULLIS-CWASM-1\n";
@@ -66,7 +67,7 @@ impl Cache {
             return None;
         }
         let (sum, payload) = (&rest[..64], &rest[65..]);
-        if sum != hex(&Sha256::digest(payload)).as_bytes() {
+        if sum != sha256_hex(payload).as_bytes() {
             return None;
         }
         // SAFETY: the payload was produced by `Component::serialize` in
@@ -90,7 +91,7 @@ impl Cache {
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(MAGIC)?;
-            f.write_all(hex(&Sha256::digest(&payload)).as_bytes())?;
+            f.write_all(sha256_hex(&payload).as_bytes())?;
             f.write_all(b"\n")?;
             f.write_all(&payload)?;
             f.sync_all()?;
@@ -100,10 +101,6 @@ impl Cache {
             let _ = std::fs::remove_file(&tmp);
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(unix)]
