@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::diag::{Error, Level};
-use crate::evidence::{self, Evidence, Kind};
+use crate::evidence::{self, Kind};
 use crate::finding::{self, Finding, OutputCaps, PluginInfo, RuleInfo};
 use crate::gate::{self, Verdict};
 use crate::plugins;
@@ -186,24 +186,11 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             ),
         });
     }
-    let mut evidence = Evidence {
-        root: root.clone(),
-        ..Default::default()
-    };
-    let mut evidence_errors: Vec<(Kind, String)> = Vec::new();
-    for kind in &kinds {
-        match evidence::collect(&root, &policy, &[*kind]) {
-            Ok(ev) => match kind {
-                Kind::Files => evidence.files = ev.files,
-                Kind::CargoMetadata => evidence.cargo_metadata = ev.cargo_metadata,
-                Kind::Reports => {
-                    evidence.reports = ev.reports;
-                    evidence.skipped = ev.skipped;
-                }
-            },
-            Err(e) => evidence_errors.push((*kind, e.to_string())),
-        }
-    }
+    let (evidence, evidence_errors) = evidence::collect(&root, &policy, &kinds);
+    let evidence_errors: Vec<(Kind, String)> = evidence_errors
+        .into_iter()
+        .map(|(k, e)| (k, e.to_string()))
+        .collect();
 
     // Evaluate.
     let caps = OutputCaps::default();

@@ -66,22 +66,29 @@ pub struct Evidence {
     pub skipped: Vec<String>,
 }
 
-/// Collect the evidence `kinds` for the repository at `root`.
-pub fn collect(root: &Path, policy: &Policy, kinds: &[Kind]) -> Result<Evidence, Error> {
+/// Collect the evidence `kinds` for the repository at `root`, each kind
+/// once. A kind that cannot be collected is left empty and returned with
+/// its error, so only the plugins that read it fail.
+pub fn collect(root: &Path, policy: &Policy, kinds: &[Kind]) -> (Evidence, Vec<(Kind, Error)>) {
     let mut ev = Evidence {
         root: root.to_path_buf(),
         ..Default::default()
     };
-    if kinds.contains(&Kind::Files) {
-        ev.files = tree::list(root)?;
+    let mut errors = Vec::new();
+    for &kind in kinds {
+        let result = match kind {
+            Kind::Files => tree::list(root).map(|files| ev.files = files),
+            Kind::CargoMetadata => {
+                cargo_metadata::collect(root).map(|m| ev.cargo_metadata = Some(m))
+            }
+            Kind::Reports => reports::read(root, policy).map(|(reports, skipped)| {
+                ev.reports = reports;
+                ev.skipped = skipped;
+            }),
+        };
+        if let Err(e) = result {
+            errors.push((kind, e));
+        }
     }
-    if kinds.contains(&Kind::CargoMetadata) {
-        ev.cargo_metadata = Some(cargo_metadata::collect(root)?);
-    }
-    if kinds.contains(&Kind::Reports) {
-        let (reports, skipped) = reports::read(root, policy)?;
-        ev.reports = reports;
-        ev.skipped = skipped;
-    }
-    Ok(ev)
+    (ev, errors)
 }
