@@ -22,15 +22,6 @@ impl Level {
             Level::Error => "error",
         }
     }
-
-    pub fn parse(word: &str) -> Option<Level> {
-        match word {
-            "note" => Some(Level::Note),
-            "warning" => Some(Level::Warning),
-            "error" => Some(Level::Error),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for Level {
