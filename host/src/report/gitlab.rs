@@ -28,9 +28,12 @@ struct Lines {
 
 /// Levels map to Code Quality severities: note → info, warning → minor,
 /// error → critical. A finding without a location points at the policy
-/// file (GitLab requires a path).
+/// file, repository-relative like SARIF's (GitLab requires a path).
 pub fn render(outcome: &Outcome) -> String {
-    let fallback = outcome.policy.origin.as_str();
+    let fallback = crate::gate::policy_location(&outcome.policy, &outcome.root);
+    let fallback = fallback
+        .as_deref()
+        .unwrap_or(outcome.policy.origin.as_str());
     let issues: Vec<Issue> = outcome
         .counted()
         .map(|f| {
