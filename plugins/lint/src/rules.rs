@@ -5,7 +5,6 @@ pub mod case_collision;
 pub mod large_file;
 pub mod max_warnings;
 pub mod merge_conflict;
-pub mod private_key;
 pub mod syntax;
 
 use portcullis_sdk::{Context, Evaluation, FileKind, Rule, text::looks_binary};
@@ -22,7 +21,6 @@ pub fn all() -> Vec<Rule> {
         syntax::rule_yaml(),
         case_collision::rule(),
         broken_symlink::rule(),
-        private_key::rule(),
         max_warnings::rule(),
     ]
 }
@@ -76,7 +74,6 @@ pub fn hygiene(
                 continue;
             }
             merge_conflict::check(&file.path, &bytes, out);
-            private_key::check(&file.path, &bytes, out);
             syntax::check(&file.path, &bytes, out);
         }
     }

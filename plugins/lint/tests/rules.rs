@@ -118,31 +118,6 @@ fn case_collisions_in_files_and_directories() {
     }
 }
 
-#[test]
-fn private_keys_only_on_armoured_headers() {
-    let key = format!(
-        "{d}BEGIN RSA PRIVATE KEY{d}\nMIIE\n{d}END RSA PRIVATE KEY{d}\n",
-        d = "-----"
-    );
-    let named = "const HEADER: &str = \"BEGIN RSA PRIVATE KEY\";\n";
-    let putty = "PuTTY-User-Key-File-2: ssh-rsa\n";
-    let ssh2 = format!("{d} BEGIN SSH2 ENCRYPTED PRIVATE KEY {d}\n", d = "----");
-    let dir = tree(&[
-        ("id_rsa", key.as_bytes()),
-        ("src.rs", named.as_bytes()),
-        ("k.ppk", putty.as_bytes()),
-        ("k.ssh2", ssh2.as_bytes()),
-    ]);
-    assert_eq!(
-        run(&dir, serde_json::json!({})),
-        vec![
-            f("private-key", "id_rsa", 1),
-            f("private-key", "k.ppk", 1),
-            f("private-key", "k.ssh2", 1)
-        ]
-    );
-}
-
 #[cfg(unix)]
 #[test]
 fn broken_symlinks() {
@@ -186,7 +161,6 @@ fn rule_ids_are_unique_kebab_case_and_documented() {
             "invalid-yaml",
             "path-case-collision",
             "broken-symlink",
-            "private-key",
             "max-warnings",
         ]
     );

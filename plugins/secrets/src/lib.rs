@@ -1,0 +1,212 @@
+//! The secrets plugin: committed credentials in every file of the tree,
+//! dotfiles included.
+//!
+//! Data path: the file list → batches read by the host (large files
+//! streamed) → [`scan::Scanner`] (keyword pass, then per-line regexes of the
+//! detectors in [`detectors`], filtered by [`decoy`] and the allowlists) →
+//! findings that carry only a redacted prefix of each secret.
+
+mod config;
+mod decoy;
+mod detectors;
+mod private_key;
+mod scan;
+
+use std::io::Read;
+
+use portcullis_sdk::{
+    Context, Evaluation, FileEntry, FileKind, Finding, Level, Location, Plugin, PluginInfo, Region,
+    Rule, export_plugin, text::looks_binary,
+};
+use sha2::{Digest, Sha256};
+
+pub use config::Config;
+use scan::{Hit, Scanner};
+
+pub struct Secrets;
+
+/// Files up to this size are read whole, in batches; larger ones are
+/// streamed in chunks of whole lines.
+const STREAM_BYTES: u64 = 16 << 20;
+const BATCH_BYTES: u64 = 32 << 20;
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// Every rule, in the order `portcullis rules` lists them.
+pub fn rules() -> Vec<Rule> {
+    let mut rules: Vec<Rule> = detectors::DETECTORS.iter().map(detectors::rule).collect();
+    rules.insert(
+        rules.len() - 2,
+        Rule::new(
+            private_key::ID,
+            "PrivateKey",
+            Level::Error,
+            "A private key was committed.",
+        )
+        .full("The file contains an armoured private key (PEM, OpenSSH, PGP, SSH2) or a PuTTY key file. A committed key must be considered compromised.")
+        .help("Revoke the key, remove it from history, and load keys from a secret store instead. Mark a test key's header line with `portcullis:allow secrets/private-key`.")
+        .tags(&["security", "secrets"])
+        .security_severity(8.5),
+    );
+    rules
+}
+
+pub(crate) fn is_rule(id: &[u8]) -> bool {
+    id == private_key::ID.as_bytes() || detectors::DETECTORS.iter().any(|d| d.id.as_bytes() == id)
+}
+
+impl Plugin for Secrets {
+    fn describe() -> PluginInfo {
+        let mut info = PluginInfo::new("secrets", env!("CARGO_PKG_VERSION")).reads_files();
+        info.rules = rules();
+        info
+    }
+
+    fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
+        let config: Config = ctx.config()?;
+        let allow = config.allow()?;
+        let scanner = Scanner::new(config.entropy)?;
+        let mut out = Evaluation::default();
+        let mut small = Vec::new();
+        for file in ctx.files() {
+            if file.kind != FileKind::File || file.size == 0 || allow.path_allowed(&file.path) {
+                continue;
+            }
+            if file.size > STREAM_BYTES {
+                stream(ctx, &scanner, &allow, file, &mut out)?;
+            } else {
+                small.push(file);
+            }
+        }
+        for batch in ctx.batches(&small, BATCH_BYTES) {
+            let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
+            for (file, content) in batch.iter().zip(ctx.read_many(&paths)) {
+                let bytes = content.map_err(|e| cannot_read(&file.path, &e))?;
+                if looks_binary(&bytes) {
+                    continue;
+                }
+                let hits = scanner.scan(&bytes, is_code(&file.path), &allow);
+                report(&file.path, &bytes, 1, &hits, &mut out);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn cannot_read(path: &str, e: &dyn std::fmt::Display) -> String {
+    format!(
+        "cannot read {path}: {e} (the secrets plugin needs `read = [\".\"]` in its policy table)"
+    )
+}
+
+/// Scan a large file in chunks that end at a line break.
+fn stream(
+    ctx: &Context,
+    scanner: &Scanner,
+    allow: &config::Allow,
+    file: &FileEntry,
+    out: &mut Evaluation,
+) -> Result<(), String> {
+    let mut f = ctx
+        .open(&file.path)
+        .map_err(|e| cannot_read(&file.path, &e))?;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_BYTES * 2);
+    let mut first_line = 1u32;
+    let mut first = true;
+    loop {
+        let old = buf.len();
+        buf.resize(old + CHUNK_BYTES, 0);
+        let n = read_full(&mut f, &mut buf[old..]).map_err(|e| cannot_read(&file.path, &e))?;
+        buf.truncate(old + n);
+        if first {
+            if looks_binary(&buf) {
+                return Ok(());
+            }
+            first = false;
+        }
+        let eof = n == 0;
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                // One line longer than the chunk: keep reading it.
+                None => continue,
+            }
+        };
+        let hits = scanner.scan(&buf[..cut], is_code(&file.path), allow);
+        report(&file.path, &buf[..cut], first_line, &hits, out);
+        first_line += memchr::memchr_iter(b'\n', &buf[..cut]).count() as u32;
+        buf.drain(..cut);
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
+fn read_full(f: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Source files, where the generic rule takes only quoted values (an
+/// unquoted `token = other_value` is code, not a credential).
+fn is_code(path: &str) -> bool {
+    const CODE: &[&str] = &[
+        "rs", "js", "mjs", "cjs", "jsx", "ts", "tsx", "py", "go", "java", "kt", "kts", "scala",
+        "rb", "php", "c", "h", "cc", "cpp", "hpp", "cs", "swift", "m", "mm", "dart", "lua", "pl",
+        "ex", "exs", "erl", "hs", "clj", "groovy", "vue", "svelte", "md", "rst", "txt", "html",
+    ];
+    path.rsplit_once('.')
+        .is_some_and(|(_, ext)| CODE.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// Turn hits in `buf` (whose first line is `first_line`) into findings.
+fn report(path: &str, buf: &[u8], first_line: u32, hits: &[Hit], out: &mut Evaluation) {
+    let mut line = first_line;
+    let mut counted = 0;
+    for hit in hits {
+        line += memchr::memchr_iter(b'\n', &buf[counted..hit.start]).count() as u32;
+        counted = hit.start;
+        let line_start = memchr::memrchr(b'\n', &buf[..hit.start]).map_or(0, |i| i + 1);
+        let col = chars(&buf[line_start..hit.start]) + 1;
+        let end_col = col + chars(&buf[hit.start..hit.end]);
+        let secret = &buf[hit.start..hit.end];
+        let mut h = Sha256::new();
+        for part in [hit.rule.as_bytes(), path.as_bytes(), secret] {
+            h.update(part);
+            h.update([0]);
+        }
+        let fingerprint: String = h.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut what = hit.what.to_string();
+        if let Some(c) = what.get_mut(0..1) {
+            c.make_ascii_uppercase();
+        }
+        out.push(
+            Finding::new(
+                hit.rule,
+                format!("{what} `{}` committed in plain text", hit.redacted),
+            )
+            .location(Location::at(path, Region::span(line, col, line, end_col)))
+            .fingerprint(format!("secrets/{fingerprint}"))
+            .properties(serde_json::json!({
+                "redacted": hit.redacted,
+                "length": secret.len(),
+            })),
+        );
+    }
+}
+
+fn chars(b: &[u8]) -> u32 {
+    String::from_utf8_lossy(b).chars().count() as u32
+}
+
+export_plugin!(Secrets);
