@@ -57,6 +57,19 @@ impl Context {
         self.evidence.cargo_metadata.as_deref()
     }
 
+    /// The directory the policy mounts as `name`, when it exists: readable at
+    /// `/mnt/<name>` in the sandbox (natively, at its host path). `None`
+    /// when the policy has no such mount; `Some((path, false))` when the
+    /// mount's host path does not exist.
+    pub fn mount(&self, name: &str) -> Option<(PathBuf, &crate::Mount)> {
+        let m = self.evidence.mounts.iter().find(|m| m.name == name)?;
+        #[cfg(target_arch = "wasm32")]
+        let path = Path::new(crate::MOUNT_ROOT).join(name);
+        #[cfg(not(target_arch = "wasm32"))]
+        let path = PathBuf::from(&m.host_path);
+        Some((path, m))
+    }
+
     /// The repository's absolute path on the host (not readable here).
     pub fn host_root(&self) -> &str {
         &self.evidence.host_root

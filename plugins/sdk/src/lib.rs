@@ -52,13 +52,16 @@ pub mod bindings {
 
 pub use bindings::portcullis::plugin::host::LogLevel;
 pub use bindings::portcullis::plugin::types::{
-    Evaluation, Evidence, EvidenceKind, FileEntry, FileKind, Finding, Level, Location, PluginInfo,
-    Region, Report, ReportFormat, Rule,
+    Evaluation, Evidence, EvidenceKind, FileEntry, FileKind, Finding, Level, Location, Mount,
+    PluginInfo, Region, Report, ReportFormat, Rule,
 };
 pub use context::Context;
 
 /// The mount point of the repository inside the sandbox.
 pub const SANDBOX_ROOT: &str = "/repo";
+
+/// Where a policy mount `<name>` is readable inside the sandbox: `/mnt/<name>`.
+pub const MOUNT_ROOT: &str = "/mnt";
 
 /// What a plugin implements. See the crate docs for an example.
 pub trait Plugin {

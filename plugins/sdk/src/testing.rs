@@ -28,6 +28,7 @@ pub struct Harness {
     config: serde_json::Value,
     reports: Vec<Report>,
     cargo_metadata: Option<String>,
+    mounts: Vec<crate::Mount>,
 }
 
 impl Harness {
@@ -38,6 +39,7 @@ impl Harness {
             config: serde_json::json!({}),
             reports: Vec::new(),
             cargo_metadata: None,
+            mounts: Vec::new(),
         }
     }
 
@@ -59,6 +61,18 @@ impl Harness {
         self
     }
 
+    /// Mount a host directory as the policy's `[plugins.<id>.mounts]` would
+    /// (a path that does not exist is passed as absent).
+    pub fn mount(mut self, name: &str, dir: impl AsRef<Path>) -> Self {
+        let dir = dir.as_ref();
+        self.mounts.push(crate::Mount {
+            name: name.into(),
+            host_path: dir.to_string_lossy().into_owned(),
+            present: dir.is_dir(),
+        });
+        self
+    }
+
     pub fn cargo_metadata(mut self, json: String) -> Self {
         self.cargo_metadata = Some(json);
         self
@@ -75,6 +89,7 @@ impl Harness {
             files,
             cargo_metadata: self.cargo_metadata.clone(),
             reports: self.reports.clone(),
+            mounts: self.mounts.clone(),
         }
     }
 
