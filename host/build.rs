@@ -16,6 +16,8 @@ use sha2::Digest;
 /// (package, file stem, embedded in the binary)
 const PLUGINS: &[(&str, &str, bool)] = &[
     ("portcullis-plugin-lint", "lint", true),
+    ("portcullis-plugin-secrets", "secrets", true),
+    ("portcullis-plugin-deps", "deps", true),
     ("portcullis-plugin-hostile", "hostile", false),
     ("portcullis-plugin-probe", "probe", false),
 ];

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use portcullis::evidence::{Evidence, Kind};
-use portcullis::sandbox::{Limits, Sandbox};
+use portcullis::sandbox::{Grants, Limits, Sandbox};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -50,13 +50,20 @@ fn empty_plugin() {
     let n = 2_000;
     for _ in 0..100 {
         sandbox
-            .evaluate(&plugin, limits, &[], &config, &[], &evidence)
+            .evaluate(&plugin, limits, Grants::default(), &config, &[], &evidence)
             .expect("warm-up");
     }
     let t = Instant::now();
     for _ in 0..n {
         sandbox
-            .evaluate(&plugin, limits, &[], &config, &[Kind::Files], &evidence)
+            .evaluate(
+                &plugin,
+                limits,
+                Grants::default(),
+                &config,
+                &[Kind::Files],
+                &evidence,
+            )
             .expect("evaluate");
     }
     let per = t.elapsed() / n;

@@ -12,7 +12,7 @@ use crate::finding::{self, Finding, OutputCaps, PluginInfo, RuleInfo};
 use crate::gate::{self, Verdict};
 use crate::plugins;
 use crate::policy::{PluginSpec, Policy};
-use crate::sandbox::{Failure, Limits, LogLine, Sandbox};
+use crate::sandbox::{Failure, Grants, Limits, LogLine, Sandbox};
 
 /// What `portcullis check` was asked to do, validated.
 #[derive(Debug, Clone)]
@@ -152,7 +152,8 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
         Some(p) => Some(crate::policy::baseline::Baseline::load(p)?),
         None => None,
     };
-    let sandbox = Sandbox::with_cache_dir(opts.cache_dir.clone()).map_err(Error::Usage)?;
+    let cache_dir = crate::cache::dir(opts.cache_dir.as_deref());
+    let sandbox = Sandbox::with_cache_dir(cache_dir.clone()).map_err(Error::Usage)?;
     let progress = Progress::start(opts.progress, policy.plugins.len());
 
     // Load and describe every plugin.
@@ -186,7 +187,8 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
             ),
         });
     }
-    let (evidence, evidence_errors) = evidence::collect(&root, &policy, &kinds);
+    let (evidence, evidence_errors) =
+        evidence::collect(&root, &policy, &kinds, cache_dir.as_deref());
     let evidence_errors: Vec<(Kind, String)> = evidence_errors
         .into_iter()
         .map(|(k, e)| (k, e.to_string()))
@@ -205,7 +207,10 @@ pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
                 match sandbox.evaluate(
                     compiled,
                     limits,
-                    &l.spec.read,
+                    Grants {
+                        read: &l.spec.read,
+                        mounts: &l.spec.mounts,
+                    },
                     &l.spec.config,
                     &info.reads,
                     &evidence,

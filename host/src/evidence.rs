@@ -68,8 +68,15 @@ pub struct Evidence {
 
 /// Collect the evidence `kinds` for the repository at `root`, each kind
 /// once. A kind that cannot be collected is left empty and returned with
-/// its error, so only the plugins that read it fail.
-pub fn collect(root: &Path, policy: &Policy, kinds: &[Kind]) -> (Evidence, Vec<(Kind, Error)>) {
+/// its error, so only the plugins that read it fail. `cache` is the cache
+/// directory (cargo metadata is cached there by the content of the
+/// manifests and lockfile).
+pub fn collect(
+    root: &Path,
+    policy: &Policy,
+    kinds: &[Kind],
+    cache: Option<&Path>,
+) -> (Evidence, Vec<(Kind, Error)>) {
     let mut ev = Evidence {
         root: root.to_path_buf(),
         ..Default::default()
@@ -78,12 +85,15 @@ pub fn collect(root: &Path, policy: &Policy, kinds: &[Kind]) -> (Evidence, Vec<(
     for &kind in kinds {
         let result = match kind {
             Kind::Files => tree::list(root).map(|files| ev.files = files),
+            // Files sort first, so the list is there when it was asked for.
             Kind::CargoMetadata => {
-                cargo_metadata::collect(root).map(|m| ev.cargo_metadata = Some(m))
+                let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());
+                // No root Cargo.toml: not a Rust project, nothing to collect.
+                cargo_metadata::collect(root, listed, cache).map(|m| ev.cargo_metadata = m)
             }
             Kind::Reports => reports::read(root, policy).map(|(reports, skipped)| {
                 ev.reports = reports;
-                ev.skipped = skipped;
+                ev.skipped.extend(skipped);
             }),
         };
         if let Err(e) = result {

@@ -181,9 +181,23 @@ pub struct PluginSpec {
     pub memory_mb: u64,
     /// Repository-relative directories the plugin may read (`.` = all).
     pub read: Vec<String>,
+    /// Directories outside the repository the plugin may read, mounted at
+    /// `/mnt/<name>` (`[plugins.<id>.mounts]`).
+    pub mounts: Vec<Mount>,
     /// The plugin's `config` table as JSON.
     pub config: serde_json::Value,
     /// `file:line:col` of the plugin's table, for messages.
+    pub at: String,
+}
+
+/// A read-only directory outside the repository granted to one plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub name: String,
+    /// The host path, with `~` and `$CARGO_HOME` expanded and relative paths
+    /// taken from the policy's directory.
+    pub path: PathBuf,
+    /// `file:line:col` of the entry, for messages.
     pub at: String,
 }
 
@@ -257,6 +271,8 @@ struct RawPlugin {
     memory_mb: Option<Spanned<u64>>,
     #[serde(default)]
     read: Vec<Spanned<String>>,
+    #[serde(default)]
+    mounts: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     config: toml::Table,
 }
@@ -430,6 +446,34 @@ impl Policy {
             }
             read.sort();
             read.dedup();
+            let mut mounts = Vec::new();
+            for (name, path) in spec.mounts {
+                let span = path.span();
+                let valid_name = !name.is_empty()
+                    && name.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                    });
+                if !valid_name {
+                    return Err(fail(
+                        span,
+                        format!(
+                            "mount name `{name}` must be lowercase letters, digits, `-` or `_`"
+                        ),
+                    ));
+                }
+                let written = path.into_inner();
+                let path = expand_home(&written)
+                    .map_err(|e| fail(span.clone(), format!("mount `{name}`: {e}")))?;
+                let path = match &dir {
+                    Some(d) if path.is_relative() => d.join(path),
+                    _ => path,
+                };
+                mounts.push(Mount {
+                    name,
+                    path,
+                    at: at(span),
+                });
+            }
             plugins.push(PluginSpec {
                 id,
                 source,
@@ -437,6 +481,7 @@ impl Policy {
                 timeout_ms,
                 memory_mb,
                 read,
+                mounts,
                 config: toml_to_json(toml::Value::Table(spec.config)),
                 at: table_at,
             });
@@ -824,6 +869,34 @@ fn normalize_grant(g: &str) -> Option<String> {
 }
 
 /// TOML to JSON, with datetimes as RFC 3339 strings.
+/// Expand a leading `~` (the home directory) or `$CARGO_HOME` (default
+/// `~/.cargo`) in a mount path.
+fn expand_home(path: &str) -> Result<PathBuf, String> {
+    let home = || {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .ok_or_else(|| format!("`{path}` needs $HOME, which is not set"))
+    };
+    if let Some(rest) = path
+        .strip_prefix("$CARGO_HOME")
+        .or(path.strip_prefix("${CARGO_HOME}"))
+    {
+        let cargo_home = match std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
+            Some(h) => PathBuf::from(h),
+            None => home()?.join(".cargo"),
+        };
+        return Ok(cargo_home.join(rest.trim_start_matches('/')));
+    }
+    if path == "~" {
+        return home();
+    }
+    if let Some(rest) = path.strip_prefix("~/") {
+        return Ok(home()?.join(rest));
+    }
+    Ok(PathBuf::from(path))
+}
+
 fn toml_to_json(v: toml::Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
@@ -1048,8 +1121,8 @@ mod tests {
         let ids: Vec<&str> = p.plugins.iter().map(|x| x.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["custom", "lint"],
-            "builtin default's lint + the org's plugin"
+            ["custom", "deps", "lint", "secrets"],
+            "builtin default's plugins + the org's plugin"
         );
         assert_eq!(
             p.plugins[0].source,

@@ -29,7 +29,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use crate::diag::Level;
 use crate::evidence::{self, Evidence, Kind};
 use crate::finding::{Location, PluginInfo, RawEvaluation, RawFinding, Region, RuleInfo};
-use crate::policy::ReportFormat;
+use crate::policy::{self, ReportFormat};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -118,11 +118,11 @@ impl Drop for Sandbox {
 impl Sandbox {
     /// The engine, linker, compile cache (from the environment) and ticker.
     pub fn new() -> Result<Sandbox, String> {
-        Sandbox::with_cache_dir(None)
+        Sandbox::with_cache_dir(crate::cache::dir(None))
     }
 
-    /// As [`Sandbox::new`], with the compile cache at `dir` (`Some`) or as
-    /// the environment says (`None`).
+    /// As [`Sandbox::new`], with the compile cache under the cache directory
+    /// `dir` (see [`crate::cache::dir`]), or none.
     pub fn with_cache_dir(dir: Option<PathBuf>) -> Result<Sandbox, String> {
         let mut config = Config::new();
         config.epoch_interruption(true);
@@ -135,10 +135,7 @@ impl Sandbox {
             .map_err(|e| format!("cannot link WASI: {e}"))?;
         bindings::PortcullisPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
             .map_err(|e| format!("cannot link the host interface: {e}"))?;
-        let cache = match dir {
-            Some(d) => cache::Cache::at(d, &engine),
-            None => cache::Cache::from_env(&engine),
-        };
+        let cache = dir.map(|d| cache::Cache::at(&d, &engine));
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (stop, eng) = (ticker_stop.clone(), engine.clone());
         std::thread::Builder::new()
@@ -204,21 +201,23 @@ impl Sandbox {
     }
 
     /// Call `evaluate` with the evidence the plugin reads and read-only
-    /// access to `grants` (repository-relative directories, `.` = all).
+    /// access to its `grants`.
     pub fn evaluate(
         &self,
         plugin: &Loaded,
         limits: Limits,
-        grants: &[String],
+        grants: Grants<'_>,
         config: &serde_json::Value,
         reads: &[Kind],
         evidence: &Evidence,
     ) -> Result<(RawEvaluation, Vec<LogLine>), (Failure, Vec<LogLine>)> {
-        let mounts = mounts(&evidence.root, grants).map_err(|f| (f, Vec::new()))?;
+        let grants_read = grants.read;
+        let mut mounts = mounts(&evidence.root, grants_read).map_err(|f| (f, Vec::new()))?;
+        let (outside, wit_mounts) = outside_mounts(grants.mounts).map_err(|f| (f, Vec::new()))?;
         let access = FileAccess {
             root: evidence.root.clone(),
             mounts: mounts.iter().map(|(h, _)| h.clone()).collect(),
-            grants: grants.to_vec(),
+            grants: grants_read.to_vec(),
             listed: evidence
                 .files
                 .iter()
@@ -226,7 +225,9 @@ impl Sandbox {
                 .map(|f| (f.path.clone(), f.size))
                 .collect(),
         };
-        let wit_evidence = to_wit_evidence(evidence, reads);
+        let mut wit_evidence = to_wit_evidence(evidence, reads);
+        wit_evidence.mounts = wit_mounts;
+        mounts.extend(outside);
         let config = config.to_string();
         let (result, logs) = self.call(plugin, limits, mounts, Some(access), move |store, p| {
             p.portcullis_plugin_plugin()
@@ -818,7 +819,62 @@ fn to_wit_evidence(ev: &Evidence, reads: &[Kind]) -> wit::Evidence {
             None
         },
         reports,
+        mounts: Vec::new(),
     }
+}
+
+/// What a plugin may read: repository-relative directories (`.` = all) at
+/// `/repo`, and the policy's mounts outside the repository at `/mnt/<name>`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Grants<'a> {
+    pub read: &'a [String],
+    pub mounts: &'a [policy::Mount],
+}
+
+/// Host directories and where the sandbox sees them.
+type Preopens = Vec<(PathBuf, String)>;
+
+/// Where policy mounts appear in the sandbox.
+const MOUNT_ROOT: &str = "/mnt";
+
+/// Preopens for the policy's mounts outside the repository, and how the
+/// plugin sees them. A path that does not exist is passed as absent (the
+/// plugin decides whether that is an error); one that is not a directory
+/// fails the plugin.
+fn outside_mounts(extra: &[policy::Mount]) -> Result<(Preopens, Vec<wit::Mount>), Failure> {
+    let mut preopens = Vec::new();
+    let mut seen = Vec::new();
+    for m in extra {
+        let present = match m.path.canonicalize() {
+            Ok(real) if real.is_dir() => {
+                preopens.push((real, format!("{MOUNT_ROOT}/{}", m.name)));
+                true
+            }
+            Ok(_) => {
+                return Err(Failure::Load(format!(
+                    "{}: mount `{}`: {} is not a directory",
+                    m.at,
+                    m.name,
+                    m.path.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                return Err(Failure::Load(format!(
+                    "{}: mount `{}`: {}: {e}",
+                    m.at,
+                    m.name,
+                    m.path.display()
+                )));
+            }
+        };
+        seen.push(wit::Mount {
+            name: m.name.clone(),
+            host_path: m.path.to_string_lossy().into_owned(),
+            present,
+        });
+    }
+    Ok((preopens, seen))
 }
 
 fn from_wit_evaluation(e: wit::Evaluation) -> Result<RawEvaluation, String> {

@@ -26,6 +26,11 @@ impl Repo {
         self.dir.path()
     }
 
+    /// The private cache directory the runs use.
+    pub fn cache_dir(&self) -> &Path {
+        self.cache.path()
+    }
+
     pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Self {
         let p = self.path().join(rel);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");

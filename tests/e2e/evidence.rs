@@ -39,23 +39,31 @@ fn files_cargo_metadata_reports_and_config_reach_the_plugin() {
 }
 
 #[test]
-fn missing_cargo_metadata_fails_closed() {
+fn without_a_cargo_toml_cargo_metadata_is_absent() {
     let repo = Repo::new();
     repo.policy_with_wasm("probe", PROBE_WASM, "");
-    let run = repo.run(&["check"]);
-    assert_eq!(run.code, 2);
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc = run.json();
     assert!(
-        run.stderr
-            .contains("portcullis: plugin probe: evidence cargo-metadata:"),
-        "{}",
-        run.stderr
+        finding_messages(&doc).contains(&"packages: none"),
+        "the plugin decides what absence means: {}",
+        run.stdout
+    );
+    assert_eq!(
+        doc["notices"],
+        serde_json::json!([]),
+        "not a Rust project: no noise"
     );
 }
 
 #[test]
 fn compiled_plugins_are_cached_and_bad_cache_entries_recompiled() {
     let repo = Repo::new();
-    repo.write("a.txt", "a\n");
+    repo.write("a.txt", "a\n").write(
+        "portcullis.toml",
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n",
+    );
     let cache = tempfile::tempdir().expect("cache");
     let run = |env_cache: &std::path::Path| {
         std::process::Command::new(BIN)

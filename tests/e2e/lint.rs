@@ -26,7 +26,10 @@ fn dirty_repo() -> Repo {
     .write("readme.md", "other readme\n")
     .write(
         ".env.example",
-        format!("{}BEGIN OPENSSH PRIVATE KEY{}\nabc\n", "-----", "-----"),
+        format!(
+            "{}BEGIN OPENSSH PRIVATE KEY{}\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz\n",
+            "-----", "-----"
+        ),
     )
     .write("big.bin", vec![b'a'; 600 * 1024])
     .write("ignored/huge.txt", vec![b'a'; 900 * 1024])
@@ -54,7 +57,7 @@ fn hygiene_rules_find_what_they_should() {
         "lint/merge-conflict",
         "lint/merge-conflict",
         "lint/path-case-collision",
-        "lint/private-key",
+        "secrets/private-key",
     ];
     if cfg!(unix) {
         expected.insert(0, "lint/broken-symlink");
@@ -83,18 +86,18 @@ fn hygiene_rules_find_what_they_should() {
     );
     let key = results
         .iter()
-        .find(|r| r["ruleId"] == "lint/private-key")
+        .find(|r| r["ruleId"] == "secrets/private-key")
         .expect("key");
     assert_eq!(
         key["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], ".env.example",
         "dotfiles are scanned"
     );
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+    let key_rule = sarif["runs"]
         .as_array()
-        .expect("rules");
-    let key_rule = rules
+        .expect("runs")
         .iter()
-        .find(|r| r["id"] == "lint/private-key")
+        .flat_map(|run| run["tool"]["driver"]["rules"].as_array().expect("rules"))
+        .find(|r| r["id"] == "secrets/private-key")
         .expect("rule");
     assert_eq!(key_rule["properties"]["security-severity"], "8.5");
     // Human output: grouped by file, path:line:col, summary.
@@ -109,7 +112,7 @@ fn hygiene_rules_find_what_they_should() {
     let summary = human.stdout.lines().last().expect("summary");
     assert!(
         summary.starts_with("gate FAILED: ")
-            && summary.contains(" errors, 1 warning from 1 plugin in "),
+            && summary.contains(" errors, 1 warning from 3 plugins in "),
         "{summary}"
     );
 }
@@ -141,7 +144,7 @@ fn clean_repository_passes_and_gitignored_files_are_skipped() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .starts_with("gate passed: 0 errors, 0 warnings from 1 plugin in "),
+            .starts_with("gate passed: 0 errors, 0 warnings from 3 plugins in "),
         "{}",
         run.stdout
     );

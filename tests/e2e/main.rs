@@ -10,3 +10,4 @@ mod lint;
 mod policy;
 mod prepush;
 mod sandbox;
+mod security;

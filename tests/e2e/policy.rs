@@ -103,7 +103,7 @@ fn explicit_policy_and_rules_listing() {
     );
     let default_rules = repo.run(&["rules"]);
     assert!(
-        default_rules.stdout.contains("lint/private-key"),
+        default_rules.stdout.contains("secrets/private-key"),
         "{}",
         default_rules.stdout
     );
@@ -505,7 +505,7 @@ fn an_org_policy_rolls_out_and_its_locks_hold() {
     let repo = Repo::new();
     repo.write(
         "org/security.toml",
-        "extends = [\"builtin:default\"]\n[rules]\n\"lint/private-key\" = { level = \"error\", locked = true }\n",
+        "extends = [\"builtin:default\"]\n[rules]\n\"lint/merge-conflict\" = { level = \"error\", locked = true }\n",
     )
     .write("portcullis.toml", "extends = [\"org/security.toml\"]\n[rules]\n\"lint/large-file\" = \"error\"\n")
     .write("big.bin", vec![b'a'; 600 * 1024]);
@@ -520,7 +520,7 @@ fn an_org_policy_rolls_out_and_its_locks_hold() {
     assert_eq!(run.code, 2);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(
-        run.stderr.starts_with("portcullis: portcullis.toml:3:1: `lint/*` = off lowers rule `lint/private-key`, locked at ")
+        run.stderr.starts_with("portcullis: portcullis.toml:3:1: `lint/*` = off lowers rule `lint/merge-conflict`, locked at ")
             && run.stderr.contains("org/security.toml:3:1 as error"),
         "{}",
         run.stderr

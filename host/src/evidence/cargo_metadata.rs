@@ -1,35 +1,113 @@
 //! `cargo metadata --format-version 1` for the repository, through the
 //! `cargo_metadata` crate. Only run when a plugin reads it.
+//!
+//! `cargo metadata` takes hundreds of milliseconds on a real workspace, too
+//! slow for a pre-push hook, so its output is cached under the cache
+//! directory, keyed by the content of every Cargo manifest, the lockfile,
+//! Cargo configuration and toolchain files in the repository. Output that
+//! depends on a manifest outside the repository (a `path` dependency on a
+//! sibling checkout) is never cached.
 
 use std::path::Path;
 
-use crate::diag::Error;
+use sha2::{Digest, Sha256};
 
-pub fn collect(root: &Path) -> Result<String, Error> {
+use crate::diag::Error;
+use crate::evidence::{FileEntry, FileKind, tree};
+
+/// Files whose content decides what `cargo metadata` prints.
+fn is_input(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml"
+    ) || path.ends_with(".cargo/config.toml")
+        || path.ends_with(".cargo/config")
+}
+
+/// The metadata, or `None` when the repository has no root Cargo.toml.
+pub fn collect(
+    root: &Path,
+    files: Option<&[FileEntry]>,
+    cache: Option<&Path>,
+) -> Result<Option<String>, Error> {
     let manifest = root.join("Cargo.toml");
     if !manifest.is_file() {
-        return Err(Error::Evidence {
-            what: "cargo-metadata".into(),
-            message: format!(
-                "{} does not exist; a plugin in the policy reads cargo metadata",
-                manifest.display()
-            ),
-        });
+        return Ok(None);
+    }
+    let err = |message: String| Error::Evidence {
+        what: "cargo-metadata".into(),
+        message,
+    };
+    let cached = cache.and_then(|dir| cache_path(root, files, dir));
+    if let Some(path) = &cached
+        && let Ok(json) = std::fs::read_to_string(path)
+    {
+        return Ok(Some(json));
     }
     let metadata = ::cargo_metadata::MetadataCommand::new()
         .manifest_path(&manifest)
         .exec()
-        .map_err(|e| Error::Evidence {
-            what: "cargo-metadata".into(),
-            message: e
+        .map_err(|e| {
+            err(e
                 .to_string()
                 .lines()
                 .filter(|l| !l.trim().is_empty())
                 .collect::<Vec<_>>()
-                .join(" "),
+                .join(" "))
         })?;
-    serde_json::to_string(&metadata).map_err(|e| Error::Evidence {
-        what: "cargo-metadata".into(),
-        message: e.to_string(),
-    })
+    let json = serde_json::to_string(&metadata).map_err(|e| err(e.to_string()))?;
+    let self_contained = metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .all(|p| p.manifest_path.starts_with(root));
+    if let Some(path) = cached
+        && self_contained
+        && root.join("Cargo.lock").is_file()
+    {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        crate::cache::write_atomic(&path, &[json.as_bytes()]);
+    }
+    Ok(Some(json))
+}
+
+/// Where the metadata for the repository's current inputs is cached.
+fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<std::path::PathBuf> {
+    let listed;
+    let files = match files {
+        Some(f) => f,
+        None => {
+            listed = tree::list(root).ok()?;
+            &listed
+        }
+    };
+    let mut h = Sha256::new();
+    h.update(b"portcullis cargo-metadata v1\0");
+    h.update(root.as_os_str().as_encoded_bytes());
+    h.update(b"\0");
+    // The toolchain cargo runs with.
+    for var in ["CARGO", "RUSTUP_TOOLCHAIN", "CARGO_HOME"] {
+        h.update(std::env::var_os(var).unwrap_or_default().as_encoded_bytes());
+        h.update(b"\0");
+    }
+    let mut inputs: Vec<&FileEntry> = files
+        .iter()
+        .filter(|f| f.kind == FileKind::File && is_input(&f.path))
+        .collect();
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in inputs {
+        let content = std::fs::read(root.join(&f.path)).ok()?;
+        h.update(f.path.as_bytes());
+        h.update(b"\0");
+        h.update((content.len() as u64).to_le_bytes());
+        h.update(&content);
+    }
+    // Also when .gitignore hides it from the file list (libraries often do).
+    h.update(b"Cargo.lock (root)\0");
+    h.update(std::fs::read(root.join("Cargo.lock")).unwrap_or_default());
+    let key = crate::plugins::hex(&h.finalize());
+    Some(dir.join("cargo-metadata").join(format!("{key}.json")))
 }

@@ -382,3 +382,13 @@ fn licenses_are_evaluated_as_spdx_expressions_on_real_metadata() {
         "{err}"
     );
 }
+
+#[test]
+fn every_rule_is_documented_in_the_readme() {
+    use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_documented(
+        &Deps::describe(),
+        "deps",
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
+    );
+}

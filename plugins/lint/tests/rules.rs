@@ -164,24 +164,9 @@ fn rule_ids_are_unique_kebab_case_and_documented() {
             "max-warnings",
         ]
     );
-    let mut sorted = ids.clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(sorted.len(), ids.len(), "ids are unique");
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("README");
-    for rule in &info.rules {
-        assert!(
-            rule.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
-            "{} is kebab-case",
-            rule.id
-        );
-        assert!(
-            !rule.short_description.is_empty() && !rule.help_markdown.is_empty(),
-            "{} is described",
-            rule.id
-        );
-        let row = format!("| `lint/{}` | {}", rule.id, rule.default_level.as_str());
-        assert!(readme.contains(&row), "README's lint table lists `{row}`");
-    }
+    portcullis_sdk::testing::assert_rules_documented(
+        &info,
+        "lint",
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
+    );
 }

@@ -140,3 +140,32 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<FileEntry>) {
         }
     }
 }
+
+/// Assert that a plugin's rules are well-formed and documented: ids unique
+/// and kebab-case, descriptions and help present, and a row
+/// ``| `<prefix>/<id>` | <level>`` for each in the README at `readme`.
+pub fn assert_rules_documented(info: &crate::PluginInfo, prefix: &str, readme: &Path) {
+    let text = std::fs::read_to_string(readme)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", readme.display()));
+    let mut ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "rule ids are unique");
+    for rule in &info.rules {
+        assert!(
+            rule.id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{} is kebab-case",
+            rule.id
+        );
+        assert!(
+            !rule.short_description.is_empty() && !rule.help_markdown.is_empty(),
+            "{} is described",
+            rule.id
+        );
+        let row = format!("| `{prefix}/{}` | {}", rule.id, rule.default_level.as_str());
+        assert!(text.contains(&row), "the README's table lists `{row}`");
+    }
+}

@@ -69,11 +69,7 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     {
         return true;
     }
-    let lower = value.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
-    {
+    if has_placeholder_word(value) {
         return true;
     }
     // Template syntax: ${X}, ${{ secrets.X }}, {{ x }}, <TOKEN>, $(cmd), %s, %(x)s.
@@ -98,6 +94,14 @@ fn repeated_run(v: &[u8], n: usize) -> bool {
 fn sequential_run(v: &[u8], n: usize) -> bool {
     v.windows(n)
         .any(|w| w.windows(2).all(|p| p[1] == p[0].wrapping_add(1)))
+}
+
+/// Whether `value` holds a placeholder word (`example`, `xxxx`, `your`…).
+pub fn has_placeholder_word(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
 }
 
 /// `8-4-4-4-12` hex digits.

@@ -80,7 +80,9 @@ fn has_body(after: &[u8]) -> bool {
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric() || **b == b'+' || **b == b'/' || **b == b'=')
             .count();
-        return b64 >= 16 && !crate::decoy::is_placeholder(&line[..b64]);
+        // Real key material has runs like `AAAAAA`: only placeholder words
+        // rule a body out.
+        return b64 >= 16 && !crate::decoy::has_placeholder_word(&line[..b64]);
     }
     false
 }

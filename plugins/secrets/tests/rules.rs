@@ -141,7 +141,8 @@ fn placeholders_examples_and_lookalikes_are_not_findings() {
 #[test]
 fn private_keys_in_every_armour() {
     let mut r = Rng::new(9);
-    let body = r.from(generate::ALNUM, 64);
+    // Real key material has runs like `AAAAAA` (not a placeholder).
+    let body = format!("b3BlbnNzaC1rZXktdjEAAAAA{}", r.from(generate::ALNUM, 40));
     let pem = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n");
     let json = format!(
         "{{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{body}\\n-----END PRIVATE KEY-----\\n\"}}\n"
@@ -282,5 +283,15 @@ fn large_files_are_streamed_and_binaries_skipped() {
     assert_eq!(
         found(&run(&dir, serde_json::json!({}))),
         vec![f("github-pat", "big.log", 200_001)]
+    );
+}
+
+#[test]
+fn every_rule_is_documented_in_the_readme() {
+    use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_documented(
+        &Secrets::describe(),
+        "secrets",
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
     );
 }

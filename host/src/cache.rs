@@ -1,0 +1,84 @@
+//! The on-disk cache directory, shared by compiled plugins and collected
+//! evidence: `$PORTCULLIS_CACHE_DIR`, else `$XDG_CACHE_HOME/portcullis`, else
+//! `~/.cache/portcullis`. `PORTCULLIS_CACHE_DIR=off` disables caching. The
+//! directory is created private (0700) and not used if others can write to
+//! it or it belongs to someone else.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The cache directory: `explicit` when given, else from the environment.
+/// `None` when caching is off or the directory is not private.
+pub fn dir(explicit: Option<&Path>) -> Option<PathBuf> {
+    let dir = match explicit {
+        Some(d) => d.to_path_buf(),
+        None => match std::env::var_os("PORTCULLIS_CACHE_DIR") {
+            Some(v) if v == "off" => return None,
+            Some(v) => PathBuf::from(v),
+            None => match std::env::var_os("XDG_CACHE_HOME") {
+                Some(x) if !x.is_empty() => PathBuf::from(x).join("portcullis"),
+                _ => PathBuf::from(std::env::var_os("HOME")?)
+                    .join(".cache")
+                    .join("portcullis"),
+            },
+        },
+    };
+    (create_private_dir(&dir).is_ok() && is_private(&dir)).then_some(dir)
+}
+
+/// Write `bytes` to `path` atomically (a temporary file renamed into
+/// place). Failures only cost a cache miss next time.
+pub fn write_atomic(path: &Path, bytes: &[&[u8]]) {
+    let Some(dir) = path.parent() else { return };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        for b in bytes {
+            f.write_all(b)?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    if write().is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Not writable by group or others, and owned by us (compared with a probe
+/// file created now).
+#[cfg(unix)]
+fn is_private(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return false;
+    };
+    if meta.mode() & 0o022 != 0 {
+        return false;
+    }
+    let probe = dir.join(format!(".owner-probe.{}", std::process::id()));
+    let ours = std::fs::File::create(&probe)
+        .and_then(|f| f.metadata())
+        .map(|m| m.uid());
+    let _ = std::fs::remove_file(&probe);
+    ours.is_ok_and(|uid| uid == meta.uid())
+}
+
+#[cfg(not(unix))]
+fn is_private(_dir: &Path) -> bool {
+    true
+}
