@@ -136,6 +136,20 @@ pub fn is_reference(v: &[u8]) -> bool {
     if PREFIXES.iter().any(|p| v.starts_with(p)) {
         return true;
     }
+    // `@env:AC_PASSWORD`, `keychain:DEPLOY_TOKEN`: a scheme and a variable.
+    let bare = v.strip_prefix(b"@").unwrap_or(v);
+    if let Some(colon) = bare.iter().position(|b| *b == b':') {
+        let (scheme, var) = (&bare[..colon], &bare[colon + 1..]);
+        if !scheme.is_empty()
+            && scheme.iter().all(u8::is_ascii_lowercase)
+            && !var.is_empty()
+            && var
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        {
+            return true;
+        }
+    }
     let ident = |part: &[u8]| {
         !part.is_empty()
             && !part[0].is_ascii_digit()
@@ -238,6 +252,7 @@ mod tests {
         assert!(is_reference(b"config.api_token"));
         assert!(is_reference(b"get_password"));
         assert!(is_reference(b"/run/secrets/db"));
+        assert!(is_reference(b"@env:AC_PASSWORD"));
         assert!(!is_reference(b"q8Vd2LmZ0xR7pK4n"));
         assert!(is_base64_text(b"SGVsbG8gd29ybGQsIHRoaXMgaXMgdGV4dA=="));
         assert!(!is_base64_text(b"q8Vd2LmZ0xR7pK4nW1sT9yB3"));

@@ -220,7 +220,7 @@ pub const DETECTORS: &[Detector] = &[
         name: "UrlCredentials",
         what: "password in a URL",
         keywords: &["://"],
-        pattern: r#"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@"'<>`]{1,64}):(?P<s>[^\s/?#@"'<>`]{3,128})@(?P<host>[A-Za-z0-9.\-_\[\]:]+)"#,
+        pattern: r#"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@"'<>`\[\]()]{1,64}):(?P<s>[^\s/?#@"'<>`\[\]()]{3,128})@(?P<host>[A-Za-z0-9.\-_\[\]:]+)"#,
         check: Check::UrlCredentials,
         severity: 7.0,
         revoke: "Change the password on the service and read it from the environment or a secret store.",

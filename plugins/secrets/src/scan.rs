@@ -37,6 +37,10 @@ pub struct Scanner {
 /// The inline marker that allows a line.
 pub const ALLOW_MARKER: &[u8] = b"portcullis:allow";
 
+/// Other scanners' inline markers, honoured so a repository moving from them
+/// keeps its allowed lines: detect-secrets and gitleaks.
+pub const FOREIGN_MARKERS: &[&[u8]] = &[b"pragma: allowlist secret", b"gitleaks:allow"];
+
 impl Scanner {
     pub fn new(entropy: f64) -> Result<Scanner, String> {
         let mut literals = Vec::new();
@@ -204,8 +208,14 @@ impl Scanner {
                 });
             }
         }
-        // The inline marker allows what it names on its own line.
-        if memchr::memmem::find(line, ALLOW_MARKER).is_some() {
+        // The inline marker allows what it names on its own line; other
+        // scanners' markers allow the whole line.
+        if FOREIGN_MARKERS
+            .iter()
+            .any(|m| memchr::memmem::find(line, m).is_some())
+        {
+            hits.truncate(first);
+        } else if memchr::memmem::find(line, ALLOW_MARKER).is_some() {
             let mut i = first;
             while i < hits.len() {
                 if allow.line_allows(line, hits[i].rule) {
@@ -264,17 +274,24 @@ fn url_ok(user: &[u8], password: &[u8], host: &[u8]) -> bool {
         || host.ends_with(b".test")
         || host.ends_with(b".invalid")
         || host.ends_with(b".localhost");
+    // Docs and URL-parser tests use metasyntactic passwords
+    // (`foo:bar@`, `user:pass@`, RFC 7617's `Aladdin:opensesame`).
     let lower = password.to_ascii_lowercase();
     let weak_word = [
-        &b"password"[..],
-        b"pass",
-        b"passwd",
+        &b"pass"[..],
         b"pwd",
         b"secret",
-        b"pw",
+        b"foo",
+        b"bar",
+        b"baz",
+        b"qux",
+        b"opensesame",
+        b"hunter2",
+        b"admin",
     ]
     .iter()
-    .any(|w| lower == *w);
+    .any(|w| memchr::memmem::find(&lower, w).is_some())
+        || lower == b"pw";
     !local
         && !weak_word
         && password != user

@@ -131,6 +131,11 @@ fn placeholders_examples_and_lookalikes_are_not_findings() {
             "DATABASE_URL: postgres://postgres:postgres@localhost:5432/dev\n",
         ),
         (
+            "src/url.rs",
+            "/// Format: `scheme://[user[:password]@]host`\nlet u = \"moz://foo:bar@servo/baz\";\nlet a = \"http://Aladdin:opensesame@y.ep\";\n",
+        ),
+        ("gon.json", "{\"password\": \"@env:AC_PASSWORD\"}\n"),
+        (
             "keys.md",
             "```\n-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n```\nconst H = \"-----BEGIN PRIVATE KEY-----\";\n",
         ),
@@ -187,7 +192,7 @@ fn inline_markers_and_allowlists() {
         (
             "a.env",
             &format!(
-                "A={a} # portcullis:allow secrets/github-pat\nB={b} # portcullis:allow secrets/jwt\nC={c} # portcullis:allow\n"
+                "A={a} # portcullis:allow secrets/github-pat\nB={b} # portcullis:allow secrets/jwt\nC={c} # portcullis:allow\nD={c} # pragma: allowlist secret\nE={c} # gitleaks:allow\n"
             ),
         ),
         ("fixtures/fake.env", &format!("D={d}\n")),
