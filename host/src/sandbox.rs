@@ -99,12 +99,17 @@ pub struct Loaded {
     pre: bindings::PortcullisPluginPre<State>,
     /// Whether the compiled code came from the on-disk cache.
     pub cached: bool,
+    /// The plugin's persistent store (`cache-get`/`cache-put`), when the
+    /// cache is on.
+    data: Option<cache::PluginData>,
 }
 
 pub struct Sandbox {
     engine: Engine,
     linker: Linker<State>,
     cache: Option<cache::Cache>,
+    /// The cache root, for plugins' persistent stores.
+    cache_root: Option<PathBuf>,
     ticker_stop: Arc<AtomicBool>,
     workers: Workers,
 }
@@ -135,7 +140,7 @@ impl Sandbox {
             .map_err(|e| format!("cannot link WASI: {e}"))?;
         bindings::PortcullisPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
             .map_err(|e| format!("cannot link the host interface: {e}"))?;
-        let cache = dir.map(|d| cache::Cache::at(&d, &engine));
+        let cache = dir.as_deref().map(|d| cache::Cache::at(d, &engine));
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (stop, eng) = (ticker_stop.clone(), engine.clone());
         std::thread::Builder::new()
@@ -151,6 +156,7 @@ impl Sandbox {
             engine,
             linker,
             cache,
+            cache_root: dir,
             ticker_stop,
             workers: Workers::default(),
         })
@@ -182,6 +188,10 @@ impl Sandbox {
         Ok(Loaded {
             pre,
             cached: was_cached,
+            data: self
+                .cache_root
+                .as_deref()
+                .map(|root| cache::PluginData::at(root, sha256)),
         })
     }
 
@@ -260,9 +270,17 @@ impl Sandbox {
     ) -> Result<(T, Vec<LogLine>), (Failure, Vec<LogLine>)> {
         let engine = self.engine.clone();
         let pre = plugin.pre.clone();
+        let data = plugin.data.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let job: Job = Box::new(move || {
-            let _ = tx.send(run_in_store(&engine, &pre, limits, &mounts, access, f));
+            let _ = tx.send(run_in_store(
+                &engine,
+                &pre,
+                limits,
+                &mounts,
+                (access, data),
+                f,
+            ));
         });
         let worker = match self.workers.dispatch(job) {
             Ok(w) => w,
@@ -355,7 +373,7 @@ fn run_in_store<T>(
     pre: &bindings::PortcullisPluginPre<State>,
     limits: Limits,
     mounts: &[(PathBuf, String)],
-    access: Option<FileAccess>,
+    (access, data): (Option<FileAccess>, Option<cache::PluginData>),
     f: impl FnOnce(&mut Store<State>, &bindings::PortcullisPlugin) -> wasmtime::Result<T>,
 ) -> Result<(T, Vec<LogLine>), (Failure, Vec<LogLine>)> {
     let stdout = pipe::BoundedPipe::new(limits.max_stdio_bytes);
@@ -388,6 +406,7 @@ fn run_in_store<T>(
         logs_dropped: 0,
         limits,
         access,
+        data,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -463,6 +482,8 @@ struct State {
     limits: Limits,
     /// What `read-files` may read (`None` during `describe`).
     access: Option<FileAccess>,
+    /// The plugin's persistent store, when the cache is on.
+    data: Option<cache::PluginData>,
 }
 
 /// The repository and the granted directories (canonical host paths).
@@ -610,6 +631,20 @@ impl host::Host for State {
                 .iter()
                 .map(|_| Err("files cannot be read during describe".to_string()))
                 .collect(),
+        }
+    }
+
+    fn cache_enabled(&mut self) -> bool {
+        self.data.is_some()
+    }
+
+    fn cache_get(&mut self, key: String) -> Option<Vec<u8>> {
+        self.data.as_ref()?.get(&key)
+    }
+
+    fn cache_put(&mut self, key: String, value: Vec<u8>) {
+        if let Some(data) = &mut self.data {
+            data.put(&key, &value);
         }
     }
 }

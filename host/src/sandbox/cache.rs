@@ -73,3 +73,58 @@ impl Cache {
         );
     }
 }
+
+/// The persistent store behind the plugin contract's `cache-get` and
+/// `cache-put`: one directory per plugin digest, one file per key (named by
+/// the key's sha256), each with a checksum header; an entry that does not
+/// verify is treated as missing.
+#[derive(Debug, Clone)]
+pub struct PluginData {
+    dir: PathBuf,
+    writes: usize,
+}
+
+const DATA_MAGIC: &[u8] = b"PORTCULLIS-DATA-1\n";
+/// Largest value a plugin may store.
+pub const MAX_DATA_BYTES: usize = 64 << 20;
+/// Writes allowed per call.
+pub const MAX_DATA_WRITES: usize = 16;
+const MAX_KEY_BYTES: usize = 256;
+
+impl PluginData {
+    /// The store of the plugin with digest `sha256`, under the cache root.
+    pub fn at(root: &Path, sha256: &str) -> PluginData {
+        PluginData {
+            dir: root.join("plugin-data").join(sha256),
+            writes: 0,
+        }
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        (key.len() <= MAX_KEY_BYTES).then(|| self.dir.join(sha256_hex(key.as_bytes())))
+    }
+
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(self.path(key)?).ok()?;
+        let rest = bytes.strip_prefix(DATA_MAGIC)?;
+        if rest.len() < 65 || rest[64] != b'\n' {
+            return None;
+        }
+        let (sum, payload) = (&rest[..64], &rest[65..]);
+        (sum == sha256_hex(payload).as_bytes()).then(|| payload.to_vec())
+    }
+
+    /// Store a value; over the limits it is dropped (the plugin recomputes).
+    pub fn put(&mut self, key: &str, value: &[u8]) {
+        if value.len() > MAX_DATA_BYTES || self.writes >= MAX_DATA_WRITES {
+            return;
+        }
+        let Some(path) = self.path(key) else { return };
+        self.writes += 1;
+        if std::fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let sum = sha256_hex(value);
+        crate::cache::write_atomic(&path, &[DATA_MAGIC, sum.as_bytes(), b"\n", value]);
+    }
+}

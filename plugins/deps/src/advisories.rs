@@ -1,32 +1,37 @@
 //! RustSec advisories: `crates/<name>/RUSTSEC-*.md` files with TOML front
 //! matter, read from a policy mount.
 //!
-//! The database's own layout is the index: only the directories of crates in
-//! the lockfile are read and parsed, so a run costs what the lockfile holds,
-//! not what the database holds.
+//! Parsing the whole database (~1 200 files) costs about a second in the
+//! sandbox, so it is done once per database version: the parsed advisories,
+//! grouped by crate, are kept in the host's plugin cache under the
+//! database's git commit, and a warm run reads that index and parses only
+//! the entries of crates in the lockfile. A database that is not a git
+//! checkout (or with the cache off) is read directly: only the directories
+//! of crates in the lockfile.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use crate::lockfile::Package;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Advisory {
     pub advisory: Meta,
     #[serde(default)]
     pub versions: Versions,
     /// The Markdown title after the front matter.
-    #[serde(skip)]
+    #[serde(default)]
     pub title: String,
     /// Database-relative path, for messages.
-    #[serde(skip)]
+    #[serde(default)]
     pub file: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Meta {
     pub id: String,
     pub package: String,
@@ -36,18 +41,32 @@ pub struct Meta {
     pub cvss: Option<String>,
     #[serde(default)]
     pub informational: Option<String>,
-    #[serde(default)]
-    pub withdrawn: Option<toml::Value>,
+    /// Whether the advisory was withdrawn (a date in the database).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "is_false"
+    )]
+    pub withdrawn: bool,
     #[serde(default)]
     pub aliases: Vec<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct Versions {
     #[serde(default)]
     pub patched: Vec<String>,
     #[serde(default)]
     pub unaffected: Vec<String>,
+}
+
+/// A field that is there, whatever its value.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// The kind of an advisory, which decides its rule.
@@ -114,7 +133,7 @@ pub fn parse(file: &str, text: &str) -> Result<Advisory, String> {
     Ok(adv)
 }
 
-/// Read the advisories of the crates named in `packages`.
+/// The advisories of the crates named in `packages`.
 pub fn load(db: &Path, packages: &[Package]) -> Result<Vec<Advisory>, String> {
     let names: BTreeSet<&str> = packages.iter().map(|p| p.name.as_str()).collect();
     let crates = db.join("crates");
@@ -124,21 +143,55 @@ pub fn load(db: &Path, packages: &[Package]) -> Result<Vec<Advisory>, String> {
             db.display()
         ));
     }
+    let Some(commit) = commit(db).filter(|_| portcullis_sdk::cache::enabled()) else {
+        return read_crates(&crates, |name| names.contains(name));
+    };
+    let key = format!("rustsec-index/v1/{commit}");
+    let bytes = match portcullis_sdk::cache::get(&key) {
+        Some(b) => b,
+        None => {
+            let all = read_crates(&crates, |_| true)?;
+            let mut index: BTreeMap<&str, Vec<&Advisory>> = BTreeMap::new();
+            for a in &all {
+                index
+                    .entry(a.advisory.package.as_str())
+                    .or_default()
+                    .push(a);
+            }
+            let bytes = serde_json::to_vec(&index)
+                .map_err(|e| format!("internal error: advisory index: {e}"))?;
+            portcullis_sdk::cache::put(&key, &bytes);
+            bytes
+        }
+    };
+    // Only the entries of the lockfile's crates are parsed.
+    let index: BTreeMap<&str, &RawValue> = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("internal error: advisory index: {e}"))?;
     let mut out = Vec::new();
     for name in names {
-        let dir = crates.join(name);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+        if let Some(raw) = index.get(name) {
+            let list: Vec<Advisory> = serde_json::from_str(raw.get())
+                .map_err(|e| format!("internal error: advisory index: {e}"))?;
+            out.extend(list);
+        }
+    }
+    Ok(out)
+}
+
+/// Parse the advisories of the crate directories `wanted` accepts.
+fn read_crates(crates: &Path, wanted: impl Fn(&str) -> bool) -> Result<Vec<Advisory>, String> {
+    let mut out = Vec::new();
+    for dir in list(crates)? {
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+            continue;
         };
-        let mut files: Vec<_> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
+        if !wanted(name) || !dir.is_dir() {
+            continue;
+        }
+        for path in list(&dir)?
+            .into_iter()
             .filter(|p| p.extension().is_some_and(|x| x == "md"))
-            .collect();
-        files.sort();
-        for path in files {
+        {
             let rel = format!(
                 "crates/{name}/{}",
                 path.file_name().unwrap_or_default().to_string_lossy()
@@ -148,6 +201,36 @@ pub fn load(db: &Path, packages: &[Package]) -> Result<Vec<Advisory>, String> {
             out.push(parse(&rel, &text)?);
         }
     }
+    Ok(out)
+}
+
+/// The database's git commit: `.git/HEAD`, followed through a ref (loose
+/// or packed). `None` when it is not a git checkout.
+pub fn commit(db: &Path) -> Option<String> {
+    let git = db.join(".git");
+    let head = std::fs::read_to_string(git.join("HEAD")).ok()?;
+    let head = head.trim();
+    let id = match head.strip_prefix("ref: ") {
+        Some(r) => match std::fs::read_to_string(git.join(r)) {
+            Ok(id) => id.trim().to_string(),
+            Err(_) => std::fs::read_to_string(git.join("packed-refs"))
+                .ok()?
+                .lines()
+                .find_map(|l| l.strip_suffix(r).map(|id| id.trim().to_string()))?,
+        },
+        None => head.to_string(),
+    };
+    (id.len() >= 40 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+/// The entries of `dir`, sorted; an unreadable entry is an error.
+fn list(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", dir.display());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(cannot)? {
+        out.push(entry.map_err(cannot)?.path());
+    }
+    out.sort();
     Ok(out)
 }
 

@@ -112,7 +112,7 @@ fn advisories(
     }
     let mut used: HashSet<&str> = HashSet::new();
     for adv in &all {
-        if adv.advisory.withdrawn.is_some() {
+        if adv.advisory.withdrawn {
             continue;
         }
         // RustSec covers crates.io crates; a path or git crate of the same
@@ -245,16 +245,16 @@ fn check_licenses(
         let Ok(version) = semver::Version::parse(&p.version) else {
             continue;
         };
-        let location = match lines.get(&(p.name.as_str(), p.version.clone())) {
+        let location = match lines.get(&(p.name.as_ref(), p.version.to_string())) {
             Some(lp) => at(lock, lp),
             None => Location::file(&lock.path),
         };
-        let clarified = clarify
-            .iter()
-            .find(|(c, req)| c.krate == p.name && req.as_ref().is_none_or(|r| r.matches(&version)));
+        let clarified = clarify.iter().find(|(c, req)| {
+            c.krate.as_str() == p.name && req.as_ref().is_none_or(|r| r.matches(&version))
+        });
         let expr_text = match (clarified, &p.license) {
             (Some((c, _)), _) => c.expression.clone(),
-            (None, Some(l)) => l.clone(),
+            (None, Some(l)) => l.to_string(),
             (None, None) => {
                 let file = p
                     .license_file
@@ -394,15 +394,17 @@ fn bans(
             let Some(manifest) = ctx.repo_relative(&p.manifest_path) else {
                 continue;
             };
-            let text = ctx.read_to_string(&manifest).unwrap_or_default();
+            let text = ctx
+                .read_to_string(&manifest)
+                .map_err(|e| format!("cannot read {manifest}: {e}"))?;
             for d in p
-                .dependencies
+                .dependencies()?
                 .iter()
                 .filter(|d| d.req == "*" && d.path.is_none())
             {
                 let line = text
                     .lines()
-                    .position(|l| l.trim_start().starts_with(&d.name) && l.contains('*'))
+                    .position(|l| l.trim_start().starts_with(d.name.as_ref()) && l.contains('*'))
                     .map_or(1, |i| i as u32 + 1);
                 out.push(
                     Finding::new(

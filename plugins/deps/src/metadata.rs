@@ -1,38 +1,62 @@
 //! The parts of `cargo metadata` the plugin reads: declared licenses and
 //! version requirements, which Cargo.lock does not hold.
+//!
+//! Parsed borrowing from the JSON, and only when a check needs it; the
+//! dependency lists (most of the document) are kept raw and parsed only for
+//! the workspace's own crates.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 #[derive(Debug, Deserialize)]
-pub struct Metadata {
-    pub packages: Vec<Package>,
-    #[serde(default)]
-    pub workspace_root: String,
+pub struct Metadata<'a> {
+    #[serde(borrow)]
+    pub packages: Vec<Package<'a>>,
+    #[serde(default, borrow)]
+    pub workspace_root: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Package {
-    pub name: String,
-    pub version: String,
-    #[serde(default)]
-    pub license: Option<String>,
-    #[serde(default)]
-    pub license_file: Option<String>,
-    #[serde(default)]
-    pub source: Option<String>,
-    pub manifest_path: String,
-    #[serde(default)]
-    pub dependencies: Vec<Dependency>,
+pub struct Package<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub version: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub license: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub license_file: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub manifest_path: Cow<'a, str>,
+    #[serde(borrow)]
+    dependencies: Option<&'a RawValue>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Dependency {
-    pub name: String,
-    pub req: String,
-    #[serde(default)]
-    pub path: Option<String>,
+pub struct Dependency<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub req: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub path: Option<Cow<'a, str>>,
 }
 
-pub fn parse(json: &str) -> Result<Metadata, String> {
+impl<'a> Package<'a> {
+    /// The package's declared dependencies.
+    pub fn dependencies(&self) -> Result<Vec<Dependency<'a>>, String> {
+        match self.dependencies {
+            Some(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| format!("cargo metadata: dependencies of {}: {e}", self.name)),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+pub fn parse(json: &str) -> Result<Metadata<'_>, String> {
     serde_json::from_str(json).map_err(|e| format!("cargo metadata output is not understood: {e}"))
 }

@@ -392,3 +392,40 @@ fn every_rule_is_documented_in_the_readme() {
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
     );
 }
+
+#[test]
+fn a_git_database_is_indexed_once_per_commit() {
+    portcullis_sdk::testing::clear_cache();
+    let repo = tempfile::tempdir().expect("repo");
+    let db = tempfile::tempdir().expect("db");
+    database(db.path());
+    write(db.path(), ".git/HEAD", "ref: refs/heads/main\n");
+    write(
+        db.path(),
+        ".git/refs/heads/main",
+        &format!("{}\n", "1".repeat(40)),
+    );
+    write(repo.path(), "Cargo.lock", &lock_fixture());
+    let config = serde_json::json!({"bans": {"duplicates": false}, "sources": {"allow-git": ["https://github.com/someone/forked"], "allow-registries": ["https://github.com/rust-lang/crates.io-index", "https://crates.example.com/index"]}});
+    let rules =
+        |found: Vec<(String, u32)>| -> Vec<String> { found.into_iter().map(|(r, _)| r).collect() };
+    let (first, _) = run(repo.path(), db.path(), config.clone());
+    assert_eq!(rules(first), ["advisory", "unmaintained", "unsound"]);
+    assert_eq!(
+        portcullis_sdk::testing::cache_keys(),
+        [format!("rustsec-index/v1/{}", "1".repeat(40))]
+    );
+    // Same commit: the index answers, the files are not read again.
+    std::fs::remove_file(db.path().join("crates/term/RUSTSEC-2018-0015.md")).expect("rm");
+    let (second, _) = run(repo.path(), db.path(), config.clone());
+    assert_eq!(rules(second), ["advisory", "unmaintained", "unsound"]);
+    // A new commit (packed ref): a new index.
+    std::fs::remove_file(db.path().join(".git/refs/heads/main")).expect("rm");
+    write(
+        db.path(),
+        ".git/packed-refs",
+        &format!("# pack-refs\n{} refs/heads/main\n", "2".repeat(40)),
+    );
+    let (third, _) = run(repo.path(), db.path(), config);
+    assert_eq!(rules(third), ["advisory", "unsound"]);
+}

@@ -34,6 +34,7 @@
 //! The same plugin runs natively under [`testing::Harness`], so its rules are
 //! unit-tested with plain `cargo test` on fixture directories.
 
+pub mod cache;
 mod context;
 pub mod testing;
 pub mod text;

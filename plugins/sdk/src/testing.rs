@@ -10,6 +10,28 @@ use crate::{
 
 thread_local! {
     static LOGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static CACHE: RefCell<std::collections::HashMap<String, Vec<u8>>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn cache_get(key: &str) -> Option<Vec<u8>> {
+    CACHE.with(|c| c.borrow().get(key).cloned())
+}
+
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn cache_put(key: &str, value: &[u8]) {
+    CACHE.with(|c| c.borrow_mut().insert(key.to_string(), value.to_vec()));
+}
+
+/// Empty this thread's native plugin cache (see [`crate::cache`]).
+pub fn clear_cache() {
+    CACHE.with(|c| c.borrow_mut().clear());
+}
+
+/// The keys in this thread's native plugin cache.
+pub fn cache_keys() -> Vec<String> {
+    CACHE.with(|c| c.borrow().keys().cloned().collect())
 }
 
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
