@@ -115,6 +115,39 @@ fn deps_reads_a_mounted_advisory_database_and_fails_closed_without_one() {
     assert_eq!(r["properties"]["advisory-id"], "RUSTSEC-2021-0003");
     assert_eq!(r["properties"]["security-severity"], "9.8");
 
+    // A git checkout: the index is kept in the plugin's cache, keyed by the
+    // commit; a corrupted entry is treated as missing and rewritten.
+    std::fs::create_dir_all(db.path().join(".git/refs/heads")).expect("mkdir");
+    std::fs::write(db.path().join(".git/HEAD"), "ref: refs/heads/main\n").expect("write");
+    std::fs::write(
+        db.path().join(".git/refs/heads/main"),
+        format!("{}\n", "a".repeat(40)),
+    )
+    .expect("write");
+    let entries = |repo: &Repo| -> Vec<std::path::PathBuf> {
+        let Ok(plugins) = std::fs::read_dir(repo.cache_dir().join("plugin-data")) else {
+            return Vec::new();
+        };
+        plugins
+            .flatten()
+            .flat_map(|p| std::fs::read_dir(p.path()).expect("dir").flatten())
+            .map(|e| e.path())
+            .collect()
+    };
+    for round in 0..3 {
+        let (run, sarif) = repo.check_sarif(&[]);
+        assert_eq!(run.code, 1, "round {round}: {}", run.stderr);
+        assert_eq!(rule_ids(&sarif), ["deps/advisory"], "round {round}");
+        let stored = entries(&repo);
+        assert_eq!(stored.len(), 1, "one index entry");
+        if round == 1 {
+            let mut bytes = std::fs::read(&stored[0]).expect("entry");
+            let n = bytes.len();
+            bytes[n - 2] ^= 0x55;
+            std::fs::write(&stored[0], bytes).expect("corrupt");
+        }
+    }
+
     // Missing database, not optional: exit 2 saying how to get one.
     repo.write("portcullis.toml", policy("no-such-db", ""));
     let run = repo.run(&["check", "."]);

@@ -29,7 +29,8 @@ pub struct Scanner {
     keywords: AhoCorasick,
     /// Keyword pattern index → detector index.
     keyword_detector: Vec<usize>,
-    regexes: Vec<Regex>,
+    /// Compiled on first use: most files and most runs need few of them.
+    regexes: Vec<std::sync::OnceLock<Regex>>,
     generic: usize,
     entropy: f64,
 }
@@ -62,9 +63,7 @@ impl Scanner {
                     keyword_detector.push(i);
                 }
             }
-            let re = Regex::new(&format!("(?-u){}", d.pattern))
-                .map_err(|e| format!("internal error: detector {}: {e}", d.id))?;
-            regexes.push(re);
+            regexes.push(std::sync::OnceLock::new());
         }
         for k in private_key::KEYWORDS {
             literals.push((*k).to_string());
@@ -133,6 +132,13 @@ impl Scanner {
     }
 
     #[allow(clippy::too_many_arguments)]
+    fn regex(&self, i: usize) -> &Regex {
+        self.regexes[i].get_or_init(|| {
+            // The patterns are constants; a test compiles every one.
+            Regex::new(&format!("(?-u){}", DETECTORS[i].pattern)).expect("detector pattern")
+        })
+    }
+
     fn scan_line(
         &self,
         buf: &[u8],
@@ -150,7 +156,7 @@ impl Scanner {
             if mask & (1 << i) == 0 || i == self.generic {
                 continue;
             }
-            for caps in self.regexes[i].captures_iter(line) {
+            for caps in self.regex(i).captures_iter(line) {
                 let Some(s) = caps.name("s") else { continue };
                 let value = s.as_bytes();
                 let ok = match d.check {
@@ -183,7 +189,7 @@ impl Scanner {
         // The generic rule only speaks on lines no specific rule claimed.
         if mask & (1 << self.generic) != 0 && !specific {
             let d = &DETECTORS[self.generic];
-            for caps in self.regexes[self.generic].captures_iter(line) {
+            for caps in self.regex(self.generic).captures_iter(line) {
                 let name = caps.name("name").map_or(&b""[..], |m| m.as_bytes());
                 let (value, quoted) = match (caps.name("dq"), caps.name("sq"), caps.name("bare")) {
                     (Some(v), _, _) | (_, Some(v), _) => (v, true),
@@ -256,6 +262,9 @@ fn jwt_ok(v: &[u8]) -> bool {
 }
 
 fn url_ok(user: &[u8], password: &[u8], host: &[u8]) -> bool {
+    if user.len() > 64 || password.len() > 128 {
+        return false;
+    }
     let host = host.to_ascii_lowercase();
     let host = host.split(|b| *b == b':').next().unwrap_or_default();
     let local = [
@@ -438,7 +447,7 @@ fn generic_ok(name: &[u8], value: &[u8], threshold: f64) -> bool {
     if words.iter().any(|w| NOT_SECRET_WORDS.contains(&w.as_str())) {
         return false;
     }
-    value.len() >= 10
+    (10..=300).contains(&value.len())
         && !value.contains(&b' ')
         && decoy::entropy(value) >= threshold
         && !decoy::is_placeholder(value)
@@ -450,6 +459,14 @@ fn generic_ok(name: &[u8], value: &[u8], threshold: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_detector_pattern_compiles() {
+        let scanner = Scanner::new(3.5).expect("scanner");
+        for i in 0..DETECTORS.len() {
+            scanner.regex(i);
+        }
+    }
 
     #[test]
     fn words_of_names() {
