@@ -38,9 +38,7 @@ pub fn advisory(id: &str, package: &str, extra: &str, patched: &[&str], title: &
 }
 
 fn write(root: &Path, path: &str, content: &str) {
-    let p = root.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, content).expect("write");
+    portcullis_sdk::testing::write_tree(root, &[(path, content)]);
 }
 
 /// A database with one advisory of each kind, and a withdrawn one.

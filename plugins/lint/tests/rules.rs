@@ -7,11 +7,7 @@ use portcullis_sdk::testing::Harness;
 
 fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    for (path, content) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, content).expect("write");
-    }
+    portcullis_sdk::testing::write_tree(dir.path(), files);
     dir
 }
 
@@ -21,21 +17,7 @@ fn run(dir: &tempfile::TempDir, config: serde_json::Value) -> Vec<(String, Strin
         .config(config)
         .run::<Lint>()
         .expect("evaluates");
-    let mut out: Vec<_> = eval
-        .findings
-        .iter()
-        .map(|f| {
-            let loc = f.locations.first();
-            (
-                f.rule_id.clone(),
-                loc.map_or(String::new(), |l| l.path.clone()),
-                loc.and_then(|l| l.region.as_ref())
-                    .map_or(0, |r| r.start_line),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    portcullis_sdk::testing::found(&eval)
 }
 
 fn m(c: char) -> String {

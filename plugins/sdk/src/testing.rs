@@ -191,3 +191,36 @@ pub fn assert_rules_documented(info: &crate::PluginInfo, prefix: &str, readme: &
         assert!(text.contains(&row), "the README's table lists `{row}`");
     }
 }
+
+/// Write `files` (repository-relative path, content) under `root`, creating
+/// directories: a fixture tree for [`Harness`].
+pub fn write_tree<C: AsRef<[u8]>>(root: &Path, files: &[(&str, C)]) {
+    for (path, content) in files {
+        let p = root.join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+        }
+        std::fs::write(&p, content).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+    }
+}
+
+/// (rule id, path, start line) of each finding's primary location, sorted
+/// (0 for a finding without a location or region): what rule tests compare.
+pub fn found(eval: &Evaluation) -> Vec<(String, String, u32)> {
+    let mut v: Vec<_> = eval
+        .findings
+        .iter()
+        .map(|f| {
+            let loc = f.locations.first();
+            (
+                f.rule_id.clone(),
+                loc.map_or(String::new(), |l| l.path.clone()),
+                loc.and_then(|l| l.region.as_ref())
+                    .map_or(0, |r| r.start_line),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}

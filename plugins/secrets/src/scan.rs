@@ -131,7 +131,6 @@ impl Scanner {
         hits
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn regex(&self, i: usize) -> &Regex {
         self.regexes[i].get_or_init(|| {
             // The patterns are constants; a test compiles every one.
@@ -139,6 +138,7 @@ impl Scanner {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn scan_line(
         &self,
         buf: &[u8],

@@ -6,15 +6,11 @@ mod generate;
 use generate::{Rng, token};
 use portcullis_plugin_secrets::Secrets;
 use portcullis_sdk::Evaluation;
-use portcullis_sdk::testing::Harness;
+use portcullis_sdk::testing::{Harness, found};
 
 fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    for (path, content) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, content).expect("write");
-    }
+    portcullis_sdk::testing::write_tree(dir.path(), files);
     dir
 }
 
@@ -23,23 +19,6 @@ fn run(dir: &tempfile::TempDir, config: serde_json::Value) -> Evaluation {
         .config(config)
         .run::<Secrets>()
         .expect("evaluates")
-}
-
-/// (rule, path, line) of each finding, sorted.
-fn found(eval: &Evaluation) -> Vec<(String, String, u32)> {
-    let mut v: Vec<_> = eval
-        .findings
-        .iter()
-        .map(|f| {
-            (
-                f.rule_id.clone(),
-                f.locations[0].path.clone(),
-                f.locations[0].region.as_ref().map_or(0, |r| r.start_line),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 fn f(rule: &str, path: &str, line: u32) -> (String, String, u32) {

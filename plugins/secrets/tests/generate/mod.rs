@@ -331,9 +331,9 @@ pub fn generate(seed: u64, per_rule: usize, decoys: usize) -> Vec<Case> {
 }
 
 pub fn write(cases: &[Case], root: &Path) {
-    for c in cases {
-        let p = root.join(&c.path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&p, &c.content).expect("write corpus file");
-    }
+    let files: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|c| (c.path.as_str(), c.content.as_str()))
+        .collect();
+    portcullis_sdk::testing::write_tree(root, &files);
 }
