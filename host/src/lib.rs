@@ -14,7 +14,8 @@
 //! 6. [`gate`] applies levels and `fail-at` and decides the verdict.
 //! 7. [`report`] renders the outcome: human, JSON, SARIF.
 //!
-//! [`cache`] is the on-disk cache both steps 3 and 4 use. [`check`] runs the whole path; the binary only parses arguments.
+//! [`cache`] is the on-disk cache steps 3 and 4 use. [`check`] runs the
+//! whole path; the binary only parses arguments.
 #![deny(unsafe_code)]
 
 pub mod cache;

@@ -82,10 +82,11 @@ impl Cache {
 pub struct PluginData {
     dir: PathBuf,
     writes: usize,
+    written: usize,
 }
 
 const DATA_MAGIC: &[u8] = b"PORTCULLIS-DATA-1\n";
-/// Largest value a plugin may store.
+/// Bytes a plugin may store per call, in total.
 pub const MAX_DATA_BYTES: usize = 64 << 20;
 /// Writes allowed per call.
 pub const MAX_DATA_WRITES: usize = 16;
@@ -97,6 +98,7 @@ impl PluginData {
         PluginData {
             dir: root.join("plugin-data").join(sha256),
             writes: 0,
+            written: 0,
         }
     }
 
@@ -116,15 +118,53 @@ impl PluginData {
 
     /// Store a value; over the limits it is dropped (the plugin recomputes).
     pub fn put(&mut self, key: &str, value: &[u8]) {
-        if value.len() > MAX_DATA_BYTES || self.writes >= MAX_DATA_WRITES {
+        if self.written + value.len() > MAX_DATA_BYTES || self.writes >= MAX_DATA_WRITES {
             return;
         }
         let Some(path) = self.path(key) else { return };
         self.writes += 1;
+        self.written += value.len();
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
         let sum = sha256_hex(value);
         crate::cache::write_atomic(&path, &[DATA_MAGIC, sum.as_bytes(), b"\n", value]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_data_round_trips_verifies_and_caps_writes() {
+        let root = tempfile::tempdir().expect("root");
+        let mut data = PluginData::at(root.path(), "ab12");
+        assert_eq!(data.get("k"), None, "missing at first");
+        data.put("k", b"value");
+        assert_eq!(data.get("k").as_deref(), Some(&b"value"[..]));
+        // A corrupted entry is missing, never returned.
+        let file = data.path("k").expect("path");
+        let mut bytes = std::fs::read(&file).expect("read");
+        let n = bytes.len();
+        bytes[n - 1] ^= 1;
+        std::fs::write(&file, bytes).expect("write");
+        assert_eq!(data.get("k"), None);
+        // Over the key length: neither stored nor read.
+        let long = "x".repeat(MAX_KEY_BYTES + 1);
+        data.put(&long, b"v");
+        assert_eq!(data.get(&long), None);
+        // At most MAX_DATA_WRITES writes and MAX_DATA_BYTES per call.
+        let mut data = PluginData::at(root.path(), "cd34");
+        for i in 0..MAX_DATA_WRITES + 2 {
+            data.put(&format!("n{i}"), b"x");
+        }
+        assert!(data.get(&format!("n{}", MAX_DATA_WRITES - 1)).is_some());
+        assert_eq!(data.get(&format!("n{MAX_DATA_WRITES}")), None);
+        let mut data = PluginData::at(root.path(), "ef56");
+        data.put("big", &vec![0; MAX_DATA_BYTES - 10]);
+        data.put("more", &[0; 11]);
+        assert!(data.get("big").is_some());
+        assert_eq!(data.get("more"), None, "past the per-call total");
     }
 }
