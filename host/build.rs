@@ -18,6 +18,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("portcullis-plugin-lint", "lint", true),
     ("portcullis-plugin-secrets", "secrets", true),
     ("portcullis-plugin-deps", "deps", true),
+    ("portcullis-plugin-approvals", "approvals", true),
     ("portcullis-plugin-hostile", "hostile", false),
     ("portcullis-plugin-probe", "probe", false),
 ];

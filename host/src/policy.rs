@@ -212,6 +212,9 @@ pub enum Source {
 pub enum ReportFormat {
     ClippyJson,
     Sarif,
+    PrContext,
+    GithubEvent,
+    GhPr,
 }
 
 #[derive(Debug, Clone)]

@@ -836,6 +836,9 @@ fn to_wit_evidence(ev: &Evidence, reads: &[Kind]) -> wit::Evidence {
                 format: match r.format {
                     ReportFormat::ClippyJson => wit::ReportFormat::ClippyJson,
                     ReportFormat::Sarif => wit::ReportFormat::Sarif,
+                    ReportFormat::PrContext => wit::ReportFormat::PrContext,
+                    ReportFormat::GithubEvent => wit::ReportFormat::GithubEvent,
+                    ReportFormat::GhPr => wit::ReportFormat::GhPr,
                 },
                 path: r.path.clone(),
                 content: r.content.clone(),

@@ -2,6 +2,7 @@
 //! temporary directories, with the real wasm plugins built from this repo.
 //! Every SARIF file written here is validated against the OASIS schema.
 
+mod approvals;
 mod common;
 mod evidence;
 mod formats;

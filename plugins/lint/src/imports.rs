@@ -75,6 +75,8 @@ pub fn import_all(ctx: &Context, out: &mut Evaluation) -> Result<Imported, Strin
         match report.format {
             ReportFormat::ClippyJson => clippy::import(ctx, report, &mut sink)?,
             ReportFormat::Sarif => sarif::import(ctx, report, &mut sink)?,
+            // Pull-request context is for the approvals plugin.
+            ReportFormat::PrContext | ReportFormat::GithubEvent | ReportFormat::GhPr => {}
         }
     }
     let Sink {

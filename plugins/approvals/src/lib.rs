@@ -1,0 +1,332 @@
+//! The approvals plugin: CODEOWNERS with GitHub's semantics and
+//! policy-bot-style approval rules, over pull-request context.
+//!
+//! Data path: the pull-request reports (`context`) and the repository's
+//! CODEOWNERS (`codeowners`) → each changed file's owners and each rule's
+//! state (`rules`) → a finding per pending rule, per unapproved CODEOWNERS
+//! line and per invalid CODEOWNERS line.
+
+mod codeowners;
+mod context;
+mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use portcullis_sdk::{
+    Context, Evaluation, EvidenceKind, Finding, Level, Location, Plugin, PluginInfo, Region, Rule,
+    export_plugin,
+};
+
+pub use codeowners::{Codeowners, Owner};
+pub use context::{PullRequest, ReviewState};
+pub use rules::Config;
+use rules::World;
+
+pub struct Approvals;
+
+/// Every rule, in the order `portcullis rules` lists them.
+pub fn rules() -> Vec<Rule> {
+    let r = |id: &str, name: &str, level: Level, short: &str, help: &str| {
+        Rule::new(id, name, level, short)
+            .full(short)
+            .help(help)
+            .tags(&["approvals"])
+    };
+    vec![
+        r(
+            "rule-pending",
+            "ApprovalRulePending",
+            Level::Error,
+            "An approval rule that applies to the pull request is not satisfied.",
+            "Ask one of the reviewers the finding names for an approval.",
+        ),
+        r(
+            "changes-requested",
+            "ChangesRequested",
+            Level::Error,
+            "A required reviewer requested changes.",
+            "Address the review; the request blocks until that reviewer approves or the review is dismissed.",
+        ),
+        r(
+            "codeowners-pending",
+            "CodeOwnerApprovalPending",
+            Level::Error,
+            "Changed files lack an approval from their code owners.",
+            "Ask one of the owners on the CODEOWNERS line the finding points at for a review.",
+        ),
+        r(
+            "codeowners-invalid",
+            "InvalidCodeownersLine",
+            Level::Warning,
+            "A CODEOWNERS line is invalid; GitHub ignores it silently.",
+            "Fix the pattern or the owners; GitHub does not support `!`, `[ ]` or `\\#`.",
+        ),
+        r(
+            "unknown-team",
+            "UnknownTeam",
+            Level::Warning,
+            "CODEOWNERS names a team whose members are not known.",
+            "List the team's members in the plugin's `teams` or `teams-file`.",
+        ),
+        r(
+            "no-context",
+            "NoPullRequestContext",
+            Level::Note,
+            "No pull-request context was given; approvals were not checked.",
+            "Name a `pr-context`, `github-event` or `gh-pr` report in the policy.",
+        ),
+    ]
+}
+
+impl Plugin for Approvals {
+    fn describe() -> PluginInfo {
+        let mut info =
+            PluginInfo::new("approvals", env!("CARGO_PKG_VERSION")).reads(EvidenceKind::Reports);
+        info.rules = rules();
+        info
+    }
+
+    fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
+        let config: Config = ctx.config()?;
+        let mut out = Evaluation::default();
+        let Some(pr) = context::from_reports(ctx.reports())? else {
+            if config.optional {
+                out.push(Finding::new(
+                    "no-context",
+                    "no pull-request context (a pr-context, github-event or gh-pr report): approvals were not checked",
+                ));
+                return Ok(out);
+            }
+            return Err(
+                "the approvals plugin needs pull-request context: name a report with format \"pr-context\", \"github-event\" or \"gh-pr\" in the policy (or set `optional = true` in the plugin's config)"
+                    .into(),
+            );
+        };
+        let files: Vec<String> = pr
+            .files
+            .as_ref()
+            .ok_or("the pull-request context lists no changed files (`files` in pr-context, or `gh pr view --json files`)")?
+            .iter()
+            .map(|f| f.path.clone())
+            .collect();
+        if pr.reviews.is_none() {
+            return Err("the pull-request context has no reviews (`reviews` in pr-context, or `gh pr view --json reviews`)".into());
+        }
+        let mut teams = config.teams.clone();
+        if let Some(file) = &config.teams_file {
+            let text = ctx
+                .read_to_string(file)
+                .map_err(|e| format!("config.teams-file: cannot read {file}: {e}"))?;
+            let more: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "{file}:{}:{}: not a teams file ({{\"org/team\": [\"login\", …]}}): {e}",
+                    e.line(),
+                    e.column()
+                )
+            })?;
+            for (team, members) in more {
+                teams.entry(team).or_default().extend(members);
+            }
+        }
+        let codeowners = read_codeowners(ctx, &mut out)?;
+        let world = World {
+            pr: &pr,
+            files: &files,
+            teams: &teams,
+            emails: &config.emails,
+            codeowners: codeowners.as_ref(),
+        };
+        if let Some(co) = &codeowners {
+            unknown_teams(co, &teams, &mut out);
+            if config.codeowners.required {
+                check_codeowners(co, &world, config.codeowners.invalidate_on_push, &mut out)?;
+            }
+        }
+        let (_, pending) = rules::decide(&config.rules, config.approval.as_deref(), &world)?;
+        for p in pending {
+            report_pending(&p, &mut out);
+        }
+        Ok(out)
+    }
+}
+
+fn read_codeowners(ctx: &Context, out: &mut Evaluation) -> Result<Option<Codeowners>, String> {
+    for path in codeowners::LOCATIONS {
+        match ctx.read_to_string(path) {
+            Ok(text) => {
+                let (co, invalid) = Codeowners::parse(path, &text);
+                for i in invalid {
+                    out.push(
+                        Finding::new(
+                            "codeowners-invalid",
+                            format!("{path}:{}: {}", i.line, i.reason),
+                        )
+                        .location(Location::at(path, Region::line(i.line))),
+                    );
+                }
+                return Ok(Some(co));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(format!("cannot read {path}: {e}")),
+        }
+    }
+    Ok(None)
+}
+
+fn unknown_teams(co: &Codeowners, teams: &BTreeMap<String, Vec<String>>, out: &mut Evaluation) {
+    let mut seen = BTreeSet::new();
+    for e in &co.entries {
+        for o in &e.owners {
+            if let Owner::Team(t) = o
+                && !teams.contains_key(t)
+                && seen.insert(t.clone())
+            {
+                out.push(
+                    Finding::new(
+                        "unknown-team",
+                        format!("@{t} owns paths but its members are not listed in `teams` or `teams-file`: its approvals cannot be recognised"),
+                    )
+                    .location(Location::at(&co.path, Region::line(e.line))),
+                );
+            }
+        }
+    }
+}
+
+/// A CODEOWNERS line's changed files, whether an owner approved (decided
+/// once per line), and the owners who requested changes.
+type LineState<'a> = (Vec<&'a str>, Option<bool>, Vec<String>);
+
+/// GitHub's "require review from code owners": every changed file with
+/// owners needs a (fresh) approval from one of them, not by the author.
+fn check_codeowners(
+    co: &Codeowners,
+    w: &World,
+    invalidate_on_push: bool,
+    out: &mut Evaluation,
+) -> Result<(), String> {
+    let decisions = w.decisions();
+    let author = w.pr.author.as_deref().unwrap_or_default();
+    let no_ignore = rules::Who::default();
+    // Per CODEOWNERS line: its files, whether an owner approved, who vetoed.
+    let mut lines: BTreeMap<u32, LineState> = BTreeMap::new();
+    for f in w.files {
+        let Some(entry) = co.entry_for(f) else {
+            continue;
+        };
+        if entry.owners.is_empty() {
+            continue;
+        }
+        let slot = lines.entry(entry.line).or_default();
+        slot.0.push(f);
+        if slot.1.is_some() {
+            continue;
+        }
+        let logins: BTreeSet<String> = entry
+            .owners
+            .iter()
+            .flat_map(|o| w.owner_logins(o))
+            .collect();
+        let mut approved = false;
+        for (user, review) in &decisions {
+            if *user == author || !logins.contains(*user) {
+                continue;
+            }
+            match review.state {
+                ReviewState::Approved if w.fresh(review, invalidate_on_push, &no_ignore)? => {
+                    approved = true
+                }
+                ReviewState::ChangesRequested => slot.2.push(user.to_string()),
+                _ => {}
+            }
+        }
+        slot.1 = Some(approved);
+    }
+    for (line, (files, approved, vetoed)) in lines {
+        let Some(entry) = co.entries.iter().find(|e| e.line == line) else {
+            continue;
+        };
+        let owners: Vec<String> = entry.owners.iter().map(|o| o.to_string()).collect();
+        let sample: Vec<&str> = files.iter().take(3).copied().collect();
+        let more = if files.len() > 3 {
+            format!(", and {} more", files.len() - 3)
+        } else {
+            String::new()
+        };
+        let at = Location::at(&co.path, Region::line(line));
+        if !vetoed.is_empty() {
+            out.push(
+                Finding::new(
+                    "changes-requested",
+                    format!(
+                        "code owner(s) {} requested changes to {}{more}",
+                        vetoed.join(", "),
+                        sample.join(", ")
+                    ),
+                )
+                .location(at.clone()),
+            );
+        }
+        if approved != Some(true) {
+            out.push(
+                Finding::new(
+                    "codeowners-pending",
+                    format!(
+                        "{} changed file(s) need an approval from {} ({}{more})",
+                        files.len(),
+                        owners.join(" or "),
+                        sample.join(", ")
+                    ),
+                )
+                .location(at)
+                .properties(serde_json::json!({"owners": owners, "files": files.len()})),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn report_pending(p: &rules::Pending, out: &mut Evaluation) {
+    let who = if p.candidates.is_empty() {
+        "anyone but the author".to_string()
+    } else {
+        p.candidates.join(", ")
+    };
+    if !p.vetoed_by.is_empty() {
+        out.push(Finding::new(
+            "changes-requested",
+            format!(
+                "rule `{}`: {} requested changes",
+                p.rule,
+                p.vetoed_by.join(", ")
+            ),
+        ));
+    }
+    if p.have.len() < p.need {
+        let have = if p.have.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", p.have.join(", "))
+        };
+        out.push(
+            Finding::new(
+                "rule-pending",
+                format!(
+                    "rule `{}` needs {} approval(s), has {}{have}; {} missing, from: {who}",
+                    p.rule,
+                    p.need,
+                    p.have.len(),
+                    p.need - p.have.len()
+                ),
+            )
+            .properties(serde_json::json!({
+                "rule": p.rule,
+                "need": p.need,
+                "have": p.have,
+                "candidates": p.candidates,
+            })),
+        );
+    }
+}
+
+export_plugin!(Approvals);
