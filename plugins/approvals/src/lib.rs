@@ -287,8 +287,10 @@ fn check_codeowners(
 }
 
 fn report_pending(p: &rules::Pending, out: &mut Evaluation) {
-    let who = if p.candidates.is_empty() {
+    let who = if p.anyone {
         "anyone but the author".to_string()
+    } else if p.candidates.is_empty() {
+        "nobody known: no listed user, team member or code owner can approve (check `teams` and CODEOWNERS)".to_string()
     } else {
         p.candidates.join(", ")
     };

@@ -165,8 +165,11 @@ pub struct Pending {
     pub vetoed_by: Vec<String>,
     pub have: Vec<String>,
     pub need: usize,
-    /// Who could approve (empty: anyone but the author).
+    /// Who could approve.
     pub candidates: Vec<String>,
+    /// Anyone but the author may approve (no users, teams or code owners
+    /// were required).
+    pub anyone: bool,
 }
 
 pub struct World<'a> {
@@ -365,6 +368,7 @@ pub fn evaluate(rule: &RuleConfig, w: &World) -> Result<Result<State, Pending>, 
         have,
         need: req.count,
         candidates,
+        anyone,
     }))
 }
 

@@ -490,6 +490,13 @@ fn code_owners_must_approve_their_files() {
         found(&e)[0].1,
         "rule `owners` needs 2 approval(s), has 1 (carol); 1 missing, from: bob"
     );
+    // Code owners required but none known: said so, not "anyone".
+    let e = run(
+        pr(&["x.rs"], &[], vec![]),
+        json!({"rules": [rule("owners", json!({"requires": {"code-owners": true}}))]}),
+        None,
+    );
+    assert!(found(&e)[0].1.ends_with("from: nobody known: no listed user, team member or code owner can approve (check `teams` and CODEOWNERS)"), "{:?}", found(&e));
     // An unknown team is reported once, at its line.
     let e = run(
         pr(&["x"], &[], vec![]),
