@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use crate::codeowners::{Codeowners, Owner};
@@ -272,19 +271,11 @@ impl World<'_> {
     }
 }
 
-fn globset(key: &str, globs: &[String]) -> Result<GlobSet, String> {
-    let mut b = GlobSetBuilder::new();
-    for g in globs {
-        b.add(Glob::new(g).map_err(|e| format!("config.{key}: bad glob `{g}`: {e}"))?);
-    }
-    b.build().map_err(|e| format!("config.{key}: {e}"))
-}
-
 /// Whether a rule applies.
 fn applies(rule: &RuleConfig, w: &World) -> Result<bool, String> {
     let p = &rule.predicate;
     if !p.changed_files.is_empty() {
-        let set = globset("rules.if.changed-files", &p.changed_files)?;
+        let set = portcullis_sdk::globset("rules.if.changed-files", &p.changed_files)?;
         if !w.files.iter().any(|f| set.is_match(f)) {
             return Ok(false);
         }
@@ -298,7 +289,7 @@ fn applies(rule: &RuleConfig, w: &World) -> Result<bool, String> {
         return Ok(false);
     }
     if !p.target_branch.is_empty() {
-        let set = globset("rules.if.target-branch", &p.target_branch)?;
+        let set = portcullis_sdk::globset("rules.if.target-branch", &p.target_branch)?;
         let base =
             w.pr.base.as_deref().ok_or(
                 "a rule tests target-branch but the pull-request context has no base branch",

@@ -1,6 +1,6 @@
 //! The plugin's `config` table in the policy.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -42,12 +42,7 @@ impl Scope {
 
 impl Config {
     pub fn scope(&self) -> Result<Scope, String> {
-        let mut b = GlobSetBuilder::new();
-        for g in &self.exclude {
-            let glob = Glob::new(g).map_err(|e| format!("config.exclude: bad glob `{g}`: {e}"))?;
-            b.add(glob);
-        }
-        let exclude = b.build().map_err(|e| format!("config.exclude: {e}"))?;
+        let exclude = portcullis_sdk::globset("exclude", &self.exclude)?;
         if !(1..=64).contains(&self.max_scan_mb) {
             return Err(format!(
                 "config: max-scan-mb must be between 1 and 64, not {}",

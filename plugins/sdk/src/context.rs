@@ -138,3 +138,13 @@ impl Context {
         crate::text::repo_relative(Path::new(&self.evidence.host_root), path)
     }
 }
+
+/// Compile the globs of a config key (`exclude`, `allow-paths`, …) into one
+/// set; a bad glob is an error naming the key and the glob.
+pub fn globset(key: &str, globs: &[String]) -> Result<globset::GlobSet, String> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        b.add(globset::Glob::new(g).map_err(|e| format!("config.{key}: bad glob `{g}`: {e}"))?);
+    }
+    b.build().map_err(|e| format!("config.{key}: {e}"))
+}

@@ -56,7 +56,7 @@ pub use bindings::portcullis::plugin::types::{
     Evaluation, Evidence, EvidenceKind, FileEntry, FileKind, Finding, Level, Location, Mount,
     PluginInfo, Region, Report, ReportFormat, Rule,
 };
-pub use context::Context;
+pub use context::{Context, globset};
 
 /// The mount point of the repository inside the sandbox.
 pub const SANDBOX_ROOT: &str = "/repo";

@@ -1,6 +1,6 @@
 //! The plugin's `config` table in the policy.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use regex::bytes::Regex;
 use serde::Deserialize;
 
@@ -44,11 +44,7 @@ impl Config {
                 self.entropy
             ));
         }
-        let mut b = GlobSetBuilder::new();
-        for g in &self.allow_paths {
-            b.add(Glob::new(g).map_err(|e| format!("config.allow-paths: bad glob `{g}`: {e}"))?);
-        }
-        let paths = b.build().map_err(|e| format!("config.allow-paths: {e}"))?;
+        let paths = portcullis_sdk::globset("allow-paths", &self.allow_paths)?;
         let regexes = self
             .allow_regexes
             .iter()
