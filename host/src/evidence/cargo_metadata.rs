@@ -106,8 +106,10 @@ fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<st
         h.update(&content);
     }
     // Also when .gitignore hides it from the file list (libraries often do).
-    h.update(b"Cargo.lock (root)\0");
-    h.update(std::fs::read(root.join("Cargo.lock")).unwrap_or_default());
+    if !files.iter().any(|f| f.path == "Cargo.lock") {
+        h.update(b"Cargo.lock (root)\0");
+        h.update(std::fs::read(root.join("Cargo.lock")).unwrap_or_default());
+    }
     let key = crate::plugins::hex(&h.finalize());
     Some(dir.join("cargo-metadata").join(format!("{key}.json")))
 }

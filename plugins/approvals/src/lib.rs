@@ -193,9 +193,14 @@ fn unknown_teams(co: &Codeowners, teams: &BTreeMap<String, Vec<String>>, out: &m
     }
 }
 
-/// A CODEOWNERS line's changed files, whether an owner approved (decided
-/// once per line), and the owners who requested changes.
-type LineState<'a> = (Vec<&'a str>, Option<bool>, Vec<String>);
+/// A CODEOWNERS line with owners, its changed files, whether an owner
+/// approved, and the owners who requested changes (decided once per line).
+struct LineState<'a> {
+    entry: &'a codeowners::Entry,
+    files: Vec<&'a str>,
+    approved: bool,
+    vetoed: Vec<String>,
+}
 
 /// GitHub's "require review from code owners": every changed file with
 /// owners needs a (fresh) approval from one of them, not by the author.
@@ -208,7 +213,6 @@ fn check_codeowners(
     let decisions = w.decisions();
     let author = w.pr.author.as_deref().unwrap_or_default();
     let no_ignore = rules::Who::default();
-    // Per CODEOWNERS line: its files, whether an owner approved, who vetoed.
     let mut lines: BTreeMap<u32, LineState> = BTreeMap::new();
     for f in w.files {
         let Some(entry) = co.entry_for(f) else {
@@ -217,9 +221,8 @@ fn check_codeowners(
         if entry.owners.is_empty() {
             continue;
         }
-        let slot = lines.entry(entry.line).or_default();
-        slot.0.push(f);
-        if slot.1.is_some() {
+        if let Some(state) = lines.get_mut(&entry.line) {
+            state.files.push(f);
             continue;
         }
         let logins: BTreeSet<String> = entry
@@ -227,25 +230,34 @@ fn check_codeowners(
             .iter()
             .flat_map(|o| w.owner_logins(o))
             .collect();
-        let mut approved = false;
+        let mut state = LineState {
+            entry,
+            files: vec![f],
+            approved: false,
+            vetoed: Vec::new(),
+        };
         for (user, review) in &decisions {
             if *user == author || !logins.contains(*user) {
                 continue;
             }
             match review.state {
                 ReviewState::Approved if w.fresh(review, invalidate_on_push, &no_ignore)? => {
-                    approved = true
+                    state.approved = true
                 }
-                ReviewState::ChangesRequested => slot.2.push(user.to_string()),
+                ReviewState::ChangesRequested => state.vetoed.push(user.to_string()),
                 _ => {}
             }
         }
-        slot.1 = Some(approved);
+        lines.insert(entry.line, state);
     }
-    for (line, (files, approved, vetoed)) in lines {
-        let Some(entry) = co.entries.iter().find(|e| e.line == line) else {
-            continue;
-        };
+    for LineState {
+        entry,
+        files,
+        approved,
+        vetoed,
+    } in lines.into_values()
+    {
+        let line = entry.line;
         let owners: Vec<String> = entry.owners.iter().map(|o| o.to_string()).collect();
         let sample: Vec<&str> = files.iter().take(3).copied().collect();
         let more = if files.len() > 3 {
@@ -267,7 +279,7 @@ fn check_codeowners(
                 .location(at.clone()),
             );
         }
-        if approved != Some(true) {
+        if !approved {
             out.push(
                 Finding::new(
                     "codeowners-pending",
