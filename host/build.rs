@@ -19,6 +19,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("portcullis-plugin-secrets", "secrets", true),
     ("portcullis-plugin-deps", "deps", true),
     ("portcullis-plugin-approvals", "approvals", true),
+    ("portcullis-plugin-perf", "perf", true),
     ("portcullis-plugin-hostile", "hostile", false),
     ("portcullis-plugin-probe", "probe", false),
 ];

@@ -70,6 +70,40 @@ impl Context {
         Some((path, m))
     }
 
+    /// Where a path from the plugin's config is read: a repository-relative
+    /// path (no `..`, not absolute), or `/mnt/<name>/…` under one of the
+    /// policy's mounts. The error names the problem (unknown or absent
+    /// mount, a path leaving the repository).
+    pub fn locate(&self, path: &str) -> Result<PathBuf, String> {
+        if let Some(rest) = path.strip_prefix(crate::MOUNT_ROOT).and_then(|r| r.strip_prefix('/')) {
+            let (name, inner) = rest.split_once('/').unwrap_or((rest, ""));
+            let Some((dir, m)) = self.mount(name) else {
+                return Err(format!(
+                    "`{path}`: the policy mounts nothing as `{name}` (add it under [plugins.<id>.mounts])"
+                ));
+            };
+            if !m.present {
+                return Err(format!(
+                    "`{path}`: mount `{name}` ({}) does not exist",
+                    m.host_path
+                ));
+            }
+            if Path::new(inner).components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+                return Err(format!("`{path}`: must not contain `..`"));
+            }
+            return Ok(if inner.is_empty() { dir } else { dir.join(inner) });
+        }
+        let p = Path::new(path);
+        if p.is_absolute()
+            || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(format!(
+                "`{path}`: must be repository-relative without `..`, or under a mount (/mnt/<name>/…)"
+            ));
+        }
+        Ok(self.path(path))
+    }
+
     /// The repository's absolute path on the host (not readable here).
     pub fn host_root(&self) -> &str {
         &self.evidence.host_root
