@@ -67,9 +67,9 @@ pub struct Input {
     /// A directory of past runs from the main branch, one entry (file, or
     /// directory for criterion) per run.
     pub history: Option<String>,
-    /// criterion only: the sample directory to compare with when no
-    /// `baseline` is given (`base` = the previous run, or a name saved with
-    /// `--save-baseline`).
+    /// criterion only: compare with the results saved under this name
+    /// (`cargo bench -- --save-baseline <name>` on the baseline, then
+    /// `cargo bench -- --baseline <name>` on the change) in `current`.
     pub saved_baseline: Option<String>,
     /// Prefix for the benchmark names of this input (`<name>/<bench>`), to
     /// tell inputs apart.

@@ -160,7 +160,7 @@ impl Run {
 
 /// Read one set of results. `path` is where to read (a directory for
 /// criterion, a file otherwise); `shown` names it in messages; `which` is
-/// criterion's sample directory (`new`, `base` or a saved baseline name).
+/// criterion's sample directory (`new` or a saved baseline's name).
 pub fn read(format: Format, path: &Path, shown: &str, which: &str) -> Result<Run, String> {
     if format == Format::Criterion {
         return criterion::read(path, shown, which);

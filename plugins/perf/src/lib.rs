@@ -119,6 +119,9 @@ impl Plugin for Perf {
         let mut current_all: BTreeMap<String, Series> = BTreeMap::new();
         for (i, input) in config.benchmarks.iter().enumerate() {
             let key = format!("config.benchmarks[{i}]");
+            if input.baseline.is_some() && input.history.is_some() {
+                return Err(format!("{key}: set `baseline` or `history`, not both"));
+            }
             let current = read_input(ctx, input, &input.current, "new", &format!("{key}.current"))?;
             let prefixed = |name: &str| match &input.name {
                 Some(p) => format!("{p}/{name}"),
@@ -133,16 +136,14 @@ impl Plugin for Perf {
                 }
             }
             let baseline = match (&input.baseline, &input.history, input.format) {
-                (Some(_), Some(_), _) => {
-                    return Err(format!("{key}: set `baseline` or `history`, not both"));
-                }
+                (Some(_), Some(_), _) => unreachable!("checked above"),
                 (Some(b), None, _) => Some(read_input(ctx, input, b, "new", &format!("{key}.baseline"))?),
-                (None, None, Format::Criterion) => {
-                    let which = input.saved_baseline.as_deref().unwrap_or("base");
+                (None, None, Format::Criterion) if input.saved_baseline.is_some() => {
+                    let which = input.saved_baseline.as_deref().unwrap_or_default();
                     let run = read_input(ctx, input, &input.current, which, &format!("{key}.current"))?;
                     if run.benchmarks.is_empty() && !current.benchmarks.is_empty() {
                         return Err(format!(
-                            "{key}: no `{which}` results under {} to compare with: run the benchmarks on the baseline first, or name a `baseline` or `history`",
+                            "{key}: no `{which}` results under {} to compare with: run the baseline's benchmarks with `--save-baseline {which}` first",
                             input.current
                         ));
                     }
