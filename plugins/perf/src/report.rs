@@ -139,21 +139,22 @@ fn message(c: &Comparison, config: &Config) -> String {
             percent(c.threshold)
         ),
         (v, Kind::Time, Mode::Ab) => format!(
-            "{}: {} {} ({}% CI {}), median {base} → {new}, p = {} ({}), n = {}/{}",
+            "{}: {:.1}% {} ({}% CI {}), median {base} → {new}, p = {} ({}), n = {}/{}",
             c.name,
-            percent(c.change.abs()),
+            c.change.abs() * 100.0,
             if *v == Verdict::Regressed { "slower" } else { "faster" },
             level(config.alpha),
-            interval(c.interval),
+            c.interval
+                .map_or("-".into(), |(lo, hi)| format!("{} to {}", percent(lo), percent(hi))),
             pvalue(c.p_adjusted.or(c.p)),
             correction(config.correction),
             c.n_base,
             c.n_new
         ),
         (v, Kind::Time, Mode::History(runs)) => format!(
-            "{}: {} {} than the median of {runs} past runs ({} the {}% {}), median {base} → {new}",
+            "{}: {:.1}% {} than the median of {runs} past runs ({} the {}% {}), median {base} → {new}",
             c.name,
-            percent(c.change.abs()),
+            c.change.abs() * 100.0,
             if *v == Verdict::Regressed { "slower" } else { "faster" },
             if *v == Verdict::Regressed { "above" } else { "below" },
             level(1.0 - config.history.confidence),
