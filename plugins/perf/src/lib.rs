@@ -8,8 +8,8 @@
 //! artifacts are measured (`sizes`); every comparison becomes a finding and
 //! a row of the summary table (`report`).
 
-mod compare;
-mod config;
+pub mod compare;
+pub mod config;
 pub mod formats;
 mod report;
 mod sizes;
