@@ -309,7 +309,7 @@ fn count(v: f64) -> String {
 pub fn bytes(b: f64) -> String {
     if b >= 1024.0 * 1024.0 {
         format!("{} MiB", sig4(b / 1024.0 / 1024.0))
-    } else if b >= 1024.0 {
+    } else if b >= 10.0 * 1024.0 {
         format!("{} KiB", sig4(b / 1024.0))
     } else {
         format!("{b} B")
