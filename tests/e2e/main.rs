@@ -8,6 +8,7 @@ mod evidence;
 mod formats;
 mod golden;
 mod lint;
+mod perf;
 mod policy;
 mod prepush;
 mod sandbox;

@@ -1,0 +1,100 @@
+//! The perf plugin through the real binary: criterion's output directory in
+//! the checked repository, a baseline from outside it through a mount.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).expect("copy");
+        }
+    }
+}
+
+const POLICY: &str = r#"
+[plugins.perf]
+source = "builtin:perf"
+read = ["target/criterion"]
+
+[plugins.perf.config]
+benchmarks = [{ format = "criterion", current = "target/criterion", saved-baseline = "main" }]
+"#;
+
+#[test]
+fn a_criterion_regression_warns_by_default_and_fails_when_raised() {
+    let repo = Repo::new();
+    repo.write(".gitignore", "target/\n").write("portcullis.toml", POLICY);
+    copy_dir(&fixtures().join("perf/criterion"), &repo.path().join("target/criterion"));
+    let (run, sarif) = repo.check_sarif(&[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(rule_ids(&sarif), ["perf/regression", "perf/summary"]);
+    let regression = &results(&sarif)[0];
+    assert_eq!(regression["level"], "warning");
+    let props = &regression["properties"];
+    assert_eq!(props["benchmark"], "sum/squares");
+    assert!(props["p_adjusted"].as_f64().expect("p") < 0.01);
+    assert_eq!(props["samples_new"], 30);
+    // The human output carries the table.
+    assert!(run.stdout.contains("2 benchmarks compared: 1 regressed, 0 improved"), "{}", run.stdout);
+    assert!(run.stdout.contains("benchmark    baseline"), "{}", run.stdout);
+
+    repo.write(
+        "portcullis.toml",
+        format!("{POLICY}\n[rules]\n\"perf/regression\" = \"error\"\n"),
+    );
+    let (run, _) = repo.check_sarif(&[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn a_baseline_from_outside_the_repository_and_missing_results() {
+    let repo = Repo::new();
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        fixtures().join("perf/hyperfine-base.json"),
+        outside.path().join("hyperfine.json"),
+    )
+    .expect("copy");
+    let policy = format!(
+        r#"
+[plugins.perf]
+source = "builtin:perf"
+read = ["bench"]
+
+[plugins.perf.mounts]
+baseline = "{}"
+
+[plugins.perf.config]
+benchmarks = [{{ format = "hyperfine", current = "bench/hyperfine.json", baseline = "/mnt/baseline/hyperfine.json" }}]
+
+[rules]
+"perf/regression" = "error"
+"#,
+        outside.path().display()
+    );
+    repo.write("portcullis.toml", &policy).write(
+        "bench/hyperfine.json",
+        std::fs::read(fixtures().join("perf/hyperfine-new.json")).expect("fixture"),
+    );
+    let (run, sarif) = repo.check_sarif(&[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(rule_ids(&sarif), ["perf/regression", "perf/summary"]);
+    assert!(run.stdout.contains("sleep: "), "{}", run.stdout);
+
+    // Results that were not produced: the gate cannot be evaluated.
+    std::fs::remove_file(repo.path().join("bench/hyperfine.json")).expect("rm");
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("bench/hyperfine.json: cannot read"),
+        "{}",
+        run.stderr
+    );
+}
