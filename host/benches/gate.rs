@@ -202,10 +202,90 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    empty_plugin();
-    default_policy_on_this_repo();
-    ten_thousand_files();
-    codeowners_at_scale();
+    // `cargo bench --bench gate -- perf` runs only the benches whose name
+    // contains `perf`.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let benches: [(&str, fn()); 5] = [
+        ("empty_plugin", empty_plugin),
+        ("default_policy_on_this_repo", default_policy_on_this_repo),
+        ("ten_thousand_files", ten_thousand_files),
+        ("codeowners_at_scale", codeowners_at_scale),
+        ("perf_at_scale", perf_at_scale),
+    ];
+    for (name, bench) in benches {
+        if filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())) {
+            bench();
+        }
+    }
+}
+
+/// 1 000 benchmarks × 100 samples against a baseline of the same size
+/// through the perf plugin (20 of them 20 % slower), warm (median of 7).
+fn perf_at_scale() {
+    let dir = tempfile::tempdir().expect("repo");
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut noise = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        1.0 + ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.1
+    };
+    let mut set = |slow: bool| {
+        let list: Vec<serde_json::Value> = (0..1000)
+            .map(|i| {
+                let t = 1000.0 + i as f64 * 10.0;
+                let factor = if slow && i % 50 == 0 { 1.2 } else { 1.0 };
+                let samples: Vec<f64> = (0..100).map(|_| t * factor * noise()).collect();
+                serde_json::json!({"name": format!("group{}/bench{i}", i % 20), "unit": "ns", "samples": samples})
+            })
+            .collect();
+        serde_json::json!({ "benchmarks": list }).to_string()
+    };
+    std::fs::create_dir_all(dir.path().join("bench")).expect("mkdir");
+    std::fs::write(dir.path().join("bench/base.json"), set(false)).expect("write");
+    std::fs::write(dir.path().join("bench/new.json"), set(true)).expect("write");
+    std::fs::write(
+        dir.path().join("portcullis.toml"),
+        "[plugins.perf]\nsource = \"builtin:perf\"\nread = [\"bench\"]\n[plugins.perf.config]\nbenchmarks = [{ format = \"json\", current = \"bench/new.json\", baseline = \"bench/base.json\" }]\n",
+    )
+    .expect("policy");
+    let bin = env!("CARGO_BIN_EXE_portcullis");
+    let cache = tempfile::tempdir().expect("cache");
+    let run = || {
+        let t = Instant::now();
+        let out = Command::new(bin)
+            .args(["check", "--format", "json"])
+            .current_dir(dir.path())
+            .env("PORTCULLIS_CACHE_DIR", cache.path())
+            .output()
+            .expect("run");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let regressions = doc["findings"].as_array().map_or(0, |f| {
+            f.iter()
+                .filter(|f| f["rule_id"] == "perf/regression")
+                .count()
+        });
+        assert_eq!(
+            regressions,
+            20,
+            "the 20 slowed benchmarks: {}",
+            out.stdout.len()
+        );
+        (
+            t.elapsed(),
+            Duration::from_millis(doc["plugins"][0]["duration_ms"].as_u64().unwrap_or(0)),
+        )
+    };
+    let _ = run();
+    let runs: Vec<(Duration, Duration)> = (0..7).map(|_| run()).collect();
+    println!(
+        "perf, 1 000 benchmarks x 100 samples vs baseline, warm: {} whole process, {} the plugin (medians of 7)",
+        ms(median(runs.iter().map(|r| r.0).collect())),
+        ms(median(runs.iter().map(|r| r.1).collect()))
+    );
 }
 
 /// A 5 000-line CODEOWNERS and 10 000 changed files through the approvals

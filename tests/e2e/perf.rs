@@ -30,8 +30,12 @@ benchmarks = [{ format = "criterion", current = "target/criterion", saved-baseli
 #[test]
 fn a_criterion_regression_warns_by_default_and_fails_when_raised() {
     let repo = Repo::new();
-    repo.write(".gitignore", "target/\n").write("portcullis.toml", POLICY);
-    copy_dir(&fixtures().join("perf/criterion"), &repo.path().join("target/criterion"));
+    repo.write(".gitignore", "target/\n")
+        .write("portcullis.toml", POLICY);
+    copy_dir(
+        &fixtures().join("perf/criterion"),
+        &repo.path().join("target/criterion"),
+    );
     let (run, sarif) = repo.check_sarif(&[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(rule_ids(&sarif), ["perf/regression", "perf/summary"]);
@@ -42,8 +46,17 @@ fn a_criterion_regression_warns_by_default_and_fails_when_raised() {
     assert!(props["p_adjusted"].as_f64().expect("p") < 0.01);
     assert_eq!(props["samples_new"], 30);
     // The human output carries the table.
-    assert!(run.stdout.contains("2 benchmarks compared: 1 regressed, 0 improved"), "{}", run.stdout);
-    assert!(run.stdout.contains("benchmark    baseline"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("2 benchmarks compared: 1 regressed, 0 improved"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("benchmark    baseline"),
+        "{}",
+        run.stdout
+    );
 
     repo.write(
         "portcullis.toml",

@@ -100,12 +100,17 @@ fn ab_one(
     confidence: f64,
     alpha: f64,
 ) -> Comparison {
+    let both_sampled = matches!(
+        (&base.data, &new.data),
+        (Data::Samples(_), Data::Samples(_))
+    );
+    let center = |s: &Series| if both_sampled { 0.0 } else { s.center() };
     let mut c = Comparison {
         name: name.to_string(),
         kind: new.kind.clone(),
         mode: Mode::Ab,
-        base: base.center(),
-        new: new.center(),
+        base: center(base),
+        new: center(new),
         change: 0.0,
         interval: None,
         p: None,
@@ -115,16 +120,22 @@ fn ab_one(
         threshold: limits.noise_floor,
         verdict: Verdict::Unchanged,
     };
-    c.change = relative(c.base, c.new);
     if let Kind::Count(_) = c.kind {
+        c.base = base.center();
+        c.new = new.center();
+        c.change = relative(c.base, c.new);
         c.threshold = limits.count_threshold;
         c.verdict = threshold_verdict(c.change, c.threshold);
         return c;
     }
     match (&base.data, &new.data) {
         (Data::Samples(b), Data::Samples(n)) => {
-            let lb = sorted_logs(b);
-            let ln = sorted_logs(n);
+            let (sb, sn) = (sorted(b), sorted(n));
+            c.base = stats::quantile_sorted(&sb, 0.5);
+            c.new = stats::quantile_sorted(&sn, 0.5);
+            // ln is monotonic: the logs of sorted samples are sorted.
+            let lb: Vec<f64> = sb.iter().map(|x| x.max(f64::MIN_POSITIVE).ln()).collect();
+            let ln: Vec<f64> = sn.iter().map(|x| x.max(f64::MIN_POSITIVE).ln()).collect();
             let s = stats::shift(&lb, &ln, confidence);
             c.change = s.estimate.exp_m1();
             if s.p_min >= alpha {
@@ -144,7 +155,7 @@ fn ab_one(
             let (b, sb) = estimate(base);
             let (n, sn) = estimate(new);
             let se = ((sb / b).powi(2) + (sn / n).powi(2)).sqrt();
-            if !(se > 0.0) || b <= 0.0 || n <= 0.0 {
+            if se.is_nan() || se <= 0.0 || b <= 0.0 || n <= 0.0 {
                 c.verdict = Verdict::Inconclusive(
                     "no spread is known for these results (no samples, no standard error)".into(),
                 );
@@ -174,9 +185,18 @@ fn estimate(s: &Series) -> (f64, f64) {
 
 /// History mode: `past` holds the benchmark's series from each past run
 /// (oldest first).
-pub fn history(name: &str, past: &[&Series], new: &Series, limits: Limits, config: &Config) -> Comparison {
+pub fn history(
+    name: &str,
+    past: &[&Series],
+    new: &Series,
+    limits: Limits,
+    config: &Config,
+) -> Comparison {
     let h = &config.history;
-    let logs: Vec<f64> = past.iter().map(|s| s.center().max(f64::MIN_POSITIVE).ln()).collect();
+    let logs: Vec<f64> = past
+        .iter()
+        .map(|s| s.center().max(f64::MIN_POSITIVE).ln())
+        .collect();
     let mut sorted = logs.clone();
     sorted.sort_by(f64::total_cmp);
     let base = stats::median(&sorted).exp();
@@ -265,8 +285,8 @@ fn relative(base: f64, new: f64) -> f64 {
     }
 }
 
-fn sorted_logs(v: &[f64]) -> Vec<f64> {
-    let mut l: Vec<f64> = v.iter().map(|x| x.max(f64::MIN_POSITIVE).ln()).collect();
-    l.sort_by(f64::total_cmp);
-    l
+fn sorted(v: &[f64]) -> Vec<f64> {
+    let mut s = v.to_vec();
+    s.sort_unstable_by(f64::total_cmp);
+    s
 }

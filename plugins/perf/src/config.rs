@@ -204,9 +204,10 @@ pub mod amount {
                 .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
                 .unwrap_or(text.len());
             let (num, unit) = text.split_at(split);
-            let num: f64 = num.replace('_', "").parse().map_err(|_| {
-                format!("`{text}` is not an amount")
-            })?;
+            let num: f64 = num
+                .replace('_', "")
+                .parse()
+                .map_err(|_| format!("`{text}` is not an amount"))?;
             let unit = unit.trim();
             if unit.is_empty() {
                 return Ok(num);
@@ -217,7 +218,10 @@ pub mod amount {
                 .map(|(_, s)| num * s)
                 .ok_or_else(|| {
                     let known: Vec<&str> = units.iter().map(|(u, _)| *u).collect();
-                    format!("`{text}`: unknown unit `{unit}` (expected one of {})", known.join(", "))
+                    format!(
+                        "`{text}`: unknown unit `{unit}` (expected one of {})",
+                        known.join(", ")
+                    )
                 })
         }
     }

@@ -4,8 +4,8 @@
 //! nanoseconds per iteration.
 
 mod cargo_criterion;
-mod criterion;
 mod critcmp;
+mod criterion;
 mod gbench;
 mod generic;
 mod hyperfine;

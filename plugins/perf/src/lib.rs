@@ -137,10 +137,17 @@ impl Plugin for Perf {
             }
             let baseline = match (&input.baseline, &input.history, input.format) {
                 (Some(_), Some(_), _) => unreachable!("checked above"),
-                (Some(b), None, _) => Some(read_input(ctx, input, b, "new", &format!("{key}.baseline"))?),
+                (Some(b), None, _) => Some(read_input(
+                    ctx,
+                    input,
+                    b,
+                    "new",
+                    &format!("{key}.baseline"),
+                )?),
                 (None, None, Format::Criterion) if input.saved_baseline.is_some() => {
                     let which = input.saved_baseline.as_deref().unwrap_or_default();
-                    let run = read_input(ctx, input, &input.current, which, &format!("{key}.current"))?;
+                    let run =
+                        read_input(ctx, input, &input.current, which, &format!("{key}.current"))?;
                     if run.benchmarks.is_empty() && !current.benchmarks.is_empty() {
                         return Err(format!(
                             "{key}: no `{which}` results under {} to compare with: run the baseline's benchmarks with `--save-baseline {which}` first",
@@ -213,7 +220,9 @@ impl Plugin for Perf {
                     formats::Kind::Time => max.duration_ns(),
                     formats::Kind::Count(_) => max.plain(),
                 }
-                .map_err(|e| format!("config.overrides.\"{}\".max: {e}", overrides.pattern(name)))?;
+                .map_err(|e| {
+                    format!("config.overrides.\"{}\".max: {e}", overrides.pattern(name))
+                })?;
                 budgets.push((name.clone(), series.kind.clone(), series.center(), limit));
             }
         }
@@ -221,7 +230,13 @@ impl Plugin for Perf {
         for (i, s) in config.sizes.iter().enumerate() {
             artifacts.extend(sizes::measure(ctx, i, s)?);
         }
-        Ok(report::findings(&config, &comparisons, &budgets, &artifacts, &notes))
+        Ok(report::findings(
+            &config,
+            &comparisons,
+            &budgets,
+            &artifacts,
+            &notes,
+        ))
     }
 }
 
@@ -229,11 +244,19 @@ export_plugin!(Perf);
 
 fn validate(c: &Config) -> Result<(), String> {
     if !(c.alpha > 0.0 && c.alpha < 0.5) {
-        return Err(format!("config.alpha: {} is not between 0 and 0.5", c.alpha));
+        return Err(format!(
+            "config.alpha: {} is not between 0 and 0.5",
+            c.alpha
+        ));
     }
-    for (key, v) in [("noise-floor", c.noise_floor), ("count-threshold", c.count_threshold)] {
+    for (key, v) in [
+        ("noise-floor", c.noise_floor),
+        ("count-threshold", c.count_threshold),
+    ] {
         if !(v.is_finite() && v >= 0.0) {
-            return Err(format!("config.{key}: {v} is not a non-negative percentage"));
+            return Err(format!(
+                "config.{key}: {v} is not a non-negative percentage"
+            ));
         }
     }
     if !(c.history.confidence > 0.5 && c.history.confidence < 1.0) {
@@ -255,7 +278,13 @@ fn validate(c: &Config) -> Result<(), String> {
 }
 
 /// Read one result set; `which` is criterion's sample directory.
-fn read_input(ctx: &Context, input: &Input, path: &str, which: &str, key: &str) -> Result<Run, String> {
+fn read_input(
+    ctx: &Context,
+    input: &Input,
+    path: &str,
+    which: &str,
+    key: &str,
+) -> Result<Run, String> {
     let at = ctx.locate(path).map_err(|e| format!("{key}: {e}"))?;
     formats::read(input.format, &at, path, which)
 }
@@ -327,7 +356,10 @@ impl<'a> Overrides<'a> {
         }
         Some(Limits {
             noise_floor: o.and_then(|o| o.noise_floor).unwrap_or(c.noise_floor) / 100.0,
-            count_threshold: o.and_then(|o| o.count_threshold).unwrap_or(c.count_threshold) / 100.0,
+            count_threshold: o
+                .and_then(|o| o.count_threshold)
+                .unwrap_or(c.count_threshold)
+                / 100.0,
         })
     }
 }

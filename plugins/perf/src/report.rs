@@ -30,7 +30,7 @@ pub fn findings(
     let mut out = Evaluation::default();
     let with = |rule: &str, name: &str, message: String, props: serde_json::Value| {
         Finding::new(rule, &message)
-            .fingerprint(&format!("{rule}\0{name}"))
+            .fingerprint(format!("{rule}\0{name}"))
             .properties(props)
     };
     for c in comparisons {
@@ -41,7 +41,12 @@ pub fn findings(
             (Verdict::Inconclusive(_), _) => "inconclusive",
             (Verdict::Unchanged, _) => continue,
         };
-        out.push(with(rule, &c.name, message(c, config), properties(c, config)));
+        out.push(with(
+            rule,
+            &c.name,
+            message(c, config),
+            properties(c, config),
+        ));
     }
     for (name, kind, value, limit) in budgets {
         if value > limit {
@@ -120,8 +125,7 @@ pub fn findings(
     }
     if !comparisons.is_empty() || !artifacts.is_empty() {
         out.push(
-            Finding::new("summary", &table(comparisons, artifacts, config))
-                .fingerprint("summary"),
+            Finding::new("summary", table(comparisons, artifacts, config)).fingerprint("summary"),
         );
     }
     out
@@ -142,10 +146,17 @@ fn message(c: &Comparison, config: &Config) -> String {
             "{}: {:.1}% {} ({}% CI {}), median {base} → {new}, p = {} ({}), n = {}/{}",
             c.name,
             c.change.abs() * 100.0,
-            if *v == Verdict::Regressed { "slower" } else { "faster" },
+            if *v == Verdict::Regressed {
+                "slower"
+            } else {
+                "faster"
+            },
             level(config.alpha),
-            c.interval
-                .map_or("-".into(), |(lo, hi)| format!("{} to {}", percent(lo), percent(hi))),
+            c.interval.map_or("-".into(), |(lo, hi)| format!(
+                "{} to {}",
+                percent(lo),
+                percent(hi)
+            )),
             pvalue(c.p_adjusted.or(c.p)),
             correction(config.correction),
             c.n_base,
@@ -155,8 +166,16 @@ fn message(c: &Comparison, config: &Config) -> String {
             "{}: {:.1}% {} than the median of {runs} past runs ({} the {}% {}), median {base} → {new}",
             c.name,
             c.change.abs() * 100.0,
-            if *v == Verdict::Regressed { "slower" } else { "faster" },
-            if *v == Verdict::Regressed { "above" } else { "below" },
+            if *v == Verdict::Regressed {
+                "slower"
+            } else {
+                "faster"
+            },
+            if *v == Verdict::Regressed {
+                "above"
+            } else {
+                "below"
+            },
             level(1.0 - config.history.confidence),
             match config.history.method {
                 crate::config::Method::PredictionInterval => "prediction interval",
@@ -219,7 +238,10 @@ fn table(comparisons: &[Comparison], artifacts: &[Artifact], config: &Config) ->
         ]);
     }
     for a in artifacts {
-        let change = a.baseline.filter(|b| *b > 0).map(|b| a.size as f64 / b as f64 - 1.0);
+        let change = a
+            .baseline
+            .filter(|b| *b > 0)
+            .map(|b| a.size as f64 / b as f64 - 1.0);
         rows.push([
             a.path.clone(),
             a.baseline.map_or("-".into(), |b| bytes(b as f64)),
@@ -238,8 +260,14 @@ fn table(comparisons: &[Comparison], artifacts: &[Artifact], config: &Config) ->
     let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
-    let regressed = comparisons.iter().filter(|c| c.verdict == Verdict::Regressed).count();
-    let improved = comparisons.iter().filter(|c| c.verdict == Verdict::Improved).count();
+    let regressed = comparisons
+        .iter()
+        .filter(|c| c.verdict == Verdict::Regressed)
+        .count();
+    let improved = comparisons
+        .iter()
+        .filter(|c| c.verdict == Verdict::Improved)
+        .count();
     let mut out = format!(
         "{} benchmarks compared: {regressed} regressed, {improved} improved",
         comparisons.len()
@@ -318,7 +346,11 @@ pub fn bytes(b: f64) -> String {
 
 fn percent(v: f64) -> String {
     if v.is_infinite() {
-        return if v > 0.0 { "+∞".into() } else { "-∞".into() };
+        return if v > 0.0 {
+            "+∞".into()
+        } else {
+            "-∞".into()
+        };
     }
     format!("{:+.1}%", v * 100.0)
 }

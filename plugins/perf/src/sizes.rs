@@ -21,9 +21,14 @@ pub struct Artifact {
 /// Every artifact the entry's globs select, with its baseline size.
 pub fn measure(ctx: &Context, i: usize, s: &Sizes) -> Result<Vec<Artifact>, String> {
     let key = format!("sizes[{i}]");
-    let dir = ctx.locate(&s.current).map_err(|e| format!("config.{key}.current: {e}"))?;
+    let dir = ctx
+        .locate(&s.current)
+        .map_err(|e| format!("config.{key}.current: {e}"))?;
     let base_dir = match &s.baseline {
-        Some(b) => Some(ctx.locate(b).map_err(|e| format!("config.{key}.baseline: {e}"))?),
+        Some(b) => Some(
+            ctx.locate(b)
+                .map_err(|e| format!("config.{key}.baseline: {e}"))?,
+        ),
         None => None,
     };
     let max = match &s.max {
@@ -36,8 +41,13 @@ pub fn measure(ctx: &Context, i: usize, s: &Sizes) -> Result<Vec<Artifact>, Stri
     let mut files = Vec::new();
     // Without a `/` in any glob only the directory itself is listed (a
     // target directory holds thousands of files below it).
-    let depth = if s.files.iter().any(|g| g.contains('/')) { 16 } else { 0 };
-    list(&dir, &dir, &mut files, depth).map_err(|e| format!("config.{key}.current: {}: {e}", s.current))?;
+    let depth = if s.files.iter().any(|g| g.contains('/')) {
+        16
+    } else {
+        0
+    };
+    list(&dir, &dir, &mut files, depth)
+        .map_err(|e| format!("config.{key}.current: {}: {e}", s.current))?;
     let mut out = Vec::new();
     for g in &s.files {
         let one = portcullis_sdk::globset(&format!("{key}.files"), std::slice::from_ref(g))?;
@@ -68,7 +78,12 @@ pub fn measure(ctx: &Context, i: usize, s: &Sizes) -> Result<Vec<Artifact>, Stri
     Ok(out)
 }
 
-fn list(root: &Path, dir: &Path, out: &mut Vec<(String, u64)>, depth: usize) -> std::io::Result<()> {
+fn list(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, u64)>,
+    depth: usize,
+) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {

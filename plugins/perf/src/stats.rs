@@ -93,11 +93,7 @@ pub fn shift(base: &[f64], new: &[f64], confidence: f64) -> Shift {
             kth_difference(base, new, pairs - k + 1),
         )
     };
-    let estimate = if pairs % 2 == 1 {
-        kth_difference(base, new, pairs.div_ceil(2))
-    } else {
-        (kth_difference(base, new, pairs / 2) + kth_difference(base, new, pairs / 2 + 1)) / 2.0
-    };
+    let estimate = median_difference(base, new);
     Shift {
         estimate,
         low,
@@ -138,48 +134,124 @@ fn mann_whitney_u(base: &[f64], new: &[f64]) -> (f64, f64) {
 }
 
 /// How many pairwise differences `new[j] − base[i]` are at most `v`, in
-/// O(n + m) over sorted inputs.
+/// one branch-free merge over the sorted inputs.
 fn count_at_most(base: &[f64], new: &[f64], v: f64) -> u64 {
-    let mut j = 0;
+    let (n, m) = (base.len(), new.len());
+    let (mut i, mut j) = (0usize, 0usize);
     let mut count = 0u64;
-    // For ascending base[i], base[i] + v ascends: the bound on new moves right.
-    for b in base {
-        while j < new.len() && new[j] <= b + v {
-            j += 1;
-        }
-        count += j as u64;
+    // For ascending base[i], base[i] + v ascends: the bound on new moves
+    // right. Each step either admits new[j] or settles base[i].
+    while i < n && j < m {
+        let admit = new[j] <= base[i] + v;
+        j += admit as usize;
+        count += (!admit) as u64 * j as u64;
+        i += (!admit) as usize;
     }
-    count
+    count + (n - i) as u64 * j as u64
 }
 
 /// The k-th smallest (1-based) of the n·m differences `new[j] − base[i]`,
-/// by bisection on the value with an O(n + m) count per step; exact to
-/// about 1e-12 of the data's range, without materialising the differences.
+/// exactly, without materialising them.
 pub fn kth_difference(base: &[f64], new: &[f64], k: u64) -> f64 {
+    ranked_differences(base, new, k, k)[0]
+}
+
+/// The differences of ranks `k1..=k2` (1-based, `k1 <= k2`), exactly.
+///
+/// Narrows a value bracket `(lo, hi]` around those ranks with O(n + m)
+/// counts, each aimed by interpolating the count (the differences' CDF is
+/// smooth, so two or three rounds usually suffice), then lists the few
+/// differences left in the bracket and sorts them.
+fn ranked_differences(base: &[f64], new: &[f64], k1: u64, k2: u64) -> Vec<f64> {
     let (Some(&b0), Some(&b1), Some(&n0), Some(&n1)) =
         (base.first(), base.last(), new.first(), new.last())
     else {
-        return f64::NAN;
+        return vec![f64::NAN; (k2 - k1 + 1) as usize];
     };
-    let mut lo = n0 - b1; // smallest difference
-    let mut hi = n1 - b0; // largest difference
-    if count_at_most(base, new, lo) >= k {
-        return lo;
+    const FEW: u64 = 256;
+    // Invariant: count(lo) < k1 and count(hi) >= k2.
+    let mut lo = n0 - b1;
+    let mut c_lo = count_at_most(base, new, lo);
+    if c_lo >= k1 {
+        // k1 is the smallest difference; start below it.
+        lo = f64::NEG_INFINITY;
+        c_lo = 0;
     }
-    let tol = (hi - lo).abs() * 1e-12 + f64::MIN_POSITIVE;
-    // Invariant: count(lo) < k <= count(hi).
-    for _ in 0..200 {
-        if hi - lo <= tol {
+    let mut hi = n1 - b0;
+    let mut c_hi = (base.len() * new.len()) as u64;
+    for _ in 0..64 {
+        if c_hi - c_lo <= FEW + (k2 - k1) || !lo.is_finite() {
             break;
         }
-        let mid = lo + (hi - lo) / 2.0;
-        if count_at_most(base, new, mid) >= k {
-            hi = mid;
-        } else {
-            lo = mid;
+        // Aim just below k1 and just above k2, so one round shrinks the
+        // bracket from both sides.
+        let margin = (c_hi - c_lo) / 32 + 16;
+        let span = (c_hi - c_lo) as f64;
+        let mut narrowed = false;
+        for target in [
+            k1.saturating_sub(margin).max(c_lo + 1),
+            (k2 + margin).min(c_hi),
+        ] {
+            let v = lo + (hi - lo) * ((target - c_lo) as f64 / span);
+            if !(v > lo && v < hi) {
+                continue;
+            }
+            let c = count_at_most(base, new, v);
+            if c < k1 && c > c_lo {
+                (lo, c_lo) = (v, c);
+                narrowed = true;
+            } else if c >= k2 && c < c_hi {
+                (hi, c_hi) = (v, c);
+                narrowed = true;
+            }
+        }
+        if !narrowed {
+            // Interpolation missed (a very uneven CDF): halve instead.
+            let v = lo + (hi - lo) / 2.0;
+            if !(v > lo && v < hi) {
+                break;
+            }
+            let c = count_at_most(base, new, v);
+            if c < k1 {
+                (lo, c_lo) = (v, c);
+            } else {
+                (hi, c_hi) = (v, c);
+            }
         }
     }
-    hi
+    // List the differences in (lo, hi] and pick the ranks.
+    let mut inside = Vec::with_capacity((c_hi - c_lo) as usize);
+    let (mut a, mut b) = (0, 0);
+    for x in base {
+        while a < new.len() && new[a] <= x + lo {
+            a += 1;
+        }
+        while b < new.len() && new[b] <= x + hi {
+            b += 1;
+        }
+        inside.extend(new[a.min(b)..b].iter().map(|y| y - x));
+    }
+    let from = (k1 - c_lo - 1) as usize;
+    let to = (k2 - c_lo - 1) as usize;
+    if to >= inside.len() {
+        return vec![f64::NAN; to - from + 1];
+    }
+    // Only the ranks asked for need to be in place.
+    inside.select_nth_unstable_by(from, f64::total_cmp);
+    if to > from {
+        inside[from + 1..].sort_unstable_by(f64::total_cmp);
+    }
+    inside[from..=to].to_vec()
+}
+
+/// The median of the differences (the Hodges-Lehmann estimate).
+fn median_difference(base: &[f64], new: &[f64]) -> f64 {
+    let pairs = (base.len() * new.len()) as u64;
+    if pairs % 2 == 1 {
+        return kth_difference(base, new, pairs.div_ceil(2));
+    }
+    let two = ranked_differences(base, new, pairs / 2, pairs / 2 + 1);
+    (two[0] + two[1]) / 2.0
 }
 
 /// Holm's step-down adjustment (controls the family-wise error rate).
@@ -443,20 +515,54 @@ mod tests {
     #[test]
     fn hodges_lehmann_interval_matches_a_brute_force_one() {
         let x: Vec<f64> = (0..37).map(|i| ((i * 7919) % 101) as f64 / 10.0).collect();
-        let y: Vec<f64> = (0..23).map(|i| ((i * 104_729) % 97) as f64 / 10.0 + 1.5).collect();
+        let y: Vec<f64> = (0..23)
+            .map(|i| ((i * 104_729) % 97) as f64 / 10.0 + 1.5)
+            .collect();
         let (mut x, mut y) = (x, y);
         x.sort_by(f64::total_cmp);
         y.sort_by(f64::total_cmp);
-        let mut diffs: Vec<f64> = y.iter().flat_map(|b| x.iter().map(move |a| b - a)).collect();
+        let mut diffs: Vec<f64> = y
+            .iter()
+            .flat_map(|b| x.iter().map(move |a| b - a))
+            .collect();
         diffs.sort_by(f64::total_cmp);
         for k in [1u64, 2, 100, 425, 426, 850, 851] {
             let got = kth_difference(&x, &y, k);
-            assert!((got - diffs[k as usize - 1]).abs() < 1e-9, "k={k}: {got}");
+            assert!((got - diffs[k as usize - 1]).abs() < 1e-12, "k={k}: {got}");
         }
         let s = shift(&x, &y, 0.99);
         let n = diffs.len();
-        assert!((s.estimate - (diffs[n / 2 - 1] + diffs[n / 2]) / 2.0).abs() < 1e-9);
+        assert!((s.estimate - (diffs[n / 2 - 1] + diffs[n / 2]) / 2.0).abs() < 1e-12);
+        // Ties at the median.
+        let t = shift(&[1.0, 1.0, 2.0, 2.0], &[2.0, 2.0, 3.0, 3.0], 0.5);
+        assert_eq!(t.estimate, 1.0);
         assert!(s.low < s.estimate && s.estimate < s.high);
+        // Every rank, on samples with heavy ties and uneven sizes.
+        for (nx, ny, levels) in [
+            (30usize, 70usize, 5usize),
+            (100, 100, 1000),
+            (7, 200, 3),
+            (64, 64, 2),
+        ] {
+            let mut x: Vec<f64> = (0..nx).map(|i| ((i * 7919 + 13) % levels) as f64).collect();
+            let mut y: Vec<f64> = (0..ny)
+                .map(|i| ((i * 104_729 + 7) % levels) as f64 * 1.5)
+                .collect();
+            x.sort_by(f64::total_cmp);
+            y.sort_by(f64::total_cmp);
+            let mut d: Vec<f64> = y
+                .iter()
+                .flat_map(|b| x.iter().map(move |a| b - a))
+                .collect();
+            d.sort_by(f64::total_cmp);
+            for k in (1..=d.len() as u64).step_by(37).chain([d.len() as u64]) {
+                assert_eq!(
+                    kth_difference(&x, &y, k),
+                    d[k as usize - 1],
+                    "{nx}x{ny}/{levels} k={k}"
+                );
+            }
+        }
         // Too few samples for the level: the interval is unbounded and the
         // smallest possible p-value says so.
         let s = shift(&[1.0, 2.0, 3.0], &[10.0, 11.0, 12.0], 0.99);

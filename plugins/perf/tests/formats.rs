@@ -3,6 +3,8 @@
 //! in which one workload really got slower (`sum/squares`, `BM_Squares/*`,
 //! hyperfine's `sleep`), while the other workloads did not change.
 
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
+
 use std::path::PathBuf;
 
 use portcullis_plugin_perf::Perf;
@@ -27,12 +29,18 @@ fn props(f: &Finding) -> Value {
 }
 
 fn benchmark(f: &Finding) -> String {
-    props(f)["benchmark"].as_str().unwrap_or_default().to_string()
+    props(f)["benchmark"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The regressed benchmarks of an evaluation.
 fn regressed(e: &Evaluation) -> Vec<String> {
-    let mut v: Vec<String> = with_rule(e, "regression").into_iter().map(benchmark).collect();
+    let mut v: Vec<String> = with_rule(e, "regression")
+        .into_iter()
+        .map(benchmark)
+        .collect();
     v.sort();
     v
 }
@@ -59,9 +67,22 @@ fn criterion_directory_against_a_saved_baseline() {
     let summary = with_rule(&e, "summary");
     assert_eq!(summary.len(), 1);
     let table = &summary[0].message;
-    assert!(table.starts_with("2 benchmarks compared: 1 regressed"), "{table}");
-    assert!(table.lines().any(|l| l.starts_with("sum/fib ") && l.ends_with("unchanged")), "{table}");
-    assert!(table.lines().any(|l| l.starts_with("sum/squares ") && l.ends_with("regressed")), "{table}");
+    assert!(
+        table.starts_with("2 benchmarks compared: 1 regressed"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("sum/fib ") && l.ends_with("unchanged")),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("sum/squares ") && l.ends_with("regressed")),
+        "{table}"
+    );
 }
 
 #[test]
@@ -73,7 +94,10 @@ fn criterion_baseline_directory_and_missing_saved_baseline() {
     assert!(regressed(&e).is_empty());
     let err = run(json!({"benchmarks": [{"format": "criterion", "current": "criterion", "saved-baseline": "release-1"}]}))
         .unwrap_err();
-    assert!(err.contains("no `release-1` results under criterion"), "{err}");
+    assert!(
+        err.contains("no `release-1` results under criterion"),
+        "{err}"
+    );
     // The same directory as its own baseline: identical samples, nothing.
     let e = run(json!({"benchmarks": [{"format": "criterion", "current": "criterion", "baseline": "criterion"}]}))
         .unwrap();
@@ -143,7 +167,10 @@ fn inputs_are_told_apart_by_name() {
         {"format": "cargo-criterion", "current": "cargo-criterion-new.jsonl", "baseline": "cargo-criterion-base.jsonl"},
     ]}))
     .unwrap_err();
-    assert!(err.contains("config.benchmarks[1]: benchmark `sum/fib` also comes from another input"), "{err}");
+    assert!(
+        err.contains("config.benchmarks[1]: benchmark `sum/fib` also comes from another input"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -167,9 +194,16 @@ fn overrides_skip_budget_and_loosen() {
         "overrides": {"sum/*": {"max": "5 ns"}, "sum/fib": {"skip": true}}
     }))
     .unwrap();
-    let over: Vec<String> = with_rule(&e, "over-budget").into_iter().map(benchmark).collect();
+    let over: Vec<String> = with_rule(&e, "over-budget")
+        .into_iter()
+        .map(benchmark)
+        .collect();
     assert_eq!(over, ["sum/squares"]);
-    assert!(with_rule(&e, "over-budget")[0].message.contains("over its budget of 5.000 ns"));
+    assert!(
+        with_rule(&e, "over-budget")[0]
+            .message
+            .contains("over its budget of 5.000 ns")
+    );
     let table = &with_rule(&e, "summary")[0].message;
     assert!(!table.contains("sum/fib"), "{table}");
 }
@@ -177,10 +211,21 @@ fn overrides_skip_budget_and_loosen() {
 #[test]
 fn bad_inputs_say_what_and_where() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.json"), "{\"benchmarks\": [\n  {\"name\": 1}\n]}").unwrap();
-    std::fs::write(dir.path().join("unit.json"), r#"{"benchmarks": [{"name": "a", "unit": "furlongs", "samples": [1]}]}"#).unwrap();
+    std::fs::write(
+        dir.path().join("bad.json"),
+        "{\"benchmarks\": [\n  {\"name\": 1}\n]}",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("unit.json"),
+        r#"{"benchmarks": [{"name": "a", "unit": "furlongs", "samples": [1]}]}"#,
+    )
+    .unwrap();
     let err = |config: Value| {
-        Harness::new(dir.path()).config(config).run::<Perf>().unwrap_err()
+        Harness::new(dir.path())
+            .config(config)
+            .run::<Perf>()
+            .unwrap_err()
     };
     let e = err(json!({"benchmarks": [{"format": "json", "current": "bad.json"}]}));
     assert!(e.starts_with("bad.json:2:"), "{e}");
@@ -189,7 +234,10 @@ fn bad_inputs_say_what_and_where() {
     let e = err(json!({"benchmarks": [{"format": "json", "current": "missing.json"}]}));
     assert!(e.starts_with("missing.json: cannot read"), "{e}");
     let e = err(json!({"benchmarks": [{"format": "json", "current": "../x.json"}]}));
-    assert!(e.starts_with("config.benchmarks[0].current: `../x.json`"), "{e}");
+    assert!(
+        e.starts_with("config.benchmarks[0].current: `../x.json`"),
+        "{e}"
+    );
     let e = err(json!({"benchmarks": [{"format": "json", "current": "/mnt/base/x.json"}]}));
     assert!(e.contains("the policy mounts nothing as `base`"), "{e}");
     let e = err(json!({"benchmarks": [{"format": "nope", "current": "x"}]}));
@@ -200,14 +248,20 @@ fn bad_inputs_say_what_and_where() {
     assert!(e.contains("name at least one input"), "{e}");
     let e = err(json!({"alpha": 0.7, "benchmarks": []}));
     assert!(e.starts_with("config.alpha"), "{e}");
-    let e = err(json!({"benchmarks": [{"format": "json", "current": "unit.json", "baseline": "a", "history": "b"}]}));
+    let e = err(
+        json!({"benchmarks": [{"format": "json", "current": "unit.json", "baseline": "a", "history": "b"}]}),
+    );
     assert!(e.contains("not both"), "{e}");
 }
 
 #[test]
 fn a_baseline_outside_the_repository_comes_through_a_mount() {
     let base = tempfile::tempdir().unwrap();
-    std::fs::copy(fixtures().join("hyperfine-base.json"), base.path().join("hyperfine.json")).unwrap();
+    std::fs::copy(
+        fixtures().join("hyperfine-base.json"),
+        base.path().join("hyperfine.json"),
+    )
+    .unwrap();
     let e = Harness::new(fixtures())
         .mount("baseline", base.path())
         .config(json!({"benchmarks": [{

@@ -1,6 +1,8 @@
 //! History mode, deterministic metrics and artifact sizes, on fixture
 //! trees written in portcullis's own benchmark JSON.
 
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
+
 use std::path::Path;
 
 use portcullis_plugin_perf::Perf;
@@ -35,7 +37,12 @@ fn rules(e: &Evaluation) -> Vec<(String, String)> {
         .findings
         .iter()
         .filter(|f| f.rule_id != "summary")
-        .map(|f| (f.rule_id.clone(), f.message.split(':').next().unwrap_or("").to_string()))
+        .map(|f| {
+            (
+                f.rule_id.clone(),
+                f.message.split(':').next().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -75,7 +82,8 @@ fn history_mode_flags_a_run_outside_the_prediction_interval() {
             ("fresh", "us", around(1.0, 30, 99)),
         ]),
     );
-    let config = json!({"benchmarks": [{"format": "json", "current": "bench.json", "history": "history"}]});
+    let config =
+        json!({"benchmarks": [{"format": "json", "current": "bench.json", "history": "history"}]});
     let e = run(root, config.clone()).unwrap();
     assert_eq!(
         rules(&e),
@@ -86,12 +94,21 @@ fn history_mode_flags_a_run_outside_the_prediction_interval() {
         ]
     );
     let f = by_rule(&e, "regression")[0];
-    assert!(f.message.contains("than the median of 12 past runs (above the 99% prediction interval)"), "{}", f.message);
+    assert!(
+        f.message
+            .contains("than the median of 12 past runs (above the 99% prediction interval)"),
+        "{}",
+        f.message
+    );
     let p: Value = serde_json::from_str(f.properties.as_deref().unwrap()).unwrap();
     assert_eq!(p["mode"], "history");
     assert_eq!(p["runs"], 12);
     assert!(p["interval_high_percent"].as_f64().unwrap() < 10.0);
-    assert!(by_rule(&e, "inconclusive")[0].message.contains("0 past runs hold this benchmark, 10 needed"));
+    assert!(
+        by_rule(&e, "inconclusive")[0]
+            .message
+            .contains("0 past runs hold this benchmark, 10 needed")
+    );
 
     // Too few past runs: a note, never a verdict.
     for run in 4..12 {
@@ -99,8 +116,14 @@ fn history_mode_flags_a_run_outside_the_prediction_interval() {
     }
     let e = run(root, config).unwrap();
     assert!(by_rule(&e, "regression").is_empty());
-    let notes: Vec<&str> = by_rule(&e, "inconclusive").iter().map(|f| f.message.as_str()).collect();
-    assert!(notes.contains(&"parse: inconclusive: 4 past runs hold this benchmark, 10 needed"), "{notes:?}");
+    let notes: Vec<&str> = by_rule(&e, "inconclusive")
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        notes.contains(&"parse: inconclusive: 4 past runs hold this benchmark, 10 needed"),
+        "{notes:?}"
+    );
 }
 
 #[test]
@@ -133,7 +156,10 @@ fn deterministic_counts_fail_on_a_plain_threshold() {
     assert_eq!(
         rules(&e),
         [
-            ("count-regression".to_string(), "parse instructions".to_string()),
+            (
+                "count-regression".to_string(),
+                "parse instructions".to_string()
+            ),
             ("improvement".to_string(), "render instructions".to_string()),
         ]
     );
@@ -152,7 +178,10 @@ fn deterministic_counts_fail_on_a_plain_threshold() {
     )
     .unwrap();
     assert_eq!(by_rule(&e, "count-regression").len(), 2);
-    assert_eq!(portcullis_plugin_perf::rules()[1].default_level, Level::Error);
+    assert_eq!(
+        portcullis_plugin_perf::rules()[1].default_level,
+        Level::Error
+    );
 }
 
 #[test]
@@ -187,7 +216,10 @@ fn artifact_sizes_against_limits_and_the_baseline_build() {
         by_rule(&e, "size-increase")[0].message,
         "plugin.wasm: grew +10.0% (1000 B → 1100 B), limit +5.0%"
     );
-    assert_eq!(by_rule(&e, "size-budget")[0].message, "app: 3000 B is over its limit of 2560 B");
+    assert_eq!(
+        by_rule(&e, "size-budget")[0].message,
+        "app: 3000 B is over its limit of 2560 B"
+    );
     let table = &by_rule(&e, "summary")[0].message;
     assert!(table.contains("3 artifacts measured"), "{table}");
     assert!(!table.contains("huge.rlib"), "{table}");
@@ -201,8 +233,13 @@ fn artifact_sizes_against_limits_and_the_baseline_build() {
         "config.sizes[0].files: `portcullis` matches no file under target/release (was the artifact built?)"
     );
     let err = Harness::new(root)
-        .config(json!({"sizes": [{"current": "target/release", "files": ["app"], "max": "3 parsecs"}]}))
+        .config(
+            json!({"sizes": [{"current": "target/release", "files": ["app"], "max": "3 parsecs"}]}),
+        )
         .run::<Perf>()
         .unwrap_err();
-    assert!(err.starts_with("config.sizes[0].max: `3 parsecs`: unknown unit `parsecs`"), "{err}");
+    assert!(
+        err.starts_with("config.sizes[0].max: `3 parsecs`: unknown unit `parsecs`"),
+        "{err}"
+    );
 }

@@ -16,16 +16,32 @@ fn unchanged_code_raises_at_most_one_percent_false_alarms() {
     for (what, rate) in [
         ("A/A, 100 samples", ab_rate(SEEDS, 100, 0.0, 0.0, &c)),
         ("A/A, 10 samples", ab_rate(SEEDS, 10, 0.0, 0.0, &c)),
-        ("A/A, 100 samples, 3 % drift", ab_rate(SEEDS, 100, 0.0, 0.03, &c)),
-        ("A/A suites of 50, 100 samples", ab_suite_rate(100, 50, 100, &c)),
-        ("history, 20 runs, 3 % drift", history_rate(SEEDS, 20, 50, 0.0, 0.03, &c)),
-        ("history, 10 runs, 3 % drift", history_rate(SEEDS, 10, 50, 0.0, 0.03, &c)),
+        (
+            "A/A, 100 samples, 3 % drift",
+            ab_rate(SEEDS, 100, 0.0, 0.03, &c),
+        ),
+        (
+            "A/A suites of 50, 100 samples",
+            ab_suite_rate(100, 50, 100, &c),
+        ),
+        (
+            "history, 20 runs, 3 % drift",
+            history_rate(SEEDS, 20, 50, 0.0, 0.03, &c),
+        ),
+        (
+            "history, 10 runs, 3 % drift",
+            history_rate(SEEDS, 10, 50, 0.0, 0.03, &c),
+        ),
     ] {
         assert!(rate <= 0.01, "{what}: {:.2} % false alarms", rate * 100.0);
     }
     let iqr = config(json!({"history": {"method": "iqr"}}));
     let rate = history_rate(SEEDS, 20, 50, 0.0, 0.03, &iqr);
-    assert!(rate <= 0.01, "history (IQR), 20 runs: {:.2} %", rate * 100.0);
+    assert!(
+        rate <= 0.01,
+        "history (IQR), 20 runs: {:.2} %",
+        rate * 100.0
+    );
 }
 
 #[test]
@@ -41,9 +57,21 @@ fn without_the_noise_floor_drift_would_alarm() {
 fn real_slowdowns_are_caught() {
     let c = config(json!({}));
     let rate = ab_rate(SEEDS, 100, 0.10, 0.0, &c);
-    assert!(rate >= 0.95, "10 % slowdown, 100 samples: caught {:.1} %", rate * 100.0);
+    assert!(
+        rate >= 0.95,
+        "10 % slowdown, 100 samples: caught {:.1} %",
+        rate * 100.0
+    );
     let rate = ab_rate(SEEDS, 10, 0.25, 0.0, &c);
-    assert!(rate >= 0.90, "25 % slowdown, 10 samples: caught {:.1} %", rate * 100.0);
+    assert!(
+        rate >= 0.90,
+        "25 % slowdown, 10 samples: caught {:.1} %",
+        rate * 100.0
+    );
     let rate = history_rate(SEEDS, 20, 50, 0.15, 0.03, &c);
-    assert!(rate >= 0.90, "history, 15 % slowdown: caught {:.1} %", rate * 100.0);
+    assert!(
+        rate >= 0.90,
+        "history, 15 % slowdown: caught {:.1} %",
+        rate * 100.0
+    );
 }

@@ -75,7 +75,10 @@ impl Context {
     /// policy's mounts. The error names the problem (unknown or absent
     /// mount, a path leaving the repository).
     pub fn locate(&self, path: &str) -> Result<PathBuf, String> {
-        if let Some(rest) = path.strip_prefix(crate::MOUNT_ROOT).and_then(|r| r.strip_prefix('/')) {
+        if let Some(rest) = path
+            .strip_prefix(crate::MOUNT_ROOT)
+            .and_then(|r| r.strip_prefix('/'))
+        {
             let (name, inner) = rest.split_once('/').unwrap_or((rest, ""));
             let Some((dir, m)) = self.mount(name) else {
                 return Err(format!(
@@ -88,14 +91,22 @@ impl Context {
                     m.host_path
                 ));
             }
-            if Path::new(inner).components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            if Path::new(inner)
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
                 return Err(format!("`{path}`: must not contain `..`"));
             }
-            return Ok(if inner.is_empty() { dir } else { dir.join(inner) });
+            return Ok(if inner.is_empty() {
+                dir
+            } else {
+                dir.join(inner)
+            });
         }
         let p = Path::new(path);
         if p.is_absolute()
-            || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+            || p.components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
         {
             return Err(format!(
                 "`{path}`: must be repository-relative without `..`, or under a mount (/mnt/<name>/…)"

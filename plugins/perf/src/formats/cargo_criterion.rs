@@ -40,9 +40,13 @@ pub fn parse(text: &str, shown: &str) -> Result<Run, String> {
             ));
         }
         let unit = m.unit.unwrap_or_else(|| "ns".into());
-        let (kind, scale) = Kind::from_unit(&unit)
-            .ok_or_else(|| format!("{at}: unknown unit `{unit}`"))?;
-        let samples = values.iter().zip(&iters).map(|(v, i)| v / i * scale).collect();
+        let (kind, scale) =
+            Kind::from_unit(&unit).ok_or_else(|| format!("{at}: unknown unit `{unit}`"))?;
+        let samples = values
+            .iter()
+            .zip(&iters)
+            .map(|(v, i)| v / i * scale)
+            .collect();
         run.insert(
             id,
             Series {

@@ -96,7 +96,10 @@ pub fn ab_suite_rate(seeds: u64, size: usize, n: usize, c: &Config) -> f64 {
         let sides: Vec<(Series, Series)> = (0..size)
             .map(|i| {
                 let t = 100.0 * (i + 1) as f64;
-                (Series::time(rng.samples(t, n)), Series::time(rng.samples(t, n)))
+                (
+                    Series::time(rng.samples(t, n)),
+                    Series::time(rng.samples(t, n)),
+                )
             })
             .collect();
         let pairs: Vec<_> = sides
@@ -115,11 +118,18 @@ pub fn ab_suite_rate(seeds: u64, size: usize, n: usize, c: &Config) -> f64 {
 /// History mode: `runs` past runs and one new run of `n` samples each,
 /// every run shifted by its own log-normal drift (σ = `drift`); the new
 /// run is `slowdown` slower. Returns the fraction flagged as regressed.
-pub fn history_rate(seeds: u64, runs: usize, n: usize, slowdown: f64, drift: f64, c: &Config) -> f64 {
+pub fn history_rate(
+    seeds: u64,
+    runs: usize,
+    n: usize,
+    slowdown: f64,
+    drift: f64,
+    c: &Config,
+) -> f64 {
     let mut flagged = 0;
     for seed in 0..seeds {
         let mut rng = Rng::new(2_000_000 + seed);
-        let mut run = |rng: &mut Rng, t: f64| {
+        let run = |rng: &mut Rng, t: f64| {
             let shift = (drift * rng.normal()).exp();
             Series::time(rng.samples(t * shift, n))
         };
