@@ -271,3 +271,13 @@ fn a_baseline_outside_the_repository_comes_through_a_mount() {
         .unwrap();
     assert_eq!(regressed(&e), ["sleep"]);
 }
+
+#[test]
+fn every_rule_is_documented_in_the_readme() {
+    use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_documented(
+        &Perf::describe(),
+        "perf",
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
+    );
+}
