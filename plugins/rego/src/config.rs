@@ -1,0 +1,107 @@
+//! The plugin's `config` table.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// `.rego` files or directories holding them (repository-relative or
+    /// `/mnt/<name>/…`). `*_test.rego` files are tests; `data.json`,
+    /// `data.yaml`, `data.yml` and `data.toml` are data documents.
+    pub policy: Vec<String>,
+    /// Packages whose `deny`, `violation` and `warn` rules are evaluated
+    /// (conftest's `--namespace`); `["*"]` = every package.
+    #[serde(default = "default_namespaces")]
+    pub namespaces: Vec<String>,
+    #[serde(default)]
+    pub rego_version: RegoVersion,
+    /// What is evaluated as `input`.
+    #[serde(default)]
+    pub inputs: Vec<Input>,
+    /// `check` (default) evaluates the policies; `test` runs the `test_*`
+    /// rules instead (what `portcullis test` sets).
+    #[serde(default)]
+    pub mode: Mode,
+    /// In `test` mode: record which policy lines were evaluated.
+    #[serde(default)]
+    pub coverage: bool,
+}
+
+fn default_namespaces() -> Vec<String> {
+    vec!["main".into()]
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegoVersion {
+    /// Rego v1 (OPA 1.0): `if` and `contains` are required.
+    #[default]
+    V1,
+    /// Rego v0 (`deny[msg] { … }`), for older policies.
+    V0,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    #[default]
+    Check,
+    Test,
+}
+
+/// One source of `input` documents.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Input {
+    /// Globs of repository files; each file (each document of a
+    /// multi-document YAML file) is one `input`.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// How to parse the files; default from the extension.
+    pub parser: Option<Parser>,
+    /// Evaluate all the files at once, as conftest's `--combine`: `input`
+    /// is `[{"path": …, "contents": …}, …]`.
+    #[serde(default)]
+    pub combine: bool,
+    /// Evaluate evidence instead of files: `cargo-metadata`.
+    pub evidence: Option<EvidenceInput>,
+    /// Evaluate the report of this name from the policy's `[reports]`.
+    pub report: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceInput {
+    CargoMetadata,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Parser {
+    Json,
+    Yaml,
+    Toml,
+    Dockerfile,
+}
+
+impl Parser {
+    /// The parser a file name implies.
+    pub fn for_path(path: &str) -> Option<Parser> {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let lower = name.to_ascii_lowercase();
+        if lower == "dockerfile"
+            || lower == "containerfile"
+            || lower.starts_with("dockerfile.")
+            || lower.ends_with(".dockerfile")
+            || lower.ends_with(".containerfile")
+        {
+            return Some(Parser::Dockerfile);
+        }
+        match lower.rsplit_once('.')?.1 {
+            "json" => Some(Parser::Json),
+            "yaml" | "yml" => Some(Parser::Yaml),
+            "toml" => Some(Parser::Toml),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! conftest conventions: in each namespace, the rules named `deny`,
+//! `violation` and `warn` (optionally `_<name>`) are evaluated against each
+//! input; each result (a string, or an object with `msg` and an optional
+//! `_loc = {file, line}`) is a finding of the rule `<package>/<rule>`.
+//! `exception` rules exempt rules by name for an input.
+
+use std::collections::BTreeSet;
+
+use portcullis_sdk::{Evaluation, Finding, Level, Rule};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::inputs::Doc;
+use crate::policies::{Module, Policies, rego_error};
+
+/// A conftest-convention rule found in the policies.
+#[derive(Debug, Clone)]
+pub struct Convention {
+    pub package: String,
+    pub name: String,
+    pub file: String,
+    pub line: u32,
+    pub level: Level,
+    pub rule: Rule,
+}
+
+/// `deny`, `violation`, `warn`, or one of them with a `_<name>` suffix.
+pub fn convention_level(name: &str) -> Option<Level> {
+    let (kind, rest) = name.split_once('_').unwrap_or((name, ""));
+    if !rest.is_empty() && !rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    match kind {
+        "deny" | "violation" => Some(Level::Error),
+        "warn" => Some(Level::Warning),
+        _ => None,
+    }
+}
+
+fn in_namespaces(package: &str, config: &Config) -> bool {
+    config.namespaces.iter().any(|n| n == "*" || n == package)
+}
+
+/// Every convention rule of the evaluated namespaces, with its SARIF rule.
+pub fn conventions(p: &Policies, config: &Config) -> Vec<Convention> {
+    let mut out: Vec<Convention> = Vec::new();
+    for m in p.modules.iter().filter(|m| !m.is_test && in_namespaces(&m.package, config)) {
+        for (name, line) in &m.rules {
+            let Some(default_level) = convention_level(name) else {
+                continue;
+            };
+            let meta = metadata(p, m, name);
+            if let Some(c) = out.iter_mut().find(|c| c.package == m.package && &c.name == name) {
+                // A rule defined in several files: the annotated definition
+                // describes it.
+                if !meta.is_null() {
+                    c.rule = sarif_rule(&m.package, name, default_level, &meta);
+                    c.level = c.rule.default_level;
+                }
+                continue;
+            }
+            let rule = sarif_rule(&m.package, name, default_level, &meta);
+            out.push(Convention {
+                package: m.package.clone(),
+                name: name.clone(),
+                file: m.path.clone(),
+                line: *line,
+                level: rule.default_level,
+                rule,
+            });
+        }
+    }
+    out
+}
+
+/// The METADATA annotating `rule` in `m` (or any module of its package).
+fn metadata(p: &Policies, m: &Module, rule: &str) -> Value {
+    let here = m.annotations.iter().find(|(t, _)| t.as_deref() == Some(rule));
+    let anywhere = || {
+        p.modules
+            .iter()
+            .filter(|o| o.package == m.package)
+            .flat_map(|o| o.annotations.iter())
+            .find(|(t, _)| t.as_deref() == Some(rule))
+    };
+    here.or_else(anywhere).map_or(Value::Null, |(_, v)| v.clone())
+}
+
+/// The SARIF rule for a convention rule: METADATA's `title`, `description`,
+/// `related_resources` and `custom.severity` (`error`/`warning`/`note`, or
+/// `critical`/`high` → error, `medium` → warning, `low`/`info` → note;
+/// `custom.security-severity` gives GitHub's score).
+fn sarif_rule(package: &str, name: &str, default_level: Level, meta: &Value) -> Rule {
+    let severity = meta["custom"]["severity"].as_str().map(str::to_ascii_lowercase);
+    let level = match severity.as_deref() {
+        Some("error" | "critical" | "high") => Level::Error,
+        Some("warning" | "medium") => Level::Warning,
+        Some("note" | "low" | "info") => Level::Note,
+        _ => default_level,
+    };
+    let title = meta["title"].as_str().map(str::to_string);
+    let short = title.clone().unwrap_or_else(|| format!("Rego rule data.{package}.{name}"));
+    let full = meta["description"].as_str().map_or_else(|| short.clone(), str::to_string);
+    let mut help = full.clone();
+    if let Some(res) = meta["related_resources"].as_array() {
+        for r in res {
+            let (url, text) = match r {
+                Value::String(s) => (s.clone(), s.clone()),
+                other => (
+                    other["ref"].as_str().unwrap_or_default().to_string(),
+                    other["description"].as_str().or(other["ref"].as_str()).unwrap_or_default().to_string(),
+                ),
+            };
+            if !url.is_empty() {
+                help.push_str(&format!("\n\n- [{text}]({url})"));
+            }
+        }
+    }
+    let mut rule = Rule::new(&format!("{package}/{name}"), &title.unwrap_or_else(|| name.to_string()), level, &short)
+        .full(&full)
+        .help(&help)
+        .tags(&["rego", package]);
+    let ss = &meta["custom"]["security-severity"];
+    if let Some(s) = ss.as_f64().or_else(|| ss.as_str().and_then(|s| s.parse().ok())) {
+        rule.security_severity = Some(s.clamp(0.0, 10.0) as f32);
+    }
+    rule
+}
+
+/// Evaluate every convention rule against every input.
+pub fn check(
+    engine: &mut regorus::Engine,
+    conventions: &[Convention],
+    packages: &BTreeSet<String>,
+    has_exception: &BTreeSet<String>,
+    docs: &[Doc],
+) -> Result<Evaluation, String> {
+    let mut out = Evaluation::default();
+    for c in conventions {
+        out.rules.push(c.rule.clone());
+    }
+    let mut excepted = 0usize;
+    for doc in docs {
+        let input = regorus::Value::from_json_str(&doc.value.to_string())
+            .map_err(|e| format!("{}: {e}", doc.shown))?;
+        engine.set_input(input);
+        // conftest's exceptions: `exception contains rules if …` with the
+        // rule names without their `deny_`/`warn_` prefix.
+        let mut exempt: BTreeSet<(String, String)> = BTreeSet::new();
+        for package in packages.iter().filter(|p| has_exception.contains(*p)) {
+            let v = eval(engine, &format!("data.{package}.exception"), doc)?;
+            for item in items(&v) {
+                let names: Vec<String> = match item {
+                    Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                    Value::String(s) => vec![s],
+                    _ => Vec::new(),
+                };
+                for n in names {
+                    exempt.insert((package.clone(), n));
+                }
+            }
+        }
+        for c in conventions {
+            let v = eval(engine, &format!("data.{}.{}", c.package, c.name), doc)?;
+            let suffix = c.name.split_once('_').map_or("", |(_, s)| s);
+            let is_exempt = !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
+            for item in items(&v) {
+                let (message, loc, details) = result_parts(item, c, doc)?;
+                if is_exempt {
+                    excepted += 1;
+                    out.push(
+                        Finding::new("exception", format!("{}/{} excepted for {}: {message}", c.package, c.name, doc.shown))
+                            .properties(json!({"rule": format!("{}/{}", c.package, c.name), "input": doc.shown})),
+                    );
+                    continue;
+                }
+                let mut f = Finding::new(&format!("{}/{}", c.package, c.name), &message)
+                    .fingerprint(format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown));
+                match loc {
+                    Some((file, Some(line))) => f = f.at_line(&file, line),
+                    Some((file, None)) => f = f.in_file(&file),
+                    None => {}
+                }
+                if !details.is_null() {
+                    f = f.properties(json!({ "details": details }));
+                }
+                out.push(f);
+            }
+        }
+    }
+    if excepted > 0 {
+        portcullis_sdk::log(
+            portcullis_sdk::LogLevel::Info,
+            &format!("{excepted} results excepted by `exception` rules"),
+        );
+    }
+    Ok(out)
+}
+
+fn eval(engine: &mut regorus::Engine, rule: &str, doc: &Doc) -> Result<regorus::Value, String> {
+    engine
+        .eval_rule(rule.to_string())
+        .map_err(|e| format!("{} (evaluating {rule} on {})", rego_error(&e.to_string()), doc.shown))
+}
+
+/// The results of a rule: each element of a set or array; a single string
+/// or object; `true` as one result; undefined, `false` and empty as none.
+fn items(v: &regorus::Value) -> Vec<Value> {
+    let json: Value = match v {
+        regorus::Value::Undefined => return Vec::new(),
+        other => other
+            .to_json_str()
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or(Value::Null),
+    };
+    match json {
+        Value::Array(a) => a,
+        Value::Bool(false) | Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+type Loc = Option<(String, Option<u32>)>;
+
+/// A result's message, location and other fields.
+fn result_parts(item: Value, c: &Convention, doc: &Doc) -> Result<(String, Loc, Value), String> {
+    let default_loc: Loc = doc.path.clone().map(|p| (p, doc.line));
+    match item {
+        Value::String(s) => Ok((s, default_loc, Value::Null)),
+        Value::Bool(true) => Ok((format!("data.{}.{} is true for {}", c.package, c.name, doc.shown), default_loc, Value::Null)),
+        Value::Object(mut o) => {
+            let msg = match o.remove("msg") {
+                Some(Value::String(s)) => s,
+                _ => {
+                    return Err(format!(
+                        "{}:{}: data.{}.{} returned an object without a string `msg` for {}",
+                        c.file, c.line, c.package, c.name, doc.shown
+                    ));
+                }
+            };
+            let loc = match o.remove("_loc") {
+                Some(l) => {
+                    let file = l["file"].as_str().map(str::to_string).or(doc.path.clone());
+                    let line = l["line"].as_u64().map(|n| n as u32);
+                    file.map(|f| (f, line.or(if l["file"].is_null() { doc.line } else { None })))
+                }
+                None => default_loc,
+            };
+            Ok((msg, loc, Value::Object(o)))
+        }
+        other => Ok((other.to_string(), default_loc, Value::Null)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn convention_names() {
+        assert_eq!(convention_level("deny"), Some(Level::Error));
+        assert_eq!(convention_level("violation_no_limits"), Some(Level::Error));
+        assert_eq!(convention_level("warn_latest"), Some(Level::Warning));
+        assert_eq!(convention_level("denylist"), None);
+        assert_eq!(convention_level("allow"), None);
+    }
+}

@@ -1,0 +1,229 @@
+//! The `input` documents: repository files parsed as JSON, YAML (each
+//! document of a multi-document file on its own), TOML or Dockerfile
+//! instructions; the combined form; and evidence (cargo metadata, reports).
+
+use portcullis_sdk::{Context, FileKind, ReportFormat};
+use serde_json::{Value, json};
+
+use crate::config::{Config, EvidenceInput, Parser};
+
+/// One `input` and where findings about it point.
+#[derive(Debug)]
+pub struct Doc {
+    pub value: Value,
+    /// Repository-relative file, when the input is one.
+    pub path: Option<String>,
+    /// The line its document starts on (multi-document YAML).
+    pub line: Option<u32>,
+    /// How messages name it.
+    pub shown: String,
+}
+
+/// Every input the config selects, in order.
+pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
+    let mut out = Vec::new();
+    for (i, input) in config.inputs.iter().enumerate() {
+        let key = format!("config.inputs[{i}]");
+        let kinds = [!input.files.is_empty(), input.evidence.is_some(), input.report.is_some()];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(format!("{key}: give exactly one of `files`, `evidence`, `report`"));
+        }
+        if let Some(EvidenceInput::CargoMetadata) = input.evidence {
+            let text = ctx.cargo_metadata().ok_or_else(|| {
+                format!("{key}: no cargo metadata (the repository has no Cargo.toml at its root)")
+            })?;
+            let value = serde_json::from_str(text).map_err(|e| format!("cargo metadata: {e}"))?;
+            out.push(Doc { value, path: None, line: None, shown: "cargo metadata".into() });
+            continue;
+        }
+        if let Some(name) = &input.report {
+            let r = ctx
+                .reports()
+                .iter()
+                .find(|r| &r.name == name)
+                .ok_or_else(|| format!("{key}: the policy has no report named `{name}` (add it under [reports])"))?;
+            let value = match r.format {
+                ReportFormat::ClippyJson => Value::Array(
+                    r.content
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| !l.trim().is_empty())
+                        .map(|(n, l)| {
+                            serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", r.path, n + 1))
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                _ => serde_json::from_str(&r.content)
+                    .map_err(|e| format!("{}:{}:{}: {e}", r.path, e.line(), e.column()))?,
+            };
+            out.push(Doc {
+                value,
+                path: ctx.repo_relative(&r.path),
+                line: None,
+                shown: r.path.clone(),
+            });
+            continue;
+        }
+        let set = portcullis_sdk::globset(&format!("inputs[{i}].files"), &input.files)?;
+        let files: Vec<String> = ctx
+            .files()
+            .iter()
+            .filter(|f| f.kind == FileKind::File && set.is_match(&f.path))
+            .map(|f| f.path.clone())
+            .collect();
+        if files.is_empty() {
+            return Err(format!(
+                "{key}: {} matches no file in the repository",
+                input.files.join(", ")
+            ));
+        }
+        let mut combined = Vec::new();
+        for path in files {
+            let parser = input.parser.or_else(|| Parser::for_path(&path)).ok_or_else(|| {
+                format!("{key}: cannot tell how to parse {path}: set `parser` (json, yaml, toml, dockerfile)")
+            })?;
+            let text = ctx
+                .read_to_string(&path)
+                .map_err(|e| format!("{path}: cannot read: {e}"))?;
+            let docs = parse(&text, &path, parser)?;
+            for (value, line) in docs {
+                if input.combine {
+                    combined.push(json!({"path": path, "contents": value}));
+                } else {
+                    out.push(Doc {
+                        value,
+                        shown: match line {
+                            Some(l) if l > 1 => format!("{path}:{l}"),
+                            _ => path.clone(),
+                        },
+                        path: Some(path.clone()),
+                        line,
+                    });
+                }
+            }
+        }
+        if input.combine {
+            out.push(Doc {
+                value: Value::Array(combined),
+                path: None,
+                line: None,
+                shown: format!("combined {}", input.files.join(", ")),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Parse a file into its documents, each with the line it starts on.
+pub fn parse(text: &str, path: &str, parser: Parser) -> Result<Vec<(Value, Option<u32>)>, String> {
+    match parser {
+        Parser::Yaml => yaml_documents(text, path),
+        other => Ok(vec![(parse_one(text, path, Some(other))?, None)]),
+    }
+}
+
+/// Parse a single document.
+pub fn parse_one(text: &str, path: &str, parser: Option<Parser>) -> Result<Value, String> {
+    match parser {
+        Some(Parser::Json) => serde_json::from_str(text)
+            .map_err(|e| format!("{path}:{}:{}: not JSON: {}", e.line(), e.column(), strip_at(&e.to_string()))),
+        Some(Parser::Toml) => {
+            let v: toml::Value = toml::from_str(text).map_err(|e| {
+                let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+                format!("{path}:{line}: not TOML: {}", e.message())
+            })?;
+            serde_json::to_value(v).map_err(|e| format!("{path}: {e}"))
+        }
+        Some(Parser::Dockerfile) => {
+            crate::dockerfile::parse(text).map_err(|e| format!("{path}:{e}"))
+        }
+        Some(Parser::Yaml) => yaml(text, path, 1),
+        None => Err(format!("{path}: unknown file type")),
+    }
+}
+
+fn strip_at(msg: &str) -> &str {
+    msg.rfind(" at line ").map_or(msg, |i| &msg[..i])
+}
+
+/// A multi-document YAML file: documents split at `---` lines; empty
+/// documents are skipped.
+fn yaml_documents(text: &str, path: &str) -> Result<Vec<(Value, Option<u32>)>, String> {
+    let mut out = Vec::new();
+    let mut start = 1u32;
+    let mut chunk = String::new();
+    let mut flush = |chunk: &mut String, start: u32| -> Result<(), String> {
+        if chunk.lines().any(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        }) {
+            let v = yaml(chunk, path, start)?;
+            if !v.is_null() {
+                out.push((v, Some(start)));
+            }
+        }
+        chunk.clear();
+        Ok(())
+    };
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with("---") || line.trim_end() == "..." {
+            flush(&mut chunk, start)?;
+            start = n as u32 + 2;
+            // `--- {inline: doc}`
+            let rest = line.trim_start_matches('-').trim();
+            if line.starts_with("---") && !rest.is_empty() && !rest.starts_with('#') {
+                chunk.push_str(rest);
+                chunk.push('\n');
+                start = n as u32 + 1;
+            }
+            continue;
+        }
+        chunk.push_str(line);
+        chunk.push('\n');
+    }
+    flush(&mut chunk, start)?;
+    Ok(out)
+}
+
+/// One YAML document as JSON; errors name the file line.
+fn yaml(text: &str, path: &str, first_line: u32) -> Result<Value, String> {
+    let v = regorus::Value::from_yaml_str(text).map_err(|e| {
+        let msg = crate::policies::one_line(&e.to_string());
+        // serde_yaml: "... at line 3 column 5"
+        let line = msg
+            .rsplit_once(" at line ")
+            .and_then(|(_, rest)| rest.split_whitespace().next()?.parse::<u32>().ok());
+        match line {
+            Some(l) => format!("{path}:{}: not YAML: {}", first_line + l - 1, strip_at(&msg)),
+            None => format!("{path}:{first_line}: not YAML: {msg}"),
+        }
+    })?;
+    let json = v.to_json_str().map_err(|e| format!("{path}: {e}"))?;
+    serde_json::from_str(&json).map_err(|e| format!("{path}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_document_yaml_keeps_each_document_and_its_line() {
+        let text = "# comment\napiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\n---\n# only a comment\n---\nkind: Pod\n";
+        let docs = parse(text, "k.yaml", Parser::Yaml).unwrap();
+        let kinds: Vec<(&str, Option<u32>)> =
+            docs.iter().map(|(v, l)| (v["kind"].as_str().unwrap(), *l)).collect();
+        assert_eq!(kinds, [("Service", Some(1)), ("Deployment", Some(5)), ("Pod", Some(10))]);
+        let err = parse("a: 1\n---\nb: [1\nc: 2\n", "bad.yaml", Parser::Yaml).unwrap_err();
+        assert!(err.starts_with("bad.yaml:"), "{err}");
+        assert!(err.contains("not YAML"), "{err}");
+    }
+
+    #[test]
+    fn toml_and_json_errors_name_the_line() {
+        let e = parse_one("a = 1\nb = \n", "x.toml", Some(Parser::Toml)).unwrap_err();
+        assert!(e.starts_with("x.toml:2: not TOML"), "{e}");
+        let e = parse_one("{\n  \"a\": ,\n}", "x.json", Some(Parser::Json)).unwrap_err();
+        assert!(e.starts_with("x.json:2:"), "{e}");
+        assert_eq!(parse_one("[a]\nb = 2\n", "ok.toml", Some(Parser::Toml)).unwrap(), json!({"a": {"b": 2}}));
+    }
+}
