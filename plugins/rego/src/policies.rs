@@ -241,7 +241,9 @@ fn annotations(text: &str, shown: &str) -> Result<Vec<(Option<String>, Value)>, 
 pub fn engine(p: &Policies, config: &Config, with_tests: bool) -> Result<regorus::Engine, String> {
     let mut e = regorus::Engine::new();
     e.set_rego_v0(config.rego_version == RegoVersion::V0);
-    e.set_strict_builtin_errors(false);
+    // A builtin error fails the evaluation (exit 2) instead of making the
+    // rule silently undefined: the gate fails closed.
+    e.set_strict_builtin_errors(true);
     for m in &p.modules {
         if m.is_test && !with_tests {
             continue;
