@@ -67,6 +67,9 @@ pub struct Input {
     pub evidence: Option<EvidenceInput>,
     /// Evaluate the report of this name from the policy's `[reports]`.
     pub report: Option<String>,
+    /// Packages evaluated on these inputs, instead of the top-level
+    /// `namespaces` (e.g. only `kubernetes` on manifests).
+    pub namespaces: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

@@ -37,14 +37,26 @@ pub fn convention_level(name: &str) -> Option<Level> {
     }
 }
 
-fn in_namespaces(package: &str, config: &Config) -> bool {
-    config.namespaces.iter().any(|n| n == "*" || n == package)
+fn in_namespaces(package: &str, namespaces: &[String]) -> bool {
+    namespaces.iter().any(|n| n == "*" || n == package)
+}
+
+/// Every namespace some input is evaluated in.
+pub fn all_namespaces(config: &Config) -> Vec<String> {
+    let mut all = config.namespaces.clone();
+    for i in &config.inputs {
+        all.extend(i.namespaces.iter().flatten().cloned());
+    }
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// Every convention rule of the evaluated namespaces, with its SARIF rule.
 pub fn conventions(p: &Policies, config: &Config) -> Vec<Convention> {
     let mut out: Vec<Convention> = Vec::new();
-    for m in p.modules.iter().filter(|m| !m.is_test && in_namespaces(&m.package, config)) {
+    let namespaces = all_namespaces(config);
+    for m in p.modules.iter().filter(|m| !m.is_test && in_namespaces(&m.package, &namespaces)) {
         for (name, line) in &m.rules {
             let Some(default_level) = convention_level(name) else {
                 continue;
@@ -147,7 +159,10 @@ pub fn check(
         // conftest's exceptions: `exception contains rules if …` with the
         // rule names without their `deny_`/`warn_` prefix.
         let mut exempt: BTreeSet<(String, String)> = BTreeSet::new();
-        for package in packages.iter().filter(|p| has_exception.contains(*p)) {
+        for package in packages
+            .iter()
+            .filter(|p| has_exception.contains(*p) && in_namespaces(p, &doc.namespaces))
+        {
             let v = eval(engine, &format!("data.{package}.exception"), doc)?;
             for item in items(&v) {
                 let names: Vec<String> = match item {
@@ -160,7 +175,7 @@ pub fn check(
                 }
             }
         }
-        for c in conventions {
+        for c in conventions.iter().filter(|c| in_namespaces(&c.package, &doc.namespaces)) {
             let v = eval(engine, &format!("data.{}.{}", c.package, c.name), doc)?;
             let suffix = c.name.split_once('_').map_or("", |(_, s)| s);
             let is_exempt = !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));

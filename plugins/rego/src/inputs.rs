@@ -17,6 +17,8 @@ pub struct Doc {
     pub line: Option<u32>,
     /// How messages name it.
     pub shown: String,
+    /// The packages evaluated on it.
+    pub namespaces: Vec<String>,
 }
 
 /// Every input the config selects, in order.
@@ -24,6 +26,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
     let mut out = Vec::new();
     for (i, input) in config.inputs.iter().enumerate() {
         let key = format!("config.inputs[{i}]");
+        let namespaces = input.namespaces.clone().unwrap_or_else(|| config.namespaces.clone());
         let kinds = [!input.files.is_empty(), input.evidence.is_some(), input.report.is_some()];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(format!("{key}: give exactly one of `files`, `evidence`, `report`"));
@@ -33,7 +36,13 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 format!("{key}: no cargo metadata (the repository has no Cargo.toml at its root)")
             })?;
             let value = serde_json::from_str(text).map_err(|e| format!("cargo metadata: {e}"))?;
-            out.push(Doc { value, path: None, line: None, shown: "cargo metadata".into() });
+            out.push(Doc {
+                value,
+                path: None,
+                line: None,
+                shown: "cargo metadata".into(),
+                namespaces,
+            });
             continue;
         }
         if let Some(name) = &input.report {
@@ -61,6 +70,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 path: ctx.repo_relative(&r.path),
                 line: None,
                 shown: r.path.clone(),
+                namespaces,
             });
             continue;
         }
@@ -98,6 +108,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                         },
                         path: Some(path.clone()),
                         line,
+                        namespaces: namespaces.clone(),
                     });
                 }
             }
@@ -108,6 +119,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 path: None,
                 line: None,
                 shown: format!("combined {}", input.files.join(", ")),
+                namespaces,
             });
         }
     }

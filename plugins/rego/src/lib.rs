@@ -71,10 +71,11 @@ impl Plugin for Rego {
         let mut engine = policies::engine(&policies, &config, false)?;
         let conventions = evaluate::conventions(&policies, &config);
         if conventions.is_empty() {
+            let ns = evaluate::all_namespaces(&config);
             return Err(format!(
                 "config.namespaces: no deny, violation or warn rules in package{} {} of the policies",
-                if config.namespaces.len() == 1 { "" } else { "s" },
-                config.namespaces.join(", ")
+                if ns.len() == 1 { "" } else { "s" },
+                ns.join(", ")
             ));
         }
         let packages: BTreeSet<String> = conventions.iter().map(|c| c.package.clone()).collect();
