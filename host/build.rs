@@ -20,6 +20,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("portcullis-plugin-deps", "deps", true),
     ("portcullis-plugin-approvals", "approvals", true),
     ("portcullis-plugin-perf", "perf", true),
+    ("portcullis-plugin-rego", "rego", true),
     ("portcullis-plugin-hostile", "hostile", false),
     ("portcullis-plugin-probe", "probe", false),
 ];

@@ -139,9 +139,14 @@ pub fn repo_root(path: &Path) -> Result<PathBuf, Error> {
 /// Run the gate. `Err` means nothing could be evaluated (bad arguments or
 /// policy); plugin and evidence failures are recorded in the outcome.
 pub fn run_check(opts: &CheckOptions) -> Result<Outcome, Error> {
+    let policy = resolve_policy(&opts.path, opts.policy.as_deref())?;
+    run_check_with(opts, policy)
+}
+
+/// Run the gate with an already loaded policy (`opts.policy` is ignored).
+pub fn run_check_with(opts: &CheckOptions, policy: Policy) -> Result<Outcome, Error> {
     let started = Instant::now();
     let root = repo_root(&opts.path)?;
-    let policy = resolve_policy(&opts.path, opts.policy.as_deref())?;
     let fail_at = opts.fail_at.unwrap_or(policy.fail_at);
     let today = crate::policy::date::Date::today().map_err(Error::Usage)?;
     let changed = match &opts.changed_since {

@@ -27,6 +27,7 @@ pub mod gate;
 pub mod hook;
 pub mod plugins;
 pub mod policy;
+pub mod policy_tests;
 pub mod report;
 pub mod sandbox;
 

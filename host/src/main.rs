@@ -27,6 +27,9 @@ enum Command {
     Check(CheckArgs),
     /// List every rule of every plugin in the policy.
     Rules(RulesArgs),
+    /// Test the policy offline: its Rego tests (with coverage) and its
+    /// fixture cases.
+    Test(TestArgs),
     /// Install or remove a git pre-push hook that runs the gate.
     #[command(subcommand)]
     Hook(HookCommand),
@@ -100,6 +103,53 @@ struct CheckArgs {
 }
 
 #[derive(clap::Args)]
+struct TestArgs {
+    /// The repository the policy's paths are relative to.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Policy file [default: PATH/portcullis.toml if present, else the built-in default].
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Report which Rego policy lines the tests evaluated.
+    #[arg(long)]
+    coverage: bool,
+    /// Fail (exit 1) when Rego coverage is below N percent.
+    #[arg(long, value_name = "N", value_parser = parse_percent)]
+    coverage_threshold: Option<f64>,
+    /// Fixture cases: directories holding `repo/` and `expected.toml`
+    /// [default: policy-tests/ next to the policy file, when present].
+    #[arg(long, value_name = "DIR")]
+    fixtures: Option<PathBuf>,
+    /// Write each fixture case's expected.toml from what the gate finds.
+    #[arg(long)]
+    update: bool,
+    /// `human` or `json`.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    format: TestFormat,
+    /// Also list passing tests and fixtures.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TestFormat {
+    Human,
+    Json,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 100"))
+    }
+}
+
+#[derive(clap::Args)]
 struct RulesArgs {
     /// The repository whose policy to read.
     #[arg(default_value = ".")]
@@ -159,6 +209,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check_cmd(args),
         Command::Rules(args) => rules_cmd(args),
+        Command::Test(args) => test_cmd(args),
         Command::Hook(cmd) => hook_cmd(cmd),
     };
     match result {
@@ -255,6 +306,32 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     };
     print_stdout(&stdout);
     Ok(outcome.verdict.exit)
+}
+
+fn test_cmd(args: TestArgs) -> Result<Exit, Error> {
+    check::repo_root(&args.path)?;
+    let opts = portcullis::policy_tests::TestOptions {
+        path: args.path,
+        policy: args.policy,
+        coverage: args.coverage,
+        coverage_threshold: args.coverage_threshold,
+        fixtures: args.fixtures,
+        update: args.update,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cache_dir: None,
+    };
+    let report = portcullis::policy_tests::run(&opts)?;
+    let out = match args.format {
+        TestFormat::Human => portcullis::policy_tests::render(&report, args.verbose),
+        TestFormat::Json => {
+            let mut v = serde_json::to_value(&report)
+                .map_err(|e| Error::Usage(format!("cannot render JSON: {e}")))?;
+            v["exit_code"] = (report.exit() as u8).into();
+            format!("{v:#}\n")
+        }
+    };
+    print_stdout(&out);
+    Ok(report.exit())
 }
 
 fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {

@@ -67,6 +67,10 @@ pub struct Input {
     pub evidence: Option<EvidenceInput>,
     /// Evaluate the report of this name from the policy's `[reports]`.
     pub report: Option<String>,
+    /// A `files` glob that matches nothing is an error unless optional
+    /// (for one policy applied to many repositories).
+    #[serde(default)]
+    pub optional: bool,
     /// Packages evaluated on these inputs, instead of the top-level
     /// `namespaces` (e.g. only `kubernetes` on manifests).
     pub namespaces: Option<Vec<String>>,
@@ -92,6 +96,9 @@ impl Parser {
     pub fn for_path(path: &str) -> Option<Parser> {
         let name = path.rsplit('/').next().unwrap_or(path);
         let lower = name.to_ascii_lowercase();
+        if lower == "cargo.lock" {
+            return Some(Parser::Toml);
+        }
         if lower == "dockerfile"
             || lower == "containerfile"
             || lower.starts_with("dockerfile.")

@@ -81,6 +81,9 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
             .filter(|f| f.kind == FileKind::File && set.is_match(&f.path))
             .map(|f| f.path.clone())
             .collect();
+        if files.is_empty() && input.optional {
+            continue;
+        }
         if files.is_empty() {
             return Err(format!(
                 "{key}: {} matches no file in the repository",

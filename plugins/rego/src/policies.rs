@@ -40,6 +40,9 @@ pub fn load(ctx: &Context, config: &Config) -> Result<Policies, String> {
     let mut data = Value::Object(Default::default());
     for (i, p) in config.policy.iter().enumerate() {
         let at = ctx.locate(p).map_err(|e| format!("config.policy[{i}]: {e}"))?;
+        // Files under a mount are named by their host path in messages.
+        let shown_root = shown_path(ctx, p);
+        let p = &shown_root;
         let meta = std::fs::metadata(&at).map_err(|e| format!("config.policy[{i}]: {p}: {e}"))?;
         if meta.is_file() {
             if !p.ends_with(".rego") {
@@ -68,6 +71,19 @@ pub fn load(ctx: &Context, config: &Config) -> Result<Policies, String> {
         }
     }
     Ok(Policies { modules, data })
+}
+
+/// `/mnt/<name>/rest` as `<mount's host path>/rest`; other paths as given.
+fn shown_path(ctx: &Context, p: &str) -> String {
+    let Some(rest) = p.strip_prefix("/mnt/") else {
+        return p.to_string();
+    };
+    let (name, inner) = rest.split_once('/').unwrap_or((rest, ""));
+    match ctx.evidence().mounts.iter().find(|m| m.name == name) {
+        Some(m) if inner.is_empty() => m.host_path.clone(),
+        Some(m) => format!("{}/{inner}", m.host_path.trim_end_matches('/')),
+        None => p.to_string(),
+    }
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) -> std::io::Result<()> {

@@ -1,0 +1,458 @@
+//! `portcullis test`: tests of policies, offline.
+//!
+//! - Rego: every plugin of the policy with source `builtin:rego` runs in
+//!   test mode (its `test_*` rules in `*_test.rego` files, OPA's semantics),
+//!   optionally recording which policy lines were evaluated.
+//! - Fixtures: each case directory holds a repository (`repo/`) and the
+//!   findings the policy must produce on it (`expected.toml`); the gate runs
+//!   on the repository and any difference fails the case, so a policy change
+//!   that alters verdicts is caught.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{self, CheckOptions};
+use crate::diag::{Error, Exit};
+use crate::policy::{Policy, Source};
+
+/// What `portcullis test` was asked to do.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    /// The repository the policies are tested in (where `read` grants point).
+    pub path: PathBuf,
+    pub policy: Option<PathBuf>,
+    /// Record and report coverage of the Rego policies.
+    pub coverage: bool,
+    /// Fail below this coverage, in percent (implies `coverage`).
+    pub coverage_threshold: Option<f64>,
+    /// Fixture cases; default `<policy's directory>/policy-tests` when it exists.
+    pub fixtures: Option<PathBuf>,
+    /// Rewrite each case's `expected.toml` from what the gate found.
+    pub update: bool,
+    pub jobs: usize,
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// One Rego test's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegoTest {
+    /// `data.<package>.<rule>`.
+    pub test: String,
+    pub file: String,
+    pub line: u64,
+    /// `pass`, `fail`, `error` or `skip`.
+    pub result: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub percent: f64,
+    pub covered: u64,
+    pub total: u64,
+    /// Per policy file: the lines evaluated and not evaluated.
+    pub files: Vec<CoverageFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CoverageFile {
+    pub file: String,
+    pub covered: Vec<u64>,
+    pub not_covered: Vec<u64>,
+}
+
+/// One fixture case's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixtureResult {
+    pub name: String,
+    /// `pass`, `fail` (findings or verdict differ), `updated`, `error`.
+    pub result: String,
+    /// What differs, one line each.
+    pub diffs: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct TestReport {
+    pub tests: Vec<RegoTest>,
+    pub coverage: Option<Coverage>,
+    pub coverage_threshold: Option<f64>,
+    pub fixtures: Vec<FixtureResult>,
+    /// Why something could not be evaluated (exit 2).
+    pub errors: Vec<String>,
+}
+
+impl TestReport {
+    pub fn exit(&self) -> Exit {
+        if !self.errors.is_empty()
+            || self.tests.iter().any(|t| t.result == "error")
+            || self.fixtures.iter().any(|f| f.result == "error")
+        {
+            return Exit::Error;
+        }
+        let below = match (&self.coverage, self.coverage_threshold) {
+            (Some(c), Some(t)) => c.percent + 1e-9 < t,
+            _ => false,
+        };
+        if below
+            || self.tests.iter().any(|t| t.result == "fail")
+            || self.fixtures.iter().any(|f| f.result == "fail")
+        {
+            Exit::Fail
+        } else {
+            Exit::Pass
+        }
+    }
+}
+
+/// `expected.toml` of a fixture case.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    /// `pass` or `fail`.
+    verdict: String,
+    #[serde(default)]
+    findings: Vec<ExpectedFinding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedFinding {
+    rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+}
+
+pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
+    let policy = check::resolve_policy(&opts.path, opts.policy.as_deref())?;
+    let fixtures = match &opts.fixtures {
+        Some(d) => {
+            if !d.is_dir() {
+                return Err(Error::Usage(format!("--fixtures {}: not a directory", d.display())));
+            }
+            Some(d.clone())
+        }
+        None => opts
+            .policy
+            .as_deref()
+            .and_then(Path::parent)
+            .map(|d| d.join("policy-tests"))
+            .filter(|d| d.is_dir()),
+    };
+    let rego: Vec<_> = policy
+        .plugins
+        .iter()
+        .filter(|p| p.source == Source::Builtin("rego".into()))
+        .cloned()
+        .collect();
+    if rego.is_empty() && fixtures.is_none() {
+        return Err(Error::Usage(
+            "nothing to test: the policy has no `builtin:rego` plugin and there is no fixture directory (--fixtures DIR, or policy-tests/ next to the policy)".into(),
+        ));
+    }
+    let mut report = TestReport {
+        coverage_threshold: opts.coverage_threshold,
+        ..TestReport::default()
+    };
+    let coverage = opts.coverage || opts.coverage_threshold.is_some();
+    let check_opts = CheckOptions {
+        path: opts.path.clone(),
+        policy: None,
+        fail_at: None,
+        jobs: opts.jobs,
+        progress: false,
+        cache_dir: opts.cache_dir.clone(),
+        baseline: None,
+        changed_since: None,
+    };
+    let mut coverage_files: BTreeMap<String, CoverageFile> = BTreeMap::new();
+    for spec in rego {
+        let mut spec = spec.clone();
+        if let Some(c) = spec.config.as_object_mut() {
+            c.insert("mode".into(), "test".into());
+            c.insert("coverage".into(), coverage.into());
+        }
+        let id = spec.id.clone();
+        let mut p: Policy = policy.clone();
+        p.plugins = vec![spec];
+        let outcome = check::run_check_with(&check_opts, p)?;
+        report.errors.extend(outcome.failures());
+        for f in outcome.findings() {
+            let props = f.properties.clone().unwrap_or_default();
+            if f.rule_id == format!("{id}/test") {
+                report.tests.push(RegoTest {
+                    test: str_of(&props, "test"),
+                    file: str_of(&props, "file"),
+                    line: props.get("line").and_then(|v| v.as_u64()).unwrap_or(0),
+                    result: str_of(&props, "result"),
+                    detail: str_of(&props, "detail"),
+                });
+            } else if f.rule_id == format!("{id}/coverage") {
+                let files: Vec<CoverageFile> = props
+                    .get("files")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+                for file in files {
+                    let e = coverage_files.entry(file.file.clone()).or_insert(CoverageFile {
+                        file: file.file.clone(),
+                        covered: Vec::new(),
+                        not_covered: Vec::new(),
+                    });
+                    e.covered.extend(file.covered);
+                    e.not_covered.extend(file.not_covered);
+                }
+            }
+        }
+    }
+    if coverage && !coverage_files.is_empty() {
+        let (mut covered, mut total) = (0u64, 0u64);
+        let files: Vec<CoverageFile> = coverage_files
+            .into_values()
+            .map(|mut f| {
+                f.covered.sort_unstable();
+                f.covered.dedup();
+                f.not_covered.sort_unstable();
+                f.not_covered.dedup();
+                // A line evaluated by one plugin's tests is covered.
+                f.not_covered.retain(|l| f.covered.binary_search(l).is_err());
+                covered += f.covered.len() as u64;
+                total += (f.covered.len() + f.not_covered.len()) as u64;
+                f
+            })
+            .collect();
+        report.coverage = Some(Coverage {
+            percent: if total == 0 { 100.0 } else { covered as f64 * 100.0 / total as f64 },
+            covered,
+            total,
+            files,
+        });
+    }
+    if let Some(dir) = fixtures {
+        report.fixtures = run_fixtures(&dir, opts, &policy)?;
+    }
+    Ok(report)
+}
+
+fn str_of(props: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    props.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+}
+
+/// Run the gate on every case under `dir` (sorted) and compare.
+fn run_fixtures(dir: &Path, opts: &TestOptions, policy: &Policy) -> Result<Vec<FixtureResult>, Error> {
+    let update = opts.update;
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    if cases.is_empty() {
+        return Err(Error::Usage(format!("{}: no fixture cases (directories with repo/ and expected.toml)", dir.display())));
+    }
+    let mut out = Vec::new();
+    for case in cases {
+        let name = case
+            .strip_prefix(dir.parent().unwrap_or(dir))
+            .unwrap_or(&case)
+            .display()
+            .to_string();
+        let repo = case.join("repo");
+        let expected_path = case.join("expected.toml");
+        if !repo.is_dir() {
+            out.push(FixtureResult { name, result: "error".into(), diffs: vec![format!("{}: missing", repo.display())] });
+            continue;
+        }
+        let opts = CheckOptions {
+            path: repo,
+            policy: None,
+            fail_at: None,
+            jobs: opts.jobs,
+            progress: false,
+            cache_dir: opts.cache_dir.clone(),
+            baseline: None,
+            changed_since: None,
+        };
+        let outcome = check::run_check_with(&opts, policy.clone())?;
+        let failures = outcome.failures();
+        if !failures.is_empty() {
+            out.push(FixtureResult { name, result: "error".into(), diffs: failures });
+            continue;
+        }
+        let mut actual: Vec<ExpectedFinding> = outcome
+            .counted()
+            .map(|f| {
+                let loc = f.locations.first();
+                ExpectedFinding {
+                    rule: f.rule_id.clone(),
+                    path: loc.map(|l| l.path.clone()),
+                    line: loc.and_then(|l| l.region.as_ref()).map(|r| r.start_line),
+                }
+            })
+            .collect();
+        actual.sort();
+        let verdict = match outcome.verdict.exit {
+            Exit::Pass => "pass",
+            _ => "fail",
+        };
+        out.push(compare_case(name, &expected_path, verdict, actual, update)?);
+    }
+    Ok(out)
+}
+
+/// Compare a case's findings and verdict with its `expected.toml`, or
+/// write that file with `--update`.
+fn compare_case(
+    name: String,
+    expected_path: &Path,
+    verdict: &str,
+    actual: Vec<ExpectedFinding>,
+    update: bool,
+) -> Result<FixtureResult, Error> {
+    if update {
+        let doc = Expected { verdict: verdict.into(), findings: actual };
+        let text = toml::to_string_pretty(&doc).map_err(|e| Error::io(expected_path, e))?;
+        std::fs::write(expected_path, text).map_err(|e| Error::io(expected_path, format!("cannot write: {e}")))?;
+        return Ok(FixtureResult { name, result: "updated".into(), diffs: Vec::new() });
+    }
+    let text = match std::fs::read_to_string(expected_path) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(FixtureResult {
+                name,
+                result: "error".into(),
+                diffs: vec![format!("{}: {e} (write it with --update)", expected_path.display())],
+            });
+        }
+    };
+    let expected: Expected = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+        Error::Policy {
+            path: format!("{}:{line}", expected_path.display()),
+            message: e.message().to_string(),
+        }
+    })?;
+    if !matches!(expected.verdict.as_str(), "pass" | "fail") {
+        return Err(Error::Policy {
+            path: expected_path.display().to_string(),
+            message: format!("verdict must be \"pass\" or \"fail\", not {:?}", expected.verdict),
+        });
+    }
+    let mut diffs = Vec::new();
+    if expected.verdict != verdict {
+        diffs.push(format!("verdict: expected {}, got {verdict}", expected.verdict));
+    }
+    // Match each expected finding with one actual finding; an expected
+    // finding without path or line matches any.
+    let mut left: Vec<Option<ExpectedFinding>> = actual.into_iter().map(Some).collect();
+    for e in &expected.findings {
+        let hit = left.iter_mut().find(|a| {
+            a.as_ref().is_some_and(|a| {
+                a.rule == e.rule
+                    && (e.path.is_none() || e.path == a.path)
+                    && (e.line.is_none() || e.line == a.line)
+            })
+        });
+        match hit {
+            Some(slot) => *slot = None,
+            None => diffs.push(format!("missing: {}", describe(e))),
+        }
+    }
+    for a in left.into_iter().flatten() {
+        diffs.push(format!("unexpected: {}", describe(&a)));
+    }
+    Ok(FixtureResult {
+        name,
+        result: if diffs.is_empty() { "pass" } else { "fail" }.into(),
+        diffs,
+    })
+}
+
+fn describe(f: &ExpectedFinding) -> String {
+    match (&f.path, f.line) {
+        (Some(p), Some(l)) => format!("{} at {p}:{l}", f.rule),
+        (Some(p), None) => format!("{} in {p}", f.rule),
+        _ => f.rule.clone(),
+    }
+}
+
+/// Human output: failures always, passes with `verbose`, then a summary.
+pub fn render(r: &TestReport, verbose: bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for t in &r.tests {
+        let show = verbose || matches!(t.result.as_str(), "fail" | "error");
+        if show {
+            let word = t.result.to_uppercase();
+            let detail = if t.detail.is_empty() { String::new() } else { format!(": {}", t.detail) };
+            let _ = writeln!(out, "{word:<5} {} ({}:{}){detail}", t.test, t.file, t.line);
+        }
+    }
+    for f in &r.fixtures {
+        if verbose || f.result != "pass" {
+            let _ = writeln!(out, "{:<5} fixture {}", f.result.to_uppercase(), f.name);
+            for d in &f.diffs {
+                let _ = writeln!(out, "        {d}");
+            }
+        }
+    }
+    for e in &r.errors {
+        let _ = writeln!(out, "ERROR {e}");
+    }
+    if let Some(c) = &r.coverage {
+        let _ = writeln!(out, "coverage: {:.1}% of policy lines evaluated ({} of {})", c.percent, c.covered, c.total);
+        for f in c.files.iter().filter(|f| !f.not_covered.is_empty()) {
+            let lines: Vec<String> = f.not_covered.iter().map(u64::to_string).collect();
+            let _ = writeln!(out, "  {}: not covered: lines {}", f.file, lines.join(", "));
+        }
+    }
+    let count = |v: &[&str], what: &str| -> usize {
+        match what {
+            "tests" => r.tests.iter().filter(|t| v.contains(&t.result.as_str())).count(),
+            _ => r.fixtures.iter().filter(|f| v.contains(&f.result.as_str())).count(),
+        }
+    };
+    let mut parts = Vec::new();
+    if !r.tests.is_empty() {
+        let mut s = format!(
+            "{} tests passed, {} failed",
+            count(&["pass"], "tests"),
+            count(&["fail", "error"], "tests")
+        );
+        let skipped = count(&["skip"], "tests");
+        if skipped > 0 {
+            let _ = write!(s, ", {skipped} skipped");
+        }
+        parts.push(s);
+    }
+    if !r.fixtures.is_empty() {
+        let updated = count(&["updated"], "fixtures");
+        parts.push(if updated > 0 {
+            format!("{updated} fixture expectations written")
+        } else {
+            format!(
+                "{} fixtures passed, {} failed",
+                count(&["pass"], "fixtures"),
+                count(&["fail", "error"], "fixtures")
+            )
+        });
+    }
+    if let (Some(c), Some(t)) = (&r.coverage, r.coverage_threshold) {
+        parts.push(format!(
+            "coverage {:.1}% {} the {t}% threshold",
+            c.percent,
+            if c.percent + 1e-9 < t { "is below" } else { "meets" }
+        ));
+    }
+    let word = match r.exit() {
+        Exit::Pass => "passed",
+        Exit::Fail => "FAILED",
+        Exit::Error => "could not be evaluated",
+    };
+    let _ = writeln!(out, "policy tests {word}: {}", parts.join("; "));
+    out
+}
