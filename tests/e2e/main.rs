@@ -11,5 +11,6 @@ mod lint;
 mod perf;
 mod policy;
 mod prepush;
+mod rego;
 mod sandbox;
 mod security;
