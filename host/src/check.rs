@@ -54,6 +54,8 @@ pub struct PluginRun {
     pub failure: Option<String>,
     pub started: SystemTime,
     pub duration: Duration,
+    /// Of `duration`, the time in the plugin's `evaluate` call.
+    pub evaluate_duration: Duration,
     pub compiled_from_cache: bool,
 }
 
@@ -238,7 +240,8 @@ pub fn run_check_with(opts: &CheckOptions, policy: Policy) -> Result<Outcome, Er
                 }
             }
         }
-        l.run.duration += t.elapsed();
+        l.run.evaluate_duration = t.elapsed();
+        l.run.duration += l.run.evaluate_duration;
         progress.end(&l.spec.id);
         l.run
     });
@@ -308,6 +311,7 @@ fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugi
         failure: None,
         started: SystemTime::now(),
         duration: Duration::ZERO,
+        evaluate_duration: Duration::ZERO,
         compiled_from_cache: false,
     };
     let result = (|| -> Result<(PluginInfo, crate::sandbox::Loaded), String> {

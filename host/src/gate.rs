@@ -270,6 +270,7 @@ pub fn apply_waivers(
         failure: None,
         started: std::time::SystemTime::now(),
         duration: std::time::Duration::ZERO,
+        evaluate_duration: std::time::Duration::ZERO,
         compiled_from_cache: false,
     })
 }

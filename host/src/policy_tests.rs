@@ -131,7 +131,10 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
     let fixtures = match &opts.fixtures {
         Some(d) => {
             if !d.is_dir() {
-                return Err(Error::Usage(format!("--fixtures {}: not a directory", d.display())));
+                return Err(Error::Usage(format!(
+                    "--fixtures {}: not a directory",
+                    d.display()
+                )));
             }
             Some(d.clone())
         }
@@ -197,11 +200,13 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
                     .and_then(|v| serde_json::from_value(v).ok())
                     .unwrap_or_default();
                 for file in files {
-                    let e = coverage_files.entry(file.file.clone()).or_insert(CoverageFile {
-                        file: file.file.clone(),
-                        covered: Vec::new(),
-                        not_covered: Vec::new(),
-                    });
+                    let e = coverage_files
+                        .entry(file.file.clone())
+                        .or_insert(CoverageFile {
+                            file: file.file.clone(),
+                            covered: Vec::new(),
+                            not_covered: Vec::new(),
+                        });
                     e.covered.extend(file.covered);
                     e.not_covered.extend(file.not_covered);
                 }
@@ -218,14 +223,19 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
                 f.not_covered.sort_unstable();
                 f.not_covered.dedup();
                 // A line evaluated by one plugin's tests is covered.
-                f.not_covered.retain(|l| f.covered.binary_search(l).is_err());
+                f.not_covered
+                    .retain(|l| f.covered.binary_search(l).is_err());
                 covered += f.covered.len() as u64;
                 total += (f.covered.len() + f.not_covered.len()) as u64;
                 f
             })
             .collect();
         report.coverage = Some(Coverage {
-            percent: if total == 0 { 100.0 } else { covered as f64 * 100.0 / total as f64 },
+            percent: if total == 0 {
+                100.0
+            } else {
+                covered as f64 * 100.0 / total as f64
+            },
             covered,
             total,
             files,
@@ -238,11 +248,19 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
 }
 
 fn str_of(props: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
-    props.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string()
+    props
+        .get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Run the gate on every case under `dir` (sorted) and compare.
-fn run_fixtures(dir: &Path, opts: &TestOptions, policy: &Policy) -> Result<Vec<FixtureResult>, Error> {
+fn run_fixtures(
+    dir: &Path,
+    opts: &TestOptions,
+    policy: &Policy,
+) -> Result<Vec<FixtureResult>, Error> {
     let update = opts.update;
     let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
@@ -252,7 +270,10 @@ fn run_fixtures(dir: &Path, opts: &TestOptions, policy: &Policy) -> Result<Vec<F
         .collect();
     cases.sort();
     if cases.is_empty() {
-        return Err(Error::Usage(format!("{}: no fixture cases (directories with repo/ and expected.toml)", dir.display())));
+        return Err(Error::Usage(format!(
+            "{}: no fixture cases (directories with repo/ and expected.toml)",
+            dir.display()
+        )));
     }
     let mut out = Vec::new();
     for case in cases {
@@ -264,7 +285,11 @@ fn run_fixtures(dir: &Path, opts: &TestOptions, policy: &Policy) -> Result<Vec<F
         let repo = case.join("repo");
         let expected_path = case.join("expected.toml");
         if !repo.is_dir() {
-            out.push(FixtureResult { name, result: "error".into(), diffs: vec![format!("{}: missing", repo.display())] });
+            out.push(FixtureResult {
+                name,
+                result: "error".into(),
+                diffs: vec![format!("{}: missing", repo.display())],
+            });
             continue;
         }
         let opts = CheckOptions {
@@ -280,7 +305,11 @@ fn run_fixtures(dir: &Path, opts: &TestOptions, policy: &Policy) -> Result<Vec<F
         let outcome = check::run_check_with(&opts, policy.clone())?;
         let failures = outcome.failures();
         if !failures.is_empty() {
-            out.push(FixtureResult { name, result: "error".into(), diffs: failures });
+            out.push(FixtureResult {
+                name,
+                result: "error".into(),
+                diffs: failures,
+            });
             continue;
         }
         let mut actual: Vec<ExpectedFinding> = outcome
@@ -314,10 +343,18 @@ fn compare_case(
     update: bool,
 ) -> Result<FixtureResult, Error> {
     if update {
-        let doc = Expected { verdict: verdict.into(), findings: actual };
+        let doc = Expected {
+            verdict: verdict.into(),
+            findings: actual,
+        };
         let text = toml::to_string_pretty(&doc).map_err(|e| Error::io(expected_path, e))?;
-        std::fs::write(expected_path, text).map_err(|e| Error::io(expected_path, format!("cannot write: {e}")))?;
-        return Ok(FixtureResult { name, result: "updated".into(), diffs: Vec::new() });
+        std::fs::write(expected_path, text)
+            .map_err(|e| Error::io(expected_path, format!("cannot write: {e}")))?;
+        return Ok(FixtureResult {
+            name,
+            result: "updated".into(),
+            diffs: Vec::new(),
+        });
     }
     let text = match std::fs::read_to_string(expected_path) {
         Ok(t) => t,
@@ -325,12 +362,17 @@ fn compare_case(
             return Ok(FixtureResult {
                 name,
                 result: "error".into(),
-                diffs: vec![format!("{}: {e} (write it with --update)", expected_path.display())],
+                diffs: vec![format!(
+                    "{}: {e} (write it with --update)",
+                    expected_path.display()
+                )],
             });
         }
     };
     let expected: Expected = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map_or(1, |s| text[..s.start].matches('\n').count() + 1);
         Error::Policy {
             path: format!("{}:{line}", expected_path.display()),
             message: e.message().to_string(),
@@ -339,12 +381,18 @@ fn compare_case(
     if !matches!(expected.verdict.as_str(), "pass" | "fail") {
         return Err(Error::Policy {
             path: expected_path.display().to_string(),
-            message: format!("verdict must be \"pass\" or \"fail\", not {:?}", expected.verdict),
+            message: format!(
+                "verdict must be \"pass\" or \"fail\", not {:?}",
+                expected.verdict
+            ),
         });
     }
     let mut diffs = Vec::new();
     if expected.verdict != verdict {
-        diffs.push(format!("verdict: expected {}, got {verdict}", expected.verdict));
+        diffs.push(format!(
+            "verdict: expected {}, got {verdict}",
+            expected.verdict
+        ));
     }
     // Match each expected finding with one actual finding; an expected
     // finding without path or line matches any.
@@ -388,7 +436,11 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
         let show = verbose || matches!(t.result.as_str(), "fail" | "error");
         if show {
             let word = t.result.to_uppercase();
-            let detail = if t.detail.is_empty() { String::new() } else { format!(": {}", t.detail) };
+            let detail = if t.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", t.detail)
+            };
             let _ = writeln!(out, "{word:<5} {} ({}:{}){detail}", t.test, t.file, t.line);
         }
     }
@@ -404,7 +456,11 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
         let _ = writeln!(out, "ERROR {e}");
     }
     if let Some(c) = &r.coverage {
-        let _ = writeln!(out, "coverage: {:.1}% of policy lines evaluated ({} of {})", c.percent, c.covered, c.total);
+        let _ = writeln!(
+            out,
+            "coverage: {:.1}% of policy lines evaluated ({} of {})",
+            c.percent, c.covered, c.total
+        );
         for f in c.files.iter().filter(|f| !f.not_covered.is_empty()) {
             let lines: Vec<String> = f.not_covered.iter().map(u64::to_string).collect();
             let _ = writeln!(out, "  {}: not covered: lines {}", f.file, lines.join(", "));
@@ -412,8 +468,16 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
     }
     let count = |v: &[&str], what: &str| -> usize {
         match what {
-            "tests" => r.tests.iter().filter(|t| v.contains(&t.result.as_str())).count(),
-            _ => r.fixtures.iter().filter(|f| v.contains(&f.result.as_str())).count(),
+            "tests" => r
+                .tests
+                .iter()
+                .filter(|t| v.contains(&t.result.as_str()))
+                .count(),
+            _ => r
+                .fixtures
+                .iter()
+                .filter(|f| v.contains(&f.result.as_str()))
+                .count(),
         }
     };
     let mut parts = Vec::new();
@@ -445,7 +509,11 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
         parts.push(format!(
             "coverage {:.1}% {} the {t}% threshold",
             c.percent,
-            if c.percent + 1e-9 < t { "is below" } else { "meets" }
+            if c.percent + 1e-9 < t {
+                "is below"
+            } else {
+                "meets"
+            }
         ));
     }
     let word = match r.exit() {

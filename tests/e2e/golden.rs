@@ -40,6 +40,7 @@ fn normalize_json(text: &str, repo: &Repo) -> String {
     doc["elapsed_ms"] = 0.into();
     for p in doc["plugins"].as_array_mut().expect("plugins") {
         p["duration_ms"] = 0.into();
+        p["evaluate_ms"] = 0.into();
         p["compile_cached"] = false.into();
         if p["sha256"].is_string() {
             p["sha256"] = "…".into();

@@ -10,12 +10,25 @@ fn repo_root() -> std::path::PathBuf {
 fn shipped_example_policies_pass_their_tests_and_fixtures() {
     let root = repo_root();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["test", "--policy", "policies/rego.toml", "--coverage-threshold", "90", "--format", "json"])
+        .args([
+            "test",
+            "--policy",
+            "policies/rego.toml",
+            "--coverage-threshold",
+            "90",
+            "--format",
+            "json",
+        ])
         .current_dir(&root)
         .output()
         .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let tests = doc["tests"].as_array().expect("tests");
     assert!(tests.len() >= 20, "{doc:#}");
@@ -96,7 +109,9 @@ fn a_rego_gate_with_sarif_rules_from_metadata() {
         result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "k8s/pod.yaml"
     );
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
     let rule = rules
         .iter()
         .find(|r| r["id"] == "rego/main/deny_privileged")
@@ -115,27 +130,44 @@ fn portcullis_test_reports_failures_coverage_and_errors() {
     let run = repo.run(&["test", "--coverage"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("FAIL  data.main_test.test_wrong (policy/main_test.rego:7): undefined"),
+        run.stdout
+            .contains("FAIL  data.main_test.test_wrong (policy/main_test.rego:7): undefined"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("policy/main.rego: not covered: lines 15, 17"), "{}", run.stdout);
     assert!(
-        run.stdout.contains("policy tests FAILED: 1 tests passed, 1 failed"),
+        run.stdout
+            .contains("policy/main.rego: not covered: lines 15, 17"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("policy tests FAILED: 1 tests passed, 1 failed"),
         "{}",
         run.stdout
     );
 
     // Only the passing test: exit 0, unless coverage is below the threshold.
-    repo.write("policy/main_test.rego", TEST.split("test_wrong").next().expect("head"));
+    repo.write(
+        "policy/main_test.rego",
+        TEST.split("test_wrong").next().expect("head"),
+    );
     let run = repo.run(&["test"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let run = repo.run(&["test", "--coverage-threshold", "99"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("is below the 99% threshold"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("is below the 99% threshold"),
+        "{}",
+        run.stdout
+    );
 
     // A syntax error: exit 2 naming file, line and column.
-    repo.write("policy/main.rego", "package main\nimport rego.v1\ndeny contains x if {\n");
+    repo.write(
+        "policy/main.rego",
+        "package main\nimport rego.v1\ndeny contains x if {\n",
+    );
     let run = repo.run(&["test"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("policy/main.rego:"), "{}", run.stdout);
@@ -153,12 +185,35 @@ fn fixture_cases_catch_a_changed_verdict() {
         );
     let run = repo.run(&["test", "--policy", "policies/portcullis.toml"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("1 fixtures passed, 0 failed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("1 fixtures passed, 0 failed"),
+        "{}",
+        run.stdout
+    );
     // The policy stops flagging privileged containers: the case fails.
-    repo.write("policies/rego/main.rego", REGO.replace("c.securityContext.privileged\n", "c.securityContext.privileged == \"yes\"\n"));
+    repo.write(
+        "policies/rego/main.rego",
+        REGO.replace(
+            "c.securityContext.privileged\n",
+            "c.securityContext.privileged == \"yes\"\n",
+        ),
+    );
     let run = repo.run(&["test", "--policy", "policies/portcullis.toml"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("FAIL  fixture policy-tests/privileged"), "{}", run.stdout);
-    assert!(run.stdout.contains("verdict: expected fail, got pass"), "{}", run.stdout);
-    assert!(run.stdout.contains("missing: rego/main/deny_privileged in k8s/pod.yaml"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("FAIL  fixture policy-tests/privileged"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("verdict: expected fail, got pass"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("missing: rego/main/deny_privileged in k8s/pod.yaml"),
+        "{}",
+        run.stdout
+    );
 }

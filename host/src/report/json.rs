@@ -35,6 +35,9 @@ struct Plugin<'a> {
     success: bool,
     error: Option<&'a str>,
     duration_ms: u128,
+    /// Of `duration_ms`, the time spent in the plugin's `evaluate` call
+    /// (the rest is loading the component and `describe`).
+    evaluate_ms: u128,
     /// Whether the compiled plugin came from the on-disk cache.
     compile_cached: bool,
     findings: usize,
@@ -92,6 +95,7 @@ pub fn render(outcome: &Outcome) -> String {
                 success: r.failure.is_none(),
                 error: r.failure.as_deref(),
                 duration_ms: r.duration.as_millis(),
+                evaluate_ms: r.evaluate_duration.as_millis(),
                 compile_cached: r.compiled_from_cache,
                 findings: r.findings.len(),
             })

@@ -65,17 +65,24 @@ pub fn parse(text: &str) -> Result<Value, String> {
         }
         let end = i;
         let joined = joined.trim();
-        let (word, rest) = joined.split_once(char::is_whitespace).unwrap_or((joined, ""));
+        let (word, rest) = joined
+            .split_once(char::is_whitespace)
+            .unwrap_or((joined, ""));
         let cmd = word.to_ascii_lowercase();
         let mut rest = rest.trim().to_string();
         let mut sub = String::new();
         if cmd == "onbuild" {
-            let (w, r) = rest.split_once(char::is_whitespace).unwrap_or((rest.as_str(), ""));
+            let (w, r) = rest
+                .split_once(char::is_whitespace)
+                .unwrap_or((rest.as_str(), ""));
             sub = w.to_ascii_lowercase();
             rest = r.trim().to_string();
         }
         if cmd.is_empty() || !cmd.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(format!("{}: not a Dockerfile instruction: `{word}`", start + 1));
+            return Err(format!(
+                "{}: not a Dockerfile instruction: `{word}`",
+                start + 1
+            ));
         }
         if cmd == "from" {
             stage += 1;
@@ -172,6 +179,7 @@ fn arguments(cmd: &str, rest: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // in tests a panic is the failure report
 mod tests {
     use super::*;
 
@@ -181,16 +189,31 @@ mod tests {
             "# syntax=docker/dockerfile:1\nFROM rust:1.95 AS build\nRUN cargo build \\\n    --release\n\nFROM gcr.io/distroless/cc:latest\nCOPY --from=build /app /app\nUSER nonroot\nENTRYPOINT [\"/app\"]\nENV A=1 B=\"two words\"\n",
         )
         .unwrap();
-        let cmds: Vec<&str> = v.as_array().unwrap().iter().map(|i| i["Cmd"].as_str().unwrap()).collect();
-        assert_eq!(cmds, ["from", "run", "from", "copy", "user", "entrypoint", "env"]);
+        let cmds: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["Cmd"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            cmds,
+            ["from", "run", "from", "copy", "user", "entrypoint", "env"]
+        );
         assert_eq!(v[0]["Value"], json!(["rust:1.95", "AS", "build"]));
         assert_eq!(v[1]["Value"], json!(["cargo build      --release"]));
-        assert_eq!((v[1]["StartLine"].as_u64(), v[1]["EndLine"].as_u64()), (Some(3), Some(4)));
+        assert_eq!(
+            (v[1]["StartLine"].as_u64(), v[1]["EndLine"].as_u64()),
+            (Some(3), Some(4))
+        );
         assert_eq!(v[2]["Stage"], 1);
         assert_eq!(v[3]["Flags"], json!(["--from=build"]));
         assert_eq!(v[5]["JSON"], true);
         assert_eq!(v[5]["Value"], json!(["/app"]));
         assert_eq!(v[6]["Value"], json!(["A=1", "B=two words"]));
-        assert!(parse("FROM x\n!!! y\n").unwrap_err().starts_with("2: not a Dockerfile instruction"));
+        assert!(
+            parse("FROM x\n!!! y\n")
+                .unwrap_err()
+                .starts_with("2: not a Dockerfile instruction")
+        );
     }
 }

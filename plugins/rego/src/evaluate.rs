@@ -56,13 +56,20 @@ pub fn all_namespaces(config: &Config) -> Vec<String> {
 pub fn conventions(p: &Policies, config: &Config) -> Vec<Convention> {
     let mut out: Vec<Convention> = Vec::new();
     let namespaces = all_namespaces(config);
-    for m in p.modules.iter().filter(|m| !m.is_test && in_namespaces(&m.package, &namespaces)) {
+    for m in p
+        .modules
+        .iter()
+        .filter(|m| !m.is_test && in_namespaces(&m.package, &namespaces))
+    {
         for (name, line) in &m.rules {
             let Some(default_level) = convention_level(name) else {
                 continue;
             };
             let meta = metadata(p, m, name);
-            if let Some(c) = out.iter_mut().find(|c| c.package == m.package && &c.name == name) {
+            if let Some(c) = out
+                .iter_mut()
+                .find(|c| c.package == m.package && &c.name == name)
+            {
                 // A rule defined in several files: the annotated definition
                 // describes it.
                 if !meta.is_null() {
@@ -87,7 +94,10 @@ pub fn conventions(p: &Policies, config: &Config) -> Vec<Convention> {
 
 /// The METADATA annotating `rule` in `m` (or any module of its package).
 fn metadata(p: &Policies, m: &Module, rule: &str) -> Value {
-    let here = m.annotations.iter().find(|(t, _)| t.as_deref() == Some(rule));
+    let here = m
+        .annotations
+        .iter()
+        .find(|(t, _)| t.as_deref() == Some(rule));
     let anywhere = || {
         p.modules
             .iter()
@@ -95,7 +105,8 @@ fn metadata(p: &Policies, m: &Module, rule: &str) -> Value {
             .flat_map(|o| o.annotations.iter())
             .find(|(t, _)| t.as_deref() == Some(rule))
     };
-    here.or_else(anywhere).map_or(Value::Null, |(_, v)| v.clone())
+    here.or_else(anywhere)
+        .map_or(Value::Null, |(_, v)| v.clone())
 }
 
 /// The SARIF rule for a convention rule: METADATA's `title`, `description`,
@@ -103,7 +114,9 @@ fn metadata(p: &Policies, m: &Module, rule: &str) -> Value {
 /// `critical`/`high` → error, `medium` → warning, `low`/`info` → note;
 /// `custom.security-severity` gives GitHub's score).
 fn sarif_rule(package: &str, name: &str, default_level: Level, meta: &Value) -> Rule {
-    let severity = meta["custom"]["severity"].as_str().map(str::to_ascii_lowercase);
+    let severity = meta["custom"]["severity"]
+        .as_str()
+        .map(str::to_ascii_lowercase);
     let level = match severity.as_deref() {
         Some("error" | "critical" | "high") => Level::Error,
         Some("warning" | "medium") => Level::Warning,
@@ -111,8 +124,12 @@ fn sarif_rule(package: &str, name: &str, default_level: Level, meta: &Value) -> 
         _ => default_level,
     };
     let title = meta["title"].as_str().map(str::to_string);
-    let short = title.clone().unwrap_or_else(|| format!("Rego rule data.{package}.{name}"));
-    let full = meta["description"].as_str().map_or_else(|| short.clone(), str::to_string);
+    let short = title
+        .clone()
+        .unwrap_or_else(|| format!("Rego rule data.{package}.{name}"));
+    let full = meta["description"]
+        .as_str()
+        .map_or_else(|| short.clone(), str::to_string);
     let mut help = full.clone();
     if let Some(res) = meta["related_resources"].as_array() {
         for r in res {
@@ -120,7 +137,11 @@ fn sarif_rule(package: &str, name: &str, default_level: Level, meta: &Value) -> 
                 Value::String(s) => (s.clone(), s.clone()),
                 other => (
                     other["ref"].as_str().unwrap_or_default().to_string(),
-                    other["description"].as_str().or(other["ref"].as_str()).unwrap_or_default().to_string(),
+                    other["description"]
+                        .as_str()
+                        .or(other["ref"].as_str())
+                        .unwrap_or_default()
+                        .to_string(),
                 ),
             };
             if !url.is_empty() {
@@ -128,12 +149,20 @@ fn sarif_rule(package: &str, name: &str, default_level: Level, meta: &Value) -> 
             }
         }
     }
-    let mut rule = Rule::new(&format!("{package}/{name}"), &title.unwrap_or_else(|| name.to_string()), level, &short)
-        .full(&full)
-        .help(&help)
-        .tags(&["rego", package]);
+    let mut rule = Rule::new(
+        &format!("{package}/{name}"),
+        &title.unwrap_or_else(|| name.to_string()),
+        level,
+        &short,
+    )
+    .full(&full)
+    .help(&help)
+    .tags(&["rego", package]);
     let ss = &meta["custom"]["security-severity"];
-    if let Some(s) = ss.as_f64().or_else(|| ss.as_str().and_then(|s| s.parse().ok())) {
+    if let Some(s) = ss
+        .as_f64()
+        .or_else(|| ss.as_str().and_then(|s| s.parse().ok()))
+    {
         rule.security_severity = Some(s.clamp(0.0, 10.0) as f32);
     }
     rule
@@ -153,9 +182,7 @@ pub fn check(
     }
     let mut excepted = 0usize;
     for doc in docs {
-        let input = regorus::Value::from_json_str(&doc.value.to_string())
-            .map_err(|e| format!("{}: {e}", doc.shown))?;
-        engine.set_input(input);
+        engine.set_input(doc.value.clone());
         // conftest's exceptions: `exception contains rules if …` with the
         // rule names without their `deny_`/`warn_` prefix.
         let mut exempt: BTreeSet<(String, String)> = BTreeSet::new();
@@ -166,7 +193,10 @@ pub fn check(
             let v = eval(engine, &format!("data.{package}.exception"), doc)?;
             for item in items(&v) {
                 let names: Vec<String> = match item {
-                    Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect(),
                     Value::String(s) => vec![s],
                     _ => Vec::new(),
                 };
@@ -175,10 +205,14 @@ pub fn check(
                 }
             }
         }
-        for c in conventions.iter().filter(|c| in_namespaces(&c.package, &doc.namespaces)) {
+        for c in conventions
+            .iter()
+            .filter(|c| in_namespaces(&c.package, &doc.namespaces))
+        {
             let v = eval(engine, &format!("data.{}.{}", c.package, c.name), doc)?;
             let suffix = c.name.split_once('_').map_or("", |(_, s)| s);
-            let is_exempt = !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
+            let is_exempt =
+                !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
             for item in items(&v) {
                 let (message, loc, details) = result_parts(item, c, doc)?;
                 if is_exempt {
@@ -189,8 +223,10 @@ pub fn check(
                     );
                     continue;
                 }
-                let mut f = Finding::new(&format!("{}/{}", c.package, c.name), &message)
-                    .fingerprint(format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown));
+                let mut f =
+                    Finding::new(&format!("{}/{}", c.package, c.name), &message).fingerprint(
+                        format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown),
+                    );
                 match loc {
                     Some((file, Some(line))) => f = f.at_line(&file, line),
                     Some((file, None)) => f = f.in_file(&file),
@@ -213,9 +249,13 @@ pub fn check(
 }
 
 fn eval(engine: &mut regorus::Engine, rule: &str, doc: &Doc) -> Result<regorus::Value, String> {
-    engine
-        .eval_rule(rule.to_string())
-        .map_err(|e| format!("{} (evaluating {rule} on {})", rego_error(&e.to_string()), doc.shown))
+    engine.eval_rule(rule.to_string()).map_err(|e| {
+        format!(
+            "{} (evaluating {rule} on {})",
+            rego_error(&e.to_string()),
+            doc.shown
+        )
+    })
 }
 
 /// The results of a rule: each element of a set or array; a single string
@@ -243,7 +283,11 @@ fn result_parts(item: Value, c: &Convention, doc: &Doc) -> Result<(String, Loc, 
     let default_loc: Loc = doc.path.clone().map(|p| (p, doc.line));
     match item {
         Value::String(s) => Ok((s, default_loc, Value::Null)),
-        Value::Bool(true) => Ok((format!("data.{}.{} is true for {}", c.package, c.name, doc.shown), default_loc, Value::Null)),
+        Value::Bool(true) => Ok((
+            format!("data.{}.{} is true for {}", c.package, c.name, doc.shown),
+            default_loc,
+            Value::Null,
+        )),
         Value::Object(mut o) => {
             let msg = match o.remove("msg") {
                 Some(Value::String(s)) => s,
@@ -258,7 +302,12 @@ fn result_parts(item: Value, c: &Convention, doc: &Doc) -> Result<(String, Loc, 
                 Some(l) => {
                     let file = l["file"].as_str().map(str::to_string).or(doc.path.clone());
                     let line = l["line"].as_u64().map(|n| n as u32);
-                    file.map(|f| (f, line.or(if l["file"].is_null() { doc.line } else { None })))
+                    file.map(|f| {
+                        (
+                            f,
+                            line.or(if l["file"].is_null() { doc.line } else { None }),
+                        )
+                    })
                 }
                 None => default_loc,
             };
@@ -269,6 +318,7 @@ fn result_parts(item: Value, c: &Convention, doc: &Doc) -> Result<(String, Loc, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // in tests a panic is the failure report
 mod tests {
     use super::*;
 

@@ -3,14 +3,14 @@
 //! instructions; the combined form; and evidence (cargo metadata, reports).
 
 use portcullis_sdk::{Context, FileKind, ReportFormat};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::{Config, EvidenceInput, Parser};
 
 /// One `input` and where findings about it point.
 #[derive(Debug)]
 pub struct Doc {
-    pub value: Value,
+    pub value: regorus::Value,
     /// Repository-relative file, when the input is one.
     pub path: Option<String>,
     /// The line its document starts on (multi-document YAML).
@@ -26,18 +26,28 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
     let mut out = Vec::new();
     for (i, input) in config.inputs.iter().enumerate() {
         let key = format!("config.inputs[{i}]");
-        let namespaces = input.namespaces.clone().unwrap_or_else(|| config.namespaces.clone());
-        let kinds = [!input.files.is_empty(), input.evidence.is_some(), input.report.is_some()];
+        let namespaces = input
+            .namespaces
+            .clone()
+            .unwrap_or_else(|| config.namespaces.clone());
+        let kinds = [
+            !input.files.is_empty(),
+            input.evidence.is_some(),
+            input.report.is_some(),
+        ];
         if kinds.iter().filter(|k| **k).count() != 1 {
-            return Err(format!("{key}: give exactly one of `files`, `evidence`, `report`"));
+            return Err(format!(
+                "{key}: give exactly one of `files`, `evidence`, `report`"
+            ));
         }
         if let Some(EvidenceInput::CargoMetadata) = input.evidence {
             let text = ctx.cargo_metadata().ok_or_else(|| {
                 format!("{key}: no cargo metadata (the repository has no Cargo.toml at its root)")
             })?;
-            let value = serde_json::from_str(text).map_err(|e| format!("cargo metadata: {e}"))?;
+            let value: Value =
+                serde_json::from_str(text).map_err(|e| format!("cargo metadata: {e}"))?;
             out.push(Doc {
-                value,
+                value: value.into(),
                 path: None,
                 line: None,
                 shown: "cargo metadata".into(),
@@ -50,7 +60,11 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 .reports()
                 .iter()
                 .find(|r| &r.name == name)
-                .ok_or_else(|| format!("{key}: the policy has no report named `{name}` (add it under [reports])"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "{key}: the policy has no report named `{name}` (add it under [reports])"
+                    )
+                })?;
             let value = match r.format {
                 ReportFormat::ClippyJson => Value::Array(
                     r.content
@@ -58,7 +72,8 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                         .enumerate()
                         .filter(|(_, l)| !l.trim().is_empty())
                         .map(|(n, l)| {
-                            serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", r.path, n + 1))
+                            serde_json::from_str(l)
+                                .map_err(|e| format!("{}:{}: {e}", r.path, n + 1))
                         })
                         .collect::<Result<_, _>>()?,
                 ),
@@ -66,7 +81,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                     .map_err(|e| format!("{}:{}:{}: {e}", r.path, e.line(), e.column()))?,
             };
             out.push(Doc {
-                value,
+                value: value.into(),
                 path: ctx.repo_relative(&r.path),
                 line: None,
                 shown: r.path.clone(),
@@ -75,12 +90,12 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
             continue;
         }
         let set = portcullis_sdk::globset(&format!("inputs[{i}].files"), &input.files)?;
-        let files: Vec<String> = ctx
+        let entries: Vec<&portcullis_sdk::FileEntry> = ctx
             .files()
             .iter()
             .filter(|f| f.kind == FileKind::File && set.is_match(&f.path))
-            .map(|f| f.path.clone())
             .collect();
+        let files: Vec<String> = entries.iter().map(|f| f.path.clone()).collect();
         if files.is_empty() && input.optional {
             continue;
         }
@@ -91,17 +106,33 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
             ));
         }
         let mut combined = Vec::new();
-        for path in files {
+        // Read in batches through the host (much faster than file by file
+        // in the sandbox).
+        let mut texts: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.len());
+        for batch in ctx.batches(&entries, 32 << 20) {
+            let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
+            for (path, r) in paths.iter().zip(ctx.read_many(&paths)) {
+                texts.push((
+                    path.clone(),
+                    r.map_err(|e| format!("{path}: cannot read: {e}"))?,
+                ));
+            }
+        }
+        for (path, bytes) in texts {
             let parser = input.parser.or_else(|| Parser::for_path(&path)).ok_or_else(|| {
                 format!("{key}: cannot tell how to parse {path}: set `parser` (json, yaml, toml, dockerfile)")
             })?;
-            let text = ctx
-                .read_to_string(&path)
-                .map_err(|e| format!("{path}: cannot read: {e}"))?;
+            let text = String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
             let docs = parse(&text, &path, parser)?;
             for (value, line) in docs {
                 if input.combine {
-                    combined.push(json!({"path": path, "contents": value}));
+                    let mut entry = std::collections::BTreeMap::new();
+                    entry.insert(
+                        regorus::Value::from("path"),
+                        regorus::Value::from(path.as_str()),
+                    );
+                    entry.insert(regorus::Value::from("contents"), value);
+                    combined.push(regorus::Value::from(entry));
                 } else {
                     out.push(Doc {
                         value,
@@ -118,7 +149,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
         }
         if input.combine {
             out.push(Doc {
-                value: Value::Array(combined),
+                value: regorus::Value::from(combined),
                 path: None,
                 line: None,
                 shown: format!("combined {}", input.files.join(", ")),
@@ -130,21 +161,40 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
 }
 
 /// Parse a file into its documents, each with the line it starts on.
-pub fn parse(text: &str, path: &str, parser: Parser) -> Result<Vec<(Value, Option<u32>)>, String> {
+pub fn parse(
+    text: &str,
+    path: &str,
+    parser: Parser,
+) -> Result<Vec<(regorus::Value, Option<u32>)>, String> {
     match parser {
         Parser::Yaml => yaml_documents(text, path),
-        other => Ok(vec![(parse_one(text, path, Some(other))?, None)]),
+        // The engine's own JSON parser; serde_json only to explain an error.
+        Parser::Json => match regorus::Value::from_json_str(text) {
+            Ok(v) => Ok(vec![(v, None)]),
+            Err(_) => Err(parse_one(text, path, Some(Parser::Json))
+                .err()
+                .unwrap_or_else(|| format!("{path}: not JSON"))),
+        },
+        other => Ok(vec![(parse_one(text, path, Some(other))?.into(), None)]),
     }
 }
 
 /// Parse a single document.
 pub fn parse_one(text: &str, path: &str, parser: Option<Parser>) -> Result<Value, String> {
     match parser {
-        Some(Parser::Json) => serde_json::from_str(text)
-            .map_err(|e| format!("{path}:{}:{}: not JSON: {}", e.line(), e.column(), strip_at(&e.to_string()))),
+        Some(Parser::Json) => serde_json::from_str(text).map_err(|e| {
+            format!(
+                "{path}:{}:{}: not JSON: {}",
+                e.line(),
+                e.column(),
+                strip_at(&e.to_string())
+            )
+        }),
         Some(Parser::Toml) => {
             let v: toml::Value = toml::from_str(text).map_err(|e| {
-                let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+                let line = e
+                    .span()
+                    .map_or(1, |s| text[..s.start].matches('\n').count() + 1);
                 format!("{path}:{line}: not TOML: {}", e.message())
             })?;
             serde_json::to_value(v).map_err(|e| format!("{path}: {e}"))
@@ -152,7 +202,11 @@ pub fn parse_one(text: &str, path: &str, parser: Option<Parser>) -> Result<Value
         Some(Parser::Dockerfile) => {
             crate::dockerfile::parse(text).map_err(|e| format!("{path}:{e}"))
         }
-        Some(Parser::Yaml) => yaml(text, path, 1),
+        Some(Parser::Yaml) => {
+            let v = yaml(text, path, 1)?;
+            let json = v.to_json_str().map_err(|e| format!("{path}: {e}"))?;
+            serde_json::from_str(&json).map_err(|e| format!("{path}: {e}"))
+        }
         None => Err(format!("{path}: unknown file type")),
     }
 }
@@ -163,7 +217,7 @@ fn strip_at(msg: &str) -> &str {
 
 /// A multi-document YAML file: documents split at `---` lines; empty
 /// documents are skipped.
-fn yaml_documents(text: &str, path: &str) -> Result<Vec<(Value, Option<u32>)>, String> {
+fn yaml_documents(text: &str, path: &str) -> Result<Vec<(regorus::Value, Option<u32>)>, String> {
     let mut out = Vec::new();
     let mut start = 1u32;
     let mut chunk = String::new();
@@ -173,7 +227,7 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<(Value, Option<u32>)>, S
             !t.is_empty() && !t.starts_with('#')
         }) {
             let v = yaml(chunk, path, start)?;
-            if !v.is_null() {
+            if v != regorus::Value::Null {
                 out.push((v, Some(start)));
             }
         }
@@ -200,24 +254,27 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<(Value, Option<u32>)>, S
     Ok(out)
 }
 
-/// One YAML document as JSON; errors name the file line.
-fn yaml(text: &str, path: &str, first_line: u32) -> Result<Value, String> {
-    let v = regorus::Value::from_yaml_str(text).map_err(|e| {
+/// One YAML document; errors name the file line.
+fn yaml(text: &str, path: &str, first_line: u32) -> Result<regorus::Value, String> {
+    regorus::Value::from_yaml_str(text).map_err(|e| {
         let msg = crate::policies::one_line(&e.to_string());
         // serde_yaml: "... at line 3 column 5"
         let line = msg
             .rsplit_once(" at line ")
             .and_then(|(_, rest)| rest.split_whitespace().next()?.parse::<u32>().ok());
         match line {
-            Some(l) => format!("{path}:{}: not YAML: {}", first_line + l - 1, strip_at(&msg)),
+            Some(l) => format!(
+                "{path}:{}: not YAML: {}",
+                first_line + l - 1,
+                strip_at(&msg)
+            ),
             None => format!("{path}:{first_line}: not YAML: {msg}"),
         }
-    })?;
-    let json = v.to_json_str().map_err(|e| format!("{path}: {e}"))?;
-    serde_json::from_str(&json).map_err(|e| format!("{path}: {e}"))
+    })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // in tests a panic is the failure report
 mod tests {
     use super::*;
 
@@ -225,9 +282,18 @@ mod tests {
     fn multi_document_yaml_keeps_each_document_and_its_line() {
         let text = "# comment\napiVersion: v1\nkind: Service\n---\napiVersion: apps/v1\nkind: Deployment\n---\n# only a comment\n---\nkind: Pod\n";
         let docs = parse(text, "k.yaml", Parser::Yaml).unwrap();
-        let kinds: Vec<(&str, Option<u32>)> =
-            docs.iter().map(|(v, l)| (v["kind"].as_str().unwrap(), *l)).collect();
-        assert_eq!(kinds, [("Service", Some(1)), ("Deployment", Some(5)), ("Pod", Some(10))]);
+        let kinds: Vec<(String, Option<u32>)> = docs
+            .iter()
+            .map(|(v, l)| (v["kind"].as_string().unwrap().to_string(), *l))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("Service".to_string(), Some(1)),
+                ("Deployment".to_string(), Some(5)),
+                ("Pod".to_string(), Some(10))
+            ]
+        );
         let err = parse("a: 1\n---\nb: [1\nc: 2\n", "bad.yaml", Parser::Yaml).unwrap_err();
         assert!(err.starts_with("bad.yaml:"), "{err}");
         assert!(err.contains("not YAML"), "{err}");
@@ -239,6 +305,9 @@ mod tests {
         assert!(e.starts_with("x.toml:2: not TOML"), "{e}");
         let e = parse_one("{\n  \"a\": ,\n}", "x.json", Some(Parser::Json)).unwrap_err();
         assert!(e.starts_with("x.json:2:"), "{e}");
-        assert_eq!(parse_one("[a]\nb = 2\n", "ok.toml", Some(Parser::Toml)).unwrap(), json!({"a": {"b": 2}}));
+        assert_eq!(
+            parse_one("[a]\nb = 2\n", "ok.toml", Some(Parser::Toml)).unwrap(),
+            serde_json::json!({"a": {"b": 2}})
+        );
     }
 }

@@ -18,7 +18,9 @@ mod run_tests;
 
 use std::collections::BTreeSet;
 
-use portcullis_sdk::{Context, Evaluation, EvidenceKind, Level, Plugin, PluginInfo, Rule, export_plugin};
+use portcullis_sdk::{
+    Context, Evaluation, EvidenceKind, Level, Plugin, PluginInfo, Rule, export_plugin,
+};
 
 use config::{Config, Mode};
 
@@ -66,7 +68,9 @@ impl Plugin for Rego {
             return Ok(run_tests::run(&mut engine, &policies, config.coverage));
         }
         if config.inputs.is_empty() {
-            return Err("config.inputs: name what to evaluate (files, evidence or a report)".into());
+            return Err(
+                "config.inputs: name what to evaluate (files, evidence or a report)".into(),
+            );
         }
         let mut engine = policies::engine(&policies, &config, false)?;
         let conventions = evaluate::conventions(&policies, &config);

@@ -39,7 +39,9 @@ pub fn load(ctx: &Context, config: &Config) -> Result<Policies, String> {
     let mut modules = Vec::new();
     let mut data = Value::Object(Default::default());
     for (i, p) in config.policy.iter().enumerate() {
-        let at = ctx.locate(p).map_err(|e| format!("config.policy[{i}]: {e}"))?;
+        let at = ctx
+            .locate(p)
+            .map_err(|e| format!("config.policy[{i}]: {e}"))?;
         // Files under a mount are named by their host path in messages.
         let shown_root = shown_path(ctx, p);
         let p = &shown_root;
@@ -115,7 +117,8 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) -> std::io
 
 fn read_module(path: &PathBuf, shown: &str) -> Result<Module, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    let package = package_of(&text).ok_or_else(|| format!("{shown}:1: no `package` declaration"))?;
+    let package =
+        package_of(&text).ok_or_else(|| format!("{shown}:1: no `package` declaration"))?;
     let rules = rule_heads(&text);
     let annotations = annotations(&text, shown)?;
     Ok(Module {
@@ -137,8 +140,12 @@ fn read_data(path: &Path, shown: &str) -> Result<Value, String> {
 fn merge_at(data: &mut Value, dirs: &[&str], doc: Value, shown: &str) -> Result<(), String> {
     let mut node = data;
     for d in dirs {
-        let obj = node.as_object_mut().ok_or_else(|| format!("{shown}: conflicts with other data"))?;
-        node = obj.entry(d.to_string()).or_insert_with(|| Value::Object(Default::default()));
+        let obj = node
+            .as_object_mut()
+            .ok_or_else(|| format!("{shown}: conflicts with other data"))?;
+        node = obj
+            .entry(d.to_string())
+            .or_insert_with(|| Value::Object(Default::default()));
     }
     merge(node, doc, shown)
 }
@@ -160,7 +167,9 @@ fn merge(into: &mut Value, doc: Value, shown: &str) -> Result<(), String> {
             *slot = doc;
             Ok(())
         }
-        _ => Err(format!("{shown}: a data document must be an object, and must not redefine a key")),
+        _ => Err(format!(
+            "{shown}: a data document must be an object, and must not redefine a key"
+        )),
     }
 }
 
@@ -196,7 +205,10 @@ fn rule_heads(text: &str) -> Vec<(String, u32)> {
         if matches!(name.as_str(), "package" | "import" | "default" | "else") {
             if name == "default" {
                 let rest = line["default".len()..].trim_start();
-                let n2: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let n2: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
                 if !n2.is_empty() && !out.iter().any(|(r, _)| *r == n2) {
                     out.push((n2, n as u32 + 1));
                 }
@@ -235,8 +247,12 @@ fn annotations(text: &str, shown: &str) -> Result<Vec<(Option<String>, Value)>, 
             yaml.push('\n');
             i += 1;
         }
-        let value = regorus::Value::from_yaml_str(&yaml)
-            .map_err(|e| format!("{shown}:{start}: bad METADATA block: {}", one_line(&e.to_string())))?;
+        let value = regorus::Value::from_yaml_str(&yaml).map_err(|e| {
+            format!(
+                "{shown}:{start}: bad METADATA block: {}",
+                one_line(&e.to_string())
+            )
+        })?;
         let json: Value = serde_json::from_str(
             &value
                 .to_json_str()
@@ -244,7 +260,10 @@ fn annotations(text: &str, shown: &str) -> Result<Vec<(Option<String>, Value)>, 
         )
         .map_err(|e| format!("{shown}:{start}: bad METADATA block: {e}"))?;
         let target = lines.get(i).and_then(|l| {
-            let name: String = l.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = l
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             (!name.is_empty() && name != "package").then_some(name)
         });
         out.push((target, json));
@@ -267,7 +286,8 @@ pub fn engine(p: &Policies, config: &Config, with_tests: bool) -> Result<regorus
         e.add_policy(m.path.clone(), m.text.clone())
             .map_err(|err| rego_error(&err.to_string()))?;
     }
-    let data = regorus::Value::from_json_str(&p.data.to_string()).map_err(|e| format!("data: {e}"))?;
+    let data =
+        regorus::Value::from_json_str(&p.data.to_string()).map_err(|e| format!("data: {e}"))?;
     e.add_data(data).map_err(|e| format!("data: {e}"))?;
     Ok(e)
 }
@@ -293,6 +313,7 @@ pub fn one_line(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // in tests a panic is the failure report
 mod tests {
     use super::*;
 
@@ -302,20 +323,28 @@ mod tests {
         assert_eq!(package_of(text).as_deref(), Some("k8s.security"));
         let heads = rule_heads(text);
         let names: Vec<&str> = heads.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["deny_privileged", "deny", "warn", "allow", "helper"]);
+        assert_eq!(
+            names,
+            ["deny_privileged", "deny", "warn", "allow", "helper"]
+        );
         assert_eq!(rule_heads(text)[0].1, 9);
         let a = annotations(text, "x.rego").unwrap();
         assert_eq!(a[0].0.as_deref(), Some("deny_privileged"));
         assert_eq!(a[0].1["title"], "Privileged containers");
         assert_eq!(a[0].1["custom"]["severity"], "high");
-        assert!(annotations("# METADATA\n# title: [unclosed\np := 1\n", "y.rego")
-            .unwrap_err()
-            .starts_with("y.rego:1: bad METADATA block"));
+        assert!(
+            annotations("# METADATA\n# title: [unclosed\np := 1\n", "y.rego")
+                .unwrap_err()
+                .starts_with("y.rego:1: bad METADATA block")
+        );
     }
 
     #[test]
     fn regorus_errors_become_one_line() {
         let msg = "\n--> bad.rego:4:7\n  |\n4 |   msg := \n  |       ^\nerror: expecting `}` while parsing set";
-        assert_eq!(rego_error(msg), "bad.rego:4:7: expecting `}` while parsing set");
+        assert_eq!(
+            rego_error(msg),
+            "bad.rego:4:7: expecting `}` while parsing set"
+        );
     }
 }

@@ -86,12 +86,21 @@ pub fn run(engine: &mut regorus::Engine, p: &Policies, coverage: bool) -> Evalua
                 files.push(json!({"file": m.path, "covered": [], "not_covered": lines}));
             }
         }
-        let percent = if total == 0 { 100.0 } else { covered as f64 * 100.0 / total as f64 };
+        let percent = if total == 0 {
+            100.0
+        } else {
+            covered as f64 * 100.0 / total as f64
+        };
         out.push(
-            Finding::new("coverage", format!("{percent:.1}% of policy lines evaluated ({covered} of {total})"))
-                .level(Level::Note)
-                .fingerprint("coverage")
-                .properties(json!({"percent": percent, "covered": covered, "total": total, "files": files})),
+            Finding::new(
+                "coverage",
+                format!("{percent:.1}% of policy lines evaluated ({covered} of {total})"),
+            )
+            .level(Level::Note)
+            .fingerprint("coverage")
+            .properties(
+                json!({"percent": percent, "covered": covered, "total": total, "files": files}),
+            ),
         );
     }
     out

@@ -27,10 +27,13 @@ fn found(e: &Evaluation) -> Vec<(String, String, String)> {
         .findings
         .iter()
         .map(|f| {
-            let loc = f.locations.first().map_or(String::new(), |l| match &l.region {
-                Some(r) => format!("{}:{}", l.path, r.start_line),
-                None => l.path.clone(),
-            });
+            let loc = f
+                .locations
+                .first()
+                .map_or(String::new(), |l| match &l.region {
+                    Some(r) => format!("{}:{}", l.path, r.start_line),
+                    None => l.path.clone(),
+                });
             (f.rule_id.clone(), f.message.clone(), loc)
         })
         .collect();
@@ -52,7 +55,12 @@ deny contains msg if { input.kind == "Pod"; msg := "pods are not allowed" }
 violation contains {"msg": "no owner", "owner": null, "_loc": {"file": "k8s/pod.yaml", "line": 2}} if input.kind == "Pod"
 warn_name contains {"msg": sprintf("name %s", [input.metadata.name])} if input.kind == "Pod"
 "#;
-    let e = run(rego, &[("k8s/pod.yaml", POD)], json!({"inputs": [{"files": ["k8s/*.yaml"]}]})).unwrap();
+    let e = run(
+        rego,
+        &[("k8s/pod.yaml", POD)],
+        json!({"inputs": [{"files": ["k8s/*.yaml"]}]}),
+    )
+    .unwrap();
     assert_eq!(
         found(&e),
         [
@@ -62,10 +70,25 @@ warn_name contains {"msg": sprintf("name %s", [input.metadata.name])} if input.k
         ]
     );
     // One SARIF rule per Rego rule, at conftest's levels.
-    let levels: Vec<(&str, Level)> = e.rules.iter().map(|r| (r.id.as_str(), r.default_level)).collect();
-    assert_eq!(levels, [("main/deny", Level::Error), ("main/violation", Level::Error), ("main/warn_name", Level::Warning)]);
+    let levels: Vec<(&str, Level)> = e
+        .rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.default_level))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("main/deny", Level::Error),
+            ("main/violation", Level::Error),
+            ("main/warn_name", Level::Warning)
+        ]
+    );
     // Other fields of an object result are kept as properties.
-    let v = e.findings.iter().find(|f| f.rule_id == "main/violation").unwrap();
+    let v = e
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "main/violation")
+        .unwrap();
     let p: Value = serde_json::from_str(v.properties.as_deref().unwrap()).unwrap();
     assert_eq!(p["details"], json!({"owner": null}));
 }
@@ -74,8 +97,19 @@ warn_name contains {"msg": sprintf("name %s", [input.metadata.name])} if input.k
 fn multi_document_yaml_points_at_each_document() {
     let rego = "package main\nimport rego.v1\ndeny contains sprintf(\"%s is a pod\", [input.metadata.name]) if input.kind == \"Pod\"\n";
     let yaml = "kind: Service\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: b}\n---\nkind: Pod\nmetadata: {name: c}\n";
-    let e = run(rego, &[("all.yaml", yaml)], json!({"inputs": [{"files": ["all.yaml"]}]})).unwrap();
-    assert_eq!(found(&e), [t("main/deny", "b is a pod", "all.yaml:4"), t("main/deny", "c is a pod", "all.yaml:7")]);
+    let e = run(
+        rego,
+        &[("all.yaml", yaml)],
+        json!({"inputs": [{"files": ["all.yaml"]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        found(&e),
+        [
+            t("main/deny", "b is a pod", "all.yaml:4"),
+            t("main/deny", "c is a pod", "all.yaml:7")
+        ]
+    );
 }
 
 #[test]
@@ -86,13 +120,18 @@ fn namespaces_select_packages() {
         dir.path(),
         &[
             ("policy/main.rego", rego),
-            ("policy/other.rego", "package other.checks\nimport rego.v1\nwarn contains \"other\" if true\n"),
+            (
+                "policy/other.rego",
+                "package other.checks\nimport rego.v1\nwarn contains \"other\" if true\n",
+            ),
             ("x.json", "{}"),
         ],
     );
     let run_ns = |ns: Value| {
         let e = Harness::new(dir.path())
-            .config(json!({"policy": ["policy"], "namespaces": ns, "inputs": [{"files": ["x.json"]}]}))
+            .config(
+                json!({"policy": ["policy"], "namespaces": ns, "inputs": [{"files": ["x.json"]}]}),
+            )
             .run::<Rego>()
             .unwrap();
         found(&e).into_iter().map(|(r, _, _)| r).collect::<Vec<_>>()
@@ -108,7 +147,13 @@ fn namespaces_select_packages() {
         ]}))
         .run::<Rego>()
         .unwrap();
-    assert_eq!(found(&e), [t("main/deny", "main", "y.json"), t("other.checks/warn", "other", "x.json")]);
+    assert_eq!(
+        found(&e),
+        [
+            t("main/deny", "main", "y.json"),
+            t("other.checks/warn", "other", "x.json")
+        ]
+    );
 }
 
 #[test]
@@ -122,11 +167,22 @@ deny contains msg if {
 }
 deny contains {"msg": "first file", "_loc": {"file": input[0].path}} if true
 "#;
-    let files = [("a.yaml", "metadata: {name: x}\n"), ("b.yaml", "metadata: {name: x}\n")];
-    let e = run(rego, &files, json!({"inputs": [{"files": ["*.yaml"], "combine": true}]})).unwrap();
+    let files = [
+        ("a.yaml", "metadata: {name: x}\n"),
+        ("b.yaml", "metadata: {name: x}\n"),
+    ];
+    let e = run(
+        rego,
+        &files,
+        json!({"inputs": [{"files": ["*.yaml"], "combine": true}]}),
+    )
+    .unwrap();
     assert_eq!(
         found(&e),
-        [t("main/deny", "duplicate names across 2 files", ""), t("main/deny", "first file", "a.yaml")]
+        [
+            t("main/deny", "duplicate names across 2 files", ""),
+            t("main/deny", "first file", "a.yaml")
+        ]
     );
 }
 
@@ -138,12 +194,22 @@ deny_privileged contains "privileged" if input.privileged
 deny_root contains "root" if input.root
 exception contains ["privileged"] if input.name == "cni"
 "#;
-    let files = [("cni.json", r#"{"name": "cni", "privileged": true, "root": true}"#), ("app.json", r#"{"name": "app", "privileged": true}"#)];
+    let files = [
+        (
+            "cni.json",
+            r#"{"name": "cni", "privileged": true, "root": true}"#,
+        ),
+        ("app.json", r#"{"name": "app", "privileged": true}"#),
+    ];
     let e = run(rego, &files, json!({"inputs": [{"files": ["*.json"]}]})).unwrap();
     assert_eq!(
         found(&e),
         [
-            t("exception", "main/deny_privileged excepted for cni.json: privileged", ""),
+            t(
+                "exception",
+                "main/deny_privileged excepted for cni.json: privileged",
+                ""
+            ),
             t("main/deny_privileged", "privileged", "app.json"),
             t("main/deny_root", "root", "cni.json"),
         ]
@@ -168,12 +234,22 @@ import rego.v1
 #   security-severity: 3.1
 deny_latest contains "latest" if input.latest
 "#;
-    let e = run(rego, &[("x.json", r#"{"latest": true}"#)], json!({"inputs": [{"files": ["x.json"]}]})).unwrap();
+    let e = run(
+        rego,
+        &[("x.json", r#"{"latest": true}"#)],
+        json!({"inputs": [{"files": ["x.json"]}]}),
+    )
+    .unwrap();
     let r = e.rules.iter().find(|r| r.id == "main/deny_latest").unwrap();
     assert_eq!(r.name, "No latest tags");
     assert_eq!(r.short_description, "No latest tags");
     assert_eq!(r.full_description, "Pin images.");
-    assert!(r.help_markdown.contains("[Why pin](https://example.com/pinning)"), "{}", r.help_markdown);
+    assert!(
+        r.help_markdown
+            .contains("[Why pin](https://example.com/pinning)"),
+        "{}",
+        r.help_markdown
+    );
     assert_eq!(r.default_level, Level::Note);
     assert_eq!(r.security_severity, Some(3.1));
 }
@@ -196,7 +272,10 @@ deny contains sprintf("pr by %s", [input.author]) if input.author
         dir.path(),
         &[
             ("policy/p.rego", rego),
-            ("Dockerfile", "FROM rust:1.95 AS build\nRUN cargo build\nFROM debian:latest\n"),
+            (
+                "Dockerfile",
+                "FROM rust:1.95 AS build\nRUN cargo build\nFROM debian:latest\n",
+            ),
             ("Cargo.toml", "[package]\nname = \"demo\"\n"),
             ("pr.json", r#"{"author": "alice"}"#),
         ],
@@ -239,21 +318,54 @@ fn mistakes_fail_closed_with_file_and_line() {
     let x = [("x.json", r#"{"n": "a"}"#)];
     let err = |rego: &str, files: &[(&str, &str)], cfg: Value| run(rego, files, cfg).unwrap_err();
     // Parse error.
-    let e = err("package main\nimport rego.v1\ndeny contains msg if {\n  msg := \n}\n", &x, input.clone());
+    let e = err(
+        "package main\nimport rego.v1\ndeny contains msg if {\n  msg := \n}\n",
+        &x,
+        input.clone(),
+    );
     assert_eq!(e, "policy/p.rego:4:7: expecting `}` while parsing set");
     // A builtin error at evaluation is an error, not an undefined rule.
-    let e = err("package main\nimport rego.v1\ndeny contains msg if { msg := to_number(input.n) }\n", &x, input.clone());
+    let e = err(
+        "package main\nimport rego.v1\ndeny contains msg if { msg := to_number(input.n) }\n",
+        &x,
+        input.clone(),
+    );
     assert!(e.starts_with("policy/p.rego:3:"), "{e}");
     assert!(e.contains("evaluating data.main.deny on x.json"), "{e}");
     // An object without msg.
-    let e = err("package main\nimport rego.v1\ndeny contains {\"message\": \"x\"} if true\n", &x, input.clone());
-    assert!(e.contains("returned an object without a string `msg`"), "{e}");
+    let e = err(
+        "package main\nimport rego.v1\ndeny contains {\"message\": \"x\"} if true\n",
+        &x,
+        input.clone(),
+    );
+    assert!(
+        e.contains("returned an object without a string `msg`"),
+        "{e}"
+    );
     // Nothing to evaluate in the namespaces.
-    let e = err("package lib\nimport rego.v1\nallow if true\n", &x, input.clone());
-    assert!(e.starts_with("config.namespaces: no deny, violation or warn rules in package main"), "{e}");
+    let e = err(
+        "package lib\nimport rego.v1\nallow if true\n",
+        &x,
+        input.clone(),
+    );
+    assert!(
+        e.starts_with("config.namespaces: no deny, violation or warn rules in package main"),
+        "{e}"
+    );
     // An input glob that matches nothing; a file that does not parse.
-    let e = err("package main\nimport rego.v1\ndeny contains 1 if false\n", &x, json!({"inputs": [{"files": ["*.yaml"]}]}));
-    assert_eq!(e, "config.inputs[0]: *.yaml matches no file in the repository");
-    let e = err("package main\nimport rego.v1\ndeny contains 1 if false\n", &[("x.json", "{\n,")], input);
+    let e = err(
+        "package main\nimport rego.v1\ndeny contains 1 if false\n",
+        &x,
+        json!({"inputs": [{"files": ["*.yaml"]}]}),
+    );
+    assert_eq!(
+        e,
+        "config.inputs[0]: *.yaml matches no file in the repository"
+    );
+    let e = err(
+        "package main\nimport rego.v1\ndeny contains 1 if false\n",
+        &[("x.json", "{\n,")],
+        input,
+    );
     assert!(e.starts_with("x.json:2:1: not JSON"), "{e}");
 }

@@ -27,12 +27,18 @@ fn shipped_policies_pass_their_tests_with_full_coverage() {
             results.push((p["test"].as_str().unwrap().into(), f.message.clone()));
         }
     }
-    let failed: Vec<&String> = results.iter().filter(|(_, m)| !m.starts_with("PASS")).map(|(_, m)| m).collect();
+    let failed: Vec<&String> = results
+        .iter()
+        .filter(|(_, m)| !m.starts_with("PASS"))
+        .map(|(_, m)| m)
+        .collect();
     assert!(failed.is_empty(), "{failed:#?}");
     assert!(results.len() >= 20, "{results:#?}");
     for pkg in ["kubernetes", "terraform", "github_actions", "cargo"] {
         assert!(
-            results.iter().any(|(t, _)| t.starts_with(&format!("data.{pkg}_test."))),
+            results
+                .iter()
+                .any(|(t, _)| t.starts_with(&format!("data.{pkg}_test."))),
             "{pkg} has tests"
         );
     }
