@@ -369,3 +369,13 @@ fn mistakes_fail_closed_with_file_and_line() {
     );
     assert!(e.starts_with("x.json:2:1: not JSON"), "{e}");
 }
+
+#[test]
+fn every_rule_is_documented_in_the_readme() {
+    use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_documented(
+        &Rego::describe(),
+        "rego",
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
+    );
+}
