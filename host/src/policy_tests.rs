@@ -505,6 +505,13 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
             )
         });
     }
+    if !r.errors.is_empty() {
+        parts.push(format!(
+            "{} error{}",
+            r.errors.len(),
+            if r.errors.len() == 1 { "" } else { "s" }
+        ));
+    }
     if let (Some(c), Some(t)) = (&r.coverage, r.coverage_threshold) {
         parts.push(format!(
             "coverage {:.1}% {} the {t}% threshold",

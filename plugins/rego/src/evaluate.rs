@@ -170,6 +170,7 @@ fn sarif_rule(package: &str, name: &str, default_level: Level, meta: &Value) -> 
 
 /// Evaluate every convention rule against every input.
 pub fn check(
+    ctx: &portcullis_sdk::Context,
     engine: &mut regorus::Engine,
     conventions: &[Convention],
     packages: &BTreeSet<String>,
@@ -214,7 +215,22 @@ pub fn check(
             let is_exempt =
                 !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
             for item in items(&v) {
-                let (message, loc, details) = result_parts(item, c, doc)?;
+                let (message, loc, mut details) = result_parts(item, c, doc)?;
+                // `_loc` may name an absolute path inside the repository; a
+                // place outside it is kept in the properties instead.
+                let loc = match loc {
+                    Some((file, line)) => match ctx.repo_relative(&file) {
+                        Some(rel) => Some((rel, line)),
+                        None => {
+                            if details.is_null() {
+                                details = json!({});
+                            }
+                            details["_loc"] = json!({"file": file, "line": line});
+                            None
+                        }
+                    },
+                    None => None,
+                };
                 if is_exempt {
                     excepted += 1;
                     out.push(

@@ -90,7 +90,14 @@ impl Plugin for Rego {
             .map(|m| m.package.clone())
             .collect();
         let docs = inputs::collect(ctx, &config)?;
-        evaluate::check(&mut engine, &conventions, &packages, &has_exception, &docs)
+        evaluate::check(
+            ctx,
+            &mut engine,
+            &conventions,
+            &packages,
+            &has_exception,
+            &docs,
+        )
     }
 }
 

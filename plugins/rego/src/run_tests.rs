@@ -40,16 +40,16 @@ pub fn run(engine: &mut regorus::Engine, p: &Policies, coverage: bool) -> Evalua
                 "fail" => format!("FAIL {query} ({detail})"),
                 _ => format!("ERROR {query}: {detail}"),
             };
-            out.push(
-                Finding::new("test", message)
-                    .level(level)
-                    .at_line(&m.path, *line)
-                    .fingerprint(query.clone())
-                    .properties(json!({
-                        "test": query, "package": m.package, "name": name,
-                        "file": m.path, "line": line, "result": result, "detail": detail,
-                    })),
-            );
+            let mut finding = Finding::new("test", message).level(level);
+            // Policies under a mount live outside the repository: their
+            // place is in the properties only.
+            if !m.path.starts_with('/') {
+                finding = finding.at_line(&m.path, *line);
+            }
+            out.push(finding.fingerprint(query.clone()).properties(json!({
+                "test": query, "package": m.package, "name": name,
+                "file": m.path, "line": line, "result": result, "detail": detail,
+            })));
         }
     }
     if coverage {
