@@ -73,6 +73,12 @@ impl Plugin for Rego {
             );
         }
         let mut engine = policies::engine(&policies, &config, false)?;
+        // Evaluate every rule once without input, as OPA's compile step
+        // would, so an unknown function or a broken helper fails the run
+        // even when no input reaches it.
+        engine
+            .eval_modules(false)
+            .map_err(|e| policies::rego_error(&e.to_string()))?;
         let conventions = evaluate::conventions(&policies, &config);
         if conventions.is_empty() {
             let ns = evaluate::all_namespaces(&config);

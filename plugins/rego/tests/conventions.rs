@@ -332,6 +332,14 @@ fn mistakes_fail_closed_with_file_and_line() {
     );
     assert!(e.starts_with("policy/p.rego:3:"), "{e}");
     assert!(e.contains("evaluating data.main.deny on x.json"), "{e}");
+    // An unknown function in a helper no input reaches.
+    let e = err(
+        "package main\nimport rego.v1\ndeny contains 1 if false\nhelper(x) := y if {\n  y := no.such_fn(x)\n}\nh := helper(1)\n",
+        &x,
+        input.clone(),
+    );
+    assert!(e.starts_with("policy/p.rego:5:"), "{e}");
+    assert!(e.contains("could not find function no.such_fn"), "{e}");
     // An object without msg.
     let e = err(
         "package main\nimport rego.v1\ndeny contains {\"message\": \"x\"} if true\n",
