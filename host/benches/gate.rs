@@ -252,39 +252,18 @@ fn perf_at_scale() {
         "[plugins.perf]\nsource = \"builtin:perf\"\nread = [\"bench\"]\n[plugins.perf.config]\nbenchmarks = [{ format = \"json\", current = \"bench/new.json\", baseline = \"bench/base.json\" }]\n",
     )
     .expect("policy");
-    let bin = env!("CARGO_BIN_EXE_portcullis");
-    let cache = tempfile::tempdir().expect("cache");
-    let run = || {
-        let t = Instant::now();
-        let out = Command::new(bin)
-            .args(["check", "--format", "json"])
-            .current_dir(dir.path())
-            .env("PORTCULLIS_CACHE_DIR", cache.path())
-            .output()
-            .expect("run");
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let (process, plugin) = warm_check(dir.path(), |doc| {
         let regressions = doc["findings"].as_array().map_or(0, |f| {
             f.iter()
                 .filter(|f| f["rule_id"] == "perf/regression")
                 .count()
         });
-        assert_eq!(
-            regressions,
-            20,
-            "the 20 slowed benchmarks: {}",
-            out.stdout.len()
-        );
-        (
-            t.elapsed(),
-            Duration::from_millis(doc["plugins"][0]["duration_ms"].as_u64().unwrap_or(0)),
-        )
-    };
-    let _ = run();
-    let runs: Vec<(Duration, Duration)> = (0..7).map(|_| run()).collect();
+        assert_eq!(regressions, 20, "the 20 slowed benchmarks");
+    });
     println!(
         "perf, 1 000 benchmarks x 100 samples vs baseline, warm: {} whole process, {} the plugin (medians of 7)",
-        ms(median(runs.iter().map(|r| r.0).collect())),
-        ms(median(runs.iter().map(|r| r.1).collect()))
+        ms(process),
+        ms(plugin)
     );
 }
 
@@ -335,18 +314,32 @@ fn codeowners_at_scale() {
         "[plugins.approvals]\nsource = \"builtin:approvals\"\nread = [\".\"]\n[plugins.approvals.config]\nteams-file = \"teams.json\"\n[reports.pr]\npath = \"pr.json\"\nformat = \"pr-context\"\n",
     )
     .expect("policy");
+    let (process, plugin) = warm_check(dir.path(), |doc| {
+        assert_eq!(doc["verdict"], "pass", "every file approved: {doc}");
+    });
+    println!(
+        "approvals, 5 000-line CODEOWNERS, 10 000 changed files, warm: {} whole process, {} the plugin (medians of 7)",
+        ms(process),
+        ms(plugin)
+    );
+}
+
+/// `portcullis check --format json` in `dir` with a private cache: one run
+/// to fill the cache, then 7 warm ones, each report checked by `verify`.
+/// Medians of the whole process and of the (first) plugin's call.
+fn warm_check(dir: &std::path::Path, verify: impl Fn(&serde_json::Value)) -> (Duration, Duration) {
     let bin = env!("CARGO_BIN_EXE_portcullis");
     let cache = tempfile::tempdir().expect("cache");
     let run = || {
         let t = Instant::now();
         let out = Command::new(bin)
             .args(["check", "--format", "json"])
-            .current_dir(dir.path())
+            .current_dir(dir)
             .env("PORTCULLIS_CACHE_DIR", cache.path())
             .output()
             .expect("run");
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        assert_eq!(doc["verdict"], "pass", "every file approved: {doc}");
+        verify(&doc);
         (
             t.elapsed(),
             Duration::from_millis(doc["plugins"][0]["duration_ms"].as_u64().unwrap_or(0)),
@@ -354,9 +347,8 @@ fn codeowners_at_scale() {
     };
     let _ = run();
     let runs: Vec<(Duration, Duration)> = (0..7).map(|_| run()).collect();
-    println!(
-        "approvals, 5 000-line CODEOWNERS, 10 000 changed files, warm: {} whole process, {} the plugin (medians of 7)",
-        ms(median(runs.iter().map(|r| r.0).collect())),
-        ms(median(runs.iter().map(|r| r.1).collect()))
-    );
+    (
+        median(runs.iter().map(|r| r.0).collect()),
+        median(runs.iter().map(|r| r.1).collect()),
+    )
 }

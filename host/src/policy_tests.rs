@@ -35,6 +35,22 @@ pub struct TestOptions {
     pub cache_dir: Option<PathBuf>,
 }
 
+impl TestOptions {
+    /// A plain gate run on `path` (the policy is passed separately).
+    fn check_options(&self, path: PathBuf) -> CheckOptions {
+        CheckOptions {
+            path,
+            policy: None,
+            fail_at: None,
+            jobs: self.jobs,
+            progress: false,
+            cache_dir: self.cache_dir.clone(),
+            baseline: None,
+            changed_since: None,
+        }
+    }
+}
+
 /// One Rego test's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegoTest {
@@ -161,16 +177,7 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
         ..TestReport::default()
     };
     let coverage = opts.coverage || opts.coverage_threshold.is_some();
-    let check_opts = CheckOptions {
-        path: opts.path.clone(),
-        policy: None,
-        fail_at: None,
-        jobs: opts.jobs,
-        progress: false,
-        cache_dir: opts.cache_dir.clone(),
-        baseline: None,
-        changed_since: None,
-    };
+    let check_opts = opts.check_options(opts.path.clone());
     let mut coverage_files: BTreeMap<String, CoverageFile> = BTreeMap::new();
     for spec in rego {
         let mut spec = spec.clone();
@@ -292,16 +299,7 @@ fn run_fixtures(
             });
             continue;
         }
-        let opts = CheckOptions {
-            path: repo,
-            policy: None,
-            fail_at: None,
-            jobs: opts.jobs,
-            progress: false,
-            cache_dir: opts.cache_dir.clone(),
-            baseline: None,
-            changed_since: None,
-        };
+        let opts = opts.check_options(repo);
         let outcome = check::run_check_with(&opts, policy.clone())?;
         let failures = outcome.failures();
         if !failures.is_empty() {

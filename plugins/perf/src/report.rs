@@ -146,11 +146,7 @@ fn message(c: &Comparison, config: &Config) -> String {
             "{}: {:.1}% {} ({}% CI {}), median {base} → {new}, p = {} ({}), n = {}/{}",
             c.name,
             c.change.abs() * 100.0,
-            if *v == Verdict::Regressed {
-                "slower"
-            } else {
-                "faster"
-            },
+            direction(v),
             level(config.alpha),
             c.interval.map_or("-".into(), |(lo, hi)| format!(
                 "{} to {}",
@@ -166,11 +162,7 @@ fn message(c: &Comparison, config: &Config) -> String {
             "{}: {:.1}% {} than the median of {runs} past runs ({} the {}% {}), median {base} → {new}",
             c.name,
             c.change.abs() * 100.0,
-            if *v == Verdict::Regressed {
-                "slower"
-            } else {
-                "faster"
-            },
+            direction(v),
             if *v == Verdict::Regressed {
                 "above"
             } else {
@@ -182,6 +174,14 @@ fn message(c: &Comparison, config: &Config) -> String {
                 crate::config::Method::Iqr => "IQR fence",
             }
         ),
+    }
+}
+
+fn direction(v: &Verdict) -> &'static str {
+    if *v == Verdict::Regressed {
+        "slower"
+    } else {
+        "faster"
     }
 }
 
