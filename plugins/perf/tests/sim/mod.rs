@@ -142,3 +142,88 @@ pub fn history_rate(
     }
     flagged as f64 / seeds as f64
 }
+
+/// What a scenario's rate must satisfy.
+#[derive(Debug, Clone, Copy)]
+pub enum Bound {
+    AtMost(f64),
+    AtLeast(f64),
+    /// Reported, not required.
+    None,
+}
+
+/// Every scenario of BENCHMARKS.md with its measured rate on `seeds` seeds.
+pub fn scenarios(seeds: u64) -> Vec<(&'static str, f64, Bound)> {
+    use serde_json::json;
+    let c = config(json!({}));
+    let iqr = config(json!({"history": {"method": "iqr"}}));
+    let off = config(json!({"noise-floor": 0}));
+    let suites = (seeds / 25).max(20);
+    vec![
+        (
+            "A/A, 100 samples per side",
+            ab_rate(seeds, 100, 0.0, 0.0, &c),
+            Bound::AtMost(0.01),
+        ),
+        (
+            "A/A, 10 samples per side",
+            ab_rate(seeds, 10, 0.0, 0.0, &c),
+            Bound::AtMost(0.01),
+        ),
+        (
+            "A/A, 100 samples, 3 % drift between sides",
+            ab_rate(seeds, 100, 0.0, 0.03, &c),
+            Bound::AtMost(0.01),
+        ),
+        (
+            "A/A, same, noise floor off",
+            ab_rate(seeds, 100, 0.0, 0.03, &off),
+            Bound::AtLeast(0.5),
+        ),
+        (
+            "A/A, suites of 50 benchmarks (Holm), per benchmark",
+            ab_suite_rate(suites, 50, 100, &c),
+            Bound::AtMost(0.01),
+        ),
+        (
+            "history A/A, 20 runs, 3 % run drift",
+            history_rate(seeds, 20, 50, 0.0, 0.03, &c),
+            Bound::AtMost(0.01),
+        ),
+        (
+            "history A/A, 10 runs, 3 % run drift",
+            history_rate(seeds, 10, 50, 0.0, 0.03, &c),
+            Bound::AtMost(0.01),
+        ),
+        (
+            "history A/A, 20 runs, IQR fence (k = 3)",
+            history_rate(seeds, 20, 50, 0.0, 0.03, &iqr),
+            Bound::AtMost(0.01),
+        ),
+        (
+            "10 % slowdown, 100 samples per side",
+            ab_rate(seeds, 100, 0.10, 0.0, &c),
+            Bound::AtLeast(0.95),
+        ),
+        (
+            "25 % slowdown, 10 samples per side",
+            ab_rate(seeds, 10, 0.25, 0.0, &c),
+            Bound::AtLeast(0.90),
+        ),
+        (
+            "6 % slowdown, 100 samples per side",
+            ab_rate(seeds, 100, 0.06, 0.0, &c),
+            Bound::None,
+        ),
+        (
+            "history, 15 % slowdown, 20 runs",
+            history_rate(seeds, 20, 50, 0.15, 0.03, &c),
+            Bound::AtLeast(0.90),
+        ),
+        (
+            "history, 10 % slowdown, 20 runs",
+            history_rate(seeds, 20, 50, 0.10, 0.03, &c),
+            Bound::None,
+        ),
+    ]
+}
