@@ -464,42 +464,40 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
             let _ = writeln!(out, "  {}: not covered: lines {}", f.file, lines.join(", "));
         }
     }
-    let count = |v: &[&str], what: &str| -> usize {
-        match what {
-            "tests" => r
-                .tests
-                .iter()
-                .filter(|t| v.contains(&t.result.as_str()))
-                .count(),
-            _ => r
-                .fixtures
-                .iter()
-                .filter(|f| v.contains(&f.result.as_str()))
-                .count(),
-        }
+    let tests = |results: &[&str]| {
+        r.tests
+            .iter()
+            .filter(|t| results.contains(&t.result.as_str()))
+            .count()
+    };
+    let fixtures = |results: &[&str]| {
+        r.fixtures
+            .iter()
+            .filter(|f| results.contains(&f.result.as_str()))
+            .count()
     };
     let mut parts = Vec::new();
     if !r.tests.is_empty() {
         let mut s = format!(
             "{} tests passed, {} failed",
-            count(&["pass"], "tests"),
-            count(&["fail", "error"], "tests")
+            tests(&["pass"]),
+            tests(&["fail", "error"])
         );
-        let skipped = count(&["skip"], "tests");
+        let skipped = tests(&["skip"]);
         if skipped > 0 {
             let _ = write!(s, ", {skipped} skipped");
         }
         parts.push(s);
     }
     if !r.fixtures.is_empty() {
-        let updated = count(&["updated"], "fixtures");
+        let updated = fixtures(&["updated"]);
         parts.push(if updated > 0 {
             format!("{updated} fixture expectations written")
         } else {
             format!(
                 "{} fixtures passed, {} failed",
-                count(&["pass"], "fixtures"),
-                count(&["fail", "error"], "fixtures")
+                fixtures(&["pass"]),
+                fixtures(&["fail", "error"])
             )
         });
     }

@@ -100,17 +100,13 @@ fn ab_one(
     confidence: f64,
     alpha: f64,
 ) -> Comparison {
-    let both_sampled = matches!(
-        (&base.data, &new.data),
-        (Data::Samples(_), Data::Samples(_))
-    );
-    let center = |s: &Series| if both_sampled { 0.0 } else { s.center() };
+    // The medians are set by each branch below, from what it computes anyway.
     let mut c = Comparison {
         name: name.to_string(),
         kind: new.kind.clone(),
         mode: Mode::Ab,
-        base: center(base),
-        new: center(new),
+        base: f64::NAN,
+        new: f64::NAN,
         change: 0.0,
         interval: None,
         p: None,
@@ -154,6 +150,7 @@ fn ab_one(
             // standard errors (delta method).
             let (b, sb) = estimate(base);
             let (n, sn) = estimate(new);
+            (c.base, c.new) = (b, n);
             let se = ((sb / b).powi(2) + (sn / n).powi(2)).sqrt();
             if se.is_nan() || se <= 0.0 || b <= 0.0 || n <= 0.0 {
                 c.verdict = Verdict::Inconclusive(
