@@ -39,7 +39,7 @@ fn empty_plugin() {
     let cache = tempfile::tempdir().expect("cache");
     let sandbox = Sandbox::with_cache_dir(Some(cache.path().to_path_buf())).expect("sandbox");
     let bytes = std::fs::read(env!("PORTCULLIS_TEST_WASM_HOSTILE")).expect("wasm");
-    let sha = portcullis::plugins::sha256_hex(&bytes);
+    let sha = portcullis::digest::sha256_hex(&bytes);
     let plugin = sandbox.load(&bytes, &sha).expect("load");
     let evidence = Evidence {
         root: std::env::temp_dir(),

@@ -1,7 +1,9 @@
 //! Levels, exit codes and the error type every stage returns.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,10 @@ pub enum Exit {
 pub enum Error {
     #[error("{path}: {message}")]
     Policy { path: String, message: String },
+    /// Every problem found in a policy (and the files it extends), one
+    /// line each.
+    #[error("{}", render_all(.0))]
+    Invalid(Vec<Diagnostic>),
     #[error("plugin {plugin}: {message}")]
     Plugin { plugin: String, message: String },
     #[error("evidence {what}: {message}")]
@@ -55,6 +61,9 @@ pub enum Error {
     Io { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    /// The wasm engine could not be set up (not the user's input).
+    #[error("engine: {0}")]
+    Engine(String),
 }
 
 impl Error {
@@ -80,4 +89,104 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// Collapse to one printable line of at most `max` characters (control
+/// characters, including terminal escapes, become spaces).
+pub fn one_line(s: &str, max: usize) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cleaned.chars().count() > max {
+        let mut t: String = cleaned.chars().take(max).collect();
+        t.push('…');
+        t
+    } else {
+        cleaned
+    }
+}
+
+fn render_all(list: &[Diagnostic]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One policy file's name (as messages show it) and text.
+#[derive(Debug)]
+pub struct File {
+    pub name: String,
+    pub text: String,
+}
+
+/// A place in a policy file.
+#[derive(Clone)]
+pub struct At {
+    file: Arc<File>,
+    span: Range<usize>,
+}
+
+impl At {
+    pub fn new(file: &Arc<File>, span: Range<usize>) -> At {
+        At {
+            file: file.clone(),
+            span,
+        }
+    }
+
+    pub fn span(&self) -> Range<usize> {
+        self.span.clone()
+    }
+
+    /// 1-based line and column.
+    pub fn line_col(&self) -> (usize, usize) {
+        line_col(&self.file.text, self.span.start)
+    }
+
+    pub fn line(&self) -> usize {
+        self.line_col().0
+    }
+
+    pub fn file_name(&self) -> &str {
+        &self.file.name
+    }
+
+    /// `file:line`.
+    pub fn file_line(&self) -> String {
+        format!("{}:{}", self.file.name, self.line())
+    }
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (l, c) = self.line_col();
+        write!(f, "{}:{l}:{c}", self.file.name)
+    }
+}
+
+impl fmt::Debug for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// One problem with a policy: where (a place, or the whole file) and what.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub at: Option<At>,
+    /// The file, for problems with no place.
+    pub file: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            Some(at) => write!(f, "{at}: {}", self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
 }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-use crate::plugins::sha256_hex;
+use crate::digest::sha256_hex;
 
 use crate::diag::Level;
 use crate::evidence::Kind;

@@ -1,31 +1,103 @@
-//! The verdict: the one place levels meet `fail-at`. Plugins report facts;
+//! The verdict. After the plugins ran, [`judge`] is the one call that
+//! decides: policy levels and `off`, the baseline, waivers, `--changed-since`
+//! and `fail-at`, each applied once, in that order. Plugins report facts;
 //! only this module decides whether the change may merge.
 
-use crate::check::PluginRun;
-use crate::diag::{Exit, Level};
+pub mod host_rules;
+mod waivers;
+
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
-use crate::finding::{BaselineState, Finding, Location, PluginInfo, Region, RuleInfo};
+use crate::baseline::{Baseline, Entry};
+use crate::diag::{Exit, Level};
+use crate::finding::BaselineState;
+use crate::outcome::{Counts, PluginRun, Verdict};
 use crate::policy::Policy;
-use crate::policy::baseline::{Baseline, Entry};
 use crate::policy::date::Date;
 
-/// Apply the policy's `[rules]` levels: the only place a finding's level
-/// changes after its plugin reported it. Findings of rules that are `off`
-/// are dropped.
-pub fn apply_levels(policy: &Policy, findings: &mut Vec<Finding>) {
-    findings.retain_mut(|f| match policy.level_for(&f.rule_id, f.level) {
-        Some(level) => {
-            f.level = level;
-            true
+/// What the gate weighs besides the policy and the plugins' findings.
+#[derive(Debug, Clone, Copy)]
+pub struct GateInputs<'a> {
+    /// `--baseline`: findings recorded there do not count.
+    pub baseline: Option<&'a Baseline>,
+    /// `--changed-since REV`: the revision and the files changed since it;
+    /// only findings in those files (or with no location) are kept.
+    pub changed: Option<(&'a str, &'a BTreeSet<String>)>,
+    /// For waiver expiry.
+    pub today: Date,
+    pub fail_at: Level,
+    /// The repository, to place waiver diagnostics in the policy file.
+    pub root: &'a Path,
+}
+
+/// The gate's decision and everything it changed on the way.
+#[derive(Debug)]
+pub struct Judgement {
+    /// The plugins' runs with levels, waivers and baseline states applied,
+    /// then the host's own run (waiver diagnostics) when there is one.
+    pub runs: Vec<PluginRun>,
+    pub notices: Vec<String>,
+    pub verdict: Verdict,
+    /// With a baseline: recorded findings no longer reported (fixed).
+    pub absent: Vec<Entry>,
+}
+
+/// Judge the plugins' runs under `policy`.
+pub fn judge(policy: &Policy, mut runs: Vec<PluginRun>, inputs: GateInputs<'_>) -> Judgement {
+    for run in &mut runs {
+        apply_levels(policy, run);
+    }
+    // Baseline and waivers see every finding, so that narrowing to changed
+    // files below cannot make entries look fixed or waivers look unused.
+    let absent = match inputs.baseline {
+        Some(b) => apply_baseline(b, &mut runs),
+        None => Vec::new(),
+    };
+    let host = waivers::apply(policy, &mut runs, inputs.today, inputs.root);
+    let mut notices = Vec::new();
+    if let Some((rev, changed)) = inputs.changed {
+        let dropped = keep_changed(&mut runs, changed);
+        if dropped > 0 {
+            notices.push(format!(
+                "{dropped} findings in files unchanged since {rev} are not shown (--changed-since)"
+            ));
         }
-        None => false,
-    });
+    }
+    // The host's waiver diagnostics concern the policy, not changed files.
+    if let Some(mut host) = host {
+        apply_levels(policy, &mut host);
+        runs.push(host);
+    }
+    if runs.iter().all(|r| r.failure.is_none()) {
+        notices.extend(unmatched_rule_patterns(policy, &runs));
+    }
+    let verdict = decide(&runs, inputs.fail_at);
+    Judgement {
+        runs,
+        notices,
+        verdict,
+        absent,
+    }
+}
+
+/// The policy's `[rules]` levels: the only place a finding's level changes
+/// after its plugin reported it. Findings of rules that are `off` are
+/// dropped.
+fn apply_levels(policy: &Policy, run: &mut PluginRun) {
+    run.findings
+        .retain_mut(|f| match policy.level_for(&f.rule_id, f.level) {
+            Some(level) => {
+                f.level = level;
+                true
+            }
+            None => false,
+        });
 }
 
 /// `[rules]` entries that match no rule of any plugin in the run, as
 /// notices (a misspelt id would otherwise silently do nothing).
-pub fn unmatched_rule_patterns(policy: &Policy, runs: &[PluginRun]) -> Vec<String> {
+fn unmatched_rule_patterns(policy: &Policy, runs: &[PluginRun]) -> Vec<String> {
     policy
         .rules
         .iter()
@@ -45,66 +117,21 @@ pub fn unmatched_rule_patterns(policy: &Policy, runs: &[PluginRun]) -> Vec<Strin
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Counts {
-    pub error: usize,
-    pub warning: usize,
-    pub note: usize,
-    /// Findings covered by an active waiver (not in the other counts).
-    pub waived: usize,
-    /// Findings already in the baseline (not in the other counts).
-    pub baselined: usize,
-}
-
-impl Counts {
-    pub fn add(&mut self, level: Level) {
-        match level {
-            Level::Error => self.error += 1,
-            Level::Warning => self.warning += 1,
-            Level::Note => self.note += 1,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    pub counts: Counts,
-    /// Findings at or above `fail-at`.
-    pub failing: usize,
-    /// Plugins that could not be evaluated.
-    pub failed_plugins: usize,
-    pub exit: Exit,
-}
-
-impl Verdict {
-    pub fn word(&self) -> &'static str {
-        match self.exit {
-            Exit::Pass => "passed",
-            Exit::Fail => "FAILED",
-            Exit::Error => "could not be evaluated",
-        }
-    }
-}
-
-/// Decide: any plugin failure → could not evaluate (exit 2, never a pass);
-/// else any finding at or above `fail_at` → fail; else pass.
-pub fn decide(runs: &[PluginRun], fail_at: Level) -> Verdict {
-    let mut counts = Counts::default();
-    let mut failing = 0;
-    for f in runs.iter().flat_map(|r| r.findings.iter()) {
+/// Any plugin failure → could not evaluate (exit 2, never a pass); else
+/// any counted finding at or above `fail_at` → fail; else pass.
+fn decide(runs: &[PluginRun], fail_at: Level) -> Verdict {
+    let findings = || runs.iter().flat_map(|r| r.findings.iter());
+    let mut counts = Counts::of(findings());
+    for f in findings().filter(|f| !f.counts()) {
         if f.waived_by.is_some() {
             counts.waived += 1;
-            continue;
-        }
-        if f.baseline == Some(BaselineState::Unchanged) {
+        } else {
             counts.baselined += 1;
-            continue;
-        }
-        counts.add(f.level);
-        if f.level >= fail_at {
-            failing += 1;
         }
     }
+    let failing = findings()
+        .filter(|f| f.counts() && f.level >= fail_at)
+        .count();
     let failed_plugins = runs.iter().filter(|r| r.failure.is_some()).count();
     let exit = if failed_plugins > 0 {
         Exit::Error
@@ -121,173 +148,12 @@ pub fn decide(runs: &[PluginRun], fail_at: Level) -> Verdict {
     }
 }
 
-/// The host's own rules, reported under the `portcullis/` prefix.
-pub fn host_rules() -> Vec<RuleInfo> {
-    let rule = |id: &str, name: &str, level: Level, short: &str, help: &str| RuleInfo {
-        id: id.into(),
-        name: name.into(),
-        short_description: short.into(),
-        full_description: short.into(),
-        help_markdown: help.into(),
-        default_level: level,
-        tags: vec!["policy".into()],
-        security_severity: None,
-    };
-    vec![
-        rule(
-            "waiver-expired",
-            "WaiverExpired",
-            Level::Warning,
-            "A waiver has expired; the findings it covered count again.",
-            "Fix the findings, or renew the waiver with a new `expires` date and the owner's agreement.",
-        ),
-        rule(
-            "waiver-expiring",
-            "WaiverExpiring",
-            Level::Note,
-            "A waiver expires soon.",
-            "Plan the fix or the renewal before the `expires` date (`[gate] waiver-expiring-days`, default 14).",
-        ),
-        rule(
-            "waiver-unused",
-            "WaiverUnused",
-            Level::Warning,
-            "A waiver matched no finding.",
-            "Remove the waiver: what it excused is gone, and a stale waiver would silently excuse a new finding.",
-        ),
-    ]
-}
-
-/// Apply the policy's waivers to the findings of `runs` and return the
-/// host's own run with waiver diagnostics (expired, expiring, unused), or
-/// `None` when the policy has no waivers. A finding is covered by the first
-/// matching waiver; a waiver is valid through its `expires` day.
-pub fn apply_waivers(
-    policy: &Policy,
-    runs: &mut [PluginRun],
-    today: Date,
-    root: &Path,
-) -> Option<PluginRun> {
-    if policy.waivers.is_empty() {
-        return None;
-    }
-    let mut used = vec![false; policy.waivers.len()];
-    for f in runs.iter_mut().flat_map(|r| r.findings.iter_mut()) {
-        let path = f.locations.first().map(|l| l.path.as_str());
-        if let Some(i) = policy
-            .waivers
-            .iter()
-            .position(|w| w.matches(&f.rule_id, path, &f.fingerprint))
-        {
-            used[i] = true;
-            if today <= policy.waivers[i].expires {
-                f.waived_by = Some(i);
-            }
-        }
-    }
-    let rules = host_rules();
-    let policy_path = policy_location(policy, root);
-    let all_evaluated = runs.iter().all(|r| r.failure.is_none());
-    let mut findings = Vec::new();
-    for (i, w) in policy.waivers.iter().enumerate() {
-        let left = today.days_until(w.expires);
-        let (rule_index, message) = if left < 0 {
-            (
-                0,
-                format!(
-                    "waiver for `{}` at {} (owner {}) expired on {}; its findings count again",
-                    w.rule, w.at, w.owner, w.expires
-                ),
-            )
-        } else if !used[i] && all_evaluated {
-            (
-                2,
-                format!(
-                    "waiver for `{}` at {} (owner {}) matched no finding",
-                    w.rule, w.at, w.owner
-                ),
-            )
-        } else if left <= policy.waiver_expiring_days {
-            (
-                1,
-                format!(
-                    "waiver for `{}` at {} (owner {}) expires on {} ({left} days)",
-                    w.rule, w.at, w.owner, w.expires
-                ),
-            )
-        } else {
-            continue;
-        };
-        let rule_id = format!("portcullis/{}", rules[rule_index].id);
-        let identity = format!(
-            "{rule_id}\0{}\0{}\0{}",
-            w.rule,
-            w.paths.join(","),
-            w.fingerprint.as_deref().unwrap_or("")
-        );
-        let mut properties = serde_json::Map::new();
-        properties.insert("owner".into(), w.owner.clone().into());
-        properties.insert("expires".into(), w.expires.to_string().into());
-        properties.insert("waiver".into(), w.at.clone().into());
-        findings.push(Finding {
-            plugin: "portcullis".into(),
-            rule_id: rule_id.clone(),
-            rule_index,
-            level: rules[rule_index].default_level,
-            message,
-            locations: policy_path
-                .iter()
-                .map(|p| Location {
-                    path: p.clone(),
-                    region: Some(Region {
-                        start_line: w.line as u32,
-                        start_column: None,
-                        end_line: None,
-                        end_column: None,
-                    }),
-                })
-                .collect(),
-            fingerprint: crate::plugins::sha256_hex(identity.as_bytes())[..32].to_string(),
-            properties: Some(properties),
-            waived_by: None,
-            baseline: None,
-        });
-    }
-    apply_levels(policy, &mut findings);
-    Some(PluginRun {
-        id: "portcullis".into(),
-        origin: "builtin:host".into(),
-        sha256: None,
-        info: Some(PluginInfo {
-            name: "portcullis".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            rules: rules.clone(),
-            reads: Vec::new(),
-        }),
-        rules,
-        findings,
-        logs: Vec::new(),
-        failure: None,
-        started: std::time::SystemTime::now(),
-        duration: std::time::Duration::ZERO,
-        evaluate_duration: std::time::Duration::ZERO,
-        compiled_from_cache: false,
-    })
-}
-
-/// The policy file's repository-relative path, when it lies in the repository.
-pub fn policy_location(policy: &Policy, root: &Path) -> Option<String> {
-    let real = Path::new(&policy.origin).canonicalize().ok()?;
-    let rel = real.strip_prefix(root).ok()?;
-    rel.to_str().map(|s| s.replace('\\', "/"))
-}
-
-/// Compare the plugins' findings with a baseline: each finding is `new` or
-/// `unchanged` (then it does not count); returns the baseline entries no
-/// finding matched (fixed since), for SARIF's `absent` results.
-pub fn apply_baseline<'b>(baseline: &'b Baseline, runs: &mut [PluginRun]) -> Vec<&'b Entry> {
+/// Mark each plugin finding `new` or `unchanged` (then it does not count);
+/// returns the baseline entries no finding matched (fixed since), for
+/// SARIF's `absent` results.
+fn apply_baseline(baseline: &Baseline, runs: &mut [PluginRun]) -> Vec<Entry> {
     let keys = baseline.keys();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for f in runs
         .iter_mut()
         .filter(|r| !r.is_host())
@@ -305,13 +171,14 @@ pub fn apply_baseline<'b>(baseline: &'b Baseline, runs: &mut [PluginRun]) -> Vec
         .findings
         .iter()
         .filter(|e| !seen.contains(&(e.rule_id.clone(), e.fingerprint.clone())))
+        .cloned()
         .collect()
 }
 
-/// `--changed-since`: drop plugin findings located in files that did not
-/// change; findings with no location (dependencies, approvals, budgets)
-/// stay. Returns how many were dropped.
-pub fn keep_changed(runs: &mut [PluginRun], changed: &std::collections::BTreeSet<String>) -> usize {
+/// Drop findings located in files that did not change; findings with no
+/// location (dependencies, approvals, budgets) stay. Returns how many were
+/// dropped.
+fn keep_changed(runs: &mut [PluginRun], changed: &BTreeSet<String>) -> usize {
     let mut dropped = 0;
     for run in runs.iter_mut() {
         let before = run.findings.len();
@@ -324,3 +191,6 @@ pub fn keep_changed(runs: &mut [PluginRun], changed: &std::collections::BTreeSet
     }
     dropped
 }
+
+#[cfg(test)]
+mod tests;

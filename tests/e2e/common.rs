@@ -93,7 +93,7 @@ impl Repo {
     /// A policy that runs one plugin from a `.wasm` file, pinned.
     pub fn policy_with_wasm(&self, id: &str, wasm: &str, extra: &str) -> &Self {
         let bytes = std::fs::read(wasm).expect("wasm");
-        let sha = portcullis::plugins::sha256_hex(&bytes);
+        let sha = portcullis::digest::sha256_hex(&bytes);
         self.write(
             "portcullis.toml",
             format!(

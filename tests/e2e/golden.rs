@@ -147,3 +147,60 @@ fn every_format_matches_its_golden_file() {
         golden(file, &text);
     }
 }
+
+/// SARIF with its volatile fields (timestamps, the temporary root) fixed,
+/// as a JSON value: key order is the writer's business, content is not.
+fn normalize_sarif(text: &str, repo: &Repo) -> serde_json::Value {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&normalize(text, repo)).expect("sarif json");
+    for run in doc["runs"].as_array_mut().expect("runs") {
+        for inv in run["invocations"].as_array_mut().expect("invocations") {
+            inv["startTimeUtc"] = "…".into();
+            inv["endTimeUtc"] = "…".into();
+        }
+    }
+    doc
+}
+
+#[test]
+fn sarif_matches_its_golden_file() {
+    let repo = repo();
+    let baseline = repo.path().join("baseline.json");
+    let sarif = repo.path().join("out.sarif");
+    // The baseline holds today's docs/old.json finding only.
+    repo.write("src/lib.rs", "fn a() {}\n")
+        .write("config/app.yaml", "a: []\n");
+    let today = [("PORTCULLIS_TODAY", "2026-11-22")];
+    let b = baseline.to_string_lossy().into_owned();
+    assert_eq!(
+        repo.run_env(&["check", "--write-baseline", &b], &today)
+            .code,
+        1
+    );
+    repo.write(
+        "src/lib.rs",
+        format!("fn a() {{}}\n{} HEAD\n", "<".repeat(7)),
+    )
+    .write("config/app.yaml", "a: [\n")
+    .write("docs/old.json", "{}");
+    let s = sarif.to_string_lossy().into_owned();
+    let run = repo.run_env(&["check", "--baseline", &b, "--sarif", &s], &today);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let text = std::fs::read_to_string(&sarif).expect("sarif written");
+    let actual = normalize_sarif(&text, &repo);
+    let path = fixtures().join("golden").join("sarif.json");
+    if std::env::var_os("PORTCULLIS_BLESS").is_some() {
+        let pretty = serde_json::to_string_pretty(&actual).expect("json") + "\n";
+        std::fs::write(&path, pretty).expect("bless");
+        return;
+    }
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run with PORTCULLIS_BLESS=1)", path.display())),
+    )
+    .expect("golden sarif");
+    assert!(
+        expected == actual,
+        "SARIF differs from its golden file:\n--- expected\n{expected:#}\n--- actual\n{actual:#}"
+    );
+}

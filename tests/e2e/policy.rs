@@ -28,7 +28,7 @@ fn sha256_pin_mismatch_shows_expected_and_actual() {
     );
     let (run, sarif) = repo.check_sarif(&[]);
     assert_eq!(run.code, 2);
-    let actual = portcullis::plugins::sha256_hex(&std::fs::read(PROBE_WASM).expect("wasm"));
+    let actual = portcullis::digest::sha256_hex(&std::fs::read(PROBE_WASM).expect("wasm"));
     assert!(
         run.stderr
             .contains(&format!("policy pins {wrong}, file has {actual}")),
@@ -45,7 +45,7 @@ fn sha256_pin_mismatch_shows_expected_and_actual() {
 fn a_file_that_is_not_a_component_fails_closed() {
     let repo = Repo::new();
     repo.write("fake.wasm", b"\0asm not really");
-    let sha = portcullis::plugins::sha256_hex(b"\0asm not really");
+    let sha = portcullis::digest::sha256_hex(b"\0asm not really");
     repo.write(
         "portcullis.toml",
         format!("[plugins.fake]\nsource = \"fake.wasm\"\nsha256 = \"{sha}\"\n"),
@@ -120,7 +120,7 @@ fn explicit_policy_and_rules_listing() {
 #[test]
 fn several_plugins_run_side_by_side_and_one_failure_fails_the_gate() {
     let repo = Repo::new();
-    let sha = portcullis::plugins::sha256_hex(&std::fs::read(HOSTILE_WASM).expect("wasm"));
+    let sha = portcullis::digest::sha256_hex(&std::fs::read(HOSTILE_WASM).expect("wasm"));
     let policy = |attack: &str| {
         format!(
             "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[plugins.lint.config]\nmax-file-kb = 1\n\
@@ -536,7 +536,7 @@ fn a_wasm_source_is_relative_to_the_policy_that_names_it() {
         "org/policy.toml",
         format!(
             "[plugins.h]\nsource = \"plugins/h.wasm\"\nsha256 = \"{}\"\n",
-            portcullis::plugins::sha256_hex(&bytes)
+            portcullis::digest::sha256_hex(&bytes)
         ),
     );
     let run = repo.run(&["check", "--policy", "org/policy.toml"]);

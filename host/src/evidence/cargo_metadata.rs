@@ -110,6 +110,6 @@ fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<st
         h.update(b"Cargo.lock (root)\0");
         h.update(std::fs::read(root.join("Cargo.lock")).unwrap_or_default());
     }
-    let key = crate::plugins::hex(&h.finalize());
+    let key = crate::digest::hex(&h.finalize());
     Some(dir.join("cargo-metadata").join(format!("{key}.json")))
 }

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use crate::check::Outcome;
 use crate::diag::Level;
+use crate::outcome::Outcome;
 
 /// One `::error …::message` line per finding and per plugin failure, then
 /// the summary line.
@@ -74,14 +74,14 @@ pub fn step_summary(outcome: &Outcome) -> String {
         "| plugin | errors | warnings | notes | status |\n| --- | ---: | ---: | ---: | --- |"
     );
     for run in &outcome.runs {
-        let mut counts = crate::gate::Counts::default();
+        let mut counts = crate::outcome::Counts::default();
         run.findings
             .iter()
             .filter(|f| f.counts())
             .for_each(|f| counts.add(f.level));
         let status = match &run.failure {
             None => "ok".to_string(),
-            Some(f) => format!("could not be evaluated: {}", cell(f)),
+            Some(f) => format!("could not be evaluated: {}", cell(&f.to_string())),
         };
         let _ = writeln!(
             md,

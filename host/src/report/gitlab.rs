@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::check::Outcome;
 use crate::diag::Level;
+use crate::outcome::Outcome;
 
 #[derive(Serialize)]
 struct Issue<'a> {
@@ -30,7 +30,7 @@ struct Lines {
 /// error → critical. A finding without a location points at the policy
 /// file, repository-relative like SARIF's (GitLab requires a path).
 pub fn render(outcome: &Outcome) -> String {
-    let fallback = crate::gate::policy_location(&outcome.policy, &outcome.root);
+    let fallback = outcome.policy_location();
     let fallback = fallback
         .as_deref()
         .unwrap_or(outcome.policy.origin.as_str());

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::check::Outcome;
 use crate::diag::Level;
 use crate::finding::Finding;
+use crate::outcome::Outcome;
 
 pub struct Style {
     pub color: bool,

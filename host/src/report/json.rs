@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::check::Outcome;
 use crate::finding::Location;
-use crate::gate::Counts;
+use crate::outcome::Counts;
+use crate::outcome::Outcome;
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -22,7 +22,7 @@ struct Doc<'a> {
     notices: &'a [String],
     /// With `--baseline`: recorded findings that are gone.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    absent: &'a [crate::policy::baseline::Entry],
+    absent: &'a [crate::baseline::Entry],
 }
 
 #[derive(Serialize)]
@@ -33,7 +33,10 @@ struct Plugin<'a> {
     source: &'a str,
     sha256: Option<&'a str>,
     success: bool,
-    error: Option<&'a str>,
+    error: Option<String>,
+    /// Why it failed, as a stable word (`timeout`, `memory`, `load`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_kind: Option<&'static str>,
     duration_ms: u128,
     /// Of `duration_ms`, the time spent in the plugin's `evaluate` call
     /// (the rest is loading the component and `describe`).
@@ -63,7 +66,7 @@ struct Finding<'a> {
 
 #[derive(Serialize)]
 struct WaiverRef<'a> {
-    at: &'a str,
+    at: String,
     reason: &'a str,
     owner: &'a str,
     expires: String,
@@ -93,7 +96,8 @@ pub fn render(outcome: &Outcome) -> String {
                 source: &r.origin,
                 sha256: r.sha256.as_deref(),
                 success: r.failure.is_none(),
-                error: r.failure.as_deref(),
+                error: r.failure.as_ref().map(ToString::to_string),
+                error_kind: r.failure.as_ref().map(|f| f.kind()),
                 duration_ms: r.duration.as_millis(),
                 evaluate_ms: r.evaluate_duration.as_millis(),
                 compile_cached: r.compiled_from_cache,
@@ -114,7 +118,7 @@ pub fn render(outcome: &Outcome) -> String {
                     .waived_by
                     .and_then(|i| outcome.policy.waivers.get(i))
                     .map(|w| WaiverRef {
-                        at: &w.at,
+                        at: w.place(),
                         reason: &w.reason,
                         owner: &w.owner,
                         expires: w.expires.to_string(),

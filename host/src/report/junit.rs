@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use crate::check::Outcome;
 use crate::finding::Finding;
+use crate::outcome::Outcome;
 
 pub fn render(outcome: &Outcome) -> String {
     let mut suites = String::new();
@@ -22,7 +22,7 @@ pub fn render(outcome: &Outcome) -> String {
                 "    <testcase classname=\"{}\" name=\"evaluate\" time=\"{:.3}\">\n      <error message=\"{}\" type=\"plugin-failure\"/>\n    </testcase>",
                 xml(&run.id),
                 run.duration.as_secs_f64(),
-                xml(f)
+                xml(&f.to_string())
             );
         }
         for (i, rule) in run.rules.iter().enumerate() {

@@ -16,8 +16,8 @@ mod model;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::check::{Outcome, PluginRun};
 use crate::finding::Finding;
+use crate::outcome::{Outcome, PluginRun};
 use model::*;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -42,7 +42,7 @@ pub fn render(outcome: &Outcome) -> String {
 /// Where a finding with no location points: the policy file, when it lies
 /// inside the repository (code scanning rejects results without one).
 fn fallback_location(outcome: &Outcome) -> Option<String> {
-    crate::gate::policy_location(&outcome.policy, &outcome.root)
+    outcome.policy_location()
 }
 
 fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
@@ -180,7 +180,7 @@ fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> ResultObj {
                 let mut props = serde_json::Map::new();
                 props.insert("owner".into(), w.owner.clone().into());
                 props.insert("expires".into(), w.expires.to_string().into());
-                props.insert("waiver".into(), w.at.clone().into());
+                props.insert("waiver".into(), w.place().into());
                 vec![Suppression {
                     kind: "external",
                     status: "accepted",

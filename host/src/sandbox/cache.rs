@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
 
-use crate::plugins::sha256_hex;
+use crate::digest::sha256_hex;
 use wasmtime::component::Component;
 
 const MAGIC: &[u8] = b"PORTCULLIS-CWASM-1\n";

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{self, CheckOptions};
+use crate::check::{self, CheckOptions, Quiet};
 use crate::diag::{Error, Exit};
 use crate::policy::{Policy, Source};
 
@@ -43,7 +43,6 @@ impl TestOptions {
             policy: None,
             fail_at: None,
             jobs: self.jobs,
-            progress: false,
             cache_dir: self.cache_dir.clone(),
             baseline: None,
             changed_since: None,
@@ -188,7 +187,7 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
         let id = spec.id.clone();
         let mut p: Policy = policy.clone();
         p.plugins = vec![spec];
-        let outcome = check::run_check_with(&check_opts, p)?;
+        let outcome = check::run_check_with(&check_opts, p, &Quiet)?;
         report.errors.extend(outcome.failures());
         for f in outcome.findings() {
             let props = f.properties.clone().unwrap_or_default();
@@ -300,7 +299,7 @@ fn run_fixtures(
             continue;
         }
         let opts = opts.check_options(repo);
-        let outcome = check::run_check_with(&opts, policy.clone())?;
+        let outcome = check::run_check_with(&opts, policy.clone(), &Quiet)?;
         let failures = outcome.failures();
         if !failures.is_empty() {
             out.push(FixtureResult {
@@ -424,106 +423,4 @@ fn describe(f: &ExpectedFinding) -> String {
         (Some(p), None) => format!("{} in {p}", f.rule),
         _ => f.rule.clone(),
     }
-}
-
-/// Human output: failures always, passes with `verbose`, then a summary.
-pub fn render(r: &TestReport, verbose: bool) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    for t in &r.tests {
-        let show = verbose || matches!(t.result.as_str(), "fail" | "error");
-        if show {
-            let word = t.result.to_uppercase();
-            let detail = if t.detail.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", t.detail)
-            };
-            let _ = writeln!(out, "{word:<5} {} ({}:{}){detail}", t.test, t.file, t.line);
-        }
-    }
-    for f in &r.fixtures {
-        if verbose || f.result != "pass" {
-            let _ = writeln!(out, "{:<5} fixture {}", f.result.to_uppercase(), f.name);
-            for d in &f.diffs {
-                let _ = writeln!(out, "        {d}");
-            }
-        }
-    }
-    for e in &r.errors {
-        let _ = writeln!(out, "ERROR {e}");
-    }
-    if let Some(c) = &r.coverage {
-        let _ = writeln!(
-            out,
-            "coverage: {:.1}% of policy lines evaluated ({} of {})",
-            c.percent, c.covered, c.total
-        );
-        for f in c.files.iter().filter(|f| !f.not_covered.is_empty()) {
-            let lines: Vec<String> = f.not_covered.iter().map(u64::to_string).collect();
-            let _ = writeln!(out, "  {}: not covered: lines {}", f.file, lines.join(", "));
-        }
-    }
-    let tests = |results: &[&str]| {
-        r.tests
-            .iter()
-            .filter(|t| results.contains(&t.result.as_str()))
-            .count()
-    };
-    let fixtures = |results: &[&str]| {
-        r.fixtures
-            .iter()
-            .filter(|f| results.contains(&f.result.as_str()))
-            .count()
-    };
-    let mut parts = Vec::new();
-    if !r.tests.is_empty() {
-        let mut s = format!(
-            "{} tests passed, {} failed",
-            tests(&["pass"]),
-            tests(&["fail", "error"])
-        );
-        let skipped = tests(&["skip"]);
-        if skipped > 0 {
-            let _ = write!(s, ", {skipped} skipped");
-        }
-        parts.push(s);
-    }
-    if !r.fixtures.is_empty() {
-        let updated = fixtures(&["updated"]);
-        parts.push(if updated > 0 {
-            format!("{updated} fixture expectations written")
-        } else {
-            format!(
-                "{} fixtures passed, {} failed",
-                fixtures(&["pass"]),
-                fixtures(&["fail", "error"])
-            )
-        });
-    }
-    if !r.errors.is_empty() {
-        parts.push(format!(
-            "{} error{}",
-            r.errors.len(),
-            if r.errors.len() == 1 { "" } else { "s" }
-        ));
-    }
-    if let (Some(c), Some(t)) = (&r.coverage, r.coverage_threshold) {
-        parts.push(format!(
-            "coverage {:.1}% {} the {t}% threshold",
-            c.percent,
-            if c.percent + 1e-9 < t {
-                "is below"
-            } else {
-                "meets"
-            }
-        ));
-    }
-    let word = match r.exit() {
-        Exit::Pass => "passed",
-        Exit::Fail => "FAILED",
-        Exit::Error => "could not be evaluated",
-    };
-    let _ = writeln!(out, "policy tests {word}: {}", parts.join("; "));
-    out
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::Outcome;
 use crate::diag::{Error, Level};
+use crate::finding::Finding;
 
 /// The baseline file, version 1.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,14 +58,12 @@ impl Baseline {
         Ok(b)
     }
 
-    /// Every finding of the run, waived ones included (so a waiver can
-    /// expire without the finding becoming new).
-    pub fn from_outcome(outcome: &Outcome) -> Baseline {
-        let mut findings: Vec<Entry> = outcome
-            .runs
-            .iter()
-            .filter(|r| !r.is_host())
-            .flat_map(|r| r.findings.iter())
+    /// A baseline of `findings`: pass every plugin finding of a run, waived
+    /// ones included (so a waiver can expire without the finding becoming
+    /// new), and none of the host's own.
+    pub fn from_findings<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Baseline {
+        let mut findings: Vec<Entry> = findings
+            .into_iter()
             .map(|f| Entry {
                 rule_id: f.rule_id.clone(),
                 fingerprint: f.fingerprint.clone(),

@@ -1,4 +1,7 @@
-//! The `portcullis` command: parse arguments, call the library, print, exit.
+//! The `portcullis` command: parse arguments, call the library, show
+//! progress, print, exit.
+
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -157,6 +160,15 @@ struct RulesArgs {
     /// Policy file [default: PATH/portcullis.toml if present, else the built-in default].
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// `table` (one line per rule) or `markdown` (the full reference, with help).
+    #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
+    format: RulesFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Table,
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -234,12 +246,15 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         ),
-        progress: true,
         cache_dir: None,
         baseline: args.baseline.clone(),
         changed_since: args.changed_since.clone(),
     };
-    let outcome = check::run_check(&opts)?;
+    let policy = check::resolve_policy(&opts.path, opts.policy.as_deref())?;
+    let progress = progress::Terminal::start(policy.plugins.len());
+    let outcome = check::run_check_with(&opts, policy, &progress);
+    progress.finish();
+    let outcome = outcome?;
 
     if let Some(path) = &args.sarif {
         write_file(path, &report::sarif::render(&outcome))?;
@@ -248,7 +263,13 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.write_baseline
         && outcome.verdict.failed_plugins == 0
     {
-        let baseline = portcullis::policy::baseline::Baseline::from_outcome(&outcome);
+        let baseline = portcullis::baseline::Baseline::from_findings(
+            outcome
+                .runs
+                .iter()
+                .filter(|r| !r.is_host())
+                .flat_map(|r| r.findings.iter()),
+        );
         write_file(path, &baseline.to_json())?;
     }
     if let Some(path) = &args.json {
@@ -310,7 +331,7 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
 
 fn test_cmd(args: TestArgs) -> Result<Exit, Error> {
     check::repo_root(&args.path)?;
-    let opts = portcullis::policy_tests::TestOptions {
+    let opts = portcullis::test_cmd::TestOptions {
         path: args.path,
         policy: args.policy,
         coverage: args.coverage,
@@ -320,9 +341,9 @@ fn test_cmd(args: TestArgs) -> Result<Exit, Error> {
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         cache_dir: None,
     };
-    let report = portcullis::policy_tests::run(&opts)?;
+    let report = portcullis::test_cmd::run(&opts)?;
     let out = match args.format {
-        TestFormat::Human => portcullis::policy_tests::render(&report, args.verbose),
+        TestFormat::Human => report::test::render(&report, args.verbose),
         TestFormat::Json => {
             let mut v = serde_json::to_value(&report)
                 .map_err(|e| Error::Usage(format!("cannot render JSON: {e}")))?;
@@ -337,7 +358,21 @@ fn test_cmd(args: TestArgs) -> Result<Exit, Error> {
 fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
     check::repo_root(&args.path)?;
     let policy = check::resolve_policy(&args.path, args.policy.as_deref())?;
-    let table = portcullis::check::list_rules(&policy)?;
+    let rules = check::list_rules(&policy)?;
+    if let RulesFormat::Markdown = args.format {
+        print_stdout(&report::reference::rules_markdown(&rules));
+        return Ok(Exit::Pass);
+    }
+    let table: Vec<(String, Level, String)> = rules
+        .into_iter()
+        .map(|(plugin, rule)| {
+            (
+                format!("{plugin}/{}", rule.id),
+                rule.default_level,
+                portcullis::diag::one_line(&rule.short_description, 200),
+            )
+        })
+        .collect();
     let width = table.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (id, level, text) in table {

@@ -1,0 +1,51 @@
+//! Why a plugin could not be evaluated: one variant per way it fails, from
+//! resolving its component to checking what it returned. Every report
+//! carries it; the gate fails closed (exit 2) on any of them.
+
+/// A plugin's failure. `Display` is the one-line reason shown to users.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginFailure {
+    /// Its component could not be found or read, or does not match its pin.
+    #[error("{0}")]
+    Resolve(String),
+    /// The engine rejected the component (not a component, wrong contract
+    /// version, missing exports) or the sandbox could not be set up.
+    #[error("failed to load: {0}")]
+    Load(String),
+    /// Past its `timeout-ms` deadline.
+    #[error("timed out after {0} ms")]
+    Timeout(u128),
+    /// Past its `memory-mb` cap.
+    #[error("exceeded its memory limit of {0} MiB")]
+    Memory(usize),
+    #[error("panicked: {0}")]
+    Panic(String),
+    #[error("trapped: {0}")]
+    Trap(String),
+    /// The plugin itself returned an error (bad config, unreadable input).
+    #[error("returned an error: {0}")]
+    Plugin(String),
+    /// Its output broke the contract (undeclared rule, bad path, over caps).
+    #[error("returned malformed data: {0}")]
+    Malformed(String),
+    /// Evidence it reads could not be collected.
+    #[error("{0}")]
+    Evidence(String),
+}
+
+impl PluginFailure {
+    /// A stable kebab-case word for machine-readable reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PluginFailure::Resolve(_) => "resolve",
+            PluginFailure::Load(_) => "load",
+            PluginFailure::Timeout(_) => "timeout",
+            PluginFailure::Memory(_) => "memory",
+            PluginFailure::Panic(_) => "panic",
+            PluginFailure::Trap(_) => "trap",
+            PluginFailure::Plugin(_) => "plugin-error",
+            PluginFailure::Malformed(_) => "malformed-output",
+            PluginFailure::Evidence(_) => "evidence",
+        }
+    }
+}

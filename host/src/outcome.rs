@@ -1,0 +1,162 @@
+//! What a gate run produced: each plugin's run and the verdict. Below both
+//! the gate (which fills it in) and the reports (which render it), so
+//! neither imports the other.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use crate::baseline::Entry;
+use crate::diag::{Exit, Level};
+use crate::failure::PluginFailure;
+use crate::finding::{Finding, PluginInfo, RuleInfo};
+use crate::policy::Policy;
+use crate::sandbox::LogLine;
+
+/// The id, and the `origin`, of the host's own run of rules.
+pub const HOST_ID: &str = "portcullis";
+pub const HOST_ORIGIN: &str = "builtin:host";
+
+/// One plugin's part of the run (or the host's own rules).
+#[derive(Debug)]
+pub struct PluginRun {
+    /// The plugin's id in the policy.
+    pub id: String,
+    /// `builtin:lint` or the .wasm path.
+    pub origin: String,
+    pub sha256: Option<String>,
+    /// From `describe` (`None` when the plugin failed before describing).
+    pub info: Option<PluginInfo>,
+    /// Declared and discovered rules; findings index into this.
+    pub rules: Vec<RuleInfo>,
+    pub findings: Vec<Finding>,
+    pub logs: Vec<LogLine>,
+    /// Why the plugin could not be evaluated (the gate then fails closed).
+    pub failure: Option<PluginFailure>,
+    pub started: SystemTime,
+    pub duration: Duration,
+    /// Of `duration`, the time in the plugin's `evaluate` call.
+    pub evaluate_duration: Duration,
+    pub compiled_from_cache: bool,
+}
+
+impl PluginRun {
+    /// A run that has not started: no origin, rules or findings yet.
+    pub fn new(id: &str) -> PluginRun {
+        PluginRun {
+            id: id.to_string(),
+            origin: String::new(),
+            sha256: None,
+            info: None,
+            rules: Vec::new(),
+            findings: Vec::new(),
+            logs: Vec::new(),
+            failure: None,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            evaluate_duration: Duration::ZERO,
+            compiled_from_cache: false,
+        }
+    }
+
+    /// The run of the host's own rules (waiver diagnostics), not a plugin.
+    pub fn is_host(&self) -> bool {
+        self.origin == HOST_ORIGIN
+    }
+
+    pub fn name(&self) -> &str {
+        self.info.as_ref().map_or(&self.id, |i| &i.name)
+    }
+}
+
+/// Findings by level, and those that did not count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub error: usize,
+    pub warning: usize,
+    pub note: usize,
+    /// Findings covered by an active waiver (not in the other counts).
+    pub waived: usize,
+    /// Findings already in the baseline (not in the other counts).
+    pub baselined: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, level: Level) {
+        match level {
+            Level::Error => self.error += 1,
+            Level::Warning => self.warning += 1,
+            Level::Note => self.note += 1,
+        }
+    }
+
+    /// Counts of the findings that count toward the gate.
+    pub fn of<'f>(findings: impl IntoIterator<Item = &'f Finding>) -> Counts {
+        let mut counts = Counts::default();
+        for f in findings.into_iter().filter(|f| f.counts()) {
+            counts.add(f.level);
+        }
+        counts
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub counts: Counts,
+    /// Findings at or above `fail-at`.
+    pub failing: usize,
+    /// Plugins that could not be evaluated.
+    pub failed_plugins: usize,
+    pub exit: Exit,
+}
+
+impl Verdict {
+    pub fn word(&self) -> &'static str {
+        match self.exit {
+            Exit::Pass => "passed",
+            Exit::Fail => "FAILED",
+            Exit::Error => "could not be evaluated",
+        }
+    }
+}
+
+/// Everything a report needs.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The repository's canonical path.
+    pub root: PathBuf,
+    pub policy: Policy,
+    pub fail_at: Level,
+    pub runs: Vec<PluginRun>,
+    /// Things the user should know that did not fail the gate.
+    pub notices: Vec<String>,
+    pub verdict: Verdict,
+    pub elapsed: Duration,
+    /// With `--baseline`: recorded findings no longer reported (fixed).
+    pub absent: Vec<Entry>,
+}
+
+impl Outcome {
+    /// One line per reason the gate could not be evaluated.
+    pub fn failures(&self) -> Vec<String> {
+        self.runs
+            .iter()
+            .filter_map(|r| r.failure.as_ref().map(|f| format!("plugin {}: {f}", r.id)))
+            .collect()
+    }
+
+    /// Every finding, waived ones included.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.runs.iter().flat_map(|r| r.findings.iter())
+    }
+
+    /// The findings that count toward the gate ([`Finding::counts`]).
+    pub fn counted(&self) -> impl Iterator<Item = &Finding> {
+        self.findings().filter(|f| f.counts())
+    }
+
+    /// The policy file's repository-relative path, when it lies in the
+    /// repository: where findings without a location point in SARIF.
+    pub fn policy_location(&self) -> Option<String> {
+        self.policy.location_in(&self.root)
+    }
+}

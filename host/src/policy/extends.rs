@@ -1,0 +1,170 @@
+//! `extends`: a policy on top of others (an org policy, the built-in
+//! default). Later layers replace plugins, reports and rules of the same
+//! name; waivers add up; a locked rule may not be lowered, disabled or
+//! waived by a layer above the one that locked it.
+
+use std::path::{Path, PathBuf};
+
+use super::read::{Diags, Spanned};
+use super::rules::RuleOverride;
+use super::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, Policy};
+use crate::diag::Level;
+
+/// How deep `extends` may nest.
+const MAX_DEPTH: usize = 16;
+
+/// Load each parent named in `extends` (relative to `dir`) and merge them
+/// in order; `chain` holds the files being read, to detect cycles.
+pub fn parents(
+    extends: Vec<Spanned<String>>,
+    dir: Option<&Path>,
+    chain: &mut Vec<String>,
+    d: &mut Diags,
+) -> Option<Policy> {
+    let mut base: Option<Policy> = None;
+    for parent in extends {
+        let name = &parent.value;
+        if chain.len() >= MAX_DEPTH {
+            d.push(
+                parent.at.clone(),
+                format!("extends nests more than {MAX_DEPTH} policies deep"),
+            );
+            continue;
+        }
+        let loaded = if name == DEFAULT_POLICY_NAME {
+            if chain.iter().any(|c| c == DEFAULT_POLICY_NAME) {
+                d.push(parent.at.clone(), format!("extends cycle through {name}"));
+                continue;
+            }
+            chain.push(name.clone());
+            let p = Policy::read(DEFAULT_POLICY, DEFAULT_POLICY_NAME, None, chain, d);
+            chain.pop();
+            p
+        } else {
+            let path = match dir {
+                Some(dir) if Path::new(name).is_relative() => dir.join(name),
+                _ => PathBuf::from(name),
+            };
+            let key = match path.canonicalize() {
+                Ok(k) => k.display().to_string(),
+                Err(e) => {
+                    d.push(parent.at.clone(), format!("extends `{name}`: {e}"));
+                    continue;
+                }
+            };
+            if chain.contains(&key) {
+                d.push(parent.at.clone(), format!("extends cycle through {name}"));
+                continue;
+            }
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    d.push(parent.at.clone(), format!("extends `{name}`: {e}"));
+                    continue;
+                }
+            };
+            chain.push(key);
+            let p = Policy::read(
+                &text,
+                &path.display().to_string(),
+                path.parent().map(Path::to_path_buf),
+                chain,
+                d,
+            );
+            chain.pop();
+            p
+        };
+        base = match (base, loaded) {
+            (None, l) => l,
+            (Some(b), Some(l)) => Some(extended_by(b, l, d)),
+            (b, None) => b,
+        };
+    }
+    base
+}
+
+/// `parent` with `child` on top: the child's gate settings, plugins,
+/// reports and rules replace the parent's of the same name; waivers add
+/// up. A child may not lower or disable a rule the parent locked, nor
+/// waive it; each attempt is reported.
+pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
+    let locked: Vec<&RuleOverride> = parent.rules.iter().filter(|r| r.locked).collect();
+    for c in &child.rules {
+        for l in locked
+            .iter()
+            .filter(|l| l.overlaps(&c.pattern, c.matcher()))
+        {
+            if c.level < l.level {
+                d.push(
+                    c.at.clone(),
+                    format!(
+                        "`{}` = {} lowers rule `{}`, locked at {} as {}",
+                        c.pattern,
+                        c.level.map_or("off", Level::as_str),
+                        l.pattern,
+                        l.at,
+                        l.level.map_or("off", Level::as_str)
+                    ),
+                );
+            }
+        }
+    }
+    for w in &child.waivers {
+        if let Some(l) = locked.iter().find(|l| l.overlaps(&w.rule, &w.rule_matcher)) {
+            d.push(
+                w.at.clone(),
+                format!(
+                    "waiver for `{}` touches rule `{}`, locked at {}: only that policy may waive it",
+                    w.rule, l.pattern, l.at
+                ),
+            );
+        }
+    }
+    let mut plugins = parent.plugins;
+    for p in child.plugins {
+        plugins.retain(|x| x.id != p.id);
+        plugins.push(p);
+    }
+    plugins.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut reports = parent.reports;
+    for r in child.reports {
+        reports.retain(|x| x.name != r.name);
+        reports.push(r);
+    }
+    reports.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut rules = parent.rules;
+    for r in child.rules {
+        let keep_lock = rules.iter().any(|x| x.pattern == r.pattern && x.locked);
+        rules.retain(|x| x.pattern != r.pattern);
+        rules.push(RuleOverride {
+            locked: r.locked || keep_lock,
+            ..r
+        });
+    }
+    let mut waivers = parent.waivers;
+    waivers.extend(child.waivers);
+    Policy {
+        origin: child.origin,
+        fail_at: child
+            .gate
+            .fail_at
+            .or(parent.gate.fail_at)
+            .unwrap_or(Level::Error),
+        plugins,
+        reports,
+        rules,
+        waivers,
+        waiver_expiring_days: child
+            .gate
+            .waiver_expiring_days
+            .or(parent.gate.waiver_expiring_days)
+            .unwrap_or(super::DEFAULT_WAIVER_EXPIRING_DAYS),
+        gate: super::GateSettings {
+            fail_at: child.gate.fail_at.or(parent.gate.fail_at),
+            waiver_expiring_days: child
+                .gate
+                .waiver_expiring_days
+                .or(parent.gate.waiver_expiring_days),
+        },
+    }
+}

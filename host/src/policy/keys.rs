@@ -1,0 +1,169 @@
+//! Every policy key, documented once. The README's table of keys is
+//! rendered from [`KEYS`], and a test checks that each table's keys are
+//! exactly the ones the reader accepts, so the two cannot drift.
+
+/// One key (or a family of keys) of the policy file.
+pub struct Key {
+    /// As written in the table: `plugins.<id>.timeout-ms`.
+    pub path: &'static str,
+    pub kind: &'static str,
+    pub doc: &'static str,
+}
+
+/// The tables whose keys the reader checks, and the prefix their keys
+/// carry in [`KEYS`]: (table, prefix).
+pub const TABLES: [(&str, &str); 6] = [
+    ("the top level", ""),
+    ("[gate]", "gate."),
+    ("[plugins.<id>]", "plugins.<id>."),
+    ("[reports.<name>]", "reports.<name>."),
+    ("[[waivers]]", "waivers[]."),
+    ("a rule entry table", "rules.\"<id or glob>\"."),
+];
+
+pub const KEYS: &[Key] = &[
+    Key {
+        path: "gate",
+        kind: "table",
+        doc: "when the gate fails",
+    },
+    Key {
+        path: "plugins",
+        kind: "table",
+        doc: "the plugins that run, by id",
+    },
+    Key {
+        path: "reports",
+        kind: "table",
+        doc: "report files plugins read (evidence), by name",
+    },
+    Key {
+        path: "extends",
+        kind: "array of strings",
+        doc: "policies this one builds on: `builtin:default` or paths relative to this file, applied in order, this file last. Plugins, reports and rules of the same name are replaced by the later file; waivers add up; cycles are errors",
+    },
+    Key {
+        path: "rules",
+        kind: "table",
+        doc: "levels per rule id or glob",
+    },
+    Key {
+        path: "waivers",
+        kind: "array of tables",
+        doc: "findings excused, with a reason, an owner and an expiry",
+    },
+    Key {
+        path: "gate.fail-at",
+        kind: "string",
+        doc: "lowest level that fails the gate: `note`, `warning` or `error` (default `error`)",
+    },
+    Key {
+        path: "gate.waiver-expiring-days",
+        kind: "integer",
+        doc: "report waivers expiring within this many days (0 – 3650, default 14)",
+    },
+    Key {
+        path: "plugins.<id>.source",
+        kind: "string",
+        doc: "`builtin:<name>` (one of the built-in plugins listed in `portcullis rules`) or a path ending in `.wasm`, relative to the policy file (required). `<id>` is lowercase letters, digits and `-`, and prefixes every rule id the plugin reports",
+    },
+    Key {
+        path: "plugins.<id>.sha256",
+        kind: "string",
+        doc: "64 hex digits; required for a `.wasm` source, optional for a built-in. A mismatch is exit 2 showing the pinned and the actual digest",
+    },
+    Key {
+        path: "plugins.<id>.timeout-ms",
+        kind: "integer",
+        doc: "wall-clock deadline per call: 1 – 600000, default 5000",
+    },
+    Key {
+        path: "plugins.<id>.memory-mb",
+        kind: "integer",
+        doc: "1 – 4096, default 256, over all of the plugin's memories",
+    },
+    Key {
+        path: "plugins.<id>.read",
+        kind: "array of strings",
+        doc: "repository-relative directories mounted read-only under `/repo` (`.` = the whole repository); absolute paths and `..` are rejected. Default: nothing",
+    },
+    Key {
+        path: "plugins.<id>.mounts",
+        kind: "table of strings",
+        doc: "`<name> = \"<path>\"`: directories outside the repository, read-only at `/mnt/<name>` (`~/` and `$CARGO_HOME` expand; relative paths start at the policy file's directory). Names are lowercase letters, digits, `-` and `_`",
+    },
+    Key {
+        path: "plugins.<id>.config",
+        kind: "table",
+        doc: "the plugin's own settings, passed as JSON (dates as RFC 3339 strings)",
+    },
+    Key {
+        path: "reports.<name>.path",
+        kind: "string",
+        doc: "the report file, relative to the repository (required); absolute paths, `..` and symlinks leading out of the repository are rejected, so a policy cannot feed host files to plugins",
+    },
+    Key {
+        path: "reports.<name>.format",
+        kind: "string",
+        doc: "one of the report formats below (required)",
+    },
+    Key {
+        path: "reports.<name>.optional",
+        kind: "boolean",
+        doc: "a missing optional report is a notice, not an error (default false)",
+    },
+    Key {
+        path: "rules.\"<id or glob>\"",
+        kind: "string or table",
+        doc: "`off`, `note`, `warning` or `error` for matching rules, or a table of the two keys below. Ids as in the output, `<plugin-id>/<rule-id>`; `*` matches across `/`. The most specific entry wins: an exact id, else the longest matching pattern. `off` drops the findings. An entry that matches no rule of the policy's plugins is reported as a note",
+    },
+    Key {
+        path: "rules.\"<id or glob>\".level",
+        kind: "string",
+        doc: "the level, as above (required in a table)",
+    },
+    Key {
+        path: "rules.\"<id or glob>\".locked",
+        kind: "boolean",
+        doc: "a policy that extends this one may not lower or disable the rule (directly or through a glob that covers it) nor waive it; that is exit 2 naming both files and the rule. This is how one security policy is rolled out to many repositories",
+    },
+    Key {
+        path: "waivers[].rule",
+        kind: "string",
+        doc: "rule id or glob (required)",
+    },
+    Key {
+        path: "waivers[].paths",
+        kind: "array of strings",
+        doc: "path globs; the finding's primary location must match one (optional)",
+    },
+    Key {
+        path: "waivers[].fingerprint",
+        kind: "string",
+        doc: "one finding, by its `portcullis/v1` fingerprint (optional)",
+    },
+    Key {
+        path: "waivers[].reason",
+        kind: "string",
+        doc: "why the findings may pass (required, non-empty); SARIF's suppression justification",
+    },
+    Key {
+        path: "waivers[].owner",
+        kind: "string",
+        doc: "who answers for the waiver (required, non-empty)",
+    },
+    Key {
+        path: "waivers[].expires",
+        kind: "date",
+        doc: "a TOML date or `\"YYYY-MM-DD\"` (required); after that day the waiver stops applying",
+    },
+];
+
+/// The documented keys of one table (by its prefix in [`TABLES`]), in the
+/// order [`KEYS`] lists them.
+pub fn of_table(prefix: &str) -> Vec<&'static str> {
+    KEYS.iter()
+        .filter_map(|k| k.path.strip_prefix(prefix))
+        .filter(|rest| !rest.is_empty() && !rest.contains(['.', '[', '"']))
+        .collect()
+}

@@ -1,0 +1,168 @@
+//! `[rules]`: a level (or `off`) per rule id or glob, optionally locked
+//! against extending policies; and the one function that says which level
+//! a rule gets.
+
+use super::read::{Diags, Node, Spanned};
+use crate::diag::At;
+use crate::diag::Level;
+
+/// One `[rules]` entry: a rule id or glob and the level it sets.
+#[derive(Debug, Clone)]
+pub struct RuleOverride {
+    pub pattern: String,
+    pub(super) matcher: globset::GlobMatcher,
+    /// `None` turns the rule off.
+    pub level: Option<Level>,
+    /// An extending policy may not lower or disable a locked rule, nor
+    /// waive it.
+    pub locked: bool,
+    /// Where the entry is written.
+    pub at: At,
+}
+
+impl RuleOverride {
+    pub fn matches(&self, rule_id: &str) -> bool {
+        self.pattern == rule_id || self.matcher.is_match(rule_id)
+    }
+
+    /// Whether two patterns can match a common rule id (one covers the other).
+    pub fn overlaps(&self, pattern: &str, matcher: &globset::GlobMatcher) -> bool {
+        self.matches(pattern) || matcher.is_match(&self.pattern)
+    }
+
+    pub(super) fn matcher(&self) -> &globset::GlobMatcher {
+        &self.matcher
+    }
+
+    fn is_exact(&self) -> bool {
+        !self.pattern.contains(['*', '?', '[', '{'])
+    }
+}
+
+/// The level a finding of `rule_id` gets: the most specific entry wins (an
+/// exact id, else the longest matching pattern, ties broken by pattern
+/// order); `None` means the rule is off.
+pub fn level_for(rules: &[RuleOverride], rule_id: &str, reported: Level) -> Option<Level> {
+    let best = rules.iter().filter(|r| r.matches(rule_id)).max_by(|a, b| {
+        (a.is_exact(), a.pattern.len())
+            .cmp(&(b.is_exact(), b.pattern.len()))
+            .then_with(|| b.pattern.cmp(&a.pattern))
+    });
+    match best {
+        Some(r) => r.level,
+        None => Some(reported),
+    }
+}
+
+/// A rule or waiver pattern: a glob where `*` crosses `/`.
+pub fn rule_glob(pattern: &Spanned<String>, d: &mut Diags) -> Option<globset::GlobMatcher> {
+    match globset::GlobBuilder::new(&pattern.value)
+        .literal_separator(false)
+        .build()
+    {
+        Ok(g) => Some(g.compile_matcher()),
+        Err(e) => {
+            d.push(
+                pattern.at.clone(),
+                format!("bad rule pattern `{}`: {}", pattern.value, e.kind()),
+            );
+            None
+        }
+    }
+}
+
+const LEVELS: [&str; 4] = ["off", "note", "warning", "error"];
+
+fn level(word: &'static str) -> Option<Level> {
+    match word {
+        "note" => Some(Level::Note),
+        "warning" => Some(Level::Warning),
+        "error" => Some(Level::Error),
+        _ => None,
+    }
+}
+
+/// One `[rules]` entry: `"level"` or `{ level = "level", locked = true }`.
+pub fn read_rule(pattern: Spanned<String>, node: Node<'_>, d: &mut Diags) -> Option<RuleOverride> {
+    if pattern.value.is_empty() || pattern.value.chars().any(char::is_whitespace) {
+        d.push(
+            pattern.at.clone(),
+            format!(
+                "rule pattern `{}` is empty or contains whitespace",
+                pattern.value
+            ),
+        );
+        return None;
+    }
+    let matcher = rule_glob(&pattern, d);
+    let unknown_level =
+        |s: &str| format!("unknown level `{s}`, expected one of `off`, `note`, `warning`, `error`");
+    let (lvl, locked) = if let Some(s) = node.item.as_str() {
+        match LEVELS.iter().find(|l| **l == s) {
+            Some(l) => (level(l), false),
+            None => {
+                d.push(node.at(), unknown_level(s));
+                return None;
+            }
+        }
+    } else if node.item.as_table_like().is_some() {
+        let mut t = node.table(d)?;
+        let level_node = t.get("level");
+        let locked = t.get("locked");
+        if let Some(other) = t_unknown(&node) {
+            d.push(
+                node.at(),
+                format!("unknown key `{other}` in a rule entry, expected `level` or `locked`"),
+            );
+            return None;
+        }
+        let Some(level_node) = level_node else {
+            d.push(node.at(), "a rule entry table needs `level`");
+            return None;
+        };
+        let Some(word) = level_node.item.as_str() else {
+            d.push(level_node.at(), "`level` must be a string");
+            return None;
+        };
+        let Some(l) = LEVELS.iter().find(|l| **l == word) else {
+            d.push(level_node.at(), unknown_level(word));
+            return None;
+        };
+        let locked = match locked {
+            None => false,
+            Some(n) => match n.item.as_bool() {
+                Some(b) => b,
+                None => {
+                    d.push(n.at(), "`locked` must be true or false");
+                    return None;
+                }
+            },
+        };
+        (level(l), locked)
+    } else {
+        d.push(
+            node.at(),
+            format!(
+                "invalid type: {}, expected a level string or a table",
+                node.item.type_name()
+            ),
+        );
+        return None;
+    };
+    Some(RuleOverride {
+        pattern: pattern.value,
+        matcher: matcher?,
+        level: lvl,
+        locked,
+        at: pattern.at,
+    })
+}
+
+/// The first key of a rule-entry table that is neither `level` nor `locked`.
+fn t_unknown(node: &Node<'_>) -> Option<String> {
+    let t = node.item.as_table_like()?;
+    t.iter()
+        .map(|(k, _)| k)
+        .find(|k| *k != "level" && *k != "locked")
+        .map(str::to_string)
+}

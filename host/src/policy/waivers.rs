@@ -1,0 +1,128 @@
+//! `[[waivers]]`: findings a waiver matches do not count toward the gate
+//! until it expires. Each needs a reason, an owner and an expiry.
+
+use super::date::Date;
+use super::read::{Diags, Spanned, Table};
+use super::rules::rule_glob;
+use crate::diag::At;
+
+/// One `[[waivers]]` entry.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    /// Rule id or glob.
+    pub rule: String,
+    pub(super) rule_matcher: globset::GlobMatcher,
+    /// Path globs; empty = any path.
+    pub paths: Vec<String>,
+    path_matcher: Option<globset::GlobSet>,
+    /// One exact finding (`partialFingerprints["portcullis/v1"]`).
+    pub fingerprint: Option<String>,
+    pub reason: String,
+    pub owner: String,
+    pub expires: Date,
+    /// Where the waiver's `rule` is written.
+    pub at: At,
+}
+
+impl Waiver {
+    /// `file:line` of the waiver, as messages and reports name it.
+    pub fn place(&self) -> String {
+        self.at.file_line()
+    }
+
+    /// Whether the waiver covers a finding (expiry aside).
+    pub fn matches(&self, rule_id: &str, path: Option<&str>, fingerprint: &str) -> bool {
+        (self.rule == rule_id || self.rule_matcher.is_match(rule_id))
+            && self.fingerprint.as_deref().is_none_or(|f| f == fingerprint)
+            && match &self.path_matcher {
+                None => true,
+                Some(set) => path.is_some_and(|p| set.is_match(p)),
+            }
+    }
+}
+
+/// Read one `[[waivers]]` table; every problem is reported.
+pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
+    let rule = t.required("rule", d).and_then(|n| n.str(d));
+    let paths = t.get("paths").map(|n| n.strings(d)).unwrap_or_default();
+    let fingerprint = t.get("fingerprint").and_then(|n| n.str(d));
+    let reason = t.required("reason", d).and_then(|n| n.str(d));
+    let owner = t.required("owner", d).and_then(|n| n.str(d));
+    let expires = t.required("expires", d);
+    let table_at = t.at.clone();
+    t.finish(d);
+
+    let mut required = |v: Option<Spanned<String>>, key: &str| -> Option<Spanned<String>> {
+        let v = v?;
+        let trimmed = v.value.trim().to_string();
+        if trimmed.is_empty() {
+            d.push(v.at, format!("waiver `{key}` must not be empty"));
+            return None;
+        }
+        Some(Spanned {
+            value: trimmed,
+            at: v.at,
+        })
+    };
+    let rule = required(rule, "rule");
+    let fingerprint = match fingerprint {
+        Some(f) => Some(required(Some(f), "fingerprint")?.value),
+        None => None,
+    };
+    let reason = required(reason, "reason");
+    let owner = required(owner, "owner");
+    let rule_matcher = rule.as_ref().and_then(|r| rule_glob(r, d));
+    let mut globs = Vec::new();
+    let mut set = globset::GlobSetBuilder::new();
+    for p in paths {
+        match globset::GlobBuilder::new(&p.value)
+            .literal_separator(true)
+            .build()
+        {
+            Ok(g) => {
+                set.add(g);
+                globs.push(p.value);
+            }
+            Err(e) => d.push(p.at, format!("bad path glob `{}`: {}", p.value, e.kind())),
+        }
+    }
+    let path_matcher = if globs.is_empty() {
+        None
+    } else {
+        match set.build() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                d.push(table_at, format!("bad path globs: {e}"));
+                return None;
+            }
+        }
+    };
+    let expires = expires.and_then(|n| {
+        let text = match n.item.as_value() {
+            Some(toml_edit::Value::String(s)) => s.value().clone(),
+            Some(toml_edit::Value::Datetime(dt)) => dt.value().to_string(),
+            Some(other) => other.to_string().trim().to_string(),
+            None => n.item.to_string().trim().to_string(),
+        };
+        let date = Date::parse(&text);
+        if date.is_none() {
+            d.push(
+                n.at(),
+                format!("expires `{text}` is not a date (YYYY-MM-DD)"),
+            );
+        }
+        date
+    });
+    let rule = rule?;
+    Some(Waiver {
+        rule: rule.value.clone(),
+        rule_matcher: rule_matcher?,
+        paths: globs,
+        path_matcher,
+        fingerprint,
+        reason: reason?.value,
+        owner: owner?.value,
+        expires: expires?,
+        at: rule.at,
+    })
+}

@@ -1,0 +1,152 @@
+//! WIT records ↔ the host's types. Everything a plugin returns is checked
+//! on the way in (declared-twice rules, severity range, empty names).
+
+use super::GUEST_ROOT;
+use super::bindings::portcullis::plugin::types as wit;
+use crate::diag::{Level, one_line};
+use crate::evidence::{self, Evidence, Kind};
+use crate::finding::{Location, PluginInfo, RawEvaluation, RawFinding, Region, RuleInfo};
+use crate::policy::ReportFormat;
+
+fn level(l: wit::Level) -> Level {
+    match l {
+        wit::Level::Note => Level::Note,
+        wit::Level::Warning => Level::Warning,
+        wit::Level::Error => Level::Error,
+    }
+}
+
+fn rule_info(r: wit::Rule) -> Result<RuleInfo, String> {
+    if let Some(s) = r.security_severity
+        && !(0.0..=10.0).contains(&s)
+    {
+        return Err(format!(
+            "rule `{}`: security-severity {s} is outside 0.0–10.0",
+            r.id
+        ));
+    }
+    Ok(RuleInfo {
+        id: r.id,
+        name: r.name,
+        short_description: r.short_description,
+        full_description: r.full_description,
+        help_markdown: r.help_markdown,
+        default_level: level(r.default_level),
+        tags: r.tags,
+        security_severity: r.security_severity,
+    })
+}
+
+pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<PluginInfo, String> {
+    let mut rules = Vec::with_capacity(i.rules.len());
+    let mut ids = std::collections::HashSet::new();
+    for r in i.rules {
+        if !ids.insert(r.id.clone()) {
+            return Err(format!("rule `{}` is declared twice", r.id));
+        }
+        rules.push(rule_info(r)?);
+    }
+    if i.name.trim().is_empty() {
+        return Err("plugin name is empty".into());
+    }
+    let reads = i
+        .reads
+        .into_iter()
+        .map(|k| match k {
+            wit::EvidenceKind::Files => Kind::Files,
+            wit::EvidenceKind::CargoMetadata => Kind::CargoMetadata,
+            wit::EvidenceKind::Reports => Kind::Reports,
+        })
+        .collect();
+    Ok(PluginInfo {
+        name: one_line(&i.name, 100),
+        version: one_line(&i.version, 100),
+        rules,
+        reads,
+    })
+}
+
+pub(super) fn to_wit_evidence(ev: &Evidence, reads: &[Kind]) -> wit::Evidence {
+    let files = if reads.contains(&Kind::Files) {
+        ev.files
+            .iter()
+            .map(|f| wit::FileEntry {
+                path: f.path.clone(),
+                size: f.size,
+                kind: match f.kind {
+                    evidence::FileKind::File => wit::FileKind::File,
+                    evidence::FileKind::Symlink => wit::FileKind::Symlink,
+                },
+                link_target: f.link_target.clone(),
+                link_resolves: f.link_resolves,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let reports = if reads.contains(&Kind::Reports) {
+        ev.reports
+            .iter()
+            .map(|r| wit::Report {
+                name: r.name.clone(),
+                format: match r.format {
+                    ReportFormat::ClippyJson => wit::ReportFormat::ClippyJson,
+                    ReportFormat::Sarif => wit::ReportFormat::Sarif,
+                    ReportFormat::PrContext => wit::ReportFormat::PrContext,
+                    ReportFormat::GithubEvent => wit::ReportFormat::GithubEvent,
+                    ReportFormat::GhPr => wit::ReportFormat::GhPr,
+                },
+                path: r.path.clone(),
+                content: r.content.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    wit::Evidence {
+        root: GUEST_ROOT.to_string(),
+        host_root: ev.root.to_string_lossy().into_owned(),
+        files,
+        cargo_metadata: if reads.contains(&Kind::CargoMetadata) {
+            ev.cargo_metadata.clone()
+        } else {
+            None
+        },
+        reports,
+        mounts: Vec::new(),
+    }
+}
+
+pub(super) fn from_wit_evaluation(e: wit::Evaluation) -> Result<RawEvaluation, String> {
+    Ok(RawEvaluation {
+        findings: e
+            .findings
+            .into_iter()
+            .map(|f| RawFinding {
+                rule_id: f.rule_id,
+                level: f.level.map(level),
+                message: f.message,
+                locations: f
+                    .locations
+                    .into_iter()
+                    .map(|l| Location {
+                        path: l.path,
+                        region: l.region.map(|r| Region {
+                            start_line: r.start_line,
+                            start_column: r.start_column,
+                            end_line: r.end_line,
+                            end_column: r.end_column,
+                        }),
+                    })
+                    .collect(),
+                fingerprint: f.fingerprint,
+                properties: f.properties,
+            })
+            .collect(),
+        rules: e
+            .rules
+            .into_iter()
+            .map(rule_info)
+            .collect::<Result<_, _>>()?,
+    })
+}
