@@ -23,6 +23,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("portcullis-plugin-rego", "rego", true),
     ("portcullis-plugin-hostile", "hostile", false),
     ("portcullis-plugin-probe", "probe", false),
+    ("portcullis-plugin-contract-v1", "contract_v1", false),
 ];
 
 fn main() {

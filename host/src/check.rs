@@ -263,15 +263,7 @@ fn evaluate(
         if let Some((_, e)) = evidence_errors.iter().find(|(k, _)| reads.contains(k)) {
             run.failure = Some(PluginFailure::Evidence(e.to_string()));
         } else {
-            let mounts: Vec<sandbox::Mount> = spec
-                .mounts
-                .iter()
-                .map(|m| sandbox::Mount {
-                    name: m.name.clone(),
-                    path: m.path.clone(),
-                    granted_at: m.at.to_string(),
-                })
-                .collect();
+            let mounts = sandbox_mounts(spec);
             let grants = Grants {
                 read: &spec.read,
                 mounts: &mounts,
@@ -304,6 +296,98 @@ fn evaluate(
     run.evaluate_duration = t.elapsed();
     run.duration += run.evaluate_duration;
     run
+}
+
+/// One plugin's `run-tests` result, or why it could not run.
+pub struct PluginTests {
+    pub plugin: String,
+    pub result: Result<crate::plugin_tests::TestRun, PluginFailure>,
+}
+
+/// `portcullis test`'s plugin side: load every plugin of the policy, and
+/// for those that say they have tests, collect the evidence they read and
+/// call `run-tests`. `Err` means nothing could be run (bad arguments,
+/// reports nobody reads); a plugin's failure is its own entry.
+pub fn test_plugins(
+    opts: &CheckOptions,
+    policy: &Policy,
+    coverage: bool,
+    progress: &dyn Progress,
+) -> Result<Vec<PluginTests>, Error> {
+    let root = repo_root(&opts.path)?;
+    let cache_dir = crate::cache::dir(opts.cache_dir.as_deref());
+    let sandbox = Sandbox::with_cache_dir(cache_dir.clone()).map_err(Error::Engine)?;
+    let loaded = parallel(&policy.plugins, opts.jobs, |spec| {
+        progress.started(Phase::Load, &spec.id);
+        let l = load_and_describe(&sandbox, spec);
+        progress.finished(Phase::Load, &spec.id);
+        l
+    });
+    let with_tests: Vec<LoadedPlugin<'_>> = loaded
+        .into_iter()
+        .filter(|l| l.run.failure.is_some() || l.run.info.as_ref().is_some_and(|i| i.has_tests))
+        .collect();
+    let mut kinds: Vec<Kind> = with_tests
+        .iter()
+        .filter_map(|l| l.run.info.as_ref())
+        .flat_map(|i| i.reads.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let (evidence, evidence_errors) =
+        evidence::collect(&root, policy, &kinds, cache_dir.as_deref());
+    Ok(parallel_owned(with_tests, opts.jobs, |l| {
+        let LoadedPlugin {
+            spec,
+            compiled,
+            run,
+        } = l;
+        progress.started(Phase::Evaluate, &spec.id);
+        let result = match (run.failure, run.info, compiled) {
+            (Some(f), _, _) => Err(f),
+            (None, Some(info), Some(compiled)) => {
+                match evidence_errors.iter().find(|(k, _)| info.reads.contains(k)) {
+                    Some((_, e)) => Err(PluginFailure::Evidence(e.to_string())),
+                    None => {
+                        let mounts = sandbox_mounts(spec);
+                        sandbox
+                            .run_tests(
+                                &compiled,
+                                limits(spec),
+                                Grants {
+                                    read: &spec.read,
+                                    mounts: &mounts,
+                                },
+                                &spec.config,
+                                &info.reads,
+                                &evidence,
+                                coverage,
+                            )
+                            .map(|(r, _)| r)
+                            .map_err(|(f, _)| f)
+                    }
+                }
+            }
+            _ => Err(PluginFailure::Load("not described".into())),
+        };
+        progress.finished(Phase::Evaluate, &spec.id);
+        PluginTests {
+            plugin: spec.id.clone(),
+            result,
+        }
+    }))
+}
+
+/// The policy's mounts for one plugin, as the sandbox takes them.
+fn sandbox_mounts(spec: &PluginSpec) -> Vec<sandbox::Mount> {
+    spec.mounts
+        .iter()
+        .map(|m| sandbox::Mount {
+            name: m.name.clone(),
+            path: m.path.clone(),
+            granted_at: m.at.to_string(),
+        })
+        .collect()
 }
 
 /// Every rule of every plugin in the policy, in policy order, then the

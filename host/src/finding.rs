@@ -33,6 +33,8 @@ pub struct PluginInfo {
     pub version: String,
     pub rules: Vec<RuleInfo>,
     pub reads: Vec<Kind>,
+    /// Whether `run-tests` has tests to run (`portcullis test`).
+    pub has_tests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -33,6 +33,7 @@ pub mod finding;
 pub mod gate;
 pub mod hook;
 pub mod outcome;
+pub mod plugin_tests;
 pub mod plugins;
 pub mod policy;
 pub mod report;

@@ -40,6 +40,7 @@ use crate::diag::one_line;
 use crate::evidence::{Evidence, Kind};
 use crate::failure::PluginFailure;
 use crate::finding::{PluginInfo, RawEvaluation};
+use crate::plugin_tests::TestRun;
 
 pub use call::WATCHDOG_GRACE;
 pub use grants::{Grants, Mount};
@@ -50,6 +51,9 @@ mod bindings {
         world: "portcullis-plugin",
     });
 }
+
+/// The version of the plugin contract (`wit/plugin.wit`) this host speaks.
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// Epoch tick: the granularity of deadlines.
 pub const TICK: Duration = Duration::from_millis(5);
@@ -174,12 +178,18 @@ impl Sandbox {
                 (c, false)
             }
         };
+        let load_error = |e: wasmtime::Error| match contract_version(&self.engine, &component) {
+            Some(v) if v != CONTRACT_VERSION => PluginFailure::Load(format!(
+                "built against the plugin contract portcullis:plugin@{v}; this portcullis \
+                 speaks @{CONTRACT_VERSION}: rebuild the plugin with the matching portcullis-sdk"
+            )),
+            _ => PluginFailure::Load(call::first_line(&e)),
+        };
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| PluginFailure::Load(call::first_line(&e)))?;
-        let pre = bindings::PortcullisPluginPre::new(pre)
-            .map_err(|e| PluginFailure::Load(call::first_line(&e)))?;
+            .map_err(&load_error)?;
+        let pre = bindings::PortcullisPluginPre::new(pre).map_err(&load_error)?;
         Ok(Loaded {
             pre,
             cached: was_cached,
@@ -216,30 +226,17 @@ impl Sandbox {
         reads: &[Kind],
         evidence: &Evidence,
     ) -> Result<(RawEvaluation, Vec<LogLine>), (PluginFailure, Vec<LogLine>)> {
-        let grants_read = grants.read;
-        let mut mounts =
-            grants::repo_preopens(&evidence.root, grants_read).map_err(|f| (f, Vec::new()))?;
-        let (outside, wit_mounts) =
-            grants::outside_preopens(grants.mounts).map_err(|f| (f, Vec::new()))?;
-        let access = imports::FileAccess {
-            root: evidence.root.clone(),
-            mounts: mounts.iter().map(|(h, _)| h.clone()).collect(),
-            grants: grants_read.to_vec(),
-            listed: evidence
-                .files
-                .iter()
-                .filter(|f| f.kind == crate::evidence::FileKind::File)
-                .map(|f| (f.path.clone(), f.size))
-                .collect(),
-        };
-        let mut wit_evidence = convert::to_wit_evidence(evidence, reads);
-        wit_evidence.mounts = wit_mounts;
-        mounts.extend(outside);
+        let Prepared {
+            preopens,
+            access,
+            evidence: wit_evidence,
+        } = prepare(grants, reads, evidence).map_err(|f| (f, Vec::new()))?;
         let config = config.to_string();
-        let (result, logs) = self.call(plugin, limits, mounts, Some(access), move |store, p| {
-            p.portcullis_plugin_plugin()
-                .call_evaluate(store, &config, &wit_evidence)
-        })?;
+        let (result, logs) =
+            self.call(plugin, limits, preopens, Some(access), move |store, p| {
+                p.portcullis_plugin_plugin()
+                    .call_evaluate(store, &config, &wit_evidence)
+            })?;
         match result {
             Ok(eval) => match convert::from_wit_evaluation(eval) {
                 Ok(eval) => Ok((eval, logs)),
@@ -248,4 +245,85 @@ impl Sandbox {
             Err(message) => Err((PluginFailure::Plugin(one_line(&message, 2_000)), logs)),
         }
     }
+
+    /// Call `run-tests` (`portcullis test`) with what `evaluate` would get.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_tests(
+        &self,
+        plugin: &Loaded,
+        limits: Limits,
+        grants: Grants<'_>,
+        config: &serde_json::Value,
+        reads: &[Kind],
+        evidence: &Evidence,
+        coverage: bool,
+    ) -> Result<(TestRun, Vec<LogLine>), (PluginFailure, Vec<LogLine>)> {
+        let Prepared {
+            preopens,
+            access,
+            evidence: wit_evidence,
+        } = prepare(grants, reads, evidence).map_err(|f| (f, Vec::new()))?;
+        let config = config.to_string();
+        let (result, logs) =
+            self.call(plugin, limits, preopens, Some(access), move |store, p| {
+                p.portcullis_plugin_plugin()
+                    .call_run_tests(store, &config, &wit_evidence, coverage)
+            })?;
+        match result {
+            Ok(run) => Ok((convert::from_wit_test_run(run), logs)),
+            Err(message) => Err((PluginFailure::Plugin(one_line(&message, 2_000)), logs)),
+        }
+    }
+}
+
+/// The contract version a component was built against, from the names of
+/// the `portcullis:plugin` interfaces it exports or imports.
+fn contract_version(engine: &Engine, component: &Component) -> Option<String> {
+    let ty = component.component_type();
+    let names: Vec<String> = ty
+        .exports(engine)
+        .map(|(n, _)| n.to_string())
+        .chain(ty.imports(engine).map(|(n, _)| n.to_string()))
+        .collect();
+    names.iter().find_map(|n| {
+        n.strip_prefix("portcullis:plugin/")
+            .and_then(|rest| rest.split_once('@'))
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+/// What a call that reads evidence gets: preopened directories, the file
+/// access `read-files` checks against, and the evidence record.
+struct Prepared {
+    preopens: Vec<(PathBuf, String)>,
+    access: imports::FileAccess,
+    evidence: bindings::portcullis::plugin::types::Evidence,
+}
+
+fn prepare(
+    grants: Grants<'_>,
+    reads: &[Kind],
+    evidence: &Evidence,
+) -> Result<Prepared, PluginFailure> {
+    let mut preopens = grants::repo_preopens(&evidence.root, grants.read)?;
+    let (outside, wit_mounts) = grants::outside_preopens(grants.mounts)?;
+    let access = imports::FileAccess {
+        root: evidence.root.clone(),
+        mounts: preopens.iter().map(|(h, _)| h.clone()).collect(),
+        grants: grants.read.to_vec(),
+        listed: evidence
+            .files
+            .iter()
+            .filter(|f| f.kind == crate::evidence::FileKind::File)
+            .map(|f| (f.path.clone(), f.size))
+            .collect(),
+    };
+    let mut wit_evidence = convert::to_wit_evidence(evidence, reads);
+    wit_evidence.mounts = wit_mounts;
+    preopens.extend(outside);
+    Ok(Prepared {
+        preopens,
+        access,
+        evidence: wit_evidence,
+    })
 }

@@ -1,8 +1,9 @@
 //! `portcullis test`: tests of policies, offline.
 //!
-//! - Rego: every plugin of the policy with source `builtin:rego` runs in
-//!   test mode (its `test_*` rules in `*_test.rego` files, OPA's semantics),
-//!   optionally recording which policy lines were evaluated.
+//! - Plugin tests: every plugin of the policy that says it has tests (the
+//!   rego plugin: the `test_*` rules of `*_test.rego` files, OPA's
+//!   semantics) runs them through the contract's `run-tests`, optionally
+//!   recording which policy lines were evaluated; results come back typed.
 //! - Fixtures: each case directory holds a repository (`repo/`) and the
 //!   findings the policy must produce on it (`expected.toml`); the gate runs
 //!   on the repository and any difference fails the case, so a policy change
@@ -15,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{self, CheckOptions, Quiet};
 use crate::diag::{Error, Exit};
-use crate::policy::{Policy, Source};
+pub use crate::plugin_tests::{FileCoverage, TestResult, TestStatus};
+use crate::policy::Policy;
 
 /// What `portcullis test` was asked to do.
 #[derive(Debug, Clone)]
@@ -50,47 +52,51 @@ impl TestOptions {
     }
 }
 
-/// One Rego test's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct RegoTest {
-    /// `data.<package>.<rule>`.
-    pub test: String,
-    pub file: String,
-    pub line: u64,
-    /// `pass`, `fail`, `error` or `skip`.
-    pub result: String,
-    pub detail: String,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
     pub percent: f64,
     pub covered: u64,
     pub total: u64,
     /// Per policy file: the lines evaluated and not evaluated.
-    pub files: Vec<CoverageFile>,
+    pub files: Vec<FileCoverage>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CoverageFile {
-    pub file: String,
-    pub covered: Vec<u64>,
-    pub not_covered: Vec<u64>,
+/// How a fixture case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixtureStatus {
+    Pass,
+    /// Findings or verdict differ from `expected.toml`.
+    Fail,
+    /// `--update` wrote `expected.toml`.
+    Updated,
+    /// The case could not be run.
+    Error,
+}
+
+impl FixtureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixtureStatus::Pass => "pass",
+            FixtureStatus::Fail => "fail",
+            FixtureStatus::Updated => "updated",
+            FixtureStatus::Error => "error",
+        }
+    }
 }
 
 /// One fixture case's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct FixtureResult {
     pub name: String,
-    /// `pass`, `fail` (findings or verdict differ), `updated`, `error`.
-    pub result: String,
+    pub result: FixtureStatus,
     /// What differs, one line each.
     pub diffs: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
 pub struct TestReport {
-    pub tests: Vec<RegoTest>,
+    pub tests: Vec<TestResult>,
     pub coverage: Option<Coverage>,
     pub coverage_threshold: Option<f64>,
     pub fixtures: Vec<FixtureResult>,
@@ -101,8 +107,11 @@ pub struct TestReport {
 impl TestReport {
     pub fn exit(&self) -> Exit {
         if !self.errors.is_empty()
-            || self.tests.iter().any(|t| t.result == "error")
-            || self.fixtures.iter().any(|f| f.result == "error")
+            || self.tests.iter().any(|t| t.status == TestStatus::Error)
+            || self
+                .fixtures
+                .iter()
+                .any(|f| f.result == FixtureStatus::Error)
         {
             return Exit::Error;
         }
@@ -111,8 +120,11 @@ impl TestReport {
             _ => false,
         };
         if below
-            || self.tests.iter().any(|t| t.result == "fail")
-            || self.fixtures.iter().any(|f| f.result == "fail")
+            || self.tests.iter().any(|t| t.status == TestStatus::Fail)
+            || self
+                .fixtures
+                .iter()
+                .any(|f| f.result == FixtureStatus::Fail)
         {
             Exit::Fail
         } else {
@@ -160,68 +172,42 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
             .map(|d| d.join("policy-tests"))
             .filter(|d| d.is_dir()),
     };
-    let rego: Vec<_> = policy
-        .plugins
-        .iter()
-        .filter(|p| p.source == Source::Builtin("rego".into()))
-        .cloned()
-        .collect();
-    if rego.is_empty() && fixtures.is_none() {
-        return Err(Error::Usage(
-            "nothing to test: the policy has no `builtin:rego` plugin and there is no fixture directory (--fixtures DIR, or policy-tests/ next to the policy)".into(),
-        ));
-    }
     let mut report = TestReport {
         coverage_threshold: opts.coverage_threshold,
         ..TestReport::default()
     };
     let coverage = opts.coverage || opts.coverage_threshold.is_some();
     let check_opts = opts.check_options(opts.path.clone());
-    let mut coverage_files: BTreeMap<String, CoverageFile> = BTreeMap::new();
-    for spec in rego {
-        let mut spec = spec.clone();
-        if let Some(c) = spec.config.as_object_mut() {
-            c.insert("mode".into(), "test".into());
-            c.insert("coverage".into(), coverage.into());
-        }
-        let id = spec.id.clone();
-        let mut p: Policy = policy.clone();
-        p.plugins = vec![spec];
-        let outcome = check::run_check_with(&check_opts, p, &Quiet)?;
-        report.errors.extend(outcome.failures());
-        for f in outcome.findings() {
-            let props = f.properties.clone().unwrap_or_default();
-            if f.rule_id == format!("{id}/test") {
-                report.tests.push(RegoTest {
-                    test: str_of(&props, "test"),
-                    file: str_of(&props, "file"),
-                    line: props.get("line").and_then(|v| v.as_u64()).unwrap_or(0),
-                    result: str_of(&props, "result"),
-                    detail: str_of(&props, "detail"),
-                });
-            } else if f.rule_id == format!("{id}/coverage") {
-                let files: Vec<CoverageFile> = props
-                    .get("files")
-                    .cloned()
-                    .and_then(|v| serde_json::from_value(v).ok())
-                    .unwrap_or_default();
-                for file in files {
-                    let e = coverage_files
-                        .entry(file.file.clone())
-                        .or_insert(CoverageFile {
-                            file: file.file.clone(),
-                            covered: Vec::new(),
-                            not_covered: Vec::new(),
-                        });
-                    e.covered.extend(file.covered);
-                    e.not_covered.extend(file.not_covered);
-                }
+    let mut coverage_files: BTreeMap<String, FileCoverage> = BTreeMap::new();
+    let plugins = check::test_plugins(&check_opts, &policy, coverage, &Quiet)?;
+    if plugins.is_empty() && fixtures.is_none() {
+        return Err(Error::Usage(
+            "nothing to test: no plugin of the policy has tests (as `builtin:rego` has) and there is no fixture directory (--fixtures DIR, or policy-tests/ next to the policy)".into(),
+        ));
+    }
+    for plugin in plugins {
+        let run = match plugin.result {
+            Ok(run) => run,
+            Err(f) => {
+                report.errors.push(format!("plugin {}: {f}", plugin.plugin));
+                continue;
             }
+        };
+        report.tests.extend(run.tests);
+        for file in run.coverage {
+            let e = coverage_files
+                .entry(file.file.clone())
+                .or_insert_with(|| FileCoverage {
+                    file: file.file.clone(),
+                    ..FileCoverage::default()
+                });
+            e.covered.extend(file.covered);
+            e.not_covered.extend(file.not_covered);
         }
     }
     if coverage && !coverage_files.is_empty() {
         let (mut covered, mut total) = (0u64, 0u64);
-        let files: Vec<CoverageFile> = coverage_files
+        let files: Vec<FileCoverage> = coverage_files
             .into_values()
             .map(|mut f| {
                 f.covered.sort_unstable();
@@ -251,14 +237,6 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
         report.fixtures = run_fixtures(&dir, opts, &policy)?;
     }
     Ok(report)
-}
-
-fn str_of(props: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
-    props
-        .get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Run the gate on every case under `dir` (sorted) and compare.
@@ -293,7 +271,7 @@ fn run_fixtures(
         if !repo.is_dir() {
             out.push(FixtureResult {
                 name,
-                result: "error".into(),
+                result: FixtureStatus::Error,
                 diffs: vec![format!("{}: missing", repo.display())],
             });
             continue;
@@ -304,7 +282,7 @@ fn run_fixtures(
         if !failures.is_empty() {
             out.push(FixtureResult {
                 name,
-                result: "error".into(),
+                result: FixtureStatus::Error,
                 diffs: failures,
             });
             continue;
@@ -349,7 +327,7 @@ fn compare_case(
             .map_err(|e| Error::io(expected_path, format!("cannot write: {e}")))?;
         return Ok(FixtureResult {
             name,
-            result: "updated".into(),
+            result: FixtureStatus::Updated,
             diffs: Vec::new(),
         });
     }
@@ -358,7 +336,7 @@ fn compare_case(
         Err(e) => {
             return Ok(FixtureResult {
                 name,
-                result: "error".into(),
+                result: FixtureStatus::Error,
                 diffs: vec![format!(
                     "{}: {e} (write it with --update)",
                     expected_path.display()
@@ -412,7 +390,11 @@ fn compare_case(
     }
     Ok(FixtureResult {
         name,
-        result: if diffs.is_empty() { "pass" } else { "fail" }.into(),
+        result: if diffs.is_empty() {
+            FixtureStatus::Pass
+        } else {
+            FixtureStatus::Fail
+        },
         diffs,
     })
 }

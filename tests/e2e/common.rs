@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 pub const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 pub const HOSTILE_WASM: &str = env!("PORTCULLIS_TEST_WASM_HOSTILE");
 pub const PROBE_WASM: &str = env!("PORTCULLIS_TEST_WASM_PROBE");
+/// A plugin built against the previous contract, `portcullis:plugin@0.1.0`.
+pub const CONTRACT_V1_WASM: &str = env!("PORTCULLIS_TEST_WASM_CONTRACT_V1");
 
 /// A throwaway repository.
 pub struct Repo {

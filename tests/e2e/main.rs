@@ -4,6 +4,7 @@
 
 mod approvals;
 mod common;
+mod docs;
 mod evidence;
 mod formats;
 mod golden;

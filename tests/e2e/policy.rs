@@ -542,3 +542,45 @@ fn a_wasm_source_is_relative_to_the_policy_that_names_it() {
     let run = repo.run(&["check", "--policy", "org/policy.toml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn three_mistakes_are_three_located_lines_in_one_run() {
+    let repo = Repo::new();
+    repo.write(
+        "portcullis.toml",
+        "[gate]\nfail-at = \"eror\"\n\n[plugins.lint]\nsource = \"builtin:lint\"\ntimout-ms = 5\n\n[[waivers]]\nrule = \"lint/*\"\nreason = \"r\"\nowner = \" \"\nexpires = 2027-02-27\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("portcullis: portcullis.toml:2:11: unknown variant `eror`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1].starts_with("portcullis: portcullis.toml:6:1: unknown field `timout-ms`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[2].starts_with("portcullis: portcullis.toml:11:9: waiver `owner` must not be empty"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_plugin_built_against_another_contract_version_is_named_as_such() {
+    let repo = Repo::new();
+    repo.policy_with_wasm("old", CONTRACT_V1_WASM, "");
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.trim(),
+        "portcullis: plugin old: failed to load: built against the plugin contract \
+         portcullis:plugin@0.1.0; this portcullis speaks @0.2.0: rebuild the plugin with the \
+         matching portcullis-sdk",
+    );
+}

@@ -227,7 +227,10 @@ fn main() -> ExitCode {
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
-            fail_line(&e.to_string());
+            // One line per problem (a policy reports all of its mistakes).
+            for line in e.to_string().lines() {
+                fail_line(line);
+            }
             ExitCode::from(Exit::Error as u8)
         }
     }

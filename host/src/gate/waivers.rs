@@ -121,6 +121,7 @@ pub fn apply(
         version: env!("CARGO_PKG_VERSION").into(),
         rules: rules.clone(),
         reads: Vec::new(),
+        has_tests: false,
     });
     run.rules = rules;
     run.findings = findings;

@@ -1,4 +1,5 @@
-//! SARIF 2.1.0: one run per plugin, as GitHub code scanning ingests it.
+//! SARIF 2.1.0: one run per plugin, as GitHub code scanning ingests it,
+//! built from serde-sarif's types through the typed helpers in `typed`.
 //!
 //! - `tool.driver` is the plugin's name and version with all its rules
 //!   (ids prefixed `<plugin-id>/`), descriptions, help and default level;
@@ -11,189 +12,163 @@
 //! - a plugin that could not be evaluated has
 //!   `invocations[0].executionSuccessful: false` and an error notification.
 
-mod model;
+mod typed;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::finding::Finding;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, MultiformatMessageString, ReportingDescriptor, Run,
+    RunAutomationDetails, Sarif, Tool, ToolComponent,
+};
+
+use crate::finding::{Finding, Location, Region};
 use crate::outcome::{Outcome, PluginRun};
-use model::*;
+use typed::{BaselineState, NotificationLevel, Suppression};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const BASE: &str = "SRCROOT";
 
 pub fn render(outcome: &Outcome) -> String {
-    let fallback = fallback_location(outcome);
-    let log = Log {
-        schema: SCHEMA,
-        version: "2.1.0",
-        runs: outcome
-            .runs
-            .iter()
-            .map(|r| run(outcome, r, fallback.as_deref()))
-            .collect(),
-    };
+    let fallback = outcome.policy_location();
+    let log = Sarif::builder()
+        .schema(SCHEMA)
+        .version("2.1.0")
+        .runs(
+            outcome
+                .runs
+                .iter()
+                .map(|r| run(outcome, r, fallback.as_deref()))
+                .collect::<Vec<_>>(),
+        )
+        .build();
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
 }
 
-/// Where a finding with no location points: the policy file, when it lies
-/// inside the repository (code scanning rejects results without one).
-fn fallback_location(outcome: &Outcome) -> Option<String> {
-    outcome.policy_location()
-}
-
 fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
-    let rules = r
+    let rules: Vec<ReportingDescriptor> = r
         .rules
         .iter()
-        .map(|rule| ReportingDescriptor {
-            id: format!("{}/{}", r.id, rule.id),
-            name: Some(rule.name.clone()).filter(|n| !n.is_empty()),
-            short_description: Message {
-                text: nonempty(&rule.short_description, &rule.id),
-                markdown: None,
-            },
-            full_description: Message {
-                text: nonempty(&rule.full_description, &rule.short_description),
-                markdown: None,
-            },
-            help: Message {
-                text: nonempty(&rule.help_markdown, &rule.short_description),
-                markdown: Some(nonempty(&rule.help_markdown, &rule.short_description)),
-            },
-            default_configuration: Configuration {
-                level: rule.default_level.as_str(),
-            },
-            properties: RuleProperties {
-                tags: rule.tags.clone(),
-                security_severity: rule.security_severity.map(|s| format!("{s:.1}")),
-            },
+        .map(|rule| {
+            let help = nonempty(&rule.help_markdown, &rule.short_description);
+            let mut d = ReportingDescriptor::builder()
+                .id(format!("{}/{}", r.id, rule.id))
+                .short_description(text(nonempty(&rule.short_description, &rule.id)))
+                .full_description(text(nonempty(
+                    &rule.full_description,
+                    &rule.short_description,
+                )))
+                .help(
+                    MultiformatMessageString::builder()
+                        .text(help.clone())
+                        .markdown(help)
+                        .build(),
+                )
+                .default_configuration(typed::configuration(rule.default_level))
+                .properties(typed::rule_properties(&rule.tags, rule.security_severity))
+                .build();
+            d.name = Some(rule.name.clone()).filter(|n| !n.is_empty());
+            d
         })
         .collect();
-    let mut notifications: Vec<Notification> = Vec::new();
+    let mut notifications = Vec::new();
     if let Some(f) = &r.failure {
-        notifications.push(Notification {
-            level: "error",
-            message: Message {
-                text: format!("plugin {}: {f}", r.id),
-                markdown: None,
-            },
-        });
+        notifications.push(typed::notification(
+            NotificationLevel::Error,
+            format!("plugin {}: {f}", r.id),
+        ));
     }
     for line in &r.logs {
         let level = if line.level == "warn" {
-            "warning"
+            NotificationLevel::Warning
         } else {
-            "note"
+            NotificationLevel::Note
         };
-        notifications.push(Notification {
-            level,
-            message: Message {
-                text: line.message.clone(),
-                markdown: None,
-            },
-        });
+        notifications.push(typed::notification(level, line.message.clone()));
     }
     let info = r.info.as_ref();
-    Run {
-        tool: Tool {
-            driver: Driver {
-                name: info.map_or_else(|| r.id.clone(), |i| i.name.clone()),
-                version: info.map(|i| i.version.clone()).filter(|v| !v.is_empty()),
-                semantic_version: info.map(|i| i.version.clone()).filter(|v| is_semver(v)),
-                rules,
-            },
-        },
-        invocations: vec![Invocation {
-            execution_successful: r.failure.is_none(),
-            start_time_utc: Some(utc(r.started)),
-            end_time_utc: Some(utc(r.started + r.duration)),
-            tool_execution_notifications: notifications,
-        }],
-        automation_details: AutomationDetails {
-            id: format!("portcullis/{}/", r.id),
-        },
-        original_uri_base_ids: BTreeMap::from([(
-            BASE,
-            ArtifactLocation {
-                uri: format!("file://{}/", encode_path(&outcome.root.to_string_lossy())),
-                uri_base_id: None,
-            },
-        )]),
-        results: r
-            .findings
-            .iter()
-            .map(|f| result(outcome, f, fallback))
-            .chain(absent_results(outcome, r))
-            .collect(),
-        column_kind: "unicodeCodePoints",
+    let mut driver = ToolComponent::builder()
+        .name(info.map_or_else(|| r.id.clone(), |i| i.name.clone()))
+        .rules(rules)
+        .build();
+    driver.version = info.map(|i| i.version.clone()).filter(|v| !v.is_empty());
+    driver.semantic_version = info.map(|i| i.version.clone()).filter(|v| is_semver(v));
+    let mut invocation = Invocation::builder()
+        .execution_successful(r.failure.is_none())
+        .start_time_utc(utc(r.started))
+        .end_time_utc(utc(r.started + r.duration))
+        .build();
+    if !notifications.is_empty() {
+        invocation.tool_execution_notifications = Some(notifications);
     }
+    let results: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| result(outcome, f, fallback))
+        .chain(absent_results(outcome, r))
+        .collect();
+    Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .invocations(vec![invocation])
+        .automation_details(
+            RunAutomationDetails::builder()
+                .id(format!("portcullis/{}/", r.id))
+                .build(),
+        )
+        .original_uri_base_ids(BTreeMap::from([(
+            BASE.to_string(),
+            ArtifactLocation::builder()
+                .uri(format!(
+                    "file://{}/",
+                    encode_path(&outcome.root.to_string_lossy())
+                ))
+                .build(),
+        )]))
+        // Always present, `[]` when empty (GitHub rejects a run without it).
+        .results(results)
+        .column_kind("unicodeCodePoints")
+        .build()
 }
 
-fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> ResultObj {
-    let mut locations: Vec<Location> = f
-        .locations
-        .iter()
-        .map(|l| {
-            physical(
-                &l.path,
-                l.region.as_ref().map(|r| Region {
-                    start_line: r.start_line,
-                    start_column: r.start_column,
-                    end_line: r.end_line,
-                    end_column: r.end_column,
-                }),
-            )
-        })
-        .collect();
+fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> serde_sarif::sarif::Result {
+    let mut locations: Vec<_> = f.locations.iter().map(physical).collect();
     if locations.is_empty()
         && let Some(path) = fallback
     {
-        locations.push(physical(
-            path,
-            Some(Region {
+        locations.push(physical(&Location {
+            path: path.to_string(),
+            region: Some(Region {
                 start_line: 1,
                 start_column: None,
                 end_line: None,
                 end_column: None,
             }),
-        ));
+        }));
     }
-    ResultObj {
+    let suppressions: Vec<Suppression> = f
+        .waived_by
+        .and_then(|i| outcome.policy.waivers.get(i))
+        .map(|w| {
+            Suppression::accepted_external(&w.reason, &w.owner, &w.expires.to_string(), &w.place())
+        })
+        .into_iter()
+        .collect();
+    typed::result(typed::ResultFields {
         rule_id: f.rule_id.clone(),
         rule_index: f.rule_index,
-        level: f.level.as_str(),
-        message: Message {
-            text: f.message.clone(),
-            markdown: None,
-        },
+        level: f.level,
+        message: f.message.clone(),
         locations,
-        partial_fingerprints: BTreeMap::from([("portcullis/v1", f.fingerprint.clone())]),
+        fingerprint: f.fingerprint.clone(),
         properties: f.properties.clone(),
-        suppressions: f
-            .waived_by
-            .and_then(|i| outcome.policy.waivers.get(i))
-            .map(|w| {
-                let mut props = serde_json::Map::new();
-                props.insert("owner".into(), w.owner.clone().into());
-                props.insert("expires".into(), w.expires.to_string().into());
-                props.insert("waiver".into(), w.place().into());
-                vec![Suppression {
-                    kind: "external",
-                    status: "accepted",
-                    justification: w.reason.clone(),
-                    properties: props,
-                }]
-            })
-            .unwrap_or_default(),
+        suppressions,
         baseline_state: f.baseline.map(|b| match b {
-            crate::finding::BaselineState::New => "new",
-            crate::finding::BaselineState::Unchanged => "unchanged",
+            crate::finding::BaselineState::New => BaselineState::New,
+            crate::finding::BaselineState::Unchanged => BaselineState::Unchanged,
         }),
-    }
+    })
 }
 
 /// Baseline entries of this plugin that no longer occur, as `absent`
@@ -201,51 +176,44 @@ fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> ResultObj {
 fn absent_results<'a>(
     outcome: &'a Outcome,
     r: &'a PluginRun,
-) -> impl Iterator<Item = ResultObj> + 'a {
+) -> impl Iterator<Item = serde_sarif::sarif::Result> + 'a {
     outcome.absent.iter().filter_map(move |e| {
         let rule = e.rule_id.strip_prefix(&format!("{}/", r.id))?;
         let rule_index = r.rules.iter().position(|x| x.id == rule)?;
-        Some(ResultObj {
+        Some(typed::result(typed::ResultFields {
             rule_id: e.rule_id.clone(),
             rule_index,
-            level: e.level.as_str(),
-            message: Message {
-                text: e.message.clone(),
-                markdown: None,
-            },
+            level: e.level,
+            message: e.message.clone(),
             locations: e
                 .path
                 .iter()
                 .map(|p| {
-                    physical(
-                        p,
-                        e.line.map(|l| Region {
+                    physical(&Location {
+                        path: p.clone(),
+                        region: e.line.map(|l| Region {
                             start_line: l,
                             start_column: None,
                             end_line: None,
                             end_column: None,
                         }),
-                    )
+                    })
                 })
                 .collect(),
-            partial_fingerprints: BTreeMap::from([("portcullis/v1", e.fingerprint.clone())]),
+            fingerprint: e.fingerprint.clone(),
             properties: None,
             suppressions: Vec::new(),
-            baseline_state: Some("absent"),
-        })
+            baseline_state: Some(BaselineState::Absent),
+        }))
     })
 }
 
-fn physical(path: &str, region: Option<Region>) -> Location {
-    Location {
-        physical_location: PhysicalLocation {
-            artifact_location: ArtifactLocation {
-                uri: encode_path(path),
-                uri_base_id: Some(BASE),
-            },
-            region,
-        },
-    }
+fn physical(l: &Location) -> serde_sarif::sarif::Location {
+    typed::physical(&encode_path(&l.path), BASE, l.region.as_ref())
+}
+
+fn text(s: String) -> MultiformatMessageString {
+    MultiformatMessageString::builder().text(s).build()
 }
 
 fn nonempty(s: &str, fallback: &str) -> String {

@@ -1,27 +1,32 @@
 //! `portcullis test`'s human output.
 
 use crate::diag::Exit;
-use crate::test_cmd::TestReport;
+use crate::test_cmd::{FixtureStatus, TestReport, TestStatus};
 
 /// Human output: failures always, passes with `verbose`, then a summary.
 pub fn render(r: &TestReport, verbose: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     for t in &r.tests {
-        let show = verbose || matches!(t.result.as_str(), "fail" | "error");
+        let show = verbose || matches!(t.status, TestStatus::Fail | TestStatus::Error);
         if show {
-            let word = t.result.to_uppercase();
-            let detail = if t.detail.is_empty() {
+            let word = t.status.as_str().to_uppercase();
+            let detail = if t.message.is_empty() {
                 String::new()
             } else {
-                format!(": {}", t.detail)
+                format!(": {}", t.message)
             };
-            let _ = writeln!(out, "{word:<5} {} ({}:{}){detail}", t.test, t.file, t.line);
+            let _ = writeln!(out, "{word:<5} {} ({}:{}){detail}", t.name, t.file, t.line);
         }
     }
     for f in &r.fixtures {
-        if verbose || f.result != "pass" {
-            let _ = writeln!(out, "{:<5} fixture {}", f.result.to_uppercase(), f.name);
+        if verbose || f.result != FixtureStatus::Pass {
+            let _ = writeln!(
+                out,
+                "{:<5} fixture {}",
+                f.result.as_str().to_uppercase(),
+                f.name
+            );
             for d in &f.diffs {
                 let _ = writeln!(out, "        {d}");
             }
@@ -37,14 +42,14 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
             c.percent, c.covered, c.total
         );
         for f in c.files.iter().filter(|f| !f.not_covered.is_empty()) {
-            let lines: Vec<String> = f.not_covered.iter().map(u64::to_string).collect();
+            let lines: Vec<String> = f.not_covered.iter().map(u32::to_string).collect();
             let _ = writeln!(out, "  {}: not covered: lines {}", f.file, lines.join(", "));
         }
     }
     let tests = |results: &[&str]| {
         r.tests
             .iter()
-            .filter(|t| results.contains(&t.result.as_str()))
+            .filter(|t| results.contains(&t.status.as_str()))
             .count()
     };
     let fixtures = |results: &[&str]| {

@@ -63,6 +63,7 @@ pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<PluginInfo, String> {
         version: one_line(&i.version, 100),
         rules,
         reads,
+        has_tests: i.has_tests,
     })
 }
 
@@ -149,4 +150,37 @@ pub(super) fn from_wit_evaluation(e: wit::Evaluation) -> Result<RawEvaluation, S
             .map(rule_info)
             .collect::<Result<_, _>>()?,
     })
+}
+
+/// A `run-tests` result in the host's types; paths and messages are
+/// neutralised like any plugin output.
+pub(super) fn from_wit_test_run(r: wit::TestRun) -> crate::plugin_tests::TestRun {
+    use crate::plugin_tests::{FileCoverage, TestResult, TestRun, TestStatus};
+    TestRun {
+        tests: r
+            .tests
+            .into_iter()
+            .map(|t| TestResult {
+                name: one_line(&t.name, 500),
+                file: one_line(&t.file, 500),
+                line: t.line,
+                status: match t.status {
+                    wit::TestStatus::Pass => TestStatus::Pass,
+                    wit::TestStatus::Fail => TestStatus::Fail,
+                    wit::TestStatus::Error => TestStatus::Error,
+                    wit::TestStatus::Skip => TestStatus::Skip,
+                },
+                message: one_line(&t.message, 2_000),
+            })
+            .collect(),
+        coverage: r
+            .coverage
+            .into_iter()
+            .map(|c| FileCoverage {
+                file: one_line(&c.file, 500),
+                covered: c.covered,
+                not_covered: c.not_covered,
+            })
+            .collect(),
+    }
 }

@@ -8,82 +8,32 @@
 
 mod codeowners;
 mod context;
+mod declared;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use portcullis_sdk::{
-    Context, Evaluation, EvidenceKind, Finding, Level, Location, Plugin, PluginInfo, Region, Rule,
-    export_plugin,
+    Context, Evaluation, EvidenceKind, Location, Plugin, PluginInfo, Region, export_plugin,
 };
 
 pub use codeowners::{Codeowners, Owner};
 pub use context::{PullRequest, ReviewState};
+pub use declared::RULES;
+use declared::{
+    CHANGES_REQUESTED, CODEOWNERS_INVALID, CODEOWNERS_PENDING, NO_CONTEXT, RULE_PENDING,
+    UNKNOWN_TEAM,
+};
 pub use rules::Config;
 use rules::World;
 
 pub struct Approvals;
 
-/// Every rule, in the order `portcullis rules` lists them.
-pub fn rules() -> Vec<Rule> {
-    let r = |id: &str, name: &str, level: Level, short: &str, help: &str| {
-        Rule::new(id, name, level, short)
-            .full(short)
-            .help(help)
-            .tags(&["approvals"])
-    };
-    vec![
-        r(
-            "rule-pending",
-            "ApprovalRulePending",
-            Level::Error,
-            "An approval rule that applies to the pull request is not satisfied.",
-            "Ask one of the reviewers the finding names for an approval.",
-        ),
-        r(
-            "changes-requested",
-            "ChangesRequested",
-            Level::Error,
-            "A required reviewer requested changes.",
-            "Address the review; the request blocks until that reviewer approves or the review is dismissed.",
-        ),
-        r(
-            "codeowners-pending",
-            "CodeOwnerApprovalPending",
-            Level::Error,
-            "Changed files lack an approval from their code owners.",
-            "Ask one of the owners on the CODEOWNERS line the finding points at for a review.",
-        ),
-        r(
-            "codeowners-invalid",
-            "InvalidCodeownersLine",
-            Level::Warning,
-            "A CODEOWNERS line is invalid; GitHub ignores it silently.",
-            "Fix the pattern or the owners; GitHub does not support `!`, `[ ]` or `\\#`.",
-        ),
-        r(
-            "unknown-team",
-            "UnknownTeam",
-            Level::Warning,
-            "CODEOWNERS names a team whose members are not known.",
-            "List the team's members in the plugin's `teams` or `teams-file`.",
-        ),
-        r(
-            "no-context",
-            "NoPullRequestContext",
-            Level::Note,
-            "No pull-request context was given; approvals were not checked.",
-            "Name a `pr-context`, `github-event` or `gh-pr` report in the policy.",
-        ),
-    ]
-}
-
 impl Plugin for Approvals {
     fn describe() -> PluginInfo {
-        let mut info =
-            PluginInfo::new("approvals", env!("CARGO_PKG_VERSION")).reads(EvidenceKind::Reports);
-        info.rules = rules();
-        info
+        PluginInfo::new("approvals", env!("CARGO_PKG_VERSION"))
+            .rules(RULES)
+            .reads(EvidenceKind::Reports)
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
@@ -91,8 +41,7 @@ impl Plugin for Approvals {
         let mut out = Evaluation::default();
         let Some(pr) = context::from_reports(ctx.reports())? else {
             if config.optional {
-                out.push(Finding::new(
-                    "no-context",
+                out.push(NO_CONTEXT.finding(
                     "no pull-request context (a pr-context, github-event or gh-pr report): approvals were not checked",
                 ));
                 return Ok(out);
@@ -157,11 +106,9 @@ fn read_codeowners(ctx: &Context, out: &mut Evaluation) -> Result<Option<Codeown
                 let (co, invalid) = Codeowners::parse(path, &text);
                 for i in invalid {
                     out.push(
-                        Finding::new(
-                            "codeowners-invalid",
-                            format!("{path}:{}: {}", i.line, i.reason),
-                        )
-                        .location(Location::at(path, Region::line(i.line))),
+                        CODEOWNERS_INVALID
+                            .finding(format!("{path}:{}: {}", i.line, i.reason))
+                            .location(Location::at(path, Region::line(i.line))),
                     );
                 }
                 return Ok(Some(co));
@@ -182,11 +129,9 @@ fn unknown_teams(co: &Codeowners, teams: &BTreeMap<String, Vec<String>>, out: &m
                 && seen.insert(t.clone())
             {
                 out.push(
-                    Finding::new(
-                        "unknown-team",
-                        format!("@{t} owns paths but its members are not listed in `teams` or `teams-file`: its approvals cannot be recognised"),
-                    )
-                    .location(Location::at(&co.path, Region::line(e.line))),
+                    UNKNOWN_TEAM
+                        .finding(format!("@{t} owns paths but its members are not listed in `teams` or `teams-file`: its approvals cannot be recognised"))
+                        .location(Location::at(&co.path, Region::line(e.line))),
                 );
             }
         }
@@ -268,30 +213,26 @@ fn check_codeowners(
         let at = Location::at(&co.path, Region::line(line));
         if !vetoed.is_empty() {
             out.push(
-                Finding::new(
-                    "changes-requested",
-                    format!(
+                CHANGES_REQUESTED
+                    .finding(format!(
                         "code owner(s) {} requested changes to {}{more}",
                         vetoed.join(", "),
                         sample.join(", ")
-                    ),
-                )
-                .location(at.clone()),
+                    ))
+                    .location(at.clone()),
             );
         }
         if !approved {
             out.push(
-                Finding::new(
-                    "codeowners-pending",
-                    format!(
+                CODEOWNERS_PENDING
+                    .finding(format!(
                         "{} changed file(s) need an approval from {} ({}{more})",
                         files.len(),
                         owners.join(" or "),
                         sample.join(", ")
-                    ),
-                )
-                .location(at)
-                .properties(serde_json::json!({"owners": owners, "files": files.len()})),
+                    ))
+                    .location(at)
+                    .properties(serde_json::json!({"owners": owners, "files": files.len()})),
             );
         }
     }
@@ -307,14 +248,11 @@ fn report_pending(p: &rules::Pending, out: &mut Evaluation) {
         p.candidates.join(", ")
     };
     if !p.vetoed_by.is_empty() {
-        out.push(Finding::new(
-            "changes-requested",
-            format!(
-                "rule `{}`: {} requested changes",
-                p.rule,
-                p.vetoed_by.join(", ")
-            ),
-        ));
+        out.push(CHANGES_REQUESTED.finding(format!(
+            "rule `{}`: {} requested changes",
+            p.rule,
+            p.vetoed_by.join(", ")
+        )));
     }
     if p.have.len() < p.need {
         let have = if p.have.is_empty() {
@@ -323,22 +261,20 @@ fn report_pending(p: &rules::Pending, out: &mut Evaluation) {
             format!(" ({})", p.have.join(", "))
         };
         out.push(
-            Finding::new(
-                "rule-pending",
-                format!(
+            RULE_PENDING
+                .finding(format!(
                     "rule `{}` needs {} approval(s), has {}{have}; {} missing, from: {who}",
                     p.rule,
                     p.need,
                     p.have.len(),
                     p.need - p.have.len()
-                ),
-            )
-            .properties(serde_json::json!({
-                "rule": p.rule,
-                "need": p.need,
-                "have": p.have,
-                "candidates": p.candidates,
-            })),
+                ))
+                .properties(serde_json::json!({
+                    "rule": p.rule,
+                    "need": p.need,
+                    "have": p.have,
+                    "candidates": p.candidates,
+                })),
         );
     }
 }

@@ -564,8 +564,9 @@ fn github_event_and_gh_pr_view_combine() {
 }
 
 #[test]
-fn every_rule_is_documented_in_the_readme() {
+fn every_rule_is_well_formed_and_documented_in_the_readme() {
     use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_well_formed(portcullis_plugin_approvals::RULES);
     portcullis_sdk::testing::assert_rules_documented(
         &Approvals::describe(),
         "approvals",

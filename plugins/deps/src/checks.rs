@@ -3,12 +3,16 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use portcullis_sdk::{Context, Evaluation, Finding, Level, Location, Region};
+use portcullis_sdk::{Context, Evaluation, Level, Location, Region, RuleDecl};
 
 use crate::advisories::{self, Kind};
 use crate::config::{self, Ban, Config};
 use crate::lockfile::{Lockfile, Package};
 use crate::metadata::{self, Metadata};
+use crate::rules::{
+    ADVISORY, ADVISORY_DB, BANNED, DUPLICATE, LICENSE, NOTICE, SOURCE, UNLICENSED, UNMAINTAINED,
+    UNSOUND, UNUSED_IGNORE, WILDCARD,
+};
 
 pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
     let meta = ctx.cargo_metadata().map(metadata::parse).transpose()?;
@@ -77,12 +81,10 @@ fn advisories(
             };
             if cfg.optional {
                 out.push(
-                    Finding::new(
-                        "advisory-db",
-                        format!("{problem}: advisories were not checked; {fetch}"),
-                    )
-                    .level(Level::Note)
-                    .in_file(&lock.path),
+                    ADVISORY_DB
+                        .finding(format!("{problem}: advisories were not checked; {fetch}"))
+                        .level(Level::Note)
+                        .in_file(&lock.path),
                 );
                 return Ok(());
             }
@@ -99,14 +101,12 @@ fn advisories(
         let days = age.as_secs() / 86_400;
         if days > cfg.max_age_days {
             out.push(
-                Finding::new(
-                    "advisory-db",
-                    format!(
+                ADVISORY_DB
+                    .finding(format!(
                         "the advisory database at {} was last fetched {days} days ago (advisories.max-age-days is {}); refresh it with `git -C {} pull`",
                         mount.host_path, cfg.max_age_days, mount.host_path
-                    ),
-                )
-                .in_file(&lock.path),
+                    ))
+                    .in_file(&lock.path),
             );
         }
     }
@@ -138,11 +138,11 @@ fn advisories(
                 used.insert(i.id.as_str());
                 continue;
             }
-            let rule = match adv.kind() {
-                Kind::Vulnerability => "advisory",
-                Kind::Unmaintained => "unmaintained",
-                Kind::Unsound => "unsound",
-                Kind::Notice => "notice",
+            let rule: &RuleDecl = match adv.kind() {
+                Kind::Vulnerability => &ADVISORY,
+                Kind::Unmaintained => &UNMAINTAINED,
+                Kind::Unsound => &UNSOUND,
+                Kind::Notice => &NOTICE,
             };
             let patched = if adv.versions.patched.is_empty() {
                 "no patched version".to_string()
@@ -171,13 +171,10 @@ fn advisories(
                 props["security-severity"] = format!("{score:.1}").into();
             }
             out.push(
-                Finding::new(
-                    rule,
-                    format!(
-                        "{} {}: {} {} ({patched})",
-                        p.name, p.version, adv.advisory.id, adv.title
-                    ),
-                )
+                rule.finding(format!(
+                    "{} {}: {} {} ({patched})",
+                    p.name, p.version, adv.advisory.id, adv.title
+                ))
                 .location(at(lock, p))
                 .fingerprint(format!("deps/{}/{}@{}", adv.advisory.id, p.name, p.version))
                 .properties(props),
@@ -187,14 +184,12 @@ fn advisories(
     for i in &cfg.ignore {
         if !used.contains(i.id.as_str()) {
             out.push(
-                Finding::new(
-                    "unused-ignore",
-                    format!(
+                UNUSED_IGNORE
+                    .finding(format!(
                         "advisory {} is ignored in the plugin's config but affects no dependency in {}",
                         i.id, lock.path
-                    ),
-                )
-                .in_file(&lock.path),
+                    ))
+                    .in_file(&lock.path),
             );
         }
     }
@@ -262,12 +257,13 @@ fn check_licenses(
                     .map(|f| format!(" (only a license file, {f})"))
                     .unwrap_or_default();
                 out.push(
-                    Finding::new(
-                        "unlicensed",
-                        format!("{} {} declares no SPDX license{file}", p.name, p.version),
-                    )
-                    .location(location)
-                    .properties(serde_json::json!({"package": p.name, "version": p.version})),
+                    UNLICENSED
+                        .finding(format!(
+                            "{} {} declares no SPDX license{file}",
+                            p.name, p.version
+                        ))
+                        .location(location)
+                        .properties(serde_json::json!({"package": p.name, "version": p.version})),
                 );
                 continue;
             }
@@ -276,14 +272,12 @@ fn check_licenses(
             Ok(e) => e,
             Err(e) => {
                 out.push(
-                    Finding::new(
-                        "license",
-                        format!(
+                    LICENSE
+                        .finding(format!(
                             "{} {} declares `{expr_text}`, which is not an SPDX expression ({})",
                             p.name, p.version, e.reason
-                        ),
-                    )
-                    .location(location),
+                        ))
+                        .location(location),
                 );
                 continue;
             }
@@ -295,21 +289,19 @@ fn check_licenses(
         if let Err(failed) = expr.evaluate_with_failures(accepted) {
             let failed: Vec<String> = failed.iter().map(|r| r.req.to_string()).collect();
             out.push(
-                Finding::new(
-                    "license",
-                    format!(
+                LICENSE
+                    .finding(format!(
                         "{} {} is licensed `{expr_text}`; not allowed: {}",
                         p.name,
                         p.version,
                         failed.join(", ")
-                    ),
-                )
-                .location(location)
-                .properties(serde_json::json!({
-                    "package": p.name,
-                    "version": p.version,
-                    "license": expr_text,
-                })),
+                    ))
+                    .location(location)
+                    .properties(serde_json::json!({
+                        "package": p.name,
+                        "version": p.version,
+                        "license": expr_text,
+                    })),
             );
         }
     }
@@ -344,7 +336,8 @@ fn bans(
         {
             let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
             out.push(
-                Finding::new("banned", format!("{} {} is banned{why}", p.name, p.version))
+                BANNED
+                    .finding(format!("{} {} is banned{why}", p.name, p.version))
                     .location(at(lock, p)),
             );
         }
@@ -372,17 +365,15 @@ fn bans(
             if versions.len() > 1 {
                 let list: Vec<String> = versions.iter().map(|p| p.version.to_string()).collect();
                 out.push(
-                    Finding::new(
-                        "duplicate",
-                        format!(
+                    DUPLICATE
+                        .finding(format!(
                             "{name} is in the lockfile in {} versions: {}",
                             list.len(),
                             list.join(", ")
-                        ),
-                    )
-                    .location(at(lock, versions[0]))
-                    .fingerprint(format!("deps/duplicate/{name}/{}", list.join(",")))
-                    .properties(serde_json::json!({"package": name, "versions": list})),
+                        ))
+                        .location(at(lock, versions[0]))
+                        .fingerprint(format!("deps/duplicate/{name}/{}", list.join(",")))
+                        .properties(serde_json::json!({"package": name, "versions": list})),
                 );
             }
         }
@@ -407,14 +398,12 @@ fn bans(
                     .position(|l| l.trim_start().starts_with(d.name.as_ref()) && l.contains('*'))
                     .map_or(1, |i| i as u32 + 1);
                 out.push(
-                    Finding::new(
-                        "wildcard",
-                        format!(
+                    WILDCARD
+                        .finding(format!(
                             "{} requires {} with `*`: any version may be resolved",
                             p.name, d.name
-                        ),
-                    )
-                    .location(Location::at(&manifest, Region::line(line))),
+                        ))
+                        .location(Location::at(&manifest, Region::line(line))),
                 );
             }
         }
@@ -465,14 +454,12 @@ fn sources(config: &Config, lock: &Lockfile, out: &mut Evaluation) {
         };
         if !allowed {
             out.push(
-                Finding::new(
-                    "source",
-                    format!(
+                SOURCE
+                    .finding(format!(
                         "{} {} comes from {source}, which the policy does not allow",
                         p.name, p.version
-                    ),
-                )
-                .location(at(lock, p)),
+                    ))
+                    .location(at(lock, p)),
             );
         }
     }

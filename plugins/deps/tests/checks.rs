@@ -382,8 +382,9 @@ fn licenses_are_evaluated_as_spdx_expressions_on_real_metadata() {
 }
 
 #[test]
-fn every_rule_is_documented_in_the_readme() {
+fn every_rule_is_well_formed_and_documented_in_the_readme() {
     use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_well_formed(portcullis_plugin_deps::RULES);
     portcullis_sdk::testing::assert_rules_documented(
         &Deps::describe(),
         "deps",

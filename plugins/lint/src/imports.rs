@@ -6,7 +6,7 @@ mod sarif;
 
 use std::collections::BTreeMap;
 
-use portcullis_sdk::{Context, Evaluation, Finding, Level, ReportFormat, Rule};
+use portcullis_sdk::{Context, Discovered, Evaluation, Finding, Level, ReportFormat, Rule};
 
 /// Totals across imported reports.
 #[derive(Default)]
@@ -17,19 +17,21 @@ pub struct Imported {
 /// Collects imported findings and the rules they reference, once each.
 pub struct Sink<'a> {
     out: &'a mut Evaluation,
-    rules: BTreeMap<String, Rule>,
+    rules: BTreeMap<String, Discovered>,
     seen: std::collections::HashSet<String>,
     totals: Imported,
 }
 
 impl Sink<'_> {
-    /// Register a rule unless one with that id is already known.
-    pub fn rule(&mut self, rule: Rule) {
-        self.rules.entry(rule.id.clone()).or_insert(rule);
-    }
-
-    pub fn has_rule(&self, id: &str) -> bool {
-        self.rules.contains_key(id)
+    /// The discovered rule `id`, registered in the evaluation with the rule
+    /// `make` builds the first time it is seen.
+    pub fn rule(&mut self, id: &str, make: impl FnOnce() -> Rule) -> Discovered {
+        if let Some(known) = self.rules.get(id) {
+            return known.clone();
+        }
+        let rule = self.out.discover(make());
+        self.rules.insert(id.to_string(), rule.clone());
+        rule
     }
 
     /// Add a finding; identical ones (same rule, place and message) count once.
@@ -65,6 +67,7 @@ fn location_key(f: &Finding) -> Vec<(String, u32, u32)> {
 }
 
 pub fn import_all(ctx: &Context, out: &mut Evaluation) -> Result<Imported, String> {
+    let first_rule = out.rules.len();
     let mut sink = Sink {
         out,
         rules: BTreeMap::new(),
@@ -79,10 +82,9 @@ pub fn import_all(ctx: &Context, out: &mut Evaluation) -> Result<Imported, Strin
             ReportFormat::PrContext | ReportFormat::GithubEvent | ReportFormat::GhPr => {}
         }
     }
-    let Sink {
-        out, rules, totals, ..
-    } = sink;
-    out.rules.extend(rules.into_values());
+    let Sink { out, totals, .. } = sink;
+    // Imported rules are listed by id, whatever order the reports hold.
+    out.rules[first_rule..].sort_by(|a, b| a.id.cmp(&b.id));
     Ok(totals)
 }
 

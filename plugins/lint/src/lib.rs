@@ -10,16 +10,16 @@ mod rules;
 use portcullis_sdk::{Context, Evaluation, EvidenceKind, Plugin, PluginInfo, export_plugin};
 
 pub use config::Config;
+pub use rules::RULES;
 
 pub struct Lint;
 
 impl Plugin for Lint {
     fn describe() -> PluginInfo {
-        let mut info = PluginInfo::new("lint", env!("CARGO_PKG_VERSION"))
+        PluginInfo::new("lint", env!("CARGO_PKG_VERSION"))
+            .rules(RULES)
             .reads(EvidenceKind::Files)
-            .reads(EvidenceKind::Reports);
-        info.rules = rules::all();
-        info
+            .reads(EvidenceKind::Reports)
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {

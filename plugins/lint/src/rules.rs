@@ -1,4 +1,5 @@
-//! Hygiene rules. Each rule is one module; `all()` lists their metadata once.
+//! Hygiene rules. Each rule is one module that declares (and documents) the
+//! rule with `declare_rule!`; [`RULES`] lists them once.
 
 pub mod broken_symlink;
 pub mod case_collision;
@@ -7,23 +8,22 @@ pub mod max_warnings;
 pub mod merge_conflict;
 pub mod syntax;
 
-use portcullis_sdk::{Context, Evaluation, FileKind, Rule, text::looks_binary};
+use portcullis_sdk::{Context, Evaluation, FileKind, RuleDecl, text::looks_binary};
 
 use crate::config::{Config, Scope};
 
-/// Every static rule of the plugin, in the order `portcullis rules` lists them.
-pub fn all() -> Vec<Rule> {
-    vec![
-        large_file::rule(),
-        merge_conflict::rule(),
-        syntax::rule_json(),
-        syntax::rule_toml(),
-        syntax::rule_yaml(),
-        case_collision::rule(),
-        broken_symlink::rule(),
-        max_warnings::rule(),
-    ]
-}
+/// Every declared rule of the plugin, in the order `portcullis rules` lists
+/// them. Imported reports add rules of their own at run time (`imports`).
+pub const RULES: &[&RuleDecl] = &[
+    &large_file::LARGE_FILE,
+    &merge_conflict::MERGE_CONFLICT,
+    &syntax::INVALID_JSON,
+    &syntax::INVALID_TOML,
+    &syntax::INVALID_YAML,
+    &case_collision::PATH_CASE_COLLISION,
+    &broken_symlink::BROKEN_SYMLINK,
+    &max_warnings::MAX_WARNINGS,
+];
 
 /// Bytes of file content read per host call.
 const BATCH_BYTES: u64 = 32 << 20;

@@ -130,6 +130,7 @@ fn unknown_config_keys_are_errors() {
 #[test]
 fn rule_ids_are_unique_kebab_case_and_documented() {
     use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_well_formed(portcullis_plugin_lint::RULES);
     let info = Lint::describe();
     let ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
     // The full list, so a renamed or removed rule shows up in review.

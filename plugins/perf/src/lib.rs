@@ -12,101 +12,26 @@ pub mod compare;
 pub mod config;
 pub mod formats;
 mod report;
+pub mod rules;
 mod sizes;
 pub mod stats;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use portcullis_sdk::{Context, Evaluation, Level, Plugin, PluginInfo, Rule, export_plugin};
+use portcullis_sdk::{Context, Evaluation, Plugin, PluginInfo, export_plugin};
 
 pub use compare::{Comparison, Limits, Mode, Verdict};
 pub use config::Config;
 use config::{Input, Override};
 use formats::{Format, Run, Series};
+pub use rules::RULES;
 
 pub struct Perf;
 
-/// Every rule, in the order `portcullis rules` lists them.
-pub fn rules() -> Vec<Rule> {
-    let r = |id: &str, name: &str, level: Level, short: &str, help: &str| {
-        Rule::new(id, name, level, short)
-            .full(short)
-            .help(help)
-            .tags(&["performance"])
-    };
-    vec![
-        r(
-            "regression",
-            "PerformanceRegression",
-            Level::Warning,
-            "A benchmark is significantly slower than its baseline, beyond the noise floor.",
-            "Profile the change; if the slowdown is intended, waive the finding with a reason. Raise the level with `[rules] \"perf/regression\" = \"error\"` to block merges on it.",
-        ),
-        r(
-            "count-regression",
-            "DeterministicMetricRegression",
-            Level::Error,
-            "A deterministic metric (instructions, allocations, bytes) grew beyond its threshold.",
-            "Deterministic metrics do not vary between runs, so any growth past `count-threshold` is real.",
-        ),
-        r(
-            "improvement",
-            "PerformanceImprovement",
-            Level::Note,
-            "A benchmark is significantly faster (or smaller) than its baseline.",
-            "Nothing to do; the finding records the gain.",
-        ),
-        r(
-            "over-budget",
-            "BenchmarkOverBudget",
-            Level::Error,
-            "A benchmark's median exceeds its absolute budget (`max`).",
-            "Make the benchmark fit its budget or raise `max` in the override.",
-        ),
-        r(
-            "size-budget",
-            "ArtifactOverBudget",
-            Level::Error,
-            "A build artifact is larger than its absolute limit.",
-            "Shrink the artifact (features, opt-level, strip, LTO) or raise the limit.",
-        ),
-        r(
-            "size-increase",
-            "ArtifactGrew",
-            Level::Error,
-            "A build artifact grew against the baseline build beyond `max-increase`.",
-            "Find what added the weight (e.g. `cargo bloat`) or raise `max-increase`.",
-        ),
-        r(
-            "missing",
-            "BenchmarkMissing",
-            Level::Warning,
-            "A benchmark of the baseline has no result in this run.",
-            "A removed or renamed benchmark can hide a regression; skip it in `overrides` when the removal is intended.",
-        ),
-        r(
-            "inconclusive",
-            "PerformanceInconclusive",
-            Level::Note,
-            "A benchmark could not be judged (too few samples or past runs, or no baseline).",
-            "Collect more samples or runs; the finding says what is missing.",
-        ),
-        r(
-            "summary",
-            "PerformanceSummary",
-            Level::Note,
-            "The table of every compared benchmark.",
-            "Informational.",
-        ),
-    ]
-}
-
 impl Plugin for Perf {
     fn describe() -> PluginInfo {
-        let mut info = PluginInfo::new("perf", env!("CARGO_PKG_VERSION"));
-        info.rules = rules();
-        info
+        PluginInfo::new("perf", env!("CARGO_PKG_VERSION")).rules(RULES)
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {

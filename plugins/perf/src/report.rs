@@ -3,12 +3,16 @@
 
 use std::fmt::Write;
 
-use portcullis_sdk::{Evaluation, Finding};
+use portcullis_sdk::{Evaluation, RuleDecl};
 use serde_json::json;
 
 use crate::compare::{Comparison, Mode, Verdict};
 use crate::config::{Config, Correction};
 use crate::formats::Kind;
+use crate::rules::{
+    COUNT_REGRESSION, IMPROVEMENT, INCONCLUSIVE, MISSING, OVER_BUDGET, REGRESSION, SIZE_BUDGET,
+    SIZE_INCREASE, SUMMARY,
+};
 use crate::sizes::Artifact;
 
 /// Benchmarks that could not be paired.
@@ -28,17 +32,17 @@ pub fn findings(
     notes: &Notes,
 ) -> Evaluation {
     let mut out = Evaluation::default();
-    let with = |rule: &str, name: &str, message: String, props: serde_json::Value| {
-        Finding::new(rule, &message)
-            .fingerprint(format!("{rule}\0{name}"))
+    let with = |rule: &RuleDecl, name: &str, message: String, props: serde_json::Value| {
+        rule.finding(message)
+            .fingerprint(format!("{}\0{name}", rule.id()))
             .properties(props)
     };
     for c in comparisons {
-        let rule = match (&c.verdict, &c.kind) {
-            (Verdict::Regressed, Kind::Time) => "regression",
-            (Verdict::Regressed, Kind::Count(_)) => "count-regression",
-            (Verdict::Improved, _) => "improvement",
-            (Verdict::Inconclusive(_), _) => "inconclusive",
+        let rule: &RuleDecl = match (&c.verdict, &c.kind) {
+            (Verdict::Regressed, Kind::Time) => &REGRESSION,
+            (Verdict::Regressed, Kind::Count(_)) => &COUNT_REGRESSION,
+            (Verdict::Improved, _) => &IMPROVEMENT,
+            (Verdict::Inconclusive(_), _) => &INCONCLUSIVE,
             (Verdict::Unchanged, _) => continue,
         };
         out.push(with(
@@ -51,7 +55,7 @@ pub fn findings(
     for (name, kind, value, limit) in budgets {
         if value > limit {
             out.push(with(
-                "over-budget",
+                &OVER_BUDGET,
                 name,
                 format!(
                     "{name}: median {} is over its budget of {} ({})",
@@ -72,7 +76,7 @@ pub fn findings(
             && a.size as f64 > max
         {
             out.push(with(
-                "size-budget",
+                &SIZE_BUDGET,
                 &a.path,
                 format!(
                     "{}: {} is over its limit of {}",
@@ -85,10 +89,10 @@ pub fn findings(
         }
         if let Some(base) = a.baseline.filter(|b| *b > 0) {
             let change = a.size as f64 / base as f64 - 1.0;
-            let (rule, word) = if change > a.max_increase {
-                ("size-increase", "grew")
+            let (rule, word): (&RuleDecl, _) = if change > a.max_increase {
+                (&SIZE_INCREASE, "grew")
             } else if change < -a.max_increase {
-                ("improvement", "shrank")
+                (&IMPROVEMENT, "shrank")
             } else {
                 continue;
             };
@@ -109,7 +113,7 @@ pub fn findings(
     }
     for name in &notes.missing {
         out.push(with(
-            "missing",
+            &MISSING,
             name,
             format!("{name}: in the baseline but not in this run"),
             json!({"benchmark": name}),
@@ -117,7 +121,7 @@ pub fn findings(
     }
     for name in &notes.no_baseline {
         out.push(with(
-            "inconclusive",
+            &INCONCLUSIVE,
             name,
             format!("{name}: no baseline result, not compared"),
             json!({"benchmark": name}),
@@ -125,7 +129,9 @@ pub fn findings(
     }
     if !comparisons.is_empty() || !artifacts.is_empty() {
         out.push(
-            Finding::new("summary", table(comparisons, artifacts, config)).fingerprint("summary"),
+            SUMMARY
+                .finding(table(comparisons, artifacts, config))
+                .fingerprint(SUMMARY.id()),
         );
     }
     out

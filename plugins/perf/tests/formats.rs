@@ -273,8 +273,9 @@ fn a_baseline_outside_the_repository_comes_through_a_mount() {
 }
 
 #[test]
-fn every_rule_is_documented_in_the_readme() {
+fn every_rule_is_well_formed_and_documented_in_the_readme() {
     use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_well_formed(portcullis_plugin_perf::RULES);
     portcullis_sdk::testing::assert_rules_documented(
         &Perf::describe(),
         "perf",

@@ -179,7 +179,7 @@ fn deterministic_counts_fail_on_a_plain_threshold() {
     .unwrap();
     assert_eq!(by_rule(&e, "count-regression").len(), 2);
     assert_eq!(
-        portcullis_plugin_perf::rules()[1].default_level,
+        portcullis_plugin_perf::rules::COUNT_REGRESSION.default_level(),
         Level::Error
     );
 }

@@ -18,13 +18,6 @@ pub struct Config {
     /// What is evaluated as `input`.
     #[serde(default)]
     pub inputs: Vec<Input>,
-    /// `check` (default) evaluates the policies; `test` runs the `test_*`
-    /// rules instead (what `portcullis test` sets).
-    #[serde(default)]
-    pub mode: Mode,
-    /// In `test` mode: record which policy lines were evaluated.
-    #[serde(default)]
-    pub coverage: bool,
 }
 
 fn default_namespaces() -> Vec<String> {
@@ -39,14 +32,6 @@ pub enum RegoVersion {
     V1,
     /// Rego v0 (`deny[msg] { … }`), for older policies.
     V0,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    #[default]
-    Check,
-    Test,
 }
 
 /// One source of `input` documents.

@@ -6,12 +6,13 @@
 
 use std::collections::BTreeSet;
 
-use portcullis_sdk::{Evaluation, Finding, Level, Rule};
+use portcullis_sdk::{Discovered, Evaluation, Level, Rule};
 use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::inputs::Doc;
 use crate::policies::{Module, Policies, rego_error};
+use crate::rules::EXCEPTION;
 
 /// A conftest-convention rule found in the policies.
 #[derive(Debug, Clone)]
@@ -178,9 +179,11 @@ pub fn check(
     docs: &[Doc],
 ) -> Result<Evaluation, String> {
     let mut out = Evaluation::default();
-    for c in conventions {
-        out.rules.push(c.rule.clone());
-    }
+    // One discovered rule per convention rule, in the conventions' order.
+    let discovered: Vec<Discovered> = conventions
+        .iter()
+        .map(|c| out.discover(c.rule.clone()))
+        .collect();
     let mut excepted = 0usize;
     for doc in docs {
         engine.set_input(doc.value.clone());
@@ -206,9 +209,10 @@ pub fn check(
                 }
             }
         }
-        for c in conventions
+        for (c, rule) in conventions
             .iter()
-            .filter(|c| in_namespaces(&c.package, &doc.namespaces))
+            .zip(&discovered)
+            .filter(|(c, _)| in_namespaces(&c.package, &doc.namespaces))
         {
             let v = eval(engine, &format!("data.{}.{}", c.package, c.name), doc)?;
             let suffix = c.name.split_once('_').map_or("", |(_, s)| s);
@@ -234,15 +238,13 @@ pub fn check(
                 if is_exempt {
                     excepted += 1;
                     out.push(
-                        Finding::new("exception", format!("{}/{} excepted for {}: {message}", c.package, c.name, doc.shown))
+                        EXCEPTION.finding(format!("{}/{} excepted for {}: {message}", c.package, c.name, doc.shown))
                             .properties(json!({"rule": format!("{}/{}", c.package, c.name), "input": doc.shown})),
                     );
                     continue;
                 }
-                let mut f =
-                    Finding::new(&format!("{}/{}", c.package, c.name), &message).fingerprint(
-                        format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown),
-                    );
+                let fingerprint = format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown);
+                let mut f = rule.finding(message).fingerprint(fingerprint);
                 match loc {
                     Some((file, Some(line))) => f = f.at_line(&file, line),
                     Some((file, None)) => f = f.in_file(&file),

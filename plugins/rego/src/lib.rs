@@ -6,67 +6,48 @@
 //! (`policies`) → one engine; the inputs (`inputs`: repository files parsed
 //! as JSON, YAML, TOML or Dockerfile instructions, evidence, reports) → for
 //! each, every `deny`/`violation`/`warn` rule of the namespaces
-//! (`evaluate`) → findings with one SARIF rule per Rego rule. In test mode
-//! (`portcullis test`) the `test_*` rules run instead (`run_tests`).
+//! (`evaluate`) → findings with one SARIF rule per Rego rule. `portcullis
+//! test` calls `run_tests` instead: the `test_*` rules, with coverage.
 
 pub mod config;
 mod dockerfile;
 mod evaluate;
 pub mod inputs;
 pub mod policies;
+mod rules;
 mod run_tests;
 
 use std::collections::BTreeSet;
 
 use portcullis_sdk::{
-    Context, Evaluation, EvidenceKind, Level, Plugin, PluginInfo, Rule, export_plugin,
+    Context, Evaluation, EvidenceKind, Plugin, PluginInfo, TestRun, export_plugin,
 };
 
-use config::{Config, Mode};
+use config::Config;
+pub use rules::RULES;
 
 pub struct Rego;
 
-/// The plugin's own rules; the policies' rules are discovered per run as
-/// `<package>/<rule>` (e.g. `rego/main/deny_privileged`).
-pub fn rules() -> Vec<Rule> {
-    vec![
-        Rule::new(
-            "exception",
-            "RegoException",
-            Level::Note,
-            "A result a policy's `exception` rule exempted for this input.",
-        )
-        .full("conftest's exceptions: `exception contains rules if …` names rules (without their `deny_`/`violation_`/`warn_` prefix) that do not apply to an input.")
-        .help("Nothing to do; the finding records that an exception applied.")
-        .tags(&["rego"]),
-        Rule::new("test", "RegoTest", Level::Note, "The result of one Rego test (`portcullis test`).")
-            .full("A `test_*` rule of a `*_test.rego` module: it passes when it is defined and not false.")
-            .help("Fix the policy or the test; `portcullis test -v` shows each test.")
-            .tags(&["rego", "test"]),
-        Rule::new("coverage", "RegoCoverage", Level::Note, "Which policy lines the Rego tests evaluated.")
-            .full("The share of policy lines evaluated by the tests, per file (`portcullis test --coverage`).")
-            .help("Add tests for the lines listed as not covered.")
-            .tags(&["rego", "test"]),
-    ]
-}
-
 impl Plugin for Rego {
     fn describe() -> PluginInfo {
-        let mut info = PluginInfo::new("rego", env!("CARGO_PKG_VERSION"))
+        PluginInfo::new("rego", env!("CARGO_PKG_VERSION"))
+            .rules(RULES)
             .reads(EvidenceKind::Files)
             .reads(EvidenceKind::CargoMetadata)
-            .reads(EvidenceKind::Reports);
-        info.rules = rules();
-        info
+            .reads(EvidenceKind::Reports)
+            .with_tests()
+    }
+
+    fn run_tests(ctx: &Context, coverage: bool) -> Result<TestRun, String> {
+        let config: Config = ctx.config()?;
+        let policies = policies::load(ctx, &config)?;
+        let mut engine = policies::engine(&policies, &config, true)?;
+        Ok(run_tests::run(&mut engine, &policies, coverage))
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
         let config: Config = ctx.config()?;
         let policies = policies::load(ctx, &config)?;
-        if config.mode == Mode::Test {
-            let mut engine = policies::engine(&policies, &config, true)?;
-            return Ok(run_tests::run(&mut engine, &policies, config.coverage));
-        }
         if config.inputs.is_empty() {
             return Err(
                 "config.inputs: name what to evaluate (files, evidence or a report)".into(),

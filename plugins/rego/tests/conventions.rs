@@ -379,8 +379,9 @@ fn mistakes_fail_closed_with_file_and_line() {
 }
 
 #[test]
-fn every_rule_is_documented_in_the_readme() {
+fn every_rule_is_well_formed_and_documented_in_the_readme() {
     use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_well_formed(portcullis_plugin_rego::RULES);
     portcullis_sdk::testing::assert_rules_documented(
         &Rego::describe(),
         "rego",

@@ -2,20 +2,32 @@
 //! `cargo test` and run on a fixture by `tests/readme_example.rs`.
 
 use portcullis_sdk::{
-    Context, Evaluation, Finding, Level, Plugin, PluginInfo, Rule, export_plugin,
+    Context, Evaluation, Plugin, PluginInfo, RuleDecl, declare_rule, export_plugin,
 };
+
+declare_rule! {
+    /// ## What it checks
+    /// Lines that contain `TODO`.
+    ///
+    /// ## How to waive
+    /// Finish the work, or track it in an issue and remove the comment.
+    pub TODO_COMMENT = "todo-comment" {
+        name: "TodoComment",
+        level: Warning,
+        short: "A TODO was left in the code.",
+        tags: [],
+    }
+}
+
+/// Every rule, in the order `portcullis rules` lists them.
+pub const RULES: &[&RuleDecl] = &[&TODO_COMMENT];
 
 pub struct Todo;
 
 impl Plugin for Todo {
     fn describe() -> PluginInfo {
         PluginInfo::new("todo", env!("CARGO_PKG_VERSION"))
-            .rule(Rule::new(
-                "todo-comment",
-                "TodoComment",
-                Level::Warning,
-                "A TODO was left in the code.",
-            ))
+            .rules(RULES)
             .reads_files()
     }
 
@@ -27,7 +39,8 @@ impl Plugin for Todo {
             for (n, line) in text.lines().enumerate() {
                 if line.contains("TODO") {
                     out.push(
-                        Finding::new("todo-comment", "TODO left in code")
+                        TODO_COMMENT
+                            .finding("TODO left in code")
                             .at_line(path, n as u32 + 1),
                     );
                 }

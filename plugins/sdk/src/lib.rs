@@ -1,18 +1,38 @@
 //! Write portcullis plugins in Rust.
 //!
 //! A plugin is a unit struct implementing [`Plugin`], exported with
-//! [`export_plugin!`] and built for `wasm32-wasip2`:
+//! [`export_plugin!`] and built for `wasm32-wasip2`. Each rule it reports is
+//! declared once with [`declare_rule!`], whose doc comment is the rule's help;
+//! the plugin lists its rules once, in order, and makes findings only through
+//! them:
 //!
-//! ```ignore
-//! use portcullis_sdk::{export_plugin, Context, Evaluation, Finding, Level, Plugin, PluginInfo, Rule};
+//! ```
+//! use portcullis_sdk::{
+//!     Context, Evaluation, Plugin, PluginInfo, RuleDecl, declare_rule, export_plugin,
+//! };
+//!
+//! declare_rule! {
+//!     /// ## What it checks
+//!     /// Lines that contain `TODO`.
+//!     ///
+//!     /// ## How to waive
+//!     /// Finish the work, or track it in an issue and remove the comment.
+//!     pub TODO_COMMENT = "todo-comment" {
+//!         name: "TodoComment",
+//!         level: Warning,
+//!         short: "A TODO comment was left in the code.",
+//!         tags: ["hygiene"],
+//!     }
+//! }
+//!
+//! /// Every rule, in the order `portcullis rules` lists them.
+//! pub const RULES: &[&RuleDecl] = &[&TODO_COMMENT];
 //!
 //! struct Todo;
 //!
 //! impl Plugin for Todo {
 //!     fn describe() -> PluginInfo {
-//!         PluginInfo::new("todo", env!("CARGO_PKG_VERSION"))
-//!             .rule(Rule::new("todo-comment", "TodoComment", Level::Warning, "A TODO comment was left in the code."))
-//!             .reads_files()
+//!         PluginInfo::new("todo", "0.1.0").rules(RULES).reads_files()
 //!     }
 //!     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
 //!         let mut out = Evaluation::default();
@@ -20,7 +40,7 @@
 //!             let Ok(text) = ctx.read_to_string(&file.path) else { continue };
 //!             for (n, line) in text.lines().enumerate() {
 //!                 if line.contains("TODO") {
-//!                     out.push(Finding::new("todo-comment", "TODO left in code").at_line(&file.path, n as u32 + 1));
+//!                     out.push(TODO_COMMENT.finding("TODO left in code").at_line(&file.path, n as u32 + 1));
 //!                 }
 //!             }
 //!         }
@@ -31,11 +51,17 @@
 //! export_plugin!(Todo);
 //! ```
 //!
+//! Rules a plugin only learns while evaluating (those of an imported SARIF
+//! log, say) are registered with [`Evaluation::discover`], which returns the
+//! [`Discovered`] handle that makes their findings.
+//!
 //! The same plugin runs natively under [`testing::Harness`], so its rules are
-//! unit-tested with plain `cargo test` on fixture directories.
+//! unit-tested with plain `cargo test` on fixture directories, and
+//! [`testing::assert_rules_well_formed`] checks its rule list.
 
 pub mod cache;
 mod context;
+mod rule;
 pub mod testing;
 pub mod text;
 mod types;
@@ -53,10 +79,14 @@ pub mod bindings {
 
 pub use bindings::portcullis::plugin::host::LogLevel;
 pub use bindings::portcullis::plugin::types::{
-    Evaluation, Evidence, EvidenceKind, FileEntry, FileKind, Finding, Level, Location, Mount,
-    PluginInfo, Region, Report, ReportFormat, Rule,
+    Evaluation, Evidence, EvidenceKind, FileCoverage, FileEntry, FileKind, Finding, Level,
+    Location, Mount, PluginInfo, Region, Report, ReportFormat, Rule, TestResult, TestRun,
+    TestStatus,
 };
 pub use context::{Context, globset};
+#[doc(hidden)]
+pub use rule::__is_kebab_case;
+pub use rule::{Discovered, RuleDecl};
 
 /// The mount point of the repository inside the sandbox.
 pub const SANDBOX_ROOT: &str = "/repo";
@@ -72,6 +102,15 @@ pub trait Plugin {
     /// Evaluate the evidence in `ctx`. An `Err` fails the gate closed: the
     /// message must say what is wrong and where (`file:line` when there is one).
     fn evaluate(ctx: &Context) -> Result<Evaluation, String>;
+
+    /// Run the tests of the policies the plugin evaluates (`portcullis
+    /// test`), recording which policy lines ran when `coverage` is set. Only
+    /// called when [`describe`](Plugin::describe) says
+    /// [`PluginInfo::with_tests`]; plugins without tests keep this default.
+    fn run_tests(ctx: &Context, coverage: bool) -> Result<TestRun, String> {
+        let _ = (ctx, coverage);
+        Ok(TestRun::default())
+    }
 }
 
 /// Write to the host's log (inside the sandbox) or to stderr (natively).
@@ -86,6 +125,16 @@ pub fn log(level: LogLevel, message: &str) {
 pub fn __evaluate<P: Plugin>(config: String, evidence: Evidence) -> Result<Evaluation, String> {
     let ctx = Context::new(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
     P::evaluate(&ctx)
+}
+
+#[doc(hidden)]
+pub fn __run_tests<P: Plugin>(
+    config: String,
+    evidence: Evidence,
+    coverage: bool,
+) -> Result<TestRun, String> {
+    let ctx = Context::new(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
+    P::run_tests(&ctx, coverage)
 }
 
 /// Export a type implementing [`Plugin`] as the component's `plugin` interface.
@@ -112,6 +161,13 @@ macro_rules! export_plugin {
                     evidence: $crate::Evidence,
                 ) -> ::std::result::Result<$crate::Evaluation, ::std::string::String> {
                     $crate::__evaluate::<$ty>(config, evidence)
+                }
+                fn run_tests(
+                    config: ::std::string::String,
+                    evidence: $crate::Evidence,
+                    coverage: bool,
+                ) -> ::std::result::Result<$crate::TestRun, ::std::string::String> {
+                    $crate::__run_tests::<$ty>(config, evidence, coverage)
                 }
             }
 

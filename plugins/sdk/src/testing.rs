@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::{
     Context, Evaluation, Evidence, FileEntry, FileKind, LogLevel, Plugin, Report, ReportFormat,
+    RuleDecl,
 };
 
 thread_local! {
@@ -116,9 +117,38 @@ impl Harness {
     }
 
     /// Run `P::evaluate` natively.
+    ///
+    /// Panics when the evaluation breaks the contract the host enforces:
+    /// a finding whose rule is neither declared by `P::describe` nor
+    /// discovered in the evaluation, or a discovered rule that reuses a
+    /// declared id.
+    /// Run `P::run_tests` natively, as `portcullis test` would.
+    pub fn run_tests<P: Plugin>(&self, coverage: bool) -> Result<crate::TestRun, String> {
+        let ctx = Context::new(&self.config.to_string(), self.evidence(), self.root.clone())?;
+        P::run_tests(&ctx, coverage)
+    }
+
     pub fn run<P: Plugin>(&self) -> Result<Evaluation, String> {
         let ctx = Context::new(&self.config.to_string(), self.evidence(), self.root.clone())?;
-        P::evaluate(&ctx)
+        let eval = P::evaluate(&ctx)?;
+        let info = P::describe();
+        let declared = |id: &str| info.rules.iter().any(|r| r.id == id);
+        for rule in &eval.rules {
+            assert!(
+                !declared(&rule.id),
+                "discovered rule `{}` reuses the id of a declared rule",
+                rule.id
+            );
+        }
+        for f in &eval.findings {
+            assert!(
+                declared(&f.rule_id) || eval.rules.iter().any(|r| r.id == f.rule_id),
+                "finding of undeclared rule `{}`: {}",
+                f.rule_id,
+                f.message
+            );
+        }
+        Ok(eval)
     }
 }
 
@@ -163,30 +193,44 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<FileEntry>) {
     }
 }
 
-/// Assert that a plugin's rules are well-formed and documented: ids unique
-/// and kebab-case, descriptions and help present, and a row
-/// ``| `<prefix>/<id>` | <level>`` for each in the README at `readme`.
+/// Assert that a plugin's rule list is well-formed: ids unique and
+/// kebab-case (lowercase letters, digits and single `-`, no `-` at either
+/// end), every rule named, described and documented (a non-empty help), and
+/// security-severities between 0 and 10. Call it on the plugin's `RULES`.
+pub fn assert_rules_well_formed(rules: &[&RuleDecl]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for rule in rules {
+        let id = rule.id();
+        assert!(seen.insert(id), "rule `{id}` is declared twice");
+        assert!(
+            crate::__is_kebab_case(id),
+            "rule id `{id}` is not kebab-case (lowercase letters, digits, `-`)"
+        );
+        assert!(!rule.name().is_empty(), "rule `{id}` has a name");
+        assert!(
+            !rule.short_description().is_empty() && !rule.full_description().is_empty(),
+            "rule `{id}` has a description"
+        );
+        assert!(
+            !rule.help_markdown().trim().is_empty(),
+            "rule `{id}` is documented"
+        );
+        if let Some(s) = rule.security_severity() {
+            assert!(
+                (0.0..=10.0).contains(&s),
+                "rule `{id}`: security-severity {s} is not between 0 and 10"
+            );
+        }
+    }
+}
+
+/// Assert that the README at `readme` documents each of a plugin's rules
+/// with a row ``| `<prefix>/<id>` | <level>`` in its rules table. (The
+/// rules themselves are checked by [`assert_rules_well_formed`].)
 pub fn assert_rules_documented(info: &crate::PluginInfo, prefix: &str, readme: &Path) {
     let text = std::fs::read_to_string(readme)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", readme.display()));
-    let mut ids: Vec<&str> = info.rules.iter().map(|r| r.id.as_str()).collect();
-    ids.sort();
-    let n = ids.len();
-    ids.dedup();
-    assert_eq!(ids.len(), n, "rule ids are unique");
     for rule in &info.rules {
-        assert!(
-            rule.id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
-            "{} is kebab-case",
-            rule.id
-        );
-        assert!(
-            !rule.short_description.is_empty() && !rule.help_markdown.is_empty(),
-            "{} is described",
-            rule.id
-        );
         let row = format!("| `{prefix}/{}` | {}", rule.id, rule.default_level.as_str());
         assert!(text.contains(&row), "the README's table lists `{row}`");
     }

@@ -1,6 +1,9 @@
 //! Constructors for the contract's records, so plugins build them in one line.
 
-use crate::{Evaluation, EvidenceKind, Finding, Level, Location, PluginInfo, Region, Rule};
+use crate::{
+    Discovered, Evaluation, EvidenceKind, Finding, Level, Location, PluginInfo, Region, Rule,
+    RuleDecl, TestRun,
+};
 
 impl PluginInfo {
     pub fn new(name: &str, version: &str) -> Self {
@@ -9,11 +12,21 @@ impl PluginInfo {
             version: version.into(),
             rules: Vec::new(),
             reads: Vec::new(),
+            has_tests: false,
         }
     }
 
-    pub fn rule(mut self, rule: Rule) -> Self {
-        self.rules.push(rule);
+    /// Say that [`Plugin::run_tests`](crate::Plugin::run_tests) has tests
+    /// to run, so `portcullis test` calls it.
+    pub fn with_tests(mut self) -> Self {
+        self.has_tests = true;
+        self
+    }
+
+    /// Report the plugin's declared rules, in the order given (the order
+    /// `portcullis rules` lists them). See [`declare_rule!`](crate::declare_rule).
+    pub fn rules(mut self, rules: &[&RuleDecl]) -> Self {
+        self.rules.extend(rules.iter().map(|r| r.rule()));
         self
     }
 
@@ -30,8 +43,13 @@ impl PluginInfo {
 }
 
 impl Rule {
-    /// A rule with its id, name, default level and one-sentence description.
-    /// The full description defaults to the short one; help to both.
+    /// A rule record with its id, name, default level and one-sentence
+    /// description. The full description defaults to the short one; help to
+    /// both.
+    ///
+    /// This builds the records of rules discovered at run time, for
+    /// [`Evaluation::discover`]; a plugin's own rules are declared once with
+    /// [`declare_rule!`](crate::declare_rule).
     pub fn new(id: &str, name: &str, default_level: Level, short: &str) -> Self {
         Rule {
             id: id.into(),
@@ -104,7 +122,7 @@ impl Location {
 
 impl Finding {
     /// A finding at the rule's default level with no location yet.
-    pub fn new(rule_id: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn of(rule_id: &str, message: impl Into<String>) -> Self {
         Finding {
             rule_id: rule_id.into(),
             level: None,
@@ -162,6 +180,19 @@ impl Evaluation {
     pub fn push(&mut self, finding: Finding) {
         self.findings.push(finding);
     }
+
+    /// Register a rule discovered while evaluating (a rule of an imported
+    /// SARIF log, a policy's rule) in [`Evaluation::rules`], and return the
+    /// handle that makes findings of it. A rule whose id is already
+    /// registered is not added again: the first registration wins, and the
+    /// handle names it. Ids must not clash with the plugin's declared rules.
+    pub fn discover(&mut self, rule: Rule) -> Discovered {
+        let handle = Discovered::new(rule.id.clone());
+        if !self.rules.iter().any(|r| r.id == rule.id) {
+            self.rules.push(rule);
+        }
+        handle
+    }
 }
 
 impl Level {
@@ -180,6 +211,17 @@ impl Level {
             Level::Note => "note",
             Level::Warning => "warning",
             Level::Error => "error",
+        }
+    }
+}
+
+// The type is generated from WIT, so the impl cannot be derived there.
+#[allow(clippy::derivable_impls)]
+impl Default for TestRun {
+    fn default() -> Self {
+        TestRun {
+            tests: Vec::new(),
+            coverage: Vec::new(),
         }
     }
 }

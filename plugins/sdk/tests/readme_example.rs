@@ -39,3 +39,8 @@ fn the_example_finds_todos() {
         Some(2)
     );
 }
+
+#[test]
+fn the_example_declares_well_formed_rules() {
+    portcullis_sdk::testing::assert_rules_well_formed(todo::RULES);
+}

@@ -10,17 +10,19 @@ mod config;
 mod decoy;
 mod detectors;
 mod private_key;
+mod rules;
 mod scan;
 
 use std::io::Read;
 
 use portcullis_sdk::{
-    Context, Evaluation, FileEntry, FileKind, Finding, Level, Location, Plugin, PluginInfo, Region,
-    Rule, export_plugin, text::looks_binary,
+    Context, Evaluation, FileEntry, FileKind, Location, Plugin, PluginInfo, Region, export_plugin,
+    text::looks_binary,
 };
 use sha2::{Digest, Sha256};
 
 pub use config::Config;
+pub use rules::RULES;
 use scan::{Hit, Scanner};
 
 pub struct Secrets;
@@ -31,34 +33,15 @@ const STREAM_BYTES: u64 = 16 << 20;
 const BATCH_BYTES: u64 = 32 << 20;
 const CHUNK_BYTES: usize = 8 << 20;
 
-/// Every rule, in the order `portcullis rules` lists them.
-pub fn rules() -> Vec<Rule> {
-    let mut rules: Vec<Rule> = detectors::DETECTORS.iter().map(detectors::rule).collect();
-    rules.insert(
-        rules.len() - 2,
-        Rule::new(
-            private_key::ID,
-            "PrivateKey",
-            Level::Error,
-            "A private key was committed.",
-        )
-        .full("The file contains an armoured private key (PEM, OpenSSH, PGP, SSH2) or a PuTTY key file. A committed key must be considered compromised.")
-        .help("Revoke the key, remove it from history, and load keys from a secret store instead. Mark a test key's header line with `portcullis:allow secrets/private-key`.")
-        .tags(&["security", "secrets"])
-        .security_severity(8.5),
-    );
-    rules
-}
-
 pub(crate) fn is_rule(id: &[u8]) -> bool {
-    id == private_key::ID.as_bytes() || detectors::DETECTORS.iter().any(|d| d.id.as_bytes() == id)
+    RULES.iter().any(|r| r.id().as_bytes() == id)
 }
 
 impl Plugin for Secrets {
     fn describe() -> PluginInfo {
-        let mut info = PluginInfo::new("secrets", env!("CARGO_PKG_VERSION")).reads_files();
-        info.rules = rules();
-        info
+        PluginInfo::new("secrets", env!("CARGO_PKG_VERSION"))
+            .rules(RULES)
+            .reads_files()
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
@@ -178,7 +161,7 @@ fn report(path: &str, buf: &[u8], first_line: u32, hits: &[Hit], out: &mut Evalu
         let end_col = col + chars(&buf[hit.start..hit.end]);
         let secret = &buf[hit.start..hit.end];
         let mut h = Sha256::new();
-        for part in [hit.rule.as_bytes(), path.as_bytes(), secret] {
+        for part in [hit.rule.id().as_bytes(), path.as_bytes(), secret] {
             h.update(part);
             h.update([0]);
         }
@@ -191,16 +174,14 @@ fn report(path: &str, buf: &[u8], first_line: u32, hits: &[Hit], out: &mut Evalu
             c.make_ascii_uppercase();
         }
         out.push(
-            Finding::new(
-                hit.rule,
-                format!("{what} `{}` committed in plain text", hit.redacted),
-            )
-            .location(Location::at(path, Region::span(line, col, line, end_col)))
-            .fingerprint(format!("secrets/{fingerprint}"))
-            .properties(serde_json::json!({
-                "redacted": hit.redacted,
-                "length": secret.len(),
-            })),
+            hit.rule
+                .finding(format!("{what} `{}` committed in plain text", hit.redacted))
+                .location(Location::at(path, Region::span(line, col, line, end_col)))
+                .fingerprint(format!("secrets/{fingerprint}"))
+                .properties(serde_json::json!({
+                    "redacted": hit.redacted,
+                    "length": secret.len(),
+                })),
         );
     }
 }

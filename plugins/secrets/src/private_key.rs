@@ -1,4 +1,4 @@
-//! `private-key`: armoured private keys (PEM: RSA, DSA, EC, PKCS#8,
+//! The `private-key` rule ([`PRIVATE_KEY`]): armoured private keys (PEM: RSA, DSA, EC, PKCS#8,
 //! encrypted; OpenSSH; PGP private key blocks; SSH2) and PuTTY key files.
 //!
 //! Only a full armoured header followed by key material is a finding, so
@@ -6,8 +6,19 @@
 //! placeholder (`...`, `<key>`), are not.
 
 use memchr::memmem;
+use portcullis_sdk::declare_rule;
 
-pub const ID: &str = "private-key";
+declare_rule! {
+    /// Revoke the key, remove it from history, and load keys from a secret store instead. Mark a test key's header line with `portcullis:allow secrets/private-key`.
+    pub PRIVATE_KEY = "private-key" {
+        name: "PrivateKey",
+        level: Error,
+        short: "A private key was committed.",
+        full: "The file contains an armoured private key (PEM, OpenSSH, PGP, SSH2) or a PuTTY key file. A committed key must be considered compromised.",
+        tags: ["security", "secrets"],
+        security_severity: 8.5,
+    }
+}
 
 /// Literals the scanner's keyword pass looks for.
 pub const KEYWORDS: &[&str] = &["PRIVATE KEY", "PuTTY-User-Key-File-"];

@@ -6,17 +6,19 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::{memchr, memrchr};
+use portcullis_sdk::RuleDecl;
 use regex::bytes::Regex;
 
 use crate::config::Allow;
 use crate::decoy;
-use crate::detectors::{Check, DETECTORS, GENERIC, URL_CREDENTIALS, keyword_variants};
-use crate::private_key;
+use crate::detectors::{Check, DETECTORS, keyword_variants};
+use crate::private_key::{self, PRIVATE_KEY};
+use crate::rules::{GENERIC_SECRET, URL_CREDENTIALS};
 
 /// A secret found in a buffer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
-    pub rule: &'static str,
+    pub rule: &'static RuleDecl,
     /// Byte span of the secret in the buffer.
     pub start: usize,
     pub end: usize,
@@ -49,7 +51,7 @@ impl Scanner {
         let mut regexes = Vec::new();
         let mut generic = 0;
         for (i, d) in DETECTORS.iter().enumerate() {
-            if d.id == GENERIC {
+            if d.rule.id() == GENERIC_SECRET.id() {
                 generic = i;
             }
             for k in d.keywords {
@@ -115,11 +117,11 @@ impl Scanner {
             for (start, end, kind) in private_key::find(buf) {
                 let line_start = memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
                 let line_end = memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
-                if allow.line_allows(&buf[line_start..line_end], private_key::ID) {
+                if allow.line_allows(&buf[line_start..line_end], PRIVATE_KEY.id()) {
                     continue;
                 }
                 hits.push(Hit {
-                    rule: private_key::ID,
+                    rule: &PRIVATE_KEY,
                     start,
                     end,
                     redacted: format!("-----BEGIN {kind}-----…"),
@@ -174,14 +176,15 @@ impl Scanner {
                 if !ok || allow.value_allowed(value) {
                     continue;
                 }
-                if d.id != URL_CREDENTIALS {
+                let url = d.rule.id() == URL_CREDENTIALS.id();
+                if !url {
                     specific = true;
                 }
                 hits.push(Hit {
-                    rule: d.id,
+                    rule: d.rule,
                     start: start + s.start(),
                     end: start + s.end(),
-                    redacted: redact(value, d.id == URL_CREDENTIALS),
+                    redacted: redact(value, url),
                     what: d.what,
                 });
             }
@@ -206,7 +209,7 @@ impl Scanner {
                     continue;
                 }
                 hits.push(Hit {
-                    rule: d.id,
+                    rule: d.rule,
                     start: start + value.start(),
                     end: start + value.end(),
                     redacted: redact(value.as_bytes(), true),
@@ -224,7 +227,7 @@ impl Scanner {
         } else if memchr::memmem::find(line, ALLOW_MARKER).is_some() {
             let mut i = first;
             while i < hits.len() {
-                if allow.line_allows(line, hits[i].rule) {
+                if allow.line_allows(line, hits[i].rule.id()) {
                     hits.remove(i);
                 } else {
                     i += 1;

@@ -271,8 +271,9 @@ fn large_files_are_streamed_and_binaries_skipped() {
 }
 
 #[test]
-fn every_rule_is_documented_in_the_readme() {
+fn every_rule_is_well_formed_and_documented_in_the_readme() {
     use portcullis_sdk::Plugin;
+    portcullis_sdk::testing::assert_rules_well_formed(portcullis_plugin_secrets::RULES);
     portcullis_sdk::testing::assert_rules_documented(
         &Secrets::describe(),
         "secrets",

@@ -7,7 +7,7 @@
 //! `build-finished`) carry no diagnostic and are not findings. A line that is
 //! not JSON is an error naming the report and line.
 
-use portcullis_sdk::{Context, Finding, Level, Location, Region, Report, Rule};
+use portcullis_sdk::{Context, Level, Location, Region, Report, Rule};
 use serde::Deserialize;
 
 use super::{Sink, slug};
@@ -86,10 +86,8 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
             None => ("rustc", "error".to_string()),
         };
         let id = format!("{tool}/{}", slug(&code));
-        if !sink.has_rule(&id) {
-            sink.rule(rule_for(tool, &code, &id));
-        }
-        let mut finding = Finding::new(&id, diag.message.clone());
+        let rule = sink.rule(&id, || rule_for(tool, &code, &id));
+        let mut finding = rule.finding(diag.message.clone());
         let mut spans: Vec<&Span> = diag.spans.iter().filter(|s| s.is_primary).collect();
         spans.extend(diag.spans.iter().filter(|s| !s.is_primary));
         for s in spans {

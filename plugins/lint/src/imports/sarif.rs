@@ -1,4 +1,5 @@
-//! SARIF 2.1.0 logs from any tool (eslint, ruff, semgrep, trivy…).
+//! SARIF 2.1.0 logs from any tool (eslint, ruff, semgrep, trivy…), read
+//! through serde-sarif's types, the ones the host writes its SARIF with.
 //!
 //! Each run's results become `<tool>/<ruleId>` findings, where `<tool>` is
 //! the run's `tool.driver.name` in lowercase. Rule metadata (descriptions,
@@ -7,40 +8,45 @@
 //! `defaultConfiguration.level`, else `warning` (SARIF's default); `none`
 //! maps to note. Results the tool itself marks suppressed (a `suppressions`
 //! entry that is not `rejected`) are not findings, and their count is logged.
+//!
+//! A log that is not SARIF 2.1.0 fails closed, naming the report: broken
+//! JSON with `path:line:col`, another `version` as such, and a log that
+//! breaks the schema with serde's message and its `path:line:col`. Where a
+//! real log may still deviate from serde-sarif's types:
+//!
+//! - `"runs": null` is valid SARIF (§3.13.4) for a log whose tool never ran
+//!   (the engineering system failed before it could). There is nothing to
+//!   import from it, and a gate must not pass on a scan that did not
+//!   happen, so it is an error saying so rather than zero findings.
+//! - A result `level` that is not one of SARIF's four lowercase words
+//!   (`"Warning"`, `"ERROR"`, regal's `"notice"`) is an error naming the
+//!   value and its place. Guessing what a tool meant would let a typo decide
+//!   the gate, and GitHub code scanning rejects such a log too, so tools fix
+//!   it. (A rule's `defaultConfiguration.level` is only a fallback and stays
+//!   lenient: a word it does not know means `warning`.)
 
-use portcullis_sdk::{Context, Finding, Level, Location, LogLevel, Region, Report, Rule, log};
+use std::collections::BTreeMap;
+
+use portcullis_sdk::{Context, Level, Location, LogLevel, Region, Report, Rule, log};
 use serde_json::Value;
+use serde_sarif::sarif::{
+    ArtifactLocation, Location as SarifLocation, ReportingDescriptor, Result as SarifResult,
+    ResultLevel, Sarif,
+};
 
 use super::{Sink, slug};
 
 pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), String> {
-    let log_value: Value = serde_json::from_str(&report.content)
-        .map_err(|e| format!("{}:{}:{}: not JSON: {e}", report.path, e.line(), e.column()))?;
     let bad = |what: &str| format!("{}: not a SARIF 2.1.0 log: {what}", report.path);
-    if log_value.get("version").and_then(Value::as_str) != Some("2.1.0") {
-        return Err(bad("`version` is not \"2.1.0\""));
-    }
-    let runs = log_value
-        .get("runs")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no `runs` array"))?;
+    let sarif = parse(report)?;
     let mut suppressed = 0usize;
-    for (ri, run) in runs.iter().enumerate() {
-        let driver = run
-            .pointer("/tool/driver")
-            .ok_or_else(|| bad(&format!("runs[{ri}] has no tool.driver")))?;
-        let tool_name = driver
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&format!("runs[{ri}].tool.driver has no name")))?;
+    for (ri, run) in sarif.runs.iter().enumerate() {
+        let driver = &run.tool.driver;
+        let tool_name = driver.name.as_str();
         let tool = slug(tool_name);
-        let rules: Vec<&Value> = driver
-            .get("rules")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().collect())
-            .unwrap_or_default();
-        let base_ids = run.get("originalUriBaseIds");
-        let Some(results) = run.get("results").and_then(Value::as_array) else {
+        let rules: &[ReportingDescriptor] = driver.rules.as_deref().unwrap_or_default();
+        let base_ids = run.original_uri_base_ids.as_ref();
+        let Some(results) = run.results.as_deref() else {
             continue;
         };
         for (i, result) in results.iter().enumerate() {
@@ -49,73 +55,53 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
                 suppressed += 1;
                 continue;
             }
-            let rule_index = result
-                .get("ruleIndex")
-                .and_then(Value::as_u64)
-                .map(|i| i as usize);
-            let rule_meta = rule_index.and_then(|i| rules.get(i).copied()).or_else(|| {
-                let id = result.get("ruleId").and_then(Value::as_str)?;
-                rules
-                    .iter()
-                    .copied()
-                    .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
-            });
+            let reference_id = result.rule.as_ref().and_then(|r| r.id.as_deref());
+            let rule_meta = result
+                .rule_index
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| rules.get(i))
+                .or_else(|| {
+                    let id = result.rule_id.as_deref().or(reference_id)?;
+                    rules.iter().find(|r| r.id == id)
+                });
             let rule_id = result
-                .get("ruleId")
-                .and_then(Value::as_str)
-                .or_else(|| result.pointer("/rule/id").and_then(Value::as_str))
-                .or_else(|| rule_meta.and_then(|r| r.get("id")).and_then(Value::as_str))
+                .rule_id
+                .as_deref()
+                .or(reference_id)
+                .or_else(|| rule_meta.map(|r| r.id.as_str()))
                 .ok_or_else(|| bad(&format!("{at} has no ruleId")))?;
             let id = format!("{tool}/{}", slug(rule_id));
             let default_level = rule_meta
-                .and_then(|r| r.pointer("/defaultConfiguration/level"))
+                .and_then(|r| r.default_configuration.as_ref())
+                .and_then(|c| c.level.as_ref())
                 .and_then(Value::as_str)
                 .and_then(Level::parse)
                 .unwrap_or(Level::Warning);
-            if !sink.has_rule(&id) {
-                sink.rule(rule_from(&id, rule_id, tool_name, rule_meta, default_level));
-            }
-            let level = match result.get("level").and_then(Value::as_str) {
-                Some(word) => Level::parse(word)
-                    .ok_or_else(|| bad(&format!("{at}.level `{word}` is not a SARIF level")))?,
+            let rule = sink.rule(&id, || {
+                rule_from(&id, rule_id, tool_name, rule_meta, default_level)
+            });
+            let level = match &result.level {
+                Some(ResultLevel::Error) => Level::Error,
+                Some(ResultLevel::Warning) => Level::Warning,
+                Some(ResultLevel::Note | ResultLevel::None) => Level::Note,
                 None => default_level,
             };
-            let message = result
-                .pointer("/message/text")
-                .or_else(|| result.pointer("/message/markdown"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| {
-                    let mid = result.pointer("/message/id").and_then(Value::as_str)?;
-                    rule_meta?
-                        .pointer(&format!("/messageStrings/{mid}/text"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
+            let message = message(result, rule_meta)
                 .ok_or_else(|| bad(&format!("{at} has no message text")))?;
-            let mut finding = Finding::new(&id, message);
-            if let Some(locs) = result.get("locations").and_then(Value::as_array) {
-                for loc in locs {
-                    if let Some(l) = location(ctx, loc, base_ids) {
-                        finding = finding.location(l);
-                    }
+            let mut finding = rule.finding(message);
+            for loc in result.locations.iter().flatten() {
+                if let Some(l) = location(ctx, loc, base_ids) {
+                    finding = finding.location(l);
                 }
             }
             if finding.locations.is_empty() {
                 finding = finding.in_file(&report.path);
             }
-            if let Some(fp) = result
-                .get("partialFingerprints")
-                .and_then(Value::as_object)
-                .and_then(|m| {
-                    let mut v: Vec<_> = m
-                        .iter()
-                        .filter_map(|(k, v)| Some(format!("{k}={}", v.as_str()?)))
-                        .collect();
-                    v.sort();
-                    (!v.is_empty()).then(|| v.join(";"))
-                })
-            {
+            if let Some(fp) = result.partial_fingerprints.as_ref().and_then(|m| {
+                let mut v: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                v.sort();
+                (!v.is_empty()).then(|| v.join(";"))
+            }) {
                 finding = finding.fingerprint(format!("{tool}:{fp}"));
             }
             sink.push(finding, level);
@@ -133,44 +119,90 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
     Ok(())
 }
 
-fn is_suppressed(result: &Value) -> bool {
-    result
-        .get("suppressions")
-        .and_then(Value::as_array)
-        .is_some_and(|s| {
-            s.iter()
-                .any(|s| s.get("status").and_then(Value::as_str) != Some("rejected"))
-        })
+/// The report's log, or why it is not a SARIF 2.1.0 log.
+fn parse(report: &Report) -> Result<Sarif, String> {
+    let bad = |what: &str| format!("{}: not a SARIF 2.1.0 log: {what}", report.path);
+    let wrong_version = || bad("`version` is not \"2.1.0\"");
+    let typed = match serde_json::from_str::<Sarif>(&report.content) {
+        Ok(sarif) if sarif.version.as_str() == Some("2.1.0") => return Ok(sarif),
+        Ok(_) => return Err(wrong_version()),
+        Err(e) => e,
+    };
+    // The typed read stops at the first thing it cannot take, which may come
+    // before broken JSON further on or be a symptom of another version: read
+    // the text once more as plain JSON to say the most useful thing first.
+    let value: Value = serde_json::from_str(&report.content)
+        .map_err(|e| format!("{}:{}:{}: not JSON: {e}", report.path, e.line(), e.column()))?;
+    if value.get("version").and_then(Value::as_str) != Some("2.1.0") {
+        return Err(wrong_version());
+    }
+    if value.get("runs").is_some_and(Value::is_null) {
+        return Err(bad(
+            "`runs` is null: the tool that wrote it did not run, so there are no results to check",
+        ));
+    }
+    Err(format!(
+        "{}:{}:{}: not a SARIF 2.1.0 log: {}",
+        report.path,
+        typed.line(),
+        typed.column(),
+        without_position(&typed)
+    ))
 }
 
-fn location(ctx: &Context, loc: &Value, base_ids: Option<&Value>) -> Option<Location> {
-    let phys = loc.get("physicalLocation")?;
-    let uri = phys
-        .pointer("/artifactLocation/uri")
-        .and_then(Value::as_str)?;
-    let uri = percent_decode(uri);
+/// serde's message without the ` at line L column C` it ends with.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&position) {
+        Some(message) => message.to_string(),
+        None => text,
+    }
+}
+
+fn is_suppressed(result: &SarifResult) -> bool {
+    result
+        .suppressions
+        .iter()
+        .flatten()
+        .any(|s| s.status.as_ref().and_then(Value::as_str) != Some("rejected"))
+}
+
+/// The result's message: its text, else its Markdown, else the rule's
+/// message string its `id` names.
+fn message(result: &SarifResult, rule: Option<&ReportingDescriptor>) -> Option<String> {
+    let m = &result.message;
+    m.text.clone().or_else(|| m.markdown.clone()).or_else(|| {
+        let id = m.id.as_deref()?;
+        Some(rule?.message_strings.as_ref()?.get(id)?.text.clone())
+    })
+}
+
+fn location(
+    ctx: &Context,
+    loc: &SarifLocation,
+    base_ids: Option<&BTreeMap<String, ArtifactLocation>>,
+) -> Option<Location> {
+    let phys = loc.physical_location.as_ref()?;
+    let artifact = phys.artifact_location.as_ref()?;
+    let uri = percent_decode(artifact.uri.as_deref()?);
     // Resolve a uriBaseId that names an absolute base (e.g. %SRCROOT%).
-    let full = match phys
-        .pointer("/artifactLocation/uriBaseId")
-        .and_then(Value::as_str)
-    {
-        Some(base) => match base_ids
-            .and_then(|b| b.pointer(&format!("/{base}/uri")))
-            .and_then(Value::as_str)
-        {
-            Some(base_uri) => format!("{}/{}", percent_decode(base_uri).trim_end_matches('/'), uri),
-            None => uri,
-        },
+    let base_uri = artifact
+        .uri_base_id
+        .as_ref()
+        .and_then(|base| base_ids?.get(base)?.uri.as_deref());
+    let full = match base_uri {
+        Some(base_uri) => format!("{}/{}", percent_decode(base_uri).trim_end_matches('/'), uri),
         None => uri,
     };
     let path = ctx.repo_relative(&full)?;
-    let region = phys.get("region").and_then(|r| {
-        let n = |k: &str| r.get(k).and_then(Value::as_u64).map(|v| v as u32);
+    let region = phys.region.as_ref().and_then(|r| {
+        let n = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
         Some(Region {
-            start_line: n("startLine")?,
-            start_column: n("startColumn"),
-            end_line: n("endLine"),
-            end_column: n("endColumn"),
+            start_line: n(r.start_line)?,
+            start_column: n(r.start_column),
+            end_line: n(r.end_line),
+            end_column: n(r.end_column),
         })
     });
     Some(Location { path, region })
@@ -199,33 +231,38 @@ fn hex_digit(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
-fn rule_from(id: &str, rule_id: &str, tool: &str, meta: Option<&Value>, level: Level) -> Rule {
-    let text = |p: &str| meta.and_then(|m| m.pointer(p)).and_then(Value::as_str);
-    let short = text("/shortDescription/text")
-        .map(str::to_string)
+fn rule_from(
+    id: &str,
+    rule_id: &str,
+    tool: &str,
+    meta: Option<&ReportingDescriptor>,
+    level: Level,
+) -> Rule {
+    let short = meta
+        .and_then(|m| m.short_description.as_ref())
+        .map(|d| d.text.clone())
         .unwrap_or_else(|| format!("`{rule_id}` reported by {tool}."));
-    let full = text("/fullDescription/text")
-        .map(str::to_string)
+    let full = meta
+        .and_then(|m| m.full_description.as_ref())
+        .map(|d| d.text.clone())
         .unwrap_or_else(|| short.clone());
-    let mut help = text("/help/markdown")
-        .or_else(|| text("/help/text"))
-        .map(str::to_string)
+    let mut help = meta
+        .and_then(|m| m.help.as_ref())
+        .map(|h| h.markdown.clone().unwrap_or_else(|| h.text.clone()))
         .unwrap_or_else(|| full.clone());
-    if let Some(uri) = text("/helpUri") {
+    if let Some(uri) = meta.and_then(|m| m.help_uri.as_deref()) {
         help.push_str(&format!("\n\n[{rule_id}]({uri})"));
     }
-    let name = text("/name").unwrap_or(rule_id);
+    let name = meta.and_then(|m| m.name.as_deref()).unwrap_or(rule_id);
     let mut rule = Rule::new(id, name, level, &short).full(&full).help(&help);
+    let properties = meta.and_then(|m| m.properties.as_ref());
     let mut tags = vec!["imported".to_string(), slug(tool)];
-    if let Some(t) = meta
-        .and_then(|m| m.pointer("/properties/tags"))
-        .and_then(Value::as_array)
-    {
-        tags.extend(t.iter().filter_map(Value::as_str).map(str::to_string));
-    }
+    tags.extend(properties.and_then(|p| p.tags.clone()).unwrap_or_default());
     rule.tags = tags;
-    rule.security_severity = meta
-        .and_then(|m| m.pointer("/properties/security-severity"))
+    // GitHub's security-severity: a string holding a number, by its docs;
+    // some tools write the number itself.
+    rule.security_severity = properties
+        .and_then(|p| p.additional_properties.get("security-severity"))
         .and_then(|v| {
             v.as_str()
                 .and_then(|s| s.parse().ok())

@@ -1,22 +1,27 @@
-//! `broken-symlink`
-//!
-//! ## What it checks
-//! Symbolic links whose target does not exist, like pre-commit's
-//! `check-symlinks`.
+//! The `broken-symlink` rule: declared, and documented, in [`BROKEN_SYMLINK`].
 
-use portcullis_sdk::{Evaluation, FileEntry, Finding, Level, Rule};
+use portcullis_sdk::{Evaluation, FileEntry, declare_rule};
 
-pub const ID: &str = "broken-symlink";
-
-pub fn rule() -> Rule {
-    Rule::new(
-        ID,
-        "BrokenSymlink",
-        Level::Error,
-        "A symbolic link points to nothing.",
-    )
-    .help("Fix the link's target or remove the link.")
-    .tags(&["hygiene"])
+declare_rule! {
+    /// ## What it checks
+    /// Symbolic links whose target does not exist, like pre-commit's
+    /// `check-symlinks`.
+    ///
+    /// ## Why it matters
+    /// A dangling link is a file that fails to open on every checkout: a
+    /// build, a test or a deploy step that reads it breaks far from the change.
+    ///
+    /// ## How to fix
+    /// Fix the link's target or remove the link.
+    ///
+    /// ## How to waive
+    /// Add the link's path to `config.exclude`.
+    pub BROKEN_SYMLINK = "broken-symlink" {
+        name: "BrokenSymlink",
+        level: Error,
+        short: "A symbolic link points to nothing.",
+        tags: ["hygiene"],
+    }
 }
 
 pub fn check(file: &FileEntry, out: &mut Evaluation) {
@@ -25,10 +30,11 @@ pub fn check(file: &FileEntry, out: &mut Evaluation) {
     }
     let target = file.link_target.as_deref().unwrap_or("?");
     out.push(
-        Finding::new(
-            ID,
-            format!("{} points to {target}, which does not exist", file.path),
-        )
-        .in_file(&file.path),
+        BROKEN_SYMLINK
+            .finding(format!(
+                "{} points to {target}, which does not exist",
+                file.path
+            ))
+            .in_file(&file.path),
     );
 }

@@ -1,24 +1,32 @@
-//! `path-case-collision`
-//!
-//! ## What it checks
-//! Two paths that differ only in letter case (`README.md` and `readme.md`),
-//! like pre-commit's `check-case-conflict`, including directory names.
-//!
-//! ## Why it matters
-//! On macOS and Windows only one of them can be checked out; the other is
-//! silently lost.
+//! The `path-case-collision` rule: declared, and documented, in
+//! [`PATH_CASE_COLLISION`].
 
 use std::collections::BTreeMap;
 
-use portcullis_sdk::{Evaluation, Finding, Level, Rule};
+use portcullis_sdk::{Evaluation, declare_rule};
 
-pub const ID: &str = "path-case-collision";
-
-pub fn rule() -> Rule {
-    Rule::new(ID, "PathCaseCollision", Level::Error, "Two paths differ only in letter case.")
-        .full("Two files or directories differ only in letter case; case-insensitive filesystems (macOS, Windows) can hold only one.")
-        .help("Rename one of them.")
-        .tags(&["hygiene", "portability"])
+declare_rule! {
+    /// ## What it checks
+    /// Two paths that differ only in letter case (`README.md` and
+    /// `readme.md`), like pre-commit's `check-case-conflict`, including
+    /// directory names.
+    ///
+    /// ## Why it matters
+    /// On macOS and Windows only one of them can be checked out; the other is
+    /// silently lost.
+    ///
+    /// ## How to fix
+    /// Rename one of them.
+    ///
+    /// ## How to waive
+    /// Add one of the paths to `config.exclude`.
+    pub PATH_CASE_COLLISION = "path-case-collision" {
+        name: "PathCaseCollision",
+        level: Error,
+        short: "Two paths differ only in letter case.",
+        full: "Two files or directories differ only in letter case; case-insensitive filesystems (macOS, Windows) can hold only one.",
+        tags: ["hygiene", "portability"],
+    }
 }
 
 pub fn check<'a>(paths: impl Iterator<Item = &'a str>, out: &mut Evaluation) {
@@ -40,7 +48,8 @@ pub fn check<'a>(paths: impl Iterator<Item = &'a str>, out: &mut Evaluation) {
         let first = group[0];
         for other in &group[1..] {
             out.push(
-                Finding::new(ID, format!("{other} and {first} differ only in case"))
+                PATH_CASE_COLLISION
+                    .finding(format!("{other} and {first} differ only in case"))
                     .in_file(other)
                     .fingerprint(format!("{}|{}", first.to_lowercase(), other)),
             );

@@ -1,32 +1,40 @@
-//! `merge-conflict`
-//!
-//! ## What it checks
-//! Lines that start with a merge-conflict marker: `<<<<<<< `, `>>>>>>> `,
-//! and a bare `=======` or `|||||||` between them.
-//!
-//! ## Why it matters
-//! A committed conflict breaks the build at best and silently ships both
-//! sides at worst.
-//!
-//! ## Example
-//! ```text
-//! <<<<<<< HEAD
-//! let x = 1;
-//! =======
-//! let x = 2;
-//! >>>>>>> feature
-//! ```
+//! The `merge-conflict` rule: declared, and documented, in
+//! [`MERGE_CONFLICT`].
 
 use memchr::memmem;
-use portcullis_sdk::{Evaluation, Finding, Level, Location, Region, Rule};
+use portcullis_sdk::{Evaluation, Location, Region, declare_rule};
 
-pub const ID: &str = "merge-conflict";
-
-pub fn rule() -> Rule {
-    Rule::new(ID, "MergeConflictMarker", Level::Error, "A merge-conflict marker was committed.")
-        .full("A line starts with a merge-conflict marker (`<<<<<<<`, `=======`, `>>>>>>>`), left over from an unresolved merge.")
-        .help("Resolve the conflict and remove the markers.")
-        .tags(&["hygiene"])
+declare_rule! {
+    /// ## What it checks
+    /// Lines that start with a merge-conflict marker: `<<<<<<< `, `>>>>>>> `,
+    /// and a bare `=======` or `|||||||` between them.
+    ///
+    /// ## Why it matters
+    /// A committed conflict breaks the build at best and silently ships both
+    /// sides at worst.
+    ///
+    /// ## Example
+    /// ```text
+    /// <<<<<<< HEAD
+    /// let x = 1;
+    /// =======
+    /// let x = 2;
+    /// >>>>>>> feature
+    /// ```
+    ///
+    /// ## How to fix
+    /// Resolve the conflict and remove the markers.
+    ///
+    /// ## How to waive
+    /// A file that shows markers on purpose (a fixture, a document about
+    /// merging) goes in `config.exclude`.
+    pub MERGE_CONFLICT = "merge-conflict" {
+        name: "MergeConflictMarker",
+        level: Error,
+        short: "A merge-conflict marker was committed.",
+        full: "A line starts with a merge-conflict marker (`<<<<<<<`, `=======`, `>>>>>>>`), left over from an unresolved merge.",
+        tags: ["hygiene"],
+    }
 }
 
 pub fn check(path: &str, bytes: &[u8], out: &mut Evaluation) {
@@ -49,17 +57,15 @@ pub fn check(path: &str, bytes: &[u8], out: &mut Evaluation) {
         if marker {
             let text = String::from_utf8_lossy(line);
             out.push(
-                Finding::new(
-                    ID,
-                    format!(
+                MERGE_CONFLICT
+                    .finding(format!(
                         "merge-conflict marker `{}`",
                         text.chars().take(40).collect::<String>()
-                    ),
-                )
-                .location(Location::at(
-                    path,
-                    Region::span(n as u32 + 1, 1, n as u32 + 1, 8),
-                )),
+                    ))
+                    .location(Location::at(
+                        path,
+                        Region::span(n as u32 + 1, 1, n as u32 + 1, 8),
+                    )),
             );
         }
     }

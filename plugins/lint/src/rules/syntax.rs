@@ -1,49 +1,69 @@
-//! `invalid-json`, `invalid-toml`, `invalid-yaml`
-//!
-//! ## What it checks
-//! Files named `*.json`, `*.toml`, `*.yaml`/`*.yml` that do not parse, like
-//! pre-commit's `check-json`, `check-toml` and `check-yaml` (all documents of
-//! a multi-document YAML file are checked).
-//!
-//! ## Why it matters
-//! A config file that does not parse fails at deploy time, far from the change.
-//!
-//! ## How to waive
-//! Files that are templates or JSON-with-comments go in `config.exclude`.
+//! The `invalid-json`, `invalid-toml` and `invalid-yaml` rules: declared,
+//! and documented, in [`INVALID_JSON`], [`INVALID_TOML`] and
+//! [`INVALID_YAML`].
 
-use portcullis_sdk::{Evaluation, Finding, Level, Location, Region, Rule};
+use portcullis_sdk::{Evaluation, Location, Region, RuleDecl, declare_rule};
 
-pub fn rule_json() -> Rule {
-    Rule::new(
-        "invalid-json",
-        "InvalidJson",
-        Level::Error,
-        "A .json file does not parse.",
-    )
-    .help("Fix the syntax error; JSON-with-comments files belong in `config.exclude`.")
-    .tags(&["hygiene", "syntax"])
-}
+declare_rule! {
+    /// ## What it checks
+    /// Files named `*.json` that do not parse, like pre-commit's `check-json`.
+    ///
+    /// ## Why it matters
+    /// A config file that does not parse fails at deploy time, far from the
+    /// change.
+    ///
+    /// ## How to fix
+    /// Fix the syntax error; JSON-with-comments files belong in
+    /// `config.exclude`.
+    ///
+    /// ## How to waive
+    /// Files that are templates or JSON-with-comments go in `config.exclude`.
+    pub INVALID_JSON = "invalid-json" {
+        name: "InvalidJson",
+        level: Error,
+        short: "A .json file does not parse.",
+        tags: ["hygiene", "syntax"],
+    }
 
-pub fn rule_toml() -> Rule {
-    Rule::new(
-        "invalid-toml",
-        "InvalidToml",
-        Level::Error,
-        "A .toml file does not parse.",
-    )
-    .help("Fix the syntax error.")
-    .tags(&["hygiene", "syntax"])
-}
+    /// ## What it checks
+    /// Files named `*.toml` that do not parse, like pre-commit's `check-toml`.
+    ///
+    /// ## Why it matters
+    /// A config file that does not parse fails at deploy time, far from the
+    /// change.
+    ///
+    /// ## How to fix
+    /// Fix the syntax error.
+    ///
+    /// ## How to waive
+    /// Files that are templates go in `config.exclude`.
+    pub INVALID_TOML = "invalid-toml" {
+        name: "InvalidToml",
+        level: Error,
+        short: "A .toml file does not parse.",
+        tags: ["hygiene", "syntax"],
+    }
 
-pub fn rule_yaml() -> Rule {
-    Rule::new(
-        "invalid-yaml",
-        "InvalidYaml",
-        Level::Error,
-        "A .yaml or .yml file does not parse.",
-    )
-    .help("Fix the syntax error; templated YAML (Helm charts) belongs in `config.exclude`.")
-    .tags(&["hygiene", "syntax"])
+    /// ## What it checks
+    /// Files named `*.yaml` or `*.yml` that do not parse, like pre-commit's
+    /// `check-yaml`. All documents of a multi-document YAML file are checked.
+    ///
+    /// ## Why it matters
+    /// A config file that does not parse fails at deploy time, far from the
+    /// change.
+    ///
+    /// ## How to fix
+    /// Fix the syntax error; templated YAML (Helm charts) belongs in
+    /// `config.exclude`.
+    ///
+    /// ## How to waive
+    /// Files that are templates go in `config.exclude`.
+    pub INVALID_YAML = "invalid-yaml" {
+        name: "InvalidYaml",
+        level: Error,
+        short: "A .yaml or .yml file does not parse.",
+        tags: ["hygiene", "syntax"],
+    }
 }
 
 pub fn check(path: &str, bytes: &[u8], out: &mut Evaluation) {
@@ -51,10 +71,10 @@ pub fn check(path: &str, bytes: &[u8], out: &mut Evaluation) {
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
-    let (id, error) = match ext.as_str() {
-        "json" => ("invalid-json", json(bytes)),
-        "toml" => ("invalid-toml", toml_err(bytes)),
-        "yaml" | "yml" => ("invalid-yaml", yaml(bytes)),
+    let (rule, error): (&RuleDecl, _) = match ext.as_str() {
+        "json" => (&INVALID_JSON, json(bytes)),
+        "toml" => (&INVALID_TOML, toml_err(bytes)),
+        "yaml" | "yml" => (&INVALID_YAML, yaml(bytes)),
         _ => return,
     };
     if let Some((message, line, col)) = error {
@@ -65,7 +85,7 @@ pub fn check(path: &str, bytes: &[u8], out: &mut Evaluation) {
             end_column: None,
         };
         out.push(
-            Finding::new(id, format!("{path} does not parse: {message}"))
+            rule.finding(format!("{path} does not parse: {message}"))
                 .location(Location::at(path, region)),
         );
     }

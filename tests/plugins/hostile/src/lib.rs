@@ -5,20 +5,26 @@
 #![allow(clippy::disallowed_macros)] // the stderr flood is the point
 
 use portcullis_sdk::{
-    Context, Evaluation, Finding, Level, LogLevel, Plugin, PluginInfo, Rule, export_plugin, log,
+    Context, Evaluation, Finding, Location, LogLevel, Plugin, PluginInfo, declare_rule,
+    export_plugin, log,
 };
 
 pub struct Hostile;
 
+declare_rule! {
+    /// What an attack could reach: `blocked: …` or `leaked: …`.
+    pub PROBE_RESULT = "probe-result" {
+        name: "ProbeResult",
+        level: Error,
+        short: "What an attack could reach.",
+        tags: [],
+    }
+}
+
 impl Plugin for Hostile {
     fn describe() -> PluginInfo {
         PluginInfo::new("hostile", env!("CARGO_PKG_VERSION"))
-            .rule(Rule::new(
-                "probe-result",
-                "ProbeResult",
-                Level::Error,
-                "What an attack could reach.",
-            ))
+            .rules(&[&PROBE_RESULT])
             .reads_files()
     }
 
@@ -38,7 +44,7 @@ impl Plugin for Hostile {
                 ),
                 Err(e) => format!("blocked: {what}: {e}"),
             };
-            out.push(Finding::new("probe-result", msg).in_file("probe"));
+            out.push(PROBE_RESULT.finding(msg).in_file("probe"));
         };
         match attack.as_str() {
             "none" => {}
@@ -61,12 +67,14 @@ impl Plugin for Hostile {
             "findings" => {
                 for i in 0..200_000u32 {
                     out.push(
-                        Finding::new("probe-result", format!("finding {i}")).at_line("probe", 1),
+                        PROBE_RESULT
+                            .finding(format!("finding {i}"))
+                            .at_line("probe", 1),
                     );
                 }
             }
             "big-message" => {
-                out.push(Finding::new("probe-result", "x".repeat(64 << 20)).in_file("probe"));
+                out.push(PROBE_RESULT.finding("x".repeat(64 << 20)).in_file("probe"));
             }
             "stderr" => {
                 for _ in 0..1_000_000 {
@@ -81,14 +89,22 @@ impl Plugin for Hostile {
                     );
                 }
             }
-            "escape-message" => {
-                out.push(Finding::new("probe-result", "\u{1b}[2Jcleared").in_file("probe"))
-            }
-            "unknown-rule" => out.push(Finding::new("no-such-rule", "undeclared").in_file("probe")),
-            "absolute-path" => out.push(Finding::new("probe-result", "abs").in_file("/etc/passwd")),
-            "dotdot-path" => out.push(Finding::new("probe-result", "up").in_file("../outside")),
+            "escape-message" => out.push(PROBE_RESULT.finding("\u{1b}[2Jcleared").in_file("probe")),
+            // The SDK only makes findings of declared rules; a hostile plugin
+            // writes the contract's record by hand.
+            "unknown-rule" => out.push(Finding {
+                rule_id: "no-such-rule".into(),
+                level: None,
+                message: "undeclared".into(),
+                locations: vec![Location::file("probe")],
+                fingerprint: None,
+                properties: None,
+            }),
+            "absolute-path" => out.push(PROBE_RESULT.finding("abs").in_file("/etc/passwd")),
+            "dotdot-path" => out.push(PROBE_RESULT.finding("up").in_file("../outside")),
             "bad-properties" => out.push(
-                Finding::new("probe-result", "p")
+                PROBE_RESULT
+                    .finding("p")
                     .in_file("probe")
                     .properties(serde_json::json!([1, 2])),
             ),

@@ -2,21 +2,26 @@
 //! what the host collects: one `saw` finding per kind of evidence.
 
 use portcullis_sdk::{
-    Context, Evaluation, EvidenceKind, Finding, Level, LogLevel, Plugin, PluginInfo, Rule,
-    export_plugin, log,
+    Context, Evaluation, EvidenceKind, LogLevel, Plugin, PluginInfo, declare_rule, export_plugin,
+    log,
 };
 
 pub struct Probe;
 
+declare_rule! {
+    /// What evidence the plugin received, one finding per kind.
+    pub SAW = "saw" {
+        name: "Saw",
+        level: Note,
+        short: "Evidence the plugin received.",
+        tags: [],
+    }
+}
+
 impl Plugin for Probe {
     fn describe() -> PluginInfo {
         PluginInfo::new("probe", env!("CARGO_PKG_VERSION"))
-            .rule(Rule::new(
-                "saw",
-                "Saw",
-                Level::Note,
-                "Evidence the plugin received.",
-            ))
+            .rules(&[&SAW])
             .reads(EvidenceKind::Files)
             .reads(EvidenceKind::CargoMetadata)
             .reads(EvidenceKind::Reports)
@@ -26,7 +31,10 @@ impl Plugin for Probe {
         log(LogLevel::Info, "probe evaluating");
         let mut out = Evaluation::default();
         let files: Vec<&str> = ctx.files().iter().map(|f| f.path.as_str()).collect();
-        out.push(Finding::new("saw", format!("files: {}", files.join(","))).in_file("Cargo.toml"));
+        out.push(
+            SAW.finding(format!("files: {}", files.join(",")))
+                .in_file("Cargo.toml"),
+        );
         let packages = match ctx.cargo_metadata() {
             Some(json) => {
                 let v: serde_json::Value =
@@ -44,17 +52,24 @@ impl Plugin for Probe {
             }
             None => "none".into(),
         };
-        out.push(Finding::new("saw", format!("packages: {packages}")).in_file("Cargo.toml"));
+        out.push(
+            SAW.finding(format!("packages: {packages}"))
+                .in_file("Cargo.toml"),
+        );
         let reports: Vec<String> = ctx
             .reports()
             .iter()
             .map(|r| format!("{}={}", r.name, r.content.len()))
             .collect();
         out.push(
-            Finding::new("saw", format!("reports: {}", reports.join(","))).in_file("Cargo.toml"),
+            SAW.finding(format!("reports: {}", reports.join(",")))
+                .in_file("Cargo.toml"),
         );
         let config = ctx.raw_config().to_string();
-        out.push(Finding::new("saw", format!("config: {config}")).in_file("Cargo.toml"));
+        out.push(
+            SAW.finding(format!("config: {config}"))
+                .in_file("Cargo.toml"),
+        );
         Ok(out)
     }
 }
