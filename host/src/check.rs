@@ -118,22 +118,9 @@ pub fn run_check_with(
     let cache_dir = crate::cache::dir(opts.cache_dir.as_deref());
     let sandbox = Sandbox::with_cache_dir(cache_dir.clone()).map_err(Error::Engine)?;
 
-    // Load and describe every plugin.
-    let loaded = parallel(&policy.plugins, opts.jobs, |spec| {
-        progress.started(Phase::Load, &spec.id);
-        let l = load_and_describe(&sandbox, spec);
-        progress.finished(Phase::Load, &spec.id);
-        l
-    });
-
+    let loaded = load_all(&sandbox, policy.plugins.as_slice(), opts.jobs, progress);
     // Collect the evidence the described plugins read, once per kind.
-    let mut kinds: Vec<Kind> = loaded
-        .iter()
-        .filter_map(|l| l.run.info.as_ref())
-        .flat_map(|i| i.reads.clone())
-        .collect();
-    kinds.sort();
-    kinds.dedup();
+    let kinds = kinds_read(&loaded);
     // Reports nobody reads would be silently unchecked: a policy error.
     if !policy.reports.is_empty()
         && !kinds.contains(&Kind::Reports)
@@ -200,6 +187,33 @@ struct LoadedPlugin<'p> {
     spec: &'p PluginSpec,
     compiled: Option<sandbox::Loaded>,
     run: PluginRun,
+}
+
+/// Resolve, load and describe every plugin, `jobs` at a time.
+fn load_all<'p>(
+    sandbox: &Sandbox,
+    plugins: &'p [PluginSpec],
+    jobs: usize,
+    progress: &dyn Progress,
+) -> Vec<LoadedPlugin<'p>> {
+    parallel(plugins, jobs, |spec| {
+        progress.started(Phase::Load, &spec.id);
+        let l = load_and_describe(sandbox, spec);
+        progress.finished(Phase::Load, &spec.id);
+        l
+    })
+}
+
+/// The evidence kinds the described plugins read, each once.
+fn kinds_read(loaded: &[LoadedPlugin<'_>]) -> Vec<Kind> {
+    let mut kinds: Vec<Kind> = loaded
+        .iter()
+        .filter_map(|l| l.run.info.as_ref())
+        .flat_map(|i| i.reads.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
 }
 
 fn limits(spec: &PluginSpec) -> Limits {
@@ -317,23 +331,12 @@ pub fn test_plugins(
     let root = repo_root(&opts.path)?;
     let cache_dir = crate::cache::dir(opts.cache_dir.as_deref());
     let sandbox = Sandbox::with_cache_dir(cache_dir.clone()).map_err(Error::Engine)?;
-    let loaded = parallel(&policy.plugins, opts.jobs, |spec| {
-        progress.started(Phase::Load, &spec.id);
-        let l = load_and_describe(&sandbox, spec);
-        progress.finished(Phase::Load, &spec.id);
-        l
-    });
-    let with_tests: Vec<LoadedPlugin<'_>> = loaded
-        .into_iter()
-        .filter(|l| l.run.failure.is_some() || l.run.info.as_ref().is_some_and(|i| i.has_tests))
-        .collect();
-    let mut kinds: Vec<Kind> = with_tests
-        .iter()
-        .filter_map(|l| l.run.info.as_ref())
-        .flat_map(|i| i.reads.clone())
-        .collect();
-    kinds.sort();
-    kinds.dedup();
+    let with_tests: Vec<LoadedPlugin<'_>> =
+        load_all(&sandbox, policy.plugins.as_slice(), opts.jobs, progress)
+            .into_iter()
+            .filter(|l| l.run.failure.is_some() || l.run.info.as_ref().is_some_and(|i| i.has_tests))
+            .collect();
+    let kinds = kinds_read(&with_tests);
     let (evidence, evidence_errors) =
         evidence::collect(&root, policy, &kinds, cache_dir.as_deref());
     Ok(parallel_owned(with_tests, opts.jobs, |l| {

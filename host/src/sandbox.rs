@@ -226,23 +226,19 @@ impl Sandbox {
         reads: &[Kind],
         evidence: &Evidence,
     ) -> Result<(RawEvaluation, Vec<LogLine>), (PluginFailure, Vec<LogLine>)> {
-        let Prepared {
-            preopens,
-            access,
-            evidence: wit_evidence,
-        } = prepare(grants, reads, evidence).map_err(|f| (f, Vec::new()))?;
-        let config = config.to_string();
-        let (result, logs) =
-            self.call(plugin, limits, preopens, Some(access), move |store, p| {
+        let (eval, logs) = self.call_reading(
+            plugin,
+            limits,
+            grants,
+            (config, reads, evidence),
+            |store, p, config, evidence| {
                 p.portcullis_plugin_plugin()
-                    .call_evaluate(store, &config, &wit_evidence)
-            })?;
-        match result {
-            Ok(eval) => match convert::from_wit_evaluation(eval) {
-                Ok(eval) => Ok((eval, logs)),
-                Err(e) => Err((PluginFailure::Malformed(e), logs)),
+                    .call_evaluate(store, config, evidence)
             },
-            Err(message) => Err((PluginFailure::Plugin(one_line(&message, 2_000)), logs)),
+        )?;
+        match convert::from_wit_evaluation(eval) {
+            Ok(eval) => Ok((eval, logs)),
+            Err(e) => Err((PluginFailure::Malformed(e), logs)),
         }
     }
 
@@ -258,6 +254,36 @@ impl Sandbox {
         evidence: &Evidence,
         coverage: bool,
     ) -> Result<(TestRun, Vec<LogLine>), (PluginFailure, Vec<LogLine>)> {
+        let (run, logs) = self.call_reading(
+            plugin,
+            limits,
+            grants,
+            (config, reads, evidence),
+            move |store, p, config, evidence| {
+                p.portcullis_plugin_plugin()
+                    .call_run_tests(store, config, evidence, coverage)
+            },
+        )?;
+        Ok((convert::from_wit_test_run(run), logs))
+    }
+
+    /// Call an export that gets the plugin's config and evidence and
+    /// returns `result<T, string>`; an `Err` is the plugin's own error.
+    fn call_reading<T: Send + 'static>(
+        &self,
+        plugin: &Loaded,
+        limits: Limits,
+        grants: Grants<'_>,
+        (config, reads, evidence): (&serde_json::Value, &[Kind], &Evidence),
+        f: impl FnOnce(
+            &mut wasmtime::Store<imports::State>,
+            &bindings::PortcullisPlugin,
+            &str,
+            &bindings::portcullis::plugin::types::Evidence,
+        ) -> wasmtime::Result<Result<T, String>>
+        + Send
+        + 'static,
+    ) -> Result<(T, Vec<LogLine>), (PluginFailure, Vec<LogLine>)> {
         let Prepared {
             preopens,
             access,
@@ -266,11 +292,10 @@ impl Sandbox {
         let config = config.to_string();
         let (result, logs) =
             self.call(plugin, limits, preopens, Some(access), move |store, p| {
-                p.portcullis_plugin_plugin()
-                    .call_run_tests(store, &config, &wit_evidence, coverage)
+                f(store, p, &config, &wit_evidence)
             })?;
         match result {
-            Ok(run) => Ok((convert::from_wit_test_run(run), logs)),
+            Ok(v) => Ok((v, logs)),
             Err(message) => Err((PluginFailure::Plugin(one_line(&message, 2_000)), logs)),
         }
     }
