@@ -310,3 +310,26 @@ fn terminal_escapes_in_findings_never_reach_the_terminal() {
     assert!(!run.stdout.contains('\u{1b}'), "{:?}", run.stdout);
     assert!(run.stdout.contains("\u{fffd}[2Jcleared"), "{}", run.stdout);
 }
+
+#[test]
+fn the_json_report_names_what_kind_of_failure_it_was() {
+    for (attack, kind) in [
+        ("panic", "panic"),
+        ("error", "plugin-error"),
+        ("unknown-rule", "malformed-output"),
+    ] {
+        let repo = hostile(attack, "");
+        let run = repo.run(&["check", "--format", "json"]);
+        assert_eq!(run.code, 2, "{attack}: {}", run.stderr);
+        let doc = run.json();
+        let plugin = &doc["plugins"][0];
+        assert_eq!(plugin["success"], false, "{attack}");
+        assert_eq!(plugin["error_kind"], kind, "{attack}: {plugin}");
+        assert!(
+            plugin["error"]
+                .as_str()
+                .is_some_and(|e| doc["errors"][0].as_str() == Some(&format!("plugin hostile: {e}"))),
+            "{attack}: {doc}"
+        );
+    }
+}

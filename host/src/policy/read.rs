@@ -320,22 +320,33 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// An array of tables (`[[x]]`).
+    /// An array of tables: `[[x]]`, or `x = [{ … }, …]` inline.
     pub fn tables(&self, d: &mut Diags) -> Vec<Table<'a>> {
+        let table = |t: &'a dyn TableLike, span: Option<Range<usize>>| Table {
+            file: self.file,
+            table: t,
+            at: At::new(self.file, span.unwrap_or(0..0)),
+            taken: Vec::new(),
+            all_taken: false,
+        };
         match self.item {
             Item::ArrayOfTables(a) => a
                 .iter()
-                .map(|t| Table {
-                    file: self.file,
-                    table: t,
-                    at: At::new(
-                        self.file,
-                        t.span().or_else(|| first_key_span(t)).unwrap_or(0..0),
-                    ),
-                    taken: Vec::new(),
-                    all_taken: false,
-                })
+                .map(|t| table(t, t.span().or_else(|| first_key_span(t))))
                 .collect(),
+            Item::Value(Value::Array(a)) => {
+                let mut out = Vec::new();
+                for v in a.iter() {
+                    match v.as_inline_table() {
+                        Some(t) => out.push(table(t, v.span())),
+                        None => d.push(
+                            At::new(self.file, v.span().unwrap_or(self.at().span())),
+                            format!("invalid type: {}, expected a table", v.type_name()),
+                        ),
+                    }
+                }
+                out
+            }
             _ => {
                 self.wrong_type("an array of tables", d);
                 Vec::new()

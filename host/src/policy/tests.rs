@@ -405,3 +405,23 @@ fn problems_in_extended_files_are_reported_with_their_own() {
         "{e}"
     );
 }
+
+#[test]
+fn waivers_may_be_written_inline_and_every_problem_of_one_is_reported() {
+    let base = "[plugins.l]\nsource=\"builtin:lint\"\n";
+    let p = Policy::parse(
+        &format!("waivers = [{{ rule = \"lint/*\", reason = \"r\", owner = \"o\", expires = 2027-01-01 }}]\n{base}"),
+        "p.toml",
+        None,
+    )
+    .expect("inline array of tables");
+    assert_eq!(p.waivers.len(), 1);
+    assert!(Policy::parse(&format!("waivers = []\n{base}"), "p.toml", None).is_ok());
+    assert!(err(&format!("waivers = [1]\n{base}")).contains("expected a table"));
+    let e = err(&format!(
+        "{base}[[waivers]]\nrule = \"x\"\nfingerprint = \" \"\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-02-30\"\n"
+    ));
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert!(e.contains("waiver `fingerprint` must not be empty"), "{e}");
+    assert!(e.contains("expires `2027-02-30` is not a date"), "{e}");
+}

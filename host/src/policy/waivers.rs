@@ -65,10 +65,8 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
         })
     };
     let rule = required(rule, "rule");
-    let fingerprint = match fingerprint {
-        Some(f) => Some(required(Some(f), "fingerprint")?.value),
-        None => None,
-    };
+    let fingerprint_given = fingerprint.is_some();
+    let fingerprint = required(fingerprint, "fingerprint").map(|f| f.value);
     let reason = required(reason, "reason");
     let owner = required(owner, "owner");
     let rule_matcher = rule.as_ref().and_then(|r| rule_glob(r, d));
@@ -113,6 +111,9 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
         }
         date
     });
+    if fingerprint_given && fingerprint.is_none() {
+        return None;
+    }
     let rule = rule?;
     Some(Waiver {
         rule: rule.value.clone(),

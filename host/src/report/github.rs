@@ -74,11 +74,7 @@ pub fn step_summary(outcome: &Outcome) -> String {
         "| plugin | errors | warnings | notes | status |\n| --- | ---: | ---: | ---: | --- |"
     );
     for run in &outcome.runs {
-        let mut counts = crate::outcome::Counts::default();
-        run.findings
-            .iter()
-            .filter(|f| f.counts())
-            .for_each(|f| counts.add(f.level));
+        let counts = crate::outcome::Counts::of(&run.findings);
         let status = match &run.failure {
             None => "ok".to_string(),
             Some(f) => format!("could not be evaluated: {}", cell(&f.to_string())),
