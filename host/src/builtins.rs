@@ -4,6 +4,10 @@
 
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
+/// The id of the host's own rules (`portcullis/waiver-unused`); no plugin
+/// may take it.
+pub const HOST_ID: &str = "portcullis";
+
 /// The embedded component named `name`: (bytes, sha256 hex).
 pub fn get(name: &str) -> Option<(&'static [u8], &'static str)> {
     EMBEDDED

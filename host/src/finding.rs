@@ -259,14 +259,28 @@ fn printable(message: &str) -> String {
         .collect()
 }
 
-fn check_rule_id(id: &str) -> Result<(), String> {
-    if id.is_empty() || id.len() > 200 || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "rule id `{}` is empty, too long or contains whitespace",
+/// A rule id a plugin may declare or discover: 1–200 bytes of letters,
+/// digits, `-`, `_`, `.` and `:`, in `/`-separated segments none of which
+/// is empty, `.` or `..`. Nothing else reaches a terminal, a workflow
+/// command, markdown or XML: no control, format (bidi, zero-width) or
+/// white-space characters, no globs.
+pub fn check_rule_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 200
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/'))
+        && id
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "rule id `{}` is not 1–200 letters, digits, `-`, `_`, `.` or `:` in `/`-separated segments",
             id.escape_debug()
-        ));
+        ))
     }
-    Ok(())
 }
 
 /// A normalised repository-relative path: not empty, not absolute, no
@@ -430,6 +444,36 @@ mod tests {
             Level::Warning,
             "defaults to the rule's level"
         );
+    }
+
+    #[test]
+    fn rule_ids_are_narrow() {
+        for good in [
+            "large-file",
+            "clippy/needless_return",
+            "rustc/E0308",
+            "a.b:c/über",
+        ] {
+            assert!(check_rule_id(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "\u{1b}[2J",
+            "a\rb",
+            "a\0b",
+            "a//b",
+            "/a",
+            "a/",
+            "a/../b",
+            "./a",
+            "lint/*",
+            "a\u{202e}b",
+            "a\u{200b}b",
+            &"x".repeat(201),
+        ] {
+            assert!(check_rule_id(bad).is_err(), "{}", bad.escape_debug());
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::policy::Policy;
 use crate::sandbox::LogLine;
 
 /// The id, and the `origin`, of the host's own run of rules.
-pub const HOST_ID: &str = "portcullis";
+pub use crate::builtins::HOST_ID;
 pub const HOST_ORIGIN: &str = "builtin:host";
 
 /// One plugin's part of the run (or the host's own rules).

@@ -184,6 +184,16 @@ fn undeclared_rules_and_escaping_paths_are_malformed() {
 }
 
 #[test]
+fn rule_ids_that_could_forge_output_are_malformed() {
+    let run = assert_fails_closed(
+        "escape-rule-id",
+        "",
+        "rule id `\\u{1b}[2J\\u{1b}[32mgate passed` is not 1–200 letters",
+    );
+    assert!(!run.stderr.contains('\u{1b}') && !run.stdout.contains('\u{1b}'));
+}
+
+#[test]
 fn stderr_and_log_floods_are_capped_not_fatal() {
     for attack in ["stderr", "log-flood"] {
         let repo = hostile(attack, "timeout-ms = 30000");

@@ -120,6 +120,14 @@ pub fn read_plugin(
                 id.value
             ),
         );
+    } else if id.value == crate::builtins::HOST_ID {
+        d.push(
+            id.at.clone(),
+            format!(
+                "plugin id `{}` is reserved for the host's own rules",
+                id.value
+            ),
+        );
     }
     let table_at = node.at();
     let mut t = node.table(d)?;

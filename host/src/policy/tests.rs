@@ -425,3 +425,12 @@ fn waivers_may_be_written_inline_and_every_problem_of_one_is_reported() {
     assert!(e.contains("waiver `fingerprint` must not be empty"), "{e}");
     assert!(e.contains("expires `2027-02-30` is not a date"), "{e}");
 }
+
+#[test]
+fn the_hosts_plugin_id_is_reserved() {
+    let e = err("[plugins.portcullis]\nsource = \"builtin:lint\"\n");
+    assert!(
+        e.starts_with("p.toml:1:10: plugin id `portcullis` is reserved for the host's own rules"),
+        "{e}"
+    );
+}

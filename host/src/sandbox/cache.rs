@@ -1,10 +1,12 @@
 //! On-disk cache of compiled plugins, so a warm run does not recompile.
 //!
 //! Keyed by the component's sha256, the wasmtime version and the engine's
-//! compatibility hash (target, tunables, features). Each artifact carries the
-//! sha256 of its own bytes in a header written by this module; an artifact
-//! whose header or checksum does not verify is never deserialized, and is
-//! recompiled and rewritten. The directory is the private one from
+//! compatibility hash (target, tunables, features). Each artifact carries a
+//! header written by this module: the sha256 of the component digest, the
+//! engine key and the artifact's bytes together, so an artifact is bound to
+//! the component it was compiled from (one plugin's artifact copied over
+//! another's name does not verify). An artifact whose header or checksum
+//! does not verify is never deserialized, and is recompiled and rewritten. The directory is the private one from
 //! [`crate::cache::dir`].
 
 use std::hash::{Hash, Hasher};
@@ -15,7 +17,7 @@ use wasmtime::Engine;
 use crate::digest::sha256_hex;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8] = b"PORTCULLIS-CWASM-1\n";
+const MAGIC: &[u8] = b"PORTCULLIS-CWASM-2\n";
 const WASMTIME_VERSION: &str = "48.0.8";
 
 pub struct Cache {
@@ -41,6 +43,18 @@ impl Cache {
             .join(format!("{wasm_sha256}-{}.cwasm", self.engine_key))
     }
 
+    /// What an artifact's header holds: the digest of the component it was
+    /// compiled from, the engine key and the artifact, hashed together.
+    fn checksum(&self, wasm_sha256: &str, payload: &[u8]) -> String {
+        let mut bound = Vec::with_capacity(payload.len() + 100);
+        bound.extend_from_slice(wasm_sha256.as_bytes());
+        bound.push(0);
+        bound.extend_from_slice(self.engine_key.as_bytes());
+        bound.push(0);
+        bound.extend_from_slice(payload);
+        sha256_hex(&bound)
+    }
+
     /// A compiled component, if a verified artifact is cached.
     pub fn load(&self, engine: &Engine, wasm_sha256: &str) -> Option<Component> {
         let bytes = std::fs::read(self.path(wasm_sha256)).ok()?;
@@ -49,7 +63,7 @@ impl Cache {
             return None;
         }
         let (sum, payload) = (&rest[..64], &rest[65..]);
-        if sum != sha256_hex(payload).as_bytes() {
+        if sum != self.checksum(wasm_sha256, payload).as_bytes() {
             return None;
         }
         // SAFETY: the payload was produced by `Component::serialize` in
@@ -66,7 +80,7 @@ impl Cache {
         let Ok(payload) = component.serialize() else {
             return;
         };
-        let sum = sha256_hex(&payload);
+        let sum = self.checksum(wasm_sha256, &payload);
         crate::cache::write_atomic(
             &self.path(wasm_sha256),
             &[MAGIC, sum.as_bytes(), b"\n", &payload],
@@ -135,6 +149,27 @@ impl PluginData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_artifact_is_bound_to_the_component_it_was_compiled_from() {
+        let root = tempfile::tempdir().expect("root");
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).expect("engine");
+        let cache = Cache::at(root.path(), &engine);
+        let bytes = std::fs::read(env!("PORTCULLIS_TEST_WASM_PROBE")).expect("probe wasm");
+        let a = sha256_hex(&bytes);
+        let b = "b".repeat(64);
+        let component = Component::new(&engine, &bytes).expect("compile");
+        cache.store(&a, &component);
+        assert!(cache.load(&engine, &a).is_some(), "its own artifact loads");
+        // Plugin A's artifact under plugin B's name is not B's code.
+        std::fs::copy(cache.path(&a), cache.path(&b)).expect("copy");
+        assert!(
+            cache.load(&engine, &b).is_none(),
+            "a copied artifact does not verify"
+        );
+    }
 
     #[test]
     fn plugin_data_round_trips_verifies_and_caps_writes() {

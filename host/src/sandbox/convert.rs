@@ -17,6 +17,7 @@ fn level(l: wit::Level) -> Level {
 }
 
 fn rule_info(r: wit::Rule) -> Result<RuleInfo, String> {
+    crate::finding::check_rule_id(&r.id)?;
     if let Some(s) = r.security_severity
         && !(0.0..=10.0).contains(&s)
     {

@@ -14,13 +14,10 @@ declare_rule! {
     /// sides at worst.
     ///
     /// ## Example
-    /// ```text
-    /// <<<<<<< HEAD
-    /// let x = 1;
-    /// =======
-    /// let x = 2;
-    /// >>>>>>> feature
-    /// ```
+    /// A file left as git wrote it during a conflicted merge: a line
+    /// `<<<<<<< HEAD`, this side's lines, a line `=======`, the other side's
+    /// lines, and a line `>>>>>>> feature`. (Shown inline here, so that this
+    /// documentation is not itself a finding.)
     ///
     /// ## How to fix
     /// Resolve the conflict and remove the markers.

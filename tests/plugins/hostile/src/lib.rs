@@ -100,6 +100,16 @@ impl Plugin for Hostile {
                 fingerprint: None,
                 properties: None,
             }),
+            // A discovered rule whose id would clear the terminal.
+            "escape-rule-id" => {
+                let rule = out.discover(portcullis_sdk::Rule::new(
+                    "\u{1b}[2J\u{1b}[32mgate passed",
+                    "Forged",
+                    portcullis_sdk::Level::Error,
+                    "forged",
+                ));
+                out.push(rule.finding("forged").in_file("probe"));
+            }
             "absolute-path" => out.push(PROBE_RESULT.finding("abs").in_file("/etc/passwd")),
             "dotdot-path" => out.push(PROBE_RESULT.finding("up").in_file("../outside")),
             "bad-properties" => out.push(
