@@ -112,15 +112,7 @@ pub fn read_plugin(
     dir: Option<&Path>,
     d: &mut Diags,
 ) -> Option<PluginSpec> {
-    if !is_id(&id.value) {
-        d.push(
-            id.at.clone(),
-            format!(
-                "plugin id `{}` must be lowercase letters, digits and `-`",
-                id.value
-            ),
-        );
-    } else if id.value == crate::builtins::HOST_ID {
+    if check_name("plugin id", &id, d) && id.value == crate::builtins::HOST_ID {
         d.push(
             id.at.clone(),
             format!(
@@ -269,15 +261,7 @@ fn read_mount(name: String, node: Node<'_>, dir: Option<&Path>, d: &mut Diags) -
 
 /// `[reports.<name>]`.
 pub fn read_report(name: Spanned<String>, node: Node<'_>, d: &mut Diags) -> Option<ReportSpec> {
-    if !is_id(&name.value) {
-        d.push(
-            name.at.clone(),
-            format!(
-                "report name `{}` must be lowercase letters, digits and `-`",
-                name.value
-            ),
-        );
-    }
+    check_name("report name", &name, d);
     let table_at = node.at();
     let mut t = node.table(d)?;
     let path = t.required("path", d).and_then(|n| n.str(d));
@@ -336,10 +320,24 @@ pub fn bounded(
     }
 }
 
-fn is_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+/// A plugin id or report name: lowercase letters, digits and `-`. Says so
+/// when it is not; returns whether it is.
+fn check_name(what: &str, name: &Spanned<String>, d: &mut Diags) -> bool {
+    let ok = !name.value.is_empty()
+        && name
+            .value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        d.push(
+            name.at.clone(),
+            format!(
+                "{what} `{}` must be lowercase letters, digits and `-`",
+                name.value
+            ),
+        );
+    }
+    ok
 }
 
 /// `./src/` → `src`; `.` → `.`; absolute or `..` → None.
