@@ -174,8 +174,23 @@ pub fn validate(
         .enumerate()
         .map(|(i, r)| (r.id.clone(), i))
         .collect();
+    if declared.len() + eval.rules.len() > MAX_RULES {
+        return Err(format!(
+            "declares and discovers {} rules, over the limit of {MAX_RULES}",
+            declared.len() + eval.rules.len()
+        ));
+    }
     for rule in eval.rules {
         check_rule_id(&rule.id)?;
+        check_rule_text(
+            &rule.id,
+            &[
+                &rule.name,
+                &rule.short_description,
+                &rule.full_description,
+                &rule.help_markdown,
+            ],
+        )?;
         if index.contains_key(&rule.id) {
             return Err(format!(
                 "discovered rule `{}` clashes with a declared rule",
@@ -257,6 +272,23 @@ fn printable(message: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The most rules one plugin may declare and discover together.
+pub const MAX_RULES: usize = 5_000;
+/// The longest text of one rule field (name, descriptions, help).
+pub const MAX_RULE_TEXT: usize = 64 << 10;
+
+/// A rule's texts are each at most [`MAX_RULE_TEXT`] bytes.
+pub fn check_rule_text(id: &str, texts: &[&str]) -> Result<(), String> {
+    match texts.iter().find(|t| t.len() > MAX_RULE_TEXT) {
+        Some(t) => Err(format!(
+            "rule `{id}`: a description of {} KiB, over the limit of {} KiB",
+            t.len() >> 10,
+            MAX_RULE_TEXT >> 10
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A rule id a plugin may declare or discover: 1–200 bytes of letters,

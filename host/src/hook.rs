@@ -2,7 +2,6 @@
 //! gate on what is being pushed (`--changed-since` the upstream).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::diag::Error;
 
@@ -11,9 +10,7 @@ const MARKER: &str = "# portcullis pre-push hook";
 
 /// The `pre-push` path of the repository at `repo` (honours `core.hooksPath`).
 pub fn hook_path(repo: &Path) -> Result<PathBuf, Error> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
+    let out = crate::evidence::git::command(repo)
         .args(["rev-parse", "--git-path", "hooks"])
         .output()
         .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;

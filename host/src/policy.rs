@@ -62,9 +62,11 @@ pub struct Policy {
 }
 
 /// `[gate]` as written: unset keys come from the policies extended.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct GateSettings {
-    fail_at: Option<Level>,
+    fail_at: Option<Spanned<Level>>,
+    /// Where `fail-at` was locked: an extending policy may not raise it.
+    fail_at_locked: Option<At>,
     waiver_expiring_days: Option<i64>,
 }
 
@@ -138,6 +140,7 @@ impl Policy {
         let extends = root.get("extends");
         let rules = root.get("rules");
         let waivers = root.get("waivers");
+        let locked_waivers = root.get("locked-waivers");
         root.finish(d);
 
         let gate = gate.map(|n| read_gate(n, d)).unwrap_or_default();
@@ -156,17 +159,20 @@ impl Policy {
             .filter_map(|(pattern, n)| rules::read_rule(pattern, n, d))
             .collect();
         rule_overrides.sort_by(|a, b| a.pattern.cmp(&b.pattern));
-        let waiver_list: Vec<Waiver> = waivers
+        let mut waiver_list: Vec<Waiver> = waivers
             .map(|n| n.tables(d))
             .unwrap_or_default()
             .into_iter()
             .filter_map(|t| waivers::read_waiver(t, d))
             .collect();
+        for file in locked_waivers.map(|n| n.strings(d)).unwrap_or_default() {
+            waiver_list.extend(waivers::read_waiver_file(&file, dir.as_deref(), d));
+        }
         let extends = extends.map(|n| n.strings(d)).unwrap_or_default();
 
         let own = Policy {
             origin: origin.to_string(),
-            fail_at: gate.fail_at.unwrap_or(Level::Error),
+            fail_at: gate.fail_at.as_ref().map_or(Level::Error, |f| f.value),
             plugins: plugin_specs,
             reports: report_specs,
             rules: rule_overrides,
@@ -209,14 +215,11 @@ fn read_gate(node: Node<'_>, d: &mut Diags) -> GateSettings {
     let Some(mut t) = node.table(d) else {
         return GateSettings::default();
     };
-    let fail_at = t
-        .get("fail-at")
-        .and_then(|n| n.variant(&["note", "warning", "error"], d))
-        .map(|v| match v {
-            "note" => Level::Note,
-            "warning" => Level::Warning,
-            _ => Level::Error,
-        });
+    let (fail_at, fail_at_locked) = match t.get("fail-at") {
+        None => (None, None),
+        Some(n) if n.item.as_table_like().is_some() => read_locked_fail_at(n, d),
+        Some(n) => (fail_at_level(&n, d), None),
+    };
     let days = t.get("waiver-expiring-days").and_then(|n| n.u64(d));
     t.finish(d);
     let waiver_expiring_days = days.and_then(|v| {
@@ -229,8 +232,31 @@ fn read_gate(node: Node<'_>, d: &mut Diags) -> GateSettings {
     });
     GateSettings {
         fail_at,
+        fail_at_locked,
         waiver_expiring_days,
     }
+}
+
+/// `fail-at = { level = "…", locked = true }`.
+fn read_locked_fail_at(n: Node<'_>, d: &mut Diags) -> (Option<Spanned<Level>>, Option<At>) {
+    let Some(mut t) = n.table(d) else {
+        return (None, None);
+    };
+    let level = t.required("level", d);
+    let locked = t.get("locked").and_then(|l| l.bool(d)).unwrap_or(false);
+    t.finish(d);
+    let level = level.and_then(|l| fail_at_level(&l, d));
+    let lock = (locked && level.is_some()).then(|| n.at());
+    (level, lock)
+}
+
+fn fail_at_level(n: &Node<'_>, d: &mut Diags) -> Option<Spanned<Level>> {
+    let value = match n.variant(&["note", "warning", "error"], d)? {
+        "note" => Level::Note,
+        "warning" => Level::Warning,
+        _ => Level::Error,
+    };
+    Some(Spanned { value, at: n.at() })
 }
 
 #[cfg(test)]

@@ -9,3 +9,4 @@ pub mod junit;
 pub mod reference;
 pub mod sarif;
 pub mod test;
+pub mod text;

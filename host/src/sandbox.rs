@@ -20,12 +20,15 @@
 //! preopens; `convert` maps between WIT records and the host's types;
 //! `cache` keeps compiled components; `pipe` captures stdio.
 
+mod beneath;
 mod cache;
 mod call;
+pub mod compile;
 mod convert;
 mod grants;
 mod imports;
 mod limiter;
+mod open_at;
 mod pipe;
 
 use std::path::PathBuf;
@@ -100,6 +103,15 @@ pub struct Loaded {
     data: Option<cache::PluginData>,
 }
 
+/// The engine's settings; the compiler child uses the same.
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config
+}
+
 pub struct Sandbox {
     engine: Engine,
     linker: Linker<imports::State>,
@@ -125,15 +137,13 @@ impl Sandbox {
     /// As [`Sandbox::new`], with the compile cache under the cache directory
     /// `dir` (see [`crate::cache::dir`]), or none.
     pub fn with_cache_dir(dir: Option<PathBuf>) -> Result<Sandbox, String> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        config.wasm_component_model(true);
-        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-        let engine =
-            Engine::new(&config).map_err(|e| format!("cannot create the wasm engine: {e}"))?;
+        let engine = Engine::new(&engine_config())
+            .map_err(|e| format!("cannot create the wasm engine: {e}"))?;
         let mut linker = Linker::<imports::State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| format!("cannot link WASI: {e}"))?;
+        open_at::add_to_linker(&mut linker)
+            .map_err(|e| format!("cannot link WASI open-at: {e}"))?;
         bindings::PortcullisPlugin::add_to_linker::<imports::State, HasSelf<imports::State>>(
             &mut linker,
             |s| s,
@@ -170,8 +180,7 @@ impl Sandbox {
         let (component, was_cached) = match cached {
             Some(c) => (c, true),
             None => {
-                let c = Component::new(&self.engine, bytes)
-                    .map_err(|e| PluginFailure::Load(call::first_line(&e)))?;
+                let c = compile::compile(&self.engine, bytes)?;
                 if let Some(cache) = &self.cache {
                     cache.store(sha256, &c);
                 }
@@ -330,11 +339,16 @@ fn prepare(
     reads: &[Kind],
     evidence: &Evidence,
 ) -> Result<Prepared, PluginFailure> {
-    let mut preopens = grants::repo_preopens(&evidence.root, grants.read)?;
+    use std::os::fd::AsFd;
+    let root: std::os::fd::OwnedFd = std::fs::File::open(&evidence.root)
+        .map_err(|e| PluginFailure::Load(format!("{}: {e}", evidence.root.display())))?
+        .into();
+    let (mut preopens, held) = grants::repo_preopens(root.as_fd(), &evidence.root, grants.read)?;
     let (outside, wit_mounts) = grants::outside_preopens(grants.mounts)?;
     let access = imports::FileAccess {
-        root: evidence.root.clone(),
-        mounts: preopens.iter().map(|(h, _)| h.clone()).collect(),
+        root,
+        root_path: evidence.root.clone(),
+        _held: held,
         grants: grants.read.to_vec(),
         listed: evidence
             .files

@@ -48,6 +48,31 @@ impl Repo {
         self
     }
 
+    /// Run git in this repository (fixed identity, no signing); panics on
+    /// failure.
+    pub fn git(&self, args: &[&str]) {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Copy a fixture file from `tests/fixtures`, replacing `@@ROOT@@` with
     /// this repository's path.
     pub fn fixture(&self, from: &str, to: &str) -> &Self {

@@ -49,7 +49,8 @@ fn github_step_summary_is_appended() {
         "{md}"
     );
     assert!(md.contains("| lint | 1 | 1 | 0 | ok |"), "{md}");
-    assert!(md.contains("| error | `lint/invalid-json` | we,ird:name.json:2 | we,ird:name.json does not parse: expected `,` or `}` |"), "{md}");
+    // Plugin text is escaped to literal markdown.
+    assert!(md.contains("| error | lint\\/invalid\\-json | we\\,ird\\:name\\.json\\:2 | we\\,ird\\:name\\.json does not parse\\: expected \\`\\,\\` or \\`\\}\\` |"), "{md}");
 }
 
 #[test]

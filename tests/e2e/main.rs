@@ -15,3 +15,4 @@ mod prepush;
 mod rego;
 mod sandbox;
 mod security;
+mod trust;

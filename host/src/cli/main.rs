@@ -210,6 +210,21 @@ impl From<LevelArg> for Level {
 }
 
 fn main() -> ExitCode {
+    use portcullis::sandbox::compile;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.len() == 4 && args[1] == compile::COMPILE_ARG {
+        // A compiler child (see `sandbox::compile`).
+        return match compile::compile_main(Path::new(&args[2]), Path::new(&args[3])) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                fail_line(&e);
+                ExitCode::from(Exit::Error as u8)
+            }
+        };
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        compile::isolate_in(exe);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -236,8 +251,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// One line on stderr; plugin text in it is shown with invisible and
+/// control characters escaped.
 fn fail_line(message: &str) {
-    let _ = writeln!(std::io::stderr(), "portcullis: {message}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "portcullis: {}",
+        report::text::visible(message)
+    );
 }
 
 fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
@@ -291,7 +312,9 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
                 let _ = writeln!(
                     err,
                     "portcullis: plugin {} {}: {}",
-                    run.id, line.level, line.message
+                    run.id,
+                    line.level,
+                    report::text::visible(&line.message)
                 );
             }
         }
@@ -372,7 +395,8 @@ fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
             (
                 format!("{plugin}/{}", rule.id),
                 rule.default_level,
-                portcullis::diag::one_line(&rule.short_description, 200),
+                report::text::visible(&portcullis::diag::one_line(&rule.short_description, 200))
+                    .into_owned(),
             )
         })
         .collect();

@@ -1,6 +1,18 @@
 //! `cargo metadata --format-version 1` for the repository, through the
 //! `cargo_metadata` crate. Only run when a plugin reads it.
 //!
+//! Nothing the repository controls is executed. Cargo and rustup read their
+//! settings from the working directory upwards (`.cargo/config.toml` with
+//! `build.rustc-wrapper`, `build.rustc`, `[env]`, `[target.*]`; a
+//! `rust-toolchain.toml` naming a toolchain `path`), so cargo runs in an
+//! empty private directory with `--manifest-path`, and the settings that
+//! name a program are overridden on the command line as well:
+//! `cargo metadata --format-version 1 --manifest-path <root>/Cargo.toml
+//! --config build.rustc-wrapper="" --config build.rustc-workspace-wrapper=""`.
+//! Cargo then runs only `rustc -vV` and `rustc --print=cfg` of the
+//! toolchain the environment chose. `cargo metadata` builds nothing: no
+//! build script or proc-macro of the repository runs.
+//!
 //! `cargo metadata` takes hundreds of milliseconds on a real workspace, too
 //! slow for a pre-push hook, so its output is cached under the cache
 //! directory, keyed by the content of every Cargo manifest, the lockfile,
@@ -18,11 +30,7 @@ use crate::evidence::{FileEntry, FileKind, tree};
 /// Files whose content decides what `cargo metadata` prints.
 fn is_input(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    matches!(
-        name,
-        "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml"
-    ) || path.ends_with(".cargo/config.toml")
-        || path.ends_with(".cargo/config")
+    matches!(name, "Cargo.toml" | "Cargo.lock")
 }
 
 /// The metadata, or `None` when the repository has no root Cargo.toml.
@@ -45,8 +53,25 @@ pub fn collect(
     {
         return Ok(Some(json));
     }
+    // Outside the repository, so neither cargo nor rustup finds its
+    // configuration or toolchain files.
+    let neutral = tempfile::Builder::new()
+        .prefix("portcullis-cargo-")
+        .tempdir()
+        .map_err(|e| err(format!("cannot make a working directory for cargo: {e}")))?;
     let metadata = ::cargo_metadata::MetadataCommand::new()
         .manifest_path(&manifest)
+        .current_dir(neutral.path())
+        .other_options(
+            [
+                "--config",
+                "build.rustc-wrapper=\"\"",
+                "--config",
+                "build.rustc-workspace-wrapper=\"\"",
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
         .exec()
         .map_err(|e| {
             err(e
@@ -85,7 +110,7 @@ fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<st
         }
     };
     let mut h = Sha256::new();
-    h.update(b"portcullis cargo-metadata v1\0");
+    h.update(b"portcullis cargo-metadata v2\0");
     h.update(root.as_os_str().as_encoded_bytes());
     h.update(b"\0");
     // The toolchain cargo runs with.

@@ -1,5 +1,13 @@
 //! What git says changed: `--changed-since REV` narrows the gate to files
 //! changed since REV (committed, staged, unstaged and untracked).
+//!
+//! Every git the host runs starts from [`command`]: repository-controlled
+//! programs are off (`core.fsmonitor`, hooks, `diff.external`, textconv),
+//! no pager, no prompt. The programs the host runs are exactly:
+//! - `git diff --name-only -z --relative --no-ext-diff --no-textconv REV --`
+//!   and `git ls-files --others --exclude-standard -z` (`--changed-since`);
+//! - `git rev-parse --git-path hooks` (`hook install|uninstall`);
+//! - `cargo metadata` (see [`super::cargo_metadata`]).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,7 +25,16 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
     }
     let mut out: BTreeSet<String> = git(
         root,
-        &["diff", "--name-only", "-z", "--relative", rev, "--"],
+        &[
+            "diff",
+            "--name-only",
+            "-z",
+            "--relative",
+            "--no-ext-diff",
+            "--no-textconv",
+            rev,
+            "--",
+        ],
         rev,
     )?;
     out.extend(git(
@@ -28,10 +45,30 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
     Ok(out)
 }
 
+/// `git -C <dir>` with every setting that runs a repository-named program
+/// overridden on the command line (which wins over every config file).
+pub fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(dir)
+        .args([
+            "--no-pager",
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "diff.external=",
+            "-c",
+            "core.pager=cat",
+        ])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_EXTERNAL_DIFF");
+    cmd
+}
+
 fn git(root: &Path, args: &[&str], rev: &str) -> Result<BTreeSet<String>, Error> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    // No hook runs for these commands; the override makes sure of it.
+    let output = command(root)
+        .args(["-c", "core.hooksPath=/dev/null"])
         .args(args)
         .output()
         .map_err(|e| Error::Usage(format!("--changed-since {rev}: cannot run git: {e}")))?;

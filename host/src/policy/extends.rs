@@ -1,7 +1,13 @@
 //! `extends`: a policy on top of others (an org policy, the built-in
 //! default). Later layers replace plugins, reports and rules of the same
-//! name; waivers add up; a locked rule may not be lowered, disabled or
-//! waived by a layer above the one that locked it.
+//! name; waivers add up. Locks hold against every layer above the one
+//! that set them:
+//! - a locked rule may not be lowered, disabled or waived (except by the
+//!   waiver files the locking policy names in `locked-waivers`), and it
+//!   is a floor for every more specific entry ([`super::rules::level_for`]);
+//! - the plugin whose rules it locks may not be redefined at all (source,
+//!   digest, config, grants, mounts, limits);
+//! - a locked `[gate] fail-at` may not be raised.
 
 use std::path::{Path, PathBuf};
 
@@ -120,6 +126,33 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
             );
         }
     }
+    for p in &child.plugins {
+        let lock = locked
+            .iter()
+            .find(|l| super::rules::locks_plugin(&l.pattern, &p.id));
+        if let Some(l) = lock
+            && parent.plugins.iter().any(|x| x.id == p.id)
+        {
+            d.push(
+                p.at.clone(),
+                format!(
+                    "[plugins.{}] redefines a plugin whose rules are locked at {} (`{}`): only that policy may change it",
+                    p.id, l.at, l.pattern
+                ),
+            );
+        }
+    }
+    if let (Some(lock), Some(own)) = (&parent.gate.fail_at_locked, &child.gate.fail_at)
+        && own.value > parent.fail_at
+    {
+        d.push(
+            own.at.clone(),
+            format!(
+                "fail-at = \"{}\" raises the gate's threshold, locked at {} as \"{}\"",
+                own.value, lock, parent.fail_at
+            ),
+        );
+    }
     let mut plugins = parent.plugins;
     for p in child.plugins {
         plugins.retain(|x| x.id != p.id);
@@ -143,13 +176,10 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
     }
     let mut waivers = parent.waivers;
     waivers.extend(child.waivers);
+    let fail_at = child.gate.fail_at.or(parent.gate.fail_at);
     Policy {
         origin: child.origin,
-        fail_at: child
-            .gate
-            .fail_at
-            .or(parent.gate.fail_at)
-            .unwrap_or(Level::Error),
+        fail_at: fail_at.as_ref().map_or(Level::Error, |f| f.value),
         plugins,
         reports,
         rules,
@@ -160,7 +190,8 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
             .or(parent.gate.waiver_expiring_days)
             .unwrap_or(super::DEFAULT_WAIVER_EXPIRING_DAYS),
         gate: super::GateSettings {
-            fail_at: child.gate.fail_at.or(parent.gate.fail_at),
+            fail_at,
+            fail_at_locked: parent.gate.fail_at_locked.or(child.gate.fail_at_locked),
             waiver_expiring_days: child
                 .gate
                 .waiver_expiring_days

@@ -12,9 +12,10 @@ pub struct Key {
 
 /// The tables whose keys the reader checks, and the prefix their keys
 /// carry in [`KEYS`]: (table, prefix).
-pub const TABLES: [(&str, &str); 6] = [
+pub const TABLES: [(&str, &str); 7] = [
     ("the top level", ""),
     ("[gate]", "gate."),
+    ("a locked fail-at", "gate.fail-at."),
     ("[plugins.<id>]", "plugins.<id>."),
     ("[reports.<name>]", "reports.<name>."),
     ("[[waivers]]", "waivers[]."),
@@ -53,9 +54,24 @@ pub const KEYS: &[Key] = &[
         doc: "findings excused, with a reason, an owner and an expiry",
     },
     Key {
+        path: "locked-waivers",
+        kind: "array of strings",
+        doc: "files (relative to this policy) whose `[[waivers]]` may waive the rules this policy locks, such as a file the security team owns through CODEOWNERS; each holds nothing but `[[waivers]]`. Waivers anywhere else cannot touch a locked rule",
+    },
+    Key {
         path: "gate.fail-at",
+        kind: "string or table",
+        doc: "lowest level that fails the gate: `note`, `warning` or `error` (default `error`); or `{ level = \"…\", locked = true }`, which a policy extending this one may lower but not raise",
+    },
+    Key {
+        path: "gate.fail-at.level",
         kind: "string",
-        doc: "lowest level that fails the gate: `note`, `warning` or `error` (default `error`)",
+        doc: "the level, as above",
+    },
+    Key {
+        path: "gate.fail-at.locked",
+        kind: "boolean",
+        doc: "an extending policy may not raise `fail-at` (exit 2 naming both files)",
     },
     Key {
         path: "gate.waiver-expiring-days",
@@ -125,7 +141,7 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "rules.\"<id or glob>\".locked",
         kind: "boolean",
-        doc: "a policy that extends this one may not lower or disable the rule (directly or through a glob that covers it) nor waive it; that is exit 2 naming both files and the rule. This is how one security policy is rolled out to many repositories",
+        doc: "a policy that extends this one may not lower or disable the rule (directly or through a glob that covers it), waive it (outside `locked-waivers`), or redefine the plugin whose rules the pattern covers (its first segment, as a glob, matched against plugin ids); that is exit 2 naming both files and the key. A more specific entry elsewhere never takes the rule below the locked level. This is how one security policy is rolled out to many repositories",
     },
     Key {
         path: "waivers[].rule",

@@ -41,17 +41,33 @@ impl RuleOverride {
 
 /// The level a finding of `rule_id` gets: the most specific entry wins (an
 /// exact id, else the longest matching pattern, ties broken by pattern
-/// order); `None` means the rule is off.
+/// order); `None` means the rule is off. A locked entry is a floor: no
+/// more specific entry, from whichever layer, takes a rule it matches
+/// below the locked level.
 pub fn level_for(rules: &[RuleOverride], rule_id: &str, reported: Level) -> Option<Level> {
     let best = rules.iter().filter(|r| r.matches(rule_id)).max_by(|a, b| {
         (a.is_exact(), a.pattern.len())
             .cmp(&(b.is_exact(), b.pattern.len()))
             .then_with(|| b.pattern.cmp(&a.pattern))
     });
-    match best {
+    let chosen = match best {
         Some(r) => r.level,
         None => Some(reported),
-    }
+    };
+    rules
+        .iter()
+        .filter(|r| r.locked && r.matches(rule_id))
+        .map(|r| r.level)
+        .fold(chosen, Ord::max)
+}
+
+/// Whether a locked pattern covers plugin `id`'s rules: its first segment
+/// (before the first `/`), as a glob, matches the id.
+pub fn locks_plugin(pattern: &str, id: &str) -> bool {
+    let first = pattern.split('/').next().unwrap_or(pattern);
+    globset::Glob::new(first)
+        .map(|g| g.compile_matcher().is_match(id))
+        .unwrap_or(first == id)
 }
 
 /// A rule or waiver pattern: a glob where `*` crosses `/`.

@@ -268,6 +268,93 @@ fn extends_merges_and_guards_locked_rules() {
 }
 
 #[test]
+fn locks_hold_against_every_extending_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "org/policy.toml",
+        "locked-waivers = [\"security-waivers.toml\"]\n[gate]\nfail-at = { level = \"warning\", locked = true }\n\
+         [plugins.lint]\nsource = \"builtin:lint\"\n\
+         [rules]\n\"lint/*\" = { level = \"error\", locked = true }\n\"*/private-key\" = { level = \"error\", locked = true }\n",
+    );
+    write(
+        d,
+        "org/security-waivers.toml",
+        "[[waivers]]\nrule = \"lint/private-key\"\nreason = \"test fixture key\"\nowner = \"security\"\nexpires = 2030-01-01\n",
+    );
+    let load = |text: &str| Policy::load(&write(d, "repo/portcullis.toml", text));
+
+    // Redefining the locked plugin (reconfiguring, re-granting, replacing
+    // it with a no-op component) names both files and the key.
+    for table in [
+        "[plugins.lint]\nsource = \"builtin:lint\"\n[plugins.lint.config]\nexclude = [\"**\"]\n",
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = []\n",
+        "[plugins.lint]\nsource = \"noop.wasm\"\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+    ] {
+        let e = load(&format!("extends = [\"../org/policy.toml\"]\n{table}"))
+            .expect_err(table)
+            .to_string();
+        assert!(
+            e.contains("repo/portcullis.toml:2:")
+                && e.contains("[plugins.lint] redefines a plugin whose rules are locked at ")
+                && e.contains("org/policy.toml:8:1 (`*/private-key`)"),
+            "{e}"
+        );
+    }
+
+    // A longer glob elsewhere does not take a locked rule below its level.
+    let p = load("extends = [\"../org/policy.toml\"]\n[rules]\n\"secrets/private-*\" = \"off\"\n")
+        .expect("loads");
+    assert_eq!(
+        p.level_for("secrets/private-key", Level::Note),
+        Some(Level::Error)
+    );
+    assert_eq!(p.level_for("secrets/private-x", Level::Note), None);
+
+    // fail-at may be lowered, not raised.
+    let e = load("extends = [\"../org/policy.toml\"]\n[gate]\nfail-at = \"error\"\n")
+        .expect_err("raised")
+        .to_string();
+    assert!(
+        e.contains(
+            "repo/portcullis.toml:3:11: fail-at = \"error\" raises the gate's threshold, locked at "
+        ) && e.contains("org/policy.toml:3:11"),
+        "{e}"
+    );
+    let p =
+        load("extends = [\"../org/policy.toml\"]\n[gate]\nfail-at = \"note\"\n").expect("lowered");
+    assert_eq!(p.fail_at, Level::Note);
+
+    // The locking policy's waiver file may waive a locked rule; the
+    // repository's own policy still may not.
+    let p = load("extends = [\"../org/policy.toml\"]\n").expect("loads");
+    assert!(
+        p.waivers
+            .iter()
+            .any(|w| w.rule == "lint/private-key" && w.place().contains("security-waivers.toml:2")),
+        "{:?}",
+        p.waivers
+    );
+    let e = load("extends = [\"../org/policy.toml\"]\n[[waivers]]\nrule = \"lint/private-key\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2030-01-01\n")
+        .expect_err("waiver")
+        .to_string();
+    assert!(e.contains("locked at"), "{e}");
+    write(
+        d,
+        "org/security-waivers.toml",
+        "[gate]\nfail-at = \"note\"\n",
+    );
+    let e = load("extends = [\"../org/policy.toml\"]\n")
+        .expect_err("only waivers")
+        .to_string();
+    assert!(
+        e.contains("security-waivers.toml:1:2: unknown field `gate`"),
+        "{e}"
+    );
+}
+
+#[test]
 fn extends_cycles_and_missing_files_are_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
@@ -349,6 +436,12 @@ fn documented_keys_are_exactly_the_accepted_keys() {
     assert_eq!(
         keys::of_table("rules.\"<id or glob>\"."),
         ["level", "locked"]
+    );
+    assert_eq!(
+        accepted(&format!(
+            "[gate]\nfail-at = {{ level = \"error\", zz-unknown = 1 }}\n{plugin}"
+        )),
+        keys::of_table("gate.fail-at.")
     );
     assert!(
         err(&format!(

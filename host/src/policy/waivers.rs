@@ -127,3 +127,43 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
         at: rule.at,
     })
 }
+
+/// The `[[waivers]]` of a file a policy names in `locked-waivers` (relative
+/// to the policy's directory): waivers that may waive the rules that
+/// policy locks. The file holds nothing but `[[waivers]]`.
+pub(super) fn read_waiver_file(
+    file: &Spanned<String>,
+    dir: Option<&std::path::Path>,
+    d: &mut Diags,
+) -> Vec<Waiver> {
+    let path = match dir {
+        Some(dir) if std::path::Path::new(&file.value).is_relative() => dir.join(&file.value),
+        _ => std::path::PathBuf::from(&file.value),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            d.push(
+                file.at.clone(),
+                format!("locked-waivers `{}`: {e}", file.value),
+            );
+            return Vec::new();
+        }
+    };
+    let doc = match super::read::Doc::parse(&path.display().to_string(), &text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            d.list.push(e);
+            return Vec::new();
+        }
+    };
+    let mut root = doc.root();
+    let waivers = root.get("waivers");
+    root.finish(d);
+    waivers
+        .map(|n| n.tables(d))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| read_waiver(t, d))
+        .collect()
+}

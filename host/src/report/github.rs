@@ -46,9 +46,10 @@ pub fn render(outcome: &Outcome) -> String {
     out
 }
 
-/// Escape a command's message (`%`, CR, LF).
+/// Escape a command's message (`%`, CR, LF; invisible characters shown).
 pub fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    super::text::visible(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -108,9 +109,9 @@ pub fn step_summary(outcome: &Outcome) -> String {
                 });
             let _ = writeln!(
                 md,
-                "| {} | `{}` | {} | {} |",
+                "| {} | {} | {} | {} |",
                 f.level,
-                f.rule_id,
+                cell(&f.rule_id),
                 cell(&place),
                 cell(&f.message)
             );
@@ -139,9 +140,9 @@ pub fn step_summary(outcome: &Outcome) -> String {
     md
 }
 
-/// Text safe inside a markdown table cell.
+/// Plugin text as literal text in a markdown table cell or list item.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    super::text::markdown(s)
 }
 
 #[cfg(test)]
@@ -150,7 +151,8 @@ mod tests {
 
     #[test]
     fn escaping_follows_the_workflow_command_rules() {
-        assert_eq!(data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+        assert_eq!(data("100% done\r\nnext"), "100%25 done\\u{d}%0Anext");
+        assert_eq!(data("a\u{202e}b"), "a\\u{202e}b");
         assert_eq!(property("a:b,c%d\n"), "a%3Ab%2Cc%25d%0A");
     }
 }

@@ -49,10 +49,11 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
                 f.rule_id.clone(),
             )
         });
+        let path = super::text::visible(path);
         let header = if path.is_empty() {
             "(no location)"
         } else {
-            path
+            &path
         };
         let _ = writeln!(out, "{}", style.paint("1", header));
         for f in findings {
@@ -61,7 +62,7 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
                 None if path.is_empty() => "-".to_string(),
                 None => path.to_string(),
             };
-            let message = f.message.replace('\n', "\n        ");
+            let message = super::text::visible(&f.message).replace('\n', "\n        ");
             let _ = writeln!(
                 out,
                 "  {place}  {}  {}  {}",
@@ -72,7 +73,7 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
         }
     }
     for notice in &outcome.notices {
-        let _ = writeln!(out, "note: {notice}");
+        let _ = writeln!(out, "note: {}", super::text::visible(notice));
     }
     let _ = writeln!(out, "{}", summary(outcome, style));
     out

@@ -25,13 +25,19 @@ pub fn render(outcome: &Outcome) -> String {
                 xml(&f.to_string())
             );
         }
-        for (i, rule) in run.rules.iter().enumerate() {
+        // Findings by rule, in one pass: rendering is linear in rules plus
+        // findings.
+        let mut by_rule: Vec<Vec<&Finding>> = vec![Vec::new(); run.rules.len()];
+        for f in run.findings.iter().filter(|f| f.counts()) {
+            if let Some(list) = by_rule.get_mut(f.rule_index) {
+                list.push(f);
+            }
+        }
+        for (rule, findings) in run.rules.iter().zip(by_rule) {
             tests += 1;
             let id = format!("{}/{}", run.id, rule.id);
-            let (failing, passing): (Vec<&Finding>, Vec<&Finding>) = run
-                .findings
-                .iter()
-                .filter(|f| f.rule_index == i && f.counts())
+            let (failing, passing): (Vec<&Finding>, Vec<&Finding>) = findings
+                .into_iter()
                 .partition(|f| f.level >= outcome.fail_at);
             let line = |f: &&Finding| {
                 let place = f
@@ -101,8 +107,10 @@ pub fn render(outcome: &Outcome) -> String {
 }
 
 /// Escape text for XML attributes and content; characters XML 1.0 cannot
-/// hold become U+FFFD.
+/// hold (controls but tab and newline, U+FFFE, U+FFFF) become U+FFFD, and
+/// invisible characters are shown as `\u{…}` escapes.
 pub fn xml(s: &str) -> String {
+    let s = super::text::visible(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -113,7 +121,7 @@ pub fn xml(s: &str) -> String {
             '\'' => out.push_str("&apos;"),
             '\n' => out.push_str("&#10;"),
             '\t' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 => out.push('\u{fffd}'),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -125,8 +133,8 @@ mod tests {
     #[test]
     fn xml_escaping() {
         assert_eq!(
-            super::xml("a<b & \"c\"\n\u{1}"),
-            "a&lt;b &amp; &quot;c&quot;&#10;\u{fffd}"
+            super::xml("a<b & \"c\"\n\u{1}\u{fffe}\u{202e}"),
+            "a&lt;b &amp; &quot;c&quot;&#10;\\u{1}\\u{fffe}\\u{202e}"
         );
     }
 }

@@ -89,10 +89,22 @@ fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
         notifications.push(typed::notification(level, line.message.clone()));
     }
     let info = r.info.as_ref();
+    // Named by the policy, not by the plugin: its id, its source and the
+    // digest of the component that ran. What the plugin calls itself is
+    // kept as a property only.
     let mut driver = ToolComponent::builder()
-        .name(info.map_or_else(|| r.id.clone(), |i| i.name.clone()))
+        .name(r.id.clone())
         .rules(rules)
         .build();
+    driver.full_name = Some(match &r.sha256 {
+        Some(sha) => format!("{} ({}, sha256:{sha})", r.id, r.origin),
+        None => format!("{} ({})", r.id, r.origin),
+    });
+    driver.properties = Some(typed::driver_properties(
+        &r.origin,
+        r.sha256.as_deref(),
+        info.map(|i| i.name.as_str()),
+    ));
     driver.version = info.map(|i| i.version.clone()).filter(|v| !v.is_empty());
     driver.semantic_version = info.map(|i| i.version.clone()).filter(|v| is_semver(v));
     let mut invocation = Invocation::builder()

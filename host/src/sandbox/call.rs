@@ -178,9 +178,13 @@ fn run_in_store<T>(
     store.set_epoch_deadline(ticks);
     store.epoch_deadline_trap();
 
+    let started = std::time::Instant::now();
     let result = pre
         .instantiate(&mut store)
         .and_then(|instance| f(&mut store, &instance));
+    // Epoch ticks lag on a busy machine; the deadline is wall time, so a
+    // call that returns after it fails whatever the ticker saw.
+    let late = started.elapsed() > limits.timeout;
 
     let mut logs = std::mem::take(&mut store.data_mut().logs);
     let dropped = store.data().logs_dropped;
@@ -220,6 +224,7 @@ fn run_in_store<T>(
     }
 
     match result {
+        Ok(_) if late => Err((PluginFailure::Timeout(limits.timeout.as_millis()), logs)),
         Ok(v) => Ok((v, logs)),
         Err(e) => {
             let reason = if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {

@@ -18,6 +18,15 @@ fn level(l: wit::Level) -> Level {
 
 fn rule_info(r: wit::Rule) -> Result<RuleInfo, String> {
     crate::finding::check_rule_id(&r.id)?;
+    crate::finding::check_rule_text(
+        &r.id,
+        &[
+            &r.name,
+            &r.short_description,
+            &r.full_description,
+            &r.help_markdown,
+        ],
+    )?;
     if let Some(s) = r.security_severity
         && !(0.0..=10.0).contains(&s)
     {
@@ -39,6 +48,13 @@ fn rule_info(r: wit::Rule) -> Result<RuleInfo, String> {
 }
 
 pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<PluginInfo, String> {
+    if i.rules.len() > crate::finding::MAX_RULES {
+        return Err(format!(
+            "declares {} rules, over the limit of {}",
+            i.rules.len(),
+            crate::finding::MAX_RULES
+        ));
+    }
     let mut rules = Vec::with_capacity(i.rules.len());
     let mut ids = std::collections::HashSet::new();
     for r in i.rules {

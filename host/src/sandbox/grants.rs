@@ -1,10 +1,11 @@
 //! What a plugin may read: the policy's repository grants and its mounts
 //! outside the repository, as read-only preopens.
 
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use super::GUEST_ROOT;
 use super::bindings::portcullis::plugin::types as wit;
+use super::{GUEST_ROOT, beneath};
 use crate::failure::PluginFailure;
 
 /// What a plugin may read: repository-relative directories (`.` = all) at
@@ -73,25 +74,47 @@ pub(super) fn outside_preopens(
     Ok((preopens, seen))
 }
 
-/// Host directories to preopen for the grants, checked to lie inside the
-/// repository (after resolving symlinks).
-pub(super) fn repo_preopens(root: &Path, grants: &[String]) -> Result<Preopens, PluginFailure> {
+/// Host directories to preopen for the grants, each opened from the
+/// repository's root without following a symlink at any component, and
+/// the opened directories, which must stay open while the call runs: on
+/// Linux the preopen names the descriptor (`/proc/self/fd/N`), so a
+/// directory swapped for a symlink after this check is not what the
+/// plugin sees.
+pub(super) fn repo_preopens(
+    root: BorrowedFd<'_>,
+    root_path: &Path,
+    grants: &[String],
+) -> Result<(Preopens, Vec<OwnedFd>), PluginFailure> {
     let mut out = Vec::new();
+    let mut held = Vec::new();
     for g in grants {
-        let (host_dir, guest) = if g == "." {
-            (root.to_path_buf(), GUEST_ROOT.to_string())
+        let guest = if g == "." {
+            GUEST_ROOT.to_string()
         } else {
-            (root.join(g), format!("{GUEST_ROOT}/{g}"))
+            format!("{GUEST_ROOT}/{g}")
         };
-        let real = host_dir.canonicalize().map_err(|e| {
-            PluginFailure::Load(format!("read grant `{g}`: {}: {e}", host_dir.display()))
-        })?;
-        if !real.starts_with(root) || !real.is_dir() {
-            return Err(PluginFailure::Load(format!(
-                "read grant `{g}` is not a directory inside the repository"
-            )));
-        }
-        out.push((real, guest));
+        let dir = beneath::components(g, true)
+            .and_then(|parts| beneath::open_dir(root, &parts))
+            .map_err(|e| {
+                PluginFailure::Load(format!(
+                    "read grant `{g}`: {}: {e}",
+                    root_path.join(g).display()
+                ))
+            })?;
+        out.push((held_path(&dir, &root_path.join(g)), guest));
+        held.push(dir);
     }
-    Ok(out)
+    Ok((out, held))
+}
+
+/// The path a preopen opens for a directory the host holds open.
+#[cfg(target_os = "linux")]
+fn held_path(dir: &OwnedFd, _path: &Path) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn held_path(_dir: &OwnedFd, path: &Path) -> PathBuf {
+    path.to_path_buf()
 }

@@ -1,14 +1,12 @@
 //! The host side of the contract: `log`, `read-files` (bounded, within
 //! the grants) and the plugin's persistent store, and the store's state.
 
-use std::path::{Path, PathBuf};
-
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::portcullis::plugin::{host, types as wit};
 use super::limiter::Limiter;
-use super::{Limits, LogLine, cache};
+use super::{Limits, LogLine, beneath, cache};
 use crate::diag::one_line;
 
 pub(super) struct State {
@@ -25,29 +23,31 @@ pub(super) struct State {
     pub(super) data: Option<cache::PluginData>,
 }
 
-/// The repository and the granted directories (canonical host paths).
+/// What `read-files` may read: the repository, held open, and the grants.
 pub(super) struct FileAccess {
-    pub(super) root: PathBuf,
-    /// Canonical host paths of the granted directories.
-    pub(super) mounts: Vec<PathBuf>,
+    /// The repository's root directory, opened once by the host.
+    pub(super) root: std::os::fd::OwnedFd,
+    /// Its canonical path.
+    pub(super) root_path: std::path::PathBuf,
     /// The grants as repository-relative paths (`.` = all).
     pub(super) grants: Vec<String>,
-    /// Regular files from the walk, with sizes. The walk never descends
-    /// into symlinks, so these paths have no symlink in them and need no
-    /// canonicalisation.
+    /// Regular files from the walk, with sizes: a read is bounded by what
+    /// the walk saw.
     pub(super) listed: std::collections::HashMap<String, u64>,
+    /// The granted directories, held open while the call runs (their
+    /// preopens name these descriptors).
+    pub(super) _held: Vec<std::os::fd::OwnedFd>,
 }
 
-/// Read a file whose size the walk reported, without a second `stat`; a
-/// file that grew far past that size while being read is an error.
-fn read_file(path: &Path, expected: u64) -> Result<Vec<u8>, String> {
+/// Read an opened file whose size is known, bounded: a file that grew far
+/// past that size while being read is an error.
+fn read_file(file: std::fs::File, expected: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let cap = expected
         .saturating_mul(2)
         .saturating_add(4096)
         .min(READ_BATCH_BYTES);
-    let mut buf = Vec::with_capacity(expected as usize + 1);
+    let mut buf = Vec::with_capacity(expected.min(cap) as usize + 1);
     file.take(cap + 1)
         .read_to_end(&mut buf)
         .map_err(|e| e.to_string())?;
@@ -61,45 +61,49 @@ fn read_file(path: &Path, expected: u64) -> Result<Vec<u8>, String> {
 const READ_BATCH_BYTES: u64 = 64 << 20;
 
 impl FileAccess {
-    /// Resolve a repository-relative path to a granted regular file.
-    fn resolve(&self, rel: &str) -> Result<(PathBuf, u64), String> {
+    /// Open a repository-relative path under a grant: no symlink at any
+    /// component, never under `.git`, a regular file. Returns the file and
+    /// the size the read is bounded by (the walk's, for a listed file).
+    fn open(&self, rel: &str) -> Result<(std::fs::File, u64), String> {
+        use std::os::fd::AsFd;
         if !crate::finding::is_repo_relative(rel) {
             return Err(format!(
                 "`{}` is not a repository-relative path",
                 rel.escape_debug()
             ));
         }
-        if let Some(&size) = self.listed.get(rel)
-            && self.grants.iter().any(|g| {
-                g == "."
-                    || rel
-                        .strip_prefix(g.as_str())
-                        .is_some_and(|r| r.starts_with('/'))
-            })
-        {
-            return Ok((self.root.join(rel), size));
-        }
-        let real = self
-            .root
-            .join(rel)
-            .canonicalize()
-            .map_err(|e| e.to_string())?;
-        if !self.mounts.iter().any(|m| real.starts_with(m)) {
+        let granted = self.grants.iter().any(|g| {
+            g == "."
+                || rel
+                    .strip_prefix(g.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        });
+        if !granted {
             return Err("not readable: outside the policy's read grants".into());
         }
-        let meta = std::fs::metadata(&real).map_err(|e| e.to_string())?;
+        let parts = beneath::components(rel, true).map_err(|e| e.to_string())?;
+        let file = beneath::open(self.root.as_fd(), &parts).map_err(|e| e.to_string())?;
+        let meta = file.metadata().map_err(|e| e.to_string())?;
         if !meta.is_file() {
             return Err("not a regular file".into());
         }
-        Ok((real, meta.len()))
+        let size = self.listed.get(rel).copied().unwrap_or(meta.len());
+        Ok((file, size))
     }
 
+    /// Read `paths`, in parallel, within the per-call budget: sizes are
+    /// planned first (the walk's size for a listed file), so which path is
+    /// over the budget does not depend on timing; each file is then opened
+    /// again and read, bounded by its planned size.
     fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, String>> {
         let mut budget = READ_BATCH_BYTES;
-        let planned: Vec<Result<(PathBuf, u64), String>> = paths
+        let planned: Vec<Result<u64, String>> = paths
             .iter()
             .map(|p| {
-                let (real, len) = self.resolve(p)?;
+                let len = match self.listed.get(p.as_str()) {
+                    Some(&len) => len,
+                    None => self.open(p)?.1,
+                };
                 if len > budget {
                     return Err(format!(
                         "over the {} MiB per-call read budget",
@@ -107,26 +111,32 @@ impl FileAccess {
                     ));
                 }
                 budget -= len;
-                Ok((real, len))
+                Ok(len)
             })
             .collect();
         let jobs = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(planned.len().max(1));
         let chunk = planned.len().div_ceil(jobs).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = planned
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|p| match p {
-                                Ok((real, len)) => read_file(real, *len),
-                                Err(e) => Err(e.clone()),
-                            })
-                            .collect::<Vec<_>>()
-                    })
+        let work: Vec<(&String, &Result<u64, String>)> = paths.iter().zip(&planned).collect();
+        let read_part = |part: &[(&String, &Result<u64, String>)]| {
+            part.iter()
+                .map(|(path, plan)| match plan {
+                    Ok(len) => {
+                        let (file, _) = self.open(path)?;
+                        read_file(file, *len)
+                    }
+                    Err(e) => Err(e.clone()),
                 })
+                .collect::<Vec<_>>()
+        };
+        if jobs == 1 {
+            return read_part(&work);
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = work
+                .chunks(chunk)
+                .map(|part| s.spawn(move || read_part(part)))
                 .collect();
             handles
                 .into_iter()

@@ -104,6 +104,27 @@ pub fn rule_properties(tags: &[String], security_severity: Option<f32>) -> Prope
     bag
 }
 
+/// The driver's properties: where the plugin came from, the digest of the
+/// component that ran, and the name it gave itself (informational only).
+pub fn driver_properties(
+    origin: &str,
+    sha256: Option<&str>,
+    declared: Option<&str>,
+) -> PropertyBag {
+    let mut bag = PropertyBag::builder().build();
+    bag.additional_properties
+        .insert("portcullis/source".into(), origin.into());
+    if let Some(sha) = sha256 {
+        bag.additional_properties
+            .insert("portcullis/sha256".into(), sha.into());
+    }
+    if let Some(name) = declared {
+        bag.additional_properties
+            .insert("portcullis/declared-name".into(), name.into());
+    }
+    bag
+}
+
 /// §3.28 location with a physical location under `base` (§3.4.4).
 pub fn physical(uri: &str, base: &str, region: Option<&crate::finding::Region>) -> Location {
     let mut physical = PhysicalLocation::builder()

@@ -62,6 +62,38 @@ impl Plugin for Hostile {
                 }
             }
             "sleep" => std::thread::sleep(std::time::Duration::from_secs(3600)),
+            // Blocks in a host call (where no epoch check fires) for
+            // `config.ms`, then returns a clean result.
+            "overrun" => {
+                let ms = ctx
+                    .raw_config()
+                    .get("ms")
+                    .and_then(|m| m.as_u64())
+                    .unwrap_or(400);
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+            }
+            // More rules than any plugin may have.
+            "many-rules" => {
+                for i in 0..5_001 {
+                    out.discover(portcullis_sdk::Rule::new(
+                        &format!("generated/r{i}"),
+                        "Generated",
+                        portcullis_sdk::Level::Note,
+                        "generated",
+                    ));
+                }
+            }
+            // A message written to forge the reports: a verdict heading, a
+            // link, an image, HTML that folds what follows, an autolink,
+            // bidi and zero-width characters, a carriage return, and a
+            // character XML cannot hold.
+            "forge" => out.push(
+                PROBE_RESULT
+                    .finding(
+                        "## \u{2705} portcullis: gate passed\n[details](https://evil.example/)                          ![x](https://evil.example/x.png) <details><summary>ok</summary>                          www.evil.example https://evil.example/y \u{202e}txt.exe\u{200b}                          `code` *bold* | cell\rgate passed \u{fffe}",
+                    )
+                    .at_line("src/\u{202e}cod.rs", 1),
+            ),
             "panic" => panic!("the hostile plugin panics on purpose"),
             "error" => return Err("config.attack: the hostile plugin fails on purpose".into()),
             "findings" => {
@@ -183,6 +215,52 @@ impl Plugin for Hostile {
                 "/repo/README.md",
                 read(&ctx.path("README.md").to_string_lossy()),
             ),
+            "read-git" => {
+                for p in [".git/config", "g/config", "sub/.git/config"] {
+                    probe(&format!("/repo/{p}"), read(&ctx.path(p).to_string_lossy()));
+                    let r = ctx.read_many(&[p.to_string()]).remove(0);
+                    probe(
+                        &format!("read-files {p}"),
+                        r.map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    );
+                }
+            }
+            // Read `victim.txt` over and over, through WASI and through
+            // `read-files`, for `config.seconds` while a test swaps it for a
+            // symlink to a file outside the repository; any read that
+            // returns the outside file's `OUTSIDE` content is a leak.
+            "race" => {
+                let seconds = ctx
+                    .raw_config()
+                    .get("seconds")
+                    .and_then(|s| s.as_f64())
+                    .unwrap_or(1.0);
+                let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+                let (mut reads, mut leaked) = (0u64, None);
+                let wasi_path = ctx.path("victim.txt");
+                let name = ["victim.txt".to_string()];
+                while std::time::Instant::now() < until && leaked.is_none() {
+                    reads += 2;
+                    for text in [
+                        std::fs::read_to_string(&wasi_path).ok(),
+                        ctx.read_many(&name)
+                            .remove(0)
+                            .ok()
+                            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        if text.contains("OUTSIDE") {
+                            leaked = Some(text);
+                        }
+                    }
+                }
+                probe(
+                    &format!("victim.txt under a concurrent swapper ({reads} reads)"),
+                    leaked.ok_or_else(|| "never read the outside file".to_string()),
+                );
+            }
             other => return Err(format!("config.attack: unknown attack `{other}`")),
         }
         Ok(out)
