@@ -26,23 +26,26 @@ pub fn dir(explicit: Option<&Path>) -> Option<PathBuf> {
     (create_private_dir(&dir).is_ok() && is_private(&dir)).then_some(dir)
 }
 
-/// Write `bytes` to `path` atomically (a temporary file renamed into
-/// place). Failures only cost a cache miss next time.
-pub fn write_atomic(path: &Path, bytes: &[&[u8]]) {
-    let Some(dir) = path.parent() else { return };
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        for b in bytes {
-            f.write_all(b)?;
-        }
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+/// Write `bytes` to `path` atomically: a new temporary file (created
+/// exclusively, under a random name) in the same directory, synced, then
+/// renamed over `path`. A reader sees the old file or the whole new one;
+/// a symlink at `path` is replaced, never written through; on failure
+/// the temporary file is removed and `path` is untouched.
+pub fn write_atomic(path: &Path, bytes: &[&[u8]]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     };
-    if write().is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".portcullis-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    for b in bytes {
+        tmp.write_all(b)?;
     }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(unix)]

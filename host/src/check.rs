@@ -105,7 +105,15 @@ pub fn run_check_with(
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
     let root = repo_root(&opts.path)?;
-    let fail_at = opts.fail_at.unwrap_or(policy.fail_at);
+    let fail_at = match (opts.fail_at, policy.fail_at_lock()) {
+        (Some(flag), Some(lock)) if flag > policy.fail_at => {
+            return Err(Error::Usage(format!(
+                "--fail-at {flag} raises the gate's threshold, locked at {lock} as \"{}\"",
+                policy.fail_at
+            )));
+        }
+        (flag, _) => flag.unwrap_or(policy.fail_at),
+    };
     let today = crate::policy::date::Date::today().map_err(Error::Usage)?;
     let changed = match &opts.changed_since {
         Some(rev) => Some(evidence::git::changed_since(&root, rev)?),
@@ -281,6 +289,7 @@ fn evaluate(
             let grants = Grants {
                 read: &spec.read,
                 mounts: &mounts,
+                reports_from: spec.reports_from.as_deref(),
             };
             match sandbox.evaluate(
                 compiled,
@@ -360,6 +369,7 @@ pub fn test_plugins(
                                 Grants {
                                     read: &spec.read,
                                     mounts: &mounts,
+                                    reports_from: spec.reports_from.as_deref(),
                                 },
                                 &spec.config,
                                 &info.reads,

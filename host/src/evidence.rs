@@ -49,6 +49,8 @@ pub struct FileEntry {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub name: String,
+    /// The policy file whose `[reports.<name>]` defined it.
+    pub defined_in: String,
     pub format: ReportFormat,
     pub path: String,
     pub content: String,

@@ -51,7 +51,7 @@ pub fn judge(policy: &Policy, mut runs: Vec<PluginRun>, inputs: GateInputs<'_>) 
     // Baseline and waivers see every finding, so that narrowing to changed
     // files below cannot make entries look fixed or waivers look unused.
     let absent = match inputs.baseline {
-        Some(b) => apply_baseline(b, &mut runs),
+        Some(b) => apply_baseline(policy, b, &mut runs),
         None => Vec::new(),
     };
     let host = waivers::apply(policy, &mut runs, inputs.today, inputs.root);
@@ -151,7 +151,9 @@ fn decide(runs: &[PluginRun], fail_at: Level) -> Verdict {
 /// Mark each plugin finding `new` or `unchanged` (then it does not count);
 /// returns the baseline entries no finding matched (fixed since), for
 /// SARIF's `absent` results.
-fn apply_baseline(baseline: &Baseline, runs: &mut [PluginRun]) -> Vec<Entry> {
+/// A locked rule's findings count whatever the baseline says: the
+/// baseline file is the repository's, the lock is not.
+fn apply_baseline(policy: &Policy, baseline: &Baseline, runs: &mut [PluginRun]) -> Vec<Entry> {
     let keys = baseline.keys();
     let mut seen = HashSet::new();
     for f in runs
@@ -161,7 +163,11 @@ fn apply_baseline(baseline: &Baseline, runs: &mut [PluginRun]) -> Vec<Entry> {
     {
         let key = (f.rule_id.as_str(), f.fingerprint.as_str());
         if keys.contains(&key) {
-            f.baseline = Some(BaselineState::Unchanged);
+            f.baseline = Some(if policy.is_locked(&f.rule_id) {
+                BaselineState::New
+            } else {
+                BaselineState::Unchanged
+            });
             seen.insert((f.rule_id.clone(), f.fingerprint.clone()));
         } else {
             f.baseline = Some(BaselineState::New);

@@ -18,10 +18,12 @@
 //!
 //! [`check`] runs the whole path; [`test_cmd`] runs policy tests on it. The
 //! binary only parses arguments, shows progress and prints. [`cache`],
-//! [`digest`] and [`diag`] are leaves every stage may use.
+//! [`digest`], [`diag`] and `beneath` (opening a path under a directory
+//! without following symlinks) are leaves every stage may use.
 #![deny(unsafe_code)]
 
 pub mod baseline;
+mod beneath;
 pub mod builtins;
 pub mod cache;
 pub mod check;

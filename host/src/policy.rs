@@ -46,6 +46,9 @@ pub const DEFAULT_WAIVER_EXPIRING_DAYS: i64 = 14;
 pub struct Policy {
     /// Where it came from: a path, or `builtin:default`.
     pub origin: String,
+    /// Every policy file merged into this one (this file and those it
+    /// extends), as their diagnostics name them.
+    pub files: Vec<String>,
     pub fail_at: Level,
     /// Plugins by id, in id order.
     pub plugins: Vec<PluginSpec>,
@@ -101,7 +104,10 @@ impl Policy {
             None => origin.to_string(),
         }];
         let mut d = Diags::default();
-        let policy = Policy::read(text, origin, dir, &mut chain, &mut d);
+        let mut policy = Policy::read(text, origin, dir, &mut chain, &mut d);
+        if let Some(p) = &mut policy {
+            p.check_locks(&mut d);
+        }
         if let Some(p) = &policy
             && p.plugins.is_empty()
             && d.is_empty()
@@ -165,13 +171,17 @@ impl Policy {
             .into_iter()
             .filter_map(|t| waivers::read_waiver(t, d))
             .collect();
+        let mut waiver_files = vec![origin.to_string()];
         for file in locked_waivers.map(|n| n.strings(d)).unwrap_or_default() {
-            waiver_list.extend(waivers::read_waiver_file(&file, dir.as_deref(), d));
+            let (name, list) = waivers::read_waiver_file(&file, dir.as_deref(), d);
+            waiver_files.push(name);
+            waiver_list.extend(list);
         }
         let extends = extends.map(|n| n.strings(d)).unwrap_or_default();
 
         let own = Policy {
             origin: origin.to_string(),
+            files: vec![origin.to_string()],
             fail_at: gate.fail_at.as_ref().map_or(Level::Error, |f| f.value),
             plugins: plugin_specs,
             reports: report_specs,
@@ -182,16 +192,82 @@ impl Policy {
                 .unwrap_or(DEFAULT_WAIVER_EXPIRING_DAYS),
             gate,
         };
-        match extends::parents(extends, dir.as_deref(), chain, d) {
-            None => Some(own),
-            Some(base) => Some(extends::extended_by(base, own, d)),
+        let mut merged = match extends::parents(extends, dir.as_deref(), chain, d) {
+            None => own,
+            Some(base) => extends::extended_by(base, own, d),
+        };
+        // The locks this file sets trust this file and what it extends.
+        let scope = std::sync::Arc::new(rules::LockScope {
+            files: merged.files.clone(),
+            plugins: merged.plugins.iter().map(|p| p.id.clone()).collect(),
+            waiver_files,
+        });
+        for r in merged
+            .rules
+            .iter_mut()
+            .filter(|r| r.locked && r.scope.is_none())
+        {
+            r.scope = Some(scope.clone());
         }
+        Some(merged)
+    }
+
+    /// The locks, checked on the whole merged policy whatever the order of
+    /// `extends`: a plugin a lock covers must be defined in the locking
+    /// policy's chain, and reads only the reports defined there.
+    fn check_locks(&mut self, d: &mut Diags) {
+        for p in &mut self.plugins {
+            let covering = self.rules.iter().filter_map(|r| {
+                let scope = r.scope.as_ref().filter(|_| r.locked)?;
+                scope.covers_plugin(&r.pattern, &p.id).then_some((r, scope))
+            });
+            for (lock, scope) in covering {
+                if !scope.files.iter().any(|f| f == p.at.file_name()) {
+                    d.push(
+                        p.at.clone(),
+                        format!(
+                            "[plugins.{}] redefines a plugin whose rules are locked at {} (`{}`): only that policy, or one it extends, may define it",
+                            p.id, lock.at, lock.pattern
+                        ),
+                    );
+                    break;
+                }
+                let from = p.reports_from.get_or_insert_with(|| scope.files.clone());
+                from.retain(|f| scope.files.contains(f));
+            }
+        }
+    }
+
+    /// Whether the rule is locked (a baseline does not excuse its
+    /// findings).
+    pub fn is_locked(&self, rule_id: &str) -> bool {
+        self.rules.iter().any(|r| r.locked && r.matches(rule_id))
+    }
+
+    /// Whether waiver `w` may waive a finding of `rule_id`: for a locked
+    /// rule, only a waiver written in the locking policy or in one of its
+    /// `locked-waivers` files may.
+    pub fn may_waive(&self, w: &Waiver, rule_id: &str) -> bool {
+        self.rules
+            .iter()
+            .filter(|r| r.locked && r.matches(rule_id))
+            .all(|r| {
+                r.scope
+                    .as_ref()
+                    .is_some_and(|s| s.waiver_files.iter().any(|f| f == w.at.file_name()))
+            })
     }
 
     /// The level a finding of `rule_id` gets under `[rules]`: the most
     /// specific entry wins; `None` means the rule is off.
     pub fn level_for(&self, rule_id: &str, reported: Level) -> Option<Level> {
         rules::level_for(&self.rules, rule_id, reported)
+    }
+
+    /// Where `[gate] fail-at` was locked, if it was: the threshold may be
+    /// lowered there, not raised.
+    pub fn fail_at_lock(&self) -> Option<&At> {
+        self.gate.fail_at_locked.as_ref()
     }
 
     /// The policy file's repository-relative path, when it lies inside

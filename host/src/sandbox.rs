@@ -20,7 +20,6 @@
 //! preopens; `convert` maps between WIT records and the host's types;
 //! `cache` keeps compiled components; `pipe` captures stdio.
 
-mod beneath;
 mod cache;
 mod call;
 pub mod compile;
@@ -344,7 +343,7 @@ fn prepare(
         .map_err(|e| PluginFailure::Load(format!("{}: {e}", evidence.root.display())))?
         .into();
     let (mut preopens, held) = grants::repo_preopens(root.as_fd(), &evidence.root, grants.read)?;
-    let (outside, wit_mounts) = grants::outside_preopens(grants.mounts)?;
+    let (outside, wit_mounts) = grants::outside_preopens(grants.mounts, &evidence.root)?;
     let access = imports::FileAccess {
         root,
         root_path: evidence.root.clone(),
@@ -357,7 +356,7 @@ fn prepare(
             .map(|f| (f.path.clone(), f.size))
             .collect(),
     };
-    let mut wit_evidence = convert::to_wit_evidence(evidence, reads);
+    let mut wit_evidence = convert::to_wit_evidence(evidence, reads, grants.reports_from);
     wit_evidence.mounts = wit_mounts;
     preopens.extend(outside);
     Ok(Prepared {

@@ -7,6 +7,15 @@ use std::process::Command;
 
 use crate::common::*;
 
+/// An OpenSSH private key as the secrets plugin finds it (built at run
+/// time, so this file holds none).
+fn private_key() -> String {
+    let dashes = "-".repeat(5);
+    format!(
+        "{dashes}BEGIN OPENSSH PRIVATE KEY{dashes}\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n{dashes}END OPENSSH PRIVATE KEY{dashes}\n"
+    )
+}
+
 /// A shell script that records its invocation in `marker` and fails.
 #[cfg(unix)]
 fn tripwire(path: &Path, marker: &Path) {
@@ -38,6 +47,7 @@ fn cargo_metadata_runs_nothing_the_repository_names() {
         "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n",
     )
     .write("src/main.rs", "fn main() {}\n")
+    .write("Cargo.lock", crate::security::own_lock("0.1.0"))
     .write(
         ".cargo/config.toml",
         format!(
@@ -401,7 +411,7 @@ fn a_repository_policy_cannot_unlock_the_org_policy() {
             org.path().display()
         ),
     )
-    .write("id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n");
+    .write("id_rsa", private_key());
     let run = repo.run(&["check", "."]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -413,4 +423,180 @@ fn a_repository_policy_cannot_unlock_the_org_policy() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn fail_at_locked_by_the_policy_cannot_be_raised_on_the_command_line() {
+    let repo = Repo::new();
+    repo.write(
+        "portcullis.toml",
+        "extends = [\"builtin:default\"]\n[gate]\nfail-at = { level = \"warning\", locked = true }\n",
+    )
+    .write("big.bin", vec![b'a'; 600 * 1024]);
+    let run = repo.run(&["check", ".", "--fail-at", "error"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "--fail-at error raises the gate's threshold, locked at portcullis.toml:3:11 as \"warning\""
+        ),
+        "{}",
+        run.stderr
+    );
+    // Lowering it is allowed; at the locked level the large file fails.
+    assert_eq!(repo.run(&["check", ".", "--fail-at", "note"]).code, 1);
+    assert_eq!(repo.run(&["check", "."]).code, 1);
+}
+
+#[test]
+fn a_tracked_file_is_checked_even_when_gitignore_hides_it() {
+    let repo = Repo::new();
+    repo.git(&["init", "-q"]);
+    repo.write(".gitignore", ".env\n")
+        .write(".env", private_key());
+    repo.git(&["add", "-f", ".env", ".gitignore"]);
+    let run = repo.run(&["check", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule_id"] == "secrets/private-key" && f["locations"][0]["path"] == ".env"),
+        "{doc}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_bare_repository_committed_in_the_tree_is_never_used() {
+    let repo = Repo::new();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let marker = outside.path().join("ran");
+    let evil = outside.path().join("clean.sh");
+    tripwire(&evil, &marker);
+    // `sub/` is laid out as a bare repository whose work tree is itself,
+    // with a clean filter for every file.
+    let sub = repo.path().join("sub");
+    let out = Command::new("git")
+        .args(["init", "-q", "--bare"])
+        .arg(&sub)
+        .output()
+        .expect("git init --bare");
+    assert!(out.status.success());
+    let config = |k: &str, v: &str| {
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(&sub)
+            .args(["config", k, v])
+            .output()
+            .expect("git config");
+        assert!(out.status.success());
+    };
+    config("core.bare", "false");
+    config("core.worktree", ".");
+    config("filter.x.clean", &evil.to_string_lossy());
+    repo.write("sub/.gitattributes", "* filter=x\n")
+        .write("sub/a.txt", "one\n");
+    let run = repo.run(&["check", "sub", "--changed-since", "HEAD"]);
+    assert!(
+        !marker.exists(),
+        "a program named in the tree's bare repository ran: {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+    assert_eq!(
+        run.code, 2,
+        "not a repository: {}\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_report_cannot_be_a_symlink_to_the_checkouts_token() {
+    let repo = Repo::new();
+    repo.git(&["init", "-q"]);
+    repo.git(&[
+        "config",
+        "http.https://github.com/.extraheader",
+        "AUTHORIZATION: basic SECRET-TOKEN",
+    ]);
+    repo.symlink("target/clippy.json", "../.git/config").write(
+        "portcullis.toml",
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[reports.clippy]\npath = \"target/clippy.json\"\nformat = \"clippy-json\"\n",
+    );
+    let run = repo.run(&["check", "."]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("target/clippy.json: not readable: a symlink"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("SECRET") && !run.stderr.contains("SECRET"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_report_file_is_replaced_not_written_through_a_symlink() {
+    let repo = Repo::new();
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "precious\n").expect("victim");
+    repo.symlink("out.sarif", &victim.to_string_lossy())
+        .write("ok.txt", "fine\n");
+    let run = repo.run(&["check", ".", "--sarif", "out.sarif", "--junit", "out.xml"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious\n"
+    );
+    let meta = std::fs::symlink_metadata(repo.path().join("out.sarif")).expect("sarif");
+    assert!(
+        meta.file_type().is_file(),
+        "the symlink was replaced by the report"
+    );
+}
+
+#[test]
+fn a_mount_may_not_hold_the_repository() {
+    let repo = Repo::new();
+    repo.policy_with_wasm(
+        "hostile",
+        HOSTILE_WASM,
+        "[plugins.hostile.mounts]\nall = \"..\"\n",
+    );
+    let run = repo.run(&["check", "."]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("holds the repository or its `.git`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_baseline_does_not_excuse_a_locked_rule() {
+    let repo = Repo::new();
+    repo.write(
+        "portcullis.toml",
+        "extends = [\"builtin:default\"]\n[rules]\n\"lint/large-file\" = { level = \"error\", locked = true }\n\"lint/invalid-json\" = \"error\"\n",
+    )
+    .write("big.bin", vec![b'a'; 600 * 1024])
+    .write("bad.json", "{");
+    assert_eq!(
+        repo.run(&["check", ".", "--write-baseline", "b.json"]).code,
+        1
+    );
+    let run = repo.run(&["check", ".", "--baseline", "b.json", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let counted: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["baseline_state"] != "unchanged")
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert_eq!(counted, ["lint/large-file"], "{doc}");
 }

@@ -438,8 +438,17 @@ fn append_file(path: &Path, text: &str) -> Result<(), Error> {
         .map_err(|e| Error::io(path, format!("cannot write: {e}")))
 }
 
+/// Write a report file atomically (never torn, never through a symlink a
+/// checked repository put at that path), readable by all.
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::write(path, text).map_err(|e| Error::io(path, format!("cannot write: {e}")))
+    let cannot = |e: std::io::Error| Error::io(path, format!("cannot write: {e}"));
+    portcullis::cache::write_atomic(path, &[text.as_bytes()]).map_err(cannot)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(cannot)?;
+    }
+    Ok(())
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error.

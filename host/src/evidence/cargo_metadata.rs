@@ -1,17 +1,21 @@
 //! `cargo metadata --format-version 1` for the repository, through the
 //! `cargo_metadata` crate. Only run when a plugin reads it.
 //!
-//! Nothing the repository controls is executed. Cargo and rustup read their
-//! settings from the working directory upwards (`.cargo/config.toml` with
-//! `build.rustc-wrapper`, `build.rustc`, `[env]`, `[target.*]`; a
-//! `rust-toolchain.toml` naming a toolchain `path`), so cargo runs in an
-//! empty private directory with `--manifest-path`, and the settings that
-//! name a program are overridden on the command line as well:
+//! Nothing the repository controls is executed, and nothing is written to
+//! it. Cargo and rustup read their settings from the working directory
+//! upwards (`.cargo/config.toml` with `build.rustc-wrapper`, `build.rustc`,
+//! `[env]`, `[target.*]`; a `rust-toolchain.toml` naming a toolchain
+//! `path`), so cargo runs in `/` with `--manifest-path`, and the settings
+//! that name a program are overridden on the command line as well:
 //! `cargo metadata --format-version 1 --manifest-path <root>/Cargo.toml
-//! --config build.rustc-wrapper="" --config build.rustc-workspace-wrapper=""`.
-//! Cargo then runs only `rustc -vV` and `rustc --print=cfg` of the
-//! toolchain the environment chose. `cargo metadata` builds nothing: no
-//! build script or proc-macro of the repository runs.
+//! --locked --config build.rustc-wrapper="" --config
+//! build.rustc-workspace-wrapper=""` (plus `--no-deps` when the repository
+//! has no `Cargo.lock`: cargo would otherwise write one into the tree).
+//! `--locked` makes a lockfile that does not match the manifests an error
+//! rather than something cargo quietly rewrites. Cargo then runs only
+//! `rustc -vV` and `rustc --print=cfg` of the toolchain the environment
+//! chose. `cargo metadata` builds nothing: no build script or proc-macro of
+//! the repository runs.
 //!
 //! `cargo metadata` takes hundreds of milliseconds on a real workspace, too
 //! slow for a pre-push hook, so its output is cached under the cache
@@ -53,25 +57,26 @@ pub fn collect(
     {
         return Ok(Some(json));
     }
-    // Outside the repository, so neither cargo nor rustup finds its
-    // configuration or toolchain files.
-    let neutral = tempfile::Builder::new()
-        .prefix("portcullis-cargo-")
-        .tempdir()
-        .map_err(|e| err(format!("cannot make a working directory for cargo: {e}")))?;
-    let metadata = ::cargo_metadata::MetadataCommand::new()
+    // In `/`, so neither cargo nor rustup finds the repository's (or a
+    // shared temporary directory's) configuration or toolchain files.
+    let options: Vec<String> = [
+        "--locked",
+        "--config",
+        "build.rustc-wrapper=\"\"",
+        "--config",
+        "build.rustc-workspace-wrapper=\"\"",
+    ]
+    .map(String::from)
+    .to_vec();
+    let locked = root.join("Cargo.lock").is_file();
+    let mut command = ::cargo_metadata::MetadataCommand::new();
+    if !locked {
+        command.no_deps();
+    }
+    let metadata = command
         .manifest_path(&manifest)
-        .current_dir(neutral.path())
-        .other_options(
-            [
-                "--config",
-                "build.rustc-wrapper=\"\"",
-                "--config",
-                "build.rustc-workspace-wrapper=\"\"",
-            ]
-            .map(String::from)
-            .to_vec(),
-        )
+        .current_dir("/")
+        .other_options(options)
         .exec()
         .map_err(|e| {
             err(e
@@ -89,12 +94,12 @@ pub fn collect(
         .all(|p| p.manifest_path.starts_with(root));
     if let Some(path) = cached
         && self_contained
-        && root.join("Cargo.lock").is_file()
+        && locked
     {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        crate::cache::write_atomic(&path, &[json.as_bytes()]);
+        let _ = crate::cache::write_atomic(&path, &[json.as_bytes()]);
     }
     Ok(Some(json))
 }
@@ -110,7 +115,7 @@ fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<st
         }
     };
     let mut h = Sha256::new();
-    h.update(b"portcullis cargo-metadata v2\0");
+    h.update(b"portcullis cargo-metadata v3\0");
     h.update(root.as_os_str().as_encoded_bytes());
     h.update(b"\0");
     // The toolchain cargo runs with.

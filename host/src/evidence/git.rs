@@ -3,10 +3,13 @@
 //!
 //! Every git the host runs starts from [`command`]: repository-controlled
 //! programs are off (`core.fsmonitor`, hooks, `diff.external`, textconv),
-//! no pager, no prompt. The programs the host runs are exactly:
+//! a bare repository committed inside the tree is never discovered
+//! (`safe.bareRepository=explicit`), no pager, no prompt. The programs the host runs are exactly:
 //! - `git diff --name-only -z --relative --no-ext-diff --no-textconv REV --`
 //!   and `git ls-files --others --exclude-standard -z` (`--changed-since`);
 //! - `git rev-parse --git-path hooks` (`hook install|uninstall`);
+//! - `git ls-files -z --cached --ignored --exclude-standard` (the file
+//!   list: tracked files that `.gitignore` would hide);
 //! - `cargo metadata` (see [`super::cargo_metadata`]).
 
 use std::collections::BTreeSet;
@@ -57,6 +60,10 @@ pub fn command(dir: &Path) -> Command {
             "core.fsmonitor=false",
             "-c",
             "diff.external=",
+            // A directory of the tree laid out as a bare repository (its
+            // own `config` with filters, fsmonitor…) is never used.
+            "-c",
+            "safe.bareRepository=explicit",
             "-c",
             "core.pager=cat",
         ])

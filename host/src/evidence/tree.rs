@@ -2,7 +2,9 @@
 //! `.gitignore` files and `.git/info/exclude`, as git does; not the user's
 //! global excludes, so every machine sees the same list), dotfiles included,
 //! `.git/` excluded, symlinks listed as links (never followed). Walked on
-//! all cores; the list is sorted by path.
+//! all cores; the list is sorted by path. Files git tracks are listed even
+//! when `.gitignore` would hide them (a change cannot hide a committed
+//! `.env` from the gate by also ignoring it).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -50,7 +52,62 @@ pub fn list(root: &Path) -> Result<Vec<FileEntry>, Error> {
     }
     let mut files = files.into_inner().unwrap_or_else(|p| p.into_inner());
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    let hidden = tracked_but_ignored(root)?;
+    if !hidden.is_empty() {
+        for rel in hidden {
+            if files
+                .binary_search_by(|f| f.path.as_str().cmp(&rel))
+                .is_err()
+                && let Some(entry) = lstat_entry(root, &rel)?
+            {
+                files.push(entry);
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     Ok(files)
+}
+
+/// Tracked files that `.gitignore` hides, relative to `root`; none when
+/// `root` is not in a git work tree.
+fn tracked_but_ignored(root: &Path) -> Result<Vec<String>, Error> {
+    let out = super::git::command(root)
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--ignored",
+            "--exclude-standard",
+        ])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Ok(o
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect()),
+        // Not a work tree (git says so): nothing is tracked.
+        Ok(_) => Ok(Vec::new()),
+        Err(e) if root.join(".git").exists() => Err(Error::Evidence {
+            what: "files".into(),
+            message: format!("cannot run git to list tracked files: {e}"),
+        }),
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+/// The entry for a tracked path the walk did not list (without following
+/// a symlink); `None` when it is gone from the work tree or a directory.
+fn lstat_entry(root: &Path, rel: &str) -> Result<Option<FileEntry>, Error> {
+    if !crate::finding::is_repo_relative(rel) || rel.split('/').any(|c| c == ".git") {
+        return Ok(None);
+    }
+    let path = root.join(rel);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) => entry_of(&path, rel.to_string(), &meta),
+        Err(_) => Ok(None),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -75,6 +132,17 @@ fn file_entry(root: &Path, entry: &ignore::DirEntry) -> Result<Option<FileEntry>
         })?
         .replace('\\', "/");
     let meta = entry.metadata().map_err(|e| Error::io(path, e))?;
+    entry_of(path, rel, &meta)
+}
+
+/// The entry for `path` (repository-relative `rel`) from its own, not its
+/// target's, metadata: a symlink or a regular file; `None` otherwise.
+fn entry_of(
+    path: &Path,
+    rel: String,
+    meta: &std::fs::Metadata,
+) -> Result<Option<FileEntry>, Error> {
+    let ft = meta.file_type();
     if ft.is_symlink() {
         let target = std::fs::read_link(path).map_err(|e| Error::io(path, e))?;
         Ok(Some(FileEntry {

@@ -27,11 +27,9 @@ pub fn apply(
     let mut used = vec![false; policy.waivers.len()];
     for f in runs.iter_mut().flat_map(|r| r.findings.iter_mut()) {
         let path = f.locations.first().map(|l| l.path.as_str());
-        if let Some(i) = policy
-            .waivers
-            .iter()
-            .position(|w| w.matches(&f.rule_id, path, &f.fingerprint))
-        {
+        if let Some(i) = policy.waivers.iter().position(|w| {
+            w.matches(&f.rule_id, path, &f.fingerprint) && policy.may_waive(w, &f.rule_id)
+        }) {
             used[i] = true;
             if today <= policy.waivers[i].expires {
                 f.waived_by = Some(i);

@@ -5,8 +5,11 @@
 //! - a locked rule may not be lowered, disabled or waived (except by the
 //!   waiver files the locking policy names in `locked-waivers`), and it
 //!   is a floor for every more specific entry ([`super::rules::level_for`]);
-//! - the plugin whose rules it locks may not be redefined at all (source,
-//!   digest, config, grants, mounts, limits);
+//! - the plugin whose rules it locks (when the locking policy defines it)
+//!   may not be redefined at all (source, digest, config, grants, mounts,
+//!   limits) by a file outside the locking policy's own `extends` chain,
+//!   whatever the order of `extends`; it reads only reports that chain
+//!   defines ([`super::Policy::check_locks`]);
 //! - a locked `[gate] fail-at` may not be raised.
 
 use std::path::{Path, PathBuf};
@@ -126,22 +129,6 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
             );
         }
     }
-    for p in &child.plugins {
-        let lock = locked
-            .iter()
-            .find(|l| super::rules::locks_plugin(&l.pattern, &p.id));
-        if let Some(l) = lock
-            && parent.plugins.iter().any(|x| x.id == p.id)
-        {
-            d.push(
-                p.at.clone(),
-                format!(
-                    "[plugins.{}] redefines a plugin whose rules are locked at {} (`{}`): only that policy may change it",
-                    p.id, l.at, l.pattern
-                ),
-            );
-        }
-    }
     if let (Some(lock), Some(own)) = (&parent.gate.fail_at_locked, &child.gate.fail_at)
         && own.value > parent.fail_at
     {
@@ -167,18 +154,26 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
     reports.sort_by(|a, b| a.name.cmp(&b.name));
     let mut rules = parent.rules;
     for r in child.rules {
-        let keep_lock = rules.iter().any(|x| x.pattern == r.pattern && x.locked);
+        // A lock stays with the scope of the policy that set it first.
+        let kept = rules
+            .iter()
+            .find(|x| x.pattern == r.pattern && x.locked)
+            .and_then(|x| x.scope.clone());
         rules.retain(|x| x.pattern != r.pattern);
         rules.push(RuleOverride {
-            locked: r.locked || keep_lock,
+            locked: r.locked || kept.is_some(),
+            scope: kept.or(r.scope),
             ..r
         });
     }
+    let mut files = parent.files;
+    files.extend(child.files);
     let mut waivers = parent.waivers;
     waivers.extend(child.waivers);
     let fail_at = child.gate.fail_at.or(parent.gate.fail_at);
     Policy {
         origin: child.origin,
+        files,
         fail_at: fail_at.as_ref().map_or(Level::Error, |f| f.value),
         plugins,
         reports,

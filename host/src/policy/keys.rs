@@ -141,7 +141,7 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "rules.\"<id or glob>\".locked",
         kind: "boolean",
-        doc: "a policy that extends this one may not lower or disable the rule (directly or through a glob that covers it), waive it (outside `locked-waivers`), or redefine the plugin whose rules the pattern covers (its first segment, as a glob, matched against plugin ids); that is exit 2 naming both files and the key. A more specific entry elsewhere never takes the rule below the locked level. This is how one security policy is rolled out to many repositories",
+        doc: "a policy that extends this one may not lower or disable the rule (directly or through a glob that covers it), waive it (only waivers in this file or its `locked-waivers` files apply to it, whatever their glob), or redefine a plugin this policy (or one it extends) defines whose rules the pattern covers (its first segment, as a glob, matched against plugin ids), whatever the order of `extends`; that is exit 2 naming both files and the key. A more specific entry elsewhere never takes the rule below the locked level; such a plugin reads only the reports this policy's chain defines; a `--baseline` does not excuse the rule's findings. This is how one security policy is rolled out to many repositories",
     },
     Key {
         path: "waivers[].rule",

@@ -22,6 +22,9 @@ pub struct PluginSpec {
     pub mounts: Vec<Mount>,
     /// The plugin's `config` table as JSON.
     pub config: serde_json::Value,
+    /// For a plugin whose rules a policy locks: the policy files whose
+    /// `[reports.*]` it may read (the locking policy's chain); `None` = all.
+    pub reports_from: Option<Vec<String>>,
     /// Where the plugin's table is named, for messages.
     pub at: At,
 }
@@ -183,6 +186,7 @@ pub fn read_plugin(
         read: grants,
         mounts,
         config,
+        reports_from: None,
         at: table_at,
     })
 }

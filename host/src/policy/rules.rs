@@ -16,8 +16,31 @@ pub struct RuleOverride {
     /// An extending policy may not lower or disable a locked rule, nor
     /// waive it.
     pub locked: bool,
+    /// For a locked entry: what the locking policy trusts.
+    pub scope: Option<std::sync::Arc<LockScope>>,
     /// Where the entry is written.
     pub at: At,
+}
+
+/// What a lock trusts: the locking policy and the files it extends (the
+/// only files that may define the plugins it locks and the reports those
+/// plugins read), the plugins defined there, and the files whose waivers
+/// may waive the locked rules (the locking policy and its
+/// `locked-waivers`).
+#[derive(Debug, Default)]
+pub struct LockScope {
+    pub files: Vec<String>,
+    pub plugins: Vec<String>,
+    pub waiver_files: Vec<String>,
+}
+
+impl LockScope {
+    /// Whether the lock covers plugin `id`: the pattern names it and the
+    /// locking policy defines it (a plugin only an extending policy
+    /// defines is that policy's own).
+    pub fn covers_plugin(&self, pattern: &str, id: &str) -> bool {
+        self.plugins.iter().any(|p| p == id) && locks_plugin(pattern, id)
+    }
 }
 
 impl RuleOverride {
@@ -170,6 +193,7 @@ pub fn read_rule(pattern: Spanned<String>, node: Node<'_>, d: &mut Diags) -> Opt
         matcher: matcher?,
         level: lvl,
         locked,
+        scope: None,
         at: pattern.at,
     })
 }

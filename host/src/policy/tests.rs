@@ -355,6 +355,84 @@ fn locks_hold_against_every_extending_policy() {
 }
 
 #[test]
+fn locks_hold_whatever_the_order_of_extends_and_however_globs_overlap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "org.toml",
+        "extends = [\"builtin:default\"]\n\
+         [plugins.approvals]\nsource = \"builtin:approvals\"\n\
+         [reports.pr]\npath = \"pr.json\"\nformat = \"pr-context\"\n\
+         [rules]\n\"secrets/*\" = { level = \"error\", locked = true }\n\"approvals/*\" = { level = \"error\", locked = true }\n",
+    );
+    let waiver = "[[waivers]]\nrule = \"*/private-key\"\nreason = \"r\"\nowner = \"o\"\nexpires = 2030-01-01\n";
+    // A waiver whose glob overlaps the lock without either pattern matching
+    // the other loads, but never waives a locked rule; nor does one in a
+    // file placed below the locking policy in `extends`.
+    write(d, "mine.toml", waiver);
+    for text in [
+        format!("extends = [\"org.toml\"]\n{waiver}"),
+        "extends = [\"mine.toml\", \"org.toml\"]\n".to_string(),
+    ] {
+        let p = Policy::load(&write(d, "repo.toml", &text)).expect(&text);
+        let w = p.waivers.last().expect("waiver");
+        assert!(w.matches("secrets/private-key", None, "f"));
+        assert!(!p.may_waive(w, "secrets/private-key"), "{text}");
+        assert!(p.may_waive(w, "lint/private-key"), "{text}");
+        assert!(p.is_locked("secrets/private-key") && !p.is_locked("lint/large-file"));
+    }
+    // A plugin the lock covers is defined by the locking policy's chain
+    // only, placed above or below it; it reads only that chain's reports.
+    write(
+        d,
+        "mine.toml",
+        "[plugins.secrets]\nsource = \"builtin:secrets\"\n[plugins.secrets.config]\nallow-paths = [\"**\"]\n",
+    );
+    let p = Policy::load(&write(
+        d,
+        "repo.toml",
+        "extends = [\"mine.toml\", \"org.toml\"]\n[reports.a]\npath = \"fake.json\"\nformat = \"pr-context\"\n",
+    ))
+    .expect("org's chain defines secrets");
+    let secrets = p
+        .plugins
+        .iter()
+        .find(|x| x.id == "secrets")
+        .expect("secrets");
+    assert_eq!(secrets.at.file_name(), "builtin:default");
+    let approvals = p
+        .plugins
+        .iter()
+        .find(|x| x.id == "approvals")
+        .expect("approvals");
+    let from = approvals.reports_from.as_ref().expect("scoped");
+    assert!(from.iter().any(|f| f.ends_with("org.toml")), "{from:?}");
+    assert!(!from.iter().any(|f| f.ends_with("repo.toml")), "{from:?}");
+    assert!(
+        p.plugins
+            .iter()
+            .find(|x| x.id == "lint")
+            .expect("lint")
+            .reports_from
+            .is_none()
+    );
+    let e = Policy::load(&write(
+        d,
+        "repo.toml",
+        "extends = [\"org.toml\", \"mine.toml\"]\n",
+    ))
+    .expect_err("mine above org redefines secrets")
+    .to_string();
+    assert!(
+        e.contains(
+            "mine.toml:1:1: [plugins.secrets] redefines a plugin whose rules are locked at "
+        ) && e.contains("org.toml:8:1"),
+        "{e}"
+    );
+}
+
+#[test]
 fn extends_cycles_and_missing_files_are_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();

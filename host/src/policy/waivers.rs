@@ -135,11 +135,12 @@ pub(super) fn read_waiver_file(
     file: &Spanned<String>,
     dir: Option<&std::path::Path>,
     d: &mut Diags,
-) -> Vec<Waiver> {
+) -> (String, Vec<Waiver>) {
     let path = match dir {
         Some(dir) if std::path::Path::new(&file.value).is_relative() => dir.join(&file.value),
         _ => std::path::PathBuf::from(&file.value),
     };
+    let name = path.display().to_string();
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
@@ -147,23 +148,24 @@ pub(super) fn read_waiver_file(
                 file.at.clone(),
                 format!("locked-waivers `{}`: {e}", file.value),
             );
-            return Vec::new();
+            return (name, Vec::new());
         }
     };
-    let doc = match super::read::Doc::parse(&path.display().to_string(), &text) {
+    let doc = match super::read::Doc::parse(&name, &text) {
         Ok(doc) => doc,
         Err(e) => {
             d.list.push(e);
-            return Vec::new();
+            return (name, Vec::new());
         }
     };
     let mut root = doc.root();
     let waivers = root.get("waivers");
     root.finish(d);
-    waivers
+    let list = waivers
         .map(|n| n.tables(d))
         .unwrap_or_default()
         .into_iter()
         .filter_map(|t| read_waiver(t, d))
-        .collect()
+        .collect();
+    (name, list)
 }

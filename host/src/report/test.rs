@@ -3,7 +3,8 @@
 use crate::diag::Exit;
 use crate::test_cmd::{FixtureStatus, TestReport, TestStatus};
 
-/// Human output: failures always, passes with `verbose`, then a summary.
+/// Human output: failures always, passes with `verbose`, then a summary;
+/// plugin text in it neutralised for the terminal.
 pub fn render(r: &TestReport, verbose: bool) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -107,5 +108,6 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
         Exit::Error => "could not be evaluated",
     };
     let _ = writeln!(out, "policy tests {word}: {}", parts.join("; "));
-    out
+    // Test names, messages and diffs come from plugins and fixtures.
+    super::text::visible(&out).into_owned()
 }

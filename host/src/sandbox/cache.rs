@@ -81,7 +81,8 @@ impl Cache {
             return;
         };
         let sum = self.checksum(wasm_sha256, &payload);
-        crate::cache::write_atomic(
+        // A failed write only costs a compile next time.
+        let _ = crate::cache::write_atomic(
             &self.path(wasm_sha256),
             &[MAGIC, sum.as_bytes(), b"\n", &payload],
         );
@@ -142,7 +143,7 @@ impl PluginData {
             return;
         }
         let sum = sha256_hex(value);
-        crate::cache::write_atomic(&path, &[DATA_MAGIC, sum.as_bytes(), b"\n", value]);
+        let _ = crate::cache::write_atomic(&path, &[DATA_MAGIC, sum.as_bytes(), b"\n", value]);
     }
 }
 

@@ -84,7 +84,11 @@ pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<PluginInfo, String> {
     })
 }
 
-pub(super) fn to_wit_evidence(ev: &Evidence, reads: &[Kind]) -> wit::Evidence {
+pub(super) fn to_wit_evidence(
+    ev: &Evidence,
+    reads: &[Kind],
+    reports_from: Option<&[String]>,
+) -> wit::Evidence {
     let files = if reads.contains(&Kind::Files) {
         ev.files
             .iter()
@@ -105,6 +109,7 @@ pub(super) fn to_wit_evidence(ev: &Evidence, reads: &[Kind]) -> wit::Evidence {
     let reports = if reads.contains(&Kind::Reports) {
         ev.reports
             .iter()
+            .filter(|r| reports_from.is_none_or(|from| from.contains(&r.defined_in)))
             .map(|r| wit::Report {
                 name: r.name.clone(),
                 format: match r.format {

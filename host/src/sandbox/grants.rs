@@ -4,8 +4,9 @@
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use super::GUEST_ROOT;
 use super::bindings::portcullis::plugin::types as wit;
-use super::{GUEST_ROOT, beneath};
+use crate::beneath;
 use crate::failure::PluginFailure;
 
 /// What a plugin may read: repository-relative directories (`.` = all) at
@@ -14,6 +15,8 @@ use crate::failure::PluginFailure;
 pub struct Grants<'a> {
     pub read: &'a [String],
     pub mounts: &'a [Mount],
+    /// The policy files whose reports the plugin reads; `None` = all.
+    pub reports_from: Option<&'a [String]>,
 }
 
 /// A read-only directory outside the repository, readable at
@@ -38,11 +41,27 @@ const MOUNT_ROOT: &str = "/mnt";
 /// fails the plugin.
 pub(super) fn outside_preopens(
     extra: &[Mount],
+    root: &Path,
 ) -> Result<(Preopens, Vec<wit::Mount>), PluginFailure> {
     let mut preopens = Vec::new();
     let mut seen = Vec::new();
     for m in extra {
         let present = match m.path.canonicalize() {
+            // A mount that holds the repository, or is (in) a `.git`
+            // directory of it, would grant the checkout's token.
+            Ok(real)
+                if root.starts_with(&real)
+                    || real
+                        .strip_prefix(root)
+                        .is_ok_and(|rel| rel.components().any(|c| c.as_os_str() == ".git")) =>
+            {
+                return Err(PluginFailure::Load(format!(
+                    "{}: mount `{}`: {} holds the repository or its `.git`; grant repository directories with `read`",
+                    m.granted_at,
+                    m.name,
+                    m.path.display()
+                )));
+            }
             Ok(real) if real.is_dir() => {
                 preopens.push((real, format!("{MOUNT_ROOT}/{}", m.name)));
                 true

@@ -6,7 +6,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::portcullis::plugin::{host, types as wit};
 use super::limiter::Limiter;
-use super::{Limits, LogLine, beneath, cache};
+use super::{Limits, LogLine, cache};
+use crate::beneath;
 use crate::diag::one_line;
 
 pub(super) struct State {

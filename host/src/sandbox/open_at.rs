@@ -3,7 +3,7 @@
 //! follows symlinks inside a preopen and reaches `.git`.
 //!
 //! Every open walks the path from the descriptor one component at a time
-//! without following a symlink ([`super::beneath`]); `..` is refused; a
+//! without following a symlink ([`crate::beneath`]); `..` is refused; a
 //! `.git` component is refused under the repository (mounts outside it,
 //! such as an advisory database checkout, keep theirs); nothing is opened
 //! for writing; FIFOs, sockets and devices are refused.
@@ -18,8 +18,8 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
 };
 use wasmtime_wasi::{FsPerms, OpenMode};
 
-use super::beneath::{self, Refused};
 use super::imports::State;
+use crate::beneath::{self, Refused};
 
 /// The interface whose `open-at` is replaced (the version
 /// `wasmtime_wasi::p2::add_to_linker_sync` defines; guests importing an

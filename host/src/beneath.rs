@@ -20,7 +20,7 @@ use rustix::io::Errno;
 
 /// Why a path was not opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Refused {
+pub(crate) enum Refused {
     /// A component is a symlink.
     Symlink,
     /// A `..` component.
@@ -45,7 +45,7 @@ impl std::fmt::Display for Refused {
 }
 
 /// The components of `path` to walk, or why not.
-pub(super) fn components(path: &str, in_repo: bool) -> Result<Vec<&str>, Refused> {
+pub(crate) fn components(path: &str, in_repo: bool) -> Result<Vec<&str>, Refused> {
     let parts: Vec<&str> = path
         .split('/')
         .filter(|c| !c.is_empty() && *c != ".")
@@ -61,7 +61,7 @@ pub(super) fn components(path: &str, in_repo: bool) -> Result<Vec<&str>, Refused
 
 /// The directory at `path` (no symlink at any component), for a preopen or
 /// a walk.
-pub(super) fn open_dir(dir: BorrowedFd<'_>, parts: &[&str]) -> Result<OwnedFd, Refused> {
+pub(crate) fn open_dir(dir: BorrowedFd<'_>, parts: &[&str]) -> Result<OwnedFd, Refused> {
     let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mut cur = openat(dir, ".", dir_flags, Mode::empty()).map_err(Refused::Os)?;
     for part in parts {
@@ -77,7 +77,7 @@ pub(super) fn open_dir(dir: BorrowedFd<'_>, parts: &[&str]) -> Result<OwnedFd, R
 
 /// Open `parts` under `dir` for reading: a regular file or a directory
 /// (symlinks refused at every component; FIFOs opened non-blocking).
-pub(super) fn open(dir: BorrowedFd<'_>, parts: &[&str]) -> Result<File, Refused> {
+pub(crate) fn open(dir: BorrowedFd<'_>, parts: &[&str]) -> Result<File, Refused> {
     let Some((last, walk)) = parts.split_last() else {
         return open_dir(dir, &[]).map(File::from);
     };
