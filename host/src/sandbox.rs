@@ -3,9 +3,10 @@
 //! One [`Engine`] and one [`Linker`] per process; one [`Store`] per plugin
 //! call. Every store gets:
 //! - a wall-clock deadline through epoch interruption (a ticker thread bumps
-//!   the epoch every [`TICK`]);
-//! - a memory cap over all of the instance's memories together (a
-//!   [`ResourceLimiter`]), plus caps on tables and instances;
+//!   the epoch every [`TICK`]; at each tick the store compares the clock
+//!   with its deadline, and a call returning after it fails);
+//! - a memory cap over all of the instance's memories and tables together
+//!   (a [`ResourceLimiter`]), plus caps on tables and instances;
 //! - no environment, no arguments, no stdin, no network (TCP, UDP and name
 //!   lookup off); stdout and stderr captured into capped buffers that go to
 //!   the host log;

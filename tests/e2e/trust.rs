@@ -600,3 +600,41 @@ fn a_baseline_does_not_excuse_a_locked_rule() {
         .collect();
     assert_eq!(counted, ["lint/large-file"], "{doc}");
 }
+
+/// Plugins that run wasm for 1 100 ms under a 1 000 ms deadline, six at
+/// once on one core: the epoch ticker starves and its ticks lag far
+/// behind the clock, which must not stretch the deadline.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_busy_machine_does_not_stretch_the_deadline() {
+    let repo = Repo::new();
+    let bytes = std::fs::read(HOSTILE_WASM).expect("wasm");
+    let sha = portcullis::digest::sha256_hex(&bytes);
+    let mut policy = String::new();
+    for i in 0..6 {
+        policy.push_str(&format!(
+            "[plugins.spin{i}]\nsource = \"{HOSTILE_WASM}\"\nsha256 = \"{sha}\"\ntimeout-ms = 1000\n[plugins.spin{i}.config]\nattack = \"spin\"\nms = 1100\n"
+        ));
+    }
+    repo.write("portcullis.toml", policy);
+    // Compile first, so the timed run is only the calls.
+    let _ = repo.run(&["check", ".", "--jobs", "1"]);
+    let out = Command::new("taskset")
+        .args([
+            "-c", "0", BIN, "check", ".", "--jobs", "6", "--format", "json",
+        ])
+        .current_dir(repo.path())
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .output()
+        .expect("taskset (util-linux) runs portcullis");
+    let run = Run::from(out);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let timed_out = doc["plugins"]
+        .as_array()
+        .expect("plugins")
+        .iter()
+        .filter(|p| p["error_kind"] == "timeout")
+        .count();
+    assert_eq!(timed_out, 6, "{doc}");
+}

@@ -11,7 +11,7 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use super::imports::{FileAccess, State};
 use super::limiter::Limiter;
-use super::{Limits, Loaded, LogLine, Sandbox, TICK, bindings, cache, pipe};
+use super::{Limits, Loaded, LogLine, Sandbox, bindings, cache, pipe};
 use crate::diag::one_line;
 use crate::failure::PluginFailure;
 
@@ -174,17 +174,23 @@ fn run_in_store<T>(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
-    let ticks = limits.timeout.as_millis().div_ceil(TICK.as_millis()) as u64 + 1;
-    store.set_epoch_deadline(ticks);
-    store.epoch_deadline_trap();
-
-    let started = std::time::Instant::now();
+    // The deadline is wall time. Epoch ticks only say when to look at the
+    // clock: they lag on a busy machine, so counting them would stretch
+    // the deadline. Each tick compares the clock with the deadline, and a
+    // call that returns after it fails whatever the ticker saw.
+    let deadline = std::time::Instant::now() + limits.timeout;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if std::time::Instant::now() >= deadline {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(wasmtime::UpdateDeadline::Continue(1))
+        }
+    });
     let result = pre
         .instantiate(&mut store)
         .and_then(|instance| f(&mut store, &instance));
-    // Epoch ticks lag on a busy machine; the deadline is wall time, so a
-    // call that returns after it fails whatever the ticker saw.
-    let late = started.elapsed() > limits.timeout;
+    let late = std::time::Instant::now() > deadline;
 
     let mut logs = std::mem::take(&mut store.data_mut().logs);
     let dropped = store.data().logs_dropped;

@@ -72,6 +72,20 @@ impl Plugin for Hostile {
                     .unwrap_or(400);
                 std::thread::sleep(std::time::Duration::from_millis(ms));
             }
+            // Runs wasm for `config.ms` of wall time, then returns a clean
+            // result.
+            "spin" => {
+                let ms = ctx
+                    .raw_config()
+                    .get("ms")
+                    .and_then(|m| m.as_u64())
+                    .unwrap_or(1100);
+                let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+                let mut n = 0u64;
+                while std::time::Instant::now() < until {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
             // More rules than any plugin may have.
             "many-rules" => {
                 for i in 0..5_001 {
