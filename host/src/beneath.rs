@@ -62,34 +62,97 @@ pub(crate) fn components(path: &str, in_repo: bool) -> Result<Vec<&str>, Refused
 /// The directory at `path` (no symlink at any component), for a preopen or
 /// a walk.
 pub(crate) fn open_dir(dir: BorrowedFd<'_>, parts: &[&str]) -> Result<OwnedFd, Refused> {
-    let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let mut cur = openat(dir, ".", dir_flags, Mode::empty()).map_err(Refused::Os)?;
-    for part in parts {
-        cur = match openat(cur.as_fd(), *part, dir_flags, Mode::empty()) {
-            Ok(next) => next,
-            // O_DIRECTORY|O_NOFOLLOW on a symlink is ENOTDIR on Linux.
-            Err(Errno::NOTDIR) if is_symlink(cur.as_fd(), part) => return Err(Refused::Symlink),
-            Err(e) => return Err(refused(e)),
-        };
+    let Some((first, rest)) = parts.split_first() else {
+        return openat(dir, ".", DIR_FLAGS, Mode::empty()).map_err(Refused::Os);
+    };
+    let mut cur = step(dir, first)?;
+    for part in rest {
+        cur = step(cur.as_fd(), part)?;
     }
     Ok(cur)
+}
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+/// One directory component under `dir`, not followed if a symlink.
+fn step(dir: BorrowedFd<'_>, part: &str) -> Result<OwnedFd, Refused> {
+    match openat(dir, part, DIR_FLAGS, Mode::empty()) {
+        Ok(next) => Ok(next),
+        // O_DIRECTORY|O_NOFOLLOW on a symlink is ENOTDIR on Linux.
+        Err(Errno::NOTDIR) if is_symlink(dir, part) => Err(Refused::Symlink),
+        Err(e) => Err(refused(e)),
+    }
+}
+
+/// The last component, for reading (FIFOs opened non-blocking).
+fn open_last(parent: BorrowedFd<'_>, last: &str) -> Result<File, Refused> {
+    openat(
+        parent,
+        last,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .map(File::from)
+    .map_err(refused)
 }
 
 /// Open `parts` under `dir` for reading: a regular file or a directory
 /// (symlinks refused at every component; FIFOs opened non-blocking).
 pub(crate) fn open(dir: BorrowedFd<'_>, parts: &[&str]) -> Result<File, Refused> {
-    let Some((last, walk)) = parts.split_last() else {
-        return open_dir(dir, &[]).map(File::from);
-    };
-    let parent = open_dir(dir, walk)?;
-    let fd = openat(
-        parent.as_fd(),
-        *last,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
-        Mode::empty(),
-    )
-    .map_err(refused)?;
-    Ok(File::from(fd))
+    match parts.split_last() {
+        None => open_dir(dir, &[]).map(File::from),
+        Some((last, [])) => open_last(dir, last),
+        Some((last, walk)) => open_last(open_dir(dir, walk)?.as_fd(), last),
+    }
+}
+
+/// Opens many paths under one directory as [`open`] does, each parent
+/// directory walked once (up to [`Walker::MAX_DIRS`] held open at a time).
+pub(crate) struct Walker<'a> {
+    root: BorrowedFd<'a>,
+    dirs: std::collections::HashMap<String, OwnedFd>,
+}
+
+impl<'a> Walker<'a> {
+    const MAX_DIRS: usize = 256;
+
+    pub(crate) fn new(root: BorrowedFd<'a>) -> Walker<'a> {
+        Walker {
+            root,
+            dirs: std::collections::HashMap::new(),
+        }
+    }
+
+    pub(crate) fn open(&mut self, parts: &[&str]) -> Result<File, Refused> {
+        let Some((last, walk)) = parts.split_last() else {
+            return open(self.root, parts);
+        };
+        if walk.is_empty() {
+            return open_last(self.root, last);
+        }
+        if self.dirs.len() + walk.len() > Self::MAX_DIRS {
+            self.dirs.clear();
+        }
+        let mut key = String::new();
+        for part in walk {
+            let parent_len = key.len();
+            if !key.is_empty() {
+                key.push('/');
+            }
+            key.push_str(part);
+            if !self.dirs.contains_key(&key) {
+                let next = match parent_len {
+                    0 => step(self.root, part)?,
+                    n => step(self.dirs[&key[..n]].as_fd(), part)?,
+                };
+                self.dirs.insert(key.clone(), next);
+            }
+        }
+        open_last(self.dirs[&key].as_fd(), last)
+    }
 }
 
 fn is_symlink(dir: BorrowedFd<'_>, name: &str) -> bool {
@@ -131,5 +194,12 @@ mod tests {
         assert_eq!(at(".git/config"), Err(Refused::Git));
         assert_eq!(at("real/.git/config"), Err(Refused::Git));
         assert!(components(".git/HEAD", false).is_ok());
+        // The same through a walker that keeps directories open.
+        let mut w = Walker::new(rootfd.as_fd());
+        let mut walk = |p: &str| components(p, true).and_then(|parts| w.open(&parts).map(|_| ()));
+        assert_eq!(walk("real/sub/f"), Ok(()));
+        assert_eq!(walk("real/sub/f"), Ok(()));
+        assert_eq!(walk("link/sub/f"), Err(Refused::Symlink));
+        assert_eq!(walk("real/flink"), Err(Refused::Symlink));
     }
 }

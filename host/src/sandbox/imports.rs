@@ -65,8 +65,11 @@ impl FileAccess {
     /// Open a repository-relative path under a grant: no symlink at any
     /// component, never under `.git`, a regular file. Returns the file and
     /// the size the read is bounded by (the walk's, for a listed file).
-    fn open(&self, rel: &str) -> Result<(std::fs::File, u64), String> {
-        use std::os::fd::AsFd;
+    fn open(
+        &self,
+        walker: &mut beneath::Walker<'_>,
+        rel: &str,
+    ) -> Result<(std::fs::File, u64), String> {
         if !crate::finding::is_repo_relative(rel) {
             return Err(format!(
                 "`{}` is not a repository-relative path",
@@ -83,7 +86,7 @@ impl FileAccess {
             return Err("not readable: outside the policy's read grants".into());
         }
         let parts = beneath::components(rel, true).map_err(|e| e.to_string())?;
-        let file = beneath::open(self.root.as_fd(), &parts).map_err(|e| e.to_string())?;
+        let file = walker.open(&parts).map_err(|e| e.to_string())?;
         let meta = file.metadata().map_err(|e| e.to_string())?;
         if !meta.is_file() {
             return Err("not a regular file".into());
@@ -97,13 +100,15 @@ impl FileAccess {
     /// over the budget does not depend on timing; each file is then opened
     /// again and read, bounded by its planned size.
     fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, String>> {
+        use std::os::fd::AsFd;
         let mut budget = READ_BATCH_BYTES;
+        let mut walker = beneath::Walker::new(self.root.as_fd());
         let planned: Vec<Result<u64, String>> = paths
             .iter()
             .map(|p| {
                 let len = match self.listed.get(p.as_str()) {
                     Some(&len) => len,
-                    None => self.open(p)?.1,
+                    None => self.open(&mut walker, p)?.1,
                 };
                 if len > budget {
                     return Err(format!(
@@ -121,10 +126,11 @@ impl FileAccess {
         let chunk = planned.len().div_ceil(jobs).max(1);
         let work: Vec<(&String, &Result<u64, String>)> = paths.iter().zip(&planned).collect();
         let read_part = |part: &[(&String, &Result<u64, String>)]| {
+            let mut walker = beneath::Walker::new(self.root.as_fd());
             part.iter()
                 .map(|(path, plan)| match plan {
                     Ok(len) => {
-                        let (file, _) = self.open(path)?;
+                        let (file, _) = self.open(&mut walker, path)?;
                         read_file(file, *len)
                     }
                     Err(e) => Err(e.clone()),
