@@ -36,7 +36,7 @@ pub struct Entry {
 
 impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, Error> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::files::read_to_string(path, crate::files::MAX_DATA_BYTES)
             .map_err(|e| Error::io(path, format!("cannot read baseline: {e}")))?;
         let b: Baseline = serde_json::from_str(&text).map_err(|e| Error::Policy {
             path: format!("{}:{}:{}", path.display(), e.line(), e.column()),

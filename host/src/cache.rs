@@ -17,9 +17,15 @@ pub fn dir(explicit: Option<&Path>) -> Option<PathBuf> {
             Some(v) => PathBuf::from(v),
             None => match std::env::var_os("XDG_CACHE_HOME") {
                 Some(x) if !x.is_empty() => PathBuf::from(x).join("portcullis"),
-                _ => PathBuf::from(std::env::var_os("HOME")?)
-                    .join(".cache")
-                    .join("portcullis"),
+                // Under an existing home only: a home that is not there is
+                // not created.
+                _ => {
+                    let home = PathBuf::from(std::env::var_os("HOME")?);
+                    if !home.is_dir() {
+                        return None;
+                    }
+                    home.join(".cache").join("portcullis")
+                }
             },
         },
     };

@@ -10,10 +10,12 @@ const MARKER: &str = "# portcullis pre-push hook";
 
 /// The `pre-push` path of the repository at `repo` (honours `core.hooksPath`).
 pub fn hook_path(repo: &Path) -> Result<PathBuf, Error> {
-    let out = crate::evidence::git::command(repo)
-        .args(["rev-parse", "--git-path", "hooks"])
-        .output()
-        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+    let out = crate::evidence::git::output(crate::evidence::git::command(repo).args([
+        "rev-parse",
+        "--git-path",
+        "hooks",
+    ]))
+    .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         return Err(Error::Usage(format!(
@@ -43,13 +45,20 @@ pub fn script(exe: &Path) -> String {
     )
 }
 
-/// Write the hook. An existing hook that is not ours is kept unless `force`.
+/// Whether the file at `path` is a hook this module wrote: a regular file
+/// (not a symlink, not even to one of ours) holding the marker.
+fn is_ours(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+        && crate::files::read_to_string(path, 1 << 20).is_ok_and(|t| t.contains(MARKER))
+}
+
+/// Write the hook. Anything already at its path that is not ours (a
+/// script, a symlink, even a dangling one) is kept unless `force`; the
+/// hook is written to a new file renamed into place, so a symlink there is
+/// replaced, never written through.
 pub fn install(repo: &Path, exe: &Path, force: bool) -> Result<PathBuf, Error> {
     let path = hook_path(repo)?;
-    if let Ok(existing) = std::fs::read_to_string(&path)
-        && !existing.contains(MARKER)
-        && !force
-    {
+    if std::fs::symlink_metadata(&path).is_ok() && !is_ours(&path) && !force {
         return Err(Error::Usage(format!(
             "{} exists and was not written by portcullis; use --force to replace it",
             path.display()
@@ -58,7 +67,8 @@ pub fn install(repo: &Path, exe: &Path, force: bool) -> Result<PathBuf, Error> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::write(&path, script(exe)).map_err(|e| Error::io(&path, e))?;
+    crate::cache::write_atomic(&path, &[script(exe).as_bytes()])
+        .map_err(|e| Error::io(&path, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -71,9 +81,13 @@ pub fn install(repo: &Path, exe: &Path, force: bool) -> Result<PathBuf, Error> {
 /// Remove the hook if portcullis wrote it.
 pub fn uninstall(repo: &Path) -> Result<PathBuf, Error> {
     let path = hook_path(repo)?;
-    let existing = std::fs::read_to_string(&path)
-        .map_err(|_| Error::Usage(format!("{}: no pre-push hook to remove", path.display())))?;
-    if !existing.contains(MARKER) {
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Error::Usage(format!(
+            "{}: no pre-push hook to remove",
+            path.display()
+        )));
+    }
+    if !is_ours(&path) {
         return Err(Error::Usage(format!(
             "{} was not written by portcullis; not removing it",
             path.display()

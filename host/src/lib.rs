@@ -31,6 +31,7 @@ pub mod diag;
 pub mod digest;
 pub mod evidence;
 pub mod failure;
+pub mod files;
 pub mod finding;
 pub mod gate;
 pub mod hook;

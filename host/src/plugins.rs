@@ -32,7 +32,8 @@ pub fn resolve(spec: &PluginSpec) -> Result<Binary, PluginFailure> {
         // Already resolved against the directory of the policy file that
         // names it (see `policy`).
         Source::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
+            let limit = crate::sandbox::compile::MAX_COMPONENT_BYTES as u64;
+            let bytes = crate::files::read(path, limit).map_err(|e| {
                 PluginFailure::Resolve(format!("cannot read {}: {e}", path.display()))
             })?;
             let sha = sha256_hex(&bytes);

@@ -81,7 +81,7 @@ impl Policy {
 
     /// Read and validate a policy file.
     pub fn load(path: &Path) -> Result<Policy, Error> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::files::read_to_string(path, crate::files::MAX_POLICY_BYTES)
             .map_err(|e| Error::io(path, format!("cannot read policy: {e}")))?;
         let dir = path.parent().map(|p| {
             if p.as_os_str().is_empty() {

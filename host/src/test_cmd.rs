@@ -331,7 +331,7 @@ fn compare_case(
             diffs: Vec::new(),
         });
     }
-    let text = match std::fs::read_to_string(expected_path) {
+    let text = match crate::files::read_to_string(expected_path, crate::files::MAX_POLICY_BYTES) {
         Ok(t) => t,
         Err(e) => {
             return Ok(FixtureResult {

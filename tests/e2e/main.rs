@@ -6,6 +6,7 @@ mod approvals;
 mod common;
 mod docs;
 mod evidence;
+mod faults;
 mod formats;
 mod golden;
 mod lint;

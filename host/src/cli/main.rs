@@ -351,7 +351,7 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
             report::human::render(&outcome, &Style { color })
         }
     };
-    print_stdout(&stdout);
+    print_stdout(&stdout)?;
     Ok(outcome.verdict.exit)
 }
 
@@ -377,7 +377,7 @@ fn test_cmd(args: TestArgs) -> Result<Exit, Error> {
             format!("{v:#}\n")
         }
     };
-    print_stdout(&out);
+    print_stdout(&out)?;
     Ok(report.exit())
 }
 
@@ -386,7 +386,7 @@ fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
     let policy = check::resolve_policy(&args.path, args.policy.as_deref())?;
     let rules = check::list_rules(&policy)?;
     if let RulesFormat::Markdown = args.format {
-        print_stdout(&report::reference::rules_markdown(&rules));
+        print_stdout(&report::reference::rules_markdown(&rules))?;
         return Ok(Exit::Pass);
     }
     let table: Vec<(String, Level, String)> = rules
@@ -405,7 +405,7 @@ fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
     for (id, level, text) in table {
         out.push_str(&format!("{id:<width$}  {:<7}  {text}\n", level.as_str()));
     }
-    print_stdout(&out);
+    print_stdout(&out)?;
     Ok(Exit::Pass)
 }
 
@@ -424,7 +424,7 @@ fn hook_cmd(cmd: HookCommand) -> Result<Exit, Error> {
             portcullis::hook::uninstall(&path)?.display()
         ),
     };
-    print_stdout(&message);
+    print_stdout(&message)?;
     Ok(Exit::Pass)
 }
 
@@ -451,8 +451,15 @@ fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Print to stdout; a closed pipe (`| head`) is not an error.
-fn print_stdout(text: &str) {
+/// Print to stdout; a closed pipe (`| head`) is not an error, any other
+/// failed write (a full disk behind `> file`) is: exit 2, not a report
+/// silently cut short.
+fn print_stdout(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("standard output", format!("cannot write: {e}")))
+        }
+        _ => Ok(()),
+    }
 }

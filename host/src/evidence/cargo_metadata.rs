@@ -53,7 +53,7 @@ pub fn collect(
     };
     let cached = cache.and_then(|dir| cache_path(root, files, dir));
     if let Some(path) = &cached
-        && let Ok(json) = std::fs::read_to_string(path)
+        && let Ok(json) = crate::files::read_to_string(path, crate::files::MAX_DATA_BYTES)
     {
         return Ok(Some(json));
     }

@@ -26,6 +26,14 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
             "--changed-since `{rev}`: not a revision"
         )));
     }
+    // `A..B` would compare two commits and leave out the work tree (a
+    // staged conflict, an unstaged edit): the gate wants one base.
+    if rev.contains("..") {
+        return Err(Error::Usage(format!(
+            "--changed-since `{rev}`: a range, not a revision; give the base (`{}`)",
+            rev.split("..").next().unwrap_or_default()
+        )));
+    }
     let mut out: BTreeSet<String> = git(
         root,
         &[
@@ -72,13 +80,70 @@ pub fn command(dir: &Path) -> Command {
     cmd
 }
 
+/// How long one git command may take.
+pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Run `cmd` to completion, capturing its output, killed after
+/// [`TIMEOUT`] (a hung git must not hang the gate).
+pub fn output(cmd: &mut Command) -> std::io::Result<std::process::Output> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("git did not finish in {} s", TIMEOUT.as_secs()),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    })
+}
+
 fn git(root: &Path, args: &[&str], rev: &str) -> Result<BTreeSet<String>, Error> {
     // No hook runs for these commands; the override makes sure of it.
-    let output = command(root)
-        .args(["-c", "core.hooksPath=/dev/null"])
-        .args(args)
-        .output()
-        .map_err(|e| Error::Usage(format!("--changed-since {rev}: cannot run git: {e}")))?;
+    let output = output(
+        command(root)
+            .args(["-c", "core.hooksPath=/dev/null"])
+            .args(args),
+    )
+    .map_err(|e| Error::Usage(format!("--changed-since {rev}: cannot run git: {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let first = stderr

@@ -71,15 +71,13 @@ pub fn list(root: &Path) -> Result<Vec<FileEntry>, Error> {
 /// Tracked files that `.gitignore` hides, relative to `root`; none when
 /// `root` is not in a git work tree.
 fn tracked_but_ignored(root: &Path) -> Result<Vec<String>, Error> {
-    let out = super::git::command(root)
-        .args([
-            "ls-files",
-            "-z",
-            "--cached",
-            "--ignored",
-            "--exclude-standard",
-        ])
-        .output();
+    let out = super::git::output(super::git::command(root).args([
+        "ls-files",
+        "-z",
+        "--cached",
+        "--ignored",
+        "--exclude-standard",
+    ]));
     match out {
         Ok(o) if o.status.success() => Ok(o
             .stdout
@@ -89,10 +87,12 @@ fn tracked_but_ignored(root: &Path) -> Result<Vec<String>, Error> {
             .collect()),
         // Not a work tree (git says so): nothing is tracked.
         Ok(_) => Ok(Vec::new()),
-        Err(e) if root.join(".git").exists() => Err(Error::Evidence {
-            what: "files".into(),
-            message: format!("cannot run git to list tracked files: {e}"),
-        }),
+        Err(e) if root.join(".git").exists() || e.kind() == std::io::ErrorKind::TimedOut => {
+            Err(Error::Evidence {
+                what: "files".into(),
+                message: format!("cannot run git to list tracked files: {e}"),
+            })
+        }
         Err(_) => Ok(Vec::new()),
     }
 }

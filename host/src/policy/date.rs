@@ -14,7 +14,13 @@ impl Date {
     /// Parse `YYYY-MM-DD`, rejecting impossible dates (2027-02-30).
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        // Digits only: `parse::<i64>` alone would take `+027` or `-027`.
+        let digits = [0, 1, 2, 3, 5, 6, 8, 9];
+        if b.len() != 10
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !digits.iter().all(|&i| b[i].is_ascii_digit())
+        {
             return None;
         }
         let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
@@ -110,6 +116,9 @@ mod tests {
             "2028-02-29"
         );
         for bad in [
+            "+027-03-31",
+            "-027-03-31",
+            "2027-+3-31",
             "2027-02-29",
             "2027-13-01",
             "2027-04-31",

@@ -65,7 +65,7 @@ pub fn parents(
                 d.push(parent.at.clone(), format!("extends cycle through {name}"));
                 continue;
             }
-            let text = match std::fs::read_to_string(&path) {
+            let text = match crate::files::read_to_string(&path, crate::files::MAX_POLICY_BYTES) {
                 Ok(t) => t,
                 Err(e) => {
                     d.push(parent.at.clone(), format!("extends `{name}`: {e}"));

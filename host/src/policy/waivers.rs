@@ -141,7 +141,7 @@ pub(super) fn read_waiver_file(
         _ => std::path::PathBuf::from(&file.value),
     };
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::files::read_to_string(&path, crate::files::MAX_POLICY_BYTES) {
         Ok(t) => t,
         Err(e) => {
             d.push(

@@ -57,7 +57,7 @@ impl Cache {
 
     /// A compiled component, if a verified artifact is cached.
     pub fn load(&self, engine: &Engine, wasm_sha256: &str) -> Option<Component> {
-        let bytes = std::fs::read(self.path(wasm_sha256)).ok()?;
+        let bytes = crate::files::read(&self.path(wasm_sha256), MAX_ARTIFACT_BYTES).ok()?;
         let rest = bytes.strip_prefix(MAGIC)?;
         if rest.len() < 65 || rest[64] != b'\n' {
             return None;
@@ -103,6 +103,8 @@ pub struct PluginData {
 const DATA_MAGIC: &[u8] = b"PORTCULLIS-DATA-1\n";
 /// Bytes a plugin may store per call, in total.
 pub const MAX_DATA_BYTES: usize = 64 << 20;
+/// The largest compiled artifact loaded from the cache.
+const MAX_ARTIFACT_BYTES: u64 = 1 << 30;
 /// Writes allowed per call.
 pub const MAX_DATA_WRITES: usize = 16;
 const MAX_KEY_BYTES: usize = 256;
@@ -122,7 +124,7 @@ impl PluginData {
     }
 
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let bytes = std::fs::read(self.path(key)?).ok()?;
+        let bytes = crate::files::read(&self.path(key)?, MAX_DATA_BYTES as u64 + 4096).ok()?;
         let rest = bytes.strip_prefix(DATA_MAGIC)?;
         if rest.len() < 65 || rest[64] != b'\n' {
             return None;

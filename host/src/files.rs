@@ -1,0 +1,75 @@
+//! Reading a file the host was pointed at (a policy, a waiver file, a
+//! `.wasm` source, a baseline, a cache entry, a fixture's expectations):
+//! only a regular file, and only up to a bound. A FIFO would block the
+//! read forever and `/dev/zero` would fill memory; both are refused before
+//! a byte is read (the open does not block: `O_NONBLOCK`).
+
+use std::io::Read;
+use std::path::Path;
+
+/// Policy and waiver files, fixture expectations.
+pub const MAX_POLICY_BYTES: u64 = 16 << 20;
+/// Baselines and cached `cargo metadata` output.
+pub const MAX_DATA_BYTES: u64 = 256 << 20;
+
+/// The bytes of the regular file at `path`, at most `max` of them.
+pub fn read(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "larger than the {} MiB limit",
+            max >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
+/// As [`read`], as UTF-8 text.
+pub fn read_to_string(path: &Path, max: u64) -> std::io::Result<String> {
+    String::from_utf8(read(path, max)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_bounded_regular_files_are_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("f");
+        std::fs::write(&f, "hello").expect("write");
+        assert_eq!(read_to_string(&f, 5).expect("read"), "hello");
+        assert!(read(&f, 4).is_err_and(|e| e.to_string().contains("limit")));
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .expect("mkfifo");
+        assert!(read(&fifo, 10).is_err_and(|e| e.to_string() == "not a regular file"));
+        assert!(
+            read(Path::new("/dev/zero"), 10).is_err_and(|e| e.to_string() == "not a regular file")
+        );
+    }
+}

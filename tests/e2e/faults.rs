@@ -1,0 +1,150 @@
+//! Faults and bad inputs end in exit 2 with one line saying what and where:
+//! never a hang, never a pass, never a change to what the gate was given.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// Run `portcullis <args>` in `repo`, killed (and the test failed) if it
+/// does not end within 30 s.
+fn run_bounded(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(repo.path())
+        .env_remove("CI")
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run portcullis");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("portcullis {args:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Run::from(child.wait_with_output().expect("output"))
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &std::path::Path) {
+    let out = Command::new("mkfifo").arg(path).output().expect("mkfifo");
+    assert!(out.status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_not_read() {
+    let repo = Repo::new();
+    repo.write("ok.txt", "fine\n");
+    mkfifo(&repo.path().join("fifo.toml"));
+    repo.write("extends.toml", "extends = [\"fifo.toml\"]\n");
+    for (args, what) in [
+        (vec!["check", ".", "--policy", "fifo.toml"], "fifo.toml"),
+        (vec!["check", ".", "--policy", "/dev/zero"], "/dev/zero"),
+        (vec!["check", ".", "--policy", "extends.toml"], "fifo.toml"),
+        (vec!["check", ".", "--baseline", "fifo.toml"], "fifo.toml"),
+    ] {
+        let run = run_bounded(&repo, &args, &[]);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            lines[0].contains(what) && lines[0].contains("not a regular file"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_revision_range_is_not_a_base() {
+    let repo = Repo::new();
+    repo.git(&["init", "-q"]);
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "one"]);
+    let run = run_bounded(
+        &repo,
+        &["check", ".", "--changed-since", "HEAD~1..HEAD"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "--changed-since `HEAD~1..HEAD`: a range, not a revision; give the base (`HEAD~1`)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn hook_install_never_writes_through_a_symlink() {
+    let repo = Repo::new();
+    repo.git(&["init", "-q"]);
+    let outside = tempfile::tempdir().expect("tempdir");
+    let target = outside.path().join("created-by-the-hook");
+    let hook = repo.path().join(".git/hooks/pre-push");
+    std::fs::create_dir_all(hook.parent().expect("hooks")).expect("hooks dir");
+    std::os::unix::fs::symlink(&target, &hook).expect("dangling link");
+    let run = run_bounded(&repo, &["hook", "install"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("use --force"), "{}", run.stderr);
+    let run = run_bounded(&repo, &["hook", "install", "--force"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!target.exists(), "the hook was written through the symlink");
+    let meta = std::fs::symlink_metadata(&hook).expect("hook");
+    assert!(meta.file_type().is_file());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_to_stdout_is_exit_2() {
+    let repo = Repo::new();
+    repo.write("ok.txt", "fine\n");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = Command::new(BIN)
+        .args(["check", ".", "--format", "json"])
+        .current_dir(repo.path())
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .stdout(full)
+        .output()
+        .expect("run");
+    let run = Run::from(out);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("standard output: cannot write"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_home_is_not_created() {
+    let repo = Repo::new();
+    repo.write("ok.txt", "fine\n");
+    let base = tempfile::tempdir().expect("tempdir");
+    let home = base.path().join("no/such/home");
+    let home_s = home.to_string_lossy().into_owned();
+    let out = Command::new(BIN)
+        .args(["check", "."])
+        .current_dir(repo.path())
+        .env_remove("PORTCULLIS_CACHE_DIR")
+        .env_remove("XDG_CACHE_HOME")
+        .env("HOME", &home_s)
+        .output()
+        .expect("run");
+    let run = Run::from(out);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!base.path().join("no").exists(), "created {home_s}");
+}
