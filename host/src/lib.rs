@@ -39,6 +39,7 @@ pub mod outcome;
 pub mod plugin_tests;
 pub mod plugins;
 pub mod policy;
+pub mod process;
 pub mod report;
 pub mod sandbox;
 pub mod test_cmd;

@@ -31,6 +31,10 @@ use sha2::{Digest, Sha256};
 use crate::diag::Error;
 use crate::evidence::{FileEntry, FileKind, tree};
 
+/// How long `cargo metadata` may take (it may download the crates the
+/// lockfile names).
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Files whose content decides what `cargo metadata` prints.
 fn is_input(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -73,19 +77,33 @@ pub fn collect(
     if !locked {
         command.no_deps();
     }
-    let metadata = command
+    let mut cargo = command
         .manifest_path(&manifest)
         .current_dir("/")
         .other_options(options)
-        .exec()
-        .map_err(|e| {
-            err(e
-                .to_string()
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .collect::<Vec<_>>()
-                .join(" "))
-        })?;
+        .cargo_command();
+    let out = crate::process::output(&mut cargo, "cargo metadata", TIMEOUT)
+        .map_err(|e| err(format!("cannot run cargo: {e}")))?;
+    let one_line = |text: &[u8]| {
+        String::from_utf8_lossy(text)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if !out.status.success() {
+        return Err(err(format!(
+            "`cargo metadata` exited with an error: {}",
+            one_line(&out.stderr)
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json_line = stdout
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_default();
+    let metadata = ::cargo_metadata::MetadataCommand::parse(json_line)
+        .map_err(|e| err(one_line(e.to_string().as_bytes())))?;
     let json = serde_json::to_string(&metadata).map_err(|e| err(e.to_string()))?;
     let self_contained = metadata
         .packages

@@ -83,57 +83,10 @@ pub fn command(dir: &Path) -> Command {
 /// How long one git command may take.
 pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Run `cmd` to completion, capturing its output, killed after
-/// [`TIMEOUT`] (a hung git must not hang the gate).
+/// Run `cmd` (from [`command`]) to completion, killed after [`TIMEOUT`]:
+/// a hung git must not hang the gate.
 pub fn output(cmd: &mut Command) -> std::io::Result<std::process::Output> {
-    use std::io::Read;
-    use std::process::Stdio;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if started.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("git did not finish in {} s", TIMEOUT.as_secs()),
-            ));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    };
-    Ok(std::process::Output {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    })
+    crate::process::output(cmd, "git", TIMEOUT)
 }
 
 fn git(root: &Path, args: &[&str], rev: &str) -> Result<BTreeSet<String>, Error> {

@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -102,25 +102,15 @@ fn in_child(engine: &Engine, exe: &Path, bytes: &[u8]) -> Result<Component, Plug
                 exe.display()
             ))
         })?;
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "compiling the component took longer than {} ms; it was stopped",
-                    timeout.as_millis()
-                )));
-            }
-            Ok(None) => {
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(20));
-            }
-            Err(e) => return Err(fail(format!("waiting for the compiler: {e}"))),
+    let status = match crate::process::wait_timeout(&mut child, timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            return Err(fail(format!(
+                "compiling the component took longer than {} ms; it was stopped",
+                timeout.as_millis()
+            )));
         }
+        Err(e) => return Err(fail(format!("waiting for the compiler: {e}"))),
     };
     if !status.success() {
         let mut stderr = String::new();
