@@ -105,10 +105,13 @@ fn git(root: &Path, args: &[&str], rev: &str) -> Result<BTreeSet<String>, Error>
             .unwrap_or("git failed");
         return Err(Error::Usage(format!("--changed-since {rev}: {first}")));
     }
-    Ok(output
-        .stdout
+    Ok(paths(&output.stdout).collect())
+}
+
+/// The paths in git's `-z` output.
+pub fn paths(stdout: &[u8]) -> impl Iterator<Item = String> + '_ {
+    stdout
         .split(|b| *b == 0)
         .filter(|p| !p.is_empty())
         .map(|p| String::from_utf8_lossy(p).into_owned())
-        .collect())
 }

@@ -79,12 +79,7 @@ fn tracked_but_ignored(root: &Path) -> Result<Vec<String>, Error> {
         "--exclude-standard",
     ]));
     match out {
-        Ok(o) if o.status.success() => Ok(o
-            .stdout
-            .split(|b| *b == 0)
-            .filter(|p| !p.is_empty())
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect()),
+        Ok(o) if o.status.success() => Ok(super::git::paths(&o.stdout).collect()),
         // Not a work tree (git says so): nothing is tracked.
         Ok(_) => Ok(Vec::new()),
         Err(e) if root.join(".git").exists() || e.kind() == std::io::ErrorKind::TimedOut => {
