@@ -183,7 +183,7 @@ fn portcullis_own_sarif_is_imported_without_its_waived_results() {
 /// Hand-written (not tool output): the level fallbacks, rule lookup by
 /// index, by id and by reference, message strings, security-severity as a
 /// string and as a number, suppression statuses, uriBaseIds and
-/// percent-encoded URIs, and a run without `results`.
+/// percent-encoded URIs, and a run that found nothing (`"results": []`).
 #[test]
 fn levels_rules_messages_and_locations_follow_the_spec() {
     let log = r#"{
@@ -220,7 +220,7 @@ fn levels_rules_messages_and_locations_follow_the_spec() {
          "suppressions": [{"kind": "external"}]}
       ]
     },
-    {"tool": {"driver": {"name": "metadata-only"}}}
+    {"tool": {"driver": {"name": "found-nothing"}}, "results": []}
   ]
 }"#;
     let dir = repo(&[("r.sarif", log)]);
@@ -342,4 +342,77 @@ fn a_result_level_sarif_does_not_have_fails_closed() {
             )
         );
     }
+}
+
+/// ruff's real log with its run edited by `edit` (a JSON value).
+fn ruff_edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut log: serde_json::Value =
+        serde_json::from_str(&fixture("reports/py/ruff.sarif")).expect("ruff.sarif");
+    edit(&mut log["runs"][0]);
+    serde_json::to_string_pretty(&log).expect("json")
+}
+
+fn ruff_err(log: &str) -> String {
+    let dir = ruff_repo(log);
+    import(&dir, "reports/ruff.sarif").expect_err("not a clean result")
+}
+
+/// SARIF's own test of whether a run succeeded: `results` present, every
+/// invocation `executionSuccessful`, no error notification. Before, each of
+/// these imported as zero findings (or as the results it did hold), a pass.
+#[test]
+fn a_run_that_says_its_tool_failed_is_not_a_clean_result() {
+    let p = "reports/ruff.sarif: not a SARIF 2.1.0 log: runs[0] (ruff)";
+    for results in [serde_json::Value::Null, serde_json::json!("absent")] {
+        let log = ruff_edited(|run| match results.is_null() {
+            true => run["results"] = serde_json::Value::Null,
+            false => drop(run.as_object_mut().unwrap().remove("results")),
+        });
+        assert_eq!(
+            ruff_err(&log),
+            format!(
+                "{p} has no `results`: the tool did not produce results, so there is nothing to check"
+            )
+        );
+    }
+    let failed = ruff_edited(|run| {
+        run["results"] = serde_json::json!([]);
+        run["invocations"] = serde_json::json!([{
+            "executionSuccessful": false,
+            "exitCode": 2,
+            "toolExecutionNotifications": [
+                {"level": "warning", "message": {"text": "slow"}},
+                {"level": "error", "message": {"text": "app.py:1:1: SyntaxError:\n  unexpected token"}}
+            ]
+        }]);
+    });
+    assert_eq!(
+        ruff_err(&failed),
+        format!(
+            "{p} did not complete: invocations[0].executionSuccessful is false: \"app.py:1:1: SyntaxError: unexpected token\""
+        )
+    );
+    let config_error = ruff_edited(|run| {
+        run["invocations"] = serde_json::json!([{
+            "executionSuccessful": true,
+            "toolConfigurationNotifications": [
+                {"level": "error", "message": {"text": "unknown rule selector `E9999`"}}
+            ]
+        }]);
+    });
+    assert_eq!(
+        ruff_err(&config_error),
+        format!(
+            "{p} reports an error in invocations[0], so its results may be incomplete: \"unknown rule selector `E9999`\""
+        )
+    );
+    // A successful invocation with warnings only is a run that completed.
+    let fine = ruff_edited(|run| {
+        run["invocations"] = serde_json::json!([{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": [{"level": "warning", "message": {"text": "slow"}}]
+        }]);
+    });
+    let dir = ruff_repo(&fine);
+    assert!(!found(&import(&dir, "reports/ruff.sarif").expect("imports")).is_empty());
 }

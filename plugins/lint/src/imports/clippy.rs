@@ -6,6 +6,15 @@
 //! "N warnings emitted") and other `reason`s (artifacts, build scripts,
 //! `build-finished`) carry no diagnostic and are not findings. A line that is
 //! not JSON is an error naming the report and line.
+//!
+//! A report that says the lint did not run to the end is an error, not a
+//! clean result: cargo ends its output with `{"reason":"build-finished",
+//! "success":…}`, so a report without that line was cut short (or is not
+//! cargo's `--message-format=json`, as is a line without a `reason`); an
+//! internal compiler error means the compiler crashed part way; and
+//! `"success": false` with no error diagnostic to show for it means the build
+//! failed for a reason the report does not hold. A failed build that does
+//! report its errors imports them as `error` findings, which fail the gate.
 
 use portcullis_sdk::{Context, Level, Location, Region, Report, Rule};
 use serde::Deserialize;
@@ -15,7 +24,8 @@ use super::{Sink, slug};
 #[derive(Deserialize)]
 struct Line {
     reason: Option<String>,
-    message: Option<Diagnostic>,
+    message: Option<serde_json::Value>,
+    success: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -43,38 +53,49 @@ struct Span {
 }
 
 pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), String> {
+    let mut finished = None;
+    let mut errors = 0usize;
     for (n, text) in report.content.lines().enumerate() {
         let text = text.trim();
         if text.is_empty() {
             continue;
         }
-        let line: Line = serde_json::from_str(text).map_err(|e| {
-            format!(
-                "{}:{}: not a clippy/rustc JSON message: {e}",
-                report.path,
-                n + 1
-            )
-        })?;
-        if line.reason.as_deref() != Some("compiler-message") {
-            continue;
+        let at = |what: &str| format!("{}:{}: {what}", report.path, n + 1);
+        let line: Line = serde_json::from_str(text)
+            .map_err(|e| at(&format!("not a clippy/rustc JSON message: {e}")))?;
+        match line.reason.as_deref() {
+            Some("compiler-message") => {}
+            Some("build-finished") => {
+                let success = line
+                    .success
+                    .ok_or_else(|| at("`build-finished` without `success`"))?;
+                finished = Some((n + 1, success));
+                continue;
+            }
+            Some(_) => continue,
+            None => {
+                return Err(at(
+                    "a message without `reason`: not cargo's --message-format=json output (run `cargo clippy --message-format=json`)",
+                ));
+            }
         }
-        let diag = line.message.ok_or_else(|| {
-            format!(
-                "{}:{}: compiler-message without `message`",
-                report.path,
-                n + 1
-            )
-        })?;
+        let message = line
+            .message
+            .ok_or_else(|| at("compiler-message without `message`"))?;
+        let diag = Diagnostic::deserialize(message)
+            .map_err(|e| at(&format!("not a rustc diagnostic: {e}")))?;
         let level = match diag.level.as_str() {
-            "error" | "error: internal compiler error" => Level::Error,
+            "error: internal compiler error" => {
+                return Err(at(&format!(
+                    "the compiler crashed (internal compiler error), so the lint did not finish: {}",
+                    diag.message.lines().next().unwrap_or_default()
+                )));
+            }
+            "error" => Level::Error,
             "warning" => Level::Warning,
             "note" | "help" | "failure-note" => Level::Note,
             other => {
-                return Err(format!(
-                    "{}:{}: unknown diagnostic level `{other}`",
-                    report.path,
-                    n + 1
-                ));
+                return Err(at(&format!("unknown diagnostic level `{other}`")));
             }
         };
         let (tool, code) = match &diag.code {
@@ -82,9 +103,12 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
                 Some(lint) => ("clippy", lint.to_string()),
                 None => ("rustc", c.code.clone()),
             },
-            None if diag.spans.is_empty() => continue, // summary line
+            None if diag.spans.is_empty() => continue, // summary line ("aborting due to…")
             None => ("rustc", "error".to_string()),
         };
+        if level == Level::Error {
+            errors += 1;
+        }
         let id = format!("{tool}/{}", slug(&code));
         let rule = sink.rule(&id, || rule_for(tool, &code, &id));
         let mut finding = rule.finding(diag.message.clone());
@@ -104,7 +128,17 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
         }
         sink.push(finding, level);
     }
-    Ok(())
+    match finished {
+        None => Err(format!(
+            "{}: ends without cargo's `build-finished` line: the lint did not run to the end or the report was cut short",
+            report.path
+        )),
+        Some((line, false)) if errors == 0 => Err(format!(
+            "{}:{line}: the build failed (`\"success\": false`) and the report holds no error saying why, so the lint did not finish",
+            report.path
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 fn rule_for(tool: &str, code: &str, id: &str) -> Rule {

@@ -18,6 +18,11 @@
 //!   (the engineering system failed before it could). There is nothing to
 //!   import from it, and a gate must not pass on a scan that did not
 //!   happen, so it is an error saying so rather than zero findings.
+//! - A run whose `results` is absent or null, or whose invocations say the
+//!   tool failed (`executionSuccessful: false`, or a tool execution or
+//!   configuration notification at level `error`: the spec's own test of
+//!   whether a run succeeded), is an error naming the run and quoting the
+//!   tool's message. `"results": []` is a scan that ran and found nothing.
 //! - A result `level` that is not one of SARIF's four lowercase words
 //!   (`"Warning"`, `"ERROR"`, regal's `"notice"`) is an error naming the
 //!   value and its place. Guessing what a tool meant would let a typo decide
@@ -30,8 +35,8 @@ use std::collections::BTreeMap;
 use portcullis_sdk::{Context, Level, Location, LogLevel, Region, Report, Rule, log};
 use serde_json::Value;
 use serde_sarif::sarif::{
-    ArtifactLocation, Location as SarifLocation, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Sarif,
+    ArtifactLocation, Location as SarifLocation, Notification, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif,
 };
 
 use super::{Sink, slug};
@@ -46,8 +51,13 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
         let tool = slug(tool_name);
         let rules: &[ReportingDescriptor] = driver.rules.as_deref().unwrap_or_default();
         let base_ids = run.original_uri_base_ids.as_ref();
+        if let Some(why) = failed(run) {
+            return Err(bad(&format!("runs[{ri}] ({tool_name}) {why}")));
+        }
         let Some(results) = run.results.as_deref() else {
-            continue;
+            return Err(bad(&format!(
+                "runs[{ri}] ({tool_name}) has no `results`: the tool did not produce results, so there is nothing to check"
+            )));
         };
         for (i, result) in results.iter().enumerate() {
             let at = format!("runs[{ri}].results[{i}]");
@@ -157,6 +167,49 @@ fn without_position(e: &serde_json::Error) -> String {
     match text.strip_suffix(&position) {
         Some(message) => message.to_string(),
         None => text,
+    }
+}
+
+/// Why the run says its tool did not complete, by SARIF's own test (the
+/// spec's appendix on deciding whether a run succeeded): an invocation with
+/// `executionSuccessful: false`, or a tool execution or configuration
+/// notification at level `error`. The first error notification's message is
+/// quoted, since it is what the tool had to say about the failure.
+fn failed(run: &Run) -> Option<String> {
+    for (i, inv) in run.invocations.iter().flatten().enumerate() {
+        let notices = || {
+            let execution = inv.tool_execution_notifications.iter().flatten();
+            execution.chain(inv.tool_configuration_notifications.iter().flatten())
+        };
+        let is_error = |n: &&Notification| n.level.as_ref().and_then(Value::as_str) == Some("error");
+        let first_error = notices().find(is_error).map(|n| {
+            let m = &n.message;
+            m.text.clone().or_else(|| m.markdown.clone()).unwrap_or_default()
+        });
+        let said = first_error
+            .as_deref()
+            .map(|m| format!(": \"{}\"", clip(m)))
+            .unwrap_or_default();
+        if !inv.execution_successful {
+            return Some(format!(
+                "did not complete: invocations[{i}].executionSuccessful is false{said}"
+            ));
+        }
+        if first_error.is_some() {
+            return Some(format!(
+                "reports an error in invocations[{i}], so its results may be incomplete{said}"
+            ));
+        }
+    }
+    None
+}
+
+/// At most 200 characters of `text` on one line.
+fn clip(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &one_line[..at]),
+        None => one_line,
     }
 }
 
