@@ -39,6 +39,8 @@ impl std::fmt::Display for Refused {
             }
             Refused::Parent => f.write_str("not readable: `..` in the path"),
             Refused::Git => f.write_str("not readable: `.git` is never granted"),
+            Refused::Os(e) if *e == Errno::NOENT => f.write_str("no such file or directory"),
+            Refused::Os(e) if *e == Errno::NOTDIR => f.write_str("not a directory"),
             Refused::Os(e) => std::io::Error::from(*e).fmt(f),
         }
     }

@@ -288,6 +288,7 @@ fn evaluate(
             let mounts = sandbox_mounts(spec);
             let grants = Grants {
                 read: &spec.read,
+                read_places: &spec.read_places,
                 mounts: &mounts,
                 reports_from: spec.reports_from.as_deref(),
             };
@@ -306,12 +307,17 @@ fn evaluate(
                             run.rules = rules;
                             run.findings = findings;
                         }
-                        Err(e) => run.failure = Some(PluginFailure::Malformed(e)),
+                        Err(e) => run.failure = Some(PluginFailure::refused_output(e)),
                     }
                 }
                 Err((failure, logs)) => {
                     run.logs.extend(logs);
-                    run.failure = Some(failure);
+                    run.failure = Some(match failure {
+                        PluginFailure::Plugin(message) => {
+                            PluginFailure::Plugin(spec.locate(&message))
+                        }
+                        other => other,
+                    });
                 }
             }
         }
@@ -368,6 +374,7 @@ pub fn test_plugins(
                                 limits(spec),
                                 Grants {
                                     read: &spec.read,
+                                    read_places: &spec.read_places,
                                     mounts: &mounts,
                                     reports_from: spec.reports_from.as_deref(),
                                 },

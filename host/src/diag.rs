@@ -82,13 +82,25 @@ impl Error {
     }
 }
 
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+/// `message` without the ` (os error N)` Rust appends to an I/O error: the
+/// number (a WASI errno inside a plugin, the host's own errno outside)
+/// means nothing to the reader next to the words before it.
+pub fn without_errno(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(" (os error ") {
+        let tail = &rest[at + " (os error ".len()..];
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && tail[digits..].starts_with(')') {
+            out.push_str(&rest[..at]);
+            rest = &tail[digits + 1..];
+        } else {
+            out.push_str(&rest[..at + 1]);
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Collapse to one printable line of at most `max` characters (control
@@ -120,6 +132,35 @@ fn render_all(list: &[Diagnostic]) -> String {
 pub struct File {
     pub name: String,
     pub text: String,
+    /// Where each line starts, found once when a place is first asked for:
+    /// a policy with thousands of entries asks for thousands of lines.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+}
+
+impl File {
+    pub fn new(name: &str, text: &str) -> File {
+        File {
+            name: name.to_string(),
+            text: text.to_string(),
+            line_starts: Default::default(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`, in time
+    /// logarithmic in the file's length (and linear in the line's).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts.get_or_init(|| {
+            let breaks = self.text.match_indices('\n').map(|(at, _)| at + 1);
+            std::iter::once(0).chain(breaks).collect()
+        });
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = starts.partition_point(|&start| start <= offset);
+        let start = starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
 }
 
 /// A place in a policy file.
@@ -143,7 +184,7 @@ impl At {
 
     /// 1-based line and column.
     pub fn line_col(&self) -> (usize, usize) {
-        line_col(&self.file.text, self.span.start)
+        self.file.line_col(self.span.start)
     }
 
     pub fn line(&self) -> usize {
@@ -188,5 +229,22 @@ impl fmt::Display for Diagnostic {
             Some(at) => write!(f, "{at}: {}", self.message),
             None => write!(f, "{}: {}", self.file, self.message),
         }
+    }
+}
+
+#[cfg(test)]
+mod errno_tests {
+    #[test]
+    fn wasi_errno_numbers_are_dropped_and_nothing_else() {
+        assert_eq!(
+            super::without_errno("a.json: cannot read: No such file or directory (os error 44)"),
+            "a.json: cannot read: No such file or directory"
+        );
+        assert_eq!(
+            super::without_errno("x (os error 2) y (os error 63)"),
+            "x y"
+        );
+        assert_eq!(super::without_errno("(os error x) ok"), "(os error x) ok");
+        assert_eq!(super::without_errno(" (os error "), " (os error ");
     }
 }

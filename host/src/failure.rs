@@ -18,6 +18,10 @@ pub enum PluginFailure {
     /// Past its `memory-mb` cap.
     #[error("exceeded its memory limit of {0} MiB")]
     Memory(usize),
+    /// It asked for more memory than a 32-bit plugin can address, whatever
+    /// its cap (a collection past 2 GiB: Rust's "capacity overflow").
+    #[error("ran out of memory: it asked for more than a plugin can hold ({0})")]
+    TooLarge(String),
     #[error("panicked: {0}")]
     Panic(String),
     #[error("trapped: {0}")]
@@ -25,26 +29,41 @@ pub enum PluginFailure {
     /// The plugin itself returned an error (bad config, unreadable input).
     #[error("returned an error: {0}")]
     Plugin(String),
-    /// Its output broke the contract (undeclared rule, bad path, over caps).
+    /// Its output broke the contract (undeclared rule, bad path).
     #[error("returned malformed data: {0}")]
     Malformed(String),
+    /// Its output was well formed but more than the host takes (findings,
+    /// bytes, rules); the message says which limit.
+    #[error("{0}")]
+    OverLimit(String),
     /// Evidence it reads could not be collected.
     #[error("{0}")]
     Evidence(String),
 }
 
 impl PluginFailure {
+    /// Why a plugin's output was refused: over a limit (the message of a
+    /// cap, "… over the limit of …") or malformed.
+    pub fn refused_output(message: String) -> PluginFailure {
+        if message.contains(", over the limit of ") {
+            PluginFailure::OverLimit(message)
+        } else {
+            PluginFailure::Malformed(message)
+        }
+    }
+
     /// A stable kebab-case word for machine-readable reports.
     pub fn kind(&self) -> &'static str {
         match self {
             PluginFailure::Resolve(_) => "resolve",
             PluginFailure::Load(_) => "load",
             PluginFailure::Timeout(_) => "timeout",
-            PluginFailure::Memory(_) => "memory",
+            PluginFailure::Memory(_) | PluginFailure::TooLarge(_) => "memory",
             PluginFailure::Panic(_) => "panic",
             PluginFailure::Trap(_) => "trap",
             PluginFailure::Plugin(_) => "plugin-error",
             PluginFailure::Malformed(_) => "malformed-output",
+            PluginFailure::OverLimit(_) => "over-limit",
             PluginFailure::Evidence(_) => "evidence",
         }
     }

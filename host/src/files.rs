@@ -28,8 +28,40 @@ pub fn read(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
 
 /// As [`read`], as UTF-8 text.
 pub fn read_to_string(path: &Path, max: u64) -> std::io::Result<String> {
-    String::from_utf8(read(path, max)?)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+    utf8(read(path, max)?).map_err(|bad| {
+        let message = format!("line {}, column {}: {}", bad.line, bad.column, bad.what());
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+    })
+}
+
+/// Where text stops being UTF-8.
+#[derive(Debug)]
+pub struct NotUtf8 {
+    /// 1-based line and column (in characters) of the first bad byte.
+    pub line: usize,
+    pub column: usize,
+    pub byte: u8,
+}
+
+impl NotUtf8 {
+    pub fn what(&self) -> String {
+        format!("not UTF-8 text (byte 0x{:02x})", self.byte)
+    }
+}
+
+/// `bytes` as text, or where it stops being UTF-8.
+pub fn utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let line_start = good.rfind('\n').map_or(0, |i| i + 1);
+        NotUtf8 {
+            line: good.matches('\n').count() + 1,
+            column: good[line_start..].chars().count() + 1,
+            byte: bytes[at],
+        }
+    })
 }
 
 fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {

@@ -81,8 +81,12 @@ impl Policy {
 
     /// Read and validate a policy file.
     pub fn load(path: &Path) -> Result<Policy, Error> {
-        let text = crate::files::read_to_string(path, crate::files::MAX_POLICY_BYTES)
+        let bytes = crate::files::read(path, crate::files::MAX_POLICY_BYTES)
             .map_err(|e| Error::io(path, format!("cannot read policy: {e}")))?;
+        let text = crate::files::utf8(bytes).map_err(|bad| {
+            let place = format!("{}:{}:{}", path.display(), bad.line, bad.column);
+            Error::io(place, bad.what())
+        })?;
         let dir = path.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 PathBuf::from(".")

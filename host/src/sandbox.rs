@@ -220,7 +220,7 @@ impl Sandbox {
         })?;
         match convert::plugin_info(info) {
             Ok(info) => Ok((info, logs)),
-            Err(e) => Err((PluginFailure::Malformed(e), logs)),
+            Err(e) => Err((PluginFailure::refused_output(e), logs)),
         }
     }
 
@@ -247,7 +247,7 @@ impl Sandbox {
         )?;
         match convert::from_wit_evaluation(eval) {
             Ok(eval) => Ok((eval, logs)),
-            Err(e) => Err((PluginFailure::Malformed(e), logs)),
+            Err(e) => Err((PluginFailure::refused_output(e), logs)),
         }
     }
 
@@ -305,7 +305,10 @@ impl Sandbox {
             })?;
         match result {
             Ok(v) => Ok((v, logs)),
-            Err(message) => Err((PluginFailure::Plugin(one_line(&message, 2_000)), logs)),
+            Err(message) => Err((
+                PluginFailure::Plugin(one_line(&crate::diag::without_errno(&message), 2_000)),
+                logs,
+            )),
         }
     }
 }
@@ -343,7 +346,7 @@ fn prepare(
     let root: std::os::fd::OwnedFd = std::fs::File::open(&evidence.root)
         .map_err(|e| PluginFailure::Load(format!("{}: {e}", evidence.root.display())))?
         .into();
-    let (mut preopens, held) = grants::repo_preopens(root.as_fd(), &evidence.root, grants.read)?;
+    let (mut preopens, held) = grants::repo_preopens(root.as_fd(), &evidence.root, &grants)?;
     let (outside, wit_mounts) = grants::outside_preopens(grants.mounts, &evidence.root)?;
     let access = imports::FileAccess {
         root,

@@ -148,3 +148,50 @@ fn a_missing_home_is_not_created() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!base.path().join("no").exists(), "created {home_s}");
 }
+
+/// The policy's own mistakes are named at their file:line:col, in words a
+/// user reads: not serde's internals, not an errno, not "No such file".
+#[test]
+fn policy_mistakes_found_late_are_named_at_their_line() {
+    let repo = Repo::new();
+    repo.write("a.txt", "x\n");
+    let cases: [(&str, &[u8], &str); 6] = [
+        (
+            "utf8.toml",
+            b"# caf\xe9\n[plugins.lint]\nsource = \"builtin:lint\"\n",
+            "portcullis: utf8.toml:1:6: not UTF-8 text (byte 0xe9)",
+        ),
+        (
+            "grant.toml",
+            b"[plugins.lint]\nsource = \"builtin:lint\"\nread = [\"nope\"]\n",
+            "grant.toml:3:9: read grant `nope`: ",
+        ),
+        (
+            "extends.toml",
+            b"extends = [\"builtin:nope\"]\n",
+            "portcullis: extends.toml:1:12: extends `builtin:nope`: no such built-in policy (the built-in one is `builtin:default`)",
+        ),
+        (
+            "config.toml",
+            b"[plugins.lint]\nsource = \"builtin:lint\"\n[plugins.lint.config]\nmax-warnings = \"x\"\n",
+            "portcullis: plugin lint: returned an error: config.toml:4:16: config.max-warnings: invalid type: string \"x\", expected u64",
+        ),
+        (
+            "nested.toml",
+            b"[plugins.perf]\nsource = \"builtin:perf\"\n[plugins.perf.config]\nbenchmarks = [{ format = \"jsn\", current = \"a.json\" }]\n",
+            "portcullis: plugin perf: returned an error: nested.toml:4:26: config.benchmarks[0].format: unknown variant `jsn`",
+        ),
+        (
+            "nan.toml",
+            b"[plugins.lint]\nsource = \"builtin:lint\"\n[plugins.lint.config]\nmax-scan-mb = nan\n",
+            "nan.toml:4:15: config.max-scan-mb: invalid type: string \"NaN\"",
+        ),
+    ];
+    for (name, policy, expected) in cases {
+        repo.write(name, policy);
+        let run = repo.run(&["check", "--policy", name]);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{name}: {}", run.stderr);
+        assert!(!run.stderr.contains("os error"), "{name}: {}", run.stderr);
+    }
+}

@@ -10,6 +10,7 @@ mod faults;
 mod formats;
 mod golden;
 mod lint;
+mod mutants;
 mod perf;
 mod policy;
 mod prepush;

@@ -111,3 +111,49 @@ benchmarks = [{{ format = "hyperfine", current = "bench/hyperfine.json", baselin
         run.stderr
     );
 }
+
+/// The wasm plugin (32-bit sizes) at the sample bound: 100 000 per side is
+/// compared, one more is refused by name. Before, 200 000 per side was a
+/// Rust panic ("capacity overflow") inside the plugin.
+#[test]
+fn samples_up_to_the_bound_are_compared_and_more_are_refused_by_name() {
+    let samples = |n: usize, scale: f64| -> String {
+        let v: Vec<String> = (0..n)
+            .map(|i| format!("{:.3}", scale * (100.0 + (i % 997) as f64 / 100.0)))
+            .collect();
+        format!(
+            "{{\"benchmarks\": [{{\"name\": \"parse\", \"unit\": \"ns\", \"samples\": [{}]}}]}}",
+            v.join(",")
+        )
+    };
+    let repo = Repo::new();
+    repo.write(".gitignore", "bench/\n").write(
+        "portcullis.toml",
+        "[plugins.perf]\nsource = \"builtin:perf\"\nread = [\"bench\"]\n[plugins.perf.config]\n\
+         benchmarks = [{ format = \"json\", current = \"bench/new.json\", baseline = \"bench/base.json\" }]\n\
+         [rules]\n\"perf/regression\" = \"error\"\n",
+    );
+    std::fs::create_dir_all(repo.path().join("bench")).expect("mkdir");
+    let write = |name: &str, text: String| {
+        std::fs::write(repo.path().join("bench").join(name), text).expect("write")
+    };
+    write("base.json", samples(100_000, 1.0));
+    write("new.json", samples(100_000, 1.2));
+    let run = repo.run(&["check"]);
+    assert_eq!(
+        run.code, 1,
+        "a 20 % regression fails: {}{}",
+        run.stdout, run.stderr
+    );
+    write("new.json", samples(200_000, 1.2));
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "bench/new.json: benchmark `parse` has 200000 samples, more than the 100000 one comparison takes"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

@@ -149,12 +149,12 @@ fn plugin_error_fails_closed() {
     assert_fails_closed(
         "error",
         "",
-        "returned an error: config.attack: the hostile plugin fails on purpose",
+        "returned an error: portcullis.toml:6:10: config.attack: the hostile plugin fails on purpose",
     );
 }
 
 #[test]
-fn too_many_findings_is_malformed() {
+fn too_many_findings_is_refused_naming_the_limit() {
     assert_fails_closed(
         "findings",
         "",

@@ -257,7 +257,7 @@ fn fail_line(message: &str) {
     let _ = writeln!(
         std::io::stderr(),
         "portcullis: {}",
-        report::text::visible(message)
+        report::text::visible(&portcullis::diag::without_errno(message))
     );
 }
 

@@ -49,6 +49,14 @@ pub fn parents(
             let p = Policy::read(DEFAULT_POLICY, DEFAULT_POLICY_NAME, None, chain, d);
             chain.pop();
             p
+        } else if name.starts_with("builtin:") {
+            d.push(
+                parent.at.clone(),
+                format!(
+                    "extends `{name}`: no such built-in policy (the built-in one is `{DEFAULT_POLICY_NAME}`)"
+                ),
+            );
+            continue;
         } else {
             let path = match dir {
                 Some(dir) if Path::new(name).is_relative() => dir.join(name),

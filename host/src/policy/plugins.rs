@@ -17,11 +17,16 @@ pub struct PluginSpec {
     pub memory_mb: u64,
     /// Repository-relative directories the plugin may read (`.` = all).
     pub read: Vec<String>,
+    /// Where the policy names each grant in `read` (`file:line:col`), for
+    /// messages about a grant that turns out not to be there.
+    pub read_places: std::collections::BTreeMap<String, String>,
     /// Directories outside the repository the plugin may read, mounted at
     /// `/mnt/<name>` (`[plugins.<id>.mounts]`).
     pub mounts: Vec<Mount>,
     /// The plugin's `config` table as JSON.
     pub config: serde_json::Value,
+    /// Where each key of `config` is written (see [`PluginSpec::locate`]).
+    pub config_places: std::collections::BTreeMap<String, String>,
     /// For a plugin whose rules a policy locks: the policy files whose
     /// `[reports.*]` it may read (the locking policy's chain); `None` = all.
     pub reports_from: Option<Vec<String>>,
@@ -148,9 +153,15 @@ pub fn read_plugin(
     let timeout_ms = bounded(timeout_ms, DEFAULT_TIMEOUT_MS, 1..=600_000, "timeout-ms", d);
     let memory_mb = bounded(memory_mb, DEFAULT_MEMORY_MB, 1..=4_096, "memory-mb", d);
     let mut grants = Vec::new();
+    let mut read_places = std::collections::BTreeMap::new();
     for g in read {
         match normalize_grant(&g.value) {
-            Some(n) => grants.push(n),
+            Some(n) => {
+                read_places
+                    .entry(n.clone())
+                    .or_insert_with(|| g.at.to_string());
+                grants.push(n);
+            }
             None => d.push(
                 g.at,
                 format!(
@@ -170,12 +181,16 @@ pub fn read_plugin(
             .collect(),
         None => Vec::new(),
     };
-    let config = match config {
+    let (config, config_places) = match config {
         Some(n) => {
             n.table(d)?;
-            n.to_json()
+            (n.to_json(), n.places())
         }
-        None => serde_json::json!({}),
+        None => {
+            let mut places = std::collections::BTreeMap::new();
+            places.insert(String::new(), table_at.to_string());
+            (serde_json::json!({}), places)
+        }
     };
     Some(PluginSpec {
         id: id.value,
@@ -184,8 +199,10 @@ pub fn read_plugin(
         timeout_ms,
         memory_mb,
         read: grants,
+        read_places,
         mounts,
         config,
+        config_places,
         reports_from: None,
         at: table_at,
     })
@@ -387,4 +404,33 @@ fn expand_home(path: &str) -> Result<PathBuf, String> {
         return Ok(home()?.join(rest));
     }
     Ok(PathBuf::from(path))
+}
+
+impl PluginSpec {
+    /// A plugin's error about its config (`config.<path>: …`, as the SDK
+    /// writes them) with the policy's `file:line:col` of that key in front,
+    /// or of the nearest enclosing key the policy writes; other messages as
+    /// they are.
+    pub fn locate(&self, message: &str) -> String {
+        let Some(rest) = message.strip_prefix("config") else {
+            return message.to_string();
+        };
+        let path = match rest.chars().next() {
+            Some(':') => "",
+            Some('.') => rest[1..].split([':', ' ']).next().unwrap_or(""),
+            Some('[') => rest.split([':', ' ']).next().unwrap_or(""),
+            _ => return message.to_string(),
+        };
+        let mut path = path;
+        loop {
+            if let Some(place) = self.config_places.get(path) {
+                return format!("{place}: {message}");
+            }
+            match path.rfind(['.', '[']) {
+                Some(at) => path = &path[..at],
+                None if !path.is_empty() => path = "",
+                None => return message.to_string(),
+            }
+        }
+    }
 }

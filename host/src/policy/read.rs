@@ -55,10 +55,7 @@ pub struct Doc {
 impl Doc {
     /// Parse `text`; a syntax error is one diagnostic.
     pub fn parse(name: &str, text: &str) -> Result<Doc, Diagnostic> {
-        let file = Arc::new(File {
-            name: name.to_string(),
-            text: text.to_string(),
-        });
+        let file = Arc::new(File::new(name, text));
         match toml_edit::ImDocument::parse(text.to_string()) {
             Ok(doc) => Ok(Doc { file, doc }),
             Err(e) => {
@@ -359,6 +356,89 @@ impl<'a> Node<'a> {
     pub fn to_json(&self) -> serde_json::Value {
         item_json(self.item)
     }
+
+    /// Where each key and array element under this node is written
+    /// (`file:line:col`), by its path as a plugin names it in an error
+    /// (`benchmarks[0].current`; the node itself is the empty path).
+    pub fn places(&self) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        out.insert(String::new(), self.at().to_string());
+        item_places(self.file, self.item, "", &mut out);
+        out
+    }
+}
+
+fn child_path(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+fn item_places(
+    file: &Arc<File>,
+    item: &Item,
+    prefix: &str,
+    out: &mut std::collections::BTreeMap<String, String>,
+) {
+    match item {
+        Item::None => {}
+        Item::Value(v) => value_places(file, v, prefix, out),
+        Item::Table(t) => {
+            for (k, v) in t.iter() {
+                let path = child_path(prefix, k);
+                let span = v.span().or_else(|| t.key(k).and_then(|k| k.span()));
+                put(out, file, &path, span);
+                item_places(file, v, &path, out);
+            }
+        }
+        Item::ArrayOfTables(a) => {
+            for (i, t) in a.iter().enumerate() {
+                let path = format!("{prefix}[{i}]");
+                put(out, file, &path, t.span().or_else(|| first_key_span(t)));
+                item_places(file, &Item::Table(t.clone()), &path, out);
+            }
+        }
+    }
+}
+
+fn put(
+    out: &mut std::collections::BTreeMap<String, String>,
+    file: &Arc<File>,
+    path: &str,
+    span: Option<Range<usize>>,
+) {
+    if let Some(span) = span {
+        out.entry(path.to_string())
+            .or_insert_with(|| At::new(file, span).to_string());
+    }
+}
+
+fn value_places(
+    file: &Arc<File>,
+    v: &Value,
+    prefix: &str,
+    out: &mut std::collections::BTreeMap<String, String>,
+) {
+    match v {
+        Value::Array(a) => {
+            for (i, e) in a.iter().enumerate() {
+                let path = format!("{prefix}[{i}]");
+                put(out, file, &path, e.span());
+                value_places(file, e, &path, out);
+            }
+        }
+        Value::InlineTable(t) => {
+            for (k, e) in t.iter() {
+                let path = child_path(prefix, k);
+                let span = e.span().or_else(|| t.key(k).and_then(|k| k.span()));
+                put(out, file, &path, span);
+                value_places(file, e, &path, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn first_key_span(t: &toml_edit::Table) -> Option<Range<usize>> {
@@ -394,7 +474,10 @@ fn value_json(v: &Value) -> serde_json::Value {
     match v {
         Value::String(s) => J::String(s.value().clone()),
         Value::Integer(i) => J::from(*i.value()),
-        Value::Float(f) => serde_json::Number::from_f64(*f.value()).map_or(J::Null, J::Number),
+        // nan and inf have no JSON number: a string, which a plugin expecting
+        // a number rejects by its key (never a silent null).
+        Value::Float(f) => serde_json::Number::from_f64(*f.value())
+            .map_or_else(|| J::String(f.value().to_string()), J::Number),
         Value::Boolean(b) => J::Bool(*b.value()),
         Value::Datetime(d) => J::String(d.value().to_string()),
         Value::Array(a) => J::Array(a.iter().map(value_json).collect()),

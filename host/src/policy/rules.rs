@@ -10,7 +10,7 @@ use crate::diag::Level;
 #[derive(Debug, Clone)]
 pub struct RuleOverride {
     pub pattern: String,
-    pub(super) matcher: globset::GlobMatcher,
+    pub(super) matcher: RuleMatcher,
     /// `None` turns the rule off.
     pub level: Option<Level>,
     /// An extending policy may not lower or disable a locked rule, nor
@@ -49,11 +49,11 @@ impl RuleOverride {
     }
 
     /// Whether two patterns can match a common rule id (one covers the other).
-    pub fn overlaps(&self, pattern: &str, matcher: &globset::GlobMatcher) -> bool {
+    pub fn overlaps(&self, pattern: &str, matcher: &RuleMatcher) -> bool {
         self.matches(pattern) || matcher.is_match(&self.pattern)
     }
 
-    pub(super) fn matcher(&self) -> &globset::GlobMatcher {
+    pub(super) fn matcher(&self) -> &RuleMatcher {
         &self.matcher
     }
 
@@ -93,13 +93,47 @@ pub fn locks_plugin(pattern: &str, id: &str) -> bool {
         .unwrap_or(first == id)
 }
 
+/// A compiled rule or waiver pattern. Most patterns are an exact id or an
+/// id prefix ending in `*` (`lint/*`, `secrets/private-*`), matched without
+/// a regex: a policy with thousands of entries loads in milliseconds.
+#[derive(Debug, Clone)]
+pub enum RuleMatcher {
+    Exact(String),
+    Prefix(String),
+    Glob(globset::GlobMatcher),
+}
+
+impl RuleMatcher {
+    pub fn is_match(&self, id: &str) -> bool {
+        match self {
+            RuleMatcher::Exact(e) => e == id,
+            RuleMatcher::Prefix(p) => id.starts_with(p.as_str()),
+            RuleMatcher::Glob(g) => g.is_match(id),
+        }
+    }
+}
+
+/// Whether `text` has a character a glob gives meaning to.
+fn is_glob_syntax(c: char) -> bool {
+    matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\')
+}
+
 /// A rule or waiver pattern: a glob where `*` crosses `/`.
-pub fn rule_glob(pattern: &Spanned<String>, d: &mut Diags) -> Option<globset::GlobMatcher> {
-    match globset::GlobBuilder::new(&pattern.value)
+pub fn rule_glob(pattern: &Spanned<String>, d: &mut Diags) -> Option<RuleMatcher> {
+    let text = pattern.value.as_str();
+    if !text.contains(is_glob_syntax) {
+        return Some(RuleMatcher::Exact(text.to_string()));
+    }
+    if let Some(prefix) = text.strip_suffix('*')
+        && !prefix.contains(is_glob_syntax)
+    {
+        return Some(RuleMatcher::Prefix(prefix.to_string()));
+    }
+    match globset::GlobBuilder::new(text)
         .literal_separator(false)
         .build()
     {
-        Ok(g) => Some(g.compile_matcher()),
+        Ok(g) => Some(RuleMatcher::Glob(g.compile_matcher())),
         Err(e) => {
             d.push(
                 pattern.at.clone(),

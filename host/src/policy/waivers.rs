@@ -3,7 +3,7 @@
 
 use super::date::Date;
 use super::read::{Diags, Spanned, Table};
-use super::rules::rule_glob;
+use super::rules::{RuleMatcher, rule_glob};
 use crate::diag::At;
 
 /// One `[[waivers]]` entry.
@@ -11,10 +11,13 @@ use crate::diag::At;
 pub struct Waiver {
     /// Rule id or glob.
     pub rule: String,
-    pub(super) rule_matcher: globset::GlobMatcher,
+    pub(super) rule_matcher: RuleMatcher,
     /// Path globs; empty = any path.
     pub paths: Vec<String>,
-    path_matcher: Option<globset::GlobSet>,
+    /// The path globs, checked when read and compiled the first time a
+    /// finding of the waiver's rule meets them (most waivers never do).
+    path_globs: Vec<globset::Glob>,
+    path_matcher: std::sync::OnceLock<globset::GlobSet>,
     /// One exact finding (`partialFingerprints["portcullis/v1"]`).
     pub fingerprint: Option<String>,
     pub reason: String,
@@ -34,10 +37,20 @@ impl Waiver {
     pub fn matches(&self, rule_id: &str, path: Option<&str>, fingerprint: &str) -> bool {
         (self.rule == rule_id || self.rule_matcher.is_match(rule_id))
             && self.fingerprint.as_deref().is_none_or(|f| f == fingerprint)
-            && match &self.path_matcher {
-                None => true,
-                Some(set) => path.is_some_and(|p| set.is_match(p)),
+            && (self.path_globs.is_empty() || path.is_some_and(|p| self.path_set().is_match(p)))
+    }
+
+    fn path_set(&self) -> &globset::GlobSet {
+        self.path_matcher.get_or_init(|| {
+            let mut set = globset::GlobSetBuilder::new();
+            for g in &self.path_globs {
+                set.add(g.clone());
             }
+            // Each glob parsed when the policy was read; a set of valid globs
+            // fails to build only past the regex size limit, and then matches
+            // nothing (the waiver does not apply, so the gate stays strict).
+            set.build().unwrap_or_else(|_| globset::GlobSet::empty())
+        })
     }
 }
 
@@ -49,7 +62,6 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
     let reason = t.required("reason", d).and_then(|n| n.str(d));
     let owner = t.required("owner", d).and_then(|n| n.str(d));
     let expires = t.required("expires", d);
-    let table_at = t.at.clone();
     t.finish(d);
 
     let mut required = |v: Option<Spanned<String>>, key: &str| -> Option<Spanned<String>> {
@@ -71,30 +83,19 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
     let owner = required(owner, "owner");
     let rule_matcher = rule.as_ref().and_then(|r| rule_glob(r, d));
     let mut globs = Vec::new();
-    let mut set = globset::GlobSetBuilder::new();
+    let mut path_globs = Vec::new();
     for p in paths {
         match globset::GlobBuilder::new(&p.value)
             .literal_separator(true)
             .build()
         {
             Ok(g) => {
-                set.add(g);
+                path_globs.push(g);
                 globs.push(p.value);
             }
             Err(e) => d.push(p.at, format!("bad path glob `{}`: {}", p.value, e.kind())),
         }
     }
-    let path_matcher = if globs.is_empty() {
-        None
-    } else {
-        match set.build() {
-            Ok(s) => Some(s),
-            Err(e) => {
-                d.push(table_at, format!("bad path globs: {e}"));
-                return None;
-            }
-        }
-    };
     let expires = expires.and_then(|n| {
         let text = match n.item.as_value() {
             Some(toml_edit::Value::String(s)) => s.value().clone(),
@@ -119,7 +120,8 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
         rule: rule.value.clone(),
         rule_matcher: rule_matcher?,
         paths: globs,
-        path_matcher,
+        path_globs,
+        path_matcher: Default::default(),
         fingerprint,
         reason: reason?.value,
         owner: owner?.value,

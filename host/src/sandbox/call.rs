@@ -238,9 +238,18 @@ fn run_in_store<T>(
             } else if memory_hit {
                 PluginFailure::Memory(limits.memory_bytes >> 20)
             } else if let Some(p) = panic_message(&stderr_text) {
-                PluginFailure::Panic(p)
+                if p.starts_with("capacity overflow") {
+                    PluginFailure::TooLarge(p)
+                } else {
+                    PluginFailure::Panic(p)
+                }
+            } else if let Some(line) = stderr_text
+                .lines()
+                .find(|l| l.starts_with("memory allocation of "))
+            {
+                PluginFailure::TooLarge(one_line(line, 200))
             } else {
-                PluginFailure::Trap(first_line(&e))
+                PluginFailure::Trap(trap_text(&e))
             };
             Err((reason, logs))
         }
@@ -257,6 +266,21 @@ fn panic_message(stderr: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// What went wrong, for a user: the trap's own words (or the error's
+/// chain), without the wasm backtrace of mangled symbols and offsets that
+/// the engine attaches as context.
+fn trap_text(e: &wasmtime::Error) -> String {
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        return one_line(&trap.to_string(), 500);
+    }
+    let parts: Vec<String> = e
+        .chain()
+        .map(ToString::to_string)
+        .filter(|c| !c.contains("wasm backtrace:"))
+        .collect();
+    one_line(&parts.join(": "), 500)
 }
 
 pub(super) fn first_line(e: &impl std::fmt::Display) -> String {

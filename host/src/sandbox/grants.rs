@@ -11,12 +11,28 @@ use crate::failure::PluginFailure;
 
 /// What a plugin may read: repository-relative directories (`.` = all) at
 /// `/repo`, and the policy's mounts outside the repository at `/mnt/<name>`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Grants<'a> {
     pub read: &'a [String],
+    /// Where the policy names each read grant (`file:line:col`).
+    pub read_places: &'a std::collections::BTreeMap<String, String>,
     pub mounts: &'a [Mount],
     /// The policy files whose reports the plugin reads; `None` = all.
     pub reports_from: Option<&'a [String]>,
+}
+
+static NO_PLACES: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+
+impl Default for Grants<'_> {
+    /// No grants: the plugin reads nothing but its evidence.
+    fn default() -> Self {
+        Grants {
+            read: &[],
+            read_places: &NO_PLACES,
+            mounts: &[],
+            reports_from: None,
+        }
+    }
 }
 
 /// A read-only directory outside the repository, readable at
@@ -102,11 +118,11 @@ pub(super) fn outside_preopens(
 pub(super) fn repo_preopens(
     root: BorrowedFd<'_>,
     root_path: &Path,
-    grants: &[String],
+    grants: &Grants<'_>,
 ) -> Result<(Preopens, Vec<OwnedFd>), PluginFailure> {
     let mut out = Vec::new();
     let mut held = Vec::new();
-    for g in grants {
+    for g in grants.read {
         let guest = if g == "." {
             GUEST_ROOT.to_string()
         } else {
@@ -115,8 +131,10 @@ pub(super) fn repo_preopens(
         let dir = beneath::components(g, true)
             .and_then(|parts| beneath::open_dir(root, &parts))
             .map_err(|e| {
+                let place = grants.read_places.get(g).map_or("", String::as_str);
                 PluginFailure::Load(format!(
-                    "read grant `{g}`: {}: {e}",
+                    "{place}{}read grant `{g}`: {}: {e}",
+                    if place.is_empty() { "" } else { ": " },
                     root_path.join(g).display()
                 ))
             })?;

@@ -23,9 +23,15 @@ pub struct Lockfile {
 
 #[derive(Deserialize)]
 struct Raw {
+    /// The lockfile format: absent in cargo's first two formats, 3 or 4
+    /// since.
+    version: Option<toml::Spanned<i64>>,
     #[serde(default)]
     package: Vec<RawPackage>,
 }
+
+/// The lockfile formats this reads (besides the unnumbered older ones).
+const VERSIONS: [i64; 2] = [3, 4];
 
 #[derive(Deserialize)]
 struct RawPackage {
@@ -47,6 +53,20 @@ impl Lockfile {
                 .unwrap_or_default();
             format!("{path}{at}: not a valid Cargo.lock: {}", e.message())
         })?;
+        if let Some(v) = &raw.version
+            && !VERSIONS.contains(v.get_ref())
+        {
+            let (l, c) = portcullis_sdk::text::line_col(text, v.span().start);
+            return Err(format!(
+                "{path}:{l}:{c}: lockfile version {} is not one this plugin reads (3 or 4, or none in older lockfiles)",
+                v.get_ref()
+            ));
+        }
+        if raw.package.is_empty() {
+            return Err(format!(
+                "{path}: lists no packages, so it is not a lockfile cargo wrote (it always lists the workspace's own): run `cargo generate-lockfile` and commit the result"
+            ));
+        }
         // Lines of `name = "…"` followed by its `version = "…"`.
         let mut lines: HashMap<(String, String), u32> = HashMap::new();
         let mut name: Option<(String, u32)> = None;
@@ -59,16 +79,16 @@ impl Lockfile {
         }
         let mut packages = Vec::with_capacity(raw.package.len());
         for p in raw.package {
-            let version = semver::Version::parse(&p.version).map_err(|e| {
-                format!(
-                    "{path}: package {} has a bad version `{}`: {e}",
-                    p.name, p.version
-                )
-            })?;
             let line = lines
                 .get(&(p.name.clone(), p.version.clone()))
                 .copied()
                 .unwrap_or(1);
+            let version = semver::Version::parse(&p.version).map_err(|e| {
+                format!(
+                    "{path}:{line}: package {} has a bad version `{}`: {e}",
+                    p.name, p.version
+                )
+            })?;
             packages.push(Package {
                 name: p.name,
                 version,

@@ -64,12 +64,7 @@ pub fn hygiene(
     for batch in ctx.batches(&to_scan, BATCH_BYTES.max(max_scan)) {
         let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
         for (file, content) in batch.iter().zip(ctx.read_many(&paths)) {
-            let bytes = content.map_err(|e| {
-                format!(
-                    "cannot read {}: {e} (the lint plugin needs `read = [\".\"]` in its policy table)",
-                    file.path
-                )
-            })?;
+            let bytes = content.map_err(|e| Context::cannot_read("lint", &file.path, &e))?;
             if looks_binary(&bytes) {
                 continue;
             }

@@ -27,7 +27,10 @@ fn import(report: &str) -> Result<Evaluation, String> {
 fn a_finished_build_imports_its_lints() {
     let eval = import(&fixture("clippy-demo/clippy-output.jsonl")).expect("imports");
     let rules: Vec<String> = found(&eval).into_iter().map(|(r, _, _)| r).collect();
-    assert!(rules.contains(&"clippy/needless_return".to_string()), "{rules:?}");
+    assert!(
+        rules.contains(&"clippy/needless_return".to_string()),
+        "{rules:?}"
+    );
 }
 
 /// A type error: the build failed, and its error is a finding at error
@@ -35,7 +38,10 @@ fn a_finished_build_imports_its_lints() {
 #[test]
 fn a_failed_build_with_its_error_imports_the_error() {
     let eval = import(&fixture("clippy-broken/clippy-output.jsonl")).expect("imports");
-    assert_eq!(found(&eval), vec![("rustc/e0308".into(), "src/main.rs".into(), 6)]);
+    assert_eq!(
+        found(&eval),
+        vec![("rustc/e0308".into(), "src/main.rs".into(), 6)]
+    );
     assert_eq!(eval.findings[0].level, Some(Level::Error));
 }
 
@@ -55,7 +61,10 @@ fn a_failed_build_without_an_error_is_not_a_clean_result() {
 #[test]
 fn a_report_cut_short_is_not_a_clean_result() {
     let full = fixture("clippy-demo/clippy-output.jsonl");
-    let cut: Vec<&str> = full.lines().filter(|l| !l.contains("build-finished")).collect();
+    let cut: Vec<&str> = full
+        .lines()
+        .filter(|l| !l.contains("build-finished"))
+        .collect();
     assert_eq!(
         import(&cut.join("\n")).expect_err("fails"),
         "r.jsonl: ends without cargo's `build-finished` line: the lint did not run to the end or the report was cut short"
@@ -81,8 +90,12 @@ fn an_internal_compiler_error_is_a_failure_to_evaluate() {
 #[test]
 fn rustc_json_without_cargo_is_refused() {
     let full = fixture("clippy-broken/clippy-output.jsonl");
-    let first: serde_json::Value = serde_json::from_str(full.lines().next().unwrap()).unwrap();
-    let bare = serde_json::to_string(&first["message"]).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(full.lines().next().expect("a line")).expect("JSON");
+    let bare = serde_json::to_string(&first["message"]).expect("JSON");
     let err = import(&bare).expect_err("fails");
-    assert!(err.starts_with("r.jsonl:1: a message without `reason`"), "{err}");
+    assert!(
+        err.starts_with("r.jsonl:1: a message without `reason`"),
+        "{err}"
+    );
 }

@@ -366,7 +366,7 @@ fn a_run_that_says_its_tool_failed_is_not_a_clean_result() {
     for results in [serde_json::Value::Null, serde_json::json!("absent")] {
         let log = ruff_edited(|run| match results.is_null() {
             true => run["results"] = serde_json::Value::Null,
-            false => drop(run.as_object_mut().unwrap().remove("results")),
+            false => drop(run.as_object_mut().expect("a run object").remove("results")),
         });
         assert_eq!(
             ruff_err(&log),

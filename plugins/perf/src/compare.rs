@@ -215,10 +215,13 @@ pub fn history(
     c.change = relative(base, c.new);
     if let Kind::Count(_) = c.kind {
         // Deterministic: the newest past run is the baseline.
-        if let Some(last) = past.last() {
-            c.base = last.center();
-            c.change = relative(c.base, c.new);
-        }
+        let Some(last) = past.last() else {
+            c.change = 0.0;
+            c.verdict = Verdict::Inconclusive("no past run holds this benchmark".into());
+            return c;
+        };
+        c.base = last.center();
+        c.change = relative(c.base, c.new);
         c.threshold = limits.count_threshold;
         c.verdict = threshold_verdict(c.change, c.threshold);
         return c;

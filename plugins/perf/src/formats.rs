@@ -129,6 +129,11 @@ impl Series {
     }
 }
 
+/// The most samples one benchmark may have on one side: the rank test and
+/// the interval on the pairwise differences stay in milliseconds and
+/// megabytes up to here.
+pub const MAX_SAMPLES: usize = 100_000;
+
 /// One set of results: benchmark name → series.
 #[derive(Debug, Default, Clone)]
 pub struct Run {
@@ -141,6 +146,12 @@ impl Run {
     fn insert(&mut self, name: String, series: Series, at: &str) -> Result<(), String> {
         if series.count() == 0 {
             return Err(format!("{at}: benchmark `{name}` has no samples"));
+        }
+        if series.count() > MAX_SAMPLES {
+            return Err(format!(
+                "{at}: benchmark `{name}` has {} samples, more than the {MAX_SAMPLES} one comparison takes: record fewer (criterion keeps 100, hyperfine 10 or more)",
+                series.count()
+            ));
         }
         let bad = match &series.data {
             Data::Samples(s) => s.iter().any(|v| !v.is_finite() || *v < 0.0),
@@ -163,17 +174,37 @@ impl Run {
 /// criterion's sample directory (`new` or a saved baseline's name).
 pub fn read(format: Format, path: &Path, shown: &str, which: &str) -> Result<Run, String> {
     if format == Format::Criterion {
-        return criterion::read(path, shown, which);
+        let run = criterion::read(path, shown, which)?;
+        if run.benchmarks.is_empty() && which != "new" {
+            return Err(format!(
+                "{shown}: no `{which}` results to compare with: run the baseline's benchmarks with `--save-baseline {which}` first"
+            ));
+        }
+        return not_empty(run, format, shown);
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    match format {
+    let run = match format {
         Format::Criterion => unreachable!(),
         Format::CargoCriterion => cargo_criterion::parse(&text, shown),
         Format::Critcmp => critcmp::parse(&text, shown),
         Format::Hyperfine => hyperfine::parse(&text, shown),
         Format::GoogleBenchmark => gbench::parse(&text, shown),
         Format::Json => generic::parse(&text, shown),
+    }?;
+    not_empty(run, format, shown)
+}
+
+/// A result set with no benchmark in it compares nothing: the benchmarks
+/// did not run, or this is not the file they wrote. Passing on it would be
+/// a gate that checked nothing, so it is an error.
+fn not_empty(run: Run, format: Format, shown: &str) -> Result<Run, String> {
+    if run.benchmarks.is_empty() {
+        return Err(format!(
+            "{shown}: no benchmarks in this {} output: the benchmarks did not run, or this is not the file they wrote",
+            format.name()
+        ));
     }
+    Ok(run)
 }
 
 /// Parse JSON with the error's line and column in the message.

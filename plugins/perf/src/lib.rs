@@ -71,15 +71,13 @@ impl Plugin for Perf {
                 )?),
                 (None, None, Format::Criterion) if input.saved_baseline.is_some() => {
                     let which = input.saved_baseline.as_deref().unwrap_or_default();
-                    let run =
-                        read_input(ctx, input, &input.current, which, &format!("{key}.current"))?;
-                    if run.benchmarks.is_empty() && !current.benchmarks.is_empty() {
-                        return Err(format!(
-                            "{key}: no `{which}` results under {} to compare with: run the baseline's benchmarks with `--save-baseline {which}` first",
-                            input.current
-                        ));
-                    }
-                    Some(run)
+                    Some(read_input(
+                        ctx,
+                        input,
+                        &input.current,
+                        which,
+                        &format!("{key}.current"),
+                    )?)
                 }
                 (None, None, _) => None,
                 (None, Some(h), _) => {
@@ -220,7 +218,9 @@ fn read_history(ctx: &Context, input: &Input, dir: &str, key: &str) -> Result<Ve
     let at = ctx.locate(dir).map_err(|e| format!("{key}: {e}"))?;
     let mut names: Vec<String> = std::fs::read_dir(&at)
         .map_err(|e| format!("{key}: {dir}: {e}"))?
-        .filter_map(Result::ok)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{key}: {dir}: {e}"))?
+        .into_iter()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with('.'))
         .collect();

@@ -81,7 +81,7 @@ pub fn shift(base: &[f64], new: &[f64], confidence: f64) -> Shift {
     };
     let var0 = nm * (total + 1.0) / 12.0;
     let p_min = (2.0 * normal_sf(((nm / 2.0) - 0.5) / var0.sqrt())).min(1.0);
-    let pairs = (base.len() * new.len()) as u64;
+    let pairs = base.len() as u64 * new.len() as u64;
     let z = normal_quantile(0.5 + confidence / 2.0);
     let c = (nm / 2.0 - z * var0.sqrt()).floor();
     let (low, high) = if c < 1.0 {
@@ -178,7 +178,7 @@ fn ranked_differences(base: &[f64], new: &[f64], k1: u64, k2: u64) -> Vec<f64> {
         c_lo = 0;
     }
     let mut hi = n1 - b0;
-    let mut c_hi = (base.len() * new.len()) as u64;
+    let mut c_hi = base.len() as u64 * new.len() as u64;
     for _ in 0..64 {
         if c_hi - c_lo <= FEW + (k2 - k1) || !lo.is_finite() {
             break;
@@ -246,7 +246,7 @@ fn ranked_differences(base: &[f64], new: &[f64], k1: u64, k2: u64) -> Vec<f64> {
 
 /// The median of the differences (the Hodges-Lehmann estimate).
 fn median_difference(base: &[f64], new: &[f64]) -> f64 {
-    let pairs = (base.len() * new.len()) as u64;
+    let pairs = base.len() as u64 * new.len() as u64;
     if pairs % 2 == 1 {
         return kth_difference(base, new, pairs.div_ceil(2));
     }

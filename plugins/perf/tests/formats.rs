@@ -95,7 +95,7 @@ fn criterion_baseline_directory_and_missing_saved_baseline() {
     let err = run(json!({"benchmarks": [{"format": "criterion", "current": "criterion", "saved-baseline": "release-1"}]}))
         .unwrap_err();
     assert!(
-        err.contains("no `release-1` results under criterion"),
+        err.starts_with("criterion: no `release-1` results to compare with"),
         "{err}"
     );
     // The same directory as its own baseline: identical samples, nothing.
@@ -280,5 +280,120 @@ fn every_rule_is_well_formed_and_documented_in_the_readme() {
         &Perf::describe(),
         "perf",
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
+    );
+}
+
+/// Real outputs with their benchmarks taken out, as a run whose benchmarks
+/// did not run (or a wrong file) leaves them. Before, each passed with no
+/// finding and no notice.
+#[test]
+fn inputs_without_benchmarks_are_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = |name: &str| std::fs::read_to_string(fixtures().join(name)).unwrap();
+    let json_of = |name: &str| -> Value { serde_json::from_str(&fixture(name)).unwrap() };
+    let mut gbench = json_of("gbench-new.json");
+    let aggregates: Vec<Value> = gbench["benchmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["run_type"] == "aggregate")
+        .cloned()
+        .collect();
+    assert!(!aggregates.is_empty(), "the fixture ran with repetitions");
+    gbench["benchmarks"] = Value::Array(aggregates);
+    let mut hyperfine = json_of("hyperfine-new.json");
+    hyperfine["results"] = json!([]);
+    let mut gbench_empty = json_of("gbench-new.json");
+    gbench_empty["benchmarks"] = json!([]);
+    let files = [
+        ("own.json", r#"{"benchmarks": []}"#.to_string()),
+        ("gbench-empty.json", gbench_empty.to_string()),
+        ("gbench-aggregates.json", gbench.to_string()),
+        ("hyperfine.json", hyperfine.to_string()),
+        ("cargo-criterion.jsonl", String::new()),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::create_dir(dir.path().join("criterion-empty")).unwrap();
+    let err = |format: &str, current: &str| {
+        Harness::new(dir.path())
+            .config(json!({"benchmarks": [{"format": format, "current": current, "baseline": current}]}))
+            .run::<Perf>()
+            .expect_err(current)
+    };
+    let none = |shown: &str, format: &str| {
+        format!(
+            "{shown}: no benchmarks in this {format} output: the benchmarks did not run, or this is not the file they wrote"
+        )
+    };
+    assert_eq!(err("json", "own.json"), none("own.json", "json"));
+    assert_eq!(
+        err("google-benchmark", "gbench-empty.json"),
+        none("gbench-empty.json", "google-benchmark")
+    );
+    assert!(
+        err("google-benchmark", "gbench-aggregates.json")
+            .starts_with("gbench-aggregates.json: holds only aggregates"),
+    );
+    assert_eq!(
+        err("hyperfine", "hyperfine.json"),
+        none("hyperfine.json", "hyperfine")
+    );
+    assert_eq!(
+        err("cargo-criterion", "cargo-criterion.jsonl"),
+        none("cargo-criterion.jsonl", "cargo-criterion")
+    );
+    assert_eq!(
+        err("criterion", "criterion-empty"),
+        none("criterion-empty", "criterion")
+    );
+}
+
+/// criterion's real results moved 17 directories down: before, skipped
+/// silently (a 1e9× regression passed); now an error naming the place.
+#[test]
+fn criterion_results_nested_too_deep_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep: PathBuf = (0..17).fold(dir.path().join("criterion"), |p, i| p.join(format!("d{i}")));
+    for which in ["new", "main"] {
+        let from = fixtures().join("criterion/sum/squares").join(which);
+        std::fs::create_dir_all(deep.join(which)).unwrap();
+        for file in ["benchmark.json", "sample.json"] {
+            std::fs::copy(from.join(file), deep.join(which).join(file)).unwrap();
+        }
+    }
+    let err = Harness::new(dir.path())
+        .config(json!({"benchmarks": [{"format": "criterion", "current": "criterion", "saved-baseline": "main"}]}))
+        .run::<Perf>()
+        .unwrap_err();
+    assert!(
+        err.starts_with("criterion: d0/d1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12/d13/d14/d15/d16 is nested more than 16 directories deep"),
+        "{err}"
+    );
+}
+
+/// A count benchmark no past run holds: before, compared with nothing and
+/// called unchanged; now inconclusive, which the report shows.
+#[test]
+fn a_count_no_past_run_holds_is_inconclusive() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("history")).unwrap();
+    let run = |name: &str, value: f64| {
+        json!({"benchmarks": [{"name": name, "unit": "instructions", "samples": [value]}]})
+            .to_string()
+    };
+    std::fs::write(dir.path().join("history/001.json"), run("old", 100.0)).unwrap();
+    std::fs::write(dir.path().join("new.json"), run("fresh", 1e12)).unwrap();
+    let e = Harness::new(dir.path())
+        .config(json!({"benchmarks": [{"format": "json", "current": "new.json", "history": "history"}]}))
+        .run::<Perf>()
+        .unwrap();
+    let inconclusive = with_rule(&e, "inconclusive");
+    assert_eq!(inconclusive.len(), 1, "{:?}", e.findings);
+    assert!(
+        inconclusive[0]
+            .message
+            .contains("no past run holds this benchmark")
     );
 }

@@ -92,7 +92,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) -> std::io
     if depth > 32 {
         return Ok(());
     }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let path = e.path();

@@ -32,9 +32,18 @@ impl Context {
     }
 
     /// The plugin's `config` table, deserialized. Use
-    /// `#[serde(deny_unknown_fields)]` so a misspelt key is an error.
+    /// `#[serde(deny_unknown_fields)]` so a misspelt key is an error. An
+    /// error names the key it is about (`config.benchmarks[0].format: …`),
+    /// which the host turns into the policy's file and line.
     pub fn config<T: DeserializeOwned>(&self) -> Result<T, String> {
-        serde_json::from_value(self.config.clone()).map_err(|e| format!("config: {e}"))
+        serde_path_to_error::deserialize(self.config.clone()).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match path.as_str() {
+                "." => format!("config: {inner}"),
+                _ => format!("config.{path}: {inner}"),
+            }
+        })
     }
 
     pub fn raw_config(&self) -> &serde_json::Value {
@@ -152,6 +161,21 @@ impl Context {
                 .iter()
                 .map(|p| self.read(p).map_err(|e| e.to_string()))
                 .collect()
+        }
+    }
+
+    /// The error for a repository file [`Context::read_many`] could not
+    /// read. When the host refused it for want of a read grant, the message
+    /// says which grant `plugin` needs; for any other reason (a symlink, a
+    /// file that changed while read) it is the host's reason alone, since a
+    /// hint to add a grant the policy already has would mislead.
+    pub fn cannot_read(plugin: &str, path: &str, error: &str) -> String {
+        if error.contains("outside the policy's read grants") {
+            format!(
+                "cannot read {path}: {error} (the {plugin} plugin needs `read = [\".\"]` in its policy table)"
+            )
+        } else {
+            format!("cannot read {path}: {error}")
         }
     }
 

@@ -1,6 +1,8 @@
 //! Run a plugin natively on a fixture directory, as the host would run it in
 //! the sandbox, so its rules are tested with plain `cargo test`.
 
+pub mod mutants;
+
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 

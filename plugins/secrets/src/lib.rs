@@ -76,9 +76,7 @@ impl Plugin for Secrets {
 }
 
 fn cannot_read(path: &str, e: &dyn std::fmt::Display) -> String {
-    format!(
-        "cannot read {path}: {e} (the secrets plugin needs `read = [\".\"]` in its policy table)"
-    )
+    Context::cannot_read("secrets", path, &e.to_string())
 }
 
 /// Scan a large file in chunks that end at a line break.

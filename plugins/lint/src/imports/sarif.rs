@@ -181,10 +181,14 @@ fn failed(run: &Run) -> Option<String> {
             let execution = inv.tool_execution_notifications.iter().flatten();
             execution.chain(inv.tool_configuration_notifications.iter().flatten())
         };
-        let is_error = |n: &&Notification| n.level.as_ref().and_then(Value::as_str) == Some("error");
+        let is_error =
+            |n: &&Notification| n.level.as_ref().and_then(Value::as_str) == Some("error");
         let first_error = notices().find(is_error).map(|n| {
             let m = &n.message;
-            m.text.clone().or_else(|| m.markdown.clone()).unwrap_or_default()
+            m.text
+                .clone()
+                .or_else(|| m.markdown.clone())
+                .unwrap_or_default()
         });
         let said = first_error
             .as_deref()

@@ -21,6 +21,10 @@ struct Sample {
     times: Vec<f64>,
 }
 
+/// Directories below the root a benchmark may sit at: a group, a function,
+/// a parameter, and ids whose names hold `/` (each becomes a directory).
+const MAX_DEPTH: usize = 16;
+
 pub fn read(dir: &Path, shown: &str, which: &str) -> Result<Run, String> {
     let meta = std::fs::metadata(dir).map_err(|e| format!("{shown}: cannot read: {e}"))?;
     if !meta.is_dir() {
@@ -41,8 +45,11 @@ fn walk(
     run: &mut Run,
     depth: usize,
 ) -> Result<(), String> {
-    if depth > 8 {
-        return Ok(());
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "{shown}: {} is nested more than {MAX_DEPTH} directories deep, deeper than criterion writes a benchmark id",
+            dir.strip_prefix(root).unwrap_or(dir).display()
+        ));
     }
     let here = dir.join(which);
     if here.join("benchmark.json").is_file() {
@@ -72,12 +79,17 @@ fn walk(
         let samples = s.times.iter().zip(&s.iters).map(|(t, i)| t / i).collect();
         run.insert(b.full_id, Series::time(samples), &sample_at)?;
     }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{shown}: cannot list {}: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
+    let cannot_list = |e: std::io::Error| {
+        let inner = dir.strip_prefix(root).unwrap_or(dir);
+        format!("{shown}: cannot list {}: {e}", inner.display())
+    };
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(cannot_list)? {
+        let entry = entry.map_err(cannot_list)?;
+        if entry.file_type().map_err(cannot_list)?.is_dir() {
+            entries.push(entry.path());
+        }
+    }
     entries.sort();
     for sub in entries {
         let name = sub.file_name().and_then(|n| n.to_str()).unwrap_or("");

@@ -28,8 +28,11 @@ struct Entry {
 pub fn parse(text: &str, shown: &str) -> Result<Run, String> {
     let e: Export = json(text, shown, "Google Benchmark JSON")?;
     let mut samples: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut aggregates = 0usize;
     for b in e.benchmarks {
         if b.run_type.as_deref().is_some_and(|t| t != "iteration") {
+            aggregates += 1;
             continue;
         }
         let name = b.run_name.unwrap_or(b.name);
@@ -45,10 +48,18 @@ pub fn parse(text: &str, shown: &str) -> Result<Run, String> {
                 "{shown}: benchmark `{name}` has no real_time in a known time_unit (`{unit}`)"
             ));
         };
-        match samples.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, v)) => v.push(t * scale),
-            None => samples.push((name, vec![t * scale])),
+        match index.get(&name) {
+            Some(&i) => samples[i].1.push(t * scale),
+            None => {
+                index.insert(name.clone(), samples.len());
+                samples.push((name, vec![t * scale]));
+            }
         }
+    }
+    if samples.is_empty() && aggregates > 0 {
+        return Err(format!(
+            "{shown}: holds only aggregates (mean, median, stddev), no samples to compare: run without --benchmark_report_aggregates_only (--benchmark_display_aggregates_only shortens the console and keeps them)"
+        ));
     }
     let mut run = Run::default();
     for (name, v) in samples {
