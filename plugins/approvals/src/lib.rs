@@ -14,7 +14,8 @@ mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 
 use portcullis_sdk::{
-    Context, Evaluation, EvidenceKind, Location, Plugin, PluginInfo, Region, export_plugin,
+    Context, Evaluation, EvidenceKind, Location, Plugin, PluginInfo, Region, ReportFormat,
+    export_plugin,
 };
 
 pub use codeowners::{Codeowners, Owner};
@@ -51,15 +52,30 @@ impl Plugin for Approvals {
                     .into(),
             );
         };
+        // The context's files, named in what it lacks.
+        let read_from: Vec<&str> = ctx
+            .reports()
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.format,
+                    ReportFormat::PrContext | ReportFormat::GithubEvent | ReportFormat::GhPr
+                )
+            })
+            .map(|r| r.path.as_str())
+            .collect();
+        let read_from = read_from.join(", ");
         let files: Vec<String> = pr
             .files
             .as_ref()
-            .ok_or("the pull-request context lists no changed files (`files` in pr-context, or `gh pr view --json files`)")?
+            .ok_or_else(|| format!("the pull-request context ({read_from}) lists no changed files (`files` in pr-context, or `gh pr view --json files`)"))?
             .iter()
             .map(|f| f.path.clone())
             .collect();
         if pr.reviews.is_none() {
-            return Err("the pull-request context has no reviews (`reviews` in pr-context, or `gh pr view --json reviews`)".into());
+            return Err(format!(
+                "the pull-request context ({read_from}) has no reviews (`reviews` in pr-context, or `gh pr view --json reviews`)"
+            ));
         }
         let mut teams = config.teams.clone();
         if let Some(file) = &config.teams_file {

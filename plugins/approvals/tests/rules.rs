@@ -542,7 +542,7 @@ fn github_event_and_gh_pr_view_combine() {
     let err = run_with(&files, config, &[("event.json", ReportFormat::GithubEvent)])
         .expect_err("no files");
     assert!(
-        err.starts_with("the pull-request context lists no changed files"),
+        err.starts_with("the pull-request context (event.json) lists no changed files"),
         "{err}"
     );
     // Malformed context names the report and position.

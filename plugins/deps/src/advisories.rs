@@ -121,7 +121,10 @@ pub fn parse(file: &str, text: &str) -> Result<Advisory, String> {
             .span()
             .map(|s| body[..s.start].matches('\n').count() + 1)
             .unwrap_or(1);
-        format!("{file}:{line}: bad advisory front matter: {}", e.message())
+        format!(
+            "{file}:{line}: bad advisory front matter: {}",
+            portcullis_sdk::text::one_line(e.message())
+        )
     })?;
     adv.title = body[end + 4..]
         .lines()

@@ -51,7 +51,8 @@ impl Lockfile {
                     format!(":{l}:{c}")
                 })
                 .unwrap_or_default();
-            format!("{path}{at}: not a valid Cargo.lock: {}", e.message())
+            let message = portcullis_sdk::text::one_line(e.message());
+            format!("{path}{at}: not a valid Cargo.lock: {message}")
         })?;
         if let Some(v) = &raw.version
             && !VERSIONS.contains(v.get_ref())

@@ -6,7 +6,7 @@
 use portcullis_plugin_lint::Lint;
 use portcullis_sdk::ReportFormat;
 use portcullis_sdk::testing::Harness;
-use portcullis_sdk::testing::mutants::{Mutants, json_place};
+use portcullis_sdk::testing::mutants::{Mutants, json_located};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
 
@@ -21,7 +21,9 @@ fn import(
     text: &str,
 ) -> Result<portcullis_sdk::Evaluation, String> {
     std::fs::write(dir.path().join("r"), text).expect("write the mutant");
-    Harness::new(dir.path()).report("r", format, "r").run::<Lint>()
+    Harness::new(dir.path())
+        .report("r", format, "r")
+        .run::<Lint>()
 }
 
 fn starts_with_report(message: &str) -> Result<(), String> {
@@ -41,27 +43,28 @@ fn clippy_json_mutants() {
         fixture("reports/clippy-buildrs/clippy-output.jsonl"),
     ];
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let words = ["\"reason\"", "\"compiler-message\"", "\"build-finished\"", "\"success\"", "\"level\"", "\"spans\""];
+    let words = [
+        "\"reason\"",
+        "\"compiler-message\"",
+        "\"build-finished\"",
+        "\"success\"",
+        "\"level\"",
+        "\"spans\"",
+    ];
     Mutants::with_words("clippy-json", &seeds, 3_000, &words).check(
         |text| import(&dir, ReportFormat::ClippyJson, text),
         |text, message| {
             starts_with_report(message)?;
-            // A line that is not JSON is named by its number.
-            let bad_line = text
-                .lines()
-                .position(|l| !l.trim().is_empty() && json_place(l.trim()).is_some());
-            match bad_line {
-                Some(n) if message.starts_with(&format!("r:{}: not a clippy", n + 1)) => Ok(()),
-                Some(n) if !message.contains("not a clippy") => {
-                    // An earlier line may fail first for another reason.
-                    let first = message[2..].split(':').next().unwrap_or("");
-                    match first.parse::<usize>() {
-                        Ok(l) if l <= n + 1 => Ok(()),
-                        _ => Err(format!("line {} is not JSON, but the message names another", n + 1)),
-                    }
-                }
-                Some(n) => Err(format!("line {} is not JSON, but the message names another", n + 1)),
-                None => Ok(()),
+            // A line refused as not JSON is named by its number, and is
+            // one that is not JSON.
+            let named: Option<usize> = message[2..].split(':').next().and_then(|n| n.parse().ok());
+            if !message.contains("not a clippy/rustc JSON message") {
+                return Ok(());
+            }
+            let line = named.ok_or("names no line")?;
+            match text.lines().nth(line.wrapping_sub(1)) {
+                Some(l) if serde_json::from_str::<serde_json::Value>(l.trim()).is_err() => Ok(()),
+                _ => Err(format!("line {line} is JSON, or not in the report")),
             }
         },
     );
@@ -77,20 +80,26 @@ fn sarif_mutants() {
     ];
     let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
     let words = [
-        "\"runs\"", "\"results\"", "\"level\"", "\"ruleId\"", "\"ruleIndex\"", "\"locations\"",
-        "\"executionSuccessful\"", "\"suppressions\"", "\"version\"", "\"2.1.0\"", "\"uri\"",
-        "\"startLine\"", "\"error\"", "\"none\"",
+        "\"runs\"",
+        "\"results\"",
+        "\"level\"",
+        "\"ruleId\"",
+        "\"ruleIndex\"",
+        "\"locations\"",
+        "\"executionSuccessful\"",
+        "\"suppressions\"",
+        "\"version\"",
+        "\"2.1.0\"",
+        "\"uri\"",
+        "\"startLine\"",
+        "\"error\"",
+        "\"none\"",
     ];
     Mutants::with_words("sarif", &seeds, 3_000, &words).check(
         |text| import(&dir, ReportFormat::Sarif, text),
         |text, message| {
             starts_with_report(message)?;
-            match json_place(text) {
-                Some((line, col)) if !message.starts_with(&format!("r:{line}:{col}: not JSON")) => {
-                    Err(format!("broken JSON at {line}:{col} not named so"))
-                }
-                _ => Ok(()),
-            }
+            json_located("r", text, message)
         },
     );
 }

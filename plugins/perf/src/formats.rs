@@ -210,7 +210,7 @@ fn not_empty(run: Run, format: Format, shown: &str) -> Result<Run, String> {
 /// Parse JSON with the error's line and column in the message.
 fn json<'a, T: Deserialize<'a>>(text: &'a str, shown: &str, what: &str) -> Result<T, String> {
     serde_json::from_str(text).map_err(|e| {
-        let mut msg = e.to_string();
+        let mut msg = portcullis_sdk::text::escape_controls(&e.to_string());
         if let Some(at) = msg.rfind(" at line ") {
             msg.truncate(at);
         }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use portcullis_plugin_perf::Perf;
 use portcullis_sdk::testing::Harness;
-use portcullis_sdk::testing::mutants::{Mutants, json_place};
+use portcullis_sdk::testing::mutants::{Mutants, json_located, json_place};
 use serde_json::json;
 
 fn fixtures() -> PathBuf {
@@ -20,10 +20,25 @@ fn fixture(name: &str) -> String {
 }
 
 const WORDS: &[&str] = &[
-    "\"benchmarks\"", "\"samples\"", "\"unit\"", "\"name\"", "\"times\"", "\"iters\"",
-    "\"results\"", "\"real_time\"", "\"time_unit\"", "\"run_type\"", "\"aggregate\"",
-    "\"iteration_count\"", "\"measured_values\"", "\"reason\"", "\"ns\"", "\"instructions\"",
-    "\"error_occurred\"", "\"point_estimate\"", "\"standard_error\"",
+    "\"benchmarks\"",
+    "\"samples\"",
+    "\"unit\"",
+    "\"name\"",
+    "\"times\"",
+    "\"iters\"",
+    "\"results\"",
+    "\"real_time\"",
+    "\"time_unit\"",
+    "\"run_type\"",
+    "\"aggregate\"",
+    "\"iteration_count\"",
+    "\"measured_values\"",
+    "\"reason\"",
+    "\"ns\"",
+    "\"instructions\"",
+    "\"error_occurred\"",
+    "\"point_estimate\"",
+    "\"standard_error\"",
 ];
 
 /// Mutants of the format's `new` side checked against its `base` side; a
@@ -36,17 +51,20 @@ fn check_format(format: &str, base: &str, seeds: &[&str], count: usize, json_doc
     Mutants::with_words(format, seeds, count, WORDS).check(
         |text| {
             std::fs::write(dir.path().join("new"), text).expect("write the mutant");
-            Harness::new(dir.path()).config(config.clone()).run::<Perf>()
+            Harness::new(dir.path())
+                .config(config.clone())
+                .run::<Perf>()
         },
         |text, message| {
-            if !message.starts_with("new:") && !message.starts_with("new ") && !message.starts_with("config.benchmarks[0]") {
+            if !message.starts_with("new:")
+                && !message.starts_with("new ")
+                && !message.starts_with("config.benchmarks[0]")
+            {
                 return Err("names neither the file nor the input".into());
             }
-            match json_place(text) {
-                Some((line, col)) if json_doc && !message.starts_with(&format!("new:{line}:{col}: not ")) => {
-                    Err(format!("broken JSON at {line}:{col} not named so"))
-                }
-                _ => Ok(()),
+            match json_doc && message.starts_with("new") {
+                true => json_located("new", text, message),
+                false => Ok(()),
             }
         },
     );
@@ -59,32 +77,59 @@ fn json_mutants() {
         {"name": "alloc", "unit": "allocations", "samples": [42]},
     ]})
     .to_string();
-    let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&seed).expect("json")).expect("json");
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&seed).expect("json"),
+    )
+    .expect("json");
     check_format("json", &seed, &[&seed, &pretty], 2_000, true);
 }
 
 #[test]
 fn google_benchmark_mutants() {
     let base = fixture("gbench-base.json");
-    check_format("google-benchmark", &base, &[&fixture("gbench-new.json")], 1_500, true);
+    check_format(
+        "google-benchmark",
+        &base,
+        &[&fixture("gbench-new.json")],
+        1_500,
+        true,
+    );
 }
 
 #[test]
 fn hyperfine_mutants() {
     let base = fixture("hyperfine-base.json");
-    check_format("hyperfine", &base, &[&fixture("hyperfine-new.json")], 2_000, true);
+    check_format(
+        "hyperfine",
+        &base,
+        &[&fixture("hyperfine-new.json")],
+        2_000,
+        true,
+    );
 }
 
 #[test]
 fn critcmp_mutants() {
     let base = fixture("critcmp-base.json");
-    check_format("critcmp", &base, &[&fixture("critcmp-new.json")], 2_000, true);
+    check_format(
+        "critcmp",
+        &base,
+        &[&fixture("critcmp-new.json")],
+        2_000,
+        true,
+    );
 }
 
 #[test]
 fn cargo_criterion_mutants() {
     let base = fixture("cargo-criterion-base.jsonl");
-    check_format("cargo-criterion", &base, &[&fixture("cargo-criterion-new.jsonl")], 2_000, false);
+    check_format(
+        "cargo-criterion",
+        &base,
+        &[&fixture("cargo-criterion-new.jsonl")],
+        2_000,
+        false,
+    );
 }
 
 /// criterion's directory: mutants of one benchmark's `sample.json` and
@@ -96,7 +141,10 @@ fn criterion_directory_mutants() {
     for which in ["new", "main"] {
         std::fs::create_dir_all(bench.join(which)).expect("mkdir");
         for file in ["benchmark.json", "sample.json"] {
-            let from = fixtures().join("criterion/sum/squares").join(which).join(file);
+            let from = fixtures()
+                .join("criterion/sum/squares")
+                .join(which)
+                .join(file);
             std::fs::copy(from, bench.join(which).join(file)).expect("copy");
         }
     }
@@ -107,16 +155,18 @@ fn criterion_directory_mutants() {
         Mutants::with_words(&format!("criterion {file}"), &[&seed], 1_500, WORDS).check(
             |text| {
                 std::fs::write(target, text).expect("write the mutant");
-                Harness::new(dir.path()).config(config.clone()).run::<Perf>()
+                Harness::new(dir.path())
+                    .config(config.clone())
+                    .run::<Perf>()
             },
             |text, message| {
                 let shown = format!("criterion/sum/squares/new/{file}");
                 match json_place(text) {
-                    Some((line, col)) if !message.starts_with(&format!("{shown}:{line}:{col}: not ")) => {
-                        Err(format!("broken JSON at {line}:{col} not named so"))
+                    Some(_) => json_located(&shown, text, message),
+                    None if !message.starts_with("criterion") => {
+                        Err("does not name the file".into())
                     }
-                    None if !message.starts_with("criterion") => Err("does not name the file".into()),
-                    _ => Ok(()),
+                    None => Ok(()),
                 }
             },
         );

@@ -195,7 +195,10 @@ pub fn parse_one(text: &str, path: &str, parser: Option<Parser>) -> Result<Value
                 let line = e
                     .span()
                     .map_or(1, |s| text[..s.start].matches('\n').count() + 1);
-                format!("{path}:{line}: not TOML: {}", e.message())
+                format!(
+                    "{path}:{line}: not TOML: {}",
+                    portcullis_sdk::text::one_line(e.message())
+                )
             })?;
             serde_json::to_value(v).map_err(|e| format!("{path}: {e}"))
         }

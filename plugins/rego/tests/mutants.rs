@@ -20,14 +20,33 @@ fn read(path: &str) -> String {
 /// (namespace, policy, input path, input) of each shipped example.
 fn examples() -> Vec<(&'static str, String, &'static str, String)> {
     vec![
-        ("kubernetes", read("rego/kubernetes/kubernetes.rego"), "k8s/app.yaml", read("policy-tests/kubernetes/repo/k8s/app.yaml")),
-        ("github_actions", read("rego/github_actions/github_actions.rego"), ".github/workflows/ci.yml", read("policy-tests/workflows/repo/.github/workflows/ci.yml")),
-        ("terraform", read("rego/terraform/terraform.rego"), "infra/plan.json", read("policy-tests/terraform/repo/infra/plan.json")),
+        (
+            "kubernetes",
+            read("rego/kubernetes/kubernetes.rego"),
+            "k8s/app.yaml",
+            read("policy-tests/kubernetes/repo/k8s/app.yaml"),
+        ),
+        (
+            "github_actions",
+            read("rego/github_actions/github_actions.rego"),
+            ".github/workflows/ci.yml",
+            read("policy-tests/workflows/repo/.github/workflows/ci.yml"),
+        ),
+        (
+            "terraform",
+            read("rego/terraform/terraform.rego"),
+            "infra/plan.json",
+            read("policy-tests/terraform/repo/infra/plan.json"),
+        ),
     ]
 }
 
 fn run(root: &Path, namespace: &str, input: &str) -> Result<portcullis_sdk::Evaluation, String> {
-    let parser = if input.ends_with(".json") { "json" } else { "yaml" };
+    let parser = if input.ends_with(".json") {
+        "json"
+    } else {
+        "yaml"
+    };
     Harness::new(root)
         .config(json!({
             "policy": ["policy"],
@@ -38,10 +57,29 @@ fn run(root: &Path, namespace: &str, input: &str) -> Result<portcullis_sdk::Eval
 }
 
 const REGO_WORDS: &[&str] = &[
-    "package", "import rego.v1", "deny", "warn", "violation", "contains", "if", "some", "every",
-    "in", "not", ":=", "==", "input", "data", "sprintf", "count(input) > 3",
-    "count(input)", "walk(input, x)", "regex.match(\"(a+)+$\", \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\")",
-    "msg", "[_]", "default",
+    "package",
+    "import rego.v1",
+    "deny",
+    "warn",
+    "violation",
+    "contains",
+    "if",
+    "some",
+    "every",
+    "in",
+    "not",
+    ":=",
+    "==",
+    "input",
+    "data",
+    "sprintf",
+    "count(input) > 3",
+    "count(input)",
+    "walk(input, x)",
+    "regex.match(\"(a+)+$\", \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\")",
+    "msg",
+    "[_]",
+    "default",
 ];
 
 #[test]
@@ -58,7 +96,11 @@ fn rego_policy_mutants() {
             },
             |_, message| {
                 // A broken module is named; so is an input or a result.
-                if message.contains("p.rego") || message.contains(input_path) || message.starts_with("config.") || message.contains("policy") {
+                if message.contains("p.rego")
+                    || message.contains(input_path)
+                    || message.starts_with("config.")
+                    || message.contains("policy")
+                {
                     Ok(())
                 } else {
                     Err("names neither the policy nor the input".into())
@@ -70,13 +112,33 @@ fn rego_policy_mutants() {
 
 #[test]
 fn rego_input_mutants() {
-    let words = ["kind", "apiVersion", "metadata", "spec", "- ", ": ", "&a", "*a", "<<: *a", "!!binary", "---", "...", "%YAML 1.2"];
+    let words = [
+        "kind",
+        "apiVersion",
+        "metadata",
+        "spec",
+        "- ",
+        ": ",
+        "&a",
+        "*a",
+        "<<: *a",
+        "!!binary",
+        "---",
+        "...",
+        "%YAML 1.2",
+    ];
     for (namespace, policy, input_path, input) in examples() {
         let dir = tempfile::tempdir().expect("tempdir");
         write_tree(dir.path(), &[("policy/p.rego", policy.as_str())]);
         let file = dir.path().join(input_path);
         std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
-        Mutants::with_words(&format!("rego input {input_path}"), &[&input], 1_000, &words).check(
+        Mutants::with_words(
+            &format!("rego input {input_path}"),
+            &[&input],
+            1_000,
+            &words,
+        )
+        .check(
             |text| {
                 std::fs::write(&file, text).expect("write the mutant");
                 run(dir.path(), namespace, input_path)

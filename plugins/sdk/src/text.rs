@@ -35,6 +35,33 @@ pub fn repo_relative(root: &Path, path: &str) -> Option<String> {
 }
 
 /// 1-based line and column (in characters) of a byte offset in `text`.
+/// A parser's message on one line: its lines trimmed and joined with `; `
+/// (the toml crate's messages span lines: what was found, then what was
+/// expected), since a plugin's error is one line.
+pub fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("; ")
+}
+
+/// `text` with each control character written as its escape (`\n`,
+/// `\u{1b}`): for a value from the input (a JSON key, a name) quoted in an
+/// error, which must stay one line and must not reach a terminal raw.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];

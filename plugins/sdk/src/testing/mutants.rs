@@ -7,7 +7,7 @@
 //! use portcullis_sdk::testing::mutants::{Mutants, json_place};
 //! let seed = r#"{"benchmarks": []}"#;
 //! Mutants::new("my-format", &[seed], 2_000).check(|text| {
-//!     serde_json::from_str::<serde_json::Value>(text)
+//!     serde_json::from_str::<serde::de::IgnoredAny>(text)
 //!         .map(drop)
 //!         .map_err(|e| format!("r.json:{}:{}: {e}", e.line(), e.column()))
 //! }, |text, message| match json_place(text) {
@@ -308,12 +308,48 @@ fn preview(text: &str) -> String {
     p
 }
 
-/// Where `text` stops being JSON (line, column, as serde_json counts), or
-/// `None` when it is JSON.
+/// Where `text` stops being JSON syntax (line, column, as serde_json
+/// counts), or `None` when it is JSON. A typed reader stops there or
+/// earlier (at a value of the wrong type), never later.
 pub fn json_place(text: &str) -> Option<(usize, usize)> {
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .err()
         .map(|e| (e.line(), e.column()))
+}
+
+/// Whether `message` locates a refusal of `text` as a JSON file named
+/// `file` should: when `text` is not JSON, it names `file:LINE:` with LINE no
+/// later than where the JSON breaks (a typed reader may stop earlier, at a
+/// field that is wrong before the syntax is); otherwise it names `file`.
+pub fn json_located(file: &str, text: &str, message: &str) -> Result<(), String> {
+    let Some(at) = message.find(&format!("{file}:")) else {
+        return match message.contains(file) {
+            true if json_place(text).is_none() => Ok(()),
+            _ => Err(format!("does not name {file} with a line")),
+        };
+    };
+    let after = &message[at + file.len() + 1..];
+    let mut parts = after.split(':');
+    let mut line: Option<usize> = parts.next().and_then(|n| n.trim().parse().ok());
+    // serde_json's column 0 is the line break ending the line before.
+    let column: String = parts
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if column == "0" {
+        line = line.map(|l| l.saturating_sub(1).max(1));
+    }
+    match (json_place(text), line) {
+        (Some((broken, _)), Some(line)) if line == 0 || line > broken => Err(format!(
+            "names line {line}, but the JSON breaks at line {broken}"
+        )),
+        (Some((broken, _)), None) => Err(format!(
+            "names no line, but the JSON breaks at line {broken}"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A small deterministic generator (xorshift64*); tests need the same
