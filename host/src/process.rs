@@ -34,7 +34,7 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
         .spawn()?;
     // Drained while the child runs, so a full pipe cannot stall it.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
+        std::thread::Builder::new().spawn(move || {
             let mut buf = Vec::new();
             if let Some(mut p) = pipe {
                 let _ = p.read_to_end(&mut buf);
@@ -54,6 +54,19 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
+    let (out, err) = match (out, err) {
+        (Ok(out), Ok(err)) => (out, err),
+        (Err(e), _) | (_, Err(e)) => {
+            // No thread to drain a pipe with: stop the child rather than
+            // let it stall on a full pipe.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot start a thread to read {what}'s output: {e}"),
+            ));
+        }
+    };
     let Some(status) = wait_timeout(&mut child, timeout)? else {
         return Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,

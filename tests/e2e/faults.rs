@@ -155,7 +155,12 @@ fn a_missing_home_is_not_created() {
 fn policy_mistakes_found_late_are_named_at_their_line() {
     let repo = Repo::new();
     repo.write("a.txt", "x\n");
-    let cases: [(&str, &[u8], &str); 6] = [
+    let cases: [(&str, &[u8], &str); 7] = [
+        (
+            "escape.toml",
+            b"[plugins.lint]\nsource = \"builtin:\\u001b[31mnope\"\n",
+            "portcullis: escape.toml:2:10: unknown built-in plugin `\\u{1b}[31mnope`",
+        ),
         (
             "utf8.toml",
             b"# caf\xe9\n[plugins.lint]\nsource = \"builtin:lint\"\n",
@@ -193,5 +198,84 @@ fn policy_mistakes_found_late_are_named_at_their_line() {
         assert_eq!(run.code, 2, "{name}: {}", run.stderr);
         assert!(run.stderr.contains(expected), "{name}: {}", run.stderr);
         assert!(!run.stderr.contains("os error"), "{name}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains('\u{1b}'),
+            "{name}: a raw escape reached the terminal"
+        );
     }
+}
+
+/// `portcullis check .` under a shell limit (`ulimit -n 12`, `ulimit -v …`),
+/// bounded like [`run_bounded`].
+fn run_limited(repo: &Repo, limit: &str) -> Run {
+    let script = format!("{limit} && exec \"$0\" check .");
+    let mut child = Command::new("sh")
+        .args(["-c", &script, BIN])
+        .current_dir(repo.path())
+        .env_remove("CI")
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run portcullis under a limit");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("portcullis hung under `{limit}`");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Run::from(child.wait_with_output().expect("output"))
+}
+
+/// Too few file descriptors or too little address space for the host is
+/// exit 2 with lines that say so — never a panic, a hang or a pass. The
+/// repository holds a finding, so a run that completes is exit 1.
+#[test]
+fn host_resource_limits_are_exit_2_never_a_panic_or_a_pass() {
+    let repo = Repo::new();
+    repo.write("notes.json", "{\"a\": 1,}\n")
+        .write("src/a.txt", "text\n");
+    repo.git(&["init", "-q"]);
+    repo.git(&["add", "."]);
+    let mut refused = 0;
+    let limits = (6..=20)
+        .map(|n| format!("ulimit -n {n}"))
+        .chain(["ulimit -v 1000000", "ulimit -v 3000000"].map(String::from));
+    for limit in limits {
+        let run = run_limited(&repo, &limit);
+        assert!(
+            run.code == 1 || run.code == 2,
+            "`{limit}`: exit {}: {}",
+            run.code,
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("panicked"),
+            "`{limit}`: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("os error"),
+            "`{limit}`: {}",
+            run.stderr
+        );
+        if run.code == 2 {
+            refused += 1;
+            for line in run.stderr.lines().filter(|l| !l.starts_with("gate ")) {
+                assert!(line.starts_with("portcullis: "), "`{limit}`: {line}");
+            }
+        }
+        if limit.starts_with("ulimit -v") {
+            assert_eq!(run.code, 2, "`{limit}`: {}", run.stderr);
+            assert!(
+                run.stderr.contains("`ulimit -v` is too low"),
+                "`{limit}`: {}",
+                run.stderr
+            );
+        }
+    }
+    assert!(refused >= 3, "the lowest limits must refuse");
 }

@@ -304,3 +304,34 @@ fn reports_cannot_be_read_from_outside_the_repository() {
         run.stderr
     );
 }
+
+/// A report the policy names is evidence, not source: clippy's JSON lines
+/// under a `.json` name that git does not ignore are imported, not flagged
+/// by `lint/invalid-json` (before, they were, as if they were source).
+#[test]
+fn a_named_report_is_not_checked_as_source() {
+    let repo = Repo::new();
+    repo.fixture("reports/clippy-demo/src/main.rs", "src/main.rs")
+        .fixture(
+            "reports/clippy-demo/clippy-output.jsonl",
+            "reports/clippy.json",
+        )
+        .write("broken.json", "{\"a\": 1,}\n")
+        .write(
+            "portcullis.toml",
+            "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n\
+             [reports.clippy]\npath = \"reports/clippy.json\"\nformat = \"clippy-json\"\n",
+        );
+    let (_, sarif) = repo.check_sarif(&[]);
+    let invalid: Vec<String> = results(&sarif)
+        .iter()
+        .filter(|r| r["ruleId"] == "lint/invalid-json")
+        .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].to_string())
+        .collect();
+    assert_eq!(
+        invalid,
+        ["\"broken.json\""],
+        "only the source file is flagged"
+    );
+    assert!(rule_ids(&sarif).contains(&"lint/clippy/needless_return".to_string()));
+}

@@ -217,3 +217,28 @@ fn fixture_cases_catch_a_changed_verdict() {
         run.stdout
     );
 }
+
+/// A policy that builds a billion-element set runs the plugin out of
+/// memory: exit 2 saying so, not a Rust panic ("capacity overflow").
+#[test]
+fn a_policy_that_exhausts_memory_is_told_so() {
+    let repo = Repo::new();
+    repo.write("portcullis.toml", POLICY)
+        .write("k8s/pod.yaml", "kind: Pod\nmetadata:\n  name: web\n")
+        .write(
+            "policy/p.rego",
+            "package main\nimport rego.v1\ndeny contains msg if {\n  xs := numbers.range(1, 1000000000)\n  count(xs) > 0\n  msg := \"big\"\n}\n",
+        );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("portcullis: plugin rego: ran out of memory")
+            || run
+                .stderr
+                .contains("portcullis: plugin rego: exceeded its memory limit"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

@@ -343,3 +343,30 @@ fn the_json_report_names_what_kind_of_failure_it_was() {
         );
     }
 }
+
+/// A plugin that traps is named with the trap's own words: no wasm
+/// backtrace, no offsets, no mangled symbols; one that asks for more memory
+/// than a plugin can address is told so, not "capacity overflow" panics.
+#[test]
+fn traps_are_reported_without_engine_internals() {
+    for (attack, reason) in [
+        (
+            "abort",
+            "trapped: wasm trap: wasm `unreachable` instruction executed",
+        ),
+        ("stack", "trapped: wasm trap: call stack exhausted"),
+        (
+            "capacity",
+            "ran out of memory: it asked for more than a plugin can hold (capacity overflow)",
+        ),
+    ] {
+        let run = assert_fails_closed(attack, "", reason);
+        for leak in ["backtrace", "0x", "_ZN", "<unknown>", "raw_vec", "/rustc/"] {
+            assert!(
+                !run.stderr.contains(leak),
+                "{attack}: `{leak}` in {}",
+                run.stderr
+            );
+        }
+    }
+}

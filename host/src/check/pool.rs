@@ -13,17 +13,24 @@ pub fn parallel<'a, T: Sync, R: Send>(
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
     let workers = jobs.clamp(1, items.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let r = f(item);
-                    *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
-                }
-            });
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            let r = f(item);
+            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
         }
+    };
+    std::thread::scope(|s| {
+        // The calling thread is one worker; the others are extra. A thread
+        // the system will not create (a process or memory limit) is one
+        // worker fewer, never a failure: the work is the same.
+        for _ in 1..workers {
+            if std::thread::Builder::new().spawn_scoped(s, work).is_err() {
+                break;
+            }
+        }
+        work();
     });
     results
         .into_iter()

@@ -225,6 +225,7 @@ fn main() -> ExitCode {
     if let Ok(exe) = std::env::current_exe() {
         compile::isolate_in(exe);
     }
+    quiet_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -253,6 +254,31 @@ fn main() -> ExitCode {
 
 /// One line on stderr; plugin text in it is shown with invisible and
 /// control characters escaped.
+/// A panic is one line on stderr, never a backtrace. On a plugin's host
+/// thread it says nothing: that plugin's failure is reported in its place
+/// (the call ends without a result, which fails closed). Anywhere else it
+/// is an internal error, and the process ends with exit 2, as for anything
+/// the gate could not evaluate.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        if std::thread::current().name() == Some("portcullis-plugin") {
+            return;
+        }
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        fail_line(&format!("internal error: {what}{place}"));
+        std::process::exit(Exit::Error as i32);
+    }));
+}
+
 fn fail_line(message: &str) {
     let _ = writeln!(
         std::io::stderr(),

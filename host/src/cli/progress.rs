@@ -39,7 +39,7 @@ impl Terminal {
             stop: AtomicBool::new(false),
         });
         let s = state.clone();
-        let handle = std::thread::spawn(move || {
+        let handle = std::thread::Builder::new().spawn(move || {
             let start = Instant::now();
             let mut shown = false;
             while !s.stop.load(Ordering::Relaxed) {
@@ -69,6 +69,13 @@ impl Terminal {
                 line("");
             }
         });
+        // Without a thread for it there is simply no progress line.
+        let Ok(handle) = handle else {
+            return Terminal {
+                state: None,
+                thread: Mutex::new(None),
+            };
+        };
         Terminal {
             state: Some(state),
             thread: Mutex::new(Some(handle)),

@@ -239,7 +239,8 @@ fn run_in_store<T>(
                 PluginFailure::Memory(limits.memory_bytes >> 20)
             } else if let Some(p) = panic_message(&stderr_text) {
                 if p.starts_with("capacity overflow") {
-                    PluginFailure::TooLarge(p)
+                    // The place is inside the standard library: noise.
+                    PluginFailure::TooLarge("capacity overflow".into())
                 } else {
                     PluginFailure::Panic(p)
                 }
@@ -249,7 +250,15 @@ fn run_in_store<T>(
             {
                 PluginFailure::TooLarge(one_line(line, 200))
             } else {
-                PluginFailure::Trap(trap_text(&e))
+                let text = trap_text(&e);
+                if text.contains("mmap failed") {
+                    // The host's own limit, not the plugin's doing.
+                    PluginFailure::Load(format!(
+                        "the host could not reserve memory for the plugin ({text}): an address-space limit such as `ulimit -v` is too low"
+                    ))
+                } else {
+                    PluginFailure::Trap(text)
+                }
             };
             Err((reason, logs))
         }

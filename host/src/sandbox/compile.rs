@@ -164,7 +164,13 @@ fn out_of_memory(stderr: &str) -> bool {
 /// The child side of [`compile`]: cap the address space, compile `input`
 /// with the sandbox's engine settings, write the artifact to `output`.
 pub fn compile_main(input: &Path, output: &Path) -> Result<(), String> {
-    let cap = limit("PORTCULLIS_COMPILE_MEMORY_MB", COMPILE_MEMORY_MB)? << 20;
+    let mut cap = limit("PORTCULLIS_COMPILE_MEMORY_MB", COMPILE_MEMORY_MB)? << 20;
+    // Under a lower limit already (`ulimit -v`), that one holds: a process
+    // may lower its limit but not raise it.
+    let now = rustix::process::getrlimit(rustix::process::Resource::As);
+    if let Some(hard) = now.maximum {
+        cap = cap.min(hard);
+    }
     rustix::process::setrlimit(
         rustix::process::Resource::As,
         rustix::process::Rlimit {

@@ -141,13 +141,21 @@ impl FileAccess {
             return read_part(&work);
         }
         std::thread::scope(|s| {
+            // A part whose thread the system will not create is read here.
             let handles: Vec<_> = work
                 .chunks(chunk)
-                .map(|part| s.spawn(move || read_part(part)))
+                .map(|part| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(s, move || read_part(part))
+                        .map_err(|_| part)
+                })
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .flat_map(|h| match h {
+                    Ok(h) => h.join().unwrap_or_default(),
+                    Err(part) => read_part(part),
+                })
                 .collect()
         })
     }

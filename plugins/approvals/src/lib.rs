@@ -14,8 +14,8 @@ mod rules;
 use std::collections::{BTreeMap, BTreeSet};
 
 use portcullis_sdk::{
-    Context, Evaluation, EvidenceKind, Location, Plugin, PluginInfo, Region, ReportFormat,
-    export_plugin,
+    Context, Evaluation, EvidenceKind, FileKind, Location, Plugin, PluginInfo, Region,
+    ReportFormat, export_plugin,
 };
 
 pub use codeowners::{Codeowners, Owner};
@@ -35,6 +35,7 @@ impl Plugin for Approvals {
         PluginInfo::new("approvals", env!("CARGO_PKG_VERSION"))
             .rules(RULES)
             .reads(EvidenceKind::Reports)
+            .reads(EvidenceKind::Files)
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
@@ -129,7 +130,21 @@ fn read_codeowners(ctx: &Context, out: &mut Evaluation) -> Result<Option<Codeown
                 }
                 return Ok(Some(co));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Absent is fine; in the file list but unreadable (a symlink,
+                // dangling or not) is a CODEOWNERS GitHub would not use
+                // either, and owners that silently vanished: an error.
+                if let Some(entry) = ctx.files().iter().find(|f| f.path == *path) {
+                    let what = match entry.kind {
+                        FileKind::Symlink => "is a symlink, and only the file itself is read",
+                        FileKind::File => "is listed but could not be read",
+                    };
+                    return Err(format!(
+                        "{path} {what}: commit the file itself so its owners apply"
+                    ));
+                }
+                continue;
+            }
             Err(e) => return Err(format!("cannot read {path}: {e}")),
         }
     }

@@ -573,3 +573,28 @@ fn every_rule_is_well_formed_and_documented_in_the_readme() {
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
     );
 }
+
+/// A CODEOWNERS that is a symlink (here a dangling one) is an error naming
+/// it. Before, it read as "no CODEOWNERS", and its owners silently stopped
+/// being required.
+#[cfg(unix)]
+#[test]
+fn a_codeowners_symlink_is_an_error_not_an_absent_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_tree(
+        dir.path(),
+        &[("pr.json", pr(&["src/a.rs"], &[], vec![]).to_string())],
+    );
+    std::fs::create_dir_all(dir.path().join(".github")).expect("mkdir");
+    std::os::unix::fs::symlink("../owners-moved", dir.path().join(".github/CODEOWNERS"))
+        .expect("symlink");
+    let err = Harness::new(dir.path())
+        .config(json!({}))
+        .report("pr", ReportFormat::PrContext, "pr.json")
+        .run::<Approvals>()
+        .expect_err("a dangling CODEOWNERS");
+    assert_eq!(
+        err,
+        ".github/CODEOWNERS is a symlink, and only the file itself is read: commit the file itself so its owners apply"
+    );
+}

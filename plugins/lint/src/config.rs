@@ -32,16 +32,21 @@ fn default_max_scan_mb() -> u64 {
 /// Which files the hygiene rules look at.
 pub struct Scope {
     exclude: GlobSet,
+    /// Report files the policy names: evidence about the change, written by
+    /// tools (clippy's JSON lines are not one JSON document), not source.
+    reports: std::collections::HashSet<String>,
 }
 
 impl Scope {
     pub fn includes(&self, path: &str) -> bool {
-        !self.exclude.is_match(path)
+        !self.exclude.is_match(path) && !self.reports.contains(path)
     }
 }
 
 impl Config {
-    pub fn scope(&self) -> Result<Scope, String> {
+    /// The files the hygiene rules check: all but `exclude` and the
+    /// `reports` (repository-relative paths).
+    pub fn scope<'a>(&self, reports: impl IntoIterator<Item = &'a str>) -> Result<Scope, String> {
         let exclude = portcullis_sdk::globset("exclude", &self.exclude)?;
         if !(1..=64).contains(&self.max_scan_mb) {
             return Err(format!(
@@ -49,6 +54,9 @@ impl Config {
                 self.max_scan_mb
             ));
         }
-        Ok(Scope { exclude })
+        Ok(Scope {
+            exclude,
+            reports: reports.into_iter().map(str::to_string).collect(),
+        })
     }
 }

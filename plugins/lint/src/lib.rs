@@ -24,7 +24,7 @@ impl Plugin for Lint {
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
         let config: Config = ctx.config()?;
-        let scope = config.scope()?;
+        let scope = config.scope(ctx.reports().iter().map(|r| r.path.as_str()))?;
         let mut out = Evaluation::default();
         rules::hygiene(ctx, &config, &scope, &mut out)?;
         let imported = imports::import_all(ctx, &mut out)?;

@@ -109,6 +109,22 @@ impl Plugin for Hostile {
                     .at_line("src/\u{202e}cod.rs", 1),
             ),
             "panic" => panic!("the hostile plugin panics on purpose"),
+            // A trap with no panic message: wasm `unreachable`.
+            "abort" => std::process::abort(),
+            // Deep recursion until the wasm stack is exhausted.
+            "stack" => {
+                #[allow(unconditional_recursion)] // the attack: exhaust the stack
+                fn deeper(n: u64) -> u64 {
+                    std::hint::black_box(deeper(std::hint::black_box(n + 1))) + 1
+                }
+                out.push(PROBE_RESULT.finding(format!("{}", deeper(0))).in_file("probe"));
+            }
+            // More than 32-bit memory can hold, asked for at once.
+            "capacity" => {
+                let n = std::hint::black_box(usize::MAX / 2);
+                let v: Vec<u64> = Vec::with_capacity(n);
+                out.push(PROBE_RESULT.finding(format!("{}", v.capacity())).in_file("probe"));
+            }
             "error" => return Err("config.attack: the hostile plugin fails on purpose".into()),
             "findings" => {
                 for i in 0..200_000u32 {
