@@ -101,3 +101,33 @@ fn owners_and_rules_gate_the_pull_request() {
         run.stderr
     );
 }
+
+/// Through the sandbox: a CODEOWNERS that is a dangling symlink is exit 2
+/// naming it, in words (the plugin sees the file list's symlink entry).
+#[cfg(unix)]
+#[test]
+fn a_codeowners_symlink_is_named_not_skipped() {
+    let repo = Repo::new();
+    let sha = "c".repeat(40);
+    repo.write(
+        ".portcullis/pr.json",
+        format!(
+            "{{\"author\":\"alice\",\"labels\":[],\"base\":\"main\",\"head\":\"f\",\"head_sha\":\"{sha}\",\"files\":[{{\"path\":\"a.rs\",\"status\":\"modified\"}}],\"commits\":[{{\"sha\":\"{sha}\",\"author\":\"alice\"}}],\"reviews\":[]}}"
+        ),
+    )
+    .symlink(".github/CODEOWNERS", "../owners-moved")
+    .write(
+        "portcullis.toml",
+        "[plugins.approvals]\nsource = \"builtin:approvals\"\nread = [\".\"]\n[plugins.approvals.config]\nrules = []\n\
+         [reports.pr]\npath = \".portcullis/pr.json\"\nformat = \"pr-context\"\n",
+    );
+    let run = repo.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "portcullis: plugin approvals: returned an error: .github/CODEOWNERS is a symlink, and only the file itself is read"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -118,6 +118,14 @@ impl Plugin for Approvals {
 
 fn read_codeowners(ctx: &Context, out: &mut Evaluation) -> Result<Option<Codeowners>, String> {
     for path in codeowners::LOCATIONS {
+        // A symlink (dangling or not) is never followed: its owners would
+        // otherwise silently stop applying, or come from elsewhere.
+        let listed = ctx.files().iter().find(|f| f.path == *path);
+        if listed.is_some_and(|f| f.kind == FileKind::Symlink) {
+            return Err(format!(
+                "{path} is a symlink, and only the file itself is read: commit the file itself so its owners apply"
+            ));
+        }
         match ctx.read_to_string(path) {
             Ok(text) => {
                 let (co, invalid) = Codeowners::parse(path, &text);
@@ -130,21 +138,8 @@ fn read_codeowners(ctx: &Context, out: &mut Evaluation) -> Result<Option<Codeown
                 }
                 return Ok(Some(co));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Absent is fine; in the file list but unreadable (a symlink,
-                // dangling or not) is a CODEOWNERS GitHub would not use
-                // either, and owners that silently vanished: an error.
-                if let Some(entry) = ctx.files().iter().find(|f| f.path == *path) {
-                    let what = match entry.kind {
-                        FileKind::Symlink => "is a symlink, and only the file itself is read",
-                        FileKind::File => "is listed but could not be read",
-                    };
-                    return Err(format!(
-                        "{path} {what}: commit the file itself so its owners apply"
-                    ));
-                }
-                continue;
-            }
+            // Absent is fine; listed but unreadable is not.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && listed.is_none() => continue,
             Err(e) => return Err(format!("cannot read {path}: {e}")),
         }
     }
