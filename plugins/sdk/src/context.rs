@@ -217,3 +217,30 @@ pub fn globset(key: &str, globs: &[String]) -> Result<globset::GlobSet, String> 
     }
     b.build().map_err(|e| format!("config.{key}: {e}"))
 }
+
+#[cfg(test)]
+mod read_hint_tests {
+    use super::Context;
+
+    /// The grant hint only when the host refused the read for want of a
+    /// grant: a policy that has `read = ["."]` is not told to add it.
+    #[test]
+    fn the_grant_hint_is_given_only_when_a_grant_is_missing() {
+        assert_eq!(
+            Context::cannot_read(
+                "lint",
+                "a.json",
+                "not readable: outside the policy's read grants"
+            ),
+            "cannot read a.json: not readable: outside the policy's read grants (the lint plugin needs `read = [\".\"]` in its policy table)"
+        );
+        assert_eq!(
+            Context::cannot_read("lint", "a.json", "not readable: a symlink"),
+            "cannot read a.json: not readable: a symlink"
+        );
+        assert_eq!(
+            Context::cannot_read("secrets", "a.json", "Too many open files"),
+            "cannot read a.json: Too many open files"
+        );
+    }
+}
