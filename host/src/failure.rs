@@ -42,10 +42,16 @@ pub enum PluginFailure {
 }
 
 impl PluginFailure {
-    /// Why a plugin's output was refused: over a limit (the message of a
-    /// cap, "… over the limit of …") or malformed.
+    /// Why a plugin's output was refused: over a limit or malformed. A cap's
+    /// message starts with the host's own words ("returned N findings, over
+    /// the limit of …", "declares N rules, …"); nothing a plugin chose
+    /// (a rule id, a path) comes before them, so a plugin cannot dress a
+    /// malformed output up as an over-limit one.
     pub fn refused_output(message: String) -> PluginFailure {
-        if message.contains(", over the limit of ") {
+        let host_words = ["returned ", "declares "]
+            .iter()
+            .any(|w| message.starts_with(w));
+        if host_words && message.contains(", over the limit of ") {
             PluginFailure::OverLimit(message)
         } else {
             PluginFailure::Malformed(message)

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::diag::{At, Diagnostic};
 pub use plugins::{Mount, PluginSpec, ReportFormat, ReportSpec, Source};
+pub use read::Places;
 pub use rules::RuleOverride;
 pub use waivers::Waiver;
 

@@ -252,8 +252,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// One line on stderr; plugin text in it is shown with invisible and
-/// control characters escaped.
 /// A panic is one line on stderr, never a backtrace. On a plugin's host
 /// thread it says nothing: that plugin's failure is reported in its place
 /// (the call ends without a result, which fails closed). Anywhere else it
@@ -279,6 +277,8 @@ fn quiet_panics() {
     }));
 }
 
+/// One line on stderr; plugin text in it is shown with invisible and
+/// control characters escaped.
 fn fail_line(message: &str) {
     let _ = writeln!(
         std::io::stderr(),

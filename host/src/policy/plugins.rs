@@ -19,14 +19,14 @@ pub struct PluginSpec {
     pub read: Vec<String>,
     /// Where the policy names each grant in `read` (`file:line:col`), for
     /// messages about a grant that turns out not to be there.
-    pub read_places: std::collections::BTreeMap<String, String>,
+    pub read_places: super::read::Places,
     /// Directories outside the repository the plugin may read, mounted at
     /// `/mnt/<name>` (`[plugins.<id>.mounts]`).
     pub mounts: Vec<Mount>,
     /// The plugin's `config` table as JSON.
     pub config: serde_json::Value,
     /// Where each key of `config` is written (see [`PluginSpec::locate`]).
-    pub config_places: std::collections::BTreeMap<String, String>,
+    pub config_places: super::read::Places,
     /// For a plugin whose rules a policy locks: the policy files whose
     /// `[reports.*]` it may read (the locking policy's chain); `None` = all.
     pub reports_from: Option<Vec<String>>,
@@ -157,9 +157,7 @@ pub fn read_plugin(
     for g in read {
         match normalize_grant(&g.value) {
             Some(n) => {
-                read_places
-                    .entry(n.clone())
-                    .or_insert_with(|| g.at.to_string());
+                read_places.entry(n.clone()).or_insert(g.at);
                 grants.push(n);
             }
             None => d.push(
@@ -187,8 +185,8 @@ pub fn read_plugin(
             (n.to_json(), n.places())
         }
         None => {
-            let mut places = std::collections::BTreeMap::new();
-            places.insert(String::new(), table_at.to_string());
+            let mut places = super::read::Places::new();
+            places.insert(String::new(), table_at.clone());
             (serde_json::json!({}), places)
         }
     };

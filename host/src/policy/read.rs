@@ -357,16 +357,24 @@ impl<'a> Node<'a> {
         item_json(self.item)
     }
 
-    /// Where each key and array element under this node is written
-    /// (`file:line:col`), by its path as a plugin names it in an error
-    /// (`benchmarks[0].current`; the node itself is the empty path).
-    pub fn places(&self) -> std::collections::BTreeMap<String, String> {
-        let mut out = std::collections::BTreeMap::new();
-        out.insert(String::new(), self.at().to_string());
+    /// Where each key and array element under this node is written, by
+    /// its path as a plugin names it in an error (`benchmarks[0].current`;
+    /// the node itself is the empty path). At most [`MAX_PLACES`] entries,
+    /// outer ones first: a key past them is found at its nearest recorded
+    /// parent. Each place computes its line and column only when shown.
+    pub fn places(&self) -> Places {
+        let mut out = Places::new();
+        out.insert(String::new(), self.at());
         item_places(self.file, self.item, "", &mut out);
         out
     }
 }
+
+/// Places of config keys, by path (see [`Node::places`]).
+pub type Places = std::collections::BTreeMap<String, At>;
+
+/// The most config places a plugin table records.
+pub const MAX_PLACES: usize = 10_000;
 
 fn child_path(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
@@ -376,17 +384,15 @@ fn child_path(prefix: &str, key: &str) -> String {
     }
 }
 
-fn item_places(
-    file: &Arc<File>,
-    item: &Item,
-    prefix: &str,
-    out: &mut std::collections::BTreeMap<String, String>,
-) {
+fn item_places(file: &Arc<File>, item: &Item, prefix: &str, out: &mut Places) {
     match item {
         Item::None => {}
         Item::Value(v) => value_places(file, v, prefix, out),
         Item::Table(t) => {
             for (k, v) in t.iter() {
+                if out.len() >= MAX_PLACES {
+                    return;
+                }
                 let path = child_path(prefix, k);
                 let span = v.span().or_else(|| t.key(k).and_then(|k| k.span()));
                 put(out, file, &path, span);
@@ -395,6 +401,9 @@ fn item_places(
         }
         Item::ArrayOfTables(a) => {
             for (i, t) in a.iter().enumerate() {
+                if out.len() >= MAX_PLACES {
+                    return;
+                }
                 let path = format!("{prefix}[{i}]");
                 put(out, file, &path, t.span().or_else(|| first_key_span(t)));
                 item_places(file, &Item::Table(t.clone()), &path, out);
@@ -403,27 +412,22 @@ fn item_places(
     }
 }
 
-fn put(
-    out: &mut std::collections::BTreeMap<String, String>,
-    file: &Arc<File>,
-    path: &str,
-    span: Option<Range<usize>>,
-) {
-    if let Some(span) = span {
+fn put(out: &mut Places, file: &Arc<File>, path: &str, span: Option<Range<usize>>) {
+    if let Some(span) = span
+        && out.len() < MAX_PLACES
+    {
         out.entry(path.to_string())
-            .or_insert_with(|| At::new(file, span).to_string());
+            .or_insert_with(|| At::new(file, span));
     }
 }
 
-fn value_places(
-    file: &Arc<File>,
-    v: &Value,
-    prefix: &str,
-    out: &mut std::collections::BTreeMap<String, String>,
-) {
+fn value_places(file: &Arc<File>, v: &Value, prefix: &str, out: &mut Places) {
     match v {
         Value::Array(a) => {
             for (i, e) in a.iter().enumerate() {
+                if out.len() >= MAX_PLACES {
+                    return;
+                }
                 let path = format!("{prefix}[{i}]");
                 put(out, file, &path, e.span());
                 value_places(file, e, &path, out);
@@ -431,6 +435,9 @@ fn value_places(
         }
         Value::InlineTable(t) => {
             for (k, e) in t.iter() {
+                if out.len() >= MAX_PLACES {
+                    return;
+                }
                 let path = child_path(prefix, k);
                 let span = e.span().or_else(|| t.key(k).and_then(|k| k.span()));
                 put(out, file, &path, span);

@@ -42,16 +42,28 @@ impl Waiver {
 
     fn path_set(&self) -> &globset::GlobSet {
         self.path_matcher.get_or_init(|| {
-            let mut set = globset::GlobSetBuilder::new();
-            for g in &self.path_globs {
-                set.add(g.clone());
-            }
-            // Each glob parsed when the policy was read; a set of valid globs
-            // fails to build only past the regex size limit, and then matches
-            // nothing (the waiver does not apply, so the gate stays strict).
-            set.build().unwrap_or_else(|_| globset::GlobSet::empty())
+            // Globs that could outgrow the regex size limit were built when
+            // the policy was read (`needs_building_now`); these cannot.
+            path_set(&self.path_globs).unwrap_or_else(|_| globset::GlobSet::empty())
         })
     }
+}
+
+fn path_set(globs: &[globset::Glob]) -> Result<globset::GlobSet, globset::Error> {
+    let mut set = globset::GlobSetBuilder::new();
+    for g in globs {
+        set.add(g.clone());
+    }
+    set.build()
+}
+
+/// Whether a path glob's regex could be large enough to fail to build:
+/// alternatives, classes, or a long pattern. Such a set is built when the
+/// policy is read, so a failure is a policy error at its line; the rest
+/// (literals, `*`, `**`, `?` in short patterns) are built on first use.
+fn needs_building_now(glob: &globset::Glob) -> bool {
+    let text = glob.glob();
+    text.len() > 256 || text.contains(['{', '['])
 }
 
 /// Read one `[[waivers]]` table; every problem is reported.
@@ -62,6 +74,7 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
     let reason = t.required("reason", d).and_then(|n| n.str(d));
     let owner = t.required("owner", d).and_then(|n| n.str(d));
     let expires = t.required("expires", d);
+    let t_at = t.at.clone();
     t.finish(d);
 
     let mut required = |v: Option<Spanned<String>>, key: &str| -> Option<Spanned<String>> {
@@ -96,6 +109,19 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
             Err(e) => d.push(p.at, format!("bad path glob `{}`: {}", p.value, e.kind())),
         }
     }
+    let path_matcher = std::sync::OnceLock::new();
+    if path_globs.iter().any(needs_building_now) {
+        match path_set(&path_globs) {
+            Ok(set) => {
+                let _ = path_matcher.set(set);
+            }
+            Err(e) => {
+                let at = rule.as_ref().map_or_else(|| t_at.clone(), |r| r.at.clone());
+                d.push(at, format!("bad path globs: {e}"));
+                return None;
+            }
+        }
+    }
     let expires = expires.and_then(|n| {
         let text = match n.item.as_value() {
             Some(toml_edit::Value::String(s)) => s.value().clone(),
@@ -121,7 +147,7 @@ pub fn read_waiver(mut t: Table<'_>, d: &mut Diags) -> Option<Waiver> {
         rule_matcher: rule_matcher?,
         paths: globs,
         path_globs,
-        path_matcher: Default::default(),
+        path_matcher,
         fingerprint,
         reason: reason?.value,
         owner: owner?.value,

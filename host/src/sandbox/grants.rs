@@ -15,13 +15,13 @@ use crate::failure::PluginFailure;
 pub struct Grants<'a> {
     pub read: &'a [String],
     /// Where the policy names each read grant (`file:line:col`).
-    pub read_places: &'a std::collections::BTreeMap<String, String>,
+    pub read_places: &'a crate::policy::Places,
     pub mounts: &'a [Mount],
     /// The policy files whose reports the plugin reads; `None` = all.
     pub reports_from: Option<&'a [String]>,
 }
 
-static NO_PLACES: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+static NO_PLACES: crate::policy::Places = std::collections::BTreeMap::new();
 
 impl Default for Grants<'_> {
     /// No grants: the plugin reads nothing but its evidence.
@@ -131,7 +131,8 @@ pub(super) fn repo_preopens(
         let dir = beneath::components(g, true)
             .and_then(|parts| beneath::open_dir(root, &parts))
             .map_err(|e| {
-                let place = grants.read_places.get(g).map_or("", String::as_str);
+                let place = grants.read_places.get(g).map(ToString::to_string);
+                let place = place.as_deref().unwrap_or("");
                 PluginFailure::Load(format!(
                     "{place}{}read grant `{g}`: {}: {e}",
                     if place.is_empty() { "" } else { ": " },

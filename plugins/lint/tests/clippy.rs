@@ -99,3 +99,30 @@ fn rustc_json_without_cargo_is_refused() {
         "{err}"
     );
 }
+
+/// Two runs appended to one file (`>>`): a later run cut short, or an
+/// earlier one that failed without an error, is not hidden by the other's
+/// `build-finished` line.
+#[test]
+fn appended_runs_are_each_held_to_the_rules() {
+    let clean = fixture("clippy-demo/clippy-output.jsonl");
+    let cut: Vec<&str> = clean
+        .lines()
+        .filter(|l| !l.contains("build-finished"))
+        .collect();
+    let appended = format!("{clean}{}\n", cut.join("\n"));
+    assert!(
+        import(&appended)
+            .expect_err("the second run did not finish")
+            .contains("ends without cargo's `build-finished` line")
+    );
+    let failed = fixture("clippy-buildrs/clippy-output.jsonl");
+    let both = format!("{failed}{clean}");
+    let failed_line = failed.lines().count();
+    assert_eq!(
+        import(&both).expect_err("the first run failed"),
+        format!(
+            "r.jsonl:{failed_line}: the build failed (`\"success\": false`) and the report holds no error saying why, so the lint did not finish"
+        )
+    );
+}

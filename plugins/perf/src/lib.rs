@@ -103,11 +103,14 @@ impl Plugin for Perf {
                 }
             };
             if let Some(baseline) = baseline {
+                let (mut considered, mut compared) = (0usize, 0usize);
                 for (name, series) in &current.benchmarks {
                     let full = prefixed(name);
                     let Some(limits) = overrides.limits(&full, &config) else {
                         continue;
                     };
+                    considered += 1;
+                    compared += usize::from(baseline.benchmarks.contains_key(name));
                     match baseline.benchmarks.get(name) {
                         Some(b) if b.kind != series.kind => {
                             return Err(format!(
@@ -123,6 +126,15 @@ impl Plugin for Perf {
                     if !current.benchmarks.contains_key(name) && !overrides.skipped(&full) {
                         notes.missing.push(full);
                     }
+                }
+                // Not one benchmark in common: every one renamed, or the
+                // wrong file. Notes alone would pass a gate that compared
+                // nothing.
+                if considered > 0 && compared == 0 {
+                    return Err(format!(
+                        "{key}: none of the {considered} benchmarks of {} is in its baseline, so nothing was compared (renamed benchmarks, or not the baseline's file)",
+                        input.current
+                    ));
                 }
             }
         }

@@ -397,3 +397,25 @@ fn a_count_no_past_run_holds_is_inconclusive() {
             .contains("no past run holds this benchmark")
     );
 }
+
+/// Every benchmark renamed between the baseline and this run: before, only
+/// `missing` warnings and `inconclusive` notes (a pass at the default
+/// `fail-at`); now an error, since nothing was compared.
+#[test]
+fn a_run_with_no_benchmark_in_common_with_its_baseline_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str| {
+        json!({"benchmarks": [{"name": name, "unit": "ns", "samples": [100.0, 101.0, 99.0, 100.5, 100.2]}]})
+            .to_string()
+    };
+    std::fs::write(dir.path().join("base.json"), run("parse")).unwrap();
+    std::fs::write(dir.path().join("new.json"), run("parse_v2")).unwrap();
+    let err = Harness::new(dir.path())
+        .config(json!({"benchmarks": [{"format": "json", "current": "new.json", "baseline": "base.json"}]}))
+        .run::<Perf>()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "config.benchmarks[0]: none of the 1 benchmarks of new.json is in its baseline, so nothing was compared (renamed benchmarks, or not the baseline's file)"
+    );
+}

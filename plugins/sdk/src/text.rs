@@ -34,7 +34,6 @@ pub fn repo_relative(root: &Path, path: &str) -> Option<String> {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset in `text`.
 /// A parser's message on one line: its lines trimmed and joined with `; `
 /// (the toml crate's messages span lines: what was found, then what was
 /// expected), since a plugin's error is one line.
@@ -62,6 +61,7 @@ pub fn escape_controls(text: &str) -> String {
     out
 }
 
+/// 1-based line and column (in characters) of a byte offset in `text`.
 pub fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];

@@ -10,7 +10,8 @@
 //! A report that says the lint did not run to the end is an error, not a
 //! clean result: cargo ends its output with `{"reason":"build-finished",
 //! "success":…}`, so a report without that line was cut short (or is not
-//! cargo's `--message-format=json`, as is a line without a `reason`); an
+//! cargo's `--message-format=json`, as is a line without a `reason`, and
+//! so was a report of several runs whose last did not end); an
 //! internal compiler error means the compiler crashed part way; and
 //! `"success": false` with no error diagnostic to show for it means the build
 //! failed for a reason the report does not hold. A failed build that does
@@ -53,7 +54,10 @@ struct Span {
 }
 
 pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), String> {
+    // The last `build-finished` line, if nothing but blank lines follows it;
+    // a failed one anywhere (several runs appended to one file).
     let mut finished = None;
+    let mut failed_at = None;
     let mut errors = 0usize;
     for (n, text) in report.content.lines().enumerate() {
         let text = text.trim();
@@ -63,13 +67,19 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
         let at = |what: &str| format!("{}:{}: {what}", report.path, n + 1);
         let line: Line = serde_json::from_str(text)
             .map_err(|e| at(&format!("not a clippy/rustc JSON message: {e}")))?;
+        if line.reason.as_deref() != Some("build-finished") {
+            finished = None;
+        }
         match line.reason.as_deref() {
             Some("compiler-message") => {}
             Some("build-finished") => {
                 let success = line
                     .success
                     .ok_or_else(|| at("`build-finished` without `success`"))?;
-                finished = Some((n + 1, success));
+                finished = Some(n + 1);
+                if !success && failed_at.is_none() {
+                    failed_at = Some(n + 1);
+                }
                 continue;
             }
             Some(_) => continue,
@@ -128,16 +138,16 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
         }
         sink.push(finding, level);
     }
-    match finished {
-        None => Err(format!(
+    match (finished, failed_at) {
+        (None, _) => Err(format!(
             "{}: ends without cargo's `build-finished` line: the lint did not run to the end or the report was cut short",
             report.path
         )),
-        Some((line, false)) if errors == 0 => Err(format!(
+        (Some(_), Some(line)) if errors == 0 => Err(format!(
             "{}:{line}: the build failed (`\"success\": false`) and the report holds no error saying why, so the lint did not finish",
             report.path
         )),
-        Some(_) => Ok(()),
+        _ => Ok(()),
     }
 }
 

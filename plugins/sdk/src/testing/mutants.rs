@@ -102,6 +102,28 @@ pub struct Outcome {
 /// The slowest a parser may take on one mutant before it counts as a hang.
 pub const HANG: Duration = Duration::from_secs(2);
 
+/// How long one mutant may run before the watchdog ends the test process.
+pub const STUCK: Duration = Duration::from_secs(60);
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Silence panic output on this thread only (a mutant's panic is a test
+/// failure reported with the mutant; other tests' panics still print).
+fn quiet_this_thread(quiet: bool) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(quiet));
+}
+
 impl Mutants {
     /// `count` mutants spread over `seeds`, from the format's own tokens
     /// (`words`) and [`TOKENS`]. The same arguments give the same mutants.
@@ -222,9 +244,30 @@ impl Mutants {
         let started = Instant::now();
         let (mut accepted, mut rejected) = (0, 0);
         let mut failures: Vec<String> = Vec::new();
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
+        quiet_this_thread(true);
+        // A parser that never returns would hang the test run: a watchdog
+        // ends the process, naming the mutant, past [`STUCK`].
+        let current = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (watched, finished, format) = (current.clone(), done.clone(), self.format.clone());
+        let watchdog = std::thread::spawn(move || {
+            use std::sync::atomic::Ordering;
+            let (mut seen, mut since) = (usize::MAX, Instant::now());
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let now = watched.load(Ordering::Relaxed);
+                if now != seen {
+                    (seen, since) = (now, Instant::now());
+                } else if since.elapsed() > STUCK {
+                    summary(format_args!(
+                        "{format} mutant {now} has not returned in {STUCK:?}: a hang"
+                    ));
+                    std::process::abort();
+                }
+            }
+        });
         for (i, text) in self.texts.iter().enumerate() {
+            current.store(i, std::sync::atomic::Ordering::Relaxed);
             let t0 = Instant::now();
             let result = catch_unwind(AssertUnwindSafe(|| parse(text)));
             let took = t0.elapsed();
@@ -256,7 +299,9 @@ impl Mutants {
                 }
             }
         }
-        std::panic::set_hook(previous);
+        quiet_this_thread(false);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = watchdog.join();
         let outcome = Outcome {
             mutants: self.texts.len(),
             accepted,
