@@ -23,7 +23,8 @@ pub use pool::{parallel, parallel_owned};
 pub struct CheckOptions {
     /// The repository to check.
     pub path: PathBuf,
-    /// `--policy`; else `PATH/portcullis.toml` if present; else built in.
+    /// `--policy`; else one found from `PATH` up (see [`resolve_policy`]);
+    /// else built in.
     pub policy: Option<PathBuf>,
     /// `--fail-at`, overriding the policy's `[gate] fail-at`.
     pub fail_at: Option<Level>,
@@ -59,24 +60,54 @@ pub struct Quiet;
 
 impl Progress for Quiet {}
 
+/// The names a policy is found by, in order, in each directory.
+pub const POLICY_NAMES: [&str; 2] = ["portcullis.toml", ".portcullis.toml"];
+
 /// Find the policy for the repository at `path` (as the user wrote it) as
-/// `check` does: `--policy`, else `PATH/portcullis.toml`, else built in.
+/// `check` does: `--policy`; else the first of [`POLICY_NAMES`] in `path`,
+/// then in each directory above it up to the repository's root (the first
+/// holding `.git`), as git, ripgrep and ruff find their configuration; else
+/// built in. Outside a git repository only `path` itself is looked in: a
+/// policy is never taken from above the repository.
 pub fn resolve_policy(path: &Path, explicit: Option<&Path>) -> Result<Policy, Error> {
-    match explicit {
-        Some(p) => Policy::load(p),
-        None => {
-            let local = if path == Path::new(".") {
-                PathBuf::from("portcullis.toml")
-            } else {
-                path.join("portcullis.toml")
-            };
-            if local.is_file() {
-                Policy::load(&local)
-            } else {
-                Policy::builtin_default()
-            }
-        }
+    if let Some(p) = explicit {
+        return Policy::load(p);
     }
+    match discover_policy(path) {
+        Some(found) => Policy::load(&found),
+        None => Policy::builtin_default(),
+    }
+}
+
+/// The policy file [`resolve_policy`] would load for `path`, as a path
+/// relative to it (`portcullis.toml`, `../.portcullis.toml`), if any.
+pub fn discover_policy(path: &Path) -> Option<PathBuf> {
+    let start = path.canonicalize().ok()?;
+    // `path` as written, then `path/..`, `path/../..` (shown that way).
+    let mut shown = if path == Path::new(".") {
+        PathBuf::new()
+    } else {
+        path.to_path_buf()
+    };
+    let mut dirs = Vec::new();
+    let mut in_repository = false;
+    for dir in start.ancestors() {
+        dirs.push((dir.to_path_buf(), shown.clone()));
+        if std::fs::symlink_metadata(dir.join(".git")).is_ok() {
+            in_repository = true;
+            break;
+        }
+        shown.push("..");
+    }
+    if !in_repository {
+        dirs.truncate(1);
+    }
+    dirs.into_iter().find_map(|(dir, shown)| {
+        POLICY_NAMES
+            .iter()
+            .find(|name| dir.join(name).is_file())
+            .map(|name| shown.join(name))
+    })
 }
 
 /// Canonical repository root, or a usage error.

@@ -584,3 +584,102 @@ fn a_plugin_built_against_another_contract_version_is_named_as_such() {
          matching portcullis-sdk",
     );
 }
+
+/// `portcullis check` in `dir` (a subdirectory of the repository).
+fn check_in(repo: &Repo, dir: &str) -> Run {
+    let out = std::process::Command::new(BIN)
+        .args(["check", "."])
+        .current_dir(repo.path().join(dir))
+        .env_remove("CI")
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .output()
+        .expect("run portcullis");
+    Run::from(out)
+}
+
+/// The policy is found like git finds its configuration: `portcullis.toml`,
+/// then `.portcullis.toml`, in the directory checked and each one above it
+/// up to the repository's root — never above it. The summary names it.
+#[test]
+fn the_policy_is_found_from_the_directory_up_to_the_repository_root() {
+    let repo = Repo::new();
+    // The lint plugin alone, strict about warnings: a large file fails it.
+    let strict = "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[plugins.lint.config]\nmax-file-kb = 1\n[gate]\nfail-at = \"warning\"\n";
+    repo.git(&["init", "-q"]);
+    repo.write("src/deep/big.txt", "x".repeat(4096))
+        .write(".portcullis.toml", strict);
+    let run = check_in(&repo, "src/deep");
+    assert_eq!(
+        run.code, 1,
+        "the root's .portcullis.toml applies: {}{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout
+            .trim_end()
+            .ends_with(", policy ../../.portcullis.toml"),
+        "{}",
+        run.stdout
+    );
+    // portcullis.toml comes first in a directory; a nearer one wins.
+    repo.write(
+        "portcullis.toml",
+        "[plugins.secrets]\nsource = \"builtin:secrets\"\nread = [\".\"]\n",
+    );
+    let run = check_in(&repo, "src/deep");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .trim_end()
+            .ends_with(", policy ../../portcullis.toml"),
+        "{}",
+        run.stdout
+    );
+    repo.write("src/.portcullis.toml", strict);
+    let run = check_in(&repo, "src/deep");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .trim_end()
+            .ends_with(", policy ../.portcullis.toml"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A policy above the repository (another project's, or one planted in a
+/// shared directory) is never used: the search stops at `.git`.
+#[test]
+fn a_policy_above_the_repository_is_never_used() {
+    let outer = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        outer.path().join("portcullis.toml"),
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[gate]\nfail-at = \"note\"\n[rules]\n\"lint/*\" = \"error\"\n",
+    )
+    .expect("write");
+    let repo_dir = outer.path().join("repo");
+    std::fs::create_dir_all(&repo_dir).expect("mkdir");
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&repo_dir)
+        .status()
+        .expect("git init");
+    assert!(init.success());
+    std::fs::write(repo_dir.join("a.txt"), "text\n").expect("write");
+    let cache = tempfile::tempdir().expect("cache");
+    let out = std::process::Command::new(BIN)
+        .args(["check", "."])
+        .current_dir(&repo_dir)
+        .env_remove("CI")
+        .env("PORTCULLIS_CACHE_DIR", cache.path())
+        .output()
+        .expect("run portcullis");
+    let run = Run::from(out);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.trim_end().ends_with(", policy builtin:default"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}

@@ -63,7 +63,7 @@ struct CheckArgs {
     /// The repository to check.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Policy file [default: PATH/portcullis.toml if present, else the built-in default].
+    /// Policy file [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// Also write SARIF 2.1.0 to FILE (on pass, fail and error).
@@ -110,7 +110,7 @@ struct TestArgs {
     /// The repository the policy's paths are relative to.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Policy file [default: PATH/portcullis.toml if present, else the built-in default].
+    /// Policy file [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// Report which Rego policy lines the tests evaluated.
@@ -157,7 +157,7 @@ struct RulesArgs {
     /// The repository whose policy to read.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Policy file [default: PATH/portcullis.toml if present, else the built-in default].
+    /// Policy file [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// `table` (one line per rule) or `markdown` (the full reference, with help).

@@ -118,5 +118,9 @@ pub fn summary(outcome: &Outcome, style: &Style) -> String {
     } else if v.exit == crate::diag::Exit::Pass && v.counts.error + v.counts.warning > 0 {
         line.push_str(&format!(" (fail-at {})", outcome.fail_at));
     }
+    line.push_str(&format!(
+        ", policy {}",
+        super::text::visible(&outcome.policy.origin)
+    ));
     line
 }
