@@ -3,6 +3,7 @@
 //! Every SARIF file written here is validated against the OASIS schema.
 
 mod approvals;
+mod cli;
 mod common;
 mod docs;
 mod evidence;

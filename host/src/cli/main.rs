@@ -36,6 +36,12 @@ enum Command {
     /// Install or remove a git pre-push hook that runs the gate.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    /// to standard output.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
@@ -239,6 +245,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd(args),
         Command::Test(args) => test_cmd(args),
         Command::Hook(cmd) => hook_cmd(cmd),
+        Command::Completions { shell } => completions_cmd(shell),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -480,6 +487,16 @@ fn write_file(path: &Path, text: &str) -> Result<(), Error> {
 /// Print to stdout; a closed pipe (`| head`) is not an error, any other
 /// failed write (a full disk behind `> file`) is: exit 2, not a report
 /// silently cut short.
+/// The completion script for `shell`, generated from the same definition
+/// that parses the arguments, so it cannot drift from them.
+fn completions_cmd(shell: clap_complete::Shell) -> Result<Exit, Error> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "portcullis", &mut script);
+    print_stdout(&String::from_utf8_lossy(&script))?;
+    Ok(Exit::Pass)
+}
+
 fn print_stdout(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
