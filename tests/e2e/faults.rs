@@ -9,7 +9,7 @@ use crate::common::*;
 /// Run `portcullis <args>` in `repo`, killed (and the test failed) if it
 /// does not end within 30 s.
 fn run_bounded(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(args)
         .current_dir(repo.path())
         .env_remove("CI")
@@ -20,11 +20,21 @@ fn run_bounded(repo: &Repo, args: &[&str], env: &[(&str, &str)]) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run portcullis");
+    wait_bounded(
+        child,
+        Duration::from_secs(30),
+        &format!("portcullis {args:?}"),
+    )
+}
+
+/// The child's output, or a failed test (the child killed) when it has not
+/// ended within `limit`.
+fn wait_bounded(mut child: std::process::Child, limit: Duration, what: &str) -> Run {
     let started = Instant::now();
     while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(30) {
+        if started.elapsed() > limit {
             let _ = child.kill();
-            panic!("portcullis {args:?} hung");
+            panic!("{what} hung");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -209,7 +219,7 @@ fn policy_mistakes_found_late_are_named_at_their_line() {
 /// bounded like [`run_bounded`].
 fn run_limited(repo: &Repo, limit: &str) -> Run {
     let script = format!("{limit} && exec \"$0\" check .");
-    let mut child = Command::new("sh")
+    let child = Command::new("sh")
         .args(["-c", &script, BIN])
         .current_dir(repo.path())
         .env_remove("CI")
@@ -219,15 +229,11 @@ fn run_limited(repo: &Repo, limit: &str) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run portcullis under a limit");
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("portcullis hung under `{limit}`");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Run::from(child.wait_with_output().expect("output"))
+    wait_bounded(
+        child,
+        Duration::from_secs(60),
+        &format!("portcullis under `{limit}`"),
+    )
 }
 
 /// Too few file descriptors or too little address space for the host is

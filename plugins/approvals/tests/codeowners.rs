@@ -4,21 +4,8 @@
 use portcullis_plugin_approvals::{Codeowners, Owner};
 
 /// GitHub's example file, line for line (comments dropped).
-const GITHUB_EXAMPLE: &str = "\
-* @global-owner1 @global-owner2
-*.js @js-owner #This is an inline comment.
-*.go docs@example.com
-*.txt @octo-org/octocats
-/build/logs/ @doctocat
-docs/* docs@example.com
-apps/ @octocat
-/docs/ @doctocat
-/scripts/ @doctocat @octocat
-**/logs @octocat
-/apps/ @octocat
-/apps/github
-/docs/getting-started.md @octo-org/docs-team
-";
+const GITHUB_EXAMPLE: &str =
+    include_str!("../../../tests/fixtures/codeowners/github-example.CODEOWNERS");
 
 fn owners(co: &Codeowners, path: &str) -> Vec<String> {
     co.owners(path).iter().map(Owner::to_string).collect()

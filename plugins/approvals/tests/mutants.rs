@@ -9,21 +9,9 @@ use portcullis_sdk::testing::Harness;
 use portcullis_sdk::testing::mutants::{Mutants, json_located};
 use serde_json::json;
 
-const GITHUB_EXAMPLE: &str = "\
-* @global-owner1 @global-owner2
-*.js @js-owner #This is an inline comment.
-*.go docs@example.com
-*.txt @octo-org/octocats
-/build/logs/ @doctocat
-docs/* docs@example.com
-apps/ @octocat
-/docs/ @doctocat
-/scripts/ @doctocat @octocat
-**/logs @octocat
-/apps/ @octocat
-/apps/github
-/docs/getting-started.md @octo-org/docs-team
-";
+/// GitHub's example file, line for line (comments dropped).
+const GITHUB_EXAMPLE: &str =
+    include_str!("../../../tests/fixtures/codeowners/github-example.CODEOWNERS");
 
 /// CODEOWNERS never fails as a whole (GitHub skips a bad line, and so
 /// does the plugin, reporting it): each bad line is named by a line the
