@@ -171,13 +171,18 @@ fn a_concurrent_swapper_cannot_redirect_a_read_outside_the_repository() {
     let root = repo.path().to_path_buf();
     let stop = Arc::new(AtomicBool::new(false));
     let swaps = Arc::new(AtomicU64::new(0));
+    // The link and the replacement file are made outside the repository and
+    // renamed in (one filesystem, so each rename is atomic): the repository
+    // only ever holds `victim.txt`, a file or a link, never a transient name
+    // that the file list could see and then lose.
+    let staging = outside.path().to_path_buf();
     let swapper = {
         let (stop, swaps) = (stop.clone(), swaps.clone());
         std::thread::spawn(move || {
             let (victim, link, file) = (
                 root.join("victim.txt"),
-                root.join("victim.lnk"),
-                root.join("victim.new"),
+                staging.join("victim.lnk"),
+                staging.join("victim.new"),
             );
             while !stop.load(Ordering::Relaxed) {
                 let _ = std::os::unix::fs::symlink(&secret, &link);
