@@ -155,9 +155,19 @@ impl Policy {
         root.finish(d);
 
         let gate = gate.map(|n| read_gate(n, d)).unwrap_or_default();
+        // The parents first: this file's plugin tables merge into theirs.
+        let extends = extends.map(|n| n.strings(d)).unwrap_or_default();
+        let base = extends::parents(extends, dir.as_deref(), chain, d);
+        let parent_plugin = |id: &str| {
+            base.as_ref()
+                .and_then(|b| b.plugins.iter().find(|p| p.id == id))
+        };
         let mut plugin_specs: Vec<PluginSpec> = named(plugins, d)
             .into_iter()
-            .filter_map(|(id, n)| plugins::read_plugin(id, n, dir.as_deref(), d))
+            .filter_map(|(id, n)| {
+                let parent = parent_plugin(&id.value);
+                plugins::read_plugin(id, n, dir.as_deref(), parent, d)
+            })
             .collect();
         plugin_specs.sort_by(|a, b| a.id.cmp(&b.id));
         let mut report_specs: Vec<ReportSpec> = named(reports, d)
@@ -182,8 +192,6 @@ impl Policy {
             waiver_files.push(name);
             waiver_list.extend(list);
         }
-        let extends = extends.map(|n| n.strings(d)).unwrap_or_default();
-
         let own = Policy {
             origin: origin.to_string(),
             files: vec![origin.to_string()],
@@ -197,7 +205,7 @@ impl Policy {
                 .unwrap_or(DEFAULT_WAIVER_EXPIRING_DAYS),
             gate,
         };
-        let mut merged = match extends::parents(extends, dir.as_deref(), chain, d) {
+        let mut merged = match base {
             None => own,
             Some(base) => extends::extended_by(base, own, d),
         };

@@ -683,3 +683,35 @@ fn a_policy_above_the_repository_is_never_used() {
         run.stderr
     );
 }
+
+/// Extending the default to add one exclude is three lines: the plugin
+/// table merges into the default's (source, grants and config kept).
+#[test]
+fn extending_the_default_to_add_one_exclude_is_three_lines() {
+    let repo = Repo::new();
+    repo.write("vendor/big.yaml", "a: [\n")
+        .write("src/ok.txt", "fine\n");
+    assert_eq!(repo.run(&["check", "."]).code, 1, "the vendored file fails");
+    repo.write(
+        "portcullis.toml",
+        "extends = [\"builtin:default\"]\n[plugins.lint.config]\nexclude = [\"vendor/**\"]\n",
+    );
+    let run = repo.run(&["check", "."]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // The default's own config key still applies.
+    repo.write("src/huge.txt", "x".repeat(501 * 1024));
+    let run = repo.run(&["check", ".", "--format", "json"]);
+    assert!(run.stdout.contains("lint/large-file"), "{}", run.stdout);
+    // A table where the parent has a value: exit 2 naming both files.
+    repo.write(
+        "portcullis.toml",
+        "extends = [\"builtin:default\"]\n[plugins.lint.config.max-file-kb]\nx = 1\n",
+    );
+    let run = repo.run(&["check", "."]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("portcullis.toml:2:1: config.max-file-kb is a table here and a value at builtin:default:"),
+        "{}",
+        run.stderr
+    );
+}

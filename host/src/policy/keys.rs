@@ -41,7 +41,7 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "extends",
         kind: "array of strings",
-        doc: "policies this one builds on: `builtin:default` or paths relative to this file, applied in order, this file last. Plugins, reports and rules of the same name are replaced by the later file; waivers add up; cycles are errors",
+        doc: "policies this one builds on: `builtin:default` or paths relative to this file, applied in order, this file last. A `[plugins.<id>]` table of this file merges into the plugin its parents define (keys written here replace theirs, `mounts` merge by name, `config` merges key by key), so `extends = [\"builtin:default\"]` plus `[plugins.lint.config] exclude = [\"vendor/**\"]` is a whole policy; between the files of one `extends` list, and for reports and rules, the later one replaces; waivers add up; cycles are errors",
     },
     Key {
         path: "rules",
@@ -81,12 +81,12 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "plugins.<id>.source",
         kind: "string",
-        doc: "`builtin:<name>` (one of the built-in plugins listed in `portcullis rules`) or a path ending in `.wasm`, relative to the policy file (required). `<id>` is lowercase letters, digits and `-`, and prefixes every rule id the plugin reports",
+        doc: "`builtin:<name>` (one of the built-in plugins listed in `portcullis rules`) or a path ending in `.wasm`, relative to the policy file (required unless a policy this file extends defines the plugin). `<id>` is lowercase letters, digits and `-`, and prefixes every rule id the plugin reports",
     },
     Key {
         path: "plugins.<id>.sha256",
         kind: "string",
-        doc: "64 hex digits; required for a `.wasm` source, optional for a built-in. A mismatch is exit 2 showing the pinned and the actual digest",
+        doc: "64 hex digits; required for a `.wasm` source, optional for a built-in; inherited from the parent only with its `source`. A mismatch is exit 2 showing the pinned and the actual digest",
     },
     Key {
         path: "plugins.<id>.timeout-ms",
@@ -111,7 +111,7 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "plugins.<id>.config",
         kind: "table",
-        doc: "the plugin's own settings, passed as JSON (dates as RFC 3339 strings)",
+        doc: "the plugin's own settings, passed as JSON (dates as RFC 3339 strings). Merged into the parent's key by key, tables within tables too; a table where the parent has another value (or the reverse) is exit 2 naming both places",
     },
     Key {
         path: "reports.<name>.path",

@@ -113,11 +113,17 @@ pub struct ReportSpec {
 }
 
 /// `[plugins.<id>]`; `dir` is the policy file's directory (for relative
-/// `.wasm` sources and mounts).
+/// `.wasm` sources and mounts). `base` is the same plugin as the policies
+/// this file extends define it: the table is then merged into it — each
+/// key written here replaces the parent's, `mounts` by name and `config`
+/// key by key (tables merged, other values replaced) — so extending a
+/// policy to add one config key takes one key. Without a `base`, `source`
+/// is required.
 pub fn read_plugin(
     id: Spanned<String>,
     node: Node<'_>,
     dir: Option<&Path>,
+    base: Option<&PluginSpec>,
     d: &mut Diags,
 ) -> Option<PluginSpec> {
     if check_name("plugin id", &id, d) && id.value == crate::builtins::HOST_ID {
@@ -131,27 +137,109 @@ pub fn read_plugin(
     }
     let table_at = node.at();
     let mut t = node.table(d)?;
-    let source = t.required("source", d).and_then(|n| n.str(d));
+    let source = match base {
+        Some(_) => t.get("source"),
+        None => t.required("source", d),
+    }
+    .and_then(|n| n.str(d));
     let sha256 = t.get("sha256").and_then(|n| n.str(d));
     let timeout_ms = t.get("timeout-ms").and_then(|n| n.u64(d));
     let memory_mb = t.get("memory-mb").and_then(|n| n.u64(d));
-    let read = t.get("read").map(|n| n.strings(d)).unwrap_or_default();
+    let read = t.get("read").map(|n| n.strings(d));
     let mounts = t.get("mounts");
     let config = t.get("config");
     t.finish(d);
 
-    let source = source.and_then(|s| read_source(&id.value, s, sha256.is_some(), dir, d));
-    let sha256 = sha256.and_then(|s| {
-        let v = s.value.to_ascii_lowercase();
-        if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Some(v)
-        } else {
-            d.push(s.at, "sha256 must be 64 hexadecimal digits");
-            None
+    // A pin goes with its source: a new source drops the parent's pin.
+    let inherits_source = source.is_none();
+    let pinned = sha256.is_some() || (inherits_source && base.is_some_and(|b| b.sha256.is_some()));
+    let source = match source {
+        Some(s) => read_source(&id.value, s, pinned, dir, d),
+        None => base.map(|b| b.source.clone()),
+    };
+    let sha256 = match sha256 {
+        Some(s) => {
+            let v = s.value.to_ascii_lowercase();
+            if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Some(v)
+            } else {
+                d.push(s.at, "sha256 must be 64 hexadecimal digits");
+                None
+            }
         }
-    });
-    let timeout_ms = bounded(timeout_ms, DEFAULT_TIMEOUT_MS, 1..=600_000, "timeout-ms", d);
-    let memory_mb = bounded(memory_mb, DEFAULT_MEMORY_MB, 1..=4_096, "memory-mb", d);
+        None if inherits_source => base.and_then(|b| b.sha256.clone()),
+        None => None,
+    };
+    let inherited = |f: fn(&PluginSpec) -> u64, default| base.map_or(default, f);
+    let timeout_ms = bounded(
+        timeout_ms,
+        inherited(|b| b.timeout_ms, DEFAULT_TIMEOUT_MS),
+        1..=600_000,
+        "timeout-ms",
+        d,
+    );
+    let memory_mb = bounded(
+        memory_mb,
+        inherited(|b| b.memory_mb, DEFAULT_MEMORY_MB),
+        1..=4_096,
+        "memory-mb",
+        d,
+    );
+    let (grants, read_places) = match read {
+        Some(read) => read_grants(read, d),
+        None => base.map_or_else(Default::default, |b| {
+            (b.read.clone(), b.read_places.clone())
+        }),
+    };
+    let mut all_mounts: Vec<Mount> = base.map(|b| b.mounts.clone()).unwrap_or_default();
+    if let Some(mut table) = mounts.and_then(|n| n.table(d)) {
+        for m in table
+            .entries()
+            .into_iter()
+            .filter_map(|(name, n)| read_mount(name.value, n, dir, d))
+        {
+            all_mounts.retain(|x| x.name != m.name);
+            all_mounts.push(m);
+        }
+    }
+    all_mounts.sort_by(|a, b| a.name.cmp(&b.name));
+    let (config, config_places) = match (config, base) {
+        (Some(n), base) => {
+            n.table(d)?;
+            let (mut config, mut places) = match base {
+                Some(b) => (b.config.clone(), b.config_places.clone()),
+                None => (serde_json::json!({}), super::read::Places::new()),
+            };
+            let own_places = n.places();
+            merge_config(&mut config, n.to_json(), "", &places, &own_places, d);
+            places.extend(own_places);
+            (config, places)
+        }
+        (None, Some(b)) => (b.config.clone(), b.config_places.clone()),
+        (None, None) => {
+            let mut places = super::read::Places::new();
+            places.insert(String::new(), table_at.clone());
+            (serde_json::json!({}), places)
+        }
+    };
+    Some(PluginSpec {
+        id: id.value,
+        source: source?,
+        sha256,
+        timeout_ms,
+        memory_mb,
+        read: grants,
+        read_places,
+        mounts: all_mounts,
+        config,
+        config_places,
+        reports_from: None,
+        at: table_at,
+    })
+}
+
+/// `read = [...]`: normalised grants and where each is written.
+fn read_grants(read: Vec<Spanned<String>>, d: &mut Diags) -> (Vec<String>, super::read::Places) {
     let mut grants = Vec::new();
     let mut read_places = std::collections::BTreeMap::new();
     for g in read {
@@ -171,39 +259,58 @@ pub fn read_plugin(
     }
     grants.sort();
     grants.dedup();
-    let mounts = match mounts.and_then(|n| n.table(d)) {
-        Some(mut table) => table
-            .entries()
-            .into_iter()
-            .filter_map(|(name, n)| read_mount(name.value, n, dir, d))
-            .collect(),
-        None => Vec::new(),
+    (grants, read_places)
+}
+
+/// Merge a child's `config` into the parent's, key by key: a table into a
+/// table, any other value replaces. A table on one side and another value
+/// on the other cannot be merged: reported at the child's key, naming the
+/// parent's.
+fn merge_config(
+    into: &mut serde_json::Value,
+    child: serde_json::Value,
+    path: &str,
+    parent_places: &super::read::Places,
+    child_places: &super::read::Places,
+    d: &mut Diags,
+) {
+    use serde_json::Value;
+    let (Value::Object(parent), Value::Object(child)) = (into, child) else {
+        return;
     };
-    let (config, config_places) = match config {
-        Some(n) => {
-            n.table(d)?;
-            (n.to_json(), n.places())
+    for (key, value) in child {
+        let sub = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match parent.get_mut(&key) {
+            Some(old @ Value::Object(_)) if value.is_object() => {
+                merge_config(old, value, &sub, parent_places, child_places, d);
+            }
+            Some(old) if old.is_object() != value.is_object() => {
+                let kind = |v: &Value| if v.is_object() { "a table" } else { "a value" };
+                let here = child_places.get(&sub).or_else(|| child_places.get(""));
+                let there = parent_places
+                    .get(&sub)
+                    .map_or_else(|| "the policy it extends".to_string(), ToString::to_string);
+                if let Some(here) = here {
+                    d.push(
+                        here.clone(),
+                        format!(
+                            "config.{sub} is {} here and {} at {there}: a child's config merges into its parent's key by key, so both must be tables or neither",
+                            kind(&value),
+                            kind(old)
+                        ),
+                    );
+                }
+            }
+            Some(old) => *old = value,
+            None => {
+                parent.insert(key, value);
+            }
         }
-        None => {
-            let mut places = super::read::Places::new();
-            places.insert(String::new(), table_at.clone());
-            (serde_json::json!({}), places)
-        }
-    };
-    Some(PluginSpec {
-        id: id.value,
-        source: source?,
-        sha256,
-        timeout_ms,
-        memory_mb,
-        read: grants,
-        read_places,
-        mounts,
-        config,
-        config_places,
-        reports_from: None,
-        at: table_at,
-    })
+    }
 }
 
 fn read_source(

@@ -605,3 +605,113 @@ fn the_hosts_plugin_id_is_reserved() {
         "{e}"
     );
 }
+
+#[test]
+fn extending_merges_a_plugin_table_into_the_parents() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // The issue's three lines: one exclude added to the default's lint.
+    let repo = write(
+        d,
+        "portcullis.toml",
+        "extends = [\"builtin:default\"]\n[plugins.lint.config]\nexclude = [\"vendor/**\"]\n",
+    );
+    let p = Policy::load(&repo).expect("three lines extend the default");
+    let lint = p.plugins.iter().find(|x| x.id == "lint").expect("lint");
+    assert_eq!(
+        lint.source,
+        Source::Builtin("lint".into()),
+        "source inherited"
+    );
+    assert_eq!(lint.read, ["."], "read grant inherited");
+    assert_eq!(
+        lint.config,
+        serde_json::json!({"max-file-kb": 500, "exclude": ["vendor/**"]}),
+        "config merged key by key"
+    );
+    assert!(
+        lint.config_places["exclude"]
+            .to_string()
+            .ends_with("portcullis.toml:3:11"),
+        "the new key is found in the child: {}",
+        lint.config_places["exclude"]
+    );
+    assert!(
+        lint.config_places["max-file-kb"]
+            .to_string()
+            .starts_with("builtin:default:"),
+        "the inherited key in the parent"
+    );
+
+    // Nested tables merge; keys written override; mounts merge by name.
+    write(
+        d,
+        "org.toml",
+        "[plugins.deps]\nsource = \"builtin:deps\"\nread = [\".\"]\ntimeout-ms = 9000\n\
+         [plugins.deps.mounts]\nadvisory-db = \"/db\"\n\
+         [plugins.deps.config.advisories]\noptional = true\nignore = [\"RUSTSEC-2020-0001\"]\n",
+    );
+    let child = write(
+        d,
+        "child.toml",
+        "extends = [\"org.toml\"]\n[plugins.deps]\nmemory-mb = 64\n[plugins.deps.mounts]\nother = \"/other\"\n\
+         [plugins.deps.config.advisories]\noptional = false\n",
+    );
+    let p = Policy::load(&child).expect("merged");
+    let deps = &p.plugins[0];
+    assert_eq!((deps.timeout_ms, deps.memory_mb), (9000, 64));
+    let mounts: Vec<&str> = deps.mounts.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(mounts, ["advisory-db", "other"]);
+    assert_eq!(
+        deps.config,
+        serde_json::json!({"advisories": {"optional": false, "ignore": ["RUSTSEC-2020-0001"]}})
+    );
+
+    // A table on one side and a value on the other: exit 2 naming both files.
+    let bad = write(
+        d,
+        "bad.toml",
+        "extends = [\"org.toml\"]\n[plugins.deps.config]\nadvisories = false\n",
+    );
+    let e = Policy::load(&bad).expect_err("cannot merge").to_string();
+    assert!(
+        e.contains("bad.toml:3:14: config.advisories is a value here and a table at"),
+        "{e}"
+    );
+    assert!(e.contains("org.toml:"), "names the parent's file: {e}");
+
+    // A plugin no parent defines still needs its source.
+    let e = Policy::load(&write(
+        d,
+        "new.toml",
+        "extends = [\"org.toml\"]\n[plugins.lint.config]\nmax-file-kb = 1\n",
+    ))
+    .expect_err("no source")
+    .to_string();
+    assert!(e.contains("missing field `source`"), "{e}");
+
+    // A new source drops the parent's pin: a .wasm must be pinned again.
+    write(
+        d,
+        "pinned.toml",
+        "[plugins.x]\nsource = \"x.wasm\"\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+    );
+    let p = Policy::load(&write(
+        d,
+        "keeps.toml",
+        "extends = [\"pinned.toml\"]\n[plugins.x]\ntimeout-ms = 10\n",
+    ))
+    .expect("pin kept with the source");
+    assert!(p.plugins[0].sha256.is_some());
+    let e = Policy::load(&write(
+        d,
+        "swaps.toml",
+        "extends = [\"pinned.toml\"]\n[plugins.x]\nsource = \"y.wasm\"\n",
+    ))
+    .expect_err("unpinned new source")
+    .to_string();
+    assert!(
+        e.contains("swaps.toml:3:10: plugin `x` loads a .wasm file, so `sha256` is required"),
+        "{e}"
+    );
+}
