@@ -100,6 +100,8 @@ pub struct TestReport {
     pub coverage: Option<Coverage>,
     pub coverage_threshold: Option<f64>,
     pub fixtures: Vec<FixtureResult>,
+    /// What was done differently, or left out, and why.
+    pub notes: Vec<String>,
     /// Why something could not be evaluated (exit 2).
     pub errors: Vec<String>,
 }
@@ -165,25 +167,32 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
             }
             Some(d.clone())
         }
-        None => opts
-            .policy
-            .as_deref()
-            .and_then(Path::parent)
-            .map(|d| d.join("policy-tests"))
-            .filter(|d| d.is_dir()),
+        // Next to the policy file, given or found.
+        None => policy_file(&policy)
+            .map(|file| file.parent().unwrap_or(Path::new("")).join(FIXTURE_DIR)),
     };
     let mut report = TestReport {
         coverage_threshold: opts.coverage_threshold,
         ..TestReport::default()
+    };
+    let fixtures = match fixtures {
+        Some(dir) if opts.fixtures.is_none() && !dir.is_dir() => {
+            report.notes.push(format!(
+                "no fixture cases: {} does not exist (or pass --fixtures DIR)",
+                dir.display()
+            ));
+            None
+        }
+        other => other,
     };
     let coverage = opts.coverage || opts.coverage_threshold.is_some();
     let check_opts = opts.check_options(opts.path.clone());
     let mut coverage_files: BTreeMap<String, FileCoverage> = BTreeMap::new();
     let plugins = check::test_plugins(&check_opts, &policy, coverage, &Quiet)?;
     if plugins.is_empty() && fixtures.is_none() {
-        return Err(Error::Usage(
-            "nothing to test: no plugin of the policy has tests (as `builtin:rego` has) and there is no fixture directory (--fixtures DIR, or policy-tests/ next to the policy)".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "nothing to test: no plugin of the policy has tests (as `builtin:rego` has) and there is no fixture directory (--fixtures DIR, or {FIXTURE_DIR}/ next to the policy)"
+        )));
     }
     for plugin in plugins {
         let run = match plugin.result {
@@ -234,9 +243,57 @@ pub fn run(opts: &TestOptions) -> Result<TestReport, Error> {
         });
     }
     if let Some(dir) = fixtures {
-        report.fixtures = run_fixtures(&dir, opts, &policy)?;
+        let for_cases = policy_for_cases(&policy, &opts.path, &mut report.notes);
+        report.fixtures = run_fixtures(&dir, opts, &for_cases)?;
     }
     Ok(report)
+}
+
+/// Where fixture cases are looked for next to the policy file.
+const FIXTURE_DIR: &str = "policy-tests";
+
+/// The policy's file, when it is one (not the built-in default).
+fn policy_file(policy: &Policy) -> Option<&Path> {
+    (policy.origin != crate::policy::DEFAULT_POLICY_NAME).then(|| Path::new(&policy.origin))
+}
+
+/// The policy as fixture cases run it. A case's `repo/` stands for the
+/// repository, so Rego policies the policy reads from the repository
+/// itself (`policy = ["policy"]`, a path under `/repo`) would be missing
+/// there: each such directory of the tested repository is mounted into
+/// the case's run instead, and said so in a note.
+fn policy_for_cases(policy: &Policy, repo: &Path, notes: &mut Vec<String>) -> Policy {
+    let mut policy = policy.clone();
+    for spec in &mut policy.plugins {
+        if spec.source != crate::policy::Source::Builtin("rego".into()) {
+            continue;
+        }
+        let Some(dirs) = spec
+            .config
+            .get_mut("policy")
+            .and_then(serde_json::Value::as_array_mut)
+        else {
+            continue;
+        };
+        for (i, entry) in dirs.iter_mut().enumerate() {
+            let Some(rel) = entry.as_str().filter(|p| !p.starts_with('/')) else {
+                continue;
+            };
+            let name = format!("repository-policy-{i}");
+            notes.push(format!(
+                "fixture cases read plugin `{}`'s policy `{rel}` from {}, mounted at /mnt/{name}",
+                spec.id,
+                from_repo(repo, rel).display()
+            ));
+            spec.mounts.push(crate::policy::Mount {
+                name: name.clone(),
+                path: from_repo(repo, rel),
+                at: spec.at.clone(),
+            });
+            *entry = serde_json::Value::String(format!("/mnt/{name}"));
+        }
+    }
+    policy
 }
 
 /// Run the gate on every case under `dir` (sorted) and compare.
@@ -404,5 +461,14 @@ fn describe(f: &ExpectedFinding) -> String {
         (Some(p), Some(l)) => format!("{} at {p}:{l}", f.rule),
         (Some(p), None) => format!("{} in {p}", f.rule),
         _ => f.rule.clone(),
+    }
+}
+
+/// `rel` in the repository at `repo` (`policy`, not `./policy`, for `.`).
+fn from_repo(repo: &Path, rel: &str) -> PathBuf {
+    if repo == Path::new(".") {
+        PathBuf::from(rel)
+    } else {
+        repo.join(rel)
     }
 }

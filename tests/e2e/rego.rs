@@ -242,3 +242,68 @@ fn a_policy_that_exhausts_memory_is_told_so() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+/// `portcullis test` finds its fixture cases next to a discovered policy,
+/// runs them when the Rego policies live in the repository itself, and
+/// takes a relative `--policy` from a subdirectory.
+#[test]
+fn fixture_cases_run_with_a_discovered_policy_and_repository_policies() {
+    let repo = Repo::new();
+    repo.git(&["init", "-q"]);
+    repo.write("portcullis.toml", POLICY)
+        .write("policy/main.rego", REGO)
+        .write("policy/main_test.rego", TEST.replace("test_wrong", "wrong"))
+        .write(
+            "policy-tests/privileged/repo/k8s/pod.yaml",
+            "kind: Pod\nspec:\n  containers:\n    - name: a\n      securityContext: {privileged: true}\n",
+        )
+        .write(
+            "policy-tests/privileged/expected.toml",
+            "verdict = \"fail\"\n[[findings]]\nrule = \"rego/main/deny_privileged\"\npath = \"k8s/pod.yaml\"\nline = 1\n",
+        )
+        .write("sub/keep.txt", "x\n");
+    let run = repo.run(&["test"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("1 tests passed, 0 failed; 1 fixtures passed, 0 failed"),
+        "the discovered policy's cases run: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "note: fixture cases read plugin `rego`'s policy `policy` from policy, mounted at /mnt/repository-policy-0"
+        ),
+        "{}",
+        run.stdout
+    );
+    // From a subdirectory, the policy relative to it.
+    let sub = std::process::Command::new(BIN)
+        .args(["test", "..", "--policy", "../portcullis.toml", "--coverage"])
+        .current_dir(repo.path().join("sub"))
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .output()
+        .expect("run");
+    let out = String::from_utf8_lossy(&sub.stdout);
+    assert_eq!(
+        sub.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&sub.stderr)
+    );
+    assert!(out.contains("1 fixtures passed"), "{out}");
+    assert!(
+        out.contains("\n  policy/main.rego: not covered: lines 15, 17"),
+        "coverage names the repository's file: {out}"
+    );
+    // No case directory next to the policy: a note, not silence.
+    std::fs::remove_dir_all(repo.path().join("policy-tests")).expect("rm");
+    let run = repo.run(&["test"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("note: no fixture cases: policy-tests does not exist"),
+        "{}",
+        run.stdout
+    );
+}

@@ -348,10 +348,16 @@ fn read_source(
         );
     }
     // Relative to the file that names it (policies extend others).
-    Some(match dir {
-        Some(d) if Path::new(text).is_relative() => Source::File(d.join(text)),
-        _ => Source::File(PathBuf::from(text)),
-    })
+    Some(Source::File(from_dir(dir, PathBuf::from(text))))
+}
+
+/// `path` taken from the policy's directory when relative (`./x` shown as
+/// `x` when that directory is the working directory).
+fn from_dir(dir: Option<&Path>, path: PathBuf) -> PathBuf {
+    match dir {
+        Some(dir) if path.is_relative() && dir != Path::new(".") => dir.join(path),
+        _ => path,
+    }
 }
 
 fn read_mount(name: String, node: Node<'_>, dir: Option<&Path>, d: &mut Diags) -> Option<Mount> {
@@ -374,13 +380,9 @@ fn read_mount(name: String, node: Node<'_>, dir: Option<&Path>, d: &mut Diags) -
             return None;
         }
     };
-    let full = match dir {
-        Some(dir) if expanded.is_relative() => dir.join(expanded),
-        _ => expanded,
-    };
     Some(Mount {
         name,
-        path: full,
+        path: from_dir(dir, expanded),
         at: path.at,
     })
 }

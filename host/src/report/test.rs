@@ -33,6 +33,9 @@ pub fn render(r: &TestReport, verbose: bool) -> String {
             }
         }
     }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
     for e in &r.errors {
         let _ = writeln!(out, "ERROR {e}");
     }
