@@ -34,9 +34,25 @@ pub struct CheckOptions {
     pub cache_dir: Option<PathBuf>,
     /// `--baseline`: findings recorded there do not count.
     pub baseline: Option<PathBuf>,
-    /// `--changed-since REV`: only findings in files changed since REV (and
-    /// findings with no location) count.
-    pub changed_since: Option<String>,
+    /// Only findings in these files (and findings with no location) count.
+    pub scope: Option<Scope>,
+    /// `path` is a snapshot of a commit or of the index
+    /// ([`evidence::snapshot`]): every file in it is tracked.
+    pub snapshot: bool,
+}
+
+/// Which files' findings count.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// `--changed-since REV`: the files git says changed since REV, work
+    /// tree and untracked files included.
+    Since(String),
+    /// Files known already (a push, the index); `against` names what they
+    /// changed from, for the notice.
+    Files {
+        against: String,
+        files: std::collections::BTreeSet<String>,
+    },
 }
 
 /// The two steps each plugin goes through.
@@ -67,10 +83,14 @@ pub const POLICY_NAMES: [&str; 2] = ["portcullis.toml", ".portcullis.toml"];
 /// `check` does: `--policy`; else the first of [`POLICY_NAMES`] in `path`,
 /// then in each directory above it up to the repository's root (the first
 /// holding `.git`), as git, ripgrep and ruff find their configuration; else
-/// built in. Outside a git repository only `path` itself is looked in: a
-/// policy is never taken from above the repository.
+/// built in (also `--policy builtin:default`). Outside a git repository
+/// only `path` itself is looked in: a policy is never taken from above the
+/// repository.
 pub fn resolve_policy(path: &Path, explicit: Option<&Path>) -> Result<Policy, Error> {
     if let Some(p) = explicit {
+        if p == Path::new(crate::policy::DEFAULT_POLICY_NAME) {
+            return Policy::builtin_default();
+        }
         return Policy::load(p);
     }
     match discover_policy(path) {
@@ -146,8 +166,9 @@ pub fn run_check_with(
         (flag, _) => flag.unwrap_or(policy.fail_at),
     };
     let today = crate::policy::date::Date::today().map_err(Error::Usage)?;
-    let changed = match &opts.changed_since {
-        Some(rev) => Some(evidence::git::changed_since(&root, rev)?),
+    let changed = match &opts.scope {
+        Some(Scope::Since(rev)) => Some((rev.as_str(), evidence::git::changed_since(&root, rev)?)),
+        Some(Scope::Files { against, files }) => Some((against.as_str(), files.clone())),
         None => None,
     };
     let baseline = match &opts.baseline {
@@ -175,7 +196,7 @@ pub fn run_check_with(
         });
     }
     let (evidence, evidence_errors) =
-        evidence::collect(&root, &policy, &kinds, cache_dir.as_deref());
+        evidence::collect(&root, &policy, &kinds, cache_dir.as_deref(), opts.snapshot);
 
     // Evaluate.
     let runs = parallel_owned(loaded, opts.jobs, |l| {
@@ -191,10 +212,7 @@ pub fn run_check_with(
         runs,
         GateInputs {
             baseline: baseline.as_ref(),
-            changed: changed
-                .as_ref()
-                .zip(opts.changed_since.as_deref())
-                .map(|(c, rev)| (rev, c)),
+            changed: changed.as_ref().map(|(rev, c)| (*rev, c)),
             today,
             fail_at,
             root: &root,
@@ -384,7 +402,7 @@ pub fn test_plugins(
             .collect();
     let kinds = kinds_read(&with_tests);
     let (evidence, evidence_errors) =
-        evidence::collect(&root, policy, &kinds, cache_dir.as_deref());
+        evidence::collect(&root, policy, &kinds, cache_dir.as_deref(), opts.snapshot);
     Ok(parallel_owned(with_tests, opts.jobs, |l| {
         let LoadedPlugin {
             spec,

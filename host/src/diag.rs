@@ -33,7 +33,7 @@ impl fmt::Display for Level {
 }
 
 /// The process exit codes, one meaning each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     /// The gate passed.
     Pass = 0,

@@ -4,6 +4,7 @@
 pub mod cargo_metadata;
 pub mod git;
 pub mod reports;
+pub mod snapshot;
 pub mod tree;
 
 use std::path::{Path, PathBuf};
@@ -72,12 +73,15 @@ pub struct Evidence {
 /// once. A kind that cannot be collected is left empty and returned with
 /// its error, so only the plugins that read it fail. `cache` is the cache
 /// directory (cargo metadata is cached there by the content of the
-/// manifests and lockfile).
+/// manifests and lockfile). `snapshot`: `root` is a [`snapshot`] of a
+/// commit or the index, every file of which is tracked (ignore files hide
+/// none of them).
 pub fn collect(
     root: &Path,
     policy: &Policy,
     kinds: &[Kind],
     cache: Option<&Path>,
+    snapshot: bool,
 ) -> (Evidence, Vec<(Kind, Error)>) {
     let mut ev = Evidence {
         root: root.to_path_buf(),
@@ -86,7 +90,7 @@ pub fn collect(
     let mut errors = Vec::new();
     for &kind in kinds {
         let result = match kind {
-            Kind::Files => tree::list(root).map(|files| ev.files = files),
+            Kind::Files => tree::list(root, snapshot).map(|files| ev.files = files),
             // Files sort first, so the list is there when it was asked for.
             Kind::CargoMetadata => {
                 let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());

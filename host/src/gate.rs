@@ -60,7 +60,7 @@ pub fn judge(policy: &Policy, mut runs: Vec<PluginRun>, inputs: GateInputs<'_>) 
         let dropped = keep_changed(&mut runs, changed);
         if dropped > 0 {
             notices.push(format!(
-                "{dropped} findings in files unchanged since {rev} are not shown (--changed-since)"
+                "{dropped} findings in files unchanged since {rev} are not shown"
             ));
         }
     }

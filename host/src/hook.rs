@@ -1,5 +1,7 @@
 //! `portcullis hook install|uninstall`: a git pre-push hook that runs the
-//! gate on what is being pushed (`--changed-since` the upstream).
+//! gate on exactly what is being pushed; `portcullis hook pre-push` is
+//! what that hook runs: it reads git's pre-push lines and plans, for each
+//! pushed ref, which commit to judge and against which base.
 
 use std::path::{Path, PathBuf};
 
@@ -33,16 +35,147 @@ pub fn hook_path(repo: &Path) -> Result<PathBuf, Error> {
     Ok(dir.join("pre-push"))
 }
 
-/// The hook script, running `exe` (this binary).
+/// The hook script, running `exe` (this binary) with git's arguments and
+/// standard input.
 pub fn script(exe: &Path) -> String {
     let exe = shell_quote(&exe.to_string_lossy());
     format!(
-        "#!/bin/sh\n{MARKER}: gates the push with `portcullis check`.\n\
+        "#!/bin/sh\n{MARKER}: gates the push with `portcullis hook pre-push`.\n\
          # Installed by `portcullis hook install`; remove with `portcullis hook uninstall`.\n\
-         # Findings count only in files changed since the upstream branch (all files when there is none).\n\
-         upstream=$(git rev-parse --abbrev-ref --symbolic-full-name '@{{upstream}}' 2>/dev/null)\n\
-         if [ -n \"$upstream\" ]; then\n  exec {exe} check --changed-since \"$upstream\"\nelse\n  exec {exe} check\nfi\n"
+         # Judges each pushed commit's tree; findings count in the files the push changes.\n\
+         exec {exe} hook pre-push \"$@\"\n"
     )
+}
+
+/// One line of a pre-push hook's standard input: a ref git is about to
+/// push (or delete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRef {
+    pub local_ref: String,
+    pub local_sha: String,
+    pub remote_ref: String,
+    pub remote_sha: String,
+}
+
+/// The most refs one push may name (git sends one line per ref).
+const MAX_REFS: usize = 10_000;
+
+/// Parse git's pre-push lines (`<local ref> SP <local sha> SP <remote ref>
+/// SP <remote sha>`); anything else is an error naming the line.
+pub fn parse_pre_push(input: &str) -> Result<Vec<PushedRef>, Error> {
+    let mut out = Vec::new();
+    for (n, line) in input
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let f: Vec<&str> = line.split(' ').collect();
+        let is_sha =
+            |s: &str| (40..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if f.len() != 4 || !is_sha(f[1]) || !is_sha(f[3]) || out.len() >= MAX_REFS {
+            return Err(Error::Usage(format!(
+                "pre-push input line {}: expected `<local ref> <local sha> <remote ref> <remote sha>`, got `{}`",
+                n + 1,
+                crate::diag::one_line(line, 200)
+            )));
+        }
+        out.push(PushedRef {
+            local_ref: f[0].to_string(),
+            local_sha: f[1].to_ascii_lowercase(),
+            remote_ref: f[2].to_string(),
+            remote_sha: f[3].to_ascii_lowercase(),
+        });
+    }
+    Ok(out)
+}
+
+/// The ref being pushed as the pre-commit framework describes it in its
+/// environment (`PRE_COMMIT_TO_REF`, `PRE_COMMIT_FROM_REF`,
+/// `PRE_COMMIT_LOCAL_BRANCH`, `PRE_COMMIT_REMOTE_BRANCH`; it keeps git's
+/// standard input to itself). `None` when not run by it.
+pub fn from_pre_commit(
+    top: &Path,
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<Result<PushedRef, Error>> {
+    let var = |name: &str| var(name).filter(|v| !v.is_empty());
+    let to = var("PRE_COMMIT_TO_REF")?;
+    let Some(local_sha) = crate::evidence::git::commit_id(top, &to) else {
+        return Some(Err(Error::Usage(format!(
+            "PRE_COMMIT_TO_REF `{}` is not a commit here",
+            crate::diag::one_line(&to, 100)
+        ))));
+    };
+    let remote_sha = var("PRE_COMMIT_FROM_REF")
+        .and_then(|from| crate::evidence::git::commit_id(top, &from))
+        .unwrap_or_else(|| "0".repeat(local_sha.len()));
+    Some(Ok(PushedRef {
+        local_ref: var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or(to),
+        local_sha,
+        remote_ref: var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default(),
+        remote_sha,
+    }))
+}
+
+fn is_zero(sha: &str) -> bool {
+    sha.bytes().all(|b| b == b'0')
+}
+
+/// What to judge for one pushed ref.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushPlan {
+    /// The ref pushed, as the user named it.
+    pub name: String,
+    /// The commit whose tree is judged.
+    pub commit: String,
+    /// The base the push's changes are taken against (a label for the
+    /// summary, and a commit); `None`: no base is known, every file counts.
+    pub against: Option<(String, String)>,
+}
+
+/// Plan the gate runs for a push to `remote` in the repository at `top`:
+/// deletions are skipped; a ref the remote has is judged against the
+/// remote's commit; a new ref (or one whose remote commit is not here)
+/// against its merge-base with the remote's default branch. A ref whose
+/// commit the remote already has needs nothing.
+pub fn plan(top: &Path, remote: &str, refs: &[PushedRef]) -> Vec<PushPlan> {
+    use crate::evidence::git;
+    let mut out = Vec::new();
+    for r in refs.iter().filter(|r| !is_zero(&r.local_sha)) {
+        let known_remote = (!is_zero(&r.remote_sha))
+            .then(|| git::commit_id(top, &r.remote_sha))
+            .flatten();
+        let against = match known_remote {
+            Some(base) => Some((
+                format!("{} on {remote} ({})", r.remote_ref, short(&base)),
+                base,
+            )),
+            None => git::remote_default_branch(top, remote).and_then(|default| {
+                let base = git::merge_base(top, &r.local_sha, &default)?;
+                let shown = default.strip_prefix("refs/remotes/").unwrap_or(&default);
+                Some((
+                    format!("its merge-base with {shown} ({})", short(&base)),
+                    base,
+                ))
+            }),
+        };
+        if against
+            .as_ref()
+            .is_some_and(|(_, base)| *base == r.local_sha)
+        {
+            continue;
+        }
+        out.push(PushPlan {
+            name: r.local_ref.clone(),
+            commit: r.local_sha.clone(),
+            against,
+        });
+    }
+    out
+}
+
+/// A commit id's first 10 digits.
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(10)]
 }
 
 /// Whether the file at `path` is a hook this module wrote: a regular file

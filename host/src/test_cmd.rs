@@ -47,7 +47,8 @@ impl TestOptions {
             jobs: self.jobs,
             cache_dir: self.cache_dir.clone(),
             baseline: None,
-            changed_since: None,
+            scope: None,
+            snapshot: false,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Pre-push mode: `--changed-since` on a real git repository made in the
-//! test, and `portcullis hook install|uninstall`.
+//! test, `portcullis hook install|uninstall`, the installed hook under a
+//! real `git push` to a local bare remote, and `check --staged`.
 
 use std::process::Command;
 
@@ -36,7 +37,7 @@ fn only_findings_in_changed_files_count() {
     assert_eq!(ids, ["lint/invalid-yaml"], "old.json did not change");
     assert_eq!(
         doc["notices"][0],
-        "1 findings in files unchanged since base are not shown (--changed-since)"
+        "1 findings in files unchanged since base are not shown"
     );
     // Committed changes count too.
     git(&repo, &["add", "."]);
@@ -103,17 +104,11 @@ fn hook_install_refuses_to_clobber_and_runs_the_gate() {
         "reinstalling over our own hook is fine"
     );
 
-    // Run the hook as git would (no upstream: the whole repository).
-    let out = Command::new(&hook)
-        .current_dir(repo.path())
-        .env("PORTCULLIS_CACHE_DIR", repo.path().join(".cache"))
-        .output()
-        .expect("hook");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "old.json is invalid: {}",
-        String::from_utf8_lossy(&out.stdout)
+    assert!(
+        std::fs::read_to_string(&hook)
+            .expect("hook")
+            .contains("hook pre-push \"$@\""),
+        "the hook hands git's arguments (and standard input) on"
     );
 
     let run = repo.run(&["hook", "uninstall"]);
@@ -144,5 +139,237 @@ fn narrowing_to_changed_files_does_not_make_waivers_look_unused() {
             .iter()
             .all(|f| f["rule_id"] != "portcullis/waiver-unused"),
         "the waiver still covers old.json, which only did not change: {doc}"
+    );
+}
+
+/// A repository with a bare remote `origin` holding its `main` (pushed
+/// before any hook is installed), `origin/HEAD` set, and the hook
+/// installed.
+fn pushed_repo() -> (Repo, tempfile::TempDir) {
+    let remote = tempfile::tempdir().expect("remote");
+    let repo = git_repo();
+    let bare = remote.path().to_string_lossy().into_owned();
+    git(&repo, &["init", "-q", "--bare", &bare]);
+    git(&repo, &["remote", "add", "origin", &bare]);
+    git(&repo, &["push", "-q", "origin", "HEAD:refs/heads/main"]);
+    git(&repo, &["fetch", "-q", "origin"]);
+    git(&repo, &["remote", "set-head", "origin", "main"]);
+    assert_eq!(repo.run(&["hook", "install"]).code, 0);
+    (repo, remote)
+}
+
+/// `git push <args>` through the installed hook (the compile cache kept
+/// private); the run's exit code and everything it printed.
+fn push(repo: &Repo, args: &[&str]) -> (i32, String) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "push",
+        ])
+        .args(args)
+        .current_dir(repo.path())
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .env_remove("CI")
+        .output()
+        .expect("git push");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The commit the remote's `branch` is at, if it has the branch.
+fn remote_head(repo: &Repo, branch: &str) -> Option<String> {
+    let out = Command::new("git")
+        .args(["ls-remote", "origin", &format!("refs/heads/{branch}")])
+        .current_dir(repo.path())
+        .output()
+        .expect("ls-remote");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().next().map(str::to_string)
+}
+
+const MARKER: &str = "x\n<<<<<<< HEAD\ny\n=======\nz\n>>>>>>> other\n";
+
+#[cfg(unix)]
+#[test]
+fn the_hook_judges_the_pushed_commit_not_the_work_tree() {
+    let (repo, _remote) = pushed_repo();
+    let before = remote_head(&repo, "main");
+    // A marker committed, then fixed in the work tree only.
+    repo.write("notes.txt", MARKER);
+    repo.symlink("docs/link", "../ok.txt");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "marker"]);
+    repo.write("notes.txt", "fixed, but not committed\n");
+    let (code, out) = push(&repo, &["origin", "HEAD:main"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("notes.txt:2:1  error    lint/merge-conflict"),
+        "{out}"
+    );
+    assert!(
+        out.contains("changes against refs/heads/main on origin ("),
+        "judged against the remote's commit: {out}"
+    );
+    assert!(
+        !out.contains("old.json"),
+        "old.json, already on the remote, does not count: {out}"
+    );
+    assert_eq!(
+        remote_head(&repo, "main"),
+        before,
+        "the marker never reached the remote"
+    );
+
+    // The fix committed: the push goes through.
+    git(&repo, &["commit", "-qam", "fix"]);
+    let (code, out) = push(&repo, &["origin", "HEAD:main"]);
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(remote_head(&repo, "main"), before);
+
+    // Deleting a branch judges nothing.
+    git(
+        &repo,
+        &[
+            "push",
+            "-q",
+            "--no-verify",
+            "origin",
+            "HEAD:refs/heads/gone",
+        ],
+    );
+    let (code, out) = push(&repo, &["origin", "--delete", "gone"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("portcullis:"), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_branch_is_judged_against_its_merge_base_with_the_default_branch() {
+    let (repo, _remote) = pushed_repo();
+    // old.json (invalid) is on main already; the branch adds a clean file.
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+    repo.write("feature.txt", "clean\n");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "feature"]);
+    let (code, out) = push(&repo, &["-u", "origin", "feature"]);
+    assert_eq!(code, 0, "findings already on main do not block: {out}");
+    assert!(
+        out.contains("changes against its merge-base with origin/main ("),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 findings in files unchanged since its merge-base with origin/main"),
+        "{out}"
+    );
+    assert!(remote_head(&repo, "feature").is_some());
+
+    // A second new branch that adds a broken file is refused.
+    git(&repo, &["checkout", "-q", "-b", "broken"]);
+    repo.write("new.yaml", "a: [\n");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "broken"]);
+    let (code, out) = push(&repo, &["origin", "broken"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("new.yaml:2:1"), "{out}");
+    assert!(remote_head(&repo, "broken").is_none());
+
+    // As the pre-commit framework runs it: no standard input, the refs in
+    // its environment.
+    let head = String::from_utf8_lossy(
+        &Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(repo.path())
+            .output()
+            .expect("rev-parse")
+            .stdout,
+    )
+    .trim()
+    .to_string();
+    let run = repo.run_env(
+        &["hook", "pre-push"],
+        &[
+            ("PRE_COMMIT_REMOTE_NAME", "origin"),
+            ("PRE_COMMIT_TO_REF", &head),
+            ("PRE_COMMIT_FROM_REF", "feature"),
+            ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/broken"),
+            ("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/broken"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("refs/heads/broken at "),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("new.yaml:2:1"), "{}", run.stdout);
+
+    // Garbage on standard input is exit 2 naming the line.
+    let mut child = Command::new(BIN)
+        .args(["hook", "pre-push", "origin"])
+        .current_dir(repo.path())
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"refs/heads/x not-a-sha refs/heads/x 0000\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pre-push input line 1: expected"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn staged_judges_the_index_not_the_work_tree() {
+    let repo = git_repo();
+    // Staged with a marker, fixed in the work tree only: refused.
+    repo.write("notes.txt", MARKER);
+    git(&repo, &["add", "notes.txt"]);
+    repo.write("notes.txt", "fixed, not staged\n");
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("notes.txt:2:1"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("1 findings in files unchanged since HEAD (--staged)"),
+        "old.json is committed, not staged: {}",
+        run.stdout
+    );
+    // Staged clean, broken in the work tree only: passes.
+    git(&repo, &["add", "notes.txt"]);
+    repo.write("notes.txt", MARKER);
+    let run = repo.run(&["check", "--staged"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // From a subdirectory: the same index.
+    repo.write("sub/keep.txt", "x\n");
+    let sub = Command::new(BIN)
+        .args(["check", "--staged", "."])
+        .current_dir(repo.path().join("sub"))
+        .env("PORTCULLIS_CACHE_DIR", repo.cache_dir())
+        .output()
+        .expect("run");
+    assert_eq!(sub.status.code(), Some(0));
+    assert_eq!(
+        repo.run(&["check", "--staged", "--changed-since", "HEAD"])
+            .code,
+        2,
+        "one scope at a time"
     );
 }

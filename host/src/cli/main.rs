@@ -46,8 +46,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum HookCommand {
-    /// Write .git/hooks/pre-push (honours core.hooksPath): `portcullis check
-    /// --changed-since <upstream>` before every push.
+    /// Write .git/hooks/pre-push (honours core.hooksPath): `portcullis hook
+    /// pre-push` before every push.
     Install {
         /// The repository.
         #[arg(default_value = ".")]
@@ -62,6 +62,20 @@ enum HookCommand {
         #[arg(default_value = ".")]
         path: PathBuf,
     },
+    /// What the pre-push hook runs: reads git's pre-push lines on standard
+    /// input and gates each pushed commit's tree, counting findings in the
+    /// files the push changes (for a new branch: since its merge-base with
+    /// the remote's default branch).
+    PrePush {
+        /// The remote's name (git's first hook argument) [default: the
+        /// pre-commit framework's PRE_COMMIT_REMOTE_NAME].
+        remote: Option<String>,
+        /// The remote's URL (git's second hook argument; unused).
+        url: Option<String>,
+        /// Policy file [default: the one `check` finds in the work tree].
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -69,7 +83,7 @@ struct CheckArgs {
     /// The repository to check.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Policy file [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
+    /// Policy file, or `builtin:default` [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// Also write SARIF 2.1.0 to FILE (on pass, fail and error).
@@ -92,8 +106,13 @@ struct CheckArgs {
     write_baseline: Option<PathBuf>,
     /// Only findings in files changed since REV (per git, untracked files
     /// included) count; findings with no location still count.
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
     changed_since: Option<String>,
+    /// Judge what is staged (the index's content, not the work tree's) in
+    /// PATH's repository, counting findings in the staged files: for a
+    /// pre-commit hook.
+    #[arg(long)]
+    staged: bool,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -116,7 +135,7 @@ struct TestArgs {
     /// The repository the policy's paths are relative to.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Policy file [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
+    /// Policy file, or `builtin:default` [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// Report which Rego policy lines the tests evaluated.
@@ -163,7 +182,7 @@ struct RulesArgs {
     /// The repository whose policy to read.
     #[arg(default_value = ".")]
     path: PathBuf,
-    /// Policy file [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
+    /// Policy file, or `builtin:default` [default: portcullis.toml or .portcullis.toml in PATH or a directory above it up to the repository root, else the built-in default].
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
     /// `table` (one line per rule) or `markdown` (the full reference, with help).
@@ -295,9 +314,9 @@ fn fail_line(message: &str) {
 }
 
 fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
-    let opts = CheckOptions {
-        path: args.path,
-        policy: args.policy,
+    let mut opts = CheckOptions {
+        path: args.path.clone(),
+        policy: args.policy.clone(),
         fail_at: args.fail_at.map(Level::from),
         jobs: args.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -305,11 +324,49 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
         ),
         cache_dir: None,
         baseline: args.baseline.clone(),
-        changed_since: args.changed_since.clone(),
+        scope: args.changed_since.clone().map(check::Scope::Since),
+        snapshot: false,
     };
+    if !args.staged {
+        return gate_and_report(&opts, &args);
+    }
+    use portcullis::evidence::{git, snapshot};
+    let top = git::top_level(&args.path)?;
+    opts.policy = Some(checkout_policy(&args.path, args.policy.as_deref()));
+    opts.scope = Some(check::Scope::Files {
+        against: "HEAD (--staged)".into(),
+        files: git::staged(&top)?,
+    });
+    // The work tree stands for the index when nothing is modified since
+    // staging; else the index's content is written out and judged.
+    if git::work_tree_is(&top, None) {
+        opts.path = top;
+        return gate_and_report(&opts, &args);
+    }
+    let snap = snapshot::of_index(&top)?;
+    opts.path = snap.path().to_path_buf();
+    opts.snapshot = true;
+    gate_and_report(&opts, &args)
+}
+
+/// The policy a run on a snapshot uses: `--policy`, else the file `check`
+/// finds from `path` in the work tree (so its `extends` and mounts resolve
+/// there), else the built-in default.
+fn checkout_policy(path: &Path, explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            let abs = path.canonicalize().ok()?;
+            check::discover_policy(&abs)
+        })
+        .unwrap_or_else(|| PathBuf::from(portcullis::policy::DEFAULT_POLICY_NAME))
+}
+
+/// Run the gate with `opts` and write what `args` asks for.
+fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error> {
     let policy = check::resolve_policy(&opts.path, opts.policy.as_deref())?;
     let progress = progress::Terminal::start(policy.plugins.len());
-    let outcome = check::run_check_with(&opts, policy, &progress);
+    let outcome = check::run_check_with(opts, policy, &progress);
     progress.finish();
     let outcome = outcome?;
 
@@ -456,9 +513,111 @@ fn hook_cmd(cmd: HookCommand) -> Result<Exit, Error> {
             "removed {}\n",
             portcullis::hook::uninstall(&path)?.display()
         ),
+        HookCommand::PrePush { remote, policy, .. } => return pre_push(remote, policy),
     };
     print_stdout(&message)?;
     Ok(Exit::Pass)
+}
+
+/// `hook pre-push`: gate each pushed ref's commit; the worst verdict is
+/// the exit code (git refuses the push unless it is 0).
+fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Error> {
+    use portcullis::evidence::{git, snapshot};
+    use portcullis::hook;
+    let top = git::top_level(Path::new("."))?;
+    let env = |name: &str| std::env::var(name).ok();
+    let remote = remote
+        .or_else(|| env("PRE_COMMIT_REMOTE_NAME"))
+        .ok_or_else(|| {
+            Error::Usage(
+                "hook pre-push: no remote name (git passes it as the first argument)".into(),
+            )
+        })?;
+    let remote = remote.as_str();
+    let refs = match hook::from_pre_commit(&top, env) {
+        Some(r) => vec![r?],
+        None => {
+            let mut input = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(std::io::stdin().lock(), 1 << 20),
+                &mut input,
+            )
+            .map_err(|e| Error::Usage(format!("cannot read git's pre-push input: {e}")))?;
+            hook::parse_pre_push(&input)?
+        }
+    };
+    let plans = hook::plan(&top, remote, &refs);
+    let policy = checkout_policy(&top, policy.as_deref());
+    let head = git::commit_id(&top, "HEAD");
+    let mut worst = Exit::Pass;
+    for plan in plans {
+        let against = match &plan.against {
+            Some((label, _)) => label.clone(),
+            None => {
+                format!("nothing ({remote}'s default branch is unknown here: every file counts)")
+            }
+        };
+        print_stdout(&format!(
+            "portcullis: {} at {}, changes against {against}\n",
+            plan.name,
+            hook::short(&plan.commit)
+        ))?;
+        let scope = match &plan.against {
+            Some((label, base)) => Some(check::Scope::Files {
+                against: label.clone(),
+                files: git::changed_between(&top, base, &plan.commit)?,
+            }),
+            None => None,
+        };
+        let args = CheckArgs::for_hook(top.clone());
+        let mut opts = CheckOptions {
+            path: top.clone(),
+            policy: Some(policy.clone()),
+            fail_at: None,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cache_dir: None,
+            baseline: None,
+            scope,
+            snapshot: false,
+        };
+        // The work tree stands for the commit when it is checked out and
+        // nothing tracked differs; else the commit's tree is written out.
+        let exit = if head.as_deref() == Some(plan.commit.as_str())
+            && git::work_tree_is(&top, Some("HEAD"))
+        {
+            gate_and_report(&opts, &args)?
+        } else {
+            let snap = snapshot::of_commit(&top, &plan.commit)?;
+            opts.path = snap.path().to_path_buf();
+            opts.snapshot = true;
+            gate_and_report(&opts, &args)?
+        };
+        worst = worst.max(exit);
+    }
+    Ok(worst)
+}
+
+impl CheckArgs {
+    /// A plain human-output check of `path`, as the pre-push hook runs it.
+    fn for_hook(path: PathBuf) -> CheckArgs {
+        CheckArgs {
+            path,
+            policy: None,
+            sarif: None,
+            json: None,
+            junit: None,
+            gitlab: None,
+            baseline: None,
+            write_baseline: None,
+            changed_since: None,
+            staged: false,
+            format: Format::Human,
+            fail_at: None,
+            jobs: None,
+            color: Color::Auto,
+            verbose: false,
+        }
+    }
 }
 
 fn append_file(path: &Path, text: &str) -> Result<(), Error> {

@@ -128,7 +128,7 @@ fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<st
     let files = match files {
         Some(f) => f,
         None => {
-            listed = tree::list(root).ok()?;
+            listed = tree::list(root, false).ok()?;
             &listed
         }
     };

@@ -8,6 +8,11 @@
 //! - `git diff --name-only -z --relative --no-ext-diff --no-textconv REV --`
 //!   and `git ls-files --others --exclude-standard -z` (`--changed-since`);
 //! - `git rev-parse --git-path hooks` (`hook install|uninstall`);
+//! - for `hook pre-push` and `check --staged`: `git rev-parse`,
+//!   `merge-base`, `symbolic-ref` (the remote's default branch), `diff
+//!   --quiet` (whether the work tree matches), `diff --name-only` between
+//!   two commits or of the index, and `ls-tree`/`ls-files -s` with
+//!   `cat-file --batch` (see [`super::snapshot`]);
 //! - `git ls-files -z --cached --ignored --exclude-standard` (the file
 //!   list: tracked files that `.gitignore` would hide);
 //! - `cargo metadata` (see [`super::cargo_metadata`]).
@@ -56,6 +61,127 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
     Ok(out)
 }
 
+/// The files a commit range changed (`base`..`head`, both commits),
+/// deletions left out: what a push adds or modifies, relative to the
+/// repository's top.
+pub fn changed_between(root: &Path, base: &str, head: &str) -> Result<BTreeSet<String>, Error> {
+    git(
+        root,
+        &[
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--diff-filter=d",
+            "--no-ext-diff",
+            "--no-textconv",
+            base,
+            head,
+            "--",
+        ],
+        &format!("{base}..{head}"),
+    )
+}
+
+/// The files the index adds or modifies against `HEAD` (against nothing
+/// on a branch without commits), relative to the repository's top.
+pub fn staged(root: &Path) -> Result<BTreeSet<String>, Error> {
+    git(
+        root,
+        &[
+            "diff",
+            "--cached",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--diff-filter=d",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--",
+        ],
+        "--staged",
+    )
+}
+
+/// The commit `rev` names, if it names one this repository has.
+pub fn commit_id(root: &Path, rev: &str) -> Option<String> {
+    if rev.starts_with('-') {
+        return None;
+    }
+    let out = output(command(root).args([
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        &format!("{rev}^{{commit}}"),
+    ]))
+    .ok()?;
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !id.is_empty()).then_some(id)
+}
+
+/// The best common ancestor of two commits, if they have one.
+pub fn merge_base(root: &Path, a: &str, b: &str) -> Option<String> {
+    let out = output(command(root).args(["merge-base", "--end-of-options", a, b])).ok()?;
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !id.is_empty()).then_some(id)
+}
+
+/// The default branch of `remote` as this repository knows it
+/// (`refs/remotes/<remote>/HEAD`, else its `main` or `master`).
+pub fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
+    if remote.starts_with('-') || remote.contains(['/', ':']) {
+        return None;
+    }
+    let head = format!("refs/remotes/{remote}/HEAD");
+    let out = output(command(root).args(["symbolic-ref", "--quiet", &head])).ok()?;
+    let target = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if out.status.success() && !target.is_empty() {
+        return Some(target);
+    }
+    ["main", "master"]
+        .iter()
+        .map(|b| format!("refs/remotes/{remote}/{b}"))
+        .find(|r| commit_id(root, r).is_some())
+}
+
+/// Whether the work tree's tracked files hold exactly the content of
+/// `against`: `HEAD` (nothing staged or modified) or the index (`None`:
+/// nothing modified since staging). Then the work tree can stand for it.
+pub fn work_tree_is(root: &Path, against: Option<&str>) -> bool {
+    let mut cmd = command(root);
+    cmd.args([
+        "-c",
+        "core.hooksPath=/dev/null",
+        "diff",
+        "--quiet",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--ignore-submodules",
+    ]);
+    if let Some(rev) = against {
+        cmd.arg(rev);
+    }
+    cmd.arg("--");
+    output(&mut cmd).is_ok_and(|o| o.status.success())
+}
+
+/// The top of the work tree `dir` is in.
+pub fn top_level(dir: &Path) -> Result<std::path::PathBuf, Error> {
+    let out = output(command(dir).args(["rev-parse", "--show-toplevel"]))
+        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || text.is_empty() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(Error::Usage(format!(
+            "{}: {}",
+            dir.display(),
+            err.lines().next().unwrap_or("not a git work tree")
+        )));
+    }
+    Ok(std::path::PathBuf::from(text))
+}
+
 /// `git -C <dir>` with every setting that runs a repository-named program
 /// overridden on the command line (which wins over every config file).
 pub fn command(dir: &Path) -> Command {
@@ -74,6 +200,8 @@ pub fn command(dir: &Path) -> Command {
             "safe.bareRepository=explicit",
             "-c",
             "core.pager=cat",
+            // Reading never refreshes (writes) the index.
+            "--no-optional-locks",
         ])
         .env("GIT_TERMINAL_PROMPT", "0")
         .env_remove("GIT_EXTERNAL_DIFF");
@@ -96,16 +224,26 @@ fn git(root: &Path, args: &[&str], rev: &str) -> Result<BTreeSet<String>, Error>
             .args(["-c", "core.hooksPath=/dev/null"])
             .args(args),
     )
-    .map_err(|e| Error::Usage(format!("--changed-since {rev}: cannot run git: {e}")))?;
+    .map_err(|e| Error::Usage(format!("{}: cannot run git: {e}", what(rev))))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let first = stderr
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("git failed");
-        return Err(Error::Usage(format!("--changed-since {rev}: {first}")));
+        return Err(Error::Usage(format!("{}: {first}", what(rev))));
     }
     Ok(paths(&output.stdout).collect())
+}
+
+/// What a failed git command was for: a `--changed-since` revision, or
+/// another label as it is.
+fn what(rev: &str) -> String {
+    if rev.starts_with("--") || rev.contains("..") {
+        rev.to_string()
+    } else {
+        format!("--changed-since {rev}")
+    }
 }
 
 /// The paths in git's `-z` output.

@@ -14,7 +14,9 @@ use ignore::{WalkBuilder, WalkState};
 use super::{FileEntry, FileKind};
 use crate::diag::Error;
 
-pub fn list(root: &Path) -> Result<Vec<FileEntry>, Error> {
+/// `snapshot`: `root` holds exactly the files of a commit or the index
+/// (see [`super::snapshot`]), all tracked: no ignore file applies.
+pub fn list(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
     let files = Mutex::new(Vec::new());
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -24,6 +26,8 @@ pub fn list(root: &Path) -> Result<Vec<FileEntry>, Error> {
         .parents(false)
         .git_global(false)
         .require_git(false)
+        .git_ignore(!snapshot)
+        .git_exclude(!snapshot)
         .follow_links(false)
         .threads(threads)
         .filter_entry(|e| e.file_name() != ".git")
@@ -52,7 +56,11 @@ pub fn list(root: &Path) -> Result<Vec<FileEntry>, Error> {
     }
     let mut files = files.into_inner().unwrap_or_else(|p| p.into_inner());
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let hidden = tracked_but_ignored(root)?;
+    let hidden = if snapshot {
+        Vec::new()
+    } else {
+        tracked_but_ignored(root)?
+    };
     if !hidden.is_empty() {
         for rel in hidden {
             if files

@@ -328,6 +328,6 @@ fn changed_files_drop_findings_with_a_notice_and_keep_locationless_ones() {
     );
     assert_eq!(
         j.notices,
-        ["1 findings in files unchanged since main are not shown (--changed-since)"]
+        ["1 findings in files unchanged since main are not shown"]
     );
 }
