@@ -103,7 +103,35 @@ fn main() {
         }
     }
     builtins.push_str("];\n");
+    // Versions, from the lockfile the build used.
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).expect("read Cargo.lock");
+    let version = |package: &str| locked_version(&lock, package).unwrap_or_else(|| "?".into());
+    builtins.push_str(
+        "/// Each embedded plugin's crate version: (name, version).\npub const VERSIONS: &[(&str, &str)] = &[\n",
+    );
+    for (package, stem, embedded) in PLUGINS {
+        if *embedded {
+            builtins.push_str(&format!("    ({stem:?}, {:?}),\n", version(package)));
+        }
+    }
+    builtins.push_str("];\n");
+    builtins.push_str(&format!(
+        "/// The WebAssembly engine's version.\npub const WASMTIME_VERSION: &str = {:?};\n",
+        version("wasmtime")
+    ));
     std::fs::write(out_dir.join("builtins.rs"), builtins).expect("write builtins.rs");
+}
+
+/// The version of `package` in a Cargo.lock.
+fn locked_version(lock: &str, package: &str) -> Option<String> {
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{package}\"") {
+            let v = lines.next()?.trim().strip_prefix("version = \"")?;
+            return Some(v.trim_end_matches('"').to_string());
+        }
+    }
+    None
 }
 
 /// rust-toolchain.toml lists the wasm32-wasip2 target, but rustup installs

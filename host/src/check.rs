@@ -459,6 +459,49 @@ fn sandbox_mounts(spec: &PluginSpec) -> Vec<sandbox::Mount> {
         .collect()
 }
 
+/// Every rule a policy can report on a repository.
+#[derive(Debug, Default)]
+pub struct RuleListing {
+    /// (plugin id, rule): each plugin's declared rules, then the rules it
+    /// discovered evaluating the policy; the host's own rules last.
+    pub rows: Vec<(String, finding::RuleInfo)>,
+    /// Plugins that could not be evaluated, with why: the rules they would
+    /// discover are missing from `rows`.
+    pub incomplete: Vec<String>,
+}
+
+/// Every rule the policy can report on the repository at `opts.path`:
+/// [`list_rules`], plus the rules plugins discover by evaluating the
+/// policy there (a Rego policy's own rules, from its METADATA; an imported
+/// SARIF log's rules), without judging anything.
+pub fn rules_on(opts: &CheckOptions, policy: Policy) -> Result<RuleListing, Error> {
+    let declared = list_rules(&policy)?;
+    let outcome = run_check_with(opts, policy, &Quiet)?;
+    let (mut rows, host): (Vec<_>, Vec<_>) = declared
+        .into_iter()
+        .partition(|(p, _)| p != crate::outcome::HOST_ID);
+    let mut incomplete = Vec::new();
+    for run in outcome.runs.iter().filter(|r| !r.is_host()) {
+        if let Some(f) = &run.failure {
+            incomplete.push(format!("plugin {}: {f}", run.id));
+            continue;
+        }
+        let at = rows
+            .iter()
+            .rposition(|(p, _)| *p == run.id)
+            .map_or(rows.len(), |i| i + 1);
+        let new: Vec<(String, finding::RuleInfo)> = run
+            .rules
+            .iter()
+            .filter(|r| !rows.iter().any(|(p, x)| *p == run.id && x.id == r.id))
+            .map(|r| (run.id.clone(), r.clone()))
+            .collect();
+        rows.splice(at..at, new);
+    }
+    rows.extend(host);
+    Ok(RuleListing { rows, incomplete })
+}
+
 /// Every rule of every plugin in the policy, in policy order, then the
 /// host's own `portcullis/` rules: (plugin id, rule). A plugin that cannot
 /// describe itself is an error.

@@ -28,6 +28,7 @@ pub use crate::diag::{At, Diagnostic};
 pub use plugins::{Mount, PluginSpec, ReportFormat, ReportSpec, Source};
 pub use read::Places;
 pub use rules::RuleOverride;
+pub use suggest::closest;
 pub use waivers::Waiver;
 
 use crate::diag::{Error, Level};

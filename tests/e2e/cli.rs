@@ -38,3 +38,125 @@ fn completions_cover_every_command_and_bash_parses_them() {
     let bad = repo.run(&["completions", "tcsh"]);
     assert_eq!(bad.code, 2, "an unknown shell is a usage error");
 }
+
+/// `--version` names the engine and every built-in plugin with the digest
+/// a policy pins; `-V` stays one line.
+#[test]
+fn version_lists_the_engine_and_the_builtin_plugins_with_their_digests() {
+    let repo = Repo::new();
+    let run = repo.run(&["--version"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("portcullis "), "{}", run.stdout);
+    assert!(run.stdout.contains("\nwasmtime "), "{}", run.stdout);
+    for name in portcullis::builtins::names() {
+        let (_, sha) = portcullis::builtins::get(name).expect("builtin");
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.contains(&format!("builtin:{name} "))
+                    && l.ends_with(&format!("sha256:{sha}"))),
+            "{name}: {}",
+            run.stdout
+        );
+    }
+    let short = repo.run(&["-V"]);
+    assert_eq!(short.stdout.lines().count(), 1, "{}", short.stdout);
+}
+
+/// `rules` lists what the policy can report there — a Rego policy's own
+/// rules included — with the policy's levels (`off` shown) and help links;
+/// `explain` prints one rule's documentation.
+#[test]
+fn rules_and_explain_follow_the_policy() {
+    let repo = Repo::new();
+    let run = repo.run(&["rules"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = |out: &str, id: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no {id} in {out}"))
+            .to_string()
+    };
+    assert!(
+        line(&run.stdout, "deps/duplicate").contains("off (default warning)"),
+        "the default policy turns it off: {}",
+        run.stdout
+    );
+    assert!(
+        line(&run.stdout, "deps/advisory-db").contains("https://github.com/rustsec/advisory-db")
+    );
+    assert!(
+        run.stdout.contains("`portcullis explain RULE`"),
+        "{}",
+        run.stdout
+    );
+
+    repo.write(
+        "portcullis.toml",
+        "[plugins.rego]\nsource = \"builtin:rego\"\nread = [\".\"]\n[plugins.rego.config]\npolicy = [\"policy\"]\ninputs = [{ files = [\"k8s/*.yaml\"], optional = true }]\n[rules]\n\"rego/main/warn_latest\" = \"error\"\n",
+    )
+    .write(
+        "policy/main.rego",
+        "package main\nimport rego.v1\n\n# METADATA\n# title: Privileged container\n# description: A privileged container owns the host.\n# related_resources:\n# - ref: https://kubernetes.io/docs/concepts/security/pod-security-standards/\n# custom:\n#   severity: critical\ndeny_privileged contains msg if {\n  input.privileged\n  msg := \"privileged\"\n}\n\nwarn_latest contains msg if {\n  input.latest\n  msg := \"latest\"\n}\n",
+    );
+    let run = repo.run(&["rules"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let privileged = line(&run.stdout, "rego/main/deny_privileged");
+    assert!(privileged.contains("error"), "{privileged}");
+    assert!(privileged.contains("Privileged container"), "{privileged}");
+    assert!(
+        privileged
+            .ends_with("https://kubernetes.io/docs/concepts/security/pod-security-standards/"),
+        "{privileged}"
+    );
+    assert!(
+        line(&run.stdout, "rego/main/warn_latest").contains("error (default warning)"),
+        "{}",
+        run.stdout
+    );
+    let explained = repo.run(&["explain", "rego/main/deny_privileged"]);
+    assert_eq!(explained.code, 0, "{}", explained.stderr);
+    assert!(
+        explained
+            .stdout
+            .starts_with("rego/main/deny_privileged (Privileged container)\nlevel: error\n"),
+        "{}",
+        explained.stdout
+    );
+    assert!(
+        explained
+            .stdout
+            .contains("A privileged container owns the host."),
+        "{}",
+        explained.stdout
+    );
+    let builtin = repo.run(&["explain", "rego/exception"]);
+    assert_eq!(builtin.code, 0, "{}", builtin.stderr);
+    let unknown = repo.run(&["explain", "rego/main/deny_privilegd"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("no rule `rego/main/deny_privilegd` in the policy; did you mean `rego/main/deny_privileged`?"),
+        "{}",
+        unknown.stderr
+    );
+
+    // A policy that cannot be evaluated there: the listing says what is
+    // missing, and the exit code says it is incomplete.
+    repo.write(
+        "policy/main.rego",
+        "package main\nimport rego.v1\ndeny contains x if {\n",
+    );
+    let run = repo.run(&["rules"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("rego/exception"),
+        "declared rules still listed: {}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("the rules it discovers on this repository are not listed"),
+        "{}",
+        run.stderr
+    );
+}

@@ -39,7 +39,7 @@ fn rule_reference_is_generated_from_the_declarations() {
         .map(|n| format!("[plugins.{n}]\nsource = \"builtin:{n}\"\n"))
         .collect();
     repo.write("portcullis.toml", plugins);
-    let run = repo.run(&["rules", "--format", "markdown"]);
+    let run = repo.run(&["rules", "--format", "markdown", "--declared"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for n in portcullis::builtins::names() {
         assert!(run.stdout.contains(&format!("\n## {n}\n")), "{n}");

@@ -28,8 +28,12 @@ struct Cli {
 enum Command {
     /// Gate a repository.
     Check(CheckArgs),
-    /// List every rule of every plugin in the policy.
+    /// List every rule the policy can report, with its level under the
+    /// policy (`off` included) and where its help is.
     Rules(RulesArgs),
+    /// Print a rule's documentation (from its declaration, or a Rego
+    /// rule's METADATA) and its level under the policy.
+    Explain(ExplainArgs),
     /// Test the policy offline: its Rego tests (with coverage) and its
     /// fixture cases.
     Test(TestArgs),
@@ -188,6 +192,22 @@ struct RulesArgs {
     /// `table` (one line per rule) or `markdown` (the full reference, with help).
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     format: RulesFormat,
+    /// Only the rules plugins declare, without evaluating the policy on
+    /// PATH (which finds the rules they discover there, as Rego rules).
+    #[arg(long)]
+    declared: bool,
+}
+
+#[derive(clap::Args)]
+struct ExplainArgs {
+    /// The rule id, as `portcullis rules` lists it (e.g. `lint/large-file`).
+    rule: String,
+    /// The repository whose policy to read.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Policy file, or `builtin:default` [default: as `check` finds it].
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -251,7 +271,7 @@ fn main() -> ExitCode {
         compile::isolate_in(exe);
     }
     quiet_panics();
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { Exit::Error as u8 } else { 0 };
@@ -262,6 +282,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check_cmd(args),
         Command::Rules(args) => rules_cmd(args),
+        Command::Explain(args) => explain_cmd(args),
         Command::Test(args) => test_cmd(args),
         Command::Hook(cmd) => hook_cmd(cmd),
         Command::Completions { shell } => completions_cmd(shell),
@@ -276,6 +297,20 @@ fn main() -> ExitCode {
             ExitCode::from(Exit::Error as u8)
         }
     }
+}
+
+/// The arguments; `--version` also lists the engine's version and the
+/// built-in plugins with their versions and digests (`-V` is the version
+/// alone).
+fn parse_args() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Cli::command();
+    if std::env::args_os().any(|a| a == "--version") {
+        // Once per process, printed and then exited.
+        let text: &'static str = Box::leak(portcullis::builtins::long_version().into_boxed_str());
+        cmd = cmd.long_version(text);
+    }
+    Cli::from_arg_matches(&cmd.try_get_matches()?)
 }
 
 /// A panic is one line on stderr, never a backtrace. On a plugin's host
@@ -472,30 +507,81 @@ fn test_cmd(args: TestArgs) -> Result<Exit, Error> {
 }
 
 fn rules_cmd(args: RulesArgs) -> Result<Exit, Error> {
-    check::repo_root(&args.path)?;
-    let policy = check::resolve_policy(&args.path, args.policy.as_deref())?;
-    let rules = check::list_rules(&policy)?;
-    if let RulesFormat::Markdown = args.format {
-        print_stdout(&report::reference::rules_markdown(&rules))?;
-        return Ok(Exit::Pass);
-    }
-    let table: Vec<(String, Level, String)> = rules
-        .into_iter()
-        .map(|(plugin, rule)| {
-            (
-                format!("{plugin}/{}", rule.id),
-                rule.default_level,
-                report::text::visible(&portcullis::diag::one_line(&rule.short_description, 200))
-                    .into_owned(),
-            )
-        })
-        .collect();
-    let width = table.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (id, level, text) in table {
-        out.push_str(&format!("{id:<width$}  {:<7}  {text}\n", level.as_str()));
-    }
+    let (policy, listing) = rule_listing(&args.path, args.policy.as_deref(), args.declared)?;
+    let out = match args.format {
+        RulesFormat::Markdown => report::reference::rules_markdown(&listing.rows),
+        RulesFormat::Table => report::reference::rules_table(&listing.rows, &policy),
+    };
     print_stdout(&out)?;
+    incomplete(&listing)
+}
+
+/// The policy for `path` and every rule it can report there (declared
+/// only, without evaluating, with `declared`).
+fn rule_listing(
+    path: &Path,
+    explicit: Option<&Path>,
+    declared: bool,
+) -> Result<(portcullis::policy::Policy, check::RuleListing), Error> {
+    check::repo_root(path)?;
+    let policy = check::resolve_policy(path, explicit)?;
+    let listing = if declared {
+        check::RuleListing {
+            rows: check::list_rules(&policy)?,
+            incomplete: Vec::new(),
+        }
+    } else {
+        let opts = CheckOptions {
+            path: path.to_path_buf(),
+            policy: None,
+            fail_at: None,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cache_dir: None,
+            baseline: None,
+            scope: None,
+            snapshot: false,
+        };
+        check::rules_on(&opts, policy.clone())?
+    };
+    Ok((policy, listing))
+}
+
+/// Exit 2, saying why, when some plugin's discovered rules are missing.
+fn incomplete(listing: &check::RuleListing) -> Result<Exit, Error> {
+    for why in &listing.incomplete {
+        fail_line(&format!(
+            "{why}: the rules it discovers on this repository are not listed"
+        ));
+    }
+    Ok(if listing.incomplete.is_empty() {
+        Exit::Pass
+    } else {
+        Exit::Error
+    })
+}
+
+fn explain_cmd(args: ExplainArgs) -> Result<Exit, Error> {
+    let (policy, listing) = rule_listing(&args.path, args.policy.as_deref(), false)?;
+    let found = listing
+        .rows
+        .iter()
+        .find(|(p, r)| format!("{p}/{}", r.id) == args.rule);
+    let Some((plugin, rule)) = found else {
+        let ids: Vec<String> = listing
+            .rows
+            .iter()
+            .map(|(p, r)| format!("{p}/{}", r.id))
+            .collect();
+        let hint = portcullis::policy::closest(&args.rule, ids.iter().map(String::as_str))
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_else(|| "; `portcullis rules` lists them".into());
+        let _ = incomplete(&listing);
+        return Err(Error::Usage(format!(
+            "no rule `{}` in the policy{hint}",
+            portcullis::diag::one_line(&args.rule, 200)
+        )));
+    };
+    print_stdout(&report::reference::explain(plugin, rule, &policy))?;
     Ok(Exit::Pass)
 }
 

@@ -25,6 +25,17 @@ pub fn did_you_mean(message: &str) -> String {
     }
 }
 
+/// The candidate nearest to `given` (at most a third of its length in
+/// edits, at least two), for "did you mean".
+pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (given.chars().count() / 3).max(2);
+    candidates
+        .map(|c| (edit_distance(given, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// Levenshtein distance.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -5,9 +5,11 @@
 
 use std::fmt::Write;
 
+use crate::diag::one_line;
 use crate::finding::RuleInfo;
-use crate::policy::ReportFormat;
 use crate::policy::keys::KEYS;
+use crate::policy::{Policy, ReportFormat};
+use crate::report::text::visible;
 
 /// The rule reference: every rule of every plugin, grouped by plugin id,
 /// as `portcullis rules --format markdown` prints it. `rows` are (plugin
@@ -77,6 +79,104 @@ pub fn rules_markdown(rows: &[(String, RuleInfo)]) -> String {
         }
     }
     out
+}
+
+/// `portcullis rules`: one line per rule — id, its level under `policy`
+/// (`off`; the default in parentheses when the policy changed it), the
+/// summary, and a help link when the rule's help has one — then how to read
+/// a rule's whole documentation.
+pub fn rules_table(rows: &[(String, RuleInfo)], policy: &Policy) -> String {
+    let table: Vec<[String; 4]> = rows
+        .iter()
+        .map(|(plugin, rule)| {
+            let id = format!("{plugin}/{}", rule.id);
+            [
+                id.clone(),
+                level_shown(policy, &id, rule.default_level),
+                visible(&one_line(&rule.short_description, 200)).into_owned(),
+                help_link(rule).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let width = |i: usize| {
+        table
+            .iter()
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    for [id, level, text, link] in &table {
+        let line = if link.is_empty() {
+            format!("{id:<w0$}  {level:<w1$}  {text}")
+        } else {
+            format!("{id:<w0$}  {level:<w1$}  {text:<w2$}  {link}")
+        };
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let _ = writeln!(
+        out,
+        "\n{} rules; `portcullis explain RULE` prints a rule's documentation.",
+        rows.len()
+    );
+    out
+}
+
+/// `portcullis explain`: a rule's documentation as text.
+pub fn explain(plugin: &str, r: &RuleInfo, policy: &Policy) -> String {
+    let id = format!("{plugin}/{}", r.id);
+    let mut out = format!("{id} ({})\n", visible(&one_line(&r.name, 200)));
+    let _ = writeln!(out, "level: {}", level_shown(policy, &id, r.default_level));
+    if !r.tags.is_empty() {
+        let _ = writeln!(out, "tags: {}", visible(&one_line(&r.tags.join(", "), 400)));
+    }
+    if let Some(s) = r.security_severity {
+        let _ = writeln!(out, "security-severity: {s:.1}");
+    }
+    if let Some(link) = help_link(r) {
+        let _ = writeln!(out, "help: {link}");
+    }
+    // Each text once: one that the next begins with is left to the next.
+    let texts = [&r.short_description, &r.full_description, &r.help_markdown].map(|t| t.trim());
+    for (i, text) in texts.iter().enumerate() {
+        let repeated =
+            texts[i + 1..].iter().any(|later| later.starts_with(text)) || texts[..i].contains(text);
+        if !text.is_empty() && !repeated {
+            let _ = write!(out, "\n{}\n", visible(text));
+        }
+    }
+    out
+}
+
+/// The rule's level under the policy, as `rules` and `explain` show it.
+fn level_shown(policy: &Policy, id: &str, default: crate::diag::Level) -> String {
+    let effective = policy.level_for(id, default);
+    let shown = effective.map_or("off", crate::diag::Level::as_str);
+    if effective == Some(default) {
+        shown.to_string()
+    } else {
+        format!("{shown} (default {default})")
+    }
+}
+
+/// The first web link in a rule's help or description (a Rego rule's
+/// `related_resources`, an imported tool's `helpUri`).
+pub fn help_link(r: &RuleInfo) -> Option<String> {
+    [&r.help_markdown, &r.full_description]
+        .iter()
+        .find_map(|text| {
+            let at = text.find("https://").or_else(|| text.find("http://"))?;
+            let link: String = text[at..]
+                .chars()
+                .take_while(|c| {
+                    !c.is_whitespace() && !matches!(c, ')' | '>' | '<' | '"' | '`' | ']')
+                })
+                .collect();
+            let link = link.trim_end_matches(['.', ',', ';']).to_string();
+            (link.len() > 8 && link.len() <= 500 && !link.chars().any(char::is_control))
+                .then_some(link)
+        })
 }
 
 /// The README's table of policy keys.
