@@ -16,7 +16,8 @@
 //!    files and `fail-at`, and decides the verdict.
 //! 7. [`report`] renders the [`outcome::Outcome`]: human, JSON, SARIF, …
 //!
-//! [`check`] runs the whole path; [`test_cmd`] runs policy tests on it. The
+//! [`check`] runs the whole path; [`test_cmd`] runs policy tests on it;
+//! [`hook`] runs it on what a push sends; [`init`] writes a starter policy. The
 //! binary only parses arguments, shows progress and prints. [`cache`],
 //! [`digest`], [`diag`] and `beneath` (opening a path under a directory
 //! without following symlinks) are leaves every stage may use.
@@ -35,6 +36,7 @@ pub mod files;
 pub mod finding;
 pub mod gate;
 pub mod hook;
+pub mod init;
 pub mod outcome;
 pub mod plugin_tests;
 pub mod plugins;

@@ -19,6 +19,9 @@ fn completions_cover_every_command_and_bash_parses_them() {
             "policy",
             "changed-since",
             "sarif",
+            "staged",
+            "init",
+            "explain",
         ] {
             assert!(run.stdout.contains(word), "{shell}: no `{word}`");
         }
@@ -158,5 +161,76 @@ fn rules_and_explain_follow_the_policy() {
             .contains("the rules it discovers on this repository are not listed"),
         "{}",
         run.stderr
+    );
+}
+
+/// `init` on a repository with a Helm chart, manifests, workflows and
+/// CODEOWNERS: a starter policy that gates the repository cleanly where
+/// the default fails on the chart's templates; it never overwrites.
+#[test]
+fn init_writes_a_starter_policy_that_gates_cleanly_and_never_overwrites() {
+    let repo = Repo::new();
+    repo.git(&["init", "-q"]);
+    repo.write("charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n")
+        .write(
+            "charts/web/templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"web.fullname\" . }}\n  labels:\n    {{- include \"web.labels\" . | nindent 4 }}\nspec:\n  replicas: {{ .Values.replicaCount }}\n",
+        )
+        .write("k8s/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n")
+        .write(".github/workflows/ci.yml", "on: push\njobs: {}\n")
+        .write(".github/CODEOWNERS", "* @octo-org/core\n");
+    assert_eq!(
+        repo.run(&["check"]).code,
+        1,
+        "the default trips on the template"
+    );
+    let run = repo.run(&["init"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for found in [
+        "found a Helm chart in charts/web",
+        "found 1 Kubernetes manifest",
+        "found 1 GitHub workflow",
+        "found code owners in .github/CODEOWNERS",
+        "the gate passes with it",
+    ] {
+        assert!(run.stdout.contains(found), "{found}: {}", run.stdout);
+    }
+    let policy = std::fs::read_to_string(repo.path().join("portcullis.toml")).expect("written");
+    assert!(policy.contains("\"charts/web/templates/**\""), "{policy}");
+    assert!(
+        policy.contains("#   { files = [\"k8s/*.yaml\"]"),
+        "{policy}"
+    );
+    assert_eq!(
+        repo.run(&["check"]).code,
+        0,
+        "the starter policy gates cleanly"
+    );
+
+    let again = repo.run(&["init"]);
+    assert_eq!(again.code, 2);
+    assert!(
+        again.stderr.contains("never replaces a policy"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("portcullis.toml")).expect("kept"),
+        policy
+    );
+    let other = Repo::new();
+    other.write(".portcullis.toml", "# mine\n");
+    assert_eq!(other.run(&["init"]).code, 2, "the hidden name counts too");
+
+    // A repository whose files already fail: init says what to do.
+    let bad = Repo::new();
+    bad.write("broken.json", "{");
+    let run = bad.run(&["init"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("lint/invalid-json"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("the gate fails on the findings above"),
+        "{}",
+        run.stdout
     );
 }

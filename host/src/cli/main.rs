@@ -31,6 +31,13 @@ enum Command {
     /// List every rule the policy can report, with its level under the
     /// policy (`off` included) and where its help is.
     Rules(RulesArgs),
+    /// Write a commented starter policy (portcullis.toml) for the
+    /// repository, from what it holds; never overwrites.
+    Init {
+        /// The repository.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
     /// Print a rule's documentation (from its declaration, or a Rego
     /// rule's METADATA) and its level under the policy.
     Explain(ExplainArgs),
@@ -283,6 +290,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check_cmd(args),
         Command::Rules(args) => rules_cmd(args),
         Command::Explain(args) => explain_cmd(args),
+        Command::Init { path } => init_cmd(&path),
         Command::Test(args) => test_cmd(args),
         Command::Hook(cmd) => hook_cmd(cmd),
         Command::Completions { shell } => completions_cmd(shell),
@@ -557,6 +565,46 @@ fn incomplete(listing: &check::RuleListing) -> Result<Exit, Error> {
         Exit::Pass
     } else {
         Exit::Error
+    })
+}
+
+/// `init`: write the starter policy, then gate with it once and say how
+/// that went (the findings, when there are some).
+fn init_cmd(path: &Path) -> Result<Exit, Error> {
+    let root = check::repo_root(path)?;
+    let (written, found) = portcullis::init::write(&root)?;
+    let mut out = format!("wrote {}\n", written.display());
+    for line in found.lines() {
+        out.push_str(&format!("  found {line}\n"));
+    }
+    print_stdout(&out)?;
+    let mut args = CheckArgs::for_hook(root.clone());
+    args.policy = Some(written.clone());
+    let opts = CheckOptions {
+        path: root,
+        policy: Some(written),
+        fail_at: None,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cache_dir: None,
+        baseline: None,
+        scope: None,
+        snapshot: false,
+    };
+    let exit = gate_and_report(&opts, &args)?;
+    let next = match exit {
+        Exit::Pass => {
+            "the gate passes with it; `portcullis hook install` runs it before every push"
+        }
+        Exit::Fail => {
+            "the gate fails on the findings above: fix them, waive them ([[waivers]] with an owner and an expiry), or record them (--write-baseline) and gate only new ones (--baseline)"
+        }
+        Exit::Error => "the gate could not be evaluated with it: see the lines above",
+    };
+    print_stdout(&format!("{next}\n"))?;
+    Ok(if exit == Exit::Error {
+        Exit::Error
+    } else {
+        Exit::Pass
     })
 }
 
