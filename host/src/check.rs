@@ -195,8 +195,11 @@ pub fn run_check_with(
             ),
         });
     }
-    let (evidence, evidence_errors) =
+    let (mut evidence, evidence_errors) =
         evidence::collect(&root, &policy, &kinds, cache_dir.as_deref(), opts.snapshot);
+    evidence.changed = changed
+        .as_ref()
+        .map(|(_, files)| files.iter().cloned().collect());
 
     // Evaluate.
     let runs = parallel_owned(loaded, opts.jobs, |l| {

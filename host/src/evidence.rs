@@ -67,6 +67,9 @@ pub struct Evidence {
     pub reports: Vec<Report>,
     /// Optional evidence that was absent, for the run's notifications.
     pub skipped: Vec<String>,
+    /// The files the change adds or modifies, sorted, when findings count
+    /// only there (the contract's `changed-files`); `None`: every file.
+    pub changed: Option<Vec<String>>,
 }
 
 /// Collect the evidence `kinds` for the repository at `root`, each kind

@@ -50,11 +50,23 @@ pub fn judge(policy: &Policy, mut runs: Vec<PluginRun>, inputs: GateInputs<'_>) 
     }
     // Baseline and waivers see every finding, so that narrowing to changed
     // files below cannot make entries look fixed or waivers look unused.
-    let absent = match inputs.baseline {
+    // Plugins told which files changed do not look at the others at all:
+    // then a baseline entry elsewhere is not known to be fixed, nor a
+    // waiver to be unused.
+    let mut absent = match inputs.baseline {
         Some(b) => apply_baseline(policy, b, &mut runs),
         None => Vec::new(),
     };
-    let host = waivers::apply(policy, &mut runs, inputs.today, inputs.root);
+    if let Some((_, changed)) = inputs.changed {
+        absent.retain(|e| e.path.as_ref().is_some_and(|p| changed.contains(p)));
+    }
+    let host = waivers::apply(
+        policy,
+        &mut runs,
+        inputs.today,
+        inputs.root,
+        inputs.changed.is_none(),
+    );
     let mut notices = Vec::new();
     if let Some((rev, changed)) = inputs.changed {
         let dropped = keep_changed(&mut runs, changed);

@@ -359,6 +359,7 @@ fn prepare(
             .filter(|f| f.kind == crate::evidence::FileKind::File)
             .map(|f| (f.path.clone(), f.size))
             .collect(),
+        changed: evidence.changed.clone(),
     };
     let mut wit_evidence = convert::to_wit_evidence(evidence, reads, grants.reports_from);
     wit_evidence.mounts = wit_mounts;

@@ -27,6 +27,7 @@ fn files_cargo_metadata_reports_and_config_reach_the_plugin() {
             "packages: probed-crate",
             "reports: scan=29",
             "config: {\"answer\":42,\"when\":\"2026-01-01\"}",
+            "changed: all",
         ]
     );
     assert!(
@@ -35,7 +36,37 @@ fn files_cargo_metadata_reports_and_config_reach_the_plugin() {
         "{}",
         run.stderr
     );
-    assert_eq!(doc["counts"]["note"], 4);
+    assert_eq!(doc["counts"]["note"], 5);
+}
+
+/// With findings counted only in changed files, plugins are told which
+/// (the contract's `changed-files`), so they need read no other file.
+#[test]
+fn plugins_are_told_which_files_changed() {
+    let repo = Repo::new();
+    repo.git(&["init", "-q"]);
+    repo.write("old.txt", "x\n").write("src/lib.rs", "\n");
+    repo.policy_with_wasm("probe", PROBE_WASM, "");
+    repo.git(&["add", "."]);
+    repo.git(&["commit", "-qm", "base"]);
+    repo.write("src/lib.rs", "// edited\n")
+        .write("new.txt", "y\n");
+    let run = repo.run(&["check", "--changed-since", "HEAD", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(
+        finding_messages(&doc),
+        ["changed: new.txt,src/lib.rs"],
+        "the located findings (in Cargo.toml, unchanged) are dropped: {doc}"
+    );
+    repo.git(&["add", "new.txt"]);
+    let run = repo.run(&["check", "--staged", "--format", "json"]);
+    assert_eq!(
+        finding_messages(&run.json()),
+        ["changed: new.txt"],
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -331,3 +331,62 @@ fn changed_files_drop_findings_with_a_notice_and_keep_locationless_ones() {
         ["1 findings in files unchanged since main are not shown"]
     );
 }
+
+/// Narrowed to changed files, plugins look at no other file: a baseline
+/// entry elsewhere is not "fixed", nor is a waiver elsewhere "unused".
+#[test]
+fn a_narrowed_run_says_nothing_of_files_it_did_not_look_at() {
+    let policy = Policy::parse(
+        "[plugins.p]\nsource = \"builtin:lint\"\n[[waivers]]\nrule = \"p/a\"\npaths = [\"old/x\"]\nreason = \"r\"\nowner = \"o\"\nexpires = 2030-01-01\n",
+        "p.toml",
+        None,
+    )
+    .expect("policy");
+    let entry = |path: &str| Entry {
+        rule_id: "p/a".into(),
+        fingerprint: format!("fp-a-{path}"),
+        level: Level::Error,
+        message: "m".into(),
+        path: Some(path.into()),
+        line: None,
+    };
+    let baseline = Baseline {
+        version: 1,
+        findings: vec![entry("old/x"), entry("src/y")],
+    };
+    let changed: BTreeSet<String> = ["src/y".to_string()].into();
+    let judge_with = |changed: Option<(&'static str, &BTreeSet<String>)>| {
+        judge(
+            &policy,
+            vec![run(Vec::new())],
+            GateInputs {
+                baseline: Some(&baseline),
+                changed,
+                today: Date::parse("2026-06-01").expect("date"),
+                fail_at: Level::Error,
+                root: Path::new("/nonexistent"),
+            },
+        )
+    };
+    let narrowed = judge_with(Some(("main", &changed)));
+    let absent: Vec<_> = narrowed.absent.iter().map(|e| e.path.clone()).collect();
+    assert_eq!(
+        absent,
+        [Some("src/y".to_string())],
+        "only a changed file's entry is fixed"
+    );
+    assert!(
+        narrowed.runs.iter().all(|r| r.findings.is_empty()),
+        "no waiver-unused on a narrowed run"
+    );
+    let whole = judge_with(None);
+    assert_eq!(whole.absent.len(), 2);
+    assert!(
+        whole
+            .runs
+            .iter()
+            .flat_map(|r| &r.findings)
+            .any(|f| f.rule_id == "portcullis/waiver-unused"),
+        "a whole run says the waiver matched nothing"
+    );
+}

@@ -14,12 +14,14 @@ use crate::policy::date::Date;
 /// host's run with the waiver diagnostics, or `None` when the policy has no
 /// waivers. A finding is covered by the first matching waiver; a waiver is
 /// valid through its `expires` day. "Unused" is only said of a complete
-/// run (a failed plugin might have produced the finding).
+/// run (a failed plugin might have produced the finding) over every file
+/// (`whole_tree`: plugins told which files changed look at no other).
 pub fn apply(
     policy: &Policy,
     runs: &mut [PluginRun],
     today: Date,
     root: &Path,
+    whole_tree: bool,
 ) -> Option<PluginRun> {
     if policy.waivers.is_empty() {
         return None;
@@ -37,7 +39,7 @@ pub fn apply(
         }
     }
     let policy_path = policy.location_in(root);
-    let all_evaluated = runs.iter().all(|r| r.failure.is_none());
+    let all_evaluated = whole_tree && runs.iter().all(|r| r.failure.is_none());
     let mut findings = Vec::new();
     for (i, w) in policy.waivers.iter().enumerate() {
         let left = today.days_until(w.expires);

@@ -2,8 +2,8 @@
 //!
 //! Keyed by the component's sha256, the wasmtime version and the engine's
 //! compatibility hash (target, tunables, features). Each artifact carries a
-//! header written by this module: the sha256 of the component digest, the
-//! engine key and the artifact's bytes together, so an artifact is bound to
+//! header written by this module: the BLAKE3 hash of the component digest,
+//! the engine key and the artifact's bytes together, so an artifact is bound to
 //! the component it was compiled from (one plugin's artifact copied over
 //! another's name does not verify). An artifact whose header or checksum
 //! does not verify is never deserialized, and is recompiled and rewritten. The directory is the private one from
@@ -17,7 +17,7 @@ use wasmtime::Engine;
 use crate::digest::sha256_hex;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8] = b"PORTCULLIS-CWASM-2\n";
+const MAGIC: &[u8] = b"PORTCULLIS-CWASM-3\n";
 const WASMTIME_VERSION: &str = "48.0.8";
 
 pub struct Cache {
@@ -45,14 +45,17 @@ impl Cache {
 
     /// What an artifact's header holds: the digest of the component it was
     /// compiled from, the engine key and the artifact, hashed together.
+    /// BLAKE3 (with the SIMD the CPU has): checking a few MiB of artifact
+    /// takes well under a millisecond, where SHA-256 without SHA extensions
+    /// took most of a warm run.
     fn checksum(&self, wasm_sha256: &str, payload: &[u8]) -> String {
-        let mut bound = Vec::with_capacity(payload.len() + 100);
-        bound.extend_from_slice(wasm_sha256.as_bytes());
-        bound.push(0);
-        bound.extend_from_slice(self.engine_key.as_bytes());
-        bound.push(0);
-        bound.extend_from_slice(payload);
-        sha256_hex(&bound)
+        let mut h = blake3::Hasher::new_derive_key("portcullis compiled-plugin artifact v3");
+        h.update(wasm_sha256.as_bytes());
+        h.update(&[0]);
+        h.update(self.engine_key.as_bytes());
+        h.update(&[0]);
+        h.update(payload);
+        h.finalize().to_hex().to_string()
     }
 
     /// A compiled component, if a verified artifact is cached.

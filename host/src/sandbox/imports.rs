@@ -38,6 +38,8 @@ pub(super) struct FileAccess {
     /// The granted directories, held open while the call runs (their
     /// preopens name these descriptors).
     pub(super) _held: Vec<std::os::fd::OwnedFd>,
+    /// What `changed-files` answers.
+    pub(super) changed: Option<Vec<String>>,
 }
 
 /// Read an opened file whose size is known, bounded: a file that grew far
@@ -196,6 +198,10 @@ impl host::Host for State {
                 .map(|_| Err("files cannot be read during describe".to_string()))
                 .collect(),
         }
+    }
+
+    fn changed_files(&mut self) -> Option<Vec<String>> {
+        self.access.as_ref().and_then(|a| a.changed.clone())
     }
 
     fn cache_enabled(&mut self) -> bool {

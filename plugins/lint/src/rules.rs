@@ -56,7 +56,8 @@ pub fn hygiene(
         if file.size > max_bytes {
             large_file::report(file, max_bytes, out);
         }
-        if file.size > 0 && file.size <= max_scan {
+        // Content is read only where findings count.
+        if file.size > 0 && file.size <= max_scan && ctx.is_changed(&file.path) {
             to_scan.push(file);
         }
     }

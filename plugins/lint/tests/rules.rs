@@ -153,3 +153,36 @@ fn rule_ids_are_unique_kebab_case_and_documented() {
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
     );
 }
+
+/// Told which files changed, the content rules read only those; the rules
+/// about the whole tree still see every path (a new file colliding in case
+/// with an old one is found).
+#[test]
+fn only_changed_files_are_read_but_the_whole_tree_is_seen() {
+    let marker = format!("{}\n", m('<'));
+    let dir = tree(&[
+        ("old.txt", marker.as_bytes()),
+        ("new.txt", marker.as_bytes()),
+        ("Docs/a.md", b"a"),
+        ("docs/b.md", b"b"),
+    ]);
+    let eval = Harness::new(dir.path())
+        .changed(&["new.txt", "docs/b.md"])
+        .run::<Lint>()
+        .expect("evaluates");
+    let found = portcullis_sdk::testing::found(&eval);
+    assert!(
+        found.contains(&f("merge-conflict", "new.txt", 1)),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(_, p, _)| p == "old.txt"),
+        "an unchanged file is not read: {found:?}"
+    );
+    if std::fs::read_dir(dir.path()).expect("dir").count() == 4 {
+        assert!(
+            found.iter().any(|(r, _, _)| r == "path-case-collision"),
+            "{found:?}"
+        );
+    }
+}

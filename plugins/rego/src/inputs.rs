@@ -105,6 +105,17 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 input.files.join(", ")
             ));
         }
+        // Findings count only in changed files: each file is its own input,
+        // so an unchanged one need not be read. A combined input is one
+        // document made of all its files: read whole.
+        let entries: Vec<&portcullis_sdk::FileEntry> = if input.combine {
+            entries
+        } else {
+            entries
+                .into_iter()
+                .filter(|f| ctx.is_changed(&f.path))
+                .collect()
+        };
         let mut combined = Vec::new();
         // Read in batches through the host (much faster than file by file
         // in the sandbox).

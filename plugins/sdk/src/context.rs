@@ -1,5 +1,6 @@
 //! What a plugin sees during `evaluate`: its config and the evidence.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,8 @@ pub struct Context {
     config: serde_json::Value,
     evidence: Evidence,
     root: PathBuf,
+    /// The host's `changed-files`, asked once.
+    changed: std::sync::OnceLock<Option<HashSet<String>>>,
 }
 
 impl Context {
@@ -28,7 +31,42 @@ impl Context {
             config,
             evidence,
             root,
+            changed: std::sync::OnceLock::new(),
         })
+    }
+
+    /// As the host would call the plugin with `changed` as its
+    /// `changed-files` (the native harness; in the sandbox the host says).
+    pub fn with_changed(self, changed: Option<Vec<String>>) -> Self {
+        let _ = self.changed.set(changed.map(|c| c.into_iter().collect()));
+        self
+    }
+
+    /// The files the change under review adds or modifies, when the gate
+    /// counts findings only in those (`--changed-since`, a push,
+    /// `--staged`); `None` when every file counts. A rule about each file's
+    /// content reads only these ([`Context::is_changed`]); a rule about the
+    /// whole tree still uses [`Context::files`].
+    pub fn changed_files(&self) -> Option<&HashSet<String>> {
+        self.changed
+            .get_or_init(|| {
+                #[cfg(target_arch = "wasm32")]
+                {
+                    crate::bindings::portcullis::plugin::host::changed_files()
+                        .map(|c| c.into_iter().collect())
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// Whether a content rule needs to read `path`: it changed, or every
+    /// file counts.
+    pub fn is_changed(&self, path: &str) -> bool {
+        self.changed_files().is_none_or(|c| c.contains(path))
     }
 
     /// The plugin's `config` table, deserialized. Use

@@ -54,6 +54,7 @@ pub struct Harness {
     reports: Vec<Report>,
     cargo_metadata: Option<String>,
     mounts: Vec<crate::Mount>,
+    changed: Option<Vec<String>>,
 }
 
 impl Harness {
@@ -65,7 +66,15 @@ impl Harness {
             reports: Vec::new(),
             cargo_metadata: None,
             mounts: Vec::new(),
+            changed: None,
         }
+    }
+
+    /// Run as the host does when findings count only in `paths` (the
+    /// contract's `changed-files`).
+    pub fn changed(mut self, paths: &[&str]) -> Self {
+        self.changed = Some(paths.iter().map(|p| p.to_string()).collect());
+        self
     }
 
     pub fn config(mut self, config: serde_json::Value) -> Self {
@@ -131,7 +140,8 @@ impl Harness {
     }
 
     pub fn run<P: Plugin>(&self) -> Result<Evaluation, String> {
-        let ctx = Context::new(&self.config.to_string(), self.evidence(), self.root.clone())?;
+        let ctx = Context::new(&self.config.to_string(), self.evidence(), self.root.clone())?
+            .with_changed(self.changed.clone());
         let eval = P::evaluate(&ctx)?;
         let info = P::describe();
         let declared = |id: &str| info.rules.iter().any(|r| r.id == id);

@@ -70,6 +70,16 @@ impl Plugin for Probe {
             SAW.finding(format!("config: {config}"))
                 .in_file("Cargo.toml"),
         );
+        // No location: counted whatever changed.
+        let changed = match ctx.changed_files() {
+            Some(c) => {
+                let mut c: Vec<&str> = c.iter().map(String::as_str).collect();
+                c.sort_unstable();
+                c.join(",")
+            }
+            None => "all".into(),
+        };
+        out.push(SAW.finding(format!("changed: {changed}")));
         Ok(out)
     }
 }
