@@ -98,6 +98,9 @@ pub fn collect(
             Kind::CargoMetadata => {
                 let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());
                 // No root Cargo.toml: not a Rust project, nothing to collect.
+                // A snapshot's directory is new every run: nothing to
+                // cache it under.
+                let cache = if snapshot { None } else { cache };
                 cargo_metadata::collect(root, listed, cache).map(|m| ev.cargo_metadata = m)
             }
             Kind::Reports => reports::read(root, policy).map(|(reports, skipped)| {

@@ -193,18 +193,25 @@ fn apply_baseline(policy: &Policy, baseline: &Baseline, runs: &mut [PluginRun]) 
         .collect()
 }
 
-/// Drop findings located in files that did not change; findings with no
-/// location (dependencies, approvals, budgets) stay. Returns how many were
-/// dropped.
+/// Drop findings none of whose places changed; findings with no location
+/// (dependencies, approvals, budgets) stay. A place is changed when the
+/// change touched that file or, for a directory (a case collision between
+/// directories), a file under it. Returns how many were dropped.
 fn keep_changed(runs: &mut [PluginRun], changed: &BTreeSet<String>) -> usize {
+    let touched = |path: &str| {
+        changed.contains(path) || {
+            let dir = format!("{path}/");
+            changed
+                .range(dir.clone()..)
+                .next()
+                .is_some_and(|c| c.starts_with(&dir))
+        }
+    };
     let mut dropped = 0;
     for run in runs.iter_mut() {
         let before = run.findings.len();
-        run.findings.retain(|f| {
-            f.locations
-                .first()
-                .is_none_or(|l| changed.contains(&l.path))
-        });
+        run.findings
+            .retain(|f| f.locations.is_empty() || f.locations.iter().any(|l| touched(&l.path)));
         dropped += before - run.findings.len();
     }
     dropped

@@ -60,6 +60,10 @@ pub struct PushedRef {
 /// The most refs one push may name (git sends one line per ref).
 const MAX_REFS: usize = 10_000;
 
+/// The most pre-push input read: [`MAX_REFS`] lines of long ref names,
+/// well past any real push; more is exit 2, never silently cut.
+pub const MAX_INPUT_BYTES: u64 = 8 << 20;
+
 /// Parse git's pre-push lines (`<local ref> SP <local sha> SP <remote ref>
 /// SP <remote sha>`); anything else is an error naming the line.
 pub fn parse_pre_push(input: &str) -> Result<Vec<PushedRef>, Error> {
@@ -116,6 +120,20 @@ pub fn from_pre_commit(
     }))
 }
 
+/// `HEAD` pushed as a new ref (the pre-commit framework names no ref for a
+/// push holding a root commit): judged against its merge-base with the
+/// remote's default branch, or with every file counting when it has none.
+pub fn whole_head(top: &Path) -> Result<PushedRef, Error> {
+    let head = crate::evidence::git::commit_id(top, "HEAD")
+        .ok_or_else(|| Error::Usage("hook pre-push: HEAD is not a commit".into()))?;
+    Ok(PushedRef {
+        local_ref: "HEAD".into(),
+        remote_ref: String::new(),
+        remote_sha: "0".repeat(head.len()),
+        local_sha: head,
+    })
+}
+
 fn is_zero(sha: &str) -> bool {
     sha.bytes().all(|b| b == b'0')
 }
@@ -141,6 +159,8 @@ pub fn plan(top: &Path, remote: &str, refs: &[PushedRef]) -> Vec<PushPlan> {
     use crate::evidence::git;
     let mut out = Vec::new();
     for r in refs.iter().filter(|r| !is_zero(&r.local_sha)) {
+        // A tag object stands for the commit it tags.
+        let commit = git::commit_id(top, &r.local_sha).unwrap_or_else(|| r.local_sha.clone());
         let known_remote = (!is_zero(&r.remote_sha))
             .then(|| git::commit_id(top, &r.remote_sha))
             .flatten();
@@ -150,7 +170,7 @@ pub fn plan(top: &Path, remote: &str, refs: &[PushedRef]) -> Vec<PushPlan> {
                 base,
             )),
             None => git::remote_default_branch(top, remote).and_then(|default| {
-                let base = git::merge_base(top, &r.local_sha, &default)?;
+                let base = git::merge_base(top, &commit, &default)?;
                 let shown = default.strip_prefix("refs/remotes/").unwrap_or(&default);
                 Some((
                     format!("its merge-base with {shown} ({})", short(&base)),
@@ -158,15 +178,12 @@ pub fn plan(top: &Path, remote: &str, refs: &[PushedRef]) -> Vec<PushPlan> {
                 ))
             }),
         };
-        if against
-            .as_ref()
-            .is_some_and(|(_, base)| *base == r.local_sha)
-        {
+        if against.as_ref().is_some_and(|(_, base)| *base == commit) {
             continue;
         }
         out.push(PushPlan {
             name: r.local_ref.clone(),
-            commit: r.local_sha.clone(),
+            commit,
             against,
         });
     }

@@ -302,6 +302,16 @@ fn a_new_branch_is_judged_against_its_merge_base_with_the_default_branch() {
     );
     assert!(run.stdout.contains("new.yaml:2:1"), "{}", run.stdout);
 
+    // The framework names no ref for a push holding a root commit: HEAD is
+    // judged as a new branch (here against its merge-base with main).
+    let run = repo.run_env(
+        &["hook", "pre-push"],
+        &[("PRE_COMMIT_REMOTE_NAME", "origin")],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("HEAD at "), "{}", run.stdout);
+    assert!(run.stdout.contains("new.yaml:2:1"), "{}", run.stdout);
+
     // Garbage on standard input is exit 2 naming the line.
     let mut child = Command::new(BIN)
         .args(["hook", "pre-push", "origin"])
@@ -363,4 +373,88 @@ fn staged_judges_the_index_not_the_work_tree() {
         2,
         "one scope at a time"
     );
+}
+
+/// What is pushed is what git's object store holds, as sent: a replace
+/// object, or a `.gitattributes` encoding that makes the work tree look
+/// clean and different, does not hide a committed marker.
+#[cfg(unix)]
+#[test]
+fn the_pushed_bytes_are_judged_whatever_git_shows_in_the_work_tree() {
+    let (repo, _remote) = pushed_repo();
+    let blob = |text: &str| {
+        let out = Command::new("git")
+            .args(["hash-object", "-w", "--stdin"])
+            .current_dir(repo.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().expect("stdin").write_all(text.as_bytes())?;
+                c.wait_with_output()
+            })
+            .expect("hash-object");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // A replace object shows clean content in place of the marker.
+    repo.write("notes.txt", MARKER);
+    git(&repo, &["add", "notes.txt"]);
+    git(&repo, &["commit", "-qm", "marker"]);
+    let marked = blob(MARKER);
+    let clean = blob("clean\n");
+    git(&repo, &["replace", &marked, &clean]);
+    let (code, out) = push(&repo, &["origin", "HEAD:main"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("notes.txt:2:1"), "{out}");
+    git(&repo, &["replace", "-d", &marked]);
+
+    // An encoding the tree asks for: the work tree holds UTF-16, git calls
+    // it clean, the commit holds the marker in UTF-8.
+    git(&repo, &["rm", "-q", "notes.txt"]);
+    repo.write("enc.txt", MARKER);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "marker, utf-8"]);
+    repo.write(".gitattributes", "*.txt working-tree-encoding=UTF-16LE\n");
+    git(&repo, &["add", ".gitattributes"]);
+    git(&repo, &["commit", "-qm", "encoding"]);
+    std::fs::remove_file(repo.path().join("enc.txt")).expect("rm");
+    git(&repo, &["checkout", "--", "enc.txt"]);
+    let on_disk = std::fs::read(repo.path().join("enc.txt")).expect("read");
+    assert!(on_disk.contains(&0), "the work tree holds UTF-16");
+    let (code, out) = push(&repo, &["origin", "HEAD:main"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("enc.txt:2:1"), "{out}");
+}
+
+/// Narrowed to the changed files, a new path that collides in case with
+/// an unchanged one is still refused, wherever the finding is placed.
+#[test]
+fn a_case_collision_with_an_unchanged_path_still_counts() {
+    let repo = git_repo();
+    repo.write("docs/readme.md", "a\n");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "docs"]);
+    git(&repo, &["tag", "-f", "docs"]);
+    repo.write("docs/README.md", "b\n");
+    repo.write("Docs/x.md", "c\n");
+    let run = repo.run(&["check", "--changed-since", "docs", "--format", "json"]);
+    let doc = run.json();
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule_id"].as_str().expect("id"))
+        .collect();
+    if std::fs::read_dir(repo.path().join("docs"))
+        .expect("dir")
+        .count()
+        == 2
+    {
+        assert_eq!(
+            ids,
+            ["lint/path-case-collision", "lint/path-case-collision"],
+            "a file and a directory collision: {doc}"
+        );
+    }
 }

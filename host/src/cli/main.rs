@@ -380,12 +380,9 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
         against: "HEAD (--staged)".into(),
         files: git::staged(&top)?,
     });
-    // The work tree stands for the index when nothing is modified since
-    // staging; else the index's content is written out and judged.
-    if git::work_tree_is(&top, None) {
-        opts.path = top;
-        return gate_and_report(&opts, &args);
-    }
+    // The index's content, written out byte for byte: the work tree never
+    // stands in for it (conversions, skip-worktree and sparse checkouts
+    // make a "clean" work tree differ from what is committed).
     let snap = snapshot::of_index(&top)?;
     opts.path = snap.path().to_path_buf();
     opts.snapshot = true;
@@ -660,6 +657,7 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
     use portcullis::hook;
     let top = git::top_level(Path::new("."))?;
     let env = |name: &str| std::env::var(name).ok();
+    let from_framework = remote.is_none();
     let remote = remote
         .or_else(|| env("PRE_COMMIT_REMOTE_NAME"))
         .ok_or_else(|| {
@@ -668,21 +666,32 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
             )
         })?;
     let remote = remote.as_str();
-    let refs = match hook::from_pre_commit(&top, env) {
-        Some(r) => vec![r?],
-        None => {
-            let mut input = String::new();
-            std::io::Read::read_to_string(
-                &mut std::io::Read::take(std::io::stdin().lock(), 1 << 20),
-                &mut input,
-            )
-            .map_err(|e| Error::Usage(format!("cannot read git's pre-push input: {e}")))?;
-            hook::parse_pre_push(&input)?
+    // Run by git: its lines on standard input. Run by the pre-commit
+    // framework (no remote argument): the ref in its environment.
+    let refs = if from_framework {
+        match hook::from_pre_commit(&top, env) {
+            Some(r) => vec![r?],
+            // It names no ref when the push holds a root commit (and checks
+            // all files itself then): judge HEAD, every file counting.
+            None => vec![hook::whole_head(&top)?],
         }
+    } else {
+        let mut input = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin().lock(), hook::MAX_INPUT_BYTES + 1),
+            &mut input,
+        )
+        .map_err(|e| Error::Usage(format!("cannot read git's pre-push input: {e}")))?;
+        if input.len() as u64 > hook::MAX_INPUT_BYTES {
+            return Err(Error::Usage(format!(
+                "git's pre-push input is over {} MiB: push fewer refs at once",
+                hook::MAX_INPUT_BYTES >> 20
+            )));
+        }
+        hook::parse_pre_push(&String::from_utf8_lossy(&input))?
     };
     let plans = hook::plan(&top, remote, &refs);
     let policy = checkout_policy(&top, policy.as_deref());
-    let head = git::commit_id(&top, "HEAD");
     let mut worst = Exit::Pass;
     for plan in plans {
         let against = match &plan.against {
@@ -691,10 +700,13 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
                 format!("nothing ({remote}'s default branch is unknown here: every file counts)")
             }
         };
+        let shown =
+            |s: &str| report::text::visible(&portcullis::diag::one_line(s, 300)).into_owned();
         print_stdout(&format!(
-            "portcullis: {} at {}, changes against {against}\n",
-            plan.name,
-            hook::short(&plan.commit)
+            "portcullis: {} at {}, changes against {}\n",
+            shown(&plan.name),
+            hook::short(&plan.commit),
+            shown(&against)
         ))?;
         let scope = match &plan.against {
             Some((label, base)) => Some(check::Scope::Files {
@@ -703,30 +715,22 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
             }),
             None => None,
         };
-        let args = CheckArgs::for_hook(top.clone());
-        let mut opts = CheckOptions {
-            path: top.clone(),
+        // The commit's tree, written out byte for byte: the work tree never
+        // stands in for it (conversions, skip-worktree and sparse checkouts
+        // make a "clean" work tree differ from what is pushed).
+        let snap = snapshot::of_commit(&top, &plan.commit)?;
+        let args = CheckArgs::for_hook(snap.path().to_path_buf());
+        let opts = CheckOptions {
+            path: snap.path().to_path_buf(),
             policy: Some(policy.clone()),
             fail_at: None,
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cache_dir: None,
             baseline: None,
             scope,
-            snapshot: false,
+            snapshot: true,
         };
-        // The work tree stands for the commit when it is checked out and
-        // nothing tracked differs; else the commit's tree is written out.
-        let exit = if head.as_deref() == Some(plan.commit.as_str())
-            && git::work_tree_is(&top, Some("HEAD"))
-        {
-            gate_and_report(&opts, &args)?
-        } else {
-            let snap = snapshot::of_commit(&top, &plan.commit)?;
-            opts.path = snap.path().to_path_buf();
-            opts.snapshot = true;
-            gate_and_report(&opts, &args)?
-        };
-        worst = worst.max(exit);
+        worst = worst.max(gate_and_report(&opts, &args)?);
     }
     Ok(worst)
 }

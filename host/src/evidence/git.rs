@@ -6,13 +6,15 @@
 //! a bare repository committed inside the tree is never discovered
 //! (`safe.bareRepository=explicit`), no pager, no prompt. The programs the host runs are exactly:
 //! - `git diff --name-only -z --relative --no-ext-diff --no-textconv REV --`
-//!   and `git ls-files --others --exclude-standard -z` (`--changed-since`);
+//!   and `git ls-files --others --exclude-standard -z`, with attributes
+//!   from the empty tree (`git hash-object -t tree /dev/null`) so no filter
+//!   or encoding the tree names applies (`--changed-since`);
 //! - `git rev-parse --git-path hooks` (`hook install|uninstall`);
 //! - for `hook pre-push` and `check --staged`: `git rev-parse`,
 //!   `merge-base`, `symbolic-ref` (the remote's default branch), `diff
-//!   --quiet` (whether the work tree matches), `diff --name-only` between
-//!   two commits or of the index, and `ls-tree`/`ls-files -s` with
-//!   `cat-file --batch` (see [`super::snapshot`]);
+//!   --name-only` between two commits or of the index, and
+//!   `ls-tree`/`ls-files -s` with `cat-file --batch` (see
+//!   [`super::snapshot`]);
 //! - `git ls-files -z --cached --ignored --exclude-standard` (the file
 //!   list: tracked files that `.gitignore` would hide);
 //! - `cargo metadata` (see [`super::cargo_metadata`]).
@@ -39,9 +41,14 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
             rev.split("..").next().unwrap_or_default()
         )));
     }
+    // Attributes from an empty tree: the tree's `.gitattributes` cannot
+    // pick a filter program or an encoding for git to apply while it
+    // compares the work tree.
+    let attrs = format!("--attr-source={}", empty_tree(root, rev)?);
     let mut out: BTreeSet<String> = git(
         root,
         &[
+            &attrs,
             "diff",
             "--name-only",
             "-z",
@@ -55,10 +62,26 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
     )?;
     out.extend(git(
         root,
-        &["ls-files", "--others", "--exclude-standard", "-z"],
+        &[&attrs, "ls-files", "--others", "--exclude-standard", "-z"],
         rev,
     )?);
     Ok(out)
+}
+
+/// The empty tree's id in the repository's object format.
+fn empty_tree(root: &Path, rev: &str) -> Result<String, Error> {
+    let out = output(command(root).args(["hash-object", "-t", "tree", "/dev/null"]))
+        .map_err(|e| Error::Usage(format!("{}: cannot run git: {e}", what(rev))))?;
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || id.is_empty() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(Error::Usage(format!(
+            "{}: {}",
+            what(rev),
+            err.lines().next().unwrap_or("not a git repository")
+        )));
+    }
+    Ok(id)
 }
 
 /// The files a commit range changed (`base`..`head`, both commits),
@@ -145,27 +168,6 @@ pub fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
         .find(|r| commit_id(root, r).is_some())
 }
 
-/// Whether the work tree's tracked files hold exactly the content of
-/// `against`: `HEAD` (nothing staged or modified) or the index (`None`:
-/// nothing modified since staging). Then the work tree can stand for it.
-pub fn work_tree_is(root: &Path, against: Option<&str>) -> bool {
-    let mut cmd = command(root);
-    cmd.args([
-        "-c",
-        "core.hooksPath=/dev/null",
-        "diff",
-        "--quiet",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--ignore-submodules",
-    ]);
-    if let Some(rev) = against {
-        cmd.arg(rev);
-    }
-    cmd.arg("--");
-    output(&mut cmd).is_ok_and(|o| o.status.success())
-}
-
 /// The top of the work tree `dir` is in.
 pub fn top_level(dir: &Path) -> Result<std::path::PathBuf, Error> {
     let out = output(command(dir).args(["rev-parse", "--show-toplevel"]))
@@ -202,7 +204,11 @@ pub fn command(dir: &Path) -> Command {
             "core.pager=cat",
             // Reading never refreshes (writes) the index.
             "--no-optional-locks",
+            // Objects as they are, as a push sends them: `refs/replace/*`
+            // and grafts would show other content.
+            "--no-replace-objects",
         ])
+        .env("GIT_GRAFT_FILE", "/dev/null")
         .env("GIT_TERMINAL_PROMPT", "0")
         .env_remove("GIT_EXTERNAL_DIFF");
     cmd

@@ -19,6 +19,8 @@ use crate::diag::Error;
 
 /// The most a snapshot may write; past it the gate cannot be evaluated.
 pub const MAX_BYTES: u64 = 8 << 30;
+/// The longest symlink target written (git's own links are paths).
+const MAX_LINK_BYTES: u64 = 4096;
 
 /// One entry: mode (octal, as git writes it), object id, path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +152,8 @@ fn write(repo: &Path, entries: &[Entry], what: &str) -> Result<tempfile::TempDir
     }
     let mut links = Vec::new();
     let mut total = 0u64;
-    cat_file(repo, &blobs, what, |e, content| {
-        total += content.len() as u64;
+    cat_file(repo, &blobs, what, |e, size, content| {
+        total = total.saturating_add(size);
         if total > MAX_BYTES {
             return Err(format!("more than {} GiB of files", MAX_BYTES >> 30));
         }
@@ -160,7 +162,17 @@ fn write(repo: &Path, entries: &[Entry], what: &str) -> Result<tempfile::TempDir
             std::fs::create_dir_all(parent).map_err(|err| format!("{}: {err}", e.path))?;
         }
         if e.mode == SYMLINK {
-            links.push((path, content));
+            if size > MAX_LINK_BYTES {
+                return Err(format!("{}: a symlink target of {size} bytes", e.path));
+            }
+            let mut target = Vec::with_capacity(size as usize);
+            content
+                .read_to_end(&mut target)
+                .map_err(|err| format!("reading {}: {err}", e.path))?;
+            if target.len() as u64 != size {
+                return Err(format!("{}: cut short", e.path));
+            }
+            links.push((path, target));
             return Ok(());
         }
         let mut f = std::fs::OpenOptions::new()
@@ -168,8 +180,11 @@ fn write(repo: &Path, entries: &[Entry], what: &str) -> Result<tempfile::TempDir
             .create_new(true)
             .open(&path)
             .map_err(|err| format!("{}: {err}", e.path))?;
-        f.write_all(&content)
-            .map_err(|err| format!("{}: {err}", e.path))?;
+        // Streamed: a large blob is never held in memory.
+        let copied = std::io::copy(content, &mut f).map_err(|err| format!("{}: {err}", e.path))?;
+        if copied != size {
+            return Err(format!("{}: cut short", e.path));
+        }
         #[cfg(unix)]
         if e.mode & 0o111 != 0 {
             use std::os::unix::fs::PermissionsExt;
@@ -205,7 +220,7 @@ fn cat_file(
     repo: &Path,
     entries: &[&Entry],
     what: &str,
-    mut each: impl FnMut(&Entry, Vec<u8>) -> Result<(), String>,
+    mut each: impl FnMut(&Entry, u64, &mut dyn Read) -> Result<(), String>,
 ) -> Result<(), Error> {
     let mut child = super::git::command(repo)
         .args(["cat-file", "--batch"])
@@ -277,30 +292,27 @@ fn cat_file(
             if size > MAX_BYTES {
                 return Err(format!("{}: {size} bytes", e.path));
             }
-            let mut content = Vec::with_capacity(size as usize);
-            (&mut reader)
-                .take(size)
-                .read_to_end(&mut content)
+            let mut content = (&mut reader).take(size);
+            each(e, size, &mut content)?;
+            // Whatever the callback left unread, then git's newline.
+            std::io::copy(&mut content, &mut std::io::sink())
                 .map_err(|err| format!("reading {}: {err}", e.path))?;
             let mut newline = [0u8; 1];
             reader
                 .read_exact(&mut newline)
                 .map_err(|err| format!("reading {}: {err}", e.path))?;
-            if content.len() as u64 != size {
-                return Err(format!("{}: cut short", e.path));
-            }
-            each(e, content)?;
         }
         Ok(())
     })();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     drop(reader);
-    let _ = feeder.join();
-    let _ = watchdog.join();
+    // Killed first, so a feeder blocked on git's stdin ends too.
     if let Ok(mut c) = child.lock() {
         let _ = c.kill();
         let _ = c.wait();
     }
+    let _ = feeder.join();
+    let _ = watchdog.join();
     result.map_err(|m| fail(what, m))
 }
 

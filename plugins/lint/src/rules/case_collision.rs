@@ -51,6 +51,8 @@ pub fn check<'a>(paths: impl Iterator<Item = &'a str>, out: &mut Evaluation) {
                 PATH_CASE_COLLISION
                     .finding(format!("{other} and {first} differ only in case"))
                     .in_file(other)
+                    // Both places: the finding concerns whichever changed.
+                    .in_file(first)
                     .fingerprint(format!("{}|{}", first.to_lowercase(), other)),
             );
         }
