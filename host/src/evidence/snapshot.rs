@@ -11,7 +11,7 @@
 //! (gitlinks) become empty directories.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +21,8 @@ use crate::diag::Error;
 pub const MAX_BYTES: u64 = 8 << 30;
 /// The longest symlink target written (git's own links are paths).
 const MAX_LINK_BYTES: u64 = 4096;
+/// Files up to this size are written in one call.
+const SMALL_BYTES: u64 = 1 << 20;
 
 /// One entry: mode (octal, as git writes it), object id, path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,25 +143,76 @@ const SYMLINK: u32 = 0o120000;
 /// Write `entries` into a new temporary directory: regular files first,
 /// then symlinks.
 fn write(repo: &Path, entries: &[Entry], what: &str) -> Result<tempfile::TempDir, Error> {
+    if let Some(fast) = memory_dir(entries.len()) {
+        match write_in(&fast, repo, entries) {
+            Err(Failed::Full) => {} // the memory file system filled up: on disk
+            other => return other.map_err(|f| f.into_error(what)),
+        }
+    }
+    write_in(&std::env::temp_dir(), repo, entries).map_err(|f| f.into_error(what))
+}
+
+/// A memory file system to write a snapshot of `entries` files in, when
+/// the user has not chosen a temporary directory (`TMPDIR`) and
+/// `/dev/shm` has ample room: creating many small files there takes a
+/// fraction of the time it takes on many disks (100 000 files: 2 s against
+/// 50 s on this project's test machine).
+fn memory_dir(entries: usize) -> Option<PathBuf> {
+    if std::env::var_os("TMPDIR").is_some() {
+        return None;
+    }
+    let shm = Path::new("/dev/shm");
+    let st = rustix::fs::statvfs(shm).ok()?;
+    let free = st.f_bavail.saturating_mul(st.f_frsize);
+    // A page per file and then some, for a quarter of what is free.
+    let need = (entries as u64).saturating_mul(16 << 10);
+    (shm.is_dir() && need <= free / 4).then(|| shm.to_path_buf())
+}
+
+/// Why writing a snapshot stopped.
+enum Failed {
+    /// The file system is full (retried elsewhere when that was memory).
+    Full,
+    Other(String),
+}
+
+impl Failed {
+    fn into_error(self, what: &str) -> Error {
+        match self {
+            Failed::Full => fail(what, "no space left for the snapshot"),
+            Failed::Other(m) => fail(what, m),
+        }
+    }
+}
+
+fn write_in(parent: &Path, repo: &Path, entries: &[Entry]) -> Result<tempfile::TempDir, Failed> {
     let dir = tempfile::Builder::new()
         .prefix("portcullis-snapshot-")
-        .tempdir()
-        .map_err(|e| fail(what, format!("cannot create a temporary directory: {e}")))?;
+        .tempdir_in(parent)
+        .map_err(|e| Failed::Other(format!("cannot create a temporary directory: {e}")))?;
     let root = dir.path();
+    let full = std::cell::Cell::new(false);
+    let io = |path: &str, err: std::io::Error| {
+        if err.kind() == std::io::ErrorKind::StorageFull {
+            full.set(true);
+        }
+        format!("{path}: {err}")
+    };
     let blobs: Vec<&Entry> = entries.iter().filter(|e| e.mode != GITLINK).collect();
     for e in entries.iter().filter(|e| e.mode == GITLINK) {
-        std::fs::create_dir_all(root.join(&e.path)).map_err(|err| fail(what, err))?;
+        std::fs::create_dir_all(root.join(&e.path))
+            .map_err(|err| Failed::Other(io(&e.path, err)))?;
     }
     let mut links = Vec::new();
     let mut total = 0u64;
-    cat_file(repo, &blobs, what, |e, size, content| {
+    let written = cat_file(repo, &blobs, |e, size, content| {
         total = total.saturating_add(size);
         if total > MAX_BYTES {
             return Err(format!("more than {} GiB of files", MAX_BYTES >> 30));
         }
         let path = root.join(&e.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|err| format!("{}: {err}", e.path))?;
+            std::fs::create_dir_all(parent).map_err(|err| io(&e.path, err))?;
         }
         if e.mode == SYMLINK {
             if size > MAX_LINK_BYTES {
@@ -179,9 +232,18 @@ fn write(repo: &Path, entries: &[Entry], what: &str) -> Result<tempfile::TempDir
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|err| format!("{}: {err}", e.path))?;
-        // Streamed: a large blob is never held in memory.
-        let copied = std::io::copy(content, &mut f).map_err(|err| format!("{}: {err}", e.path))?;
+            .map_err(|err| io(&e.path, err))?;
+        // Small files in one write; large ones streamed, never held whole.
+        let copied = if size <= SMALL_BYTES {
+            let mut buf = Vec::with_capacity(size as usize);
+            content
+                .read_to_end(&mut buf)
+                .map_err(|err| format!("reading {}: {err}", e.path))?;
+            f.write_all(&buf).map_err(|err| io(&e.path, err))?;
+            buf.len() as u64
+        } else {
+            std::io::copy(content, &mut f).map_err(|err| io(&e.path, err))?
+        };
         if copied != size {
             return Err(format!("{}: cut short", e.path));
         }
@@ -189,13 +251,20 @@ fn write(repo: &Path, entries: &[Entry], what: &str) -> Result<tempfile::TempDir
         if e.mode & 0o111 != 0 {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(0o755))
-                .map_err(|err| format!("{}: {err}", e.path))?;
+                .map_err(|err| io(&e.path, err))?;
         }
         Ok(())
-    })?;
+    });
+    if let Err(m) = written {
+        return Err(if full.get() {
+            Failed::Full
+        } else {
+            Failed::Other(m)
+        });
+    }
     for (path, target) in links {
         make_link(&target, &path)
-            .map_err(|err| fail(what, format!("{}: {err}", path.display())))?;
+            .map_err(|err| Failed::Other(format!("{}: {err}", path.display())))?;
     }
     Ok(dir)
 }
@@ -219,20 +288,19 @@ fn make_link(target: &[u8], at: &Path) -> std::io::Result<()> {
 fn cat_file(
     repo: &Path,
     entries: &[&Entry],
-    what: &str,
     mut each: impl FnMut(&Entry, u64, &mut dyn Read) -> Result<(), String>,
-) -> Result<(), Error> {
+) -> Result<(), String> {
     let mut child = super::git::command(repo)
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| fail(what, format!("cannot run git: {e}")))?;
-    let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         let _ = child.kill();
         let _ = child.wait();
-        return Err(fail(what, "git cat-file has no pipes"));
+        return Err("git cat-file has no pipes".into());
     };
     let child = Arc::new(Mutex::new(child));
     let ids: Vec<String> = entries.iter().map(|e| e.oid.clone()).collect();
@@ -241,13 +309,15 @@ fn cat_file(
     let feeder = std::thread::Builder::new()
         .name("portcullis-git-feed".into())
         .spawn(move || {
+            let mut stdin = std::io::BufWriter::new(stdin);
             for id in ids {
                 if writeln!(stdin, "{id}").is_err() {
                     return;
                 }
             }
+            let _ = stdin.flush();
         })
-        .map_err(|e| fail(what, format!("cannot start a thread: {e}")))?;
+        .map_err(|e| format!("cannot start a thread: {e}"))?;
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watchdog = {
         let (child, done) = (child.clone(), done.clone());
@@ -263,7 +333,7 @@ fn cat_file(
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
             })
-            .map_err(|e| fail(what, format!("cannot start a thread: {e}")))?
+            .map_err(|e| format!("cannot start a thread: {e}"))?
     };
     let mut reader = BufReader::new(stdout);
     let result = (|| -> Result<(), String> {
@@ -313,7 +383,7 @@ fn cat_file(
     }
     let _ = feeder.join();
     let _ = watchdog.join();
-    result.map_err(|m| fail(what, m))
+    result
 }
 
 #[cfg(test)]
