@@ -41,6 +41,23 @@ pub struct CheckOptions {
     pub snapshot: bool,
 }
 
+impl CheckOptions {
+    /// A plain check of `path`: the policy found from there, every file
+    /// counting, as many plugins at once as there are cores.
+    pub fn new(path: PathBuf) -> CheckOptions {
+        CheckOptions {
+            path,
+            policy: None,
+            fail_at: None,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cache_dir: None,
+            baseline: None,
+            scope: None,
+            snapshot: false,
+        }
+    }
+}
+
 /// Which files' findings count.
 #[derive(Debug, Clone)]
 pub enum Scope {

@@ -41,14 +41,9 @@ impl TestOptions {
     /// A plain gate run on `path` (the policy is passed separately).
     fn check_options(&self, path: PathBuf) -> CheckOptions {
         CheckOptions {
-            path,
-            policy: None,
-            fail_at: None,
             jobs: self.jobs,
             cache_dir: self.cache_dir.clone(),
-            baseline: None,
-            scope: None,
-            snapshot: false,
+            ..CheckOptions::new(path)
         }
     }
 }

@@ -357,19 +357,14 @@ fn fail_line(message: &str) {
 }
 
 fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
-    let mut opts = CheckOptions {
-        path: args.path.clone(),
-        policy: args.policy.clone(),
-        fail_at: args.fail_at.map(Level::from),
-        jobs: args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            usize::from,
-        ),
-        cache_dir: None,
-        baseline: args.baseline.clone(),
-        scope: args.changed_since.clone().map(check::Scope::Since),
-        snapshot: false,
-    };
+    let mut opts = CheckOptions::new(args.path.clone());
+    opts.policy = args.policy.clone();
+    opts.fail_at = args.fail_at.map(Level::from);
+    if let Some(jobs) = args.jobs {
+        opts.jobs = usize::from(jobs);
+    }
+    opts.baseline = args.baseline.clone();
+    opts.scope = args.changed_since.clone().map(check::Scope::Since);
     if !args.staged {
         return gate_and_report(&opts, &args);
     }
@@ -536,17 +531,7 @@ fn rule_listing(
             incomplete: Vec::new(),
         }
     } else {
-        let opts = CheckOptions {
-            path: path.to_path_buf(),
-            policy: None,
-            fail_at: None,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            cache_dir: None,
-            baseline: None,
-            scope: None,
-            snapshot: false,
-        };
-        check::rules_on(&opts, policy.clone())?
+        check::rules_on(&CheckOptions::new(path.to_path_buf()), policy.clone())?
     };
     Ok((policy, listing))
 }
@@ -577,16 +562,8 @@ fn init_cmd(path: &Path) -> Result<Exit, Error> {
     print_stdout(&out)?;
     let mut args = CheckArgs::for_hook(root.clone());
     args.policy = Some(written.clone());
-    let opts = CheckOptions {
-        path: root,
-        policy: Some(written),
-        fail_at: None,
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        cache_dir: None,
-        baseline: None,
-        scope: None,
-        snapshot: false,
-    };
+    let mut opts = CheckOptions::new(root);
+    opts.policy = Some(written);
     let exit = gate_and_report(&opts, &args)?;
     let next = match exit {
         Exit::Pass => {
@@ -720,16 +697,10 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
         // make a "clean" work tree differ from what is pushed).
         let snap = snapshot::of_commit(&top, &plan.commit)?;
         let args = CheckArgs::for_hook(snap.path().to_path_buf());
-        let opts = CheckOptions {
-            path: snap.path().to_path_buf(),
-            policy: Some(policy.clone()),
-            fail_at: None,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            cache_dir: None,
-            baseline: None,
-            scope,
-            snapshot: true,
-        };
+        let mut opts = CheckOptions::new(snap.path().to_path_buf());
+        opts.policy = Some(policy.clone());
+        opts.scope = scope;
+        opts.snapshot = true;
         worst = worst.max(gate_and_report(&opts, &args)?);
     }
     Ok(worst)
