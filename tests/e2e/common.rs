@@ -233,6 +233,16 @@ pub fn rule_ids(sarif: &serde_json::Value) -> Vec<String> {
 }
 
 /// The `message` of every finding in `--format json` output.
+/// The rule ids of the findings in `--format json` output, in order.
+pub fn finding_ids(doc: &serde_json::Value) -> Vec<&str> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule_id"].as_str().expect("id"))
+        .collect()
+}
+
 pub fn finding_messages(doc: &serde_json::Value) -> Vec<&str> {
     doc["findings"]
         .as_array()

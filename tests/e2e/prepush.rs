@@ -28,12 +28,7 @@ fn only_findings_in_changed_files_count() {
     let run = repo.run(&["check", "--changed-since", "base", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc = run.json();
-    let ids: Vec<&str> = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["rule_id"].as_str().expect("id"))
-        .collect();
+    let ids = finding_ids(&doc);
     assert_eq!(ids, ["lint/invalid-yaml"], "old.json did not change");
     // Committed changes count too.
     git(&repo, &["add", "."]);
@@ -440,12 +435,7 @@ fn a_case_collision_with_an_unchanged_path_still_counts() {
     repo.write("Docs/x.md", "c\n");
     let run = repo.run(&["check", "--changed-since", "docs", "--format", "json"]);
     let doc = run.json();
-    let ids: Vec<&str> = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| f["rule_id"].as_str().expect("id"))
-        .collect();
+    let ids = finding_ids(&doc);
     if std::fs::read_dir(repo.path().join("docs"))
         .expect("dir")
         .count()

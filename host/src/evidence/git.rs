@@ -88,42 +88,34 @@ fn empty_tree(root: &Path, rev: &str) -> Result<String, Error> {
 /// deletions left out: what a push adds or modifies, relative to the
 /// repository's top.
 pub fn changed_between(root: &Path, base: &str, head: &str) -> Result<BTreeSet<String>, Error> {
-    git(
-        root,
-        &[
-            "diff",
-            "--name-only",
-            "-z",
-            "--no-renames",
-            "--diff-filter=d",
-            "--no-ext-diff",
-            "--no-textconv",
-            base,
-            head,
-            "--",
-        ],
-        &format!("{base}..{head}"),
-    )
+    let args: Vec<&str> = ["diff"]
+        .into_iter()
+        .chain(ADDED_OR_MODIFIED)
+        .chain([base, head, "--"])
+        .collect();
+    git(root, &args, &format!("{base}..{head}"))
 }
+
+/// `git diff` options listing the paths a diff adds or modifies, NUL
+/// separated, with no external program.
+const ADDED_OR_MODIFIED: [&str; 6] = [
+    "--name-only",
+    "-z",
+    "--no-renames",
+    "--diff-filter=d",
+    "--no-ext-diff",
+    "--no-textconv",
+];
 
 /// The files the index adds or modifies against `HEAD` (against nothing
 /// on a branch without commits), relative to the repository's top.
 pub fn staged(root: &Path) -> Result<BTreeSet<String>, Error> {
-    git(
-        root,
-        &[
-            "diff",
-            "--cached",
-            "--name-only",
-            "-z",
-            "--no-renames",
-            "--diff-filter=d",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--",
-        ],
-        "--staged",
-    )
+    let args: Vec<&str> = ["diff", "--cached"]
+        .into_iter()
+        .chain(ADDED_OR_MODIFIED)
+        .chain(["--"])
+        .collect();
+    git(root, &args, "--staged")
 }
 
 /// The commit `rev` names, if it names one this repository has.
