@@ -560,8 +560,8 @@ fn init_cmd(path: &Path) -> Result<Exit, Error> {
         out.push_str(&format!("  found {line}\n"));
     }
     print_stdout(&out)?;
-    let mut args = CheckArgs::for_hook(root.clone());
-    args.policy = Some(written.clone());
+    // The run reads its policy from `opts`; `args` only says what to print.
+    let args = CheckArgs::for_hook(root.clone());
     let mut opts = CheckOptions::new(root);
     opts.policy = Some(written);
     let exit = gate_and_report(&opts, &args)?;
