@@ -246,6 +246,7 @@ pub fn run_check_with(
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
     notices.append(&mut judgement.notices);
+    notices.extend(plugin_warnings(&judgement.runs));
     Ok(Outcome {
         root,
         policy,
@@ -545,3 +546,29 @@ pub fn list_rules(policy: &Policy) -> Result<Vec<(String, finding::RuleInfo)>, E
     }
     Ok(rows)
 }
+
+/// What plugins logged at `warn` level, as notices everyone sees (the
+/// rest of their logs only with `--verbose`): at most
+/// [`MAX_WARNINGS_SHOWN`] per plugin.
+fn plugin_warnings(runs: &[crate::outcome::PluginRun]) -> Vec<String> {
+    let mut out = Vec::new();
+    for run in runs {
+        let warnings: Vec<_> = run.logs.iter().filter(|l| l.level == "warn").collect();
+        out.extend(
+            warnings
+                .iter()
+                .take(MAX_WARNINGS_SHOWN)
+                .map(|l| format!("plugin {}: {}", run.id, l.message)),
+        );
+        if warnings.len() > MAX_WARNINGS_SHOWN {
+            out.push(format!(
+                "plugin {}: {} more warnings (shown with --verbose)",
+                run.id,
+                warnings.len() - MAX_WARNINGS_SHOWN
+            ));
+        }
+    }
+    out
+}
+
+const MAX_WARNINGS_SHOWN: usize = 10;

@@ -159,4 +159,35 @@ impl Outcome {
     pub fn policy_location(&self) -> Option<String> {
         self.policy.location_in(&self.root)
     }
+
+    /// A host path as reports show it ([`shown`]).
+    pub fn shown(&self, name: &str) -> String {
+        shown(&self.root, name)
+    }
+}
+
+/// A host path (or `path:line`) as files written for CI show it:
+/// repository-relative when it lies in the repository `root`, else only
+/// its file name, so no report carries the host's absolute paths. Names
+/// that are not absolute paths (`builtin:default`) are kept.
+pub fn shown(root: &std::path::Path, name: &str) -> String {
+    let (path, line) = match name.rsplit_once(':') {
+        Some((p, l)) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => (p, Some(l)),
+        _ => (name, None),
+    };
+    let p = std::path::Path::new(path);
+    if !p.is_absolute() {
+        return name.to_string();
+    }
+    let real = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let shown = match real.strip_prefix(root) {
+        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+        Err(_) => p
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    };
+    match line {
+        Some(l) => format!("{shown}:{l}"),
+        None => shown,
+    }
 }

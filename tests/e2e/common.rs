@@ -168,8 +168,81 @@ fn schema() -> &'static jsonschema::Validator {
     })
 }
 
+/// A tool `scripts/test-tools` installs, at `rel` under its directory
+/// (`PORTCULLIS_TOOLS_DIR`, default `~/.cache/portcullis-tools`).
+pub fn test_tool(name: &str, rel: &str) -> PathBuf {
+    let tools = std::env::var_os("PORTCULLIS_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").expect("HOME is set");
+            Path::new(&home).join(".cache/portcullis-tools")
+        });
+    let exe = tools.join(rel);
+    assert!(
+        exe.is_file(),
+        "{name} is not installed at {}: run scripts/test-tools \
+         (scripts/test runs it before the tests)",
+        exe.display()
+    );
+    exe
+}
+
+fn multitool() -> PathBuf {
+    test_tool(
+        "Microsoft's SARIF multitool",
+        "npm/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool",
+    )
+}
+
+/// GitHub code scanning's rules, as Microsoft's SARIF multitool applies
+/// them (`validate --rule-kind "Sarif;Ghas"`): no result at error or
+/// warning level.
+pub fn assert_github_accepts(v: &serde_json::Value) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, output) = (dir.path().join("in.sarif"), dir.path().join("out.sarif"));
+    std::fs::write(&input, serde_json::to_string_pretty(v).expect("json")).expect("write");
+    // The input first: `--log` and friends take lists that would swallow it.
+    let out = Command::new(multitool())
+        .arg("validate")
+        .arg(&input)
+        .args(["--rule-kind", "Sarif;Ghas", "--level", "Error;Warning"])
+        .arg("--output")
+        .arg(&output)
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .output()
+        .expect("run the SARIF multitool");
+    let report = std::fs::read_to_string(&output).unwrap_or_else(|e| {
+        panic!(
+            "the multitool wrote no report ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let report: serde_json::Value = serde_json::from_str(&report).expect("multitool report");
+    let complaints: Vec<String> = results(&report)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}: {}",
+                r["level"].as_str().unwrap_or("warning"),
+                r["ruleId"].as_str().unwrap_or("?"),
+                r["message"]["text"]
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| r["message"]["arguments"].to_string())
+            )
+        })
+        .collect();
+    assert!(
+        complaints.is_empty(),
+        "GitHub's SARIF rules reject this log:\n{}\n{}",
+        complaints.join("\n"),
+        serde_json::to_string_pretty(v).expect("json")
+    );
+}
+
 /// Validate against the OASIS SARIF 2.1.0 schema, plus what GitHub code
-/// scanning requires beyond it.
+/// scanning requires beyond it (checked by Microsoft's SARIF multitool).
 pub fn assert_valid_sarif(v: &serde_json::Value) {
     let errors: Vec<String> = schema()
         .iter_errors(v)
@@ -190,7 +263,13 @@ pub fn assert_valid_sarif(v: &serde_json::Value) {
                 "ruleIndex points at the rule"
             );
             assert!(r["partialFingerprints"]["portcullis/v1"].is_string());
-            for loc in r["locations"].as_array().expect("locations") {
+            let locations = r["locations"].as_array().expect("locations");
+            assert!(!locations.is_empty(), "every result has a location: {r}");
+            for loc in locations {
+                assert!(
+                    loc["physicalLocation"]["region"]["startLine"].is_u64(),
+                    "every location has a region: {r}"
+                );
                 let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
                     .as_str()
                     .expect("uri");
@@ -207,10 +286,12 @@ pub fn assert_valid_sarif(v: &serde_json::Value) {
         assert!(
             run["automationDetails"]["id"]
                 .as_str()
-                .expect("automation id")
-                .ends_with('/')
+                .is_none_or(|id| id.ends_with('/')),
+            "a category ends with `/`"
         );
+        assert!(run["tool"]["driver"]["informationUri"].is_string());
     }
+    assert_github_accepts(v);
 }
 
 /// All results of all runs.

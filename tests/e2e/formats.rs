@@ -132,3 +132,133 @@ fn every_report_file_is_written_in_one_run_even_when_a_plugin_fails() {
     );
     assert_eq!(std::fs::read_to_string(&gitlab).expect("gitlab"), "[]\n");
 }
+
+/// A policy outside the repository (an org's shared file) whose findings
+/// have no file in the repository: a budget over imported warnings, an
+/// approvals plugin without pull-request context, an expired waiver.
+fn placeless_findings() -> (Repo, tempfile::TempDir, String) {
+    let repo = Repo::new();
+    repo.fixture(
+        "reports/clippy-demo/clippy-output.jsonl",
+        "reports/clippy.jsonl",
+    );
+    let org = tempfile::tempdir().expect("org dir");
+    let policy = org.path().join("org-policy.toml");
+    std::fs::write(
+        &policy,
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[plugins.lint.config]\nmax-warnings = 1\n\
+         [plugins.approvals]\nsource = \"builtin:approvals\"\nread = [\".\"]\n\
+         [plugins.approvals.config]\nrules = []\noptional = true\n\
+         [reports.clippy]\npath = \"reports/clippy.jsonl\"\nformat = \"clippy-json\"\n\
+         [[waivers]]\nrule = \"lint/merge-conflict\"\nreason = \"old\"\nowner = \"sec@example.com\"\nexpires = 2020-01-01\n",
+    )
+    .expect("policy");
+    let policy = policy.to_string_lossy().into_owned();
+    (repo, org, policy)
+}
+
+#[test]
+fn findings_with_no_place_in_the_repository_are_notifications_github_accepts() {
+    let (repo, org, policy) = placeless_findings();
+    let gitlab = repo.path().join("gl.json").to_string_lossy().into_owned();
+    let json = repo.path().join("out.json").to_string_lossy().into_owned();
+    let (run, sarif) =
+        repo.check_sarif(&["--policy", &policy, "--gitlab", &gitlab, "--json", &json]);
+    assert_eq!(
+        run.code, 1,
+        "the budget still fails the gate: {}{}",
+        run.stdout, run.stderr
+    );
+    let ids = rule_ids(&sarif);
+    assert!(
+        ids.contains(&"lint/clippy/needless_return".to_string()),
+        "{ids:?}"
+    );
+    assert!(!ids.contains(&"lint/max-warnings".to_string()), "{ids:?}");
+    let notified = |plugin: &str, rule: &str| {
+        sarif["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .filter(|r| r["tool"]["driver"]["name"] == plugin)
+            .flat_map(|r| {
+                r["invocations"][0]["toolExecutionNotifications"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .find(|n| n["associatedRule"]["id"] == rule)
+            .unwrap_or_else(|| panic!("no notification for {rule}: {sarif:#}"))
+    };
+    let budget = notified("lint", "lint/max-warnings");
+    assert_eq!(budget["level"], "error");
+    assert_eq!(
+        budget["message"]["text"],
+        "lint/max-warnings: 4 warnings in imported reports, over the budget of 1"
+    );
+    assert!(
+        budget["properties"]["portcullis/counts"]
+            .as_bool()
+            .expect("counts")
+    );
+    notified("approvals", "approvals/no-context");
+    notified("portcullis", "portcullis/waiver-expired");
+    // The JSON report counts it; no report names a host path.
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("json");
+    assert!(
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule_id"] == "lint/max-warnings" && f["level"] == "error")
+    );
+    assert_eq!(doc["policy"], "org-policy.toml");
+    let gl: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&gitlab).expect("gitlab")).expect("json");
+    let paths: Vec<&str> = gl
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| i["location"]["path"].as_str().expect("path"))
+        .collect();
+    assert!(paths.contains(&"org-policy.toml"), "{paths:?}");
+    let host = org.path().to_string_lossy().into_owned();
+    let root = repo.path().to_string_lossy().into_owned();
+    for text in [
+        std::fs::read_to_string(&gitlab).expect("gitlab"),
+        sarif.to_string(),
+    ] {
+        assert!(
+            !text.contains(&host) && !text.contains(&root),
+            "a host path in an output: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_sarif_category_names_every_run() {
+    let (repo, _org, policy) = placeless_findings();
+    let (_, sarif) = repo.check_sarif(&["--policy", &policy, "--sarif-category", "pr/backend"]);
+    let ids: Vec<&str> = sarif["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|r| r["automationDetails"]["id"].as_str().expect("id"))
+        .collect();
+    assert!(
+        ids.len() >= 3 && ids.iter().all(|id| *id == "pr/backend/"),
+        "{ids:?}"
+    );
+    // Without one, the uploader's category applies.
+    let (_, sarif) = repo.check_sarif(&["--policy", &policy]);
+    assert!(
+        sarif["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .all(|r| r["automationDetails"].is_null())
+    );
+    let run = repo.run(&["check", "--sarif", "x.sarif", "--sarif-category", "a\u{7}b"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

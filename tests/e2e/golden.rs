@@ -200,6 +200,7 @@ fn sarif_matches_its_golden_file() {
     let run = repo.run_env(&["check", "--baseline", &b, "--sarif", &s], &today);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let text = std::fs::read_to_string(&sarif).expect("sarif written");
+    assert_valid_sarif(&serde_json::from_str(&text).expect("sarif json"));
     let actual = normalize_sarif(&text, &repo);
     let path = fixtures().join("golden").join("sarif.json");
     if std::env::var_os("PORTCULLIS_BLESS").is_some() {

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `portcullis` binary on repositories built in
 //! temporary directories, with the real wasm plugins built from this repo.
-//! Every SARIF file written here is validated against the OASIS schema.
+//! Every SARIF file written here is validated against the OASIS schema and
+//! GitHub's rules (Microsoft's SARIF multitool).
 
 mod approvals;
 mod cli;
@@ -10,6 +11,7 @@ mod evidence;
 mod faults;
 mod formats;
 mod golden;
+mod install;
 mod lint;
 mod mutants;
 mod perf;
@@ -19,3 +21,4 @@ mod rego;
 mod sandbox;
 mod security;
 mod trust;
+mod workflows;

@@ -134,11 +134,11 @@ fn several_plugins_run_side_by_side_and_one_failure_fails_the_gate() {
     let runs = sarif["runs"].as_array().expect("runs");
     let ids: Vec<&str> = runs
         .iter()
-        .map(|r| r["automationDetails"]["id"].as_str().expect("id"))
+        .map(|r| r["tool"]["driver"]["name"].as_str().expect("name"))
         .collect();
     assert_eq!(
         ids,
-        ["portcullis/lint/", "portcullis/other/"],
+        ["lint", "other"],
         "one run per plugin, in policy order"
     );
     assert_eq!(runs[0]["results"][0]["ruleId"], "lint/large-file");
@@ -349,7 +349,7 @@ fn waiver_states_expired_expiring_unused() {
         .iter()
         .find(|r| r["tool"]["driver"]["name"] == "portcullis")
         .expect("host run");
-    assert_eq!(host["automationDetails"]["id"], "portcullis/portcullis/");
+    assert_eq!(host["tool"]["driver"]["version"], env!("CARGO_PKG_VERSION"));
     // The expiring window is configurable.
     let text = std::fs::read_to_string(repo.path().join("portcullis.toml")).expect("policy");
     repo.write(

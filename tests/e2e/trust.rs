@@ -561,6 +561,8 @@ fn a_report_file_is_replaced_not_written_through_a_symlink() {
         meta.file_type().is_file(),
         "the symlink was replaced by the report"
     );
+    let text = std::fs::read_to_string(repo.path().join("out.sarif")).expect("sarif");
+    assert_valid_sarif(&serde_json::from_str(&text).expect("sarif json"));
 }
 
 #[test]

@@ -100,6 +100,10 @@ struct CheckArgs {
     /// Also write SARIF 2.1.0 to FILE (on pass, fail and error).
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
+    /// GitHub code scanning's category for the SARIF's runs
+    /// (`automationDetails.id`) [default: none, so the uploader's applies].
+    #[arg(long, value_name = "NAME", requires = "sarif", value_parser = sarif_category)]
+    sarif_category: Option<String>,
     /// Also write the JSON report (version 1) to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -397,6 +401,10 @@ fn checkout_policy(path: &Path, explicit: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(portcullis::policy::DEFAULT_POLICY_NAME))
 }
 
+fn sarif_category(s: &str) -> Result<String, String> {
+    report::sarif::check_category(s).map(|()| s.to_string())
+}
+
 /// Run the gate with `opts` and write what `args` asks for.
 fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error> {
     let policy = check::resolve_policy(&opts.path, opts.policy.as_deref())?;
@@ -406,7 +414,10 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
     let outcome = outcome?;
 
     if let Some(path) = &args.sarif {
-        write_file(path, &report::sarif::render(&outcome))?;
+        let options = report::sarif::Options {
+            category: args.sarif_category.clone(),
+        };
+        write_file(path, &report::sarif::render(&outcome, &options))?;
     }
     // A baseline is written only from a complete run.
     if let Some(path) = &args.write_baseline
@@ -713,6 +724,7 @@ impl CheckArgs {
             path,
             policy: None,
             sarif: None,
+            sarif_category: None,
             json: None,
             junit: None,
             gitlab: None,

@@ -43,15 +43,15 @@ pub fn apply(
     let mut findings = Vec::new();
     for (i, w) in policy.waivers.iter().enumerate() {
         let left = today.days_until(w.expires);
+        // Repository-relative, or the policy's file name: these findings
+        // reach SARIF and CI reports.
+        let place = crate::outcome::shown(root, &w.place());
         let (rule, message) = if left < 0 {
             (
                 HostRule::WaiverExpired,
                 format!(
                     "waiver for `{}` at {} (owner {}) expired on {}; its findings count again",
-                    w.rule,
-                    w.place(),
-                    w.owner,
-                    w.expires
+                    w.rule, place, w.owner, w.expires
                 ),
             )
         } else if !used[i] && all_evaluated {
@@ -59,9 +59,7 @@ pub fn apply(
                 HostRule::WaiverUnused,
                 format!(
                     "waiver for `{}` at {} (owner {}) matched no finding",
-                    w.rule,
-                    w.place(),
-                    w.owner
+                    w.rule, place, w.owner
                 ),
             )
         } else if left <= policy.waiver_expiring_days {
@@ -69,10 +67,7 @@ pub fn apply(
                 HostRule::WaiverExpiring,
                 format!(
                     "waiver for `{}` at {} (owner {}) expires on {} ({left} days)",
-                    w.rule,
-                    w.place(),
-                    w.owner,
-                    w.expires
+                    w.rule, place, w.owner, w.expires
                 ),
             )
         } else {
@@ -88,7 +83,7 @@ pub fn apply(
         let mut properties = serde_json::Map::new();
         properties.insert("owner".into(), w.owner.clone().into());
         properties.insert("expires".into(), w.expires.to_string().into());
-        properties.insert("waiver".into(), w.place().into());
+        properties.insert("waiver".into(), place.into());
         findings.push(Finding {
             plugin: HOST_ID.into(),
             rule_id,

@@ -28,12 +28,12 @@ struct Lines {
 
 /// Levels map to Code Quality severities: note → info, warning → minor,
 /// error → critical. A finding without a location points at the policy
-/// file, repository-relative like SARIF's (GitLab requires a path).
+/// file, repository-relative like SARIF's (GitLab requires a path); a
+/// policy outside the repository by its name only ([`Outcome::shown`]).
 pub fn render(outcome: &Outcome) -> String {
-    let fallback = outcome.policy_location();
-    let fallback = fallback
-        .as_deref()
-        .unwrap_or(outcome.policy.origin.as_str());
+    let fallback = outcome
+        .policy_location()
+        .unwrap_or_else(|| outcome.shown(&outcome.policy.origin));
     let issues: Vec<Issue> = outcome
         .counted()
         .map(|f| {
@@ -48,7 +48,7 @@ pub fn render(outcome: &Outcome) -> String {
                     Level::Error => "critical",
                 },
                 location: Location {
-                    path: loc.map_or(fallback, |l| l.path.as_str()),
+                    path: loc.map_or(fallback.as_str(), |l| l.path.as_str()),
                     lines: Lines {
                         begin: loc
                             .and_then(|l| l.region.as_ref())

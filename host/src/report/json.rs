@@ -14,7 +14,7 @@ struct Doc<'a> {
     exit_code: i32,
     fail_at: &'static str,
     counts: Counts,
-    policy: &'a str,
+    policy: String,
     elapsed_ms: u128,
     plugins: Vec<Plugin<'a>>,
     findings: Vec<Finding<'a>>,
@@ -30,7 +30,7 @@ struct Plugin<'a> {
     id: &'a str,
     name: &'a str,
     version: Option<&'a str>,
-    source: &'a str,
+    source: String,
     sha256: Option<&'a str>,
     success: bool,
     error: Option<String>,
@@ -84,7 +84,7 @@ pub fn render(outcome: &Outcome) -> String {
         exit_code: v.exit as i32,
         fail_at: outcome.fail_at.as_str(),
         counts: v.counts,
-        policy: &outcome.policy.origin,
+        policy: outcome.shown(&outcome.policy.origin),
         elapsed_ms: outcome.elapsed.as_millis(),
         plugins: outcome
             .runs
@@ -93,7 +93,7 @@ pub fn render(outcome: &Outcome) -> String {
                 id: &r.id,
                 name: r.name(),
                 version: r.info.as_ref().map(|i| i.version.as_str()),
-                source: &r.origin,
+                source: outcome.shown(&r.origin),
                 sha256: r.sha256.as_deref(),
                 success: r.failure.is_none(),
                 error: r.failure.as_ref().map(ToString::to_string),
@@ -118,7 +118,7 @@ pub fn render(outcome: &Outcome) -> String {
                     .waived_by
                     .and_then(|i| outcome.policy.waivers.get(i))
                     .map(|w| WaiverRef {
-                        at: w.place(),
+                        at: outcome.shown(&w.place()),
                         reason: &w.reason,
                         owner: &w.owner,
                         expires: w.expires.to_string(),

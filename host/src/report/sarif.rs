@@ -1,25 +1,37 @@
 //! SARIF 2.1.0: one run per plugin, as GitHub code scanning ingests it,
 //! built from serde-sarif's types through the typed helpers in `typed`.
 //!
-//! - `tool.driver` is the plugin's name and version with all its rules
-//!   (ids prefixed `<plugin-id>/`), descriptions, help and default level;
+//! - `tool.driver` is the plugin's id and version with all its rules (ids
+//!   prefixed `<plugin-id>/`), descriptions, help and default level, and
+//!   the project's `informationUri`;
 //! - `results` is always present; URIs are repository-relative with
-//!   `uriBaseId` `SRCROOT`;
+//!   `uriBaseId` `SRCROOT`, which is described but not given a host path;
+//!   every result has a location with a region (line 1 for a finding
+//!   about a whole file). A finding with no place in the repository is
+//!   located at the policy when the policy is in the repository, and is
+//!   otherwise a notification of the run's invocation (SARIF's place for
+//!   what a tool says that is not about an artifact), never a result
+//!   without a location, which GitHub rejects;
 //! - `partialFingerprints["portcullis/v1"]` is the host's content-based
 //!   fingerprint, stable across runs and line shifts;
-//! - `automationDetails.id` is `portcullis/<plugin-id>/`, one category per
-//!   plugin;
+//! - `automationDetails` is left out unless `--sarif-category` names a
+//!   category, so the category an uploader gives (codeql-action's
+//!   `category`) applies; runs differ by their tool's name;
 //! - a plugin that could not be evaluated has
-//!   `invocations[0].executionSuccessful: false` and an error notification.
+//!   `invocations[0].executionSuccessful: false` and an error notification;
+//! - GitHub's upload limits hold ([`limits`]): past them the most severe
+//!   results are kept and a notification says how many were left out.
 
+mod limits;
 mod typed;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, MultiformatMessageString, ReportingDescriptor, Run,
-    RunAutomationDetails, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Message, MultiformatMessageString, Notification,
+    ReportingDescriptor, ReportingDescriptorReference, Run, RunAutomationDetails, Sarif, Tool,
+    ToolComponent,
 };
 
 use crate::finding::{Finding, Location, Region};
@@ -29,25 +41,49 @@ use typed::{BaselineState, NotificationLevel, Suppression};
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const BASE: &str = "SRCROOT";
 
-pub fn render(outcome: &Outcome) -> String {
-    let fallback = outcome.policy_location();
-    let log = Sarif::builder()
-        .schema(SCHEMA)
-        .version("2.1.0")
-        .runs(
-            outcome
-                .runs
-                .iter()
-                .map(|r| run(outcome, r, fallback.as_deref()))
-                .collect::<Vec<_>>(),
-        )
-        .build();
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
-    s.push('\n');
-    s
+/// Where a SARIF consumer learns about the tool (`informationUri`).
+pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// What the caller may choose about the log.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// GitHub's analysis category: every run's `automationDetails.id`
+    /// becomes `<category>/`.
+    pub category: Option<String>,
 }
 
-fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
+/// Why a category cannot be used, if it cannot.
+pub fn check_category(category: &str) -> Result<(), String> {
+    let c = category.trim_end_matches('/');
+    if c.is_empty() || c.len() > 200 || c.chars().any(|ch| ch.is_control()) {
+        return Err(format!(
+            "`{}` is not a SARIF category: 1–200 characters, no control characters",
+            crate::diag::one_line(category, 80)
+        ));
+    }
+    Ok(())
+}
+
+pub fn render(outcome: &Outcome, options: &Options) -> String {
+    let fallback = outcome.policy_location();
+    let runs: Vec<Run> = outcome
+        .runs
+        .iter()
+        .map(|r| run(outcome, r, fallback.as_deref(), options))
+        .collect();
+    limits::fit(runs, |runs| {
+        let log = Sarif::builder()
+            .schema(SCHEMA)
+            .version("2.1.0")
+            .runs(runs.to_vec())
+            .build();
+        let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+        s.push('\n');
+        s
+    })
+}
+
+fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>, options: &Options) -> Run {
     let rules: Vec<ReportingDescriptor> = r
         .rules
         .iter()
@@ -94,6 +130,7 @@ fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
     // kept as a property only.
     let mut driver = ToolComponent::builder()
         .name(r.id.clone())
+        .information_uri(INFORMATION_URI)
         .rules(rules)
         .build();
     driver.full_name = Some(match &r.sha256 {
@@ -105,8 +142,29 @@ fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
         r.sha256.as_deref(),
         info.map(|i| i.name.as_str()),
     ));
-    driver.version = info.map(|i| i.version.clone()).filter(|v| !v.is_empty());
+    // SARIF consumers want a dotted version (`1.2…`): the plugin's when it
+    // gave one, else (a plugin that failed before describing itself, or
+    // versioned otherwise) the host's, with the plugin's word kept.
+    let declared = info.map(|i| i.version.as_str()).filter(|v| !v.is_empty());
+    driver.version = Some(match declared.filter(|v| is_dotted(v)) {
+        Some(v) => v.to_string(),
+        None => {
+            if let (Some(v), Some(bag)) = (declared, driver.properties.as_mut()) {
+                bag.additional_properties
+                    .insert("portcullis/declared-version".into(), v.into());
+            }
+            env!("CARGO_PKG_VERSION").to_string()
+        }
+    });
     driver.semantic_version = info.map(|i| i.version.clone()).filter(|v| is_semver(v));
+    let mut results = Vec::new();
+    for f in &r.findings {
+        match result(outcome, f, fallback) {
+            Some(result) => results.push(result),
+            None => notifications.push(placeless(f)),
+        }
+    }
+    results.extend(absent_results(outcome, r));
     let mut invocation = Invocation::builder()
         .execution_successful(r.failure.is_none())
         .start_time_utc(utc(r.started))
@@ -115,59 +173,90 @@ fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>) -> Run {
     if !notifications.is_empty() {
         invocation.tool_execution_notifications = Some(notifications);
     }
-    let results: Vec<_> = r
-        .findings
-        .iter()
-        .map(|f| result(outcome, f, fallback))
-        .chain(absent_results(outcome, r))
-        .collect();
-    Run::builder()
+    let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .invocations(vec![invocation])
-        .automation_details(
-            RunAutomationDetails::builder()
-                .id(format!("portcullis/{}/", r.id))
-                .build(),
-        )
         .original_uri_base_ids(BTreeMap::from([(
             BASE.to_string(),
             ArtifactLocation::builder()
-                .uri(format!(
-                    "file://{}/",
-                    encode_path(&outcome.root.to_string_lossy())
-                ))
+                .description(
+                    Message::builder()
+                        .text("The root of the repository that was checked.")
+                        .build(),
+                )
                 .build(),
         )]))
         // Always present, `[]` when empty (GitHub rejects a run without it).
         .results(results)
         .column_kind("unicodeCodePoints")
-        .build()
+        .build();
+    if let Some(category) = &options.category {
+        run.automation_details = Some(
+            RunAutomationDetails::builder()
+                .id(format!("{}/", category.trim_end_matches('/')))
+                .build(),
+        );
+    }
+    run
 }
 
-fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> serde_sarif::sarif::Result {
+/// A finding with no place in the repository, as a notification of the
+/// run: its level, the rule it is about, its message and fingerprint.
+fn placeless(f: &Finding) -> Notification {
+    let level = match f.level {
+        crate::diag::Level::Error => NotificationLevel::Error,
+        crate::diag::Level::Warning => NotificationLevel::Warning,
+        crate::diag::Level::Note => NotificationLevel::Note,
+    };
+    let mut n = typed::notification(level, format!("{}: {}", f.rule_id, f.message));
+    n.associated_rule = Some(
+        ReportingDescriptorReference::builder()
+            .id(f.rule_id.clone())
+            .index(f.rule_index as i64)
+            .build(),
+    );
+    let mut props = f.properties.clone().unwrap_or_default();
+    props.insert(
+        "portcullis/fingerprint".into(),
+        f.fingerprint.clone().into(),
+    );
+    props.insert("portcullis/counts".into(), f.counts().into());
+    n.properties = Some(
+        serde_sarif::sarif::PropertyBag::builder()
+            .additional_properties(props.into_iter().collect::<BTreeMap<_, _>>())
+            .build(),
+    );
+    n
+}
+
+/// The finding as a result, or `None` when it has no place in the
+/// repository to put it.
+fn result(
+    outcome: &Outcome,
+    f: &Finding,
+    fallback: Option<&str>,
+) -> Option<serde_sarif::sarif::Result> {
     let mut locations: Vec<_> = f.locations.iter().map(physical).collect();
-    if locations.is_empty()
-        && let Some(path) = fallback
-    {
+    if locations.is_empty() {
         locations.push(physical(&Location {
-            path: path.to_string(),
-            region: Some(Region {
-                start_line: 1,
-                start_column: None,
-                end_line: None,
-                end_column: None,
-            }),
+            path: fallback?.to_string(),
+            region: None,
         }));
     }
     let suppressions: Vec<Suppression> = f
         .waived_by
         .and_then(|i| outcome.policy.waivers.get(i))
         .map(|w| {
-            Suppression::accepted_external(&w.reason, &w.owner, &w.expires.to_string(), &w.place())
+            Suppression::accepted_external(
+                &w.reason,
+                &w.owner,
+                &w.expires.to_string(),
+                &outcome.shown(&w.place()),
+            )
         })
         .into_iter()
         .collect();
-    typed::result(typed::ResultFields {
+    Some(typed::result(typed::ResultFields {
         rule_id: f.rule_id.clone(),
         rule_index: f.rule_index,
         level: f.level,
@@ -180,7 +269,7 @@ fn result(outcome: &Outcome, f: &Finding, fallback: Option<&str>) -> serde_sarif
             crate::finding::BaselineState::New => BaselineState::New,
             crate::finding::BaselineState::Unchanged => BaselineState::Unchanged,
         }),
-    })
+    }))
 }
 
 /// Baseline entries of this plugin that no longer occur, as `absent`
@@ -190,6 +279,8 @@ fn absent_results<'a>(
     r: &'a PluginRun,
 ) -> impl Iterator<Item = serde_sarif::sarif::Result> + 'a {
     outcome.absent.iter().filter_map(move |e| {
+        // An absent entry with no place stays in the JSON report only.
+        e.path.as_ref()?;
         let rule = e.rule_id.strip_prefix(&format!("{}/", r.id))?;
         let rule_index = r.rules.iter().position(|x| x.id == rule)?;
         Some(typed::result(typed::ResultFields {
@@ -233,6 +324,18 @@ fn nonempty(s: &str, fallback: &str) -> String {
         fallback.to_string()
     } else {
         s.to_string()
+    }
+}
+
+/// `1.2` followed by anything, as SARIF validators expect a version.
+fn is_dotted(v: &str) -> bool {
+    let mut parts = v.splitn(3, '.');
+    let number =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    number(parts.next()) && {
+        let second = parts.next().unwrap_or("");
+        let digits: String = second.chars().take_while(char::is_ascii_digit).collect();
+        !digits.is_empty()
     }
 }
 
@@ -287,5 +390,7 @@ mod tests {
         assert_eq!(encode_path("src/a b#c.rs"), "src/a%20b%23c.rs");
         assert_eq!(encode_path("dir/ü.txt"), "dir/%C3%BC.txt");
         assert!(is_semver("0.1.0") && !is_semver("1.0") && is_semver("1.2.3-beta.1"));
+        assert!(is_dotted("1.0") && is_dotted("2.10rc1") && is_dotted("0.1.0"));
+        assert!(!is_dotted("v1.0") && !is_dotted("1") && !is_dotted("1.x") && !is_dotted(""));
     }
 }

@@ -19,6 +19,11 @@ pub struct Config {
     /// Fail when imported reports hold more warnings than this.
     #[serde(default)]
     pub max_warnings: Option<u64>,
+    /// Absolute roots of other checkouts of this repository that imported
+    /// reports name paths under (a tool run in a container at
+    /// `/src/<repo>`): a path under one is mapped to the repository.
+    #[serde(default)]
+    pub checkout_roots: Vec<String>,
 }
 
 fn default_max_file_kb() -> u64 {
@@ -52,6 +57,13 @@ impl Config {
             return Err(format!(
                 "config: max-scan-mb must be between 1 and 64, not {}",
                 self.max_scan_mb
+            ));
+        }
+        if let Some(bad) = self.checkout_roots.iter().find(|r| {
+            !(r.starts_with('/') || r.get(1..3) == Some(":/") || r.get(1..3) == Some(":\\"))
+        }) {
+            return Err(format!(
+                "config: checkout-roots: `{bad}` is not an absolute path"
             ));
         }
         Ok(Scope {

@@ -27,7 +27,7 @@ impl Plugin for Lint {
         let scope = config.scope(ctx.reports().iter().map(|r| r.path.as_str()))?;
         let mut out = Evaluation::default();
         rules::hygiene(ctx, &config, &scope, &mut out)?;
-        let imported = imports::import_all(ctx, &mut out)?;
+        let imported = imports::import_all(ctx, &config.checkout_roots, &mut out)?;
         if let Some(budget) = config.max_warnings {
             rules::max_warnings::check(imported.warnings, budget, &mut out);
         }

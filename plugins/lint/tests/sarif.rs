@@ -416,3 +416,75 @@ fn a_run_that_says_its_tool_failed_is_not_a_clean_result() {
     let dir = ruff_repo(&fine);
     assert!(!found(&import(&dir, "reports/ruff.sarif").expect("imports")).is_empty());
 }
+
+/// ruff's real log as written in another checkout of the repository (a
+/// container's `/src/demo`): its `file://` URIs name that root.
+fn ruff_from_elsewhere() -> tempfile::TempDir {
+    repo(&[
+        ("app.py", &fixture("reports/py/app.py")),
+        (
+            "reports/ruff.sarif",
+            &fixture("reports/py/ruff.sarif").replace("@@ROOT@@", "/src/demo"),
+        ),
+    ])
+}
+
+#[test]
+fn places_outside_the_repository_are_kept_and_said_never_moved_silently() {
+    let dir = ruff_from_elsewhere();
+    take_logs();
+    let eval = import(&dir, "reports/ruff.sarif").expect("imports");
+    assert!(!eval.findings.is_empty());
+    for finding in &eval.findings {
+        assert_eq!(finding.locations.len(), 1);
+        assert_eq!(finding.locations[0].path, "reports/ruff.sarif");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(
+                finding.properties.as_deref().expect("properties")
+            )
+            .expect("json")["original-uris"],
+            serde_json::json!(["file:///src/demo/app.py"]),
+            "the original place is kept"
+        );
+    }
+    let logs = take_logs();
+    let notice = logs
+        .iter()
+        .find(|l| l.contains("outside the repository"))
+        .unwrap_or_else(|| panic!("no notice: {logs:?}"));
+    assert!(
+        notice.contains(&format!("{} findings", eval.findings.len()))
+            && notice.contains("`file:///src/demo/app.py`")
+            && notice.contains("checkout-roots"),
+        "{notice}"
+    );
+}
+
+#[test]
+fn a_checkout_root_maps_another_checkouts_paths_to_the_repository() {
+    let dir = ruff_from_elsewhere();
+    let eval = Harness::new(dir.path())
+        .config(serde_json::json!({"checkout-roots": ["/src/demo/"]}))
+        .report("r", ReportFormat::Sarif, "reports/ruff.sarif")
+        .run::<Lint>()
+        .expect("imports");
+    let here = import(
+        &ruff_repo(&fixture("reports/py/ruff.sarif")),
+        "reports/ruff.sarif",
+    )
+    .expect("imports");
+    assert_eq!(
+        found(&eval),
+        found(&here),
+        "the same places as a log written here"
+    );
+    assert!(eval.findings.iter().all(|f| f.properties.is_none()));
+    let err = Harness::new(dir.path())
+        .config(serde_json::json!({"checkout-roots": ["src/demo"]}))
+        .run::<Lint>()
+        .expect_err("relative root");
+    assert_eq!(
+        err,
+        "config: checkout-roots: `src/demo` is not an absolute path"
+    );
+}

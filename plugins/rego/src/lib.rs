@@ -59,7 +59,7 @@ impl Plugin for Rego {
         // even when no input reaches it.
         engine
             .eval_modules(false)
-            .map_err(|e| policies::rego_error(&e.to_string()))?;
+            .map_err(|e| policies::rego_error_in(&e.to_string(), &policies))?;
         let conventions = evaluate::conventions(&policies, &config);
         if conventions.is_empty() {
             let ns = evaluate::all_namespaces(&config);

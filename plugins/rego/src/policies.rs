@@ -308,6 +308,26 @@ pub fn rego_error(msg: &str) -> String {
     }
 }
 
+/// [`rego_error`] for an error of the whole policy set: one with no place
+/// of its own (the engine's "duplicated definition of local variable …"
+/// names none) is said of the modules evaluated, at most three named.
+pub fn rego_error_in(msg: &str, policies: &Policies) -> String {
+    let text = rego_error(msg);
+    if msg.lines().any(|l| l.trim().starts_with("--> ")) {
+        return text;
+    }
+    let mut names: Vec<&str> = policies
+        .modules
+        .iter()
+        .take(3)
+        .map(|m| m.path.as_str())
+        .collect();
+    if policies.modules.len() > 3 {
+        names.push("…");
+    }
+    format!("in the policy {}: {text}", names.join(", "))
+}
+
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -1,20 +1,28 @@
 # METADATA
 # title: GitHub Actions workflow hygiene
-# description: Over workflow files (.github/workflows/*.yml) parsed as YAML.
+# description: >-
+#   Over workflow files (.github/workflows/*.yml) and composite actions
+#   (action.yml) parsed as YAML.
 package github_actions
 
 import rego.v1
 
-# Every `uses:` of the workflow: steps and reusable-workflow jobs.
-uses contains [job_id, u] if {
+# Every `uses:` and where it is: a workflow's steps and reusable-workflow
+# jobs, a composite action's steps.
+uses contains [sprintf("job \"%s\"", [job_id]), u] if {
 	some job_id, job in input.jobs
 	some step in job.steps
 	u := step.uses
 }
 
-uses contains [job_id, job.uses] if {
+uses contains [sprintf("job \"%s\"", [job_id]), job.uses] if {
 	some job_id, job in input.jobs
 	job.uses
+}
+
+uses contains ["the composite action", u] if {
+	some step in input.runs.steps
+	u := step.uses
 }
 
 local(u) if startswith(u, "./")
@@ -34,10 +42,10 @@ pinned(u) if regex.match(`@[0-9a-f]{40}$`, u)
 #   severity: high
 #   security-severity: 7.5
 deny_unpinned_action contains msg if {
-	some [job_id, u] in uses
+	some [where, u] in uses
 	not local(u)
 	not pinned(u)
-	msg := sprintf("job \"%s\" uses \"%s\", not pinned to a full commit SHA", [job_id, u])
+	msg := sprintf("%s uses \"%s\", not pinned to a full commit SHA", [where, u])
 }
 
 triggers contains t if {

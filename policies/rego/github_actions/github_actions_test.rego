@@ -46,3 +46,12 @@ test_pull_request_with_head_checkout_passes if {
 	steps := [{"uses": sprintf("actions/checkout@%s", [sha]), "with": {"ref": "${{ github.head_ref }}"}}]
 	count(github_actions.deny_pull_request_target_checkout) == 0 with input as workflow("pull_request", steps)
 }
+
+test_a_composite_actions_steps_must_be_pinned_too if {
+	action := {"runs": {"using": "composite", "steps": [
+		{"uses": "actions/cache@v5"},
+		{"uses": sprintf("github/codeql-action/upload-sarif@%s", [sha])},
+		{"run": "true", "shell": "bash"},
+	]}}
+	github_actions.deny_unpinned_action == {`the composite action uses "actions/cache@v5", not pinned to a full commit SHA`} with input as action
+}

@@ -125,7 +125,8 @@ pub fn driver_properties(
     bag
 }
 
-/// §3.28 location with a physical location under `base` (§3.4.4).
+/// §3.28 location with a physical location under `base` (§3.4.4), always
+/// with a region (§3.30).
 pub fn physical(uri: &str, base: &str, region: Option<&crate::finding::Region>) -> Location {
     let mut physical = PhysicalLocation::builder()
         .artifact_location(
@@ -135,15 +136,16 @@ pub fn physical(uri: &str, base: &str, region: Option<&crate::finding::Region>) 
                 .build(),
         )
         .build();
-    physical.region = region.map(|r| {
-        let mut region = Region::builder()
-            .start_line(i64::from(r.start_line))
-            .build();
-        region.start_column = r.start_column.map(i64::from);
-        region.end_line = r.end_line.map(i64::from);
-        region.end_column = r.end_column.map(i64::from);
-        region
-    });
+    // A finding about a whole file starts at its first line: GitHub shows
+    // a result at its region, and SARIF validators flag one without.
+    let mut out = Region::builder().start_line(1).build();
+    if let Some(r) = region {
+        out.start_line = Some(i64::from(r.start_line));
+        out.start_column = r.start_column.map(i64::from);
+        out.end_line = r.end_line.map(i64::from);
+        out.end_column = r.end_column.map(i64::from);
+    }
+    physical.region = Some(out);
     Location::builder().physical_location(physical).build()
 }
 

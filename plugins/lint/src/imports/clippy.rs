@@ -124,8 +124,10 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
         let mut finding = rule.finding(diag.message.clone());
         let mut spans: Vec<&Span> = diag.spans.iter().filter(|s| s.is_primary).collect();
         spans.extend(diag.spans.iter().filter(|s| !s.is_primary));
+        let mut originals = Vec::new();
         for s in spans {
-            let Some(path) = ctx.repo_relative(&s.file_name) else {
+            let Some(path) = sink.place(ctx, &s.file_name) else {
+                originals.push(s.file_name.clone());
                 continue;
             };
             finding = finding.location(Location::at(
@@ -133,9 +135,7 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
                 Region::span(s.line_start, s.column_start, s.line_end, s.column_end),
             ));
         }
-        if finding.locations.is_empty() {
-            finding = finding.in_file(&report.path);
-        }
+        let finding = sink.locate(finding, &report.path, originals);
         sink.push(finding, level);
     }
     match (finished, failed_at) {

@@ -99,14 +99,15 @@ pub fn import(ctx: &Context, report: &Report, sink: &mut Sink) -> Result<(), Str
             let message = message(result, rule_meta)
                 .ok_or_else(|| bad(&format!("{at} has no message text")))?;
             let mut finding = rule.finding(message);
+            let mut originals = Vec::new();
             for loc in result.locations.iter().flatten() {
-                if let Some(l) = location(ctx, loc, base_ids) {
-                    finding = finding.location(l);
+                match location(ctx, sink, loc, base_ids) {
+                    Ok(l) => finding = finding.location(l),
+                    Err(Some(original)) => originals.push(original),
+                    Err(None) => {}
                 }
             }
-            if finding.locations.is_empty() {
-                finding = finding.in_file(&report.path);
-            }
+            let mut finding = sink.locate(finding, &report.path, originals);
             if let Some(fp) = result.partial_fingerprints.as_ref().and_then(|m| {
                 let mut v: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 v.sort();
@@ -235,14 +236,18 @@ fn message(result: &SarifResult, rule: Option<&ReportingDescriptor>) -> Option<S
     })
 }
 
+/// The location in the repository; `Err` with the location's URI when it
+/// names a place outside it (or one no checkout root maps), `Err(None)`
+/// when it names no artifact at all.
 fn location(
     ctx: &Context,
+    sink: &Sink,
     loc: &SarifLocation,
     base_ids: Option<&BTreeMap<String, ArtifactLocation>>,
-) -> Option<Location> {
-    let phys = loc.physical_location.as_ref()?;
-    let artifact = phys.artifact_location.as_ref()?;
-    let uri = percent_decode(artifact.uri.as_deref()?);
+) -> Result<Location, Option<String>> {
+    let phys = loc.physical_location.as_ref().ok_or(None)?;
+    let artifact = phys.artifact_location.as_ref().ok_or(None)?;
+    let uri = percent_decode(artifact.uri.as_deref().ok_or(None)?);
     // Resolve a uriBaseId that names an absolute base (e.g. %SRCROOT%).
     let base_uri = artifact
         .uri_base_id
@@ -252,7 +257,7 @@ fn location(
         Some(base_uri) => format!("{}/{}", percent_decode(base_uri).trim_end_matches('/'), uri),
         None => uri,
     };
-    let path = ctx.repo_relative(&full)?;
+    let path = sink.place(ctx, &full).ok_or_else(|| Some(full.clone()))?;
     let region = phys.region.as_ref().and_then(|r| {
         let n = |v: Option<i64>| v.and_then(|v| u32::try_from(v).ok());
         Some(Region {
@@ -262,7 +267,7 @@ fn location(
             end_column: n(r.end_column),
         })
     });
-    Some(Location { path, region })
+    Ok(Location { path, region })
 }
 
 fn percent_decode(s: &str) -> String {
