@@ -43,6 +43,12 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
 
+    // The triple the precompiled plugins are compiled for (see
+    // `sandbox::precompiled`).
+    println!(
+        "cargo:rustc-env=PORTCULLIS_TARGET={}",
+        std::env::var("TARGET").expect("TARGET")
+    );
     ensure_wasm_target();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);

@@ -307,6 +307,7 @@ fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugi
         run.sha256 = Some(binary.sha256.clone());
         let compiled = sandbox.load(&binary.bytes, &binary.sha256)?;
         run.compiled_from_cache = compiled.cached;
+        run.precompiled = compiled.precompiled;
         let (info, logs) = sandbox
             .describe(&compiled, limits(spec))
             .map_err(|(f, logs)| {

@@ -105,3 +105,11 @@ mod tests {
         );
     }
 }
+
+/// `path`'s repository-relative form (`/`-separated) when it lies under
+/// the canonical `root` once resolved; `None` otherwise.
+pub fn relative_to(root: &Path, path: &Path) -> Option<String> {
+    let real = path.canonicalize().ok()?;
+    let rel = real.strip_prefix(root).ok()?;
+    rel.to_str().map(|s| s.replace('\\', "/"))
+}

@@ -37,6 +37,8 @@ pub struct PluginRun {
     /// Of `duration`, the time in the plugin's `evaluate` call.
     pub evaluate_duration: Duration,
     pub compiled_from_cache: bool,
+    /// Of those, loaded from the artifacts precompiled into the binary.
+    pub precompiled: bool,
 }
 
 impl PluginRun {
@@ -55,6 +57,7 @@ impl PluginRun {
             duration: Duration::ZERO,
             evaluate_duration: Duration::ZERO,
             compiled_from_cache: false,
+            precompiled: false,
         }
     }
 
@@ -179,13 +182,10 @@ pub fn shown(root: &std::path::Path, name: &str) -> String {
     if !p.is_absolute() {
         return name.to_string();
     }
-    let real = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let shown = match real.strip_prefix(root) {
-        Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
-        Err(_) => p
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-    };
+    let shown = crate::files::relative_to(root, p).unwrap_or_else(|| {
+        p.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    });
     match line {
         Some(l) => format!("{shown}:{l}"),
         None => shown,

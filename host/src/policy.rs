@@ -287,9 +287,7 @@ impl Policy {
     /// The policy file's repository-relative path, when it lies inside
     /// `root` (the built-in default lies nowhere).
     pub fn location_in(&self, root: &Path) -> Option<String> {
-        let real = Path::new(&self.origin).canonicalize().ok()?;
-        let rel = real.strip_prefix(root).ok()?;
-        rel.to_str().map(|s| s.replace('\\', "/"))
+        crate::files::relative_to(root, Path::new(&self.origin))
     }
 }
 

@@ -30,6 +30,7 @@ mod imports;
 mod limiter;
 mod open_at;
 mod pipe;
+pub mod precompiled;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -96,8 +97,11 @@ pub struct LogLine {
 /// A compiled plugin, ready to instantiate.
 pub struct Loaded {
     pre: bindings::PortcullisPluginPre<imports::State>,
-    /// Whether the compiled code came from the on-disk cache.
+    /// Whether the compiled code was loaded (precompiled into this binary
+    /// or from the on-disk cache), not compiled now.
     pub cached: bool,
+    /// Whether it was precompiled into this binary.
+    pub precompiled: bool,
     /// The plugin's persistent store (`cache-get`/`cache-put`), when the
     /// cache is on.
     data: Option<cache::PluginData>,
@@ -171,12 +175,18 @@ impl Sandbox {
         })
     }
 
-    /// Compile (or load from the cache) and link a component.
+    /// Compile (or load from the cache, or from the artifacts precompiled
+    /// into this binary) and link a component.
     pub fn load(&self, bytes: &[u8], sha256: &str) -> Result<Loaded, PluginFailure> {
-        let cached = self
-            .cache
-            .as_ref()
-            .and_then(|c| c.load(&self.engine, sha256));
+        // The artifact precompiled into this binary first (a built-in's,
+        // part of the binary itself), then the compile cache.
+        let precompiled = precompiled::load(&self.engine, sha256);
+        let was_precompiled = precompiled.is_some();
+        let cached = precompiled.or_else(|| {
+            self.cache
+                .as_ref()
+                .and_then(|c| c.load(&self.engine, sha256))
+        });
         let (component, was_cached) = match cached {
             Some(c) => (c, true),
             None => {
@@ -202,6 +212,7 @@ impl Sandbox {
         Ok(Loaded {
             pre,
             cached: was_cached,
+            precompiled: was_precompiled,
             data: self
                 .cache_root
                 .as_deref()

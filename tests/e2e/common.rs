@@ -89,7 +89,12 @@ impl Repo {
 
     /// As [`Repo::run`], with extra environment variables.
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let out = Command::new(BIN)
+        self.run_bin(Path::new(BIN), args, env)
+    }
+
+    /// As [`Repo::run_env`], with another portcullis binary.
+    pub fn run_bin(&self, bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = Command::new(bin)
             .args(args)
             .current_dir(self.path())
             .env_remove("CI")
@@ -219,6 +224,15 @@ pub fn assert_github_accepts(v: &serde_json::Value) {
         )
     });
     let report: serde_json::Value = serde_json::from_str(&report).expect("multitool report");
+    // A crash or a rule that threw leaves no complaint behind: it is a
+    // failure too, never a pass.
+    assert!(
+        out.status.success() && report["runs"][0]["invocations"][0]["executionSuccessful"] == true,
+        "the multitool did not complete ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        report["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    );
     let complaints: Vec<String> = results(&report)
         .iter()
         .map(|r| {

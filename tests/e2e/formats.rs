@@ -135,22 +135,30 @@ fn every_report_file_is_written_in_one_run_even_when_a_plugin_fails() {
 
 /// A policy outside the repository (an org's shared file) whose findings
 /// have no file in the repository: a budget over imported warnings, an
-/// approvals plugin without pull-request context, an expired waiver.
+/// approvals plugin without pull-request context, an expired waiver; with a
+/// plugin from a `.wasm` file outside the repository, and a finding in a
+/// file whose name holds a `:`.
 fn placeless_findings() -> (Repo, tempfile::TempDir, String) {
     let repo = Repo::new();
     repo.fixture(
         "reports/clippy-demo/clippy-output.jsonl",
         "reports/clippy.jsonl",
-    );
+    )
+    .write("we:ird.json", "{\n");
+    let sha = portcullis::digest::sha256_hex(&std::fs::read(HOSTILE_WASM).expect("wasm"));
     let org = tempfile::tempdir().expect("org dir");
     let policy = org.path().join("org-policy.toml");
     std::fs::write(
         &policy,
-        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[plugins.lint.config]\nmax-warnings = 1\n\
-         [plugins.approvals]\nsource = \"builtin:approvals\"\nread = [\".\"]\n\
-         [plugins.approvals.config]\nrules = []\noptional = true\n\
-         [reports.clippy]\npath = \"reports/clippy.jsonl\"\nformat = \"clippy-json\"\n\
-         [[waivers]]\nrule = \"lint/merge-conflict\"\nreason = \"old\"\nowner = \"sec@example.com\"\nexpires = 2020-01-01\n",
+        format!(
+            "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n[plugins.lint.config]\nmax-warnings = 1\n\
+             [plugins.approvals]\nsource = \"builtin:approvals\"\nread = [\".\"]\n\
+             [plugins.approvals.config]\nrules = []\noptional = true\n\
+             [plugins.outside]\nsource = \"{HOSTILE_WASM}\"\nsha256 = \"{sha}\"\n\
+             [plugins.outside.config]\nattack = \"none\"\n\
+             [reports.clippy]\npath = \"reports/clippy.jsonl\"\nformat = \"clippy-json\"\n\
+             [[waivers]]\nrule = \"lint/merge-conflict\"\nreason = \"old\"\nowner = \"sec@example.com\"\nexpires = 2020-01-01\n"
+        ),
     )
     .expect("policy");
     let policy = policy.to_string_lossy().into_owned();
@@ -168,6 +176,14 @@ fn findings_with_no_place_in_the_repository_are_notifications_github_accepts() {
         run.code, 1,
         "the budget still fails the gate: {}{}",
         run.stdout, run.stderr
+    );
+    let weird = results(&sarif)
+        .into_iter()
+        .find(|r| r["ruleId"] == "lint/invalid-json")
+        .expect("invalid-json");
+    assert_eq!(
+        weird["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "we%3Aird.json",
+        "a `:` in a path is encoded, not a URI scheme"
     );
     let ids = rule_ids(&sarif);
     assert!(
@@ -225,12 +241,18 @@ fn findings_with_no_place_in_the_repository_are_notifications_github_accepts() {
     assert!(paths.contains(&"org-policy.toml"), "{paths:?}");
     let host = org.path().to_string_lossy().into_owned();
     let root = repo.path().to_string_lossy().into_owned();
+    let wasm_dir = std::path::Path::new(HOSTILE_WASM)
+        .parent()
+        .expect("wasm dir")
+        .to_string_lossy()
+        .into_owned();
     for text in [
         std::fs::read_to_string(&gitlab).expect("gitlab"),
+        std::fs::read_to_string(&json).expect("json"),
         sarif.to_string(),
     ] {
         assert!(
-            !text.contains(&host) && !text.contains(&root),
+            !text.contains(&host) && !text.contains(&root) && !text.contains(&wasm_dir),
             "a host path in an output: {text}"
         );
     }

@@ -16,6 +16,7 @@ mod lint;
 mod mutants;
 mod perf;
 mod policy;
+mod precompiled;
 mod prepush;
 mod rego;
 mod sandbox;

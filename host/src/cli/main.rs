@@ -53,6 +53,14 @@ enum Command {
         /// The shell to complete in.
         shell: clap_complete::Shell,
     },
+    /// Write a copy of this binary with the built-in plugins compiled ahead
+    /// of time into it, so its first run on a fresh machine compiles
+    /// nothing (for release binaries and container images).
+    Precompile {
+        /// Where to write the binary (may be this binary's own path).
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -298,6 +306,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test_cmd(args),
         Command::Hook(cmd) => hook_cmd(cmd),
         Command::Completions { shell } => completions_cmd(shell),
+        Command::Precompile { output } => precompile_cmd(&output),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -774,6 +783,23 @@ fn completions_cmd(shell: clap_complete::Shell) -> Result<Exit, Error> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "portcullis", &mut script);
     print_stdout(&String::from_utf8_lossy(&script))?;
+    Ok(Exit::Pass)
+}
+
+fn precompile_cmd(output: &Path) -> Result<Exit, Error> {
+    let sizes = portcullis::sandbox::precompiled::write(output).map_err(Error::Engine)?;
+    let total: usize = sizes.iter().map(|(_, n)| n).sum();
+    let names: Vec<String> = sizes
+        .iter()
+        .map(|(name, _)| format!("builtin:{name}"))
+        .collect();
+    print_stdout(&format!(
+        "{}: {} built-in plugins precompiled ({} KiB): {}\n",
+        output.display(),
+        sizes.len(),
+        total >> 10,
+        names.join(", ")
+    ))?;
     Ok(Exit::Pass)
 }
 

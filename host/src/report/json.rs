@@ -41,8 +41,11 @@ struct Plugin<'a> {
     /// Of `duration_ms`, the time spent in the plugin's `evaluate` call
     /// (the rest is loading the component and `describe`).
     evaluate_ms: u128,
-    /// Whether the compiled plugin came from the on-disk cache.
+    /// Whether the compiled plugin was loaded (precompiled into the binary
+    /// or from the on-disk cache) rather than compiled in this run.
     compile_cached: bool,
+    /// Whether it was precompiled into the binary (`portcullis precompile`).
+    precompiled: bool,
     findings: usize,
 }
 
@@ -101,6 +104,7 @@ pub fn render(outcome: &Outcome) -> String {
                 duration_ms: r.duration.as_millis(),
                 evaluate_ms: r.evaluate_duration.as_millis(),
                 compile_cached: r.compiled_from_cache,
+                precompiled: r.precompiled,
                 findings: r.findings.len(),
             })
             .collect(),

@@ -133,12 +133,14 @@ fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>, options: &Optio
         .information_uri(INFORMATION_URI)
         .rules(rules)
         .build();
+    // A `.wasm` source by its repository-relative path or file name only.
+    let origin = outcome.shown(&r.origin);
     driver.full_name = Some(match &r.sha256 {
-        Some(sha) => format!("{} ({}, sha256:{sha})", r.id, r.origin),
-        None => format!("{} ({})", r.id, r.origin),
+        Some(sha) => format!("{} ({origin}, sha256:{sha})", r.id),
+        None => format!("{} ({origin})", r.id),
     });
     driver.properties = Some(typed::driver_properties(
-        &r.origin,
+        &origin,
         r.sha256.as_deref(),
         info.map(|i| i.name.as_str()),
     ));
@@ -279,8 +281,11 @@ fn absent_results<'a>(
     r: &'a PluginRun,
 ) -> impl Iterator<Item = serde_sarif::sarif::Result> + 'a {
     outcome.absent.iter().filter_map(move |e| {
-        // An absent entry with no place stays in the JSON report only.
-        e.path.as_ref()?;
+        // An absent entry with no place (or none in the repository: the
+        // baseline file is the repository's) stays in the JSON report only.
+        e.path
+            .as_deref()
+            .filter(|p| crate::finding::is_repo_relative(p))?;
         let rule = e.rule_id.strip_prefix(&format!("{}/", r.id))?;
         let rule_index = r.rules.iter().position(|x| x.id == rule)?;
         Some(typed::result(typed::ResultFields {
@@ -294,7 +299,7 @@ fn absent_results<'a>(
                 .map(|p| {
                     physical(&Location {
                         path: p.clone(),
-                        region: e.line.map(|l| Region {
+                        region: e.line.filter(|l| *l >= 1).map(|l| Region {
                             start_line: l,
                             start_column: None,
                             end_line: None,
@@ -352,7 +357,8 @@ fn is_semver(v: &str) -> bool {
 pub fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+        // Not `:`: `a:b.json` would read as a URI with the scheme `a`.
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -389,6 +395,7 @@ mod tests {
         );
         assert_eq!(encode_path("src/a b#c.rs"), "src/a%20b%23c.rs");
         assert_eq!(encode_path("dir/ü.txt"), "dir/%C3%BC.txt");
+        assert_eq!(encode_path("we,ird:name.json"), "we,ird%3Aname.json");
         assert!(is_semver("0.1.0") && !is_semver("1.0") && is_semver("1.2.3-beta.1"));
         assert!(is_dotted("1.0") && is_dotted("2.10rc1") && is_dotted("0.1.0"));
         assert!(!is_dotted("v1.0") && !is_dotted("1") && !is_dotted("1.x") && !is_dotted(""));

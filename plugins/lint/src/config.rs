@@ -59,6 +59,15 @@ impl Config {
                 self.max_scan_mb
             ));
         }
+        if let Some(root) = self
+            .checkout_roots
+            .iter()
+            .find(|r| r.trim_end_matches(['/', '\\']).is_empty())
+        {
+            return Err(format!(
+                "config: checkout-roots: `{root}` is the file system's root: name the checkout's directory"
+            ));
+        }
         if let Some(bad) = self.checkout_roots.iter().find(|r| {
             !(r.starts_with('/') || r.get(1..3) == Some(":/") || r.get(1..3) == Some(":\\"))
         }) {

@@ -42,6 +42,11 @@ impl Sink<'_> {
             .strip_prefix("file://")
             .unwrap_or(path)
             .replace('\\', "/");
+        // `file:///C:/…` names `C:/…`.
+        let path = match path.strip_prefix('/') {
+            Some(rest) if rest.get(1..3) == Some(":/") => rest.to_string(),
+            _ => path,
+        };
         self.roots.iter().find_map(|root| {
             let rest = path.strip_prefix(root.as_str())?.strip_prefix('/')?;
             ctx.repo_relative(rest)

@@ -488,3 +488,39 @@ fn a_checkout_root_maps_another_checkouts_paths_to_the_repository() {
         "config: checkout-roots: `src/demo` is not an absolute path"
     );
 }
+
+#[test]
+fn a_log_written_on_windows_maps_with_its_checkout_root() {
+    // ruff's log as a Windows runner writes it: `file:///C:/a/demo/app.py`.
+    let dir = repo(&[
+        ("app.py", &fixture("reports/py/app.py")),
+        (
+            "reports/ruff.sarif",
+            &fixture("reports/py/ruff.sarif").replace("@@ROOT@@", "/C:/a/demo"),
+        ),
+    ]);
+    let unmapped = import(&dir, "reports/ruff.sarif").expect("imports");
+    assert!(
+        unmapped
+            .findings
+            .iter()
+            .all(|f| f.locations[0].path == "reports/ruff.sarif"),
+        "a Windows path is never taken for a relative one"
+    );
+    let eval = Harness::new(dir.path())
+        .config(serde_json::json!({"checkout-roots": ["C:\\a\\demo"]}))
+        .report("r", ReportFormat::Sarif, "reports/ruff.sarif")
+        .run::<Lint>()
+        .expect("imports");
+    let here = import(
+        &ruff_repo(&fixture("reports/py/ruff.sarif")),
+        "reports/ruff.sarif",
+    )
+    .expect("imports");
+    assert_eq!(found(&eval), found(&here));
+    let err = Harness::new(dir.path())
+        .config(serde_json::json!({"checkout-roots": ["/"]}))
+        .run::<Lint>()
+        .expect_err("the root");
+    assert!(err.contains("is the file system's root"), "{err}");
+}

@@ -10,6 +10,23 @@ pub fn repo_relative(root: &Path, path: &str) -> Option<String> {
         .strip_prefix("file://")
         .unwrap_or(path)
         .replace('\\', "/");
+    // `C:/…` (or `/C:/…` from a `file:///C:/` URI) is a Windows absolute
+    // path: under the root only when it starts with it, never relative.
+    let windows = |p: &str| {
+        let b = p.as_bytes();
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/'
+    };
+    let path = match path.strip_prefix('/') {
+        Some(rest) if windows(rest) => rest.to_string(),
+        _ => path,
+    };
+    if windows(&path) {
+        let root = root.to_string_lossy().replace('\\', "/");
+        let rest = path
+            .strip_prefix(root.trim_end_matches('/'))?
+            .strip_prefix('/')?;
+        return repo_relative(Path::new(""), rest);
+    }
     let p = Path::new(&path);
     let rel = if p.is_absolute() {
         p.strip_prefix(root).ok()?
@@ -108,6 +125,18 @@ mod tests {
         );
         assert_eq!(repo_relative(root, "/etc/passwd"), None);
         assert_eq!(repo_relative(root, "../outside"), None);
+        // Windows absolute paths are never taken for relative ones.
+        assert_eq!(repo_relative(root, "C:\\a\\repo\\x.rs"), None);
+        assert_eq!(repo_relative(root, "file:///C:/a/repo/x.rs"), None);
+        let windows = Path::new("C:\\a\\repo");
+        assert_eq!(
+            repo_relative(windows, "C:\\a\\repo\\src\\x.rs").as_deref(),
+            Some("src/x.rs")
+        );
+        assert_eq!(
+            repo_relative(windows, "file:///C:/a/repo/x.rs").as_deref(),
+            Some("x.rs")
+        );
     }
 
     #[test]

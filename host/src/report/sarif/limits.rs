@@ -11,8 +11,10 @@
 //!   baselined ones), in their original order;
 //! - at most [`MAX_LOCATIONS`] locations per result and [`MAX_TAGS`] tags
 //!   per rule;
-//! - at most [`MAX_GZIP_BYTES`] once gzip-compressed: the per-run result
-//!   cap is halved until the log fits.
+//! - at most [`MAX_GZIP_BYTES`] once gzip-compressed: the per-run cap on
+//!   results (and on notifications, which carry findings with no place) is
+//!   halved until the log fits; if even none fit, rules keep only their
+//!   short descriptions.
 
 use std::io::Write;
 
@@ -31,12 +33,21 @@ pub fn fit(mut runs: Vec<Run>, render: impl Fn(&[Run]) -> String) -> String {
     for run in &mut runs {
         cap_locations_and_tags(run);
     }
-    let runs = cap_runs(runs);
+    let mut runs = cap_runs(runs);
     let mut cap = MAX_RESULTS;
     loop {
         let cut: Vec<Run> = runs.iter().map(|r| cap_results(r.clone(), cap)).collect();
         let text = render(&cut);
-        if cap == 0 || compressed_fits(&text) {
+        if compressed_fits(&text) {
+            return text;
+        }
+        if cap == 0 {
+            if runs.iter().any(has_long_rule_texts) {
+                for run in &mut runs {
+                    shorten_rule_texts(run);
+                }
+                continue;
+            }
             return text;
         }
         let largest = cut
@@ -46,6 +57,30 @@ pub fn fit(mut runs: Vec<Run>, render: impl Fn(&[Run]) -> String) -> String {
             .unwrap_or(0);
         cap = largest / 2;
     }
+}
+
+fn has_long_rule_texts(run: &Run) -> bool {
+    run.tool
+        .driver
+        .rules
+        .iter()
+        .flatten()
+        .any(|r| r.help.is_some() || r.full_description.is_some())
+}
+
+/// Rules with their short descriptions only.
+fn shorten_rule_texts(run: &mut Run) {
+    for rule in run.tool.driver.rules.iter_mut().flatten() {
+        rule.help = None;
+        rule.full_description = None;
+    }
+    notify(
+        run,
+        format!(
+            "rule help left out of this SARIF file (GitHub accepts at most {MAX_GZIP_BYTES} bytes \
+             of compressed SARIF); `portcullis explain RULE` shows it"
+        ),
+    );
 }
 
 fn compressed_fits(text: &str) -> bool {
@@ -152,8 +187,10 @@ fn cap_runs(mut runs: Vec<Run>) -> Vec<Run> {
     kept
 }
 
-/// At most `cap` results, the most severe kept in their order.
+/// At most `cap` results, the most severe kept in their order, and at
+/// most `cap` notifications (errors first).
 fn cap_results(mut run: Run, cap: usize) -> Run {
+    cap_notifications(&mut run, cap);
     let Some(results) = run.results.take() else {
         return run;
     };
@@ -188,6 +225,50 @@ fn cap_results(mut run: Run, cap: usize) -> Run {
         ),
     );
     run
+}
+
+fn cap_notifications(run: &mut Run, cap: usize) {
+    let Some(list) = run
+        .invocations
+        .as_mut()
+        .and_then(|i| i.first_mut())
+        .and_then(|i| i.tool_execution_notifications.as_mut())
+    else {
+        return;
+    };
+    if list.len() <= cap {
+        return;
+    }
+    let rank = |n: &serde_sarif::sarif::Notification| match n
+        .level
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
+    {
+        Some("error") => 0,
+        Some("warning") => 1,
+        _ => 2,
+    };
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    order.sort_by_key(|&i| rank(&list[i]));
+    let mut keep = vec![false; list.len()];
+    for &i in &order[..cap] {
+        keep[i] = true;
+    }
+    let left_out = list.len() - cap;
+    let kept: Vec<_> = std::mem::take(list)
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(n, k)| k.then_some(n))
+        .collect();
+    *list = kept;
+    notify(
+        run,
+        format!(
+            "{left_out} notifications left out of this SARIF file (GitHub accepts at most \
+             {MAX_GZIP_BYTES} bytes of compressed SARIF); errors are kept first, and the gate \
+             judged every finding"
+        ),
+    );
 }
 
 #[cfg(test)]
