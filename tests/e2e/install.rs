@@ -169,3 +169,42 @@ fn a_missing_release_or_target_is_exit_3_so_the_action_builds_instead() {
     assert!(run.stderr.contains("no release v7.7.7"), "{}", run.stderr);
     assert!(!into.path().join("bin").exists());
 }
+
+#[test]
+fn sums_pinned_with_the_action_catch_a_replaced_release() {
+    let root = tempfile::tempdir().expect("root");
+    release(root.path(), |s| s);
+    let server = Releases::serve(root.path());
+    let sums =
+        std::fs::read_to_string(root.path().join(format!("v{VERSION}/SHA256SUMS"))).expect("sums");
+    let pinned = tempfile::tempdir().expect("pinned");
+    let file = pinned.path().join(format!("v{VERSION}.sha256"));
+    let install_pinned = |into: &Path| -> Run {
+        Command::new("bash")
+            .arg(INSTALL)
+            .arg(VERSION)
+            .arg(into)
+            .env("PORTCULLIS_RELEASES", &server.url)
+            .env("PORTCULLIS_PINNED_SUMS", &file)
+            .output()
+            .expect("run scripts/install")
+            .into()
+    };
+    // The sums committed when the release was made: installed.
+    std::fs::write(&file, &sums).expect("pin");
+    let into = tempfile::tempdir().expect("into");
+    let run = install_pinned(into.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // The release's archive and its SHA256SUMS replaced together: the
+    // release agrees with itself, not with the pin.
+    std::fs::write(
+        &file,
+        sums.replacen(&sums[..1], if &sums[..1] == "0" { "1" } else { "0" }, 1),
+    )
+    .expect("pin");
+    let into = tempfile::tempdir().expect("into");
+    let run = install_pinned(into.path());
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("not the ones pinned"), "{}", run.stderr);
+    assert!(!into.path().join("bin").exists());
+}
