@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Message, MultiformatMessageString, Notification,
-    ReportingDescriptor, ReportingDescriptorReference, Run, RunAutomationDetails, Sarif, Tool,
+    ReportingDescriptor, ReportingDescriptorReference, Run, RunAutomationDetails, Tool,
     ToolComponent,
 };
 
@@ -72,15 +72,25 @@ pub fn render(outcome: &Outcome, options: &Options) -> String {
         .map(|r| run(outcome, r, fallback.as_deref(), options))
         .collect();
     limits::fit(runs, |runs| {
-        let log = Sarif::builder()
-            .schema(SCHEMA)
-            .version("2.1.0")
-            .runs(runs.to_vec())
-            .build();
+        let log = Log {
+            schema: SCHEMA,
+            version: "2.1.0",
+            runs,
+        };
         let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
         s.push('\n');
         s
     })
+}
+
+/// serde-sarif's `Sarif` without owning its runs, so a log is written
+/// without copying them.
+#[derive(serde::Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'a str,
+    version: &'a str,
+    runs: &'a [Run],
 }
 
 fn run(outcome: &Outcome, r: &PluginRun, fallback: Option<&str>, options: &Options) -> Run {

@@ -36,8 +36,13 @@ pub fn fit(mut runs: Vec<Run>, render: impl Fn(&[Run]) -> String) -> String {
     let mut runs = cap_runs(runs);
     let mut cap = MAX_RESULTS;
     loop {
-        let cut: Vec<Run> = runs.iter().map(|r| cap_results(r.clone(), cap)).collect();
-        let text = render(&cut);
+        // Runs within the cap are written as they are, not copied.
+        let text = if runs.iter().all(|r| within(r, cap)) {
+            render(&runs)
+        } else {
+            let cut: Vec<Run> = runs.iter().map(|r| cap_results(r.clone(), cap)).collect();
+            render(&cut)
+        };
         if compressed_fits(&text) {
             return text;
         }
@@ -50,13 +55,25 @@ pub fn fit(mut runs: Vec<Run>, render: impl Fn(&[Run]) -> String) -> String {
             }
             return text;
         }
-        let largest = cut
+        let largest = runs
             .iter()
-            .map(|r| r.results.as_ref().map_or(0, Vec::len))
+            .map(|r| r.results.as_ref().map_or(0, Vec::len).min(cap))
             .max()
             .unwrap_or(0);
         cap = largest / 2;
     }
+}
+
+/// Whether `cap_results` would leave the run as it is.
+fn within(run: &Run, cap: usize) -> bool {
+    let notifications = run
+        .invocations
+        .iter()
+        .flatten()
+        .next()
+        .and_then(|i| i.tool_execution_notifications.as_ref())
+        .map_or(0, Vec::len);
+    run.results.as_ref().map_or(0, Vec::len) <= cap && notifications <= cap
 }
 
 fn has_long_rule_texts(run: &Run) -> bool {
