@@ -98,14 +98,21 @@ fn release(root: &Path, sums: impl FnOnce(String) -> String) {
 }
 
 fn install(releases: &Releases, version: &str, into: &Path) -> Run {
-    Command::new("bash")
+    install_pinned(releases, version, into, None)
+}
+
+/// `scripts/install`, with `PORTCULLIS_PINNED_SUMS` when `pinned` is given.
+fn install_pinned(releases: &Releases, version: &str, into: &Path, pinned: Option<&Path>) -> Run {
+    let mut command = Command::new("bash");
+    command
         .arg(INSTALL)
         .arg(version)
         .arg(into)
-        .env("PORTCULLIS_RELEASES", &releases.url)
-        .output()
-        .expect("run scripts/install")
-        .into()
+        .env("PORTCULLIS_RELEASES", &releases.url);
+    if let Some(sums) = pinned {
+        command.env("PORTCULLIS_PINNED_SUMS", sums);
+    }
+    command.output().expect("run scripts/install").into()
 }
 
 #[test]
@@ -179,21 +186,10 @@ fn sums_pinned_with_the_action_catch_a_replaced_release() {
         std::fs::read_to_string(root.path().join(format!("v{VERSION}/SHA256SUMS"))).expect("sums");
     let pinned = tempfile::tempdir().expect("pinned");
     let file = pinned.path().join(format!("v{VERSION}.sha256"));
-    let install_pinned = |into: &Path| -> Run {
-        Command::new("bash")
-            .arg(INSTALL)
-            .arg(VERSION)
-            .arg(into)
-            .env("PORTCULLIS_RELEASES", &server.url)
-            .env("PORTCULLIS_PINNED_SUMS", &file)
-            .output()
-            .expect("run scripts/install")
-            .into()
-    };
     // The sums committed when the release was made: installed.
     std::fs::write(&file, &sums).expect("pin");
     let into = tempfile::tempdir().expect("into");
-    let run = install_pinned(into.path());
+    let run = install_pinned(&server, VERSION, into.path(), Some(&file));
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     // The release's archive and its SHA256SUMS replaced together: the
     // release agrees with itself, not with the pin.
@@ -203,7 +199,7 @@ fn sums_pinned_with_the_action_catch_a_replaced_release() {
     )
     .expect("pin");
     let into = tempfile::tempdir().expect("into");
-    let run = install_pinned(into.path());
+    let run = install_pinned(&server, VERSION, into.path(), Some(&file));
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("not the ones pinned"), "{}", run.stderr);
     assert!(!into.path().join("bin").exists());

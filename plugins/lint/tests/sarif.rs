@@ -460,25 +460,31 @@ fn places_outside_the_repository_are_kept_and_said_never_moved_silently() {
     );
 }
 
-#[test]
-fn a_checkout_root_maps_another_checkouts_paths_to_the_repository() {
-    let dir = ruff_from_elsewhere();
+/// ruff's log in `dir` imported with `checkout-roots = [root]`, and the
+/// same log as written in the repository itself: their findings' places.
+fn mapped_and_here(
+    dir: &tempfile::TempDir,
+    root: &str,
+) -> (Vec<(String, String, u32)>, Vec<(String, String, u32)>) {
     let eval = Harness::new(dir.path())
-        .config(serde_json::json!({"checkout-roots": ["/src/demo/"]}))
+        .config(serde_json::json!({ "checkout-roots": [root] }))
         .report("r", ReportFormat::Sarif, "reports/ruff.sarif")
         .run::<Lint>()
         .expect("imports");
+    assert!(eval.findings.iter().all(|f| f.properties.is_none()));
     let here = import(
         &ruff_repo(&fixture("reports/py/ruff.sarif")),
         "reports/ruff.sarif",
     )
     .expect("imports");
-    assert_eq!(
-        found(&eval),
-        found(&here),
-        "the same places as a log written here"
-    );
-    assert!(eval.findings.iter().all(|f| f.properties.is_none()));
+    (found(&eval), found(&here))
+}
+
+#[test]
+fn a_checkout_root_maps_another_checkouts_paths_to_the_repository() {
+    let dir = ruff_from_elsewhere();
+    let (mapped, here) = mapped_and_here(&dir, "/src/demo/");
+    assert_eq!(mapped, here, "the same places as a log written here");
     let err = Harness::new(dir.path())
         .config(serde_json::json!({"checkout-roots": ["src/demo"]}))
         .run::<Lint>()
@@ -507,17 +513,8 @@ fn a_log_written_on_windows_maps_with_its_checkout_root() {
             .all(|f| f.locations[0].path == "reports/ruff.sarif"),
         "a Windows path is never taken for a relative one"
     );
-    let eval = Harness::new(dir.path())
-        .config(serde_json::json!({"checkout-roots": ["C:\\a\\demo"]}))
-        .report("r", ReportFormat::Sarif, "reports/ruff.sarif")
-        .run::<Lint>()
-        .expect("imports");
-    let here = import(
-        &ruff_repo(&fixture("reports/py/ruff.sarif")),
-        "reports/ruff.sarif",
-    )
-    .expect("imports");
-    assert_eq!(found(&eval), found(&here));
+    let (mapped, here) = mapped_and_here(&dir, "C:\\a\\demo");
+    assert_eq!(mapped, here);
     let err = Harness::new(dir.path())
         .config(serde_json::json!({"checkout-roots": ["/"]}))
         .run::<Lint>()
