@@ -460,12 +460,12 @@ fn places_outside_the_repository_are_kept_and_said_never_moved_silently() {
     );
 }
 
+/// (rule, path, line) of each finding.
+type Places = Vec<(String, String, u32)>;
+
 /// ruff's log in `dir` imported with `checkout-roots = [root]`, and the
 /// same log as written in the repository itself: their findings' places.
-fn mapped_and_here(
-    dir: &tempfile::TempDir,
-    root: &str,
-) -> (Vec<(String, String, u32)>, Vec<(String, String, u32)>) {
+fn mapped_and_here(dir: &tempfile::TempDir, root: &str) -> (Places, Places) {
     let eval = Harness::new(dir.path())
         .config(serde_json::json!({ "checkout-roots": [root] }))
         .report("r", ReportFormat::Sarif, "reports/ruff.sarif")
