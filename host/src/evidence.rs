@@ -70,6 +70,8 @@ pub struct Evidence {
     /// The files the change adds or modifies, sorted, when findings count
     /// only there (the contract's `changed-files`); `None`: every file.
     pub changed: Option<Vec<String>>,
+    /// `cargo metadata` for plugins that ask while they run.
+    pub cargo_on_demand: std::sync::Arc<cargo_metadata::OnDemand>,
 }
 
 /// Collect the evidence `kinds` for the repository at `root`, each kind
@@ -101,7 +103,7 @@ pub fn collect(
                 // A snapshot's directory is new every run: nothing to
                 // cache it under.
                 let cache = if snapshot { None } else { cache };
-                cargo_metadata::collect(root, listed, cache).map(|m| ev.cargo_metadata = m)
+                cargo_metadata::collect(root, listed, cache, false).map(|m| ev.cargo_metadata = m)
             }
             Kind::Reports => reports::read(root, policy).map(|(reports, skipped)| {
                 ev.reports = reports;
@@ -112,5 +114,15 @@ pub fn collect(
             errors.push((kind, e));
         }
     }
+    let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());
+    let collected = (kinds.contains(&Kind::CargoMetadata)
+        && !errors.iter().any(|(k, _)| *k == Kind::CargoMetadata))
+    .then_some(&ev.cargo_metadata);
+    ev.cargo_on_demand = std::sync::Arc::new(cargo_metadata::OnDemand::new(
+        root,
+        listed,
+        if snapshot { None } else { cache },
+        collected,
+    ));
     (ev, errors)
 }

@@ -371,6 +371,7 @@ fn prepare(
             .map(|f| (f.path.clone(), f.size))
             .collect(),
         changed: evidence.changed.clone(),
+        cargo: evidence.cargo_on_demand.clone(),
     };
     let mut wit_evidence = convert::to_wit_evidence(evidence, reads, grants.reports_from);
     wit_evidence.mounts = wit_mounts;

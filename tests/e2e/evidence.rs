@@ -69,6 +69,96 @@ fn plugins_are_told_which_files_changed() {
     );
 }
 
+/// The contract's `cargo-metadata`: asked while the plugin runs, with
+/// `--no-deps` (the workspace's own packages) or with every package; the
+/// time cargo takes does not count against the plugin's deadline.
+#[test]
+fn plugins_ask_for_cargo_metadata_while_they_run() {
+    let repo = Repo::new();
+    let package = |name: &str, deps: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\n{deps}"
+        )
+    };
+    repo.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\"]\nexclude = [\"vendor/helper\"]\nresolver = \"2\"\n",
+    )
+    .write(
+        "app/Cargo.toml",
+        package("app", "helper = { path = \"../vendor/helper\" }\n"),
+    )
+    .write("app/src/lib.rs", "\n")
+    .write("vendor/helper/Cargo.toml", package("helper", ""))
+    .write("vendor/helper/src/lib.rs", "\n");
+    let lock = std::process::Command::new("cargo")
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(repo.path())
+        .output()
+        .expect("run cargo");
+    assert!(
+        lock.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lock.stderr)
+    );
+    let asked = |dependencies: bool, extra: &str, env: &[(&str, &str)]| {
+        repo.policy_with_wasm(
+            "probe",
+            PROBE_WASM,
+            &format!("{extra}\n[plugins.probe.config]\nask-cargo-metadata = {dependencies}\n"),
+        );
+        repo.run_env(&["check", "--format", "json"], env)
+    };
+    for (dependencies, packages) in [(false, "app"), (true, "app,helper")] {
+        let run = asked(dependencies, "", &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc = run.json();
+        let want = format!("asked (dependencies: {dependencies}): {packages}");
+        assert!(
+            finding_messages(&doc).contains(&want.as_str()),
+            "{want}: {doc}"
+        );
+        // The evidence, collected before the plugin ran, has them all.
+        assert!(
+            finding_messages(&doc).contains(&"packages: app,helper"),
+            "{doc}"
+        );
+    }
+
+    // A cargo that takes 2 s, against a deadline of 500 ms: cargo's time is
+    // not the plugin's.
+    let slow = tempfile::tempdir().expect("tempdir");
+    let cargo = slow.path().join("cargo");
+    let real = String::from_utf8(
+        std::process::Command::new("rustup")
+            .args(["which", "cargo"])
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default(),
+    )
+    .expect("utf-8");
+    let real = if real.trim().is_empty() {
+        "cargo"
+    } else {
+        real.trim()
+    };
+    std::fs::write(
+        &cargo,
+        format!("#!/bin/sh\nsleep 2\nexec '{real}' \"$@\"\n"),
+    )
+    .expect("write");
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let cargo_s = cargo.to_string_lossy().into_owned();
+    let run = asked(false, "timeout-ms = 500", &[("CARGO", cargo_s.as_str())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        finding_messages(&run.json()).contains(&"asked (dependencies: false): app"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn without_a_cargo_toml_cargo_metadata_is_absent() {
     let repo = Repo::new();

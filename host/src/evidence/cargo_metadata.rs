@@ -1,5 +1,8 @@
 //! `cargo metadata --format-version 1` for the repository, through the
-//! `cargo_metadata` crate. Only run when a plugin reads it.
+//! `cargo_metadata` crate. Only run when a plugin reads it: before the
+//! plugins run for those that list `cargo-metadata` in their `reads`, or
+//! when a plugin first asks through the contract's `cargo-metadata`
+//! ([`OnDemand`]), with or without `--no-deps`.
 //!
 //! Nothing the repository controls is executed, and nothing is written to
 //! it. Cargo and rustup read their settings from the working directory
@@ -25,6 +28,7 @@
 //! sibling checkout) is never cached.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
@@ -41,11 +45,72 @@ fn is_input(path: &str) -> bool {
     matches!(name, "Cargo.toml" | "Cargo.lock")
 }
 
+/// `cargo metadata` asked for by plugins while they run, collected once per
+/// run for each of its two forms and shared by every plugin that asks.
+#[derive(Debug, Default)]
+pub struct OnDemand {
+    root: std::path::PathBuf,
+    /// The repository's Cargo manifests and lockfile from the walk (the
+    /// cache key), when the run listed files.
+    inputs: Option<Vec<FileEntry>>,
+    cache: Option<std::path::PathBuf>,
+    workspace: OnceLock<Result<Option<String>, String>>,
+    full: OnceLock<Result<Option<String>, String>>,
+}
+
+impl OnDemand {
+    /// `full`: the metadata already collected for plugins that read it.
+    pub fn new(
+        root: &Path,
+        files: Option<&[FileEntry]>,
+        cache: Option<&Path>,
+        full: Option<&Option<String>>,
+    ) -> Self {
+        let on_demand = OnDemand {
+            root: root.to_path_buf(),
+            inputs: files.map(|f| {
+                f.iter()
+                    .filter(|f| f.kind == FileKind::File && is_input(&f.path))
+                    .cloned()
+                    .collect()
+            }),
+            cache: cache.map(Path::to_path_buf),
+            ..Default::default()
+        };
+        if let Some(json) = full {
+            let _ = on_demand.full.set(Ok(json.clone()));
+        }
+        on_demand
+    }
+
+    /// The metadata with every dependency, or only the workspace's own
+    /// packages (`--no-deps`).
+    pub fn get(&self, dependencies: bool) -> Result<Option<String>, String> {
+        let cell = if dependencies {
+            &self.full
+        } else {
+            &self.workspace
+        };
+        cell.get_or_init(|| {
+            collect(
+                &self.root,
+                self.inputs.as_deref(),
+                self.cache.as_deref(),
+                !dependencies,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+    }
+}
+
 /// The metadata, or `None` when the repository has no root Cargo.toml.
+/// `no_deps`: only the workspace's own packages (`--no-deps`).
 pub fn collect(
     root: &Path,
     files: Option<&[FileEntry]>,
     cache: Option<&Path>,
+    no_deps: bool,
 ) -> Result<Option<String>, Error> {
     let manifest = root.join("Cargo.toml");
     if !manifest.is_file() {
@@ -55,7 +120,7 @@ pub fn collect(
         what: "cargo-metadata".into(),
         message,
     };
-    let cached = cache.and_then(|dir| cache_path(root, files, dir));
+    let cached = cache.and_then(|dir| cache_path(root, files, dir, no_deps));
     if let Some(path) = &cached
         && let Ok(json) = crate::files::read_to_string(path, crate::files::MAX_DATA_BYTES)
     {
@@ -74,7 +139,7 @@ pub fn collect(
     .to_vec();
     let locked = root.join("Cargo.lock").is_file();
     let mut command = ::cargo_metadata::MetadataCommand::new();
-    if !locked {
+    if !locked || no_deps {
         command.no_deps();
     }
     let mut cargo = command
@@ -123,7 +188,12 @@ pub fn collect(
 }
 
 /// Where the metadata for the repository's current inputs is cached.
-fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<std::path::PathBuf> {
+fn cache_path(
+    root: &Path,
+    files: Option<&[FileEntry]>,
+    dir: &Path,
+    no_deps: bool,
+) -> Option<std::path::PathBuf> {
     let listed;
     let files = match files {
         Some(f) => f,
@@ -134,6 +204,9 @@ fn cache_path(root: &Path, files: Option<&[FileEntry]>, dir: &Path) -> Option<st
     };
     let mut h = Sha256::new();
     h.update(b"portcullis cargo-metadata v3\0");
+    if no_deps {
+        h.update(b"--no-deps\0");
+    }
     h.update(root.as_os_str().as_encoded_bytes());
     h.update(b"\0");
     // The toolchain cargo runs with.

@@ -3,7 +3,7 @@
 //! for calls blocked outside wasm code.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, Trap};
@@ -35,17 +35,21 @@ impl Sandbox {
         let engine = self.engine.clone();
         let pre = plugin.pre.clone();
         let data = plugin.data.clone();
+        let pause = std::sync::Arc::new(Pause::default());
         let (tx, rx) = std::sync::mpsc::channel();
-        let job: Job = Box::new(move || {
-            let _ = tx.send(run_in_store(
-                &engine,
-                &pre,
-                limits,
-                &mounts,
-                (access, data),
-                f,
-            ));
-        });
+        let job: Job = {
+            let pause = pause.clone();
+            Box::new(move || {
+                let _ = tx.send(run_in_store(
+                    &engine,
+                    &pre,
+                    limits,
+                    &mounts,
+                    (access, data, pause),
+                    f,
+                ));
+            })
+        };
         let worker = match self.workers.dispatch(job) {
             Ok(w) => w,
             Err(e) => {
@@ -55,7 +59,23 @@ impl Sandbox {
                 ));
             }
         };
-        match rx.recv_timeout(limits.timeout + WATCHDOG_GRACE) {
+        // The watchdog's deadline moves on by the time the plugin spends in
+        // host calls that do not count (see [`Pause`]).
+        let started = Instant::now();
+        let received = loop {
+            let now = Instant::now();
+            let until = started + limits.timeout + WATCHDOG_GRACE + pause.excluded(now);
+            match rx.recv_timeout(until.saturating_duration_since(now)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    if Instant::now()
+                        < started
+                            + limits.timeout
+                            + WATCHDOG_GRACE
+                            + pause.excluded(Instant::now()) => {}
+                other => break other,
+            }
+        };
+        match received {
             Ok(result) => {
                 self.workers.release(worker);
                 result
@@ -77,6 +97,39 @@ impl Sandbox {
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Wall time a call spends in host calls that do not count against its
+/// deadline (the contract's `cargo-metadata`, which runs cargo): the
+/// deadline and the watchdog both move on by it, also while such a call is
+/// still running.
+#[derive(Default)]
+pub(super) struct Pause(std::sync::Mutex<(Duration, Option<Instant>)>);
+
+impl Pause {
+    /// Run `f` outside the deadline.
+    pub(super) fn during<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.lock().1 = Some(Instant::now());
+        let out = f();
+        let mut state = self.lock();
+        if let Some(since) = state.1.take() {
+            state.0 += since.elapsed();
+        }
+        out
+    }
+
+    /// The time excluded up to `now`.
+    pub(super) fn excluded(&self, now: Instant) -> Duration {
+        let state = self.lock();
+        state.0
+            + state
+                .1
+                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Duration, Option<Instant>)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// Threads that run plugin calls, reused between calls (a fresh thread per
 /// call costs several hundred microseconds of per-thread runtime set-up). A
@@ -137,7 +190,11 @@ fn run_in_store<T>(
     pre: &bindings::PortcullisPluginPre<State>,
     limits: Limits,
     mounts: &[(PathBuf, String)],
-    (access, data): (Option<FileAccess>, Option<cache::PluginData>),
+    (access, data, pause): (
+        Option<FileAccess>,
+        Option<cache::PluginData>,
+        std::sync::Arc<Pause>,
+    ),
     f: impl FnOnce(&mut Store<State>, &bindings::PortcullisPlugin) -> wasmtime::Result<T>,
 ) -> Result<(T, Vec<LogLine>), (PluginFailure, Vec<LogLine>)> {
     let stdout = pipe::BoundedPipe::new(limits.max_stdio_bytes);
@@ -171,6 +228,7 @@ fn run_in_store<T>(
         limits,
         access,
         data,
+        pause: pause.clone(),
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -178,10 +236,12 @@ fn run_in_store<T>(
     // clock: they lag on a busy machine, so counting them would stretch
     // the deadline. Each tick compares the clock with the deadline, and a
     // call that returns after it fails whatever the ticker saw.
-    let deadline = std::time::Instant::now() + limits.timeout;
+    let deadline = Instant::now() + limits.timeout;
     store.set_epoch_deadline(1);
+    let paused = pause.clone();
     store.epoch_deadline_callback(move |_| {
-        if std::time::Instant::now() >= deadline {
+        let now = Instant::now();
+        if now >= deadline + paused.excluded(now) {
             Err(Trap::Interrupt.into())
         } else {
             Ok(wasmtime::UpdateDeadline::Continue(1))
@@ -190,7 +250,8 @@ fn run_in_store<T>(
     let result = pre
         .instantiate(&mut store)
         .and_then(|instance| f(&mut store, &instance));
-    let late = std::time::Instant::now() > deadline;
+    let now = Instant::now();
+    let late = now > deadline + pause.excluded(now);
 
     let mut logs = std::mem::take(&mut store.data_mut().logs);
     let dropped = store.data().logs_dropped;

@@ -22,6 +22,8 @@ pub(super) struct State {
     pub(super) access: Option<FileAccess>,
     /// The plugin's persistent store, when the cache is on.
     pub(super) data: Option<cache::PluginData>,
+    /// Time in host calls that does not count against the deadline.
+    pub(super) pause: std::sync::Arc<super::call::Pause>,
 }
 
 /// What `read-files` may read: the repository, held open, and the grants.
@@ -40,6 +42,8 @@ pub(super) struct FileAccess {
     pub(super) _held: Vec<std::os::fd::OwnedFd>,
     /// What `changed-files` answers.
     pub(super) changed: Option<Vec<String>>,
+    /// What `cargo-metadata` answers.
+    pub(super) cargo: std::sync::Arc<crate::evidence::cargo_metadata::OnDemand>,
 }
 
 /// Read an opened file whose size is known, bounded: a file that grew far
@@ -202,6 +206,14 @@ impl host::Host for State {
 
     fn changed_files(&mut self) -> Option<Vec<String>> {
         self.access.as_ref().and_then(|a| a.changed.clone())
+    }
+
+    fn cargo_metadata(&mut self, dependencies: bool) -> Result<Option<String>, String> {
+        let Some(access) = &self.access else {
+            return Err("cargo metadata cannot be asked for during describe".into());
+        };
+        let cargo = access.cargo.clone();
+        self.pause.during(|| cargo.get(dependencies))
     }
 
     fn cache_enabled(&mut self) -> bool {

@@ -15,7 +15,12 @@ use crate::rules::{
 };
 
 pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
-    let meta = ctx.cargo_metadata().map(metadata::parse).transpose()?;
+    // Dependencies only for the license check: without it, the workspace's
+    // own packages (`--no-deps`) are all the checks read.
+    let meta = ctx
+        .cargo_metadata_on_demand(config.licenses.is_some())?
+        .map(metadata::parse)
+        .transpose()?;
     let lock_path = match &meta {
         Some(m) => match ctx.repo_relative(&m.workspace_root) {
             Some(ws) => format!("{ws}/Cargo.lock"),

@@ -16,6 +16,9 @@ pub struct Context {
     root: PathBuf,
     /// The host's `changed-files`, asked once.
     changed: std::sync::OnceLock<Option<HashSet<String>>>,
+    /// The host's `cargo-metadata`, without and with dependencies, asked
+    /// once each.
+    cargo: [std::sync::OnceLock<Result<Option<String>, String>>; 2],
 }
 
 impl Context {
@@ -32,6 +35,7 @@ impl Context {
             evidence,
             root,
             changed: std::sync::OnceLock::new(),
+            cargo: Default::default(),
         })
     }
 
@@ -100,8 +104,29 @@ impl Context {
         &self.evidence.reports
     }
 
+    /// The `cargo-metadata` evidence, for a plugin that lists it in its
+    /// `reads`.
     pub fn cargo_metadata(&self) -> Option<&str> {
         self.evidence.cargo_metadata.as_deref()
+    }
+
+    /// `cargo metadata` asked of the host when the plugin needs it (the
+    /// contract's `cargo-metadata`), for a plugin that does not list it in
+    /// its `reads`: with `dependencies` every package the lockfile names
+    /// (slow: cargo resolves them all), else the workspace's own packages
+    /// (`--no-deps`: fast). `Ok(None)`: no root Cargo.toml. The evidence,
+    /// when the plugin reads it, answers first; under the native harness
+    /// it is all there is.
+    pub fn cargo_metadata_on_demand(&self, dependencies: bool) -> Result<Option<&str>, String> {
+        if let Some(json) = self.cargo_metadata() {
+            return Ok(Some(json));
+        }
+        let answer = self.cargo[usize::from(dependencies)]
+            .get_or_init(|| crate::cargo_metadata(dependencies));
+        match answer {
+            Ok(json) => Ok(json.as_deref()),
+            Err(e) => Err(format!("cargo metadata: {e}")),
+        }
     }
 
     /// The directory the policy mounts as `name`, when it exists: readable at

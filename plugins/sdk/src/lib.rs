@@ -121,6 +121,23 @@ pub fn log(level: LogLevel, message: &str) {
     testing::record_log(level, message);
 }
 
+/// The host's `cargo metadata` (the contract's `cargo-metadata`), asked
+/// anew: with `dependencies` every package the lockfile names, else the
+/// workspace's own (`--no-deps`). Plugins use
+/// [`Context::cargo_metadata_on_demand`], which asks once and lets the
+/// evidence answer first; natively there is no host, and no metadata.
+pub fn cargo_metadata(dependencies: bool) -> Result<Option<String>, String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        bindings::portcullis::plugin::host::cargo_metadata(dependencies)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = dependencies;
+        Ok(None)
+    }
+}
+
 #[doc(hidden)]
 pub fn __evaluate<P: Plugin>(config: String, evidence: Evidence) -> Result<Evaluation, String> {
     let ctx = Context::new(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;

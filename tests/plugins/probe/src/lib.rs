@@ -36,20 +36,7 @@ impl Plugin for Probe {
                 .in_file("Cargo.toml"),
         );
         let packages = match ctx.cargo_metadata() {
-            Some(json) => {
-                let v: serde_json::Value =
-                    serde_json::from_str(json).map_err(|e| format!("cargo metadata: {e}"))?;
-                let mut names: Vec<String> = v["packages"]
-                    .as_array()
-                    .map(|p| {
-                        p.iter()
-                            .filter_map(|p| p["name"].as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                names.sort();
-                names.join(",")
-            }
+            Some(json) => package_names(json)?,
             None => "none".into(),
         };
         out.push(
@@ -80,8 +67,33 @@ impl Plugin for Probe {
             None => "all".into(),
         };
         out.push(SAW.finding(format!("changed: {changed}")));
+        // `"ask-cargo-metadata": true|false`: the contract's `cargo-metadata`
+        // with or without dependencies, asked of the host.
+        if let Some(dependencies) = ctx.raw_config()["ask-cargo-metadata"].as_bool() {
+            let asked = match portcullis_sdk::cargo_metadata(dependencies)? {
+                Some(json) => package_names(&json)?,
+                None => "none".into(),
+            };
+            out.push(SAW.finding(format!("asked (dependencies: {dependencies}): {asked}")));
+        }
         Ok(out)
     }
+}
+
+/// The sorted package names of `cargo metadata` output, comma-separated.
+fn package_names(json: &str) -> Result<String, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("cargo metadata: {e}"))?;
+    let mut names: Vec<String> = v["packages"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    Ok(names.join(","))
 }
 
 export_plugin!(Probe);
