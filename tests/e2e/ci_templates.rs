@@ -59,8 +59,8 @@ fn the_dockerfile_passes_hadolint_and_runs_as_a_user() {
     );
     let user = last
         .lines()
-        .filter_map(|l| l.strip_prefix("USER "))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
         .expect("a USER in the final stage");
     let uid = user.split(':').next().unwrap_or_default();
     assert!(

@@ -307,3 +307,60 @@ fn fixture_cases_run_with_a_discovered_policy_and_repository_policies() {
         run.stdout
     );
 }
+
+/// `{ evidence = "cargo-metadata" }`: the plugin asks the host for cargo
+/// metadata (with every dependency) only when an input names it.
+#[test]
+fn a_rego_policy_over_cargo_metadata() {
+    let repo = Repo::new();
+    repo.write(
+        "portcullis.toml",
+        r#"
+[plugins.rego]
+source = "builtin:rego"
+read = ["."]
+
+[plugins.rego.config]
+policy = ["policy"]
+inputs = [{ evidence = "cargo-metadata" }]
+"#,
+    )
+    .write(
+        "policy/crates.rego",
+        r#"package main
+import rego.v1
+
+deny_unlicensed contains msg if {
+	some p in input.packages
+	p.license == null
+	msg := sprintf("%s declares no license", [p.name])
+}
+"#,
+    )
+    .write(
+        "Cargo.toml",
+        "[package]\nname = \"unlicensed\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .write("src/lib.rs", "\n");
+    let lock = std::process::Command::new("cargo")
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(repo.path())
+        .output()
+        .expect("run cargo");
+    assert!(
+        lock.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lock.stderr)
+    );
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        finding_messages(&run.json()),
+        ["unlicensed declares no license"]
+    );
+    // A broken manifest is cargo's error, and the gate fails closed.
+    repo.write("Cargo.toml", "[package]\nname = \"unlicensed\"\n");
+    let run = repo.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("cargo metadata"), "{}", run.stderr);
+}

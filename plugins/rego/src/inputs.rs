@@ -41,7 +41,9 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
             ));
         }
         if let Some(EvidenceInput::CargoMetadata) = input.evidence {
-            let text = ctx.cargo_metadata().ok_or_else(|| {
+            // Asked only when an input names it: a policy without one does
+            // not wait for cargo.
+            let text = ctx.cargo_metadata_on_demand(true)?.ok_or_else(|| {
                 format!("{key}: no cargo metadata (the repository has no Cargo.toml at its root)")
             })?;
             let value: Value =

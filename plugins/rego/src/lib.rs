@@ -33,7 +33,6 @@ impl Plugin for Rego {
         PluginInfo::new("rego", env!("CARGO_PKG_VERSION"))
             .rules(RULES)
             .reads(EvidenceKind::Files)
-            .reads(EvidenceKind::CargoMetadata)
             .reads(EvidenceKind::Reports)
             .with_tests()
     }
