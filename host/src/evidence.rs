@@ -115,9 +115,13 @@ pub fn collect(
         }
     }
     let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());
-    let collected = (kinds.contains(&Kind::CargoMetadata)
-        && !errors.iter().any(|(k, _)| *k == Kind::CargoMetadata))
-    .then_some(&ev.cargo_metadata);
+    // The evidence, or its error, answers plugins that ask again.
+    let collected = kinds.contains(&Kind::CargoMetadata).then(|| {
+        match errors.iter().find(|(k, _)| *k == Kind::CargoMetadata) {
+            Some((_, e)) => Err(e.to_string()),
+            None => Ok(ev.cargo_metadata.clone()),
+        }
+    });
     ev.cargo_on_demand = std::sync::Arc::new(cargo_metadata::OnDemand::new(
         root,
         listed,

@@ -11,6 +11,8 @@ use crate::common::*;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const TEMPLATE: &str = "templates/portcullis.gitlab-ci.yml";
+/// The one input without a default.
+const IMAGE: (&str, &str) = ("image", "registry.example.com/portcullis:0.1.0");
 
 /// hadolint's findings (`code line`) for a Dockerfile's text.
 fn hadolint(text: &str) -> Vec<String> {
@@ -50,13 +52,30 @@ fn the_dockerfile_passes_hadolint_and_runs_as_a_user() {
     assert_ne!(cached, text);
     let found = hadolint(&cached);
     assert!(found.iter().any(|f| f.starts_with("DL3019")), "{found:?}");
-    // The final stage: the precompiled binary from the build stage, a
-    // numeric non-root user, the binary as entrypoint.
+    // The final stage: the precompiled binary, run in an empty (`scratch`)
+    // stage first so that a binary needing a loader fails the build; a
+    // numeric non-root user; no default command.
+    let stage = |name: &str| {
+        text.split("\nFROM ")
+            .find(|s| {
+                s.lines()
+                    .next()
+                    .is_some_and(|l| l.ends_with(&format!(" AS {name}")))
+            })
+            .unwrap_or_else(|| panic!("no stage {name}"))
+    };
+    assert!(
+        stage("static").starts_with("scratch AS static"),
+        "{}",
+        stage("static")
+    );
+    assert!(stage("static").contains("RUN [\"/portcullis\", \"--version\"]"));
     let last = text.rsplit("\nFROM ").next().expect("stages");
     assert!(
-        last.contains("COPY --from=build /out/portcullis /usr/local/bin/portcullis"),
+        last.contains("COPY --from=static /portcullis /usr/local/bin/portcullis"),
         "{last}"
     );
+    assert!(!last.lines().any(|l| l.starts_with("CMD")), "{last}");
     let user = last
         .lines()
         .rev()
@@ -143,7 +162,7 @@ fn interpolate(inputs: &[(&str, &str)]) -> serde_json::Value {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.to_string())
             .or_else(|| declared[name]["default"].as_str().map(String::from))
-            .unwrap_or_else(|| panic!("input `{name}` has no default"))
+            .unwrap_or_else(|| panic!("input `{name}` is required and was not given"))
     };
     fn walk(v: &serde_json::Value, f: &dyn Fn(&str) -> String) -> serde_json::Value {
         match v {
@@ -181,8 +200,9 @@ fn gitlab_schema_accepts_the_template() {
     let schema = gitlab_schema();
     let validator = jsonschema::draft7::new(&schema).expect("GitLab's schema compiles");
     for inputs in [
-        vec![],
+        vec![IMAGE],
         vec![
+            IMAGE,
             ("job-name", "gate"),
             ("stage", "verify"),
             ("policy", "ci/portcullis.toml"),
@@ -195,8 +215,12 @@ fn gitlab_schema_accepts_the_template() {
             .collect();
         assert_eq!(errors, Vec::<String>::new(), "{jobs:#}");
     }
+    // The image has no default: GitLab asks for it.
+    let text = std::fs::read_to_string(Path::new(ROOT).join(TEMPLATE)).expect("template");
+    let header = &yaml_documents(&text)[0]["spec"]["inputs"];
+    assert!(header["image"].get("default").is_none(), "{header}");
     // The schema bites: a misspelt report kind is refused.
-    let mut jobs = interpolate(&[]);
+    let mut jobs = interpolate(&[IMAGE]);
     let reports = &mut jobs["portcullis"]["artifacts"]["reports"];
     reports["code_quality"] = reports["codequality"].take();
     reports
@@ -248,7 +272,7 @@ fn report(project: &Path, job: &serde_json::Value, kind: &str) -> PathBuf {
 
 #[test]
 fn the_gitlab_job_fails_on_a_finding_and_writes_its_reports() {
-    let jobs = interpolate(&[]);
+    let jobs = interpolate(&[IMAGE]);
     let job = &jobs["portcullis"];
     assert_eq!(
         job["artifacts"]["when"], "always",
@@ -296,11 +320,11 @@ fn the_gitlab_job_fails_on_a_finding_and_writes_its_reports() {
     // Without the finding the job passes; the extra arguments arrive one by
     // one and unevaluated.
     std::fs::remove_file(repo.path().join("config/.env")).expect("remove");
-    let jobs = interpolate(&[("args", "--fail-at error $(touch pwned)")]);
+    let jobs = interpolate(&[IMAGE, ("args", "--fail-at error $(touch pwned)")]);
     let run = run_job(&jobs["portcullis"], repo.path());
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(!repo.path().join("pwned").exists());
-    let jobs = interpolate(&[("args", "--fail-at error")]);
+    let jobs = interpolate(&[IMAGE, ("args", "--fail-at error")]);
     let run = run_job(&jobs["portcullis"], repo.path());
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let quality = std::fs::read_to_string(report(repo.path(), job, "codequality")).expect("cq");

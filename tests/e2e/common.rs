@@ -346,3 +346,27 @@ pub fn finding_messages(doc: &serde_json::Value) -> Vec<&str> {
         .map(|f| f["message"].as_str().expect("message"))
         .collect()
 }
+
+/// A `cargo` (for `CARGO`) that sleeps `secs`, touches `marker`, then runs
+/// the real cargo: slow `cargo metadata` on demand.
+pub fn slow_cargo(dir: &Path, secs: u32, marker: &Path) -> PathBuf {
+    let real = Command::new("rustup")
+        .args(["which", "cargo"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "cargo".into());
+    let cargo = dir.join("cargo");
+    std::fs::write(
+        &cargo,
+        format!(
+            "#!/bin/sh\nsleep {secs}\ntouch '{}'\nexec '{real}' \"$@\"\n",
+            marker.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    cargo
+}

@@ -128,30 +128,14 @@ fn plugins_ask_for_cargo_metadata_while_they_run() {
     // A cargo that takes 2 s, against a deadline of 500 ms: cargo's time is
     // not the plugin's.
     let slow = tempfile::tempdir().expect("tempdir");
-    let cargo = slow.path().join("cargo");
-    let real = String::from_utf8(
-        std::process::Command::new("rustup")
-            .args(["which", "cargo"])
-            .output()
-            .map(|o| o.stdout)
-            .unwrap_or_default(),
-    )
-    .expect("utf-8");
-    let real = if real.trim().is_empty() {
-        "cargo"
-    } else {
-        real.trim()
-    };
-    std::fs::write(
-        &cargo,
-        format!("#!/bin/sh\nsleep 2\nexec '{real}' \"$@\"\n"),
-    )
-    .expect("write");
-    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
+    let marker = slow.path().join("cargo-ran");
+    let cargo = slow_cargo(slow.path(), 2, &marker);
     let cargo_s = cargo.to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
     let run = asked(false, "timeout-ms = 500", &[("CARGO", cargo_s.as_str())]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(marker.exists(), "the slow cargo did not run");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
     assert!(
         finding_messages(&run.json()).contains(&"asked (dependencies: false): app"),
         "{}",

@@ -126,6 +126,37 @@ fn sleeping_in_a_host_call_times_out_too() {
     );
 }
 
+/// Time spent running cargo for the contract's `cargo-metadata` is not the
+/// plugin's, but the deadline holds again once cargo is done: a plugin that
+/// asks (2 s of cargo) and then asks again and again (answered at once)
+/// times out.
+#[test]
+fn asking_for_cargo_metadata_pauses_the_deadline_only_while_cargo_runs() {
+    let repo = hostile("cargo-then-loop", "timeout-ms = 1000");
+    repo.write(
+        "Cargo.toml",
+        "[package]\nname = \"asked\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .write("src/lib.rs", "\n");
+    let slow = tempfile::tempdir().expect("tempdir");
+    let marker = slow.path().join("cargo-ran");
+    let cargo = slow_cargo(slow.path(), 2, &marker);
+    let cargo_s = cargo.to_string_lossy().into_owned();
+    let started = Instant::now();
+    let run = repo.run_env(
+        &["check", "--format", "json"],
+        &[("CARGO", cargo_s.as_str())],
+    );
+    let took = started.elapsed();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(marker.exists(), "the slow cargo did not run");
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(8),
+        "2 s of cargo, then 1 s of deadline: took {took:?}"
+    );
+}
+
 #[test]
 fn memory_bomb_hits_the_cap() {
     assert_fails_closed(

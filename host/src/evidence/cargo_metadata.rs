@@ -13,9 +13,11 @@
 //! `cargo metadata --format-version 1 --manifest-path <root>/Cargo.toml
 //! --locked --config build.rustc-wrapper="" --config
 //! build.rustc-workspace-wrapper=""` (plus `--no-deps` when the repository
-//! has no `Cargo.lock`: cargo would otherwise write one into the tree).
+//! has no `Cargo.lock`, as cargo would otherwise write one into the tree,
+//! and when a plugin asks for the workspace's own packages only).
 //! `--locked` makes a lockfile that does not match the manifests an error
-//! rather than something cargo quietly rewrites. Cargo then runs only
+//! rather than something cargo quietly rewrites (`--no-deps` resolves
+//! nothing, so it checks no lockfile). Cargo then runs only
 //! `rustc -vV` and `rustc --print=cfg` of the toolchain the environment
 //! chose. `cargo metadata` builds nothing: no build script or proc-macro of
 //! the repository runs.
@@ -49,7 +51,8 @@ fn is_input(path: &str) -> bool {
 /// run for each of its two forms and shared by every plugin that asks.
 #[derive(Debug, Default)]
 pub struct OnDemand {
-    root: std::path::PathBuf,
+    /// `None` (the default): no repository, no metadata.
+    root: Option<std::path::PathBuf>,
     /// The repository's Cargo manifests and lockfile from the walk (the
     /// cache key), when the run listed files.
     inputs: Option<Vec<FileEntry>>,
@@ -59,15 +62,16 @@ pub struct OnDemand {
 }
 
 impl OnDemand {
-    /// `full`: the metadata already collected for plugins that read it.
+    /// `full`: the evidence already collected (or its error) for plugins
+    /// that read it, which is also the answer with dependencies.
     pub fn new(
         root: &Path,
         files: Option<&[FileEntry]>,
         cache: Option<&Path>,
-        full: Option<&Option<String>>,
+        full: Option<Result<Option<String>, String>>,
     ) -> Self {
         let on_demand = OnDemand {
-            root: root.to_path_buf(),
+            root: Some(root.to_path_buf()),
             inputs: files.map(|f| {
                 f.iter()
                     .filter(|f| f.kind == FileKind::File && is_input(&f.path))
@@ -77,30 +81,44 @@ impl OnDemand {
             cache: cache.map(Path::to_path_buf),
             ..Default::default()
         };
-        if let Some(json) = full {
-            let _ = on_demand.full.set(Ok(json.clone()));
+        if let Some(answer) = full {
+            let _ = on_demand.full.set(answer);
         }
         on_demand
     }
 
     /// The metadata with every dependency, or only the workspace's own
-    /// packages (`--no-deps`).
+    /// packages (`--no-deps`), when it has already been collected.
+    pub fn ready(&self, dependencies: bool) -> Option<Result<Option<String>, String>> {
+        self.cell(dependencies).get().cloned()
+    }
+
+    /// The metadata with every dependency, or only the workspace's own
+    /// packages (`--no-deps`); the first call for each runs cargo, and
+    /// calls meanwhile wait for it.
     pub fn get(&self, dependencies: bool) -> Result<Option<String>, String> {
-        let cell = if dependencies {
+        let Some(root) = &self.root else {
+            return Ok(None);
+        };
+        self.cell(dependencies)
+            .get_or_init(|| {
+                collect(
+                    root,
+                    self.inputs.as_deref(),
+                    self.cache.as_deref(),
+                    !dependencies,
+                )
+                .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    fn cell(&self, dependencies: bool) -> &OnceLock<Result<Option<String>, String>> {
+        if dependencies {
             &self.full
         } else {
             &self.workspace
-        };
-        cell.get_or_init(|| {
-            collect(
-                &self.root,
-                self.inputs.as_deref(),
-                self.cache.as_deref(),
-                !dependencies,
-            )
-            .map_err(|e| e.to_string())
-        })
-        .clone()
+        }
     }
 }
 

@@ -99,11 +99,15 @@ impl Sandbox {
 type Job = Box<dyn FnOnce() + Send>;
 
 /// Wall time a call spends in host calls that do not count against its
-/// deadline (the contract's `cargo-metadata`, which runs cargo): the
+/// deadline (the contract's `cargo-metadata` while it runs cargo): the
 /// deadline and the watchdog both move on by it, also while such a call is
-/// still running.
+/// still running, up to [`MAX_PAUSE`] in all.
 #[derive(Default)]
 pub(super) struct Pause(std::sync::Mutex<(Duration, Option<Instant>)>);
+
+/// The most a call's deadline moves on: both forms of `cargo metadata` at
+/// their own time limit.
+pub(super) const MAX_PAUSE: Duration = Duration::from_secs(600);
 
 impl Pause {
     /// Run `f` outside the deadline.
@@ -120,10 +124,11 @@ impl Pause {
     /// The time excluded up to `now`.
     pub(super) fn excluded(&self, now: Instant) -> Duration {
         let state = self.lock();
-        state.0
+        let total = state.0
             + state
                 .1
-                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
+                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
+        total.min(MAX_PAUSE)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (Duration, Option<Instant>)> {

@@ -213,7 +213,11 @@ impl host::Host for State {
             return Err("cargo metadata cannot be asked for during describe".into());
         };
         let cargo = access.cargo.clone();
-        self.pause.during(|| cargo.get(dependencies))
+        match cargo.ready(dependencies) {
+            Some(answer) => answer,
+            // Running cargo, or waiting for the plugin that does.
+            None => self.pause.during(|| cargo.get(dependencies)),
+        }
     }
 
     fn cache_enabled(&mut self) -> bool {

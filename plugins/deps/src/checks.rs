@@ -15,12 +15,7 @@ use crate::rules::{
 };
 
 pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
-    // Dependencies only for the license check: without it, the workspace's
-    // own packages (`--no-deps`) are all the checks read.
-    let meta = ctx
-        .cargo_metadata_on_demand(config.licenses.is_some())?
-        .map(metadata::parse)
-        .transpose()?;
+    let meta = ctx.cargo_metadata().map(metadata::parse).transpose()?;
     let lock_path = match &meta {
         Some(m) => match ctx.repo_relative(&m.workspace_root) {
             Some(ws) => format!("{ws}/Cargo.lock"),

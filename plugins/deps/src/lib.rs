@@ -25,6 +25,7 @@ impl Plugin for Deps {
         PluginInfo::new("deps", env!("CARGO_PKG_VERSION"))
             .rules(RULES)
             .reads(EvidenceKind::Files)
+            .reads(EvidenceKind::CargoMetadata)
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {

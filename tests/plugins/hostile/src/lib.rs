@@ -86,6 +86,12 @@ impl Plugin for Hostile {
                     n = std::hint::black_box(n.wrapping_add(1));
                 }
             }
+            // Asks for cargo metadata (which runs cargo: not the plugin's
+            // time), then again and again (answered at once: the plugin's
+            // time), never returning.
+            "cargo-then-loop" => loop {
+                std::hint::black_box(portcullis_sdk::cargo_metadata(true)?);
+            },
             // More rules than any plugin may have.
             "many-rules" => {
                 for i in 0..5_001 {
