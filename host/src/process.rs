@@ -25,8 +25,15 @@ pub fn wait_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Opt
 }
 
 /// Run `cmd` to completion (no stdin), capturing its output, killed after
-/// `timeout` (an error of kind `TimedOut` naming `what`).
+/// `timeout` (an error of kind `TimedOut` naming `what`). The program runs
+/// in a process group of its own, and what it started goes with it: a
+/// timeout kills the whole group, and output held open by a process it left
+/// behind is waited for only until the timeout, then that group is killed
+/// too and the run fails.
 pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Result<Output> {
+    let started = Instant::now();
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -67,15 +74,87 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
             ));
         }
     };
-    let Some(status) = wait_timeout(&mut child, timeout)? else {
-        return Err(std::io::Error::new(
+    let timed_out = || {
+        std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!("{what} did not finish in {} s", timeout.as_secs()),
-        ));
+        )
     };
+    let Some(status) = wait_timeout(&mut child, timeout)? else {
+        kill_group(&child);
+        return Err(timed_out());
+    };
+    // The pipes close when every process holding them has ended.
+    let mut pause = Duration::from_millis(1);
+    while !(out.is_finished() && err.is_finished()) {
+        if started.elapsed() > timeout {
+            kill_group(&child);
+            return Err(timed_out());
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
     Ok(Output {
         status,
         stdout: out.join().unwrap_or_default(),
         stderr: err.join().unwrap_or_default(),
     })
+}
+
+/// Kill the process group `child` leads (what it started and left behind).
+/// Its id cannot have been reused while the group has members.
+fn kill_group(child: &Child) {
+    #[cfg(unix)]
+    let _ = rustix::process::kill_process_group(
+        rustix::process::Pid::from_child(child),
+        rustix::process::Signal::KILL,
+    );
+    #[cfg(not(unix))]
+    let _ = child;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program that exits at once but leaves a process holding its
+    /// output open: the run fails at the timeout, and what was left behind
+    /// is killed with its group.
+    #[test]
+    fn output_held_open_by_a_leftover_process_is_bounded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pid_file = dir.path().join("pid");
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("sleep 30 & echo $! > \"$1\"; echo started")
+            .arg("sh")
+            .arg(&pid_file);
+        let started = Instant::now();
+        let err = output(&mut cmd, "sh", Duration::from_millis(500)).expect_err("bounded");
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let pid = std::fs::read_to_string(&pid_file).expect("pid");
+        let alive = || std::path::Path::new(&format!("/proc/{}", pid.trim())).exists();
+        let until = Instant::now() + Duration::from_secs(5);
+        while alive() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // A zombie until its parent (gone) is reaped by init: not running.
+        let state =
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        assert!(!alive() || state.contains(") Z "), "left running: {state}");
+    }
+
+    #[test]
+    fn a_program_that_finishes_in_time_gives_its_output() {
+        let out = output(
+            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+            "sh",
+            Duration::from_secs(10),
+        )
+        .expect("ran");
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.stdout, b"out\n");
+        assert_eq!(out.stderr, b"err\n");
+    }
 }

@@ -358,7 +358,8 @@ deny_unlicensed contains msg if {
         finding_messages(&run.json()),
         ["unlicensed declares no license"]
     );
-    // A broken manifest is cargo's error, and the gate fails closed.
+    // A manifest the lockfile no longer matches (`--locked`) is cargo's
+    // error, and the gate fails closed.
     repo.write("Cargo.toml", "[package]\nname = \"unlicensed\"\n");
     let run = repo.run(&["check", "--format", "json"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
