@@ -61,6 +61,18 @@ pub fn hygiene(
             to_scan.push(file);
         }
     }
+    // A Helm chart's templates: the `templates/` directory beside a
+    // `Chart.yaml`.
+    let charts: Vec<String> = ctx
+        .files()
+        .iter()
+        .filter_map(|f| match f.path.rsplit_once('/') {
+            Some((dir, "Chart.yaml")) => Some(format!("{dir}/templates/")),
+            None if f.path == "Chart.yaml" => Some("templates/".into()),
+            _ => None,
+        })
+        .collect();
+    let mut templates: Vec<String> = Vec::new();
     // Content rules, over files read in batches by the host.
     for batch in ctx.batches(&to_scan, BATCH_BYTES.max(max_scan)) {
         let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
@@ -70,8 +82,20 @@ pub fn hygiene(
                 continue;
             }
             merge_conflict::check(&file.path, &bytes, out);
-            syntax::check(&file.path, &bytes, out);
+            let in_chart = charts.iter().any(|c| file.path.starts_with(c.as_str()));
+            if syntax::check(&file.path, &bytes, in_chart, out) == syntax::Checked::Template {
+                templates.push(file.path.clone());
+            }
         }
+    }
+    if let Some(first) = templates.first() {
+        portcullis_sdk::log(
+            portcullis_sdk::LogLevel::Warn,
+            &format!(
+                "{} templated YAML file(s) not checked as YAML (a Helm chart's templates/, or Go-template or Jinja syntax: YAML only once rendered), {first} first",
+                templates.len()
+            ),
+        );
     }
     Ok(())
 }

@@ -78,6 +78,91 @@ fn syntax_of_json_toml_yaml() {
     );
 }
 
+/// Templates are YAML only once rendered: a Helm chart's `templates/` are
+/// not parsed, broken YAML holding Go-template or Jinja syntax is taken for a
+/// template, and both are counted in one note. GitHub's `${{ }}` is not
+/// template syntax: a broken workflow is still reported.
+#[test]
+fn templated_yaml_is_not_reported_but_counted() {
+    // From a Helm chart as `helm create` writes it.
+    let deployment = b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"demo.fullname\" . }}\n  labels:\n    {{- include \"demo.labels\" . | nindent 4 }}\n";
+    let dir = tree(&[
+        (
+            "charts/demo/Chart.yaml",
+            b"apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+        ),
+        ("charts/demo/templates/deployment.yaml", deployment),
+        (
+            "charts/demo/values.yaml",
+            b"replicaCount: 1\n  bad: indent\n",
+        ),
+        (
+            "ansible/site.yml",
+            b"- hosts: all\n  vars:\n    x: {% if a %}1{% endif %}\n",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            b"on: push\njobs:\n  a:\n    runs-on: ${{ matrix.os }}\n  b: [\n",
+        ),
+        ("templates/not-a-chart.yaml", b"a: {{ x }}\n b: 1\n"),
+    ]);
+    portcullis_sdk::testing::take_logs();
+    let found = run(&dir, serde_json::json!({}));
+    assert_eq!(
+        found,
+        vec![
+            f("invalid-yaml", ".github/workflows/ci.yml", 6),
+            f("invalid-yaml", "charts/demo/values.yaml", 2),
+        ]
+    );
+    let logs = portcullis_sdk::testing::take_logs();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("3 templated YAML file(s) not checked as YAML")),
+        "{logs:?}"
+    );
+}
+
+/// JSON with comments where it is the convention (tsconfig, jsconfig,
+/// `.vscode/`, devcontainer): comments and trailing commas parse, other
+/// errors keep their line; elsewhere a comment is still an error. The
+/// message says how to leave a file out.
+#[test]
+fn jsonc_where_it_is_the_convention() {
+    let tsconfig = b"{\n  // what tsc --init writes\n  \"compilerOptions\": {\n    \"strict\": true, /* on */\n    \"paths\": {\"@/*\": [\"src/*\"],},\n  },\n}\n";
+    let dir = tree(&[
+        ("tsconfig.json", tsconfig),
+        ("web/tsconfig.app.json", tsconfig),
+        (
+            ".vscode/settings.json",
+            b"{\n  \"a\": \"// not a comment\", // one\n}\n",
+        ),
+        (
+            ".devcontainer/devcontainer.json",
+            b"{ /* x */ \"image\": \"debian\", }",
+        ),
+        (
+            "tsconfig.base.json",
+            b"{\n  // fine\n  \"a\": 1\n  \"b\": 2\n}\n",
+        ),
+        ("package.json", b"{\n  // not here\n}\n"),
+    ]);
+    assert_eq!(
+        run(&dir, serde_json::json!({})),
+        vec![
+            f("invalid-json", "package.json", 2),
+            f("invalid-json", "tsconfig.base.json", 4),
+        ]
+    );
+    let eval = Harness::new(dir.path()).run::<Lint>().expect("evaluates");
+    let message = &eval.findings[0].message;
+    assert!(
+        message.contains("exclude = [\"package.json\"]")
+            && message.contains("[plugins.lint.config]"),
+        "{message}"
+    );
+}
+
 #[test]
 fn large_files_and_binary_content() {
     let mut big = vec![0u8; 3 * 1024];
