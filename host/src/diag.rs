@@ -47,22 +47,22 @@ pub enum Exit {
 /// naming what is wrong and where.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {message}")]
+    #[error("{}: {}", flat(.path), flat(.message))]
     Policy { path: String, message: String },
     /// Every problem found in a policy (and the files it extends), one
     /// line each.
     #[error("{}", render_all(.0))]
     Invalid(Vec<Diagnostic>),
-    #[error("plugin {plugin}: {message}")]
+    #[error("plugin {}: {}", flat(.plugin), flat(.message))]
     Plugin { plugin: String, message: String },
-    #[error("evidence {what}: {message}")]
+    #[error("evidence {}: {}", flat(.what), flat(.message))]
     Evidence { what: String, message: String },
-    #[error("{path}: {message}")]
+    #[error("{}: {}", flat(&.path.display().to_string()), flat(.message))]
     Io { path: PathBuf, message: String },
-    #[error("{0}")]
+    #[error("{}", flat(.0))]
     Usage(String),
     /// The wasm engine could not be set up (not the user's input).
-    #[error("engine: {0}")]
+    #[error("engine: {}", flat(.0))]
     Engine(String),
 }
 
@@ -118,6 +118,25 @@ pub fn one_line(s: &str, max: usize) -> String {
     } else {
         cleaned
     }
+}
+
+/// `s` on one line, as every problem is reported: a control character (a
+/// newline in a key or a file name the input gave) is shown escaped.
+pub fn flat(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 fn render_all(list: &[Diagnostic]) -> String {
@@ -226,9 +245,26 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.at {
-            Some(at) => write!(f, "{at}: {}", self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(at) => write!(f, "{}: {}", flat(&at.to_string()), flat(&self.message)),
+            None => write!(f, "{}: {}", flat(&self.file), flat(&self.message)),
         }
+    }
+}
+
+#[cfg(test)]
+mod flat_tests {
+    /// A newline a baseline's key held (`unknown field `fingerpr\nt``) stays
+    /// on the problem's one line.
+    #[test]
+    fn every_problem_renders_on_one_line() {
+        let e = super::Error::Policy {
+            path: "b.json:14:19".into(),
+            message: "unknown field `fingerpr\nt`".into(),
+        };
+        assert_eq!(e.to_string(), "b.json:14:19: unknown field `fingerpr\\nt`");
+        let e = super::Error::io("a\nb", "gone\r\u{1b}[2J");
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
+        assert_eq!(super::flat("plain"), "plain");
     }
 }
 

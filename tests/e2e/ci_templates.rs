@@ -95,28 +95,34 @@ fn the_dockerfile_passes_hadolint_and_runs_as_a_user() {
     assert!(ignore.lines().any(|l| l == "target/"), "{ignore}");
 }
 
+/// What a node script (`node ARGS…`) prints as JSON.
+fn node_json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let out = Command::new("node").args(args).output().expect("run node");
+    assert!(
+        out.status.success(),
+        "node: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
 /// Parse YAML (every document of it) as js-yaml does, into JSON.
 fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("in.yml");
     std::fs::write(&file, text).expect("write");
     let js_yaml = test_tool("js-yaml", "npm/node_modules/js-yaml/index.js");
-    let out = Command::new("node")
-        .arg("-e")
-        .arg(
-            "const y = require(process.argv[1]); const fs = require('fs'); \
-             console.log(JSON.stringify(y.loadAll(fs.readFileSync(process.argv[2], 'utf8'))));",
-        )
-        .arg(&js_yaml)
-        .arg(&file)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "js-yaml: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    let script = "const y = require(process.argv[1]); const fs = require('fs'); \
+                  console.log(JSON.stringify(y.loadAll(fs.readFileSync(process.argv[2], 'utf8'))));";
+    match node_json(&[
+        "-e".as_ref(),
+        script.as_ref(),
+        js_yaml.as_os_str(),
+        file.as_os_str(),
+    ]) {
+        serde_json::Value::Array(docs) => docs,
+        other => panic!("not a list of documents: {other}"),
+    }
 }
 
 /// GitLab's CI schema, as gitlab-ci-local ships it.
@@ -125,20 +131,15 @@ fn gitlab_schema() -> serde_json::Value {
         "GitLab's CI schema",
         "npm/node_modules/gitlab-ci-local/src/schema/schema.js",
     );
-    let out = Command::new("node")
-        .args(["--input-type=module", "-e"])
-        .arg(format!(
-            "import {{ schema }} from {}; console.log(JSON.stringify(schema));",
-            serde_json::Value::String(format!("file://{}", module.display()))
-        ))
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "schema: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let script = format!(
+        "import {{ schema }} from {}; console.log(JSON.stringify(schema));",
+        serde_json::Value::String(format!("file://{}", module.display()))
     );
-    serde_json::from_slice(&out.stdout).expect("schema JSON")
+    node_json(&[
+        "--input-type=module".as_ref(),
+        "-e".as_ref(),
+        script.as_ref(),
+    ])
 }
 
 /// The template's job section with `inputs` (else the declared defaults)

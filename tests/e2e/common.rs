@@ -122,6 +122,22 @@ impl Repo {
         (run, value)
     }
 
+    /// Write Cargo.lock for the repository's manifests, as cargo does
+    /// (offline: the tests' crates have no registry dependencies).
+    pub fn generate_lockfile(&self) -> &Self {
+        let lock = Command::new("cargo")
+            .args(["generate-lockfile", "--offline"])
+            .current_dir(self.path())
+            .output()
+            .expect("run cargo");
+        assert!(
+            lock.status.success(),
+            "{}",
+            String::from_utf8_lossy(&lock.stderr)
+        );
+        self
+    }
+
     /// A policy that runs one plugin from a `.wasm` file, pinned.
     pub fn policy_with_wasm(&self, id: &str, wasm: &str, extra: &str) -> &Self {
         let bytes = std::fs::read(wasm).expect("wasm");

@@ -91,16 +91,7 @@ fn plugins_ask_for_cargo_metadata_while_they_run() {
     .write("app/src/lib.rs", "\n")
     .write("vendor/helper/Cargo.toml", package("helper", ""))
     .write("vendor/helper/src/lib.rs", "\n");
-    let lock = std::process::Command::new("cargo")
-        .args(["generate-lockfile", "--offline"])
-        .current_dir(repo.path())
-        .output()
-        .expect("run cargo");
-    assert!(
-        lock.status.success(),
-        "{}",
-        String::from_utf8_lossy(&lock.stderr)
-    );
+    repo.generate_lockfile();
     let asked = |dependencies: bool, extra: &str, env: &[(&str, &str)]| {
         repo.policy_with_wasm(
             "probe",

@@ -23,7 +23,7 @@ fn github_annotations_are_escaped() {
     );
     assert_eq!(
         lines[1],
-        "::error file=we%2Cird%3Aname.json,line=2,col=11,title=lint/invalid-json::we,ird:name.json does not parse: expected `,` or `}`"
+        "::error file=we%2Cird%3Aname.json,line=2,col=11,title=lint/invalid-json::we,ird:name.json does not parse: expected `,` or `}` (a template or another dialect? leave it out: `exclude = [\"we,ird:name.json\"]` in [plugins.lint.config])"
     );
     assert!(
         lines[2].starts_with("gate FAILED: 1 error, 1 warning from 3 plugins in "),
@@ -50,7 +50,7 @@ fn github_step_summary_is_appended() {
     );
     assert!(md.contains("| lint | 1 | 1 | 0 | ok |"), "{md}");
     // Plugin text is escaped to literal markdown.
-    assert!(md.contains("| error | lint\\/invalid\\-json | we\\,ird\\:name\\.json\\:2 | we\\,ird\\:name\\.json does not parse\\: expected \\`\\,\\` or \\`\\}\\` |"), "{md}");
+    assert!(md.contains("| error | lint\\/invalid\\-json | we\\,ird\\:name\\.json\\:2 | we\\,ird\\:name\\.json does not parse\\: expected \\`\\,\\` or \\`\\}\\` \\(a template or another dialect\\? leave it out\\: \\`exclude \\= \\[\\\"we\\,ird\\:name\\.json\\\"\\]\\` in \\[plugins\\.lint\\.config\\]\\) |"), "{md}");
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn junit_has_a_testcase_per_rule_and_failures_at_fail_at() {
         xml.contains("<testsuite name=\"lint\" tests=\"8\" failures=\"1\" errors=\"0\""),
         "{xml}"
     );
-    assert!(xml.contains("<testcase classname=\"lint\" name=\"lint/invalid-json\">\n      <failure message=\"1 finding(s) at or above error\" type=\"lint/invalid-json\">we,ird:name.json:2:11: error we,ird:name.json does not parse: expected `,` or `}`</failure>\n    </testcase>"), "{xml}");
+    assert!(xml.contains("<testcase classname=\"lint\" name=\"lint/invalid-json\">\n      <failure message=\"1 finding(s) at or above error\" type=\"lint/invalid-json\">we,ird:name.json:2:11: error we,ird:name.json does not parse: expected `,` or `}` (a template or another dialect? leave it out: `exclude = [&quot;we,ird:name.json&quot;]` in [plugins.lint.config])</failure>\n    </testcase>"), "{xml}");
     assert!(xml.contains("<testcase classname=\"lint\" name=\"lint/large-file\">\n      <system-out>big.bin: warning big.bin is 600 KiB, over the limit of 500 KiB</system-out>\n    </testcase>"), "{xml}");
     assert!(
         xml.contains("<testcase classname=\"lint\" name=\"lint/merge-conflict\"></testcase>"),

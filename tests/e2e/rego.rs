@@ -342,16 +342,7 @@ deny_unlicensed contains msg if {
         "[package]\nname = \"unlicensed\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
     )
     .write("src/lib.rs", "\n");
-    let lock = std::process::Command::new("cargo")
-        .args(["generate-lockfile", "--offline"])
-        .current_dir(repo.path())
-        .output()
-        .expect("run cargo");
-    assert!(
-        lock.status.success(),
-        "{}",
-        String::from_utf8_lossy(&lock.stderr)
-    );
+    repo.generate_lockfile();
     let run = repo.run(&["check", "--format", "json"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
