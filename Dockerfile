@@ -34,7 +34,8 @@ RUN ["/portcullis", "--version"]
 # user, which git refuses to read unless told: only /repo (the documented
 # mount) is trusted, through command-line-scope configuration that no
 # repository can change; every git setting that would run a program of the
-# repository is overridden on the gate's own command lines (SECURITY.md).
+# repository is overridden on the gate's own command lines (README, "Threat
+# model").
 # The GitLab CI template trusts its project directory the same way.
 FROM ${RUST_IMAGE} AS cargo
 # hadolint ignore=DL3018
