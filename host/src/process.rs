@@ -8,16 +8,31 @@ use std::time::{Duration, Instant};
 /// Wait for `child` up to `timeout`; past it the child is killed and
 /// `None` returned.
 pub fn wait_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
-    let started = Instant::now();
+    let mut status = None;
+    let done = poll_until(Instant::now() + timeout, || {
+        status = child.try_wait()?;
+        Ok(status.is_some())
+    })?;
+    if !done {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Ok(status)
+}
+
+/// Poll `done` (sleeping 1 ms, doubling up to 20 ms, between polls) until
+/// it says so (`true`) or `deadline` passes (`false`).
+fn poll_until(
+    deadline: Instant,
+    mut done: impl FnMut() -> std::io::Result<bool>,
+) -> std::io::Result<bool> {
     let mut pause = Duration::from_millis(1);
     loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
+        if done()? {
+            return Ok(true);
         }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(None);
+        if Instant::now() > deadline {
+            return Ok(false);
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
@@ -85,14 +100,11 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
         return Err(timed_out());
     };
     // The pipes close when every process holding them has ended.
-    let mut pause = Duration::from_millis(1);
-    while !(out.is_finished() && err.is_finished()) {
-        if started.elapsed() > timeout {
-            kill_group(&child);
-            return Err(timed_out());
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+    if !poll_until(started + timeout, || {
+        Ok(out.is_finished() && err.is_finished())
+    })? {
+        kill_group(&child);
+        return Err(timed_out());
     }
     Ok(Output {
         status,
