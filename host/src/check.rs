@@ -217,6 +217,10 @@ pub fn run_check_with(
     evidence.changed = changed
         .as_ref()
         .map(|(_, files)| files.iter().cloned().collect());
+    if let Some(Scope::Since(rev)) = &opts.scope {
+        evidence.changed_lines =
+            std::sync::Arc::new(evidence::changed_lines::OnDemand::since(&root, rev));
+    }
 
     // Evaluate.
     let runs = parallel_owned(loaded, opts.jobs, |l| {

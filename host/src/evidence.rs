@@ -2,6 +2,7 @@
 //! only when some plugin in the policy reads it.
 
 pub mod cargo_metadata;
+pub mod changed_lines;
 pub mod git;
 pub mod reports;
 pub mod snapshot;
@@ -72,6 +73,9 @@ pub struct Evidence {
     pub changed: Option<Vec<String>>,
     /// `cargo metadata` for plugins that ask while they run.
     pub cargo_on_demand: std::sync::Arc<cargo_metadata::OnDemand>,
+    /// The lines the change adds or modifies, for plugins that ask (the
+    /// contract's `changed-lines`).
+    pub changed_lines: std::sync::Arc<changed_lines::OnDemand>,
 }
 
 /// Collect the evidence `kinds` for the repository at `root`, each kind

@@ -113,16 +113,129 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
     })
 }
 
+/// Run `cmd` (no stdin) and hand each line of its standard output to
+/// `on_line` as it comes (without the newline; a line longer than
+/// `max_line` bytes is cut there, the rest skipped), so output of any size
+/// is read in bounded memory. Killed with its process group after
+/// `timeout` (an error of kind `TimedOut` naming `what`). An error from
+/// `on_line` stops the program and is returned. Returns the exit status
+/// and the first 64 KiB of standard error.
+pub fn for_each_line(
+    cmd: &mut Command,
+    what: &str,
+    timeout: Duration,
+    max_line: usize,
+    mut on_line: impl FnMut(&[u8]) -> Result<(), String>,
+) -> std::io::Result<Result<(ExitStatus, Vec<u8>), String>> {
+    use std::io::BufRead;
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take();
+    let err = std::thread::Builder::new().spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = stderr {
+            let mut p = p;
+            let _ = (&mut p).take(64 << 10).read_to_end(&mut buf);
+            // Drained to the end, so the program never stalls on it.
+            let _ = std::io::copy(&mut p, &mut std::io::sink());
+        }
+        buf
+    });
+    // The watchdog kills the group at the deadline unless the program was
+    // reaped (under the same lock, so its id cannot have been reused).
+    let reaped = std::sync::Arc::new(std::sync::Mutex::new(false));
+    let (done, over) = std::sync::mpsc::channel::<()>();
+    let pid = child.id();
+    let watchdog = {
+        let reaped = reaped.clone();
+        std::thread::Builder::new().spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = over.recv_timeout(timeout) {
+                let reaped = reaped.lock().unwrap_or_else(|e| e.into_inner());
+                if !*reaped {
+                    kill_pid_group(pid);
+                    return true;
+                }
+            }
+            false
+        })
+    };
+    let (Ok(err), Ok(watchdog)) = (err, watchdog) else {
+        kill_group(&child);
+        let _ = child.wait();
+        return Err(std::io::Error::other(format!(
+            "cannot start a thread to read {what}'s output"
+        )));
+    };
+    let mut failed = None;
+    if let Some(out) = child.stdout.take() {
+        let mut out = std::io::BufReader::with_capacity(64 << 10, out);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            // Up to `max_line` bytes of the line, then skip to its end.
+            let n = (&mut out)
+                .take(max_line as u64)
+                .read_until(b'\n', &mut line)?;
+            if n == 0 {
+                break;
+            }
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            } else if n == max_line {
+                out.skip_until(b'\n')?;
+            }
+            if let Err(e) = on_line(&line) {
+                failed = Some(e);
+                kill_group(&child);
+                break;
+            }
+        }
+    }
+    let mut status = None;
+    poll_until(Instant::now() + timeout + Duration::from_secs(1), || {
+        let mut reaped = reaped.lock().unwrap_or_else(|e| e.into_inner());
+        status = child.try_wait()?;
+        *reaped = status.is_some();
+        Ok(*reaped)
+    })?;
+    let _ = done.send(());
+    let timed_out = watchdog.join().unwrap_or(false);
+    let stderr = err.join().unwrap_or_default();
+    let Some(status) = status.filter(|_| !timed_out) else {
+        if status.is_none() {
+            kill_group(&child);
+            let _ = child.wait();
+        }
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("{what} did not finish in {} s", timeout.as_secs()),
+        ));
+    };
+    Ok(match failed {
+        Some(e) => Err(e),
+        None => Ok((status, stderr)),
+    })
+}
+
 /// Kill the process group `child` leads (what it started and left behind).
 /// Its id cannot have been reused while the group has members.
 fn kill_group(child: &Child) {
+    kill_pid_group(child.id());
+}
+
+/// Kill the process group led by the process `pid`.
+fn kill_pid_group(pid: u32) {
     #[cfg(unix)]
-    let _ = rustix::process::kill_process_group(
-        rustix::process::Pid::from_child(child),
-        rustix::process::Signal::KILL,
-    );
+    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
     #[cfg(not(unix))]
-    let _ = child;
+    let _ = pid;
 }
 
 #[cfg(test)]

@@ -22,5 +22,6 @@ mod prepush;
 mod rego;
 mod sandbox;
 mod security;
+mod test_reports;
 mod trust;
 mod workflows;

@@ -8,7 +8,9 @@
 //! - `git diff --name-only -z --relative --no-ext-diff --no-textconv REV --`
 //!   and `git ls-files --others --exclude-standard -z`, with attributes
 //!   from the empty tree (`git hash-object -t tree /dev/null`) so no filter
-//!   or encoding the tree names applies (`--changed-since`);
+//!   or encoding the tree names applies (`--changed-since`), and, when a
+//!   plugin asks for the changed lines, `git diff -U0` the same way (see
+//!   [`super::changed_lines`]);
 //! - `git rev-parse --git-path hooks` (`hook install|uninstall`);
 //! - for `hook pre-push` and `check --staged`: `git rev-parse`,
 //!   `merge-base`, `symbolic-ref` (the remote's default branch), `diff
@@ -60,16 +62,22 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
         ],
         rev,
     )?;
-    out.extend(git(
-        root,
-        &[&attrs, "ls-files", "--others", "--exclude-standard", "-z"],
-        rev,
-    )?);
+    out.extend(untracked(root, &attrs, rev)?);
     Ok(out)
 }
 
+/// The files git does not track and `.gitignore` does not hide, with
+/// attributes from `attrs` (`--attr-source=<empty tree>`).
+pub fn untracked(root: &Path, attrs: &str, rev: &str) -> Result<BTreeSet<String>, Error> {
+    git(
+        root,
+        &[attrs, "ls-files", "--others", "--exclude-standard", "-z"],
+        rev,
+    )
+}
+
 /// The empty tree's id in the repository's object format.
-fn empty_tree(root: &Path, rev: &str) -> Result<String, Error> {
+pub fn empty_tree(root: &Path, rev: &str) -> Result<String, Error> {
     let out = output(command(root).args(["hash-object", "-t", "tree", "/dev/null"]))
         .map_err(|e| Error::Usage(format!("{}: cannot run git: {e}", what(rev))))?;
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();

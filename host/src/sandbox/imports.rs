@@ -44,6 +44,8 @@ pub(super) struct FileAccess {
     pub(super) changed: Option<Vec<String>>,
     /// What `cargo-metadata` answers.
     pub(super) cargo: std::sync::Arc<crate::evidence::cargo_metadata::OnDemand>,
+    /// What `changed-lines` answers.
+    pub(super) lines: std::sync::Arc<crate::evidence::changed_lines::OnDemand>,
 }
 
 /// Read an opened file whose size is known, bounded: a file that grew far
@@ -218,6 +220,24 @@ impl host::Host for State {
             // Running cargo, or waiting for the plugin that does.
             None => self.pause.during(|| cargo.get(dependencies)),
         }
+    }
+
+    fn changed_lines(&mut self) -> Result<Option<Vec<host::FileLines>>, String> {
+        let Some(access) = &self.access else {
+            return Err("the changed lines cannot be asked for during describe".into());
+        };
+        let lines = access.lines.clone();
+        let answer = match lines.ready() {
+            Some(answer) => answer,
+            // Running git, or waiting for the plugin that does.
+            None => self.pause.during(|| lines.get()),
+        }?;
+        Ok(answer.map(|files| {
+            files
+                .into_iter()
+                .map(|(path, ranges)| host::FileLines { path, ranges })
+                .collect()
+        }))
     }
 
     fn cache_enabled(&mut self) -> bool {

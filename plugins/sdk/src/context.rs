@@ -19,7 +19,13 @@ pub struct Context {
     /// The host's `cargo-metadata`, without and with dependencies, asked
     /// once each.
     cargo: [std::sync::OnceLock<Result<Option<String>, String>>; 2],
+    /// The host's `changed-lines`, asked once.
+    lines: std::sync::OnceLock<Result<Option<ChangedLines>, String>>,
 }
+
+/// The lines a change adds or modifies, by repository-relative path:
+/// 1-based inclusive ranges in order ([`Context::changed_lines`]).
+pub type ChangedLines = std::collections::BTreeMap<String, Vec<(u32, u32)>>;
 
 impl Context {
     /// `root` is where repository paths are read from: `/repo` in the
@@ -36,6 +42,7 @@ impl Context {
             root,
             changed: std::sync::OnceLock::new(),
             cargo: Default::default(),
+            lines: std::sync::OnceLock::new(),
         })
     }
 
@@ -44,6 +51,37 @@ impl Context {
     pub fn with_changed(self, changed: Option<Vec<String>>) -> Self {
         let _ = self.changed.set(changed.map(|c| c.into_iter().collect()));
         self
+    }
+
+    /// As the host would answer `changed-lines` with `lines` (the native
+    /// harness; in the sandbox the host says).
+    pub fn with_changed_lines(self, lines: Option<ChangedLines>) -> Self {
+        let _ = self.lines.set(Ok(lines));
+        self
+    }
+
+    /// The lines the change under review adds or modifies, per file, when
+    /// the gate knows the change's base (`--changed-since`); `None`
+    /// otherwise. A file git does not track yet is one range ending at
+    /// `u32::MAX`. Asked of the host once (it runs git the first time any
+    /// plugin asks). An error means git failed: fail the evaluation.
+    pub fn changed_lines(&self) -> Result<Option<&ChangedLines>, String> {
+        let answer = self.lines.get_or_init(|| {
+            #[cfg(target_arch = "wasm32")]
+            {
+                crate::bindings::portcullis::plugin::host::changed_lines().map(|files| {
+                    files.map(|files| files.into_iter().map(|f| (f.path, f.ranges)).collect())
+                })
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                Ok(None)
+            }
+        });
+        match answer {
+            Ok(lines) => Ok(lines.as_ref()),
+            Err(e) => Err(format!("the changed lines: {e}")),
+        }
     }
 
     /// The files the change under review adds or modifies, when the gate

@@ -55,6 +55,7 @@ pub struct Harness {
     cargo_metadata: Option<String>,
     mounts: Vec<crate::Mount>,
     changed: Option<Vec<String>>,
+    lines: Option<crate::ChangedLines>,
 }
 
 impl Harness {
@@ -67,7 +68,20 @@ impl Harness {
             cargo_metadata: None,
             mounts: Vec::new(),
             changed: None,
+            lines: None,
         }
+    }
+
+    /// Run as the host does under `--changed-since` when these lines
+    /// changed (the contract's `changed-lines`): `(path, [(first, last)])`.
+    pub fn changed_lines(mut self, files: &[(&str, &[(u32, u32)])]) -> Self {
+        self.lines = Some(
+            files
+                .iter()
+                .map(|(p, r)| (p.to_string(), r.to_vec()))
+                .collect(),
+        );
+        self
     }
 
     /// Run as the host does when findings count only in `paths` (the
@@ -141,7 +155,8 @@ impl Harness {
 
     pub fn run<P: Plugin>(&self) -> Result<Evaluation, String> {
         let ctx = Context::new(&self.config.to_string(), self.evidence(), self.root.clone())?
-            .with_changed(self.changed.clone());
+            .with_changed(self.changed.clone())
+            .with_changed_lines(self.lines.clone());
         let eval = P::evaluate(&ctx)?;
         let info = P::describe();
         let declared = |id: &str| info.rules.iter().any(|r| r.id == id);

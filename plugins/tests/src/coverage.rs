@@ -1,0 +1,605 @@
+//! Coverage reports → which lines of which repository file were measured
+//! and which of those ran. Every format is read as a stream into one bitset
+//! pair per file, so a 100 MB LCOV file costs bits, not maps.
+//!
+//! - LCOV (`llvm-cov export -format=lcov`, `cargo llvm-cov --lcov`, c8 and
+//!   istanbul/nyc, `coverage lcov`, gcov via lcov): `SF:` and `DA:line,hits`;
+//! - Cobertura XML (coverage.py's `coverage xml`, pytest-cov, gcovr,
+//!   istanbul's cobertura reporter): each class's `lines/line`, paths under
+//!   the report's `sources`;
+//! - JaCoCo XML: each `sourcefile`'s `line` (`ci` > 0: covered), paths from
+//!   the package name;
+//! - Go cover profiles (`go test -coverprofile`): each block's lines.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde::Deserialize;
+
+use crate::paths::Resolver;
+use crate::xml::{Item, Xml};
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Lcov,
+    Cobertura,
+    Jacoco,
+    GoCover,
+}
+
+/// Lines beyond this are not a source file's.
+const MAX_LINE: u32 = 10_000_000;
+
+/// The lines of one file a report measured, and those that ran. LCOV
+/// also says where functions start and where branches are; like
+/// diff-cover, coverage on new code counts those lines too (a function's
+/// first line ran when the function was called; a line with branches and
+/// no line count ran when all its branches did, and a line counted 0 ran
+/// when one of its branches did), while overall coverage stays the tool's
+/// own line count.
+#[derive(Debug, Default, Clone)]
+pub struct FileCov {
+    measured: Vec<u64>,
+    covered: Vec<u64>,
+    also_measured: Vec<u64>,
+    also_covered: Vec<u64>,
+}
+
+fn set(words: &mut Vec<u64>, line: u32) {
+    let word = (line / 64) as usize;
+    if words.len() <= word {
+        words.resize(word + 1, 0);
+    }
+    words[word] |= 1u64 << (line % 64);
+}
+
+fn bit(words: &[u64], line: u32) -> bool {
+    words
+        .get((line / 64) as usize)
+        .is_some_and(|w| w & (1u64 << (line % 64)) != 0)
+}
+
+fn or(into: &mut Vec<u64>, from: &[u64]) {
+    if into.len() < from.len() {
+        into.resize(from.len(), 0);
+    }
+    for (i, w) in from.iter().enumerate() {
+        into[i] |= w;
+    }
+}
+
+fn last(words: &[u64]) -> u32 {
+    words
+        .iter()
+        .rposition(|w| *w != 0)
+        .map_or(0, |i| i as u32 * 64 + 63 - words[i].leading_zeros())
+}
+
+impl FileCov {
+    fn mark(&mut self, line: u32, hit: bool) {
+        set(&mut self.measured, line);
+        if hit {
+            set(&mut self.covered, line);
+        }
+    }
+
+    /// A line LCOV knows from a function or branch record.
+    fn mark_also(&mut self, line: u32, hit: bool) {
+        set(&mut self.also_measured, line);
+        if hit {
+            set(&mut self.also_covered, line);
+        }
+    }
+
+    /// Whether a line counts for coverage on new code, and if so whether
+    /// it ran.
+    pub fn new_code(&self, line: u32) -> Option<bool> {
+        if bit(&self.measured, line) {
+            Some(bit(&self.covered, line) || bit(&self.also_covered, line))
+        } else if bit(&self.also_measured, line) {
+            Some(bit(&self.also_covered, line))
+        } else {
+            None
+        }
+    }
+
+    /// (covered, measured) lines, as the tool counts them.
+    pub fn counts(&self) -> (u64, u64) {
+        let ones = |w: &[u64]| w.iter().map(|x| u64::from(x.count_ones())).sum();
+        (ones(&self.covered), ones(&self.measured))
+    }
+
+    /// The last line that counts for anything.
+    pub fn last_line(&self) -> u32 {
+        last(&self.measured).max(last(&self.also_measured))
+    }
+
+    fn merge(&mut self, other: &FileCov) {
+        or(&mut self.measured, &other.measured);
+        or(&mut self.covered, &other.covered);
+        or(&mut self.also_measured, &other.also_measured);
+        or(&mut self.also_covered, &other.also_covered);
+    }
+}
+
+/// Coverage of a run, by repository path (or by the report's own path when
+/// it is not a file of the repository).
+#[derive(Debug, Default)]
+pub struct Coverage {
+    pub files: BTreeMap<String, FileCov>,
+    /// Report paths that are not files of the repository.
+    pub unmapped: std::collections::BTreeSet<String>,
+    /// Go profiles: (covered, total) statements, Go's own measure.
+    pub statements: Option<(u64, u64)>,
+}
+
+impl Coverage {
+    /// (covered, measured) lines over every file.
+    pub fn totals(&self) -> (u64, u64) {
+        self.files.values().fold((0, 0), |(c, m), f| {
+            let (fc, fm) = f.counts();
+            (c + fc, m + fm)
+        })
+    }
+
+    fn add(&mut self, key: String, file: &FileCov) {
+        self.files.entry(key).or_default().merge(file);
+    }
+}
+
+/// The percentage `covered` of `measured` (100 when nothing is measured).
+pub fn percent(covered: u64, measured: u64) -> f64 {
+    if measured == 0 {
+        100.0
+    } else {
+        covered as f64 * 100.0 / measured as f64
+    }
+}
+
+/// Read one report into `into`, its paths resolved to the repository's.
+pub fn read<R: BufRead>(
+    format: Format,
+    input: R,
+    path: &str,
+    file: &std::path::Path,
+    resolver: &Resolver,
+    into: &mut Coverage,
+) -> Result<(), String> {
+    let mut raw: BTreeMap<String, FileCov> = BTreeMap::new();
+    let mut sources = Vec::new();
+    match format {
+        Format::Lcov => lcov(input, path, &mut raw)?,
+        Format::GoCover => go(input, path, &mut raw, into)?,
+        Format::Cobertura => cobertura(&mut Xml::new(input, path, file), &mut raw, &mut sources)?,
+        Format::Jacoco => jacoco(&mut Xml::new(input, path, file), &mut raw)?,
+    }
+    for (name, cov) in raw {
+        match resolver.resolve(&name, &sources) {
+            Some(rel) => into.add(rel, &cov),
+            None => {
+                into.unmapped.insert(name.clone());
+                into.add(name, &cov);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lines of a line-based format, each at most this long.
+const MAX_TEXT_LINE: usize = 1 << 20;
+
+/// Call `f` with each line (without its end) and its 1-based number.
+fn each_line<R: BufRead>(
+    mut input: R,
+    path: &str,
+    mut f: impl FnMut(&str, u64) -> Result<(), String>,
+) -> Result<(), String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut number = 0u64;
+    loop {
+        buf.clear();
+        number += 1;
+        let n = (&mut input)
+            .take(MAX_TEXT_LINE as u64)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| format!("{path}: {e}"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if buf.last() != Some(&b'\n') && n == MAX_TEXT_LINE {
+            return Err(format!("{path}:{number}: a line longer than 1 MiB"));
+        }
+        let line = std::str::from_utf8(&buf)
+            .map_err(|_| format!("{path}:{number}: not UTF-8"))?
+            .trim_end_matches(['\n', '\r']);
+        f(line, number)?;
+    }
+}
+
+fn line_number(text: &str, path: &str, number: u64) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_LINE).contains(&n) => Ok(n),
+        _ => Err(format!("{path}:{number}: `{text}` is not a line number")),
+    }
+}
+
+/// One LCOV record (`SF:` … `end_of_record`) being read.
+#[derive(Default)]
+struct Record {
+    name: String,
+    lines: FileCov,
+    /// Line counts (`DA`), to tell which lines have one.
+    hits: std::collections::HashMap<u32, bool>,
+    /// Function name → first line (`FN`), and calls (`FNDA`).
+    functions: std::collections::HashMap<String, u32>,
+    calls: std::collections::HashMap<String, bool>,
+    /// Line → (branches, branches taken, any taken) from `BRDA`.
+    branches: BTreeMap<u32, (u32, u32)>,
+}
+
+impl Record {
+    fn finish(mut self) -> (String, FileCov) {
+        for (line, (total, taken)) in &self.branches {
+            match self.hits.get(line) {
+                None => self.lines.mark_also(*line, *total > 0 && taken == total),
+                Some(false) if *taken > 0 => self.lines.mark_also(*line, true),
+                Some(_) => {}
+            }
+        }
+        for (name, line) in &self.functions {
+            if !self.hits.contains_key(line) {
+                let called = self.calls.get(name).copied().unwrap_or(false);
+                self.lines.mark_also(*line, called);
+            }
+        }
+        (self.name, self.lines)
+    }
+}
+
+/// A count in LCOV: a number of executions (gcov may write a negative one,
+/// read as not run; some tools write a float), or `-` (never taken).
+fn ran(text: &str) -> Option<bool> {
+    let text = text.trim();
+    if text == "-" {
+        return Some(false);
+    }
+    match text.parse::<i128>() {
+        Ok(h) => Some(h > 0),
+        Err(_) => match text.parse::<f64>() {
+            Ok(h) if h.is_finite() => Some(h > 0.0),
+            _ => None,
+        },
+    }
+}
+
+fn lcov<R: BufRead>(
+    input: R,
+    path: &str,
+    out: &mut BTreeMap<String, FileCov>,
+) -> Result<(), String> {
+    let mut current: Option<Record> = None;
+    let mut records = 0u64;
+    each_line(input, path, |line, number| {
+        let line = line.trim();
+        if line.is_empty() {
+            return Ok(());
+        }
+        if line == "end_of_record" {
+            let (name, cov) = current
+                .take()
+                .ok_or_else(|| format!("{path}:{number}: end_of_record without SF"))?
+                .finish();
+            out.entry(name).or_default().merge(&cov);
+            records += 1;
+            return Ok(());
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            return Err(format!(
+                "{path}:{number}: not an LCOV line: `{}`",
+                clip(line)
+            ));
+        };
+        if key == "SF" {
+            if current.is_some() {
+                return Err(format!(
+                    "{path}:{number}: SF before the previous record's end_of_record"
+                ));
+            }
+            current = Some(Record {
+                name: value.to_string(),
+                ..Record::default()
+            });
+            return Ok(());
+        }
+        let in_record =
+            |what: &str| format!("{path}:{number}: {what} outside a record (no SF before it)");
+        let count = |text: &str| {
+            ran(text).ok_or_else(|| format!("{path}:{number}: `{}` is not a count", clip(text)))
+        };
+        match key {
+            "DA" => {
+                let r = current.as_mut().ok_or_else(|| in_record("DA"))?;
+                let mut parts = value.split(',');
+                let l = line_number(parts.next().unwrap_or_default(), path, number)?;
+                let hit = count(parts.next().unwrap_or_default())?;
+                r.lines.mark(l, hit);
+                let seen = r.hits.entry(l).or_insert(false);
+                *seen |= hit;
+            }
+            "BRDA" => {
+                let r = current.as_mut().ok_or_else(|| in_record("BRDA"))?;
+                let parts: Vec<&str> = value.split(',').collect();
+                if parts.len() != 4 {
+                    return Err(format!(
+                        "{path}:{number}: BRDA needs line,block,branch,taken"
+                    ));
+                }
+                let l = line_number(parts[0], path, number)?;
+                let taken = count(parts[3])?;
+                let b = r.branches.entry(l).or_insert((0, 0));
+                b.0 += 1;
+                b.1 += u32::from(taken);
+            }
+            "FN" => {
+                let r = current.as_mut().ok_or_else(|| in_record("FN"))?;
+                // FN:<line>,[<end line>,]<name>
+                let (l, rest) = value
+                    .split_once(',')
+                    .ok_or_else(|| format!("{path}:{number}: FN needs line,name"))?;
+                let l = line_number(l, path, number)?;
+                let name = match rest.split_once(',') {
+                    Some((end, name)) if end.trim().parse::<u32>().is_ok() => name,
+                    _ => rest,
+                };
+                r.functions.insert(name.to_string(), l);
+            }
+            "FNDA" => {
+                let r = current.as_mut().ok_or_else(|| in_record("FNDA"))?;
+                let (hits, name) = value
+                    .split_once(',')
+                    .ok_or_else(|| format!("{path}:{number}: FNDA needs count,name"))?;
+                let called = count(hits)?;
+                let seen = r.calls.entry(name.to_string()).or_insert(false);
+                *seen |= called;
+            }
+            k if k.bytes().all(|b| b.is_ascii_uppercase()) => {}
+            _ => {
+                return Err(format!(
+                    "{path}:{number}: not an LCOV line: `{}`",
+                    clip(line)
+                ));
+            }
+        }
+        Ok(())
+    })?;
+    if current.is_some() {
+        return Err(format!("{path}: the last record has no end_of_record"));
+    }
+    if records == 0 {
+        return Err(format!("{path}: no LCOV record (SF … end_of_record)"));
+    }
+    Ok(())
+}
+
+fn go<R: BufRead>(
+    input: R,
+    path: &str,
+    out: &mut BTreeMap<String, FileCov>,
+    into: &mut Coverage,
+) -> Result<(), String> {
+    let mut mode = false;
+    let (mut covered, mut total) = into.statements.unwrap_or((0, 0));
+    // A block listed twice (several test binaries) counts once.
+    let mut blocks: std::collections::HashMap<String, (u64, bool)> = Default::default();
+    each_line(input, path, |line, number| {
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        if !mode {
+            if !line.starts_with("mode: ") {
+                return Err(format!(
+                    "{path}:{number}: not a Go cover profile (no `mode:` line)"
+                ));
+            }
+            mode = true;
+            return Ok(());
+        }
+        let bad = || {
+            format!(
+                "{path}:{number}: not a cover profile line: `{}`",
+                clip(line)
+            )
+        };
+        // file.go:12.34,15.2 3 1
+        let (loc, rest) = line.rsplit_once(' ').ok_or_else(bad)?;
+        let count: u64 = rest.trim().parse().map_err(|_| bad())?;
+        let (loc, stmts) = loc.rsplit_once(' ').ok_or_else(bad)?;
+        let stmts: u64 = stmts.trim().parse().map_err(|_| bad())?;
+        let (file, span) = loc.rsplit_once(':').ok_or_else(bad)?;
+        let (start, end) = span.split_once(',').ok_or_else(bad)?;
+        let first = line_number(start.split_once('.').ok_or_else(bad)?.0, path, number)?;
+        let last = line_number(end.split_once('.').ok_or_else(bad)?.0, path, number)?;
+        if last < first {
+            return Err(bad());
+        }
+        let cov = out.entry(file.to_string()).or_default();
+        for l in first..=last {
+            cov.mark(l, count > 0);
+        }
+        let e = blocks.entry(loc.to_string()).or_insert((stmts, false));
+        e.1 |= count > 0;
+        Ok(())
+    })?;
+    if !mode {
+        return Err(format!("{path}: empty, not a Go cover profile"));
+    }
+    for (stmts, hit) in blocks.values() {
+        total += stmts;
+        if *hit {
+            covered += stmts;
+        }
+    }
+    into.statements = Some((covered, total));
+    Ok(())
+}
+
+/// Whether the last elements open are `path`.
+fn inside(stack: &[Vec<u8>], path: &[&str]) -> bool {
+    stack.len() >= path.len()
+        && stack[stack.len() - path.len()..]
+            .iter()
+            .zip(path)
+            .all(|(a, b)| a == b.as_bytes())
+}
+
+fn cobertura<R: BufRead>(
+    xml: &mut Xml<R>,
+    out: &mut BTreeMap<String, FileCov>,
+    sources: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut file: Option<String> = None;
+    let mut source = String::new();
+    let mut root = false;
+    loop {
+        match xml.next()? {
+            Item::Eof => break,
+            Item::Start(e) => {
+                if stack.is_empty() {
+                    if !e.is("coverage") {
+                        return Err(xml.error_at(
+                            e.offset,
+                            "not a Cobertura report: the root element is not <coverage>",
+                        ));
+                    }
+                    root = true;
+                }
+                if e.is("class") {
+                    file = Some(
+                        e.get("filename")
+                            .ok_or_else(|| xml.error_at(e.offset, "<class> without filename"))?
+                            .to_string(),
+                    );
+                } else if e.is("line") && inside(&stack, &["class", "lines"]) {
+                    let name = file.clone().unwrap_or_default();
+                    let number = e.get("number").unwrap_or_default();
+                    let l = match number.trim().parse::<u32>() {
+                        Ok(n) if (1..=MAX_LINE).contains(&n) => n,
+                        _ => {
+                            return Err(xml.error_at(
+                                e.offset,
+                                &format!("<line number=\"{number}\"> is not a line number"),
+                            ));
+                        }
+                    };
+                    let hits = e.get("hits").unwrap_or_default().trim();
+                    let hit = match hits.parse::<f64>() {
+                        Ok(h) if h.is_finite() => h > 0.0,
+                        _ => {
+                            return Err(xml.error_at(
+                                e.offset,
+                                &format!("<line hits=\"{hits}\"> is not a hit count"),
+                            ));
+                        }
+                    };
+                    out.entry(name).or_default().mark(l, hit);
+                } else if e.is("source") {
+                    source.clear();
+                }
+                stack.push(e.name);
+            }
+            Item::Text(t) => {
+                if stack.last().is_some_and(|n| n == b"source") && source.len() < 4096 {
+                    source.push_str(&t);
+                }
+            }
+            Item::End(name) => {
+                if name == b"source" {
+                    sources.push(source.trim().to_string());
+                } else if name == b"class" {
+                    file = None;
+                }
+                stack.pop();
+            }
+        }
+    }
+    if !root {
+        return Err(format!(
+            "{}: not a Cobertura report: no <coverage>",
+            xml.path
+        ));
+    }
+    Ok(())
+}
+
+fn jacoco<R: BufRead>(xml: &mut Xml<R>, out: &mut BTreeMap<String, FileCov>) -> Result<(), String> {
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut package = String::new();
+    let mut file: Option<String> = None;
+    let mut root = false;
+    loop {
+        match xml.next()? {
+            Item::Eof => break,
+            Item::Start(e) => {
+                if stack.is_empty() {
+                    if !e.is("report") {
+                        return Err(xml.error_at(
+                            e.offset,
+                            "not a JaCoCo report: the root element is not <report>",
+                        ));
+                    }
+                    root = true;
+                }
+                if e.is("package") {
+                    package = e.get("name").unwrap_or_default().to_string();
+                } else if e.is("sourcefile") {
+                    let name = e
+                        .get("name")
+                        .ok_or_else(|| xml.error_at(e.offset, "<sourcefile> without name"))?;
+                    file = Some(if package.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{package}/{name}")
+                    });
+                } else if e.is("line") && inside(&stack, &["sourcefile"]) {
+                    let nr = e.get("nr").unwrap_or_default();
+                    let l = match nr.trim().parse::<u32>() {
+                        Ok(n) if (1..=MAX_LINE).contains(&n) => n,
+                        _ => {
+                            return Err(xml.error_at(
+                                e.offset,
+                                &format!("<line nr=\"{nr}\"> is not a line number"),
+                            ));
+                        }
+                    };
+                    let ci = e.get("ci").unwrap_or("0").trim();
+                    let ci: u64 = ci.parse().map_err(|_| {
+                        xml.error_at(e.offset, &format!("<line ci=\"{ci}\"> is not a count"))
+                    })?;
+                    out.entry(file.clone().unwrap_or_default())
+                        .or_default()
+                        .mark(l, ci > 0);
+                }
+                stack.push(e.name);
+            }
+            Item::End(name) => {
+                if name == b"sourcefile" {
+                    file = None;
+                }
+                stack.pop();
+            }
+            Item::Text(_) => {}
+        }
+    }
+    if !root {
+        return Err(format!("{}: not a JaCoCo report: no <report>", xml.path));
+    }
+    Ok(())
+}
+
+fn clip(s: &str) -> String {
+    let s: String = s.chars().take(80).collect();
+    portcullis_sdk::text::escape_controls(&s)
+}

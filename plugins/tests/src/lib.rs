@@ -1,0 +1,109 @@
+//! The tests plugin: the build's test and coverage reports as a quality
+//! gate — failed, errored and flaky tests, suites that crashed or ran
+//! nothing, coverage on the lines the change adds or modifies, overall and
+//! per-path coverage, and coverage falling against a baseline.
+//!
+//! Data path: config paths and globs → files (`inputs`); JUnit XML →
+//! test cases (`junit`, on the streaming reader in `xml`); coverage reports
+//! → measured and covered lines per repository file (`coverage`, paths
+//! mapped by `paths`); the change's lines from the host (`changed-lines`)
+//! → coverage on new code; every verdict → a finding (`report`), failures
+//! placed at the test's definition (`locate`).
+
+pub mod config;
+pub mod coverage;
+mod inputs;
+pub mod junit;
+mod locate;
+pub mod paths;
+mod report;
+pub mod rules;
+mod xml;
+
+use portcullis_sdk::{Context, Evaluation, Plugin, PluginInfo, export_plugin};
+
+pub use config::Config;
+pub use rules::RULES;
+
+pub struct Tests;
+
+impl Plugin for Tests {
+    fn describe() -> PluginInfo {
+        PluginInfo::new("tests", env!("CARGO_PKG_VERSION"))
+            .rules(RULES)
+            .reads_files()
+    }
+
+    fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
+        let config: Config = ctx.config()?;
+        config.validate()?;
+        let resolver =
+            paths::Resolver::new(ctx.files().iter().map(|f| f.path.as_str()), ctx.host_root());
+
+        let mut parsed = junit::Parsed::default();
+        for (i, pattern) in config.junit.iter().enumerate() {
+            let key = format!("config.junit[{i}]");
+            for (path, at) in inputs::expand(ctx, pattern, &key)? {
+                let input = inputs::open(&path, &at)?;
+                junit::read(&mut xml::Xml::new(input, &path, &at), &mut parsed)?;
+            }
+        }
+
+        let current = read_coverage(ctx, &config.coverage, "coverage", &resolver)?;
+        let baseline = read_coverage(ctx, &config.baseline, "baseline", &resolver)?;
+        let lines = if config.coverage.is_empty() {
+            None
+        } else {
+            ctx.changed_lines()?
+        };
+        if config.new_code_min.is_some() && lines.is_none() {
+            portcullis_sdk::log(
+                portcullis_sdk::LogLevel::Warn,
+                "coverage on new code not measured: the change's base is not known (run with --changed-since <base>)",
+            );
+        }
+        let mut locator = locate::Locator::new(ctx, &resolver);
+        report::findings(
+            ctx,
+            &config,
+            &parsed,
+            &mut locator,
+            current.as_ref(),
+            baseline.as_ref(),
+            lines,
+        )
+    }
+}
+
+export_plugin!(Tests);
+
+fn read_coverage(
+    ctx: &Context,
+    inputs_: &[config::CoverageInput],
+    key: &str,
+    resolver: &paths::Resolver,
+) -> Result<Option<coverage::Coverage>, String> {
+    if inputs_.is_empty() {
+        return Ok(None);
+    }
+    let mut cov = coverage::Coverage::default();
+    for (i, input) in inputs_.iter().enumerate() {
+        let key = format!("config.{key}[{i}].path");
+        for (path, at) in inputs::expand(ctx, &input.path, &key)? {
+            let reader = inputs::open(&path, &at)?;
+            coverage::read(input.format, reader, &path, &at, resolver, &mut cov)?;
+        }
+    }
+    if !cov.unmapped.is_empty() {
+        let first = cov.unmapped.iter().next().cloned().unwrap_or_default();
+        portcullis_sdk::log(
+            portcullis_sdk::LogLevel::Warn,
+            &format!(
+                "{} file(s) of the {key} reports are not files of this repository (`{}` first): counted in overall coverage, never as new code",
+                cov.unmapped.len(),
+                portcullis_sdk::text::escape_controls(&first)
+            ),
+        );
+    }
+    Ok(Some(cov))
+}
