@@ -172,7 +172,10 @@ pub fn for_each_line(
         )));
     };
     let mut failed = None;
-    if let Some(out) = child.stdout.take() {
+    let read = (|| -> std::io::Result<()> {
+        let Some(out) = child.stdout.take() else {
+            return Ok(());
+        };
         let mut out = std::io::BufReader::with_capacity(64 << 10, out);
         let mut line = Vec::new();
         loop {
@@ -182,7 +185,7 @@ pub fn for_each_line(
                 .take(max_line as u64)
                 .read_until(b'\n', &mut line)?;
             if n == 0 {
-                break;
+                return Ok(());
             }
             if line.last() == Some(&b'\n') {
                 line.pop();
@@ -191,19 +194,28 @@ pub fn for_each_line(
             }
             if let Err(e) = on_line(&line) {
                 failed = Some(e);
-                kill_group(&child);
-                break;
+                return Ok(());
             }
         }
+    })();
+    if read.is_err() || failed.is_some() {
+        kill_group(&child);
     }
     let mut status = None;
-    poll_until(Instant::now() + timeout + Duration::from_secs(1), || {
+    let waited = poll_until(Instant::now() + timeout + Duration::from_secs(1), || {
         let mut reaped = reaped.lock().unwrap_or_else(|e| e.into_inner());
         status = child.try_wait()?;
         *reaped = status.is_some();
         Ok(*reaped)
-    })?;
+    });
     let _ = done.send(());
+    if let Err(e) = read.and(waited.map(|_| ())) {
+        if status.is_none() {
+            kill_group(&child);
+            let _ = child.wait();
+        }
+        return Err(e);
+    }
     let timed_out = watchdog.join().unwrap_or(false);
     let stderr = err.join().unwrap_or_default();
     let Some(status) = status.filter(|_| !timed_out) else {
@@ -268,6 +280,55 @@ mod tests {
         let state =
             std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
         assert!(!alive() || state.contains(") Z "), "left running: {state}");
+    }
+
+    #[test]
+    fn lines_stream_cut_at_the_limit_and_a_refusal_stops_the_program() {
+        let mut seen = Vec::new();
+        let ran = for_each_line(
+            Command::new("sh").args(["-c", "echo one; printf 'x%.0s' $(seq 100); echo; echo two"]),
+            "sh",
+            Duration::from_secs(10),
+            8,
+            |l| {
+                seen.push(String::from_utf8_lossy(l).into_owned());
+                Ok(())
+            },
+        )
+        .expect("ran")
+        .expect("accepted");
+        assert!(ran.0.success());
+        assert_eq!(seen, ["one", "xxxxxxxx", "two"]);
+
+        let started = Instant::now();
+        let refused = for_each_line(
+            Command::new("sh").args(["-c", "echo stop; sleep 30"]),
+            "sh",
+            Duration::from_secs(20),
+            64,
+            |_| Err("refused".to_string()),
+        )
+        .expect("ran");
+        assert_eq!(refused.expect_err("refused"), "refused");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the program was killed"
+        );
+    }
+
+    #[test]
+    fn a_streamed_program_past_its_timeout_is_killed() {
+        let started = Instant::now();
+        let err = for_each_line(
+            Command::new("sh").args(["-c", "echo a; sleep 30"]),
+            "sh",
+            Duration::from_millis(500),
+            64,
+            |_| Ok(()),
+        )
+        .expect_err("timed out");
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -20,7 +20,7 @@ fn change(project: &str, reports: &[&str]) -> (Repo, String) {
         &fixtures().join("tests").join(project).join("base"),
         repo.path(),
     );
-    repo.write(".gitignore", "reports/\n");
+    repo.write(".gitignore", "reports/\ncoverage/\ntarget/\n");
     repo.git(&["init", "-q"]);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "base"]);
@@ -104,14 +104,19 @@ fn diff_cover(repo: &Repo, report: &str, base: &str) -> Value {
         .expect("diff-cover JSON")
 }
 
+/// A shipped example policy, by path.
+fn example(name: &str) -> String {
+    format!(
+        "{}/../policies/tests/{name}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
 #[test]
 fn a_pytest_run_is_gated_on_its_failure_and_on_coverage_of_new_code() {
     let (repo, base) = change("python", &["junit.xml", "coverage.xml"]);
-    policy(
-        &repo,
-        "junit = [\"reports/junit.xml\"]\ncoverage = [{ format = \"cobertura\", path = \"reports/coverage.xml\" }]\nnew-code-min = 80",
-    );
-    let (run, sarif) = repo.check_sarif(&["--changed-since", &base]);
+    let policy = example("python");
+    let (run, sarif) = repo.check_sarif(&["--changed-since", &base, "--policy", &policy]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let places: Vec<String> = crate::common::results(&sarif)
         .iter()
@@ -132,6 +137,7 @@ fn a_pytest_run_is_gated_on_its_failure_and_on_coverage_of_new_code() {
     ] {
         assert!(places.iter().any(|p| p == want), "{want} not in {places:?}");
     }
+    crate::common::assert_github_accepts(&sarif);
     assert!(
         run.stdout
             .contains("coverage on new code 72.2 % (13 of 18 new lines), below the minimum 80 %"),
@@ -140,7 +146,7 @@ fn a_pytest_run_is_gated_on_its_failure_and_on_coverage_of_new_code() {
     );
 
     // Without a base, coverage on new code is not measured, and says so.
-    let run = repo.run(&["check", "."]);
+    let run = repo.run(&["check", ".", "--policy", &policy]);
     assert_eq!(run.code, 1, "the failing test still fails the gate");
     assert!(
         !run.stdout.contains("tests/new-code-coverage"),
@@ -153,6 +159,67 @@ fn a_pytest_run_is_gated_on_its_failure_and_on_coverage_of_new_code() {
         ),
         "{}",
         run.stdout
+    );
+}
+
+#[test]
+fn the_javascript_and_rust_examples_gate_their_projects() {
+    let (repo, base) = change("js", &["junit.xml", "lcov.info"]);
+    repo.fixture("tests/js/reports/lcov.info", "coverage/lcov.info");
+    let run = repo.run(&[
+        "check",
+        ".",
+        "--changed-since",
+        &base,
+        "--policy",
+        &example("js"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let failed = findings(&doc, "tests/failed");
+    assert_eq!(failed.len(), 1, "{doc}");
+    assert_eq!(failed[0]["locations"][0]["path"], "src/price.test.js");
+    assert_eq!(failed[0]["locations"][0]["region"]["startLine"], 13);
+    // 6 of 7 new lines ran: above 80 %, and overall 90 % is above 70 %.
+    assert!(
+        findings(&doc, "tests/new-code-coverage").is_empty(),
+        "{doc}"
+    );
+    assert!(findings(&doc, "tests/coverage").is_empty(), "{doc}");
+
+    let repo = Repo::new();
+    copy(&fixtures().join("tests/rust"), repo.path());
+    std::fs::remove_dir_all(repo.path().join("reports")).expect("reports out of the tree");
+    repo.write(".gitignore", "target/\n");
+    repo.generate_lockfile();
+    repo.git(&["init", "-q"]);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "crate"]);
+    repo.fixture(
+        "tests/rust/reports/junit.xml",
+        "target/nextest/ci/junit.xml",
+    );
+    // No coverage report where the policy says: never a pass.
+    let run = repo.run(&["check", ".", "--policy", &example("rust")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`target/lcov.info`"), "{}", run.stderr);
+    let without = std::fs::read_to_string(example("rust"))
+        .expect("example")
+        .replace("coverage = [", "# coverage = [")
+        .replace("new-code-min", "# new-code-min");
+    repo.write("portcullis.toml", without);
+    let run = repo.run(&["check", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(
+        findings(&doc, "tests/failed")[0]["locations"][0]["region"]["startLine"],
+        18
+    );
+    assert_eq!(
+        findings(&doc, "tests/flaky")[0]["locations"][0]["region"]["startLine"],
+        23
     );
 }
 
@@ -187,30 +254,50 @@ fn coverage_on_new_code_agrees_with_diff_cover() {
             theirs["total_num_lines"].as_u64().unwrap_or(0) > 0,
             "diff-cover measured nothing: {what}"
         );
-        // The same uncovered lines, file by file.
-        let mut ours: Vec<(String, u64)> = Vec::new();
-        for f in findings(&doc, "tests/uncovered-new-lines") {
-            let loc = &f["locations"][0];
-            let path = loc["path"].as_str().unwrap_or_default().to_string();
-            let (start, end) = (
-                loc["region"]["startLine"].as_u64().unwrap_or(0),
-                loc["region"]["endLine"].as_u64().unwrap_or(0),
+        // The same lines, covered and not, file by file.
+        let ours = new["files"].as_object().expect("files listed");
+        let theirs_files = theirs["src_stats"].as_object().expect("src_stats");
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs_files
+                .keys()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            "{what}"
+        );
+        for (path, stats) in theirs_files {
+            let sorted = |v: &Value| {
+                let mut l: Vec<u64> = v
+                    .as_array()
+                    .expect("lines")
+                    .iter()
+                    .filter_map(Value::as_u64)
+                    .collect();
+                l.sort_unstable();
+                l
+            };
+            assert_eq!(
+                sorted(&ours[path]["covered-lines"]),
+                sorted(&stats["covered_lines"]),
+                "{path}: {what}"
             );
-            for l in start..=end {
-                ours.push((path.clone(), l));
-            }
+            assert_eq!(
+                sorted(&ours[path]["uncovered-lines"]),
+                sorted(&stats["violation_lines"]),
+                "{path}: {what}"
+            );
         }
-        let mut missing: Vec<(String, u64)> = Vec::new();
-        for (path, stats) in theirs["src_stats"].as_object().expect("src_stats") {
-            for l in stats["violation_lines"].as_array().expect("lines") {
-                missing.push((path.clone(), l.as_u64().unwrap_or(0)));
-            }
-        }
-        ours.sort();
-        missing.sort();
-        // Ranges may span lines no report measures (blank, comments).
-        ours.retain(|l| missing.contains(l) || !missing.iter().any(|m| m.0 == l.0));
-        assert_eq!(ours, missing, "{what}");
+        // Each uncovered stretch is a finding in the diff.
+        let flagged: u64 = findings(&doc, "tests/uncovered-new-lines")
+            .iter()
+            .map(|f| f["properties"]["lines"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(
+            Some(flagged),
+            theirs["total_num_violations"].as_u64(),
+            "{what}"
+        );
     }
 }
 
@@ -218,6 +305,8 @@ fn coverage_on_new_code_agrees_with_diff_cover() {
 fn hostile_or_missing_reports_are_exit_2_with_file_and_line() {
     let repo = Repo::new();
     repo.write("src/a.py", "x = 1\n");
+    repo.write(".gitignore", "reports/\n");
+    repo.git(&["init", "-q"]);
     repo.write(
         "reports/junit.xml",
         "<?xml version=\"1.0\"?>\n<!DOCTYPE x [\n<!ENTITY e SYSTEM \"file:///etc/passwd\">\n]>\n<testsuite name=\"&e;\"/>\n",
@@ -232,6 +321,21 @@ fn hostile_or_missing_reports_are_exit_2_with_file_and_line() {
         run.stderr
     );
     assert!(!run.stderr.contains("root:"), "no file was read");
+
+    // A passing report committed by the change, in place of the run's.
+    repo.write(
+        "reports/junit.xml",
+        "<testsuite name=\"s\"><testcase name=\"a\"/></testsuite>\n",
+    );
+    repo.git(&["add", "-f", "reports/junit.xml"]);
+    let run = repo.run(&["check", "."]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`reports/junit.xml` is a file of the repository"),
+        "{}",
+        run.stderr
+    );
 
     policy(&repo, "junit = [\"reports/none-*.xml\"]");
     let run = repo.run(&["check", "."]);

@@ -20,7 +20,8 @@ pub type Answer = Result<Option<Vec<FileLines>>, String>;
 /// A line range that runs to the end of the file (a new, untracked file).
 pub const TO_THE_END: u32 = u32::MAX;
 
-/// Longest header line kept; longer ones (a path cannot be) are errors.
+/// Longest line kept whole (a header with a path is far shorter; longer
+/// lines are changed text, cut and skipped).
 const MAX_HEADER: usize = 64 << 10;
 
 /// Computed on first ask, for the run's change base (none: every file
@@ -73,9 +74,16 @@ fn compute(root: &Path, rev: &str) -> Result<Vec<FileLines>, String> {
             "core.hooksPath=/dev/null",
             "-c",
             "core.quotePath=false",
+            "-c",
+            "diff.noprefix=false",
+            "-c",
+            "diff.mnemonicPrefix=false",
             &attrs,
             "diff",
             "-U0",
+            // A user's `diff.interHunkContext` would put context lines
+            // between hunks.
+            "--inter-hunk-context=0",
             "--no-color",
             "--no-ext-diff",
             "--no-textconv",
@@ -138,6 +146,8 @@ impl Parser {
             self.flush();
         } else if let Some(path) = line.strip_prefix(b"+++ ") {
             self.flush();
+            // git ends the name with a tab when it holds a space.
+            let path = path.strip_suffix(b"\t").unwrap_or(path);
             if path != b"/dev/null" {
                 let path = unquote(path)?;
                 let path = path
@@ -156,10 +166,14 @@ impl Parser {
                     .current
                     .as_mut()
                     .ok_or_else(|| format!("git diff: a hunk with no file: `{text}`"))?;
-                let end = new.0 + new.1 - 1;
-                let (Ok(start), Ok(end)) = (u32::try_from(new.0), u32::try_from(end)) else {
+                let end = new.0.checked_add(new.1 - 1);
+                let (Ok(start), Some(Ok(end))) = (u32::try_from(new.0), end.map(u32::try_from))
+                else {
                     return Err(format!("git diff: line numbers out of range: `{text}`"));
                 };
+                if start == 0 {
+                    return Err(format!("git diff: new lines from line 0: `{text}`"));
+                }
                 file.1.push((start, end));
             }
         }
@@ -276,6 +290,12 @@ mod tests {
             -x\n\
             diff --git a/bin b/bin\n\
             Binary files a/bin and b/bin differ\n\
+            diff --git a/with space.py b/with space.py\n\
+            --- a/with space.py\t\n\
+            +++ b/with space.py\t\n\
+            @@ -0,0 +1,2 @@\n\
+            +a\n\
+            +b\n\
             diff --git \"a/we\\\"ird\\303\\251\" \"b/we\\\"ird\\303\\251\"\n\
             --- \"a/we\\\"ird\\303\\251\"\n\
             +++ \"b/we\\\"ird\\303\\251\"\n\
@@ -288,6 +308,7 @@ mod tests {
             files,
             vec![
                 ("src/a.py".to_string(), vec![(3, 4), (12, 12)]),
+                ("with space.py".to_string(), vec![(1, 2)]),
                 ("we\"irdé".to_string(), vec![(1, 1)]),
             ]
         );
@@ -302,5 +323,10 @@ mod tests {
         assert!(parse("@@ -1 +1 @@\n").is_err(), "no file");
         assert!(parse("+++ b/a\n@@ garbage @@\n").is_err());
         assert!(parse("+++ \"b/a\\q\"\n").is_err());
+        assert!(parse("+++ b/a\n@@ -1 +0,1 @@\n+x\n").is_err(), "line 0");
+        assert!(
+            parse("+++ b/a\n@@ -1 +4294967295,2 @@\n+x\n+y\n").is_err(),
+            "overflow"
+        );
     }
 }

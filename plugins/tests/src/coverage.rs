@@ -29,7 +29,7 @@ pub enum Format {
 }
 
 /// Lines beyond this are not a source file's.
-const MAX_LINE: u32 = 10_000_000;
+const MAX_LINE: u32 = 1_000_000;
 
 /// The lines of one file a report measured, and those that ran. LCOV
 /// also says where functions start and where branches are; like
@@ -174,8 +174,12 @@ pub fn read<R: BufRead>(
         Format::Cobertura => cobertura(&mut Xml::new(input, path, file), &mut raw, &mut sources)?,
         Format::Jacoco => jacoco(&mut Xml::new(input, path, file), &mut raw)?,
     }
+    let packages = matches!(format, Format::Jacoco | Format::GoCover);
     for (name, cov) in raw {
-        match resolver.resolve(&name, &sources) {
+        let found = resolver
+            .resolve(&name, &sources, packages)
+            .map_err(|e| format!("{path}: {e}"))?;
+        match found {
             Some(rel) => into.add(rel, &cov),
             None => {
                 into.unmapped.insert(name.clone());

@@ -10,6 +10,8 @@ use portcullis_sdk::Context;
 const MAX_MATCHES: usize = 100_000;
 /// Directories deep a glob is followed.
 const MAX_DEPTH: usize = 32;
+/// Entries a glob may visit.
+const MAX_VISITED: usize = 1_000_000;
 
 /// (the path as shown in messages, where to read it)
 pub type Found = Vec<(String, PathBuf)>;
@@ -39,6 +41,7 @@ pub fn expand(ctx: &Context, pattern: &str, key: &str) -> Result<Found, String> 
         .map_err(|e| format!("{key}: bad glob `{pattern}`: {e}"))?
         .compile_matcher();
     let mut found = Vec::new();
+    let mut visited = 0usize;
     let mut stack = vec![(dir, base.clone(), 0usize)];
     while let Some((dir, shown, depth)) = stack.pop() {
         let entries = match std::fs::read_dir(&dir) {
@@ -52,7 +55,16 @@ pub fn expand(ctx: &Context, pattern: &str, key: &str) -> Result<Found, String> 
             Err(_) => continue,
         };
         for entry in entries.flatten() {
+            visited += 1;
+            if visited > MAX_VISITED {
+                return Err(format!(
+                    "{key}: `{pattern}` visits more than {MAX_VISITED} entries; start it deeper"
+                ));
+            }
             let name = entry.file_name().to_string_lossy().into_owned();
+            if name == ".git" {
+                continue;
+            }
             let rel = if shown.is_empty() {
                 name
             } else {

@@ -130,8 +130,9 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                 }
                 out.cases.push(case);
             }
-            // An error or failure reported for a suite, not a case.
-            Item::Start(e) if (e.is("error") || e.is("failure")) && !suites.is_empty() => {
+            // An error or failure reported for a suite (or the whole run),
+            // not a case.
+            Item::Start(e) if (e.is("error") || e.is("failure")) && seen_root => {
                 let line = crate::xml::line_of(&xml.file, e.offset);
                 let text = failure_text(xml, &e)?;
                 let suite = suites.last_mut().map(|s| {
@@ -141,11 +142,10 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                 out.problems.push(SuiteProblem {
                     report: xml.path.clone(),
                     line,
-                    message: format!(
-                        "test suite `{}` errored: {}",
-                        suite.unwrap_or_default(),
-                        first_line(&text)
-                    ),
+                    message: match suite {
+                        Some(name) => format!("test suite `{name}` errored: {}", first_line(&text)),
+                        None => format!("the test run errored: {}", first_line(&text)),
+                    },
                 });
             }
             Item::Start(e) => {
@@ -158,8 +158,11 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                         ),
                     ));
                 }
-                // properties, system-out… and anything a tool adds.
-                xml.skip(&e.name.clone())?;
+                // Output and properties are skipped; any other element a
+                // tool adds is looked into (test cases may be inside).
+                if e.is("system-out") || e.is("system-err") || e.is("properties") {
+                    xml.skip(&e.name.clone())?;
+                }
             }
             Item::End(_) | Item::Text(_) => {}
         }
@@ -264,10 +267,13 @@ fn failure_text<R: BufRead>(xml: &mut Xml<R>, e: &Element) -> Result<String, Str
     let mut depth = 1usize;
     loop {
         match xml.next()? {
-            Item::Text(t) => {
-                if body.len() < MESSAGE_BYTES {
-                    body.push_str(&t);
-                }
+            Item::Text(t) if body.len() < MESSAGE_BYTES => {
+                let room = MESSAGE_BYTES - body.len();
+                let cut = (0..=room.min(t.len()))
+                    .rev()
+                    .find(|i| t.is_char_boundary(*i))
+                    .unwrap_or(0);
+                body.push_str(&t[..cut]);
             }
             Item::Start(c) if c.name == name => depth += 1,
             Item::End(n) if n == name => {

@@ -37,13 +37,17 @@ impl Plugin for Tests {
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
         let config: Config = ctx.config()?;
         config.validate()?;
-        let resolver =
+        let mut resolver =
             paths::Resolver::new(ctx.files().iter().map(|f| f.path.as_str()), ctx.host_root());
+        for (module, dir) in go_modules(ctx) {
+            resolver.go_module(&module, &dir);
+        }
 
         let mut parsed = junit::Parsed::default();
         for (i, pattern) in config.junit.iter().enumerate() {
             let key = format!("config.junit[{i}]");
             for (path, at) in inputs::expand(ctx, pattern, &key)? {
+                build_output(&resolver, &path, &key)?;
                 let input = inputs::open(&path, &at)?;
                 junit::read(&mut xml::Xml::new(input, &path, &at), &mut parsed)?;
             }
@@ -90,9 +94,18 @@ fn read_coverage(
     for (i, input) in inputs_.iter().enumerate() {
         let key = format!("config.{key}[{i}].path");
         for (path, at) in inputs::expand(ctx, &input.path, &key)? {
+            build_output(resolver, &path, &key)?;
             let reader = inputs::open(&path, &at)?;
             coverage::read(input.format, reader, &path, &at, resolver, &mut cov)?;
         }
+    }
+    if !cov.files.is_empty() && cov.unmapped.len() == cov.files.len() {
+        let first = cov.unmapped.iter().next().cloned().unwrap_or_default();
+        return Err(format!(
+            "config.{key}: none of the {} files the reports measure is a file of this repository (`{}` first): run the tests in this checkout, or write the reports' paths relative to it",
+            cov.files.len(),
+            portcullis_sdk::text::escape_controls(&first)
+        ));
     }
     if !cov.unmapped.is_empty() {
         let first = cov.unmapped.iter().next().cloned().unwrap_or_default();
@@ -106,4 +119,48 @@ fn read_coverage(
         );
     }
     Ok(Some(cov))
+}
+
+/// A report must come from this run: a build output the repository
+/// ignores, never a file of the checked tree, which the change under
+/// review could have written to stand in for a run (`git add -f`, an
+/// edited `.gitignore`). Reports under a mount are outside the tree.
+fn build_output(resolver: &paths::Resolver, path: &str, key: &str) -> Result<(), String> {
+    if resolver.contains(path.trim_start_matches("./")) {
+        return Err(format!(
+            "{key}: `{path}` is a file of the repository (tracked, or not ignored): a report must be a build output the repository ignores (add it to .gitignore), or a committed file could stand in for the test run"
+        ));
+    }
+    Ok(())
+}
+
+/// Go modules of the repository: (module path, directory of its go.mod).
+fn go_modules(ctx: &Context) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in ctx
+        .files()
+        .iter()
+        .filter(|f| (f.path == "go.mod" || f.path.ends_with("/go.mod")) && f.size < 1 << 20)
+    {
+        let Ok(text) = ctx.read_to_string(&f.path) else {
+            continue;
+        };
+        if let Some(module) = text.lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("module")
+                .filter(|r| r.starts_with([' ', '\t']))
+                .map(|r| r.trim().trim_matches('"').to_string())
+        }) {
+            let dir = f
+                .path
+                .strip_suffix("go.mod")
+                .unwrap_or("")
+                .trim_end_matches('/');
+            out.push((module, dir.to_string()));
+        }
+        if out.len() >= 100 {
+            break;
+        }
+    }
+    out
 }

@@ -34,19 +34,22 @@ impl<'a> Locator<'a> {
     pub fn locate(&mut self, case: &Case) -> Option<(String, Option<u32>)> {
         let name = short_name(&case.name);
         let file = match &case.file {
-            Some(f) => self.resolver.resolve(f, &[]),
+            Some(f) => self.resolver.resolve(f, &[], false).ok().flatten(),
             None => None,
         }
-        .or_else(|| self.from_classname(&case.classname, &name))
+        .or_else(|| self.by_classname(&case.classname, &name))
         .or_else(|| self.rust(&case.name, &name))?;
         let line = self
             .definition(&file, &name, &case.name)
-            .or_else(|| case.line.map(|l| if case.pytest { l + 1 } else { l }))
+            .or_else(|| {
+                case.line
+                    .map(|l| if case.pytest { l.saturating_add(1) } else { l })
+            })
             .filter(|l| *l > 0);
         Some((file, line))
     }
 
-    fn from_classname(&mut self, classname: &str, name: &str) -> Option<String> {
+    fn by_classname(&mut self, classname: &str, name: &str) -> Option<String> {
         let classname = classname.trim();
         if classname.is_empty() {
             return None;
@@ -80,7 +83,7 @@ impl<'a> Locator<'a> {
             let stem = parts[..end].join("/");
             for ext in ["py", "java", "kt", "scala", "groovy", "cs", "rb", "php"] {
                 let candidate = format!("{stem}.{ext}");
-                if let Some(f) = self.resolver.resolve(&candidate, &[]) {
+                if let Ok(Some(f)) = self.resolver.resolve(&candidate, &[], true) {
                     return Some(f);
                 }
             }

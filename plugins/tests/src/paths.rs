@@ -2,15 +2,19 @@
 //! as their tool saw them: relative to where it ran, absolute on the
 //! machine that ran it (often another one: a CI runner, a container),
 //! under Cobertura `sources`, or as a package path (JaCoCo, Go import
-//! paths). A path is the repository's when it, or the longest tail of it
-//! that names exactly one file of the repository (two components at least
-//! when the path has two), is in the file list.
+//! paths, Go's under the module `go.mod` declares). A path is the
+//! repository's when it names a file of the file list exactly, or, for a
+//! path made on another machine or a package path, when its longest tail
+//! that names a file names exactly one (two components at least when the
+//! path has two; never through `node_modules` or `site-packages`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 pub struct Resolver {
     files: HashSet<String>,
+    /// Go modules: (module path from `go.mod`, its directory).
+    go_modules: Vec<(String, String)>,
     /// File name → the files with that name.
     by_name: HashMap<String, Vec<String>>,
     host_root: String,
@@ -30,9 +34,19 @@ impl Resolver {
         }
         Resolver {
             files: set,
+            go_modules: Vec::new(),
             by_name,
             host_root: host_root.to_string(),
         }
+    }
+
+    /// Go import paths under `module` are files under `dir` (where its
+    /// `go.mod` is; empty for the top).
+    pub fn go_module(&mut self, module: &str, dir: &str) {
+        self.go_modules.push((module.to_string(), dir.to_string()));
+        // The longest module path first: a nested module wins.
+        self.go_modules
+            .sort_by_key(|(m, _)| std::cmp::Reverse(m.len()));
     }
 
     pub fn contains(&self, path: &str) -> bool {
@@ -40,8 +54,18 @@ impl Resolver {
     }
 
     /// The repository file `raw` names, trying it under each of `sources`
-    /// first.
-    pub fn resolve(&self, raw: &str, sources: &[String]) -> Option<String> {
+    /// first. `Ok(None)`: not a file of the repository. A path relative to
+    /// where the tool ran must name the file exactly; a tail of the path
+    /// is matched only for paths made on another machine (absolute, not
+    /// under this repository) and, with `packages`, for package paths
+    /// (JaCoCo's `com/x/Foo.java`, Go's import paths). A tail that names
+    /// several files is an error: the report does not say which.
+    pub fn resolve(
+        &self,
+        raw: &str,
+        sources: &[String],
+        packages: bool,
+    ) -> Result<Option<String>, String> {
         let root = Path::new(&self.host_root);
         let raw = raw.replace('\\', "/");
         let mut tries: Vec<String> = sources
@@ -60,11 +84,29 @@ impl Resolver {
             if let Some(rel) = portcullis_sdk::text::repo_relative(root, t)
                 && self.files.contains(&rel)
             {
-                return Some(rel);
+                return Ok(Some(rel));
             }
         }
-        // The longest tail naming exactly one file.
+        for (module, dir) in &self.go_modules {
+            if let Some(rest) = raw
+                .strip_prefix(module.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                let rel = if dir.is_empty() {
+                    rest.to_string()
+                } else {
+                    format!("{dir}/{rest}")
+                };
+                if self.files.contains(&rel) {
+                    return Ok(Some(rel));
+                }
+            }
+        }
         for t in &tries {
+            let elsewhere = t.starts_with('/') || t.as_bytes().get(1) == Some(&b':');
+            if !(elsewhere || packages) {
+                continue;
+            }
             let parts: Vec<&str> = t
                 .split('/')
                 .filter(|p| !p.is_empty() && *p != ".")
@@ -78,27 +120,34 @@ impl Resolver {
             // At least two components when there are two: a file name
             // alone would match any file of that name.
             for start in 0..parts.len().saturating_sub(1).max(1) {
+                // Third-party code installed beside the sources is not the
+                // repository's, whatever its tail.
+                if parts[..start]
+                    .iter()
+                    .any(|p| matches!(*p, "node_modules" | "site-packages" | "dist-packages"))
+                {
+                    break;
+                }
                 let tail = parts[start..].join("/");
                 let suffix = format!("/{tail}");
-                let mut hits = candidates
+                let hits: Vec<&String> = candidates
                     .iter()
-                    .filter(|c| **c == tail || c.ends_with(&suffix));
-                if let Some(first) = hits.next() {
-                    if hits.next().is_none() {
-                        return Some(first.clone());
+                    .filter(|c| **c == tail || c.ends_with(&suffix))
+                    .take(3)
+                    .collect();
+                match hits.as_slice() {
+                    [] => continue,
+                    [one] => return Ok(Some((*one).clone())),
+                    [a, b, ..] => {
+                        return Err(format!(
+                            "`{}` could be `{a}` or `{b}` (or more): give the report's paths relative to the repository",
+                            portcullis_sdk::text::escape_controls(&raw)
+                        ));
                     }
-                    // Several files end so: a longer tail did not decide,
-                    // a shorter one cannot.
-                    break;
                 }
             }
         }
-        None
-    }
-
-    /// Files of the repository with this name.
-    pub fn named(&self, name: &str) -> &[String] {
-        self.by_name.get(name).map_or(&[], Vec::as_slice)
+        Ok(None)
     }
 }
 
@@ -108,46 +157,73 @@ mod tests {
 
     #[test]
     fn report_paths_become_repository_paths() {
-        let r = Resolver::new(
+        let mut r = Resolver::new(
             [
                 "src/calc.py",
+                "lib/index.js",
                 "app/src/main/java/com/x/Foo.java",
                 "pkg/a/util.go",
                 "pkg/b/util.go",
+                "one/pkg/util.go",
+                "two/pkg/util.go",
+                "svc/go.mod",
+                "svc/api/h.go",
             ],
             "/work/repo",
         );
+        r.go_module("example.com/svc", "svc");
         let s = |v: &str| vec![v.to_string()];
+        let ok = |r: Result<Option<String>, String>| r.expect("resolved");
         assert_eq!(
-            r.resolve("calc.py", &s("/work/repo/src")).as_deref(),
+            ok(r.resolve("calc.py", &s("/work/repo/src"), false)).as_deref(),
             Some("src/calc.py")
         );
         // Made on another machine: the tail decides.
         assert_eq!(
-            r.resolve("calc.py", &s("/home/runner/work/r/r/src"))
-                .as_deref(),
+            ok(r.resolve("calc.py", &s("/home/runner/work/r/r/src"), false)).as_deref(),
             Some("src/calc.py")
         );
         assert_eq!(
-            r.resolve("/ci/build/src/calc.py", &[]).as_deref(),
+            ok(r.resolve("/ci/build/src/calc.py", &[], false)).as_deref(),
             Some("src/calc.py")
         );
         assert_eq!(
-            r.resolve("./src/calc.py", &[]).as_deref(),
+            ok(r.resolve("./src/calc.py", &[], false)).as_deref(),
             Some("src/calc.py")
         );
+        // Relative to where the tool ran: exactly, or not at all.
+        assert_eq!(ok(r.resolve("vendor/src/calc.py", &[], false)), None);
         assert_eq!(
-            r.resolve("com/x/Foo.java", &[]).as_deref(),
+            ok(r.resolve("node_modules/dep/lib/index.js", &[], false)),
+            None
+        );
+        assert_eq!(
+            ok(r.resolve("/ci/node_modules/dep/lib/index.js", &[], false)),
+            None
+        );
+        // Package paths.
+        assert_eq!(
+            ok(r.resolve("com/x/Foo.java", &[], true)).as_deref(),
             Some("app/src/main/java/com/x/Foo.java")
         );
         assert_eq!(
-            r.resolve("example.com/m/pkg/a/util.go", &[]).as_deref(),
+            ok(r.resolve("example.com/m/pkg/a/util.go", &[], true)).as_deref(),
             Some("pkg/a/util.go")
         );
-        // Two files end in util.go and nothing longer tells them apart.
-        assert_eq!(r.resolve("util.go", &[]), None);
-        assert_eq!(r.resolve("other.py", &[]), None);
+        assert_eq!(
+            ok(r.resolve("example.com/svc/api/h.go", &[], true)).as_deref(),
+            Some("svc/api/h.go")
+        );
+        // Two files end in pkg/util.go and nothing longer tells them apart.
+        let err = r
+            .resolve("example.com/m/pkg/util.go", &[], true)
+            .expect_err("ambiguous");
+        assert!(
+            err.contains("`one/pkg/util.go` or `two/pkg/util.go`"),
+            "{err}"
+        );
+        assert_eq!(ok(r.resolve("other.py", &[], true)), None);
         // Not this repository's file, though one has its name.
-        assert_eq!(r.resolve("lib/calc.py", &[]), None);
+        assert_eq!(ok(r.resolve("lib/calc.py", &[], true)), None);
     }
 }

@@ -10,7 +10,7 @@ use crate::junit::{Case, Outcome, Parsed, first_line};
 use crate::locate::Locator;
 use crate::rules::{
     COVERAGE, COVERAGE_DROP, FAILED, FLAKY, NEW_CODE_COVERAGE, PATH_COVERAGE, SLOW, SUITE_ERROR,
-    SUMMARY, TOO_FEW_TESTS, UNCOVERED_NEW_LINES,
+    SUMMARY, TOO_FEW_TESTS, UNCOVERED_NEW_LINES, UNMEASURED_CHANGED_FILE,
 };
 
 pub fn findings(
@@ -311,11 +311,33 @@ fn coverage_findings(
         return Ok(());
     };
     let (mut nc, mut nm) = (0u64, 0u64);
+    // Extensions of the files the reports measure: a changed file of such a
+    // kind that no report has was not measured at all.
+    let kinds: std::collections::BTreeSet<&str> = cov
+        .files
+        .keys()
+        .filter(|p| !cov.unmapped.contains(*p))
+        .filter_map(|p| extension(p))
+        .collect();
+    // Each file's new lines as the reports count them, for people and
+    // tools (up to a bound).
+    let mut detail = serde_json::Map::new();
+    let mut listed = 0usize;
     for (path, ranges) in lines {
         let Some(f) = cov.files.get(path) else {
+            if extension(path).is_some_and(|e| kinds.contains(e)) && !ranges.is_empty() {
+                out.push(
+                    UNMEASURED_CHANGED_FILE
+                        .finding(format!(
+                            "{path} changed, but no coverage report measures it"
+                        ))
+                        .in_file(path),
+                );
+            }
             continue;
         };
         let last = f.last_line();
+        let (mut ran_lines, mut missed_lines) = (Vec::new(), Vec::new());
         for &(start, end) in ranges {
             let mut gap: Option<(u32, u32, u32)> = None; // first, last uncovered, count
             for line in start..=end.min(last) {
@@ -323,6 +345,15 @@ fn coverage_findings(
                     continue;
                 };
                 nm += 1;
+                if listed < MAX_LISTED {
+                    listed += 1;
+                    (if ran {
+                        &mut ran_lines
+                    } else {
+                        &mut missed_lines
+                    })
+                    .push(line);
+                }
                 if ran {
                     nc += 1;
                     if let Some(g) = gap.take() {
@@ -339,10 +370,19 @@ fn coverage_findings(
                 out.push(uncovered(path, g));
             }
         }
+        if !ran_lines.is_empty() || !missed_lines.is_empty() {
+            detail.insert(
+                path.clone(),
+                json!({ "covered-lines": ran_lines, "uncovered-lines": missed_lines }),
+            );
+        }
     }
     let p = percent(nc, nm);
     summary.push(format!("on new code {p:.1} % ({nc} of {nm} lines)"));
     props["coverage"]["new-code"] = json!({ "covered": nc, "measured": nm, "percent": round(p) });
+    if listed < MAX_LISTED {
+        props["coverage"]["new-code"]["files"] = serde_json::Value::Object(detail);
+    }
     if let Some(min) = config.new_code_min
         && nm > 0
         && p < min
@@ -382,6 +422,17 @@ fn simple(rule: &RuleDecl, message: String, props: serde_json::Value) -> Finding
     rule.finding(message)
         .fingerprint(rule.id())
         .properties(props)
+}
+
+/// New lines listed file by file in the summary's properties, at most.
+const MAX_LISTED: usize = 5000;
+
+/// A path's extension (`py`, `java`), if it has one.
+fn extension(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|e| !e.is_empty())
 }
 
 fn round(p: f64) -> f64 {

@@ -12,6 +12,7 @@ pub const RULES: &[&RuleDecl] = &[
     &SLOW,
     &NEW_CODE_COVERAGE,
     &UNCOVERED_NEW_LINES,
+    &UNMEASURED_CHANGED_FILE,
     &COVERAGE,
     &PATH_COVERAGE,
     &COVERAGE_DROP,
@@ -72,6 +73,14 @@ declare_rule! {
         name: "UncoveredNewLines",
         level: Warning,
         short: "Lines the change adds or modifies that no test ran.",
+        tags: ["tests", "coverage"],
+    }
+
+    /// A changed file of a kind the coverage reports measure (its extension is among theirs), which no report measures: a module no test imports, a package without tests, or a path the reports leave out. Its lines are not in coverage on new code, as diff-cover leaves them out too; this warning says they were not measured at all.
+    pub UNMEASURED_CHANGED_FILE = "unmeasured-changed-file" {
+        name: "UnmeasuredChangedFile",
+        level: Warning,
+        short: "A file the change adds or modifies is in no coverage report.",
         tags: ["tests", "coverage"],
     }
 

@@ -18,6 +18,9 @@ pub struct Xml<R: BufRead> {
     pub path: String,
     /// Where the report is read from, to turn a byte offset into a line.
     pub file: std::path::PathBuf,
+    /// The elements open, innermost last: a file that ends with some open
+    /// was cut short.
+    open: Vec<Vec<u8>>,
 }
 
 /// What the reader hands on: the parts of XML the reports use.
@@ -62,6 +65,7 @@ impl<R: BufRead> Xml<R> {
             buf: Vec::with_capacity(64 << 10),
             path: path.to_string(),
             file: file.to_path_buf(),
+            open: Vec::new(),
         }
     }
 
@@ -88,8 +92,15 @@ impl<R: BufRead> Xml<R> {
                 }
             };
             let item = match event {
-                Event::Start(e) => Item::Start(element(&e, at).map_err(|m| fail(at, &m))?),
-                Event::End(e) => Item::End(e.local_name().as_ref().to_vec()),
+                Event::Start(e) => {
+                    let e = element(&e, at).map_err(|m| fail(at, &m))?;
+                    self.open.push(e.name.clone());
+                    Item::Start(e)
+                }
+                Event::End(e) => {
+                    self.open.pop();
+                    Item::End(e.local_name().as_ref().to_vec())
+                }
                 Event::Empty(_) => unreachable!("empty elements are expanded"),
                 Event::Text(t) => {
                     let text = t.decode().map_err(|e| fail(at, &e.to_string()))?;
@@ -103,7 +114,7 @@ impl<R: BufRead> Xml<R> {
                     Item::Text(reference(&r).map_err(|m| fail(at, &m))?.into_owned())
                 }
                 Event::DocType(d) => {
-                    if d.iter().any(|&b| b == b'[') {
+                    if d.contains(&b'[') {
                         return Err(fail(
                             at,
                             "a DOCTYPE with declarations is refused (entities could expand without bound or read other files)",
@@ -112,7 +123,16 @@ impl<R: BufRead> Xml<R> {
                     continue;
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => continue,
-                Event::Eof => Item::Eof,
+                Event::Eof => {
+                    if let Some(name) = self.open.last() {
+                        let message = format!(
+                            "the file ends inside <{}>: cut short (did the run that writes it finish?)",
+                            String::from_utf8_lossy(name)
+                        );
+                        return Err(fail(at, &message));
+                    }
+                    Item::Eof
+                }
             };
             return Ok(item);
         }
@@ -147,7 +167,8 @@ fn element(e: &BytesStart<'_>, offset: u64) -> Result<Element, String> {
                 String::from_utf8_lossy(a.key.as_ref())
             )
         })?;
-        attrs.push((a.key.local_name().as_ref().to_vec(), value.into_owned()));
+        // The whole name: `x:failures` is not `failures`.
+        attrs.push((a.key.as_ref().to_vec(), value.into_owned()));
     }
     Ok(Element {
         name: e.local_name().as_ref().to_vec(),

@@ -1,6 +1,7 @@
 //! The tests plugin on reports written by the real tools
 //! (`scripts/tests-fixtures`): pytest and pytest-cov, cargo-nextest,
 //! gotestsum and Go's cover profile, jest with jest-junit and istanbul.
+//! Reports are build outputs, outside the checked tree: here a mount.
 
 #![allow(clippy::unwrap_used)] // in tests a panic is the failure report
 
@@ -15,13 +16,48 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tests")
 }
 
-/// A repository made of fixture directories copied over each other.
-fn repo(parts: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for p in parts {
-        copy(&fixtures().join(p), dir.path());
+/// A fixture project with its reports as a build leaves them: the
+/// project's `parts` copied into a repository, the files of `reports`
+/// (with `@@ROOT@@` made the repository's path) mounted at `/mnt/r`.
+struct Project {
+    repo: tempfile::TempDir,
+    reports: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(parts: &[&str], reports: &str) -> Project {
+        let repo = tempfile::tempdir().unwrap();
+        for p in parts {
+            copy(&fixtures().join(p), repo.path());
+        }
+        // The reports are not part of the checked tree.
+        let _ = std::fs::remove_dir_all(repo.path().join("reports"));
+        let out = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(fixtures().join(reports)).unwrap() {
+            let e = e.unwrap();
+            if !e.file_type().unwrap().is_file() {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            std::fs::write(
+                out.path().join(&name),
+                text.replace("@@ROOT@@", &repo.path().to_string_lossy()),
+            )
+            .unwrap();
+        }
+        Project { repo, reports: out }
     }
-    dir
+
+    fn harness(&self, config: Value) -> Harness {
+        Harness::new(self.repo.path())
+            .mount("r", self.reports.path())
+            .config(config)
+    }
+
+    fn run(&self, config: Value) -> Result<Evaluation, String> {
+        self.harness(config).run::<Tests>()
+    }
 }
 
 fn copy(from: &Path, to: &Path) {
@@ -59,11 +95,10 @@ fn summary(e: &Evaluation) -> Value {
 
 #[test]
 fn pytest_failures_land_on_the_test_and_skips_are_counted() {
-    let dir = repo(&["python/head", "python/reports"]);
+    let p = Project::new(&["python/head"], "python/reports");
     for report in ["junit.xml", "junit-xunit1.xml"] {
-        let e = Harness::new(dir.path())
-            .config(json!({ "junit": [report] }))
-            .run::<Tests>()
+        let e = p
+            .run(json!({ "junit": [format!("/mnt/r/{report}")] }))
             .unwrap();
         let failed = with_rule(&e, "failed");
         assert_eq!(failed.len(), 1, "{report}: {:?}", e.findings);
@@ -90,10 +125,9 @@ fn pytest_failures_land_on_the_test_and_skips_are_counted() {
 
 #[test]
 fn a_module_pytest_could_not_import_is_a_suite_error() {
-    let dir = repo(&["python/head", "python/broken", "python/reports"]);
-    let e = Harness::new(dir.path())
-        .config(json!({ "junit": ["junit-collection-error.xml"] }))
-        .run::<Tests>()
+    let p = Project::new(&["python/head", "python/broken"], "python/reports");
+    let e = p
+        .run(json!({ "junit": ["/mnt/r/junit-collection-error.xml"] }))
         .unwrap();
     let errors = with_rule(&e, "suite-error");
     assert_eq!(errors.len(), 1, "{:?}", e.findings);
@@ -110,11 +144,8 @@ fn a_module_pytest_could_not_import_is_a_suite_error() {
 
 #[test]
 fn nextest_retries_make_a_flaky_warning_and_a_failure_on_every_attempt() {
-    let dir = repo(&["rust"]);
-    let e = Harness::new(dir.path())
-        .config(json!({ "junit": ["junit.xml"] }))
-        .run::<Tests>()
-        .unwrap();
+    let p = Project::new(&["rust"], "rust/reports");
+    let e = p.run(json!({ "junit": ["/mnt/r/junit.xml"] })).unwrap();
     let failed = with_rule(&e, "failed");
     assert_eq!(failed.len(), 1, "{:?}", e.findings);
     assert_eq!(place(failed[0]), "src/lib.rs:18");
@@ -142,17 +173,13 @@ fn nextest_retries_make_a_flaky_warning_and_a_failure_on_every_attempt() {
 
 #[test]
 fn go_subtests_and_jest_titles_land_on_their_definitions() {
-    let dir = repo(&["go"]);
-    let e = Harness::new(dir.path())
-        .config(json!({ "junit": ["junit.xml"] }))
-        .run::<Tests>()
-        .unwrap();
+    let p = Project::new(&["go"], "go/reports");
+    let e = p.run(json!({ "junit": ["/mnt/r/junit.xml"] })).unwrap();
     let mut failed: Vec<String> = with_rule(&e, "failed")
         .iter()
         .map(|f| format!("{} {}", place(f), f.message))
         .collect();
     failed.sort();
-    assert_eq!(failed.len(), 2, "{failed:?}");
     // A subtest is placed at the test that runs it.
     assert_eq!(
         failed,
@@ -162,11 +189,8 @@ fn go_subtests_and_jest_titles_land_on_their_definitions() {
         ]
     );
 
-    let dir = repo(&["js/head", "js/reports"]);
-    let e = Harness::new(dir.path())
-        .config(json!({ "junit": ["junit.xml"] }))
-        .run::<Tests>()
-        .unwrap();
+    let p = Project::new(&["js/head"], "js/reports");
+    let e = p.run(json!({ "junit": ["/mnt/r/junit.xml"] })).unwrap();
     let failed = with_rule(&e, "failed");
     assert_eq!(failed.len(), 1, "{:?}", e.findings);
     assert_eq!(place(failed[0]), "src/price.test.js:13");
@@ -181,34 +205,17 @@ fn go_subtests_and_jest_titles_land_on_their_definitions() {
 
 #[test]
 fn overall_coverage_matches_each_tools_own_summary() {
-    // coverage.py: 22 statements, 5 missed (77 %); istanbul: lines 9/10;
-    // Go: 50.0 % of statements (`go tool cover -func`).
-    let cases: [(&[&str], &str, &str, (u64, u64)); 4] = [
-        (
-            &["python/head", "python/reports"],
-            "cobertura",
-            "coverage.xml",
-            (17, 22),
-        ),
-        (
-            &["python/head", "python/reports"],
-            "lcov",
-            "coverage.lcov",
-            (17, 22),
-        ),
-        (&["js/head", "js/reports"], "lcov", "lcov.info", (9, 10)),
-        (
-            &["js/head", "js/reports"],
-            "cobertura",
-            "cobertura-coverage.xml",
-            (9, 10),
-        ),
+    // coverage.py: 22 statements, 5 missed (77 %); istanbul: lines 9/10.
+    let cases = [
+        ("python", "cobertura", "coverage.xml", (17, 22)),
+        ("python", "lcov", "coverage.lcov", (17, 22)),
+        ("js", "lcov", "lcov.info", (9, 10)),
+        ("js", "cobertura", "cobertura-coverage.xml", (9, 10)),
     ];
-    for (parts, format, path, (covered, measured)) in cases {
-        let dir = repo(parts);
-        let e = Harness::new(dir.path())
-            .config(json!({ "coverage": [{ "format": format, "path": path }] }))
-            .run::<Tests>()
+    for (project, format, path, (covered, measured)) in cases {
+        let p = Project::new(&[&format!("{project}/head")], &format!("{project}/reports"));
+        let e = p
+            .run(json!({ "coverage": [{ "format": format, "path": format!("/mnt/r/{path}") }] }))
             .unwrap();
         let cov = &summary(&e)["coverage"];
         assert_eq!(
@@ -217,16 +224,24 @@ fn overall_coverage_matches_each_tools_own_summary() {
             "{format} {path}: {cov}"
         );
     }
-    let dir = repo(&["go"]);
-    let e = Harness::new(dir.path())
-        .config(json!({ "coverage": [{ "format": "go-cover", "path": "cover.out" }], "min": 60 }))
+    // Go: 50.0 % of statements (`go tool cover -func`); the import paths
+    // map through go.mod's module.
+    let p = Project::new(&["go"], "go/reports");
+    let e = p
+        .harness(json!({
+            "coverage": [{ "format": "go-cover", "path": "/mnt/r/cover.out" }],
+            "min": 60,
+        }))
         .run::<Tests>()
         .unwrap();
-    let go = &summary(&e)["coverage"]["go-statements"];
+    let cov = &summary(&e)["coverage"];
     assert_eq!(
-        (go["covered"].as_u64(), go["total"].as_u64()),
+        (
+            cov["go-statements"]["covered"].as_u64(),
+            cov["go-statements"]["total"].as_u64()
+        ),
         (Some(4), Some(8)),
-        "{go}"
+        "{cov}"
     );
     assert_eq!(
         with_rule(&e, "coverage").len(),
@@ -237,21 +252,23 @@ fn overall_coverage_matches_each_tools_own_summary() {
 
 #[test]
 fn new_code_coverage_counts_only_measured_changed_lines() {
-    let dir = repo(&["python/head", "python/reports"]);
+    let p = Project::new(&["python/head"], "python/reports");
     // What `git diff -U0` of head against base says: ops.py 10–29, fmt.py
-    // new (untracked files run to the end).
+    // new (untracked files run to the end); a new module no test imports.
+    std::fs::write(p.repo.path().join("calc/extra.py"), "X = 1\n").unwrap();
     let run = |min: f64| {
-        Harness::new(dir.path())
-            .config(json!({
-                "coverage": [{ "format": "cobertura", "path": "coverage.xml" }],
-                "new-code-min": min,
-            }))
-            .changed_lines(&[
-                ("calc/ops.py", &[(10, 29)]),
-                ("calc/fmt.py", &[(1, u32::MAX)]),
-            ])
-            .run::<Tests>()
-            .unwrap()
+        p.harness(json!({
+            "coverage": [{ "format": "cobertura", "path": "/mnt/r/coverage.xml" }],
+            "new-code-min": min,
+        }))
+        .changed_lines(&[
+            ("calc/extra.py", &[(1, u32::MAX)]),
+            ("calc/fmt.py", &[(1, u32::MAX)]),
+            ("calc/ops.py", &[(10, 29)]),
+            ("docs/notes.md", &[(1, 3)]),
+        ])
+        .run::<Tests>()
+        .unwrap()
     };
     let e = run(80.0);
     let new = &summary(&e)["coverage"]["new-code"];
@@ -260,6 +277,10 @@ fn new_code_coverage_counts_only_measured_changed_lines() {
         (new["covered"].as_u64(), new["measured"].as_u64()),
         (Some(13), Some(18)),
         "{new}"
+    );
+    assert_eq!(
+        new["files"]["calc/ops.py"]["uncovered-lines"],
+        json!([18, 26])
     );
     assert_eq!(with_rule(&e, "new-code-coverage").len(), 1);
     let mut gaps: Vec<String> = with_rule(&e, "uncovered-new-lines")
@@ -280,85 +301,181 @@ fn new_code_coverage_counts_only_measured_changed_lines() {
         gaps,
         ["calc/fmt.py:9-11", "calc/ops.py:18-18", "calc/ops.py:26-26"]
     );
+    // The new module is of a kind the report measures, but not in it; the
+    // notes are not.
+    let unmeasured: Vec<String> = with_rule(&e, "unmeasured-changed-file")
+        .iter()
+        .map(|f| place(f))
+        .collect();
+    assert_eq!(unmeasured, ["calc/extra.py"]);
     assert!(with_rule(&run(70.0), "new-code-coverage").is_empty());
+}
+
+/// Reports with these contents, mounted at `/mnt/r`, in an empty repository.
+fn hostile(files: &[(&str, &str)]) -> (tempfile::TempDir, tempfile::TempDir) {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("a.py"), "x = 1\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    (repo, dir)
 }
 
 #[test]
 fn broken_or_hostile_reports_are_errors_with_their_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
-    write(
-        "bad.xml",
-        "<testsuites>\n<testsuite name=\"a\">\n<testcase name=\"x\">\n</testsuite>\n",
-    );
-    write(
-        "laughs.xml",
-        "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n <!ENTITY lol2 \"&lol;&lol;&lol;\">\n]>\n<testsuites><testsuite name=\"&lol2;\"/></testsuites>\n",
-    );
-    write(
-        "xxe.xml",
-        "<testsuite name=\"a\"><testcase name=\"&xxe;\"/></testsuite>\n",
-    );
-    write("bad.lcov", "SF:a.py\nDA:1,1\nDA:x,1\nend_of_record\n");
-    write("empty.xml", "<testsuites></testsuites>\n");
-    write("other.xml", "<html><body/></html>\n");
-    let run = |config: Value| Harness::new(dir.path()).config(config).run::<Tests>();
+    let (repo, dir) = hostile(&[
+        (
+            "bad.xml",
+            "<testsuites>\n<testsuite name=\"a\">\n<testcase name=\"x\">\n</testsuite>\n",
+        ),
+        (
+            "laughs.xml",
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n <!ENTITY lol2 \"&lol;&lol;&lol;\">\n]>\n<testsuites><testsuite name=\"&lol2;\"/></testsuites>\n",
+        ),
+        (
+            "xxe.xml",
+            "<testsuite name=\"a\"><testcase name=\"&xxe;\"/></testsuite>\n",
+        ),
+        // Cut short after a passing case: the failures after it are lost.
+        (
+            "cut.xml",
+            "<testsuites>\n<testsuite name=\"s\" failures=\"1\">\n<testcase name=\"a\"/>\n",
+        ),
+        ("cut.cobertura", "<coverage>\n<packages>\n<package>\n"),
+        ("bad.lcov", "SF:a.py\nDA:1,1\nDA:x,1\nend_of_record\n"),
+        ("far.lcov", "SF:a.py\nDA:4000000,1\nend_of_record\n"),
+        ("empty.xml", "<testsuites></testsuites>\n"),
+        ("other.xml", "<html><body/></html>\n"),
+        (
+            "elsewhere.lcov",
+            "SF:/ci/other/b.py\nDA:1,1\nend_of_record\n",
+        ),
+    ]);
+    let run = |config: Value| {
+        Harness::new(repo.path())
+            .mount("r", dir.path())
+            .config(config)
+            .run::<Tests>()
+    };
     let err = |config: Value| run(config).expect_err("an error");
+    let junit = |f: &str| err(json!({ "junit": [format!("/mnt/r/{f}")] }));
+    let lcov = |f: &str, format: &str| {
+        err(json!({ "coverage": [{ "format": format, "path": format!("/mnt/r/{f}") }] }))
+    };
+    let e = junit("bad.xml");
     assert!(
-        err(json!({ "junit": ["bad.xml"] })).starts_with("bad.xml:4: not well-formed XML"),
-        "{}",
-        err(json!({ "junit": ["bad.xml"] }))
+        e.starts_with("/mnt/r/bad.xml:4: not well-formed XML"),
+        "{e}"
     );
+    let e = junit("laughs.xml");
     assert!(
-        err(json!({ "junit": ["laughs.xml"] }))
-            .starts_with("laughs.xml:2: a DOCTYPE with declarations is refused")
+        e.starts_with("/mnt/r/laughs.xml:2: a DOCTYPE with declarations is refused"),
+        "{e}"
     );
+    let e = junit("xxe.xml");
+    assert!(e.contains("/mnt/r/xxe.xml:1: attribute `name`"), "{e}");
+    let e = junit("cut.xml");
     assert!(
-        err(json!({ "junit": ["xxe.xml"] })).contains("xxe.xml:1: attribute `name`"),
-        "{}",
-        err(json!({ "junit": ["xxe.xml"] }))
+        e.contains("the file ends inside <testsuite>: cut short"),
+        "{e}"
+    );
+    let e = lcov("cut.cobertura", "cobertura");
+    assert!(e.contains("the file ends inside <package>"), "{e}");
+    assert_eq!(
+        lcov("bad.lcov", "lcov"),
+        "/mnt/r/bad.lcov:3: `x` is not a line number"
     );
     assert_eq!(
-        err(json!({ "coverage": [{ "format": "lcov", "path": "bad.lcov" }] })),
-        "bad.lcov:3: `x` is not a line number"
+        lcov("far.lcov", "lcov"),
+        "/mnt/r/far.lcov:2: `4000000` is not a line number"
     );
-    assert!(err(json!({ "junit": ["other.xml"] })).contains("not a JUnit report"));
+    let e = lcov("elsewhere.lcov", "lcov");
     assert!(
-        err(json!({ "junit": ["missing.xml"] })).starts_with("config.junit[0]: `missing.xml`: ")
+        e.contains("none of the 1 files the reports measure is a file of this repository"),
+        "{e}"
     );
-    assert!(err(json!({ "junit": ["reports/*.xml"] })).starts_with("config.junit[0]: `reports`: "));
-    assert!(err(json!({ "junit": ["*.junit"] })).contains("matches no file"));
+    assert!(junit("other.xml").contains("not a JUnit report"));
+    let e = junit("missing.xml");
+    assert!(
+        e.starts_with("config.junit[0]: `/mnt/r/missing.xml`: "),
+        "{e}"
+    );
+    let e = err(json!({ "junit": ["reports/*.xml"] }));
+    assert!(e.starts_with("config.junit[0]: `reports`: "), "{e}");
+    assert!(junit("*.junit").contains("matches no file"));
     assert!(err(json!({})).contains("nothing to check"));
     // A report with no test in it is not a pass.
-    let e = run(json!({ "junit": ["empty.xml"] })).unwrap();
+    let e = run(json!({ "junit": ["/mnt/r/empty.xml"] })).unwrap();
     assert_eq!(with_rule(&e, "too-few-tests").len(), 1);
 }
 
 #[test]
-fn a_suite_that_counts_more_failures_than_it_lists_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
+fn a_report_in_the_checked_tree_is_refused() {
+    // The change under review could commit a passing report in place of
+    // the run's.
+    let (repo, _dir) = hostile(&[]);
     std::fs::write(
-        dir.path().join("junit.xml"),
-        "<testsuites>\n<testsuite name=\"s\" tests=\"2\" failures=\"1\" errors=\"1\">\n<testcase name=\"a\"/>\n<testcase name=\"b\"><failure message=\"boom\"/></testcase>\n</testsuite>\n</testsuites>\n",
+        repo.path().join("junit.xml"),
+        "<testsuite name=\"s\"><testcase name=\"a\"/></testsuite>\n",
     )
     .unwrap();
-    let e = Harness::new(dir.path())
+    let e = Harness::new(repo.path())
         .config(json!({ "junit": ["junit.xml"] }))
         .run::<Tests>()
-        .unwrap();
+        .expect_err("refused");
+    assert!(e.contains("`junit.xml` is a file of the repository"), "{e}");
+}
+
+#[test]
+fn suite_level_errors_and_wrapped_cases_are_failures() {
+    let (repo, dir) = hostile(&[
+        (
+            "counts.xml",
+            "<testsuites>\n<testsuite name=\"s\" tests=\"2\" failures=\"1\" errors=\"1\">\n<testcase name=\"a\"/>\n<testcase name=\"b\"><failure message=\"boom\"/></testcase>\n</testsuite>\n</testsuites>\n",
+        ),
+        (
+            "wrapped.xml",
+            "<testsuites>\n<testsuite name=\"s\">\n<group>\n<testcase name=\"hidden\"><failure message=\"boom\"/></testcase>\n</group>\n</testsuite>\n<error message=\"the runner crashed\"/>\n</testsuites>\n",
+        ),
+        (
+            "prefixed.xml",
+            "<testsuites xmlns:x=\"urn:x\">\n<testsuite name=\"s\" x:failures=\"0\" failures=\"1\">\n<testcase name=\"a\"/>\n</testsuite>\n</testsuites>\n",
+        ),
+    ]);
+    let run = |f: &str| {
+        Harness::new(repo.path())
+            .mount("r", dir.path())
+            .config(json!({ "junit": [format!("/mnt/r/{f}")] }))
+            .run::<Tests>()
+            .unwrap()
+    };
+    let e = run("counts.xml");
     let s = with_rule(&e, "suite-error");
     assert_eq!(s.len(), 1, "{:?}", e.findings);
     assert_eq!(
         s[0].message,
-        "junit.xml:2: test suite `s` reports 2 failures and errors but lists 1 failed tests"
+        "/mnt/r/counts.xml:2: test suite `s` reports 2 failures and errors but lists 1 failed tests"
     );
+    let e = run("wrapped.xml");
+    assert_eq!(with_rule(&e, "failed").len(), 1, "{:?}", e.findings);
+    let s = with_rule(&e, "suite-error");
+    assert_eq!(s.len(), 1, "{:?}", e.findings);
+    assert!(
+        s[0].message
+            .contains("the test run errored: the runner crashed"),
+        "{}",
+        s[0].message
+    );
+    let e = run("prefixed.xml");
+    assert_eq!(with_rule(&e, "suite-error").len(), 1, "{:?}", e.findings);
 }
 
 #[test]
 fn a_failing_test_in_an_unchanged_file_still_counts() {
-    let dir = repo(&["python/head", "python/reports"]);
-    let e = Harness::new(dir.path())
-        .config(json!({ "junit": ["junit.xml"] }))
+    let p = Project::new(&["python/head"], "python/reports");
+    let e = p
+        .harness(json!({ "junit": ["/mnt/r/junit.xml"] }))
         .changed(&["calc/ops.py"])
         .run::<Tests>()
         .unwrap();
