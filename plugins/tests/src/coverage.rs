@@ -195,30 +195,75 @@ const MAX_TEXT_LINE: usize = 1 << 20;
 
 /// Call `f` with each line (without its end) and its 1-based number.
 fn each_line<R: BufRead>(
-    mut input: R,
+    input: R,
     path: &str,
     mut f: impl FnMut(&str, u64) -> Result<(), String>,
 ) -> Result<(), String> {
-    use std::io::Read;
-    let mut buf = Vec::new();
+    each_raw_line(
+        input,
+        path,
+        |_| None,
+        |bytes, number| {
+            let line =
+                std::str::from_utf8(bytes).map_err(|_| format!("{path}:{number}: not UTF-8"))?;
+            f(line, number)
+        },
+    )
+}
+
+/// Call `f` with each line's bytes (without `\n` or `\r\n`) and its
+/// 1-based number, reading in place from the buffer (a line is copied only
+/// when it spans two reads). `fast` is offered the buffer at the start of
+/// each line first: it may take the line itself (returning its length
+/// with the `\n`) when it is of the common, simple kind.
+fn each_raw_line<R: BufRead>(
+    mut input: R,
+    path: &str,
+    mut fast: impl FnMut(&[u8]) -> Option<usize>,
+    mut f: impl FnMut(&[u8], u64) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut carry: Vec<u8> = Vec::new();
     let mut number = 0u64;
+    let trim = |l: &[u8]| -> usize { l.len() - usize::from(l.last() == Some(&b'\r')) };
     loop {
-        buf.clear();
-        number += 1;
-        let n = (&mut input)
-            .take(MAX_TEXT_LINE as u64)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| format!("{path}: {e}"))?;
-        if n == 0 {
+        let chunk = input.fill_buf().map_err(|e| format!("{path}: {e}"))?;
+        if chunk.is_empty() {
+            if !carry.is_empty() {
+                number += 1;
+                f(&carry[..trim(&carry)], number)?;
+            }
             return Ok(());
         }
-        if buf.last() != Some(&b'\n') && n == MAX_TEXT_LINE {
-            return Err(format!("{path}:{number}: a line longer than 1 MiB"));
+        let mut start = 0;
+        loop {
+            if carry.is_empty()
+                && let Some(taken) = fast(&chunk[start..])
+            {
+                number += 1;
+                start += taken;
+                continue;
+            }
+            let Some(at) = memchr::memchr(b'\n', &chunk[start..]) else {
+                break;
+            };
+            let end = start + at;
+            number += 1;
+            if carry.is_empty() {
+                let line = &chunk[start..end];
+                f(&line[..trim(line)], number)?;
+            } else {
+                carry.extend_from_slice(&chunk[start..end]);
+                f(&carry[..trim(&carry)], number)?;
+                carry.clear();
+            }
+            start = end + 1;
         }
-        let line = std::str::from_utf8(&buf)
-            .map_err(|_| format!("{path}:{number}: not UTF-8"))?
-            .trim_end_matches(['\n', '\r']);
-        f(line, number)?;
+        carry.extend_from_slice(&chunk[start..]);
+        if carry.len() > MAX_TEXT_LINE {
+            return Err(format!("{path}:{}: a line longer than 1 MiB", number + 1));
+        }
+        let used = chunk.len();
+        input.consume(used);
     }
 }
 
@@ -234,26 +279,30 @@ fn line_number(text: &str, path: &str, number: u64) -> Result<u32, String> {
 struct Record {
     name: String,
     lines: FileCov,
-    /// Line counts (`DA`), to tell which lines have one.
-    hits: std::collections::HashMap<u32, bool>,
     /// Function name → first line (`FN`), and calls (`FNDA`).
     functions: std::collections::HashMap<String, u32>,
     calls: std::collections::HashMap<String, bool>,
-    /// Line → (branches, branches taken, any taken) from `BRDA`.
-    branches: BTreeMap<u32, (u32, u32)>,
+    /// (line, taken) of each branch (`BRDA`).
+    branches: Vec<(u32, bool)>,
 }
 
 impl Record {
     fn finish(mut self) -> (String, FileCov) {
-        for (line, (total, taken)) in &self.branches {
-            match self.hits.get(line) {
-                None => self.lines.mark_also(*line, *total > 0 && taken == total),
-                Some(false) if *taken > 0 => self.lines.mark_also(*line, true),
-                Some(_) => {}
+        // A line has a count (`DA`) when it is measured.
+        self.branches.sort_unstable();
+        for same in self.branches.chunk_by(|a, b| a.0 == b.0) {
+            let line = same[0].0;
+            let (total, taken) = (same.len(), same.iter().filter(|b| b.1).count());
+            let counted = bit(&self.lines.measured, line);
+            let ran = bit(&self.lines.covered, line);
+            match (counted, ran) {
+                (false, _) => self.lines.mark_also(line, taken == total),
+                (true, false) if taken > 0 => self.lines.mark_also(line, true),
+                _ => {}
             }
         }
         for (name, line) in &self.functions {
-            if !self.hits.contains_key(line) {
+            if !bit(&self.lines.measured, *line) {
                 let called = self.calls.get(name).copied().unwrap_or(false);
                 self.lines.mark_also(*line, called);
             }
@@ -278,14 +327,161 @@ fn ran(text: &str) -> Option<bool> {
     }
 }
 
+/// `DA:<line>,<count>\n` at the start of `buf`, the bulk of a big LCOV
+/// file: (line, ran, bytes taken with the newline); `None` for anything
+/// else (the general reading decides).
+fn scan_da(buf: &[u8]) -> Option<(u32, bool, usize)> {
+    if buf.len() < 6 || &buf[..3] != b"DA:" {
+        return None;
+    }
+    let mut i = 3;
+    let mut n: u32 = 0;
+    while i < buf.len() && buf[i].is_ascii_digit() && i < 11 {
+        n = n * 10 + u32::from(buf[i] - b'0');
+        i += 1;
+    }
+    if i == 3 || i >= buf.len() || buf[i] != b',' || !(1..=MAX_LINE).contains(&n) {
+        return None;
+    }
+    i += 1;
+    let digits = i;
+    let mut ran = false;
+    while i < buf.len() && buf[i].is_ascii_digit() {
+        ran |= buf[i] != b'0';
+        i += 1;
+    }
+    if i == digits || i >= buf.len() || buf[i] != b'\n' {
+        return None;
+    }
+    Some((n, ran, i + 1))
+}
+
+/// `BRDA:<line>,<block>,<branch>,<taken>\n` at the start of `buf`, like
+/// [`scan_da`]: (line, taken, bytes taken with the newline).
+fn scan_brda(buf: &[u8]) -> Option<(u32, bool, usize)> {
+    if buf.len() < 12 || &buf[..5] != b"BRDA:" {
+        return None;
+    }
+    let mut i = 5;
+    let mut n: u32 = 0;
+    while i < buf.len() && buf[i].is_ascii_digit() && i < 13 {
+        n = n * 10 + u32::from(buf[i] - b'0');
+        i += 1;
+    }
+    if i == 5 || !(1..=MAX_LINE).contains(&n) {
+        return None;
+    }
+    // `,<block>,<branch>,`
+    for _ in 0..2 {
+        if buf.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+        let from = i;
+        while i < buf.len() && buf[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == from {
+            return None;
+        }
+    }
+    if buf.get(i) != Some(&b',') {
+        return None;
+    }
+    i += 1;
+    let taken = if buf.get(i) == Some(&b'-') {
+        i += 1;
+        false
+    } else {
+        let from = i;
+        let mut ran = false;
+        while i < buf.len() && buf[i].is_ascii_digit() {
+            ran |= buf[i] != b'0';
+            i += 1;
+        }
+        if i == from {
+            return None;
+        }
+        ran
+    };
+    if buf.get(i) != Some(&b'\n') {
+        return None;
+    }
+    Some((n, taken, i + 1))
+}
+
+/// `DA:<line>,<count>[,…]` read straight from bytes, the common case of a
+/// big LCOV file: `None` when the line is anything else, or not that
+/// simple (then the general reading decides).
+fn fast_da(line: &[u8]) -> Option<(u32, bool)> {
+    let rest = line.strip_prefix(b"DA:")?;
+    let mut n: u32 = 0;
+    let mut i = 0;
+    while let Some(d) = rest.get(i).filter(|b| b.is_ascii_digit()) {
+        n = n.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+        i += 1;
+    }
+    if i == 0 || rest.get(i) != Some(&b',') || !(1..=MAX_LINE).contains(&n) {
+        return None;
+    }
+    let count = &rest[i + 1..];
+    let digits = count.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || !matches!(count.get(digits), None | Some(b',')) {
+        return None;
+    }
+    Some((n, count[..digits].iter().any(|&b| b != b'0')))
+}
+
+/// `BRDA:<line>,<block>,<branch>,<taken>` read straight from bytes, like
+/// [`fast_da`].
+fn fast_brda(line: &[u8]) -> Option<(u32, bool)> {
+    let rest = line.strip_prefix(b"BRDA:")?;
+    let comma = memchr::memchr(b',', rest)?;
+    let n: u32 = std::str::from_utf8(&rest[..comma]).ok()?.parse().ok()?;
+    if !(1..=MAX_LINE).contains(&n) || rest.iter().filter(|&&b| b == b',').count() != 3 {
+        return None;
+    }
+    let taken = &rest[memchr::memrchr(b',', rest)? + 1..];
+    match taken {
+        b"-" => Some((n, false)),
+        t if !t.is_empty() && t.iter().all(u8::is_ascii_digit) => {
+            Some((n, t.iter().any(|&b| b != b'0')))
+        }
+        _ => None,
+    }
+}
+
 fn lcov<R: BufRead>(
     input: R,
     path: &str,
     out: &mut BTreeMap<String, FileCov>,
 ) -> Result<(), String> {
-    let mut current: Option<Record> = None;
+    let current: std::cell::RefCell<Option<Record>> = Default::default();
     let mut records = 0u64;
-    each_line(input, path, |line, number| {
+    let fast = |buf: &[u8]| {
+        let mut current = current.borrow_mut();
+        let r = current.as_mut()?;
+        if let Some((l, hit, taken)) = scan_da(buf) {
+            r.lines.mark(l, hit);
+            return Some(taken);
+        }
+        let (l, hit, taken) = scan_brda(buf)?;
+        r.branches.push((l, hit));
+        Some(taken)
+    };
+    each_raw_line(input, path, fast, |bytes, number| {
+        let mut current = current.borrow_mut();
+        if let Some(r) = current.as_mut() {
+            if let Some((l, hit)) = fast_da(bytes) {
+                r.lines.mark(l, hit);
+                return Ok(());
+            }
+            if let Some(branch) = fast_brda(bytes) {
+                r.branches.push(branch);
+                return Ok(());
+            }
+        }
+        let line = std::str::from_utf8(bytes).map_err(|_| format!("{path}:{number}: not UTF-8"))?;
         let line = line.trim();
         if line.is_empty() {
             return Ok(());
@@ -311,7 +507,7 @@ fn lcov<R: BufRead>(
                     "{path}:{number}: SF before the previous record's end_of_record"
                 ));
             }
-            current = Some(Record {
+            *current = Some(Record {
                 name: value.to_string(),
                 ..Record::default()
             });
@@ -329,8 +525,6 @@ fn lcov<R: BufRead>(
                 let l = line_number(parts.next().unwrap_or_default(), path, number)?;
                 let hit = count(parts.next().unwrap_or_default())?;
                 r.lines.mark(l, hit);
-                let seen = r.hits.entry(l).or_insert(false);
-                *seen |= hit;
             }
             "BRDA" => {
                 let r = current.as_mut().ok_or_else(|| in_record("BRDA"))?;
@@ -342,9 +536,7 @@ fn lcov<R: BufRead>(
                 }
                 let l = line_number(parts[0], path, number)?;
                 let taken = count(parts[3])?;
-                let b = r.branches.entry(l).or_insert((0, 0));
-                b.0 += 1;
-                b.1 += u32::from(taken);
+                r.branches.push((l, taken));
             }
             "FN" => {
                 let r = current.as_mut().ok_or_else(|| in_record("FN"))?;
@@ -378,7 +570,7 @@ fn lcov<R: BufRead>(
         }
         Ok(())
     })?;
-    if current.is_some() {
+    if current.borrow().is_some() {
         return Err(format!("{path}: the last record has no end_of_record"));
     }
     if records == 0 {
@@ -450,12 +642,12 @@ fn go<R: BufRead>(
 }
 
 /// Whether the last elements open are `path`.
-fn inside(stack: &[Vec<u8>], path: &[&str]) -> bool {
+fn inside(stack: &[crate::xml::Name], path: &[&str]) -> bool {
     stack.len() >= path.len()
         && stack[stack.len() - path.len()..]
             .iter()
             .zip(path)
-            .all(|(a, b)| a == b.as_bytes())
+            .all(|(a, b)| **a == *b.as_bytes())
 }
 
 fn cobertura<R: BufRead>(
@@ -463,7 +655,7 @@ fn cobertura<R: BufRead>(
     out: &mut BTreeMap<String, FileCov>,
     sources: &mut Vec<String>,
 ) -> Result<(), String> {
-    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut stack: Vec<crate::xml::Name> = Vec::new();
     let mut file: Option<String> = None;
     let mut source = String::new();
     let mut root = false;
@@ -511,16 +703,18 @@ fn cobertura<R: BufRead>(
                     out.entry(name).or_default().mark(l, hit);
                 } else if e.is("source") {
                     source.clear();
+                    xml.want_text(true);
                 }
                 stack.push(e.name);
             }
             Item::Text(t) => {
-                if stack.last().is_some_and(|n| n == b"source") && source.len() < 4096 {
+                if stack.last().is_some_and(|n| **n == *b"source") && source.len() < 4096 {
                     source.push_str(&t);
                 }
             }
             Item::End(name) => {
                 if name == b"source" {
+                    xml.want_text(false);
                     sources.push(source.trim().to_string());
                 } else if name == b"class" {
                     file = None;
@@ -539,7 +733,7 @@ fn cobertura<R: BufRead>(
 }
 
 fn jacoco<R: BufRead>(xml: &mut Xml<R>, out: &mut BTreeMap<String, FileCov>) -> Result<(), String> {
-    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut stack: Vec<crate::xml::Name> = Vec::new();
     let mut package = String::new();
     let mut file: Option<String> = None;
     let mut root = false;

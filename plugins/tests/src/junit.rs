@@ -48,10 +48,39 @@ pub struct SuiteProblem {
     pub message: String,
 }
 
+/// What the reports hold: every test counted, the cases a finding is
+/// made of kept (failed, errored, flaky, and slow ones when `slow` is set),
+/// so a report of a million passing tests costs counts, not memory.
 #[derive(Debug, Default)]
 pub struct Parsed {
+    pub counts: Counts,
     pub cases: Vec<Case>,
     pub problems: Vec<SuiteProblem>,
+    /// Seconds past which a passing test is kept (the config's `slow`).
+    pub slow: Option<f64>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub total: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub errored: u64,
+    pub skipped: u64,
+    pub flaky: u64,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: Outcome) {
+        self.total += 1;
+        *match outcome {
+            Outcome::Passed => &mut self.passed,
+            Outcome::Failed => &mut self.failed,
+            Outcome::Errored => &mut self.errored,
+            Outcome::Skipped => &mut self.skipped,
+            Outcome::Flaky => &mut self.flaky,
+        } += 1;
+    }
 }
 
 /// How much of a failure's text is kept.
@@ -66,7 +95,8 @@ struct Suite {
     declared: Option<u64>,
     /// Failed or errored cases found inside it (nested suites included).
     found: u64,
-    line: u64,
+    /// Where it starts (its line is found only for a message).
+    offset: u64,
 }
 
 /// Read one JUnit report into `out`.
@@ -94,7 +124,7 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                     file: e.get("file").or(e.get("filepath")).map(str::to_string),
                     declared,
                     found: 0,
-                    line: crate::xml::line_of(&xml.file, e.offset),
+                    offset: e.offset,
                 });
             }
             Item::End(name) if name == b"testsuite" => {
@@ -106,7 +136,7 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                 {
                     out.problems.push(SuiteProblem {
                         report: xml.path.clone(),
-                        line: suite.line,
+                        line: crate::xml::line_of(&xml.file, suite.offset),
                         message: format!(
                             "test suite `{}` reports {declared} failures and errors but lists {} failed tests",
                             suite.name, suite.found
@@ -121,14 +151,23 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                 if suites.is_empty() && !seen_root {
                     seen_root = true;
                 }
-                let suite_file = suites.iter().rev().find_map(|s| s.file.clone());
-                let case = case(xml, &e, suite_file, pytest)?;
+                let mut case = case(xml, e, pytest)?;
                 if matches!(case.outcome, Outcome::Failed | Outcome::Errored)
                     && let Some(s) = suites.last_mut()
                 {
                     s.found += 1;
                 }
-                out.cases.push(case);
+                out.counts.add(case.outcome);
+                let slow = out
+                    .slow
+                    .is_some_and(|limit| case.time.is_some_and(|t| t > limit));
+                if !matches!(case.outcome, Outcome::Passed | Outcome::Skipped) || slow {
+                    if case.file.is_none() {
+                        case.file = suites.iter().rev().find_map(|s| s.file.clone());
+                    }
+                    case.report = xml.path.clone();
+                    out.cases.push(case);
+                }
             }
             // An error or failure reported for a suite (or the whole run),
             // not a case.
@@ -173,25 +212,28 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
     Ok(())
 }
 
-fn case<R: BufRead>(
-    xml: &mut Xml<R>,
-    e: &Element,
-    suite_file: Option<String>,
-    pytest: bool,
-) -> Result<Case, String> {
+/// A case's time in seconds (Surefire may write `1,234.5`).
+fn seconds(t: &str) -> Option<f64> {
+    let t = t.trim();
+    t.parse()
+        .ok()
+        .or_else(|| t.replace(',', "").parse().ok())
+        .filter(|t: &f64| t.is_finite())
+}
+
+/// One `<testcase>`, read to its end; `report` and a `file` from its
+/// suite are filled in by the caller for the cases it keeps.
+fn case<R: BufRead>(xml: &mut Xml<R>, mut e: Element, pytest: bool) -> Result<Case, String> {
     let mut case = Case {
-        name: e.get("name").unwrap_or_default().to_string(),
-        classname: e.get("classname").unwrap_or_default().to_string(),
-        file: e.get("file").map(str::to_string).or(suite_file),
         line: e.get("line").and_then(|l| l.trim().parse().ok()),
-        time: e
-            .get("time")
-            .and_then(|t| t.trim().replace(',', "").parse().ok())
-            .filter(|t: &f64| t.is_finite()),
+        time: e.get("time").and_then(seconds),
+        name: e.take("name").unwrap_or_default(),
+        classname: e.take("classname").unwrap_or_default(),
+        file: e.take("file"),
         outcome: Outcome::Passed,
         message: String::new(),
         retries: 0,
-        report: xml.path.clone(),
+        report: String::new(),
         pytest,
     };
     let mut flaky = 0u32;
@@ -201,7 +243,7 @@ fn case<R: BufRead>(
             Item::End(n) if n == b"testcase" => break,
             Item::Start(c) => {
                 let kind = c.name.clone();
-                match kind.as_slice() {
+                match &kind[..] {
                     b"failure" | b"error" => {
                         let text = failure_text(xml, &c)?;
                         let errored = kind == b"error";
@@ -262,30 +304,10 @@ fn failure_text<R: BufRead>(xml: &mut Xml<R>, e: &Element) -> Result<String, Str
     {
         text.push_str(m.trim());
     }
-    let mut body = String::new();
-    let name = e.name.clone();
-    let mut depth = 1usize;
-    loop {
-        match xml.next()? {
-            Item::Text(t) if body.len() < MESSAGE_BYTES => {
-                let room = MESSAGE_BYTES - body.len();
-                let cut = (0..=room.min(t.len()))
-                    .rev()
-                    .find(|i| t.is_char_boundary(*i))
-                    .unwrap_or(0);
-                body.push_str(&t[..cut]);
-            }
-            Item::Start(c) if c.name == name => depth += 1,
-            Item::End(n) if n == name => {
-                depth -= 1;
-                if depth == 0 {
-                    break;
-                }
-            }
-            Item::Eof => return Err(xml.error_at(xml.position(), "the file ends early")),
-            _ => {}
-        }
-    }
+    xml.want_text(true);
+    let body = body_of(xml, &e.name);
+    xml.want_text(false);
+    let body = body?;
     let body = body.trim();
     // nextest's text starts with its message; pytest's with the test's
     // source, its message being the assertion.
@@ -297,6 +319,34 @@ fn failure_text<R: BufRead>(xml: &mut Xml<R>, e: &Element) -> Result<String, Str
         format!("{text}\n{body}")
     };
     Ok(clip(&text))
+}
+
+/// The text of the element `name` just started, up to its end tag (the
+/// first [`MESSAGE_BYTES`] of it).
+fn body_of<R: BufRead>(xml: &mut Xml<R>, name: &crate::xml::Name) -> Result<String, String> {
+    let mut body = String::new();
+    let mut depth = 1usize;
+    loop {
+        match xml.next()? {
+            Item::Text(t) if body.len() < MESSAGE_BYTES => {
+                let room = MESSAGE_BYTES - body.len();
+                let cut = (0..=room.min(t.len()))
+                    .rev()
+                    .find(|i| t.is_char_boundary(*i))
+                    .unwrap_or(0);
+                body.push_str(&t[..cut]);
+            }
+            Item::Start(c) if c.name == *name => depth += 1,
+            Item::End(n) if n == *name => {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(body);
+                }
+            }
+            Item::Eof => return Err(xml.error_at(xml.position(), "the file ends early")),
+            _ => {}
+        }
+    }
 }
 
 /// The first lines of a message, clipped; a Go runner's progress lines

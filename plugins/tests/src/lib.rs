@@ -43,7 +43,10 @@ impl Plugin for Tests {
             resolver.go_module(&module, &dir);
         }
 
-        let mut parsed = junit::Parsed::default();
+        let mut parsed = junit::Parsed {
+            slow: config.slow,
+            ..junit::Parsed::default()
+        };
         for (i, pattern) in config.junit.iter().enumerate() {
             let key = format!("config.junit[{i}]");
             for (path, at) in inputs::expand(ctx, pattern, &key)? {

@@ -19,6 +19,9 @@ pub struct Locator<'a> {
     ctx: &'a Context,
     resolver: &'a Resolver,
     texts: HashMap<String, Option<String>>,
+    /// Rust function name → the `.rs` files defining it, built on first
+    /// need.
+    rust_index: Option<HashMap<String, Vec<String>>>,
 }
 
 impl<'a> Locator<'a> {
@@ -27,6 +30,7 @@ impl<'a> Locator<'a> {
             ctx,
             resolver,
             texts: HashMap::new(),
+            rust_index: None,
         }
     }
 
@@ -91,22 +95,50 @@ impl<'a> Locator<'a> {
         None
     }
 
-    /// Rust (cargo test, nextest): `module::tests::name`; the one `.rs`
-    /// file among those named after a module of the path (or, failing
-    /// that, the first 2 000 `.rs` files) that defines `fn name(`.
+    /// Rust (cargo test, nextest): `module::tests::name`; the `.rs` file
+    /// defining `fn name`, when one does, or one of those named after a
+    /// module of the path. The definitions are indexed once, on first
+    /// need, over the first 5 000 `.rs` files.
     fn rust(&mut self, full: &str, name: &str) -> Option<String> {
         if !full.contains("::") {
             return None;
         }
+        let ctx = self.ctx;
+        let index = self.rust_index.get_or_insert_with(|| {
+            let mut index: HashMap<String, Vec<String>> = HashMap::new();
+            for f in ctx
+                .files()
+                .iter()
+                .filter(|f| f.path.ends_with(".rs") && f.size <= MAX_SOURCE)
+                .take(5000)
+            {
+                let Ok(text) = ctx.read_to_string(&f.path) else {
+                    continue;
+                };
+                for line in text.lines() {
+                    let Some(at) = line.find("fn ") else {
+                        continue;
+                    };
+                    let rest = &line[at + 3..];
+                    let end = rest
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    if end > 0 && rest[end..].starts_with(['(', '<']) {
+                        let files = index.entry(rest[..end].to_string()).or_default();
+                        if files.last() != Some(&f.path) {
+                            files.push(f.path.clone());
+                        }
+                    }
+                }
+            }
+            index
+        });
+        let files = index.get(name)?;
+        if let [one] = files.as_slice() {
+            return Some(one.clone());
+        }
         let modules: Vec<&str> = full.split("::").filter(|m| *m != "tests").collect();
-        let rs: Vec<String> = self
-            .ctx
-            .files()
-            .iter()
-            .map(|f| f.path.clone())
-            .filter(|p| p.ends_with(".rs"))
-            .collect();
-        let named: Vec<&String> = rs
+        let named: Vec<&String> = files
             .iter()
             .filter(|p| {
                 modules.iter().any(|m| {
@@ -114,16 +146,10 @@ impl<'a> Locator<'a> {
                 })
             })
             .collect();
-        for pool in [named, rs.iter().take(2000).collect()] {
-            let found: Vec<&String> = pool
-                .into_iter()
-                .filter(|p| self.definition(p, name, name).is_some())
-                .collect();
-            if found.len() == 1 {
-                return Some(found[0].clone());
-            }
+        match named.as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
         }
-        None
     }
 
     /// The line of the test's definition in `file`.

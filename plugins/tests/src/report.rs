@@ -23,9 +23,8 @@ pub fn findings(
     lines: Option<&ChangedLines>,
 ) -> Result<Evaluation, String> {
     let mut out = Evaluation::default();
-    let mut counts = Counts::default();
+    let counts = parsed.counts;
     for case in &parsed.cases {
-        counts.add(case);
         let finding = match case.outcome {
             Outcome::Failed | Outcome::Errored if collection_error(case) => {
                 Some(SUITE_ERROR.finding(format!(
@@ -144,29 +143,6 @@ pub fn findings(
             .properties(props),
     );
     Ok(out)
-}
-
-#[derive(Default)]
-struct Counts {
-    total: u64,
-    passed: u64,
-    failed: u64,
-    errored: u64,
-    skipped: u64,
-    flaky: u64,
-}
-
-impl Counts {
-    fn add(&mut self, case: &Case) {
-        self.total += 1;
-        *match case.outcome {
-            Outcome::Passed => &mut self.passed,
-            Outcome::Failed => &mut self.failed,
-            Outcome::Errored => &mut self.errored,
-            Outcome::Skipped => &mut self.skipped,
-            Outcome::Flaky => &mut self.flaky,
-        } += 1;
-    }
 }
 
 /// pytest's report of a test module it could not import.

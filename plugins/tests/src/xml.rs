@@ -20,37 +20,109 @@ pub struct Xml<R: BufRead> {
     pub file: std::path::PathBuf,
     /// The elements open, innermost last: a file that ends with some open
     /// was cut short.
-    open: Vec<Vec<u8>>,
+    open: Vec<Name>,
+    /// Whether text is handed on; when not (between elements), it is
+    /// skipped undecoded.
+    text: bool,
 }
 
 /// What the reader hands on: the parts of XML the reports use.
+// Boxing `Element` would allocate for every element of a report; moving it
+// costs less.
+#[allow(clippy::large_enum_variant)]
 pub enum Item {
     Start(Element),
     /// An element closed (`<a/>` gives `Start` then `End`).
-    End(Vec<u8>),
+    End(Name),
     /// Text or CDATA content, references resolved.
     Text(String),
     Eof,
 }
 
-/// An element's local name and attributes (unescaped).
+/// An element's local name, kept inline when short (every name the
+/// reports use is), so reading an element allocates nothing for it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Name {
+    Inline(u8, [u8; 31]),
+    Heap(Box<[u8]>),
+}
+
+impl Name {
+    fn new(bytes: &[u8]) -> Name {
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= 31 => {
+                let mut buf = [0u8; 31];
+                buf[..bytes.len()].copy_from_slice(bytes);
+                Name::Inline(len, buf)
+            }
+            _ => Name::Heap(bytes.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Name::Inline(len, buf) => &buf[..usize::from(*len)],
+            Name::Heap(b) => b,
+        }
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for Name {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        **self == other[..]
+    }
+}
+
+/// The attributes the reports use; others are skipped unread.
+const KEYS: [&str; 16] = [
+    "name",
+    "classname",
+    "file",
+    "filepath",
+    "line",
+    "time",
+    "message",
+    "failures",
+    "errors",
+    "filename",
+    "number",
+    "hits",
+    "nr",
+    "ci",
+    "type",
+    "tests",
+];
+
+/// An element's local name and the attributes of [`KEYS`] it has
+/// (unescaped; a prefixed name such as `x:failures` is another attribute).
 pub struct Element {
-    pub name: Vec<u8>,
-    pub attrs: Vec<(Vec<u8>, String)>,
+    pub name: Name,
+    attrs: [Option<String>; KEYS.len()],
     /// Byte offset where it starts.
     pub offset: u64,
 }
 
 impl Element {
+    fn slot(key: &str) -> usize {
+        KEYS.iter()
+            .position(|k| *k == key)
+            .unwrap_or_else(|| unreachable!("`{key}` is not among the attributes read"))
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == key.as_bytes())
-            .map(|(_, v)| v.as_str())
+        self.attrs[Self::slot(key)].as_deref()
+    }
+
+    /// The attribute's value, moved out.
+    pub fn take(&mut self, key: &str) -> Option<String> {
+        self.attrs[Self::slot(key)].take()
     }
 
     pub fn is(&self, name: &str) -> bool {
-        self.name == name.as_bytes()
+        *self.name == *name.as_bytes()
     }
 }
 
@@ -66,7 +138,13 @@ impl<R: BufRead> Xml<R> {
             path: path.to_string(),
             file: file.to_path_buf(),
             open: Vec::new(),
+            text: false,
         }
+    }
+
+    /// Hand on text (`true`) or skip it (`false`, the default).
+    pub fn want_text(&mut self, on: bool) {
+        self.text = on;
     }
 
     /// An error at the reader's position: `path:line: message`.
@@ -99,9 +177,10 @@ impl<R: BufRead> Xml<R> {
                 }
                 Event::End(e) => {
                     self.open.pop();
-                    Item::End(e.local_name().as_ref().to_vec())
+                    Item::End(Name::new(e.local_name().as_ref()))
                 }
                 Event::Empty(_) => unreachable!("empty elements are expanded"),
+                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if !self.text => continue,
                 Event::Text(t) => {
                     let text = t.decode().map_err(|e| fail(at, &e.to_string()))?;
                     Item::Text(text.into_owned())
@@ -127,7 +206,7 @@ impl<R: BufRead> Xml<R> {
                     if let Some(name) = self.open.last() {
                         let message = format!(
                             "the file ends inside <{}>: cut short (did the run that writes it finish?)",
-                            String::from_utf8_lossy(name)
+                            String::from_utf8_lossy(&name[..])
                         );
                         return Err(fail(at, &message));
                     }
@@ -143,8 +222,8 @@ impl<R: BufRead> Xml<R> {
         let mut depth = 1usize;
         loop {
             match self.next()? {
-                Item::Start(e) if e.name == name => depth += 1,
-                Item::End(n) if n == name => {
+                Item::Start(e) if *e.name == *name => depth += 1,
+                Item::End(n) if *n == *name => {
                     depth -= 1;
                     if depth == 0 {
                         return Ok(());
@@ -158,20 +237,23 @@ impl<R: BufRead> Xml<R> {
 }
 
 fn element(e: &BytesStart<'_>, offset: u64) -> Result<Element, String> {
-    let mut attrs = Vec::new();
+    let mut attrs: [Option<String>; KEYS.len()] = Default::default();
     for a in e.attributes() {
         let a = a.map_err(|e| format!("not well-formed XML: {e}"))?;
+        // The whole name: `x:failures` is not `failures`.
+        let Some(slot) = KEYS.iter().position(|k| k.as_bytes() == a.key.as_ref()) else {
+            continue;
+        };
         let value = a.unescape_value().map_err(|e| {
             format!(
                 "attribute `{}`: {e}",
                 String::from_utf8_lossy(a.key.as_ref())
             )
         })?;
-        // The whole name: `x:failures` is not `failures`.
-        attrs.push((a.key.as_ref().to_vec(), value.into_owned()));
+        attrs[slot] = Some(value.into_owned());
     }
     Ok(Element {
-        name: e.local_name().as_ref().to_vec(),
+        name: Name::new(e.local_name().as_ref()),
         attrs,
         offset,
     })
