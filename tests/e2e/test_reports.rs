@@ -342,3 +342,45 @@ fn hostile_or_missing_reports_are_exit_2_with_file_and_line() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("matches no file"), "{}", run.stderr);
 }
+
+#[test]
+fn go_and_jacoco_coverage_through_the_binary() {
+    for (project, report, format) in [
+        ("go", "cover.out", "go-cover"),
+        ("java", "jacoco.xml", "jacoco"),
+    ] {
+        let repo = Repo::new();
+        copy(&fixtures().join("tests").join(project), repo.path());
+        std::fs::remove_dir_all(repo.path().join("reports")).expect("reports out of the tree");
+        repo.write(".gitignore", "reports/\n");
+        repo.git(&["init", "-q"]);
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-qm", "project"]);
+        repo.fixture(
+            &format!("tests/{project}/reports/{report}"),
+            &format!("reports/{report}"),
+        );
+        policy(
+            &repo,
+            &format!("coverage = [{{ format = \"{format}\", path = \"reports/{report}\" }}]"),
+        );
+        let run = repo.run(&["check", ".", "--format", "json"]);
+        assert_eq!(run.code, 0, "{project}: {}", run.stderr);
+        let doc = run.json();
+        let cov = &summary(&doc)["coverage"];
+        match project {
+            // `go tool cover -func`: total 50.0 % of statements.
+            "go" => assert_eq!(
+                cov["go-statements"],
+                serde_json::json!({ "covered": 4, "total": 8 }),
+                "{cov}"
+            ),
+            // JaCoCo's own LINE counter: 4 missed, 5 covered.
+            _ => assert_eq!(
+                (cov["covered"].as_u64(), cov["measured"].as_u64()),
+                (Some(5), Some(9)),
+                "{cov}"
+            ),
+        }
+    }
+}

@@ -318,6 +318,11 @@ fn ran(text: &str) -> Option<bool> {
     if text == "-" {
         return Some(false);
     }
+    // Digits alone: ran when one is not 0, however many there are (as the
+    // in-place scan reads them).
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(text.bytes().any(|b| b != b'0'));
+    }
     match text.parse::<i128>() {
         Ok(h) => Some(h > 0),
         Err(_) => match text.parse::<f64>() {

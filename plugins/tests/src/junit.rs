@@ -248,13 +248,14 @@ fn case<R: BufRead>(xml: &mut Xml<R>, mut e: Element, pytest: bool) -> Result<Ca
                         let text = failure_text(xml, &c)?;
                         let errored = kind == b"error";
                         // A failure and an error both recorded: failed.
+                        // A skip's message does not explain a failure.
+                        if case.message.is_empty() || case.outcome == Outcome::Skipped {
+                            case.message = text;
+                        }
                         case.outcome = match (case.outcome, errored) {
                             (Outcome::Failed, _) | (_, false) => Outcome::Failed,
                             _ => Outcome::Errored,
                         };
-                        if case.message.is_empty() {
-                            case.message = text;
-                        }
                     }
                     b"skipped" => {
                         let text = failure_text(xml, &c)?;

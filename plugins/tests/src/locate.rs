@@ -22,6 +22,8 @@ pub struct Locator<'a> {
     /// Rust function name → the `.rs` files defining it, built on first
     /// need.
     rust_index: Option<HashMap<String, Vec<String>>>,
+    /// The repository's `_test.go` files, listed on first need.
+    go_tests: Option<Vec<String>>,
 }
 
 impl<'a> Locator<'a> {
@@ -31,6 +33,7 @@ impl<'a> Locator<'a> {
             resolver,
             texts: HashMap::new(),
             rust_index: None,
+            go_tests: None,
         }
     }
 
@@ -63,13 +66,18 @@ impl<'a> Locator<'a> {
         if classname.contains('/') {
             let dir_tail: Vec<&str> = classname.split('/').collect();
             let mut found = Vec::new();
-            for f in self
-                .ctx
-                .files()
-                .iter()
-                .map(|f| f.path.as_str())
-                .filter(|p| p.ends_with("_test.go"))
-            {
+            let ctx = self.ctx;
+            let go_tests = self
+                .go_tests
+                .get_or_insert_with(|| {
+                    ctx.files()
+                        .iter()
+                        .filter(|f| f.path.ends_with("_test.go"))
+                        .map(|f| f.path.clone())
+                        .collect()
+                })
+                .clone();
+            for f in go_tests.iter().map(String::as_str) {
                 let dir = f.rsplit_once('/').map_or("", |(d, _)| d);
                 let matches = (1..=dir_tail.len())
                     .any(|k| dir_tail[dir_tail.len() - k..].join("/") == dir)
@@ -133,19 +141,34 @@ impl<'a> Locator<'a> {
             }
             index
         });
-        let files = index.get(name)?;
+        let modules: Vec<&str> = full.split("::").filter(|m| *m != "tests").collect();
+        let module_file = |p: &str| {
+            modules
+                .iter()
+                .any(|m| p.ends_with(&format!("/{m}.rs")) || p.ends_with(&format!("/{m}/mod.rs")))
+        };
+        let Some(files) = index.get(name) else {
+            // Past the indexed files: those named after a module of the
+            // path, searched one by one.
+            let named: Vec<String> = ctx
+                .files()
+                .iter()
+                .filter(|f| f.path.ends_with(".rs") && module_file(&f.path))
+                .map(|f| f.path.clone())
+                .collect();
+            let found: Vec<String> = named
+                .into_iter()
+                .filter(|p| self.definition(p, name, name).is_some())
+                .collect();
+            return match found.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            };
+        };
         if let [one] = files.as_slice() {
             return Some(one.clone());
         }
-        let modules: Vec<&str> = full.split("::").filter(|m| *m != "tests").collect();
-        let named: Vec<&String> = files
-            .iter()
-            .filter(|p| {
-                modules.iter().any(|m| {
-                    p.ends_with(&format!("/{m}.rs")) || p.ends_with(&format!("/{m}/mod.rs"))
-                })
-            })
-            .collect();
+        let named: Vec<&String> = files.iter().filter(|p| module_file(p)).collect();
         match named.as_slice() {
             [one] => Some((*one).clone()),
             _ => None,
@@ -158,6 +181,7 @@ impl<'a> Locator<'a> {
         let defs = [
             format!("def {name}("),
             format!("fn {name}("),
+            format!("fn {name}<"),
             format!("func {name}("),
             format!("void {name}("),
             format!("fun {name}("),

@@ -254,7 +254,8 @@ fn coverage_findings(
             out.push(
                 PATH_COVERAGE
                     .finding(format!(
-                        "line coverage of `{glob}` ({n} files) {p:.1} % ({pc} of {pm} lines), below its minimum {min} %"
+                        "line coverage of `{glob}` ({n} file{}) {p:.1} % ({pc} of {pm} lines), below its minimum {min} %",
+                        if n == 1 { "" } else { "s" }
                     ))
                     .fingerprint(format!("path-coverage\0{glob}"))
                     .properties(json!({ "glob": glob, "covered": pc, "measured": pm, "percent": round(p), "min": min })),

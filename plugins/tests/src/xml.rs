@@ -180,7 +180,24 @@ impl<R: BufRead> Xml<R> {
                     Item::End(Name::new(e.local_name().as_ref()))
                 }
                 Event::Empty(_) => unreachable!("empty elements are expanded"),
-                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) if !self.text => continue,
+                // Skipped text is still checked: a reference must be one of
+                // XML's, and text must be UTF-8, wherever they are.
+                Event::GeneralRef(r) if !self.text => {
+                    reference(&r).map_err(|m| fail(at, &m))?;
+                    continue;
+                }
+                Event::Text(t) if !self.text => {
+                    if std::str::from_utf8(&t).is_err() {
+                        return Err(fail(at, "text that is not UTF-8"));
+                    }
+                    continue;
+                }
+                Event::CData(t) if !self.text => {
+                    if std::str::from_utf8(&t).is_err() {
+                        return Err(fail(at, "text that is not UTF-8"));
+                    }
+                    continue;
+                }
                 Event::Text(t) => {
                     let text = t.decode().map_err(|e| fail(at, &e.to_string()))?;
                     Item::Text(text.into_owned())
@@ -242,6 +259,15 @@ fn element(e: &BytesStart<'_>, offset: u64) -> Result<Element, String> {
         let a = a.map_err(|e| format!("not well-formed XML: {e}"))?;
         // The whole name: `x:failures` is not `failures`.
         let Some(slot) = KEYS.iter().position(|k| k.as_bytes() == a.key.as_ref()) else {
+            // Not read, but checked like the rest: references must be XML's.
+            if a.value.contains(&b'&') {
+                a.unescape_value().map_err(|e| {
+                    format!(
+                        "attribute `{}`: {e}",
+                        String::from_utf8_lossy(a.key.as_ref())
+                    )
+                })?;
+            }
             continue;
         };
         let value = a.unescape_value().map_err(|e| {

@@ -248,6 +248,19 @@ fn overall_coverage_matches_each_tools_own_summary() {
         1,
         "line coverage under 60 %"
     );
+
+    // JaCoCo: the report's own LINE counter says 5 of 9; its paths are
+    // package paths, found under src/main/java.
+    let p = Project::new(&["java"], "java/reports");
+    let e = p
+        .run(json!({ "coverage": [{ "format": "jacoco", "path": "/mnt/r/jacoco.xml" }] }))
+        .unwrap();
+    let cov = &summary(&e)["coverage"];
+    assert_eq!(
+        (cov["covered"].as_u64(), cov["measured"].as_u64()),
+        (Some(5), Some(9)),
+        "{cov}"
+    );
 }
 
 #[test]
@@ -346,6 +359,14 @@ fn broken_or_hostile_reports_are_errors_with_their_line() {
         ("bad.lcov", "SF:a.py\nDA:1,1\nDA:x,1\nend_of_record\n"),
         ("far.lcov", "SF:a.py\nDA:4000000,1\nend_of_record\n"),
         ("empty.xml", "<testsuites></testsuites>\n"),
+        (
+            "between.xml",
+            "<testsuite name=\"s\">\n<testcase name=\"a\"/>&bogus;</testsuite>\n",
+        ),
+        (
+            "unread.xml",
+            "<testsuite name=\"s\" timestamp=\"&bogus;\"><testcase name=\"a\"/></testsuite>\n",
+        ),
         ("other.xml", "<html><body/></html>\n"),
         (
             "elsewhere.lcov",
@@ -396,6 +417,14 @@ fn broken_or_hostile_reports_are_errors_with_their_line() {
         "{e}"
     );
     assert!(junit("other.xml").contains("not a JUnit report"));
+    // References are checked where nothing is read too.
+    let e = junit("between.xml");
+    assert!(
+        e.starts_with("/mnt/r/between.xml:2: undefined entity `&bogus;`"),
+        "{e}"
+    );
+    let e = junit("unread.xml");
+    assert!(e.contains("attribute `timestamp`"), "{e}");
     let e = junit("missing.xml");
     assert!(
         e.starts_with("config.junit[0]: `/mnt/r/missing.xml`: "),
@@ -439,6 +468,10 @@ fn suite_level_errors_and_wrapped_cases_are_failures() {
             "<testsuites>\n<testsuite name=\"s\">\n<group>\n<testcase name=\"hidden\"><failure message=\"boom\"/></testcase>\n</group>\n</testsuite>\n<error message=\"the runner crashed\"/>\n</testsuites>\n",
         ),
         (
+            "skip-then-fail.xml",
+            "<testsuite name=\"s\"><testcase name=\"t\"><skipped message=\"flaky on CI\"/><failure message=\"boom\"/></testcase></testsuite>\n",
+        ),
+        (
             "prefixed.xml",
             "<testsuites xmlns:x=\"urn:x\">\n<testsuite name=\"s\" x:failures=\"0\" failures=\"1\">\n<testcase name=\"a\"/>\n</testsuite>\n</testsuites>\n",
         ),
@@ -467,6 +500,14 @@ fn suite_level_errors_and_wrapped_cases_are_failures() {
         "{}",
         s[0].message
     );
+    let e = run("skip-then-fail.xml");
+    let failed = with_rule(&e, "failed");
+    assert_eq!(failed.len(), 1, "{:?}", e.findings);
+    assert!(
+        failed[0].message.ends_with("failed: boom"),
+        "{}",
+        failed[0].message
+    );
     let e = run("prefixed.xml");
     assert_eq!(with_rule(&e, "suite-error").len(), 1, "{:?}", e.findings);
 }
@@ -486,4 +527,47 @@ fn a_failing_test_in_an_unchanged_file_still_counts() {
         "{}",
         failed[0].message
     );
+}
+
+#[test]
+fn coverage_against_a_baseline_and_per_path_minimums() {
+    let p = Project::new(&["python/head"], "python/reports");
+    let run = |extra: Value| {
+        let mut config = json!({
+            "coverage": [{ "format": "cobertura", "path": "/mnt/r/coverage.xml" }],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        p.run(config)
+    };
+    // The base's run covered all of its 4 lines; this one 17 of 22.
+    let baseline = json!([{ "format": "cobertura", "path": "/mnt/r/coverage-base.xml" }]);
+    let e = run(json!({ "baseline": baseline, "max-drop": 1 })).unwrap();
+    let drop = with_rule(&e, "coverage-drop");
+    assert_eq!(drop.len(), 1, "{:?}", e.findings);
+    assert_eq!(
+        drop[0].message,
+        "line coverage fell 22.7 points, from 100.0 % to 77.3 % (at most 1 allowed)"
+    );
+    let e = run(json!({ "baseline": baseline, "max-drop": 25 })).unwrap();
+    assert!(with_rule(&e, "coverage-drop").is_empty());
+
+    // fmt.py: 3 of 6 lines; ops.py: 14 of 16.
+    let e = run(json!({ "paths": { "calc/fmt.py": 60, "calc/ops.py": 80 } })).unwrap();
+    let paths: Vec<&str> = with_rule(&e, "path-coverage")
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["line coverage of `calc/fmt.py` (1 file) 50.0 % (3 of 6 lines), below its minimum 60 %"]
+    );
+    let e = run(json!({ "paths": { "src/**": 60 } })).expect_err("a glob matching nothing");
+    assert!(
+        e.contains("config.paths.\"src/**\": matches no file"),
+        "{e}"
+    );
+    let e = run(json!({ "max-drop": 1 })).expect_err("no baseline");
+    assert!(e.contains("needs `baseline`"), "{e}");
 }
