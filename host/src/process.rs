@@ -47,13 +47,7 @@ fn poll_until(
 /// too and the run fails.
 pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Result<Output> {
     let started = Instant::now();
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(cmd, 0);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child = spawn_group(cmd)?;
     // Drained while the child runs, so a full pipe cannot stall it.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::Builder::new().spawn(move || {
@@ -128,13 +122,7 @@ pub fn for_each_line(
     mut on_line: impl FnMut(&[u8]) -> Result<(), String>,
 ) -> std::io::Result<Result<(ExitStatus, Vec<u8>), String>> {
     use std::io::BufRead;
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(cmd, 0);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child = spawn_group(cmd)?;
     let stderr = child.stderr.take();
     let err = std::thread::Builder::new().spawn(move || {
         let mut buf = Vec::new();
@@ -232,6 +220,17 @@ pub fn for_each_line(
         Some(e) => Err(e),
         None => Ok((status, stderr)),
     })
+}
+
+/// Start `cmd` in a process group of its own, with no stdin and its
+/// output piped.
+fn spawn_group(cmd: &mut Command) -> std::io::Result<Child> {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
 }
 
 /// Kill the process group `child` leads (what it started and left behind).

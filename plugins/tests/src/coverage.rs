@@ -17,7 +17,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 
 use crate::paths::Resolver;
-use crate::xml::{Item, Xml};
+use crate::xml::{Element, Item, Xml};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -655,6 +655,36 @@ fn inside(stack: &[crate::xml::Name], path: &[&str]) -> bool {
             .all(|(a, b)| **a == *b.as_bytes())
 }
 
+/// `true` when `e`, the first element, is `name`; else the error that the
+/// file is not a `format` report.
+fn is_root<R: BufRead>(
+    xml: &Xml<R>,
+    e: &Element,
+    name: &str,
+    format: &str,
+) -> Result<bool, String> {
+    if e.is(name) {
+        Ok(true)
+    } else {
+        Err(xml.error_at(
+            e.offset,
+            &format!("not a {format} report: the root element is not <{name}>"),
+        ))
+    }
+}
+
+/// The line number in the attribute `key` of a `<line>` element.
+fn line_attr<R: BufRead>(xml: &Xml<R>, e: &Element, key: &str) -> Result<u32, String> {
+    let value = e.get(key).unwrap_or_default();
+    match value.trim().parse::<u32>() {
+        Ok(n) if (1..=MAX_LINE).contains(&n) => Ok(n),
+        _ => Err(xml.error_at(
+            e.offset,
+            &format!("<line {key}=\"{value}\"> is not a line number"),
+        )),
+    }
+}
+
 fn cobertura<R: BufRead>(
     xml: &mut Xml<R>,
     out: &mut BTreeMap<String, FileCov>,
@@ -669,13 +699,7 @@ fn cobertura<R: BufRead>(
             Item::Eof => break,
             Item::Start(e) => {
                 if stack.is_empty() {
-                    if !e.is("coverage") {
-                        return Err(xml.error_at(
-                            e.offset,
-                            "not a Cobertura report: the root element is not <coverage>",
-                        ));
-                    }
-                    root = true;
+                    root = is_root(xml, &e, "coverage", "Cobertura")?;
                 }
                 if e.is("class") {
                     file = Some(
@@ -685,16 +709,7 @@ fn cobertura<R: BufRead>(
                     );
                 } else if e.is("line") && inside(&stack, &["class", "lines"]) {
                     let name = file.clone().unwrap_or_default();
-                    let number = e.get("number").unwrap_or_default();
-                    let l = match number.trim().parse::<u32>() {
-                        Ok(n) if (1..=MAX_LINE).contains(&n) => n,
-                        _ => {
-                            return Err(xml.error_at(
-                                e.offset,
-                                &format!("<line number=\"{number}\"> is not a line number"),
-                            ));
-                        }
-                    };
+                    let l = line_attr(xml, &e, "number")?;
                     let hits = e.get("hits").unwrap_or_default().trim();
                     let hit = match hits.parse::<f64>() {
                         Ok(h) if h.is_finite() => h > 0.0,
@@ -747,13 +762,7 @@ fn jacoco<R: BufRead>(xml: &mut Xml<R>, out: &mut BTreeMap<String, FileCov>) -> 
             Item::Eof => break,
             Item::Start(e) => {
                 if stack.is_empty() {
-                    if !e.is("report") {
-                        return Err(xml.error_at(
-                            e.offset,
-                            "not a JaCoCo report: the root element is not <report>",
-                        ));
-                    }
-                    root = true;
+                    root = is_root(xml, &e, "report", "JaCoCo")?;
                 }
                 if e.is("package") {
                     package = e.get("name").unwrap_or_default().to_string();
@@ -767,16 +776,7 @@ fn jacoco<R: BufRead>(xml: &mut Xml<R>, out: &mut BTreeMap<String, FileCov>) -> 
                         format!("{package}/{name}")
                     });
                 } else if e.is("line") && inside(&stack, &["sourcefile"]) {
-                    let nr = e.get("nr").unwrap_or_default();
-                    let l = match nr.trim().parse::<u32>() {
-                        Ok(n) if (1..=MAX_LINE).contains(&n) => n,
-                        _ => {
-                            return Err(xml.error_at(
-                                e.offset,
-                                &format!("<line nr=\"{nr}\"> is not a line number"),
-                            ));
-                        }
-                    };
+                    let l = line_attr(xml, &e, "nr")?;
                     let ci = e.get("ci").unwrap_or("0").trim();
                     let ci: u64 = ci.parse().map_err(|_| {
                         xml.error_at(e.offset, &format!("<line ci=\"{ci}\"> is not a count"))
