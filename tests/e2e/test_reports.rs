@@ -225,14 +225,22 @@ fn the_javascript_and_rust_examples_gate_their_projects() {
 
 #[test]
 fn coverage_on_new_code_agrees_with_diff_cover() {
+    // (project, report, format, the report diff-cover reads: llvm-cov's
+    // JSON export next to the LCOV llvm-cov writes from the same profile)
     let cases = [
-        ("python", "coverage.xml", "cobertura"),
-        ("python", "coverage.lcov", "lcov"),
-        ("js", "lcov.info", "lcov"),
-        ("js", "cobertura-coverage.xml", "cobertura"),
+        ("python", "coverage.xml", "cobertura", "coverage.xml"),
+        ("python", "coverage.lcov", "lcov", "coverage.lcov"),
+        ("js", "lcov.info", "lcov", "lcov.info"),
+        (
+            "js",
+            "cobertura-coverage.xml",
+            "cobertura",
+            "cobertura-coverage.xml",
+        ),
+        ("c", "llvm-cov.json", "llvm-cov-json", "llvm-cov.lcov"),
     ];
-    for (project, report, format) in cases {
-        let (repo, base) = change(project, &[report]);
+    for (project, report, format, theirs_report) in cases {
+        let (repo, base) = change(project, &[report, theirs_report]);
         policy(
             &repo,
             &format!("coverage = [{{ format = \"{format}\", path = \"reports/{report}\" }}]"),
@@ -241,7 +249,7 @@ fn coverage_on_new_code_agrees_with_diff_cover() {
         assert_eq!(run.code, 0, "{project} {report}: {}", run.stderr);
         let doc = run.json();
         let new = &summary(&doc)["coverage"]["new-code"];
-        let theirs = diff_cover(&repo, &format!("reports/{report}"), &base);
+        let theirs = diff_cover(&repo, &format!("reports/{theirs_report}"), &base);
         let what = format!("{project} {report}: ours {new}, diff-cover's {theirs}");
         assert_eq!(new["measured"], theirs["total_num_lines"], "{what}");
         let missed = new["measured"].as_u64().unwrap_or(0) - new["covered"].as_u64().unwrap_or(0);

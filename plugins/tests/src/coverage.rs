@@ -9,7 +9,9 @@
 //!   the report's `sources`;
 //! - JaCoCo XML: each `sourcefile`'s `line` (`ci` > 0: covered), paths from
 //!   the package name;
-//! - Go cover profiles (`go test -coverprofile`): each block's lines.
+//! - Go cover profiles (`go test -coverprofile`): each block's lines;
+//! - llvm-cov's JSON export (`cargo llvm-cov --json`, `llvm-cov export`):
+//!   each file's segments, turned into lines as llvm-cov itself does.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -26,6 +28,7 @@ pub enum Format {
     Cobertura,
     Jacoco,
     GoCover,
+    LlvmCovJson,
 }
 
 /// Lines beyond this are not a source file's.
@@ -173,6 +176,7 @@ pub fn read<R: BufRead>(
         Format::GoCover => go(input, path, &mut raw, into)?,
         Format::Cobertura => cobertura(&mut Xml::new(input, path, file), &mut raw, &mut sources)?,
         Format::Jacoco => jacoco(&mut Xml::new(input, path, file), &mut raw)?,
+        Format::LlvmCovJson => llvm_cov_json(input, path, &mut raw)?,
     }
     let packages = matches!(format, Format::Jacoco | Format::GoCover);
     for (name, cov) in raw {
@@ -805,4 +809,110 @@ fn jacoco<R: BufRead>(xml: &mut Xml<R>, out: &mut BTreeMap<String, FileCov>) -> 
 fn clip(s: &str) -> String {
     let s: String = s.chars().take(80).collect();
     portcullis_sdk::text::escape_controls(&s)
+}
+
+/// `llvm-cov export` (what `cargo llvm-cov --json` writes): the parts read.
+#[derive(Deserialize)]
+struct LlvmExport {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    data: Vec<LlvmData>,
+}
+
+#[derive(Deserialize)]
+struct LlvmData {
+    files: Vec<LlvmFile>,
+}
+
+#[derive(Deserialize)]
+struct LlvmFile {
+    filename: String,
+    segments: Vec<Segment>,
+}
+
+/// `[line, column, count, has count, is region entry, is gap region]`
+/// (the last one absent in older exports).
+#[derive(Deserialize)]
+struct Segment(
+    u32,
+    serde::de::IgnoredAny,
+    u64,
+    bool,
+    bool,
+    #[serde(default)] bool,
+);
+
+fn llvm_cov_json<R: BufRead>(
+    input: R,
+    path: &str,
+    out: &mut BTreeMap<String, FileCov>,
+) -> Result<(), String> {
+    let export: LlvmExport = serde_json::from_reader(input).map_err(|e| {
+        format!(
+            "{path}:{}:{}: not llvm-cov's JSON export: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if export.kind.as_deref() != Some("llvm.coverage.json.export") {
+        return Err(format!(
+            "{path}: not llvm-cov's JSON export (its `type` is not \"llvm.coverage.json.export\")"
+        ));
+    }
+    for file in export.data.into_iter().flat_map(|d| d.files) {
+        if let Some(s) = file
+            .segments
+            .iter()
+            .find(|s| !(1..=MAX_LINE).contains(&s.0))
+        {
+            return Err(format!(
+                "{path}: `{}` has a segment at line {}, not a line number",
+                portcullis_sdk::text::escape_controls(&file.filename),
+                s.0
+            ));
+        }
+        let cov = out.entry(file.filename).or_default();
+        for (line, ran) in llvm_lines(&file.segments) {
+            cov.mark(line, ran);
+        }
+    }
+    Ok(())
+}
+
+/// Each line llvm-cov counts, and whether it ran, from a file's segments
+/// in order, the way llvm-cov's own line statistics read them: a line is
+/// counted when a region with a count starts on it (not a gap, not a
+/// skipped region) or a region with a count runs into it from above; its
+/// count is the largest of those.
+fn llvm_lines(segments: &[Segment]) -> Vec<(u32, bool)> {
+    let mut lines = Vec::new();
+    let Some(first) = segments.first() else {
+        return lines;
+    };
+    let mut line = first.0;
+    let mut i = 0;
+    let mut wrapped: Option<&Segment> = None;
+    while i < segments.len() {
+        let start = i;
+        while i < segments.len() && segments[i].0 <= line {
+            i += 1;
+        }
+        let here = &segments[start..i];
+        let starts_region = |s: &&Segment| !s.5 && s.3 && s.4;
+        let starts = here.iter().filter(starts_region).count();
+        let skipped = here.first().is_some_and(|s| !s.3 && s.4);
+        let mapped = !skipped && (wrapped.is_some_and(|w| w.3) || starts > 0);
+        if mapped {
+            let mut count = wrapped.map_or(0, |w| w.2);
+            for s in here.iter().filter(starts_region) {
+                count = count.max(s.2);
+            }
+            lines.push((line, count > 0));
+        }
+        if let Some(last) = here.last() {
+            wrapped = Some(last);
+        }
+        line = line.saturating_add(1);
+    }
+    lines
 }

@@ -211,6 +211,9 @@ fn overall_coverage_matches_each_tools_own_summary() {
         ("python", "lcov", "coverage.lcov", (17, 22)),
         ("js", "lcov", "lcov.info", (9, 10)),
         ("js", "cobertura", "cobertura-coverage.xml", (9, 10)),
+        // llvm-cov's own summary of the file: 17 lines, 14 covered.
+        ("c", "llvm-cov-json", "llvm-cov.json", (14, 17)),
+        ("c", "lcov", "llvm-cov.lcov", (14, 17)),
     ];
     for (project, format, path, (covered, measured)) in cases {
         let p = Project::new(&[&format!("{project}/head")], &format!("{project}/reports"));
