@@ -336,128 +336,57 @@ fn ran(text: &str) -> Option<bool> {
     }
 }
 
-/// `DA:<line>,<count>\n` at the start of `buf`, the bulk of a big LCOV
-/// file: (line, ran, bytes taken with the newline); `None` for anything
-/// else (the general reading decides).
-fn scan_da(buf: &[u8]) -> Option<(u32, bool, usize)> {
-    if buf.len() < 6 || &buf[..3] != b"DA:" {
-        return None;
-    }
-    let mut i = 3;
+/// A line number (at most 8 digits, 1 to [`MAX_LINE`]) at `from` in `buf`,
+/// and where it ends.
+fn line_at(buf: &[u8], from: usize) -> Option<(u32, usize)> {
+    let mut i = from;
     let mut n: u32 = 0;
-    while i < buf.len() && buf[i].is_ascii_digit() && i < 11 {
+    while i < buf.len() && buf[i].is_ascii_digit() && i < from + 8 {
         n = n * 10 + u32::from(buf[i] - b'0');
         i += 1;
     }
-    if i == 3 || i >= buf.len() || buf[i] != b',' || !(1..=MAX_LINE).contains(&n) {
-        return None;
-    }
-    i += 1;
-    let digits = i;
+    (i > from && (1..=MAX_LINE).contains(&n)).then_some((n, i))
+}
+
+/// A count (digits) at `from` in `buf`: whether it is not zero, and where
+/// it ends.
+fn count_at(buf: &[u8], from: usize) -> Option<(bool, usize)> {
+    let mut i = from;
     let mut ran = false;
     while i < buf.len() && buf[i].is_ascii_digit() {
         ran |= buf[i] != b'0';
         i += 1;
     }
-    if i == digits || i >= buf.len() || buf[i] != b'\n' {
-        return None;
-    }
-    Some((n, ran, i + 1))
+    (i > from).then_some((ran, i))
+}
+
+/// `byte` at `i` in `buf`, then what follows it.
+fn expect(buf: &[u8], i: usize, byte: u8) -> Option<usize> {
+    (buf.get(i) == Some(&byte)).then_some(i + 1)
+}
+
+/// `DA:<line>,<count>\n` at the start of `buf`, the bulk of a big LCOV
+/// file: (line, ran, bytes taken with the newline); `None` for anything
+/// else (the general reading decides).
+fn scan_da(buf: &[u8]) -> Option<(u32, bool, usize)> {
+    let (n, i) = line_at(buf, buf.strip_prefix(b"DA:").map(|_| 3)?)?;
+    let (ran, i) = count_at(buf, expect(buf, i, b',')?)?;
+    Some((n, ran, expect(buf, i, b'\n')?))
 }
 
 /// `BRDA:<line>,<block>,<branch>,<taken>\n` at the start of `buf`, like
 /// [`scan_da`]: (line, taken, bytes taken with the newline).
 fn scan_brda(buf: &[u8]) -> Option<(u32, bool, usize)> {
-    if buf.len() < 12 || &buf[..5] != b"BRDA:" {
-        return None;
-    }
-    let mut i = 5;
-    let mut n: u32 = 0;
-    while i < buf.len() && buf[i].is_ascii_digit() && i < 13 {
-        n = n * 10 + u32::from(buf[i] - b'0');
-        i += 1;
-    }
-    if i == 5 || !(1..=MAX_LINE).contains(&n) {
-        return None;
-    }
-    // `,<block>,<branch>,`
+    let (n, mut i) = line_at(buf, buf.strip_prefix(b"BRDA:").map(|_| 5)?)?;
     for _ in 0..2 {
-        if buf.get(i) != Some(&b',') {
-            return None;
-        }
-        i += 1;
-        let from = i;
-        while i < buf.len() && buf[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == from {
-            return None;
-        }
+        i = count_at(buf, expect(buf, i, b',')?)?.1;
     }
-    if buf.get(i) != Some(&b',') {
-        return None;
-    }
-    i += 1;
-    let taken = if buf.get(i) == Some(&b'-') {
-        i += 1;
-        false
-    } else {
-        let from = i;
-        let mut ran = false;
-        while i < buf.len() && buf[i].is_ascii_digit() {
-            ran |= buf[i] != b'0';
-            i += 1;
-        }
-        if i == from {
-            return None;
-        }
-        ran
+    i = expect(buf, i, b',')?;
+    let (taken, i) = match expect(buf, i, b'-') {
+        Some(next) => (false, next),
+        None => count_at(buf, i)?,
     };
-    if buf.get(i) != Some(&b'\n') {
-        return None;
-    }
-    Some((n, taken, i + 1))
-}
-
-/// `DA:<line>,<count>[,…]` read straight from bytes, the common case of a
-/// big LCOV file: `None` when the line is anything else, or not that
-/// simple (then the general reading decides).
-fn fast_da(line: &[u8]) -> Option<(u32, bool)> {
-    let rest = line.strip_prefix(b"DA:")?;
-    let mut n: u32 = 0;
-    let mut i = 0;
-    while let Some(d) = rest.get(i).filter(|b| b.is_ascii_digit()) {
-        n = n.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
-        i += 1;
-    }
-    if i == 0 || rest.get(i) != Some(&b',') || !(1..=MAX_LINE).contains(&n) {
-        return None;
-    }
-    let count = &rest[i + 1..];
-    let digits = count.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || !matches!(count.get(digits), None | Some(b',')) {
-        return None;
-    }
-    Some((n, count[..digits].iter().any(|&b| b != b'0')))
-}
-
-/// `BRDA:<line>,<block>,<branch>,<taken>` read straight from bytes, like
-/// [`fast_da`].
-fn fast_brda(line: &[u8]) -> Option<(u32, bool)> {
-    let rest = line.strip_prefix(b"BRDA:")?;
-    let comma = memchr::memchr(b',', rest)?;
-    let n: u32 = std::str::from_utf8(&rest[..comma]).ok()?.parse().ok()?;
-    if !(1..=MAX_LINE).contains(&n) || rest.iter().filter(|&&b| b == b',').count() != 3 {
-        return None;
-    }
-    let taken = &rest[memchr::memrchr(b',', rest)? + 1..];
-    match taken {
-        b"-" => Some((n, false)),
-        t if !t.is_empty() && t.iter().all(u8::is_ascii_digit) => {
-            Some((n, t.iter().any(|&b| b != b'0')))
-        }
-        _ => None,
-    }
+    Some((n, taken, expect(buf, i, b'\n')?))
 }
 
 fn lcov<R: BufRead>(
@@ -480,16 +409,6 @@ fn lcov<R: BufRead>(
     };
     each_raw_line(input, path, fast, |bytes, number| {
         let mut current = current.borrow_mut();
-        if let Some(r) = current.as_mut() {
-            if let Some((l, hit)) = fast_da(bytes) {
-                r.lines.mark(l, hit);
-                return Ok(());
-            }
-            if let Some(branch) = fast_brda(bytes) {
-                r.branches.push(branch);
-                return Ok(());
-            }
-        }
         let line = std::str::from_utf8(bytes).map_err(|_| format!("{path}:{number}: not UTF-8"))?;
         let line = line.trim();
         if line.is_empty() {
@@ -915,4 +834,61 @@ fn llvm_lines(segments: &[Segment]) -> Vec<(u32, bool)> {
         line = line.saturating_add(1);
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines read in place (LF) and by the general reader (CRLF) agree.
+    #[test]
+    fn the_in_place_scan_reads_lcov_as_the_general_reader_does() {
+        let records = [
+            "SF:a.py",
+            "DA:3,0",
+            "DA:4,12",
+            "DA:5,1,abc",
+            "DA:6,0",
+            "BRDA:6,0,0,-",
+            "BRDA:6,0,1,3",
+            "BRDA:8,0,0,1",
+            "BRDA:8,0,1,1",
+            "BRDA:9,0,0,0",
+            "FN:10,f",
+            "FNDA:1,f",
+            "DA:11,000",
+            "end_of_record",
+        ];
+        let read = |eol: &str| {
+            let text = records.join(eol) + eol;
+            let mut out = BTreeMap::new();
+            lcov(text.as_bytes(), "t.lcov", &mut out).expect("read");
+            out.remove("a.py").expect("a.py")
+        };
+        let (lf, crlf) = (read("\n"), read("\r\n"));
+        let view = |f: &FileCov| -> Vec<(u32, Option<bool>)> {
+            (1..=12).map(|l| (l, f.new_code(l))).collect()
+        };
+        assert_eq!(view(&lf), view(&crlf));
+        assert_eq!(lf.counts(), crlf.counts());
+        // DA 3, 6, 11 did not run (6 ran a branch: new code counts it);
+        // 8: both branches taken; 9: not; 10: a called function.
+        assert_eq!(lf.counts(), (2, 5));
+        assert_eq!(
+            view(&lf)
+                .into_iter()
+                .filter_map(|(l, r)| r.map(|r| (l, r)))
+                .collect::<Vec<_>>(),
+            [
+                (3, false),
+                (4, true),
+                (5, true),
+                (6, true),
+                (8, true),
+                (9, false),
+                (10, true),
+                (11, false)
+            ]
+        );
+    }
 }
