@@ -386,3 +386,17 @@ pub fn slow_cargo(dir: &Path, secs: u32, marker: &Path) -> PathBuf {
         .expect("chmod");
     cargo
 }
+
+/// Copy the directory tree `from` into `to` (created when missing).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).expect("copy");
+        }
+    }
+}

@@ -1,22 +1,7 @@
 //! The perf plugin through the real binary: criterion's output directory in
 //! the checked repository, a baseline from outside it through a mount.
 
-use std::path::Path;
-
 use crate::common::*;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let dest = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).expect("copy");
-        }
-    }
-}
 
 const POLICY: &str = r#"
 [plugins.perf]

@@ -3,12 +3,11 @@
 //! change under review, gated with `--changed-since`; coverage on new code
 //! agrees with diff-cover's, run on the same repository and report.
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Repo, fixtures, test_tool};
+use crate::common::{Repo, copy_dir, fixtures, test_tool};
 
 /// A repository whose `main` is the fixture's `base/` and whose work tree
 /// and last commit are its `head/`, with `reports` copied to `reports/`
@@ -16,7 +15,7 @@ use crate::common::{Repo, fixtures, test_tool};
 /// there). Returns the repository and the base commit.
 fn change(project: &str, reports: &[&str]) -> (Repo, String) {
     let repo = Repo::new();
-    copy(
+    copy_dir(
         &fixtures().join("tests").join(project).join("base"),
         repo.path(),
     );
@@ -25,7 +24,7 @@ fn change(project: &str, reports: &[&str]) -> (Repo, String) {
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-qm", "base"]);
     let base = rev(&repo, "HEAD");
-    copy(
+    copy_dir(
         &fixtures().join("tests").join(project).join("head"),
         repo.path(),
     );
@@ -38,19 +37,6 @@ fn change(project: &str, reports: &[&str]) -> (Repo, String) {
         );
     }
     (repo, base)
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("fixture dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
 }
 
 fn rev(repo: &Repo, name: &str) -> String {
@@ -190,7 +176,7 @@ fn the_javascript_and_rust_examples_gate_their_projects() {
     assert!(findings(&doc, "tests/coverage").is_empty(), "{doc}");
 
     let repo = Repo::new();
-    copy(&fixtures().join("tests/rust"), repo.path());
+    copy_dir(&fixtures().join("tests/rust"), repo.path());
     std::fs::remove_dir_all(repo.path().join("reports")).expect("reports out of the tree");
     repo.write(".gitignore", "target/\n");
     repo.generate_lockfile();
@@ -358,7 +344,7 @@ fn go_and_jacoco_coverage_through_the_binary() {
         ("java", "jacoco.xml", "jacoco"),
     ] {
         let repo = Repo::new();
-        copy(&fixtures().join("tests").join(project), repo.path());
+        copy_dir(&fixtures().join("tests").join(project), repo.path());
         std::fs::remove_dir_all(repo.path().join("reports")).expect("reports out of the tree");
         repo.write(".gitignore", "reports/\n");
         repo.git(&["init", "-q"]);
