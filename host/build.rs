@@ -22,6 +22,7 @@ const PLUGINS: &[(&str, &str, bool)] = &[
     ("portcullis-plugin-perf", "perf", true),
     ("portcullis-plugin-rego", "rego", true),
     ("portcullis-plugin-tests", "tests", true),
+    ("portcullis-plugin-canary", "canary", true),
     ("portcullis-plugin-hostile", "hostile", false),
     ("portcullis-plugin-probe", "probe", false),
     ("portcullis-plugin-contract-v1", "contract_v1", false),

@@ -39,6 +39,8 @@ pub struct CheckOptions {
     /// `path` is a snapshot of a commit or of the index
     /// ([`evidence::snapshot`]): every file in it is tracked.
     pub snapshot: bool,
+    /// When the metrics' analysis window ends (and starts, if given).
+    pub clock: evidence::metrics::Clock,
 }
 
 impl CheckOptions {
@@ -54,6 +56,7 @@ impl CheckOptions {
             baseline: None,
             scope: None,
             snapshot: false,
+            clock: evidence::metrics::Clock::now(),
         }
     }
 }
@@ -217,6 +220,7 @@ pub fn run_check_with(
     evidence.changed = changed
         .as_ref()
         .map(|(_, files)| files.iter().cloned().collect());
+    evidence.clock = opts.clock;
     if let Some(Scope::Since(rev)) = &opts.scope {
         evidence.changed_lines =
             std::sync::Arc::new(evidence::changed_lines::OnDemand::since(&root, rev));
@@ -261,6 +265,150 @@ pub fn run_check_with(
         elapsed: started.elapsed(),
         absent: judgement.absent,
     })
+}
+
+/// Analysis over time (`--interval`, `--count`, `--failure-limit`), as
+/// Argo Rollouts' analysis runs: the gate is run `count` times, `interval`
+/// apart, each time over a window ending then (unless `until` fixes it).
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub interval: std::time::Duration,
+    pub count: u32,
+    /// Failed measurements tolerated: one more ends the analysis, failed.
+    pub failure_limit: u32,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// One measurement of an analysis, as it is told.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+    /// When its window ended, milliseconds since the Unix epoch.
+    pub at: i64,
+    pub exit: crate::diag::Exit,
+    /// Failed measurements so far, and how many are tolerated.
+    pub failed: u32,
+    pub failure_limit: u32,
+    /// `rule: message` of the findings that failed it, or why it could not
+    /// be evaluated.
+    pub reasons: Vec<String>,
+}
+
+impl Measurement {
+    /// `measurement 2/10 at 2026-11-27T10:02:00Z: FAILED (1 of at most 2
+    /// failed): canary/threshold: error ratio …`.
+    pub fn line(&self) -> String {
+        use crate::diag::Exit;
+        let word = match self.exit {
+            Exit::Pass => "passed",
+            Exit::Fail => "FAILED",
+            Exit::Error => "could not be evaluated",
+        };
+        let mut line = format!(
+            "measurement {}/{} at {}: {word}",
+            self.index,
+            self.count,
+            evidence::metrics::rfc3339(self.at)
+        );
+        if self.exit == Exit::Fail {
+            line.push_str(&format!(
+                " ({} failed, {} tolerated)",
+                self.failed, self.failure_limit
+            ));
+        }
+        if !self.reasons.is_empty() {
+            line.push_str(": ");
+            line.push_str(&self.reasons.join("; "));
+        }
+        line
+    }
+}
+
+/// Run an analysis over time: each measurement is a whole gate run, told
+/// to `told` as it ends. It ends early, failed (exit 1), when more
+/// measurements than `failure_limit` failed, and at once (exit 2) when one
+/// could not be evaluated; otherwise it passes after `count`. The outcome
+/// returned is the deciding measurement's, its findings marked with their
+/// measurement and time, and every measurement listed in its notices.
+pub fn analyse(
+    opts: &CheckOptions,
+    policy: Policy,
+    analysis: &Analysis,
+    progress: &dyn Progress,
+    told: &mut dyn FnMut(&Measurement),
+) -> Result<Outcome, Error> {
+    use crate::diag::Exit;
+    let mut failed = 0;
+    let mut history = Vec::new();
+    for index in 1..=analysis.count {
+        let started = Instant::now();
+        let mut o = opts.clone();
+        o.clock = evidence::metrics::Clock {
+            until: analysis
+                .until
+                .unwrap_or_else(|| evidence::metrics::Clock::now().until),
+            since: analysis.since,
+        };
+        let mut outcome = run_check_with(&o, policy.clone(), progress)?;
+        let at = evidence::metrics::rfc3339(o.clock.until);
+        for f in outcome.runs.iter_mut().flat_map(|r| r.findings.iter_mut()) {
+            let props = f.properties.get_or_insert_with(Default::default);
+            props.insert("portcullis/measurement".into(), index.into());
+            props.insert("portcullis/measured-at".into(), at.clone().into());
+        }
+        let exit = outcome.verdict.exit;
+        if exit == Exit::Fail {
+            failed += 1;
+        }
+        let reasons = match exit {
+            Exit::Pass => Vec::new(),
+            Exit::Fail => outcome
+                .counted()
+                .filter(|f| f.level >= outcome.fail_at)
+                .map(|f| format!("{}: {}", f.rule_id, crate::diag::one_line(&f.message, 300)))
+                .collect(),
+            Exit::Error => outcome.failures(),
+        };
+        let m = Measurement {
+            index,
+            count: analysis.count,
+            at: o.clock.until,
+            exit,
+            failed,
+            failure_limit: analysis.failure_limit,
+            reasons,
+        };
+        told(&m);
+        history.push(m.line());
+        let decided = exit == Exit::Error || failed > analysis.failure_limit;
+        if decided || index == analysis.count {
+            if !decided && exit == Exit::Fail {
+                // The last measurement failed, within the limit.
+                outcome.verdict.exit = Exit::Pass;
+            }
+            outcome.notices.push(match (exit, decided) {
+                (Exit::Error, _) => format!(
+                    "analysis stopped at measurement {index} of {}: it could not be evaluated",
+                    analysis.count
+                ),
+                (_, true) => format!(
+                    "analysis failed at measurement {index} of {}: {failed} measurements failed, {} tolerated",
+                    analysis.count, analysis.failure_limit
+                ),
+                _ => format!(
+                    "analysis passed: {failed} of {} measurements failed, {} tolerated",
+                    analysis.count, analysis.failure_limit
+                ),
+            });
+            outcome.notices.extend(history);
+            return Ok(outcome);
+        }
+        std::thread::sleep(analysis.interval.saturating_sub(started.elapsed()));
+    }
+    Err(Error::Usage("--count must be at least 1".into()))
 }
 
 /// A plugin after `describe`: its run so far, and the compiled component
@@ -361,11 +509,27 @@ fn evaluate(
             run.failure = Some(PluginFailure::Evidence(e.to_string()));
         } else {
             let mounts = sandbox_mounts(spec);
+            let session = match &spec.prometheus {
+                Some(grant) => match evidence::metrics::Session::open(grant, evidence.clock) {
+                    Ok(s) => Some(std::sync::Arc::new(s)),
+                    Err(e) => {
+                        run.failure = Some(PluginFailure::Evidence(format!(
+                            "prometheus ({}): {e}",
+                            grant.at
+                        )));
+                        run.evaluate_duration = t.elapsed();
+                        run.duration += run.evaluate_duration;
+                        return run;
+                    }
+                },
+                None => None,
+            };
             let grants = Grants {
                 read: &spec.read,
                 read_places: &spec.read_places,
                 mounts: &mounts,
                 reports_from: spec.reports_from.as_deref(),
+                metrics: session.as_ref(),
             };
             match sandbox.evaluate(
                 compiled,
@@ -377,6 +541,17 @@ fn evaluate(
             ) {
                 Ok((raw, logs)) => {
                     run.logs.extend(logs);
+                    // A query that failed fails the plugin, whatever it
+                    // made of it: never a pass on metrics not read.
+                    if let Some(failed) = session.as_ref().and_then(|s| s.failure()) {
+                        run.failure = Some(PluginFailure::Evidence(format!(
+                            "metrics from {}: {failed}",
+                            session.as_ref().map_or("", |s| s.server())
+                        )));
+                        run.evaluate_duration = t.elapsed();
+                        run.duration += run.evaluate_duration;
+                        return run;
+                    }
                     match finding::validate(&spec.id, &declared, raw, OutputCaps::default(), root) {
                         Ok((rules, findings)) => {
                             run.rules = rules;
@@ -452,6 +627,7 @@ pub fn test_plugins(
                                     read_places: &spec.read_places,
                                     mounts: &mounts,
                                     reports_from: spec.reports_from.as_deref(),
+                                    metrics: None,
                                 },
                                 &spec.config,
                                 &info.reads,

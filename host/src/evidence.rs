@@ -4,6 +4,7 @@
 pub mod cargo_metadata;
 pub mod changed_lines;
 pub mod git;
+pub mod metrics;
 pub mod reports;
 pub mod snapshot;
 pub mod tree;
@@ -76,6 +77,8 @@ pub struct Evidence {
     /// The lines the change adds or modifies, for plugins that ask (the
     /// contract's `changed-lines`).
     pub changed_lines: std::sync::Arc<changed_lines::OnDemand>,
+    /// When the metrics' analysis window ends (and starts, if given).
+    pub clock: metrics::Clock,
 }
 
 /// Collect the evidence `kinds` for the repository at `root`, each kind

@@ -4,6 +4,7 @@
 //! GitHub's rules (Microsoft's SARIF multitool).
 
 mod approvals;
+mod canary;
 mod ci_templates;
 mod cli;
 mod common;

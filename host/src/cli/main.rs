@@ -151,6 +151,42 @@ struct CheckArgs {
     /// Print what plugins logged to stderr.
     #[arg(long, short)]
     verbose: bool,
+    /// Metrics: where the analysis window starts (RFC 3339 such as
+    /// 2026-11-27T10:00:00Z, or Unix seconds) [default: its end minus the
+    /// policy's `window`].
+    #[arg(long, value_name = "TIME", value_parser = metrics_time, help_heading = "Metrics")]
+    since: Option<i64>,
+    /// Metrics: where the analysis window ends [default: now, at each
+    /// measurement].
+    #[arg(long, value_name = "TIME", value_parser = metrics_time, help_heading = "Metrics")]
+    until: Option<i64>,
+    /// Analysis over time: run the gate COUNT times, this long apart (30s,
+    /// 1m, 5m), and decide from all of them; reports describe the deciding
+    /// measurement.
+    #[arg(long, value_name = "DURATION", value_parser = metrics_duration, requires = "count", help_heading = "Metrics")]
+    interval: Option<std::time::Duration>,
+    /// Analysis over time: how many measurements [default: 1].
+    #[arg(long, value_name = "N", requires = "interval", value_parser = clap::value_parser!(u32).range(1..=10_000), help_heading = "Metrics")]
+    count: Option<u32>,
+    /// Analysis over time: failed measurements tolerated; one more ends the
+    /// analysis early with exit 1 (roll back). A measurement that cannot
+    /// be evaluated ends it with exit 2 at once.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        requires = "interval",
+        help_heading = "Metrics"
+    )]
+    failure_limit: u32,
+}
+
+fn metrics_time(s: &str) -> Result<i64, String> {
+    portcullis::evidence::metrics::parse_time(s)
+}
+
+fn metrics_duration(s: &str) -> Result<std::time::Duration, String> {
+    portcullis::evidence::metrics::parse_duration(s)
 }
 
 #[derive(clap::Args)]
@@ -378,6 +414,11 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     }
     opts.baseline = args.baseline.clone();
     opts.scope = args.changed_since.clone().map(check::Scope::Since);
+    if let (Some(since), Some(until)) = (args.since, args.until)
+        && since >= until
+    {
+        return Err(Error::Usage("--since must be before --until".into()));
+    }
     if !args.staged {
         return gate_and_report(&opts, &args);
     }
@@ -417,10 +458,35 @@ fn sarif_category(s: &str) -> Result<String, String> {
 /// Run the gate with `opts` and write what `args` asks for.
 fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error> {
     let policy = check::resolve_policy(&opts.path, opts.policy.as_deref())?;
-    let progress = progress::Terminal::start(policy.plugins.len());
-    let outcome = check::run_check_with(opts, policy, &progress);
-    progress.finish();
-    let outcome = outcome?;
+    let outcome = match (args.interval, args.count) {
+        (Some(interval), Some(count)) => {
+            let analysis = check::Analysis {
+                interval,
+                count,
+                failure_limit: args.failure_limit,
+                since: args.since,
+                until: args.until,
+            };
+            check::analyse(opts, policy, &analysis, &check::Quiet, &mut |m| {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "portcullis: {}", report::text::visible(&m.line()));
+            })?
+        }
+        _ => {
+            let mut opts = opts.clone();
+            opts.clock = portcullis::evidence::metrics::Clock {
+                since: args.since,
+                ..opts.clock
+            };
+            if let Some(until) = args.until {
+                opts.clock.until = until;
+            }
+            let progress = progress::Terminal::start(policy.plugins.len());
+            let outcome = check::run_check_with(&opts, policy, &progress);
+            progress.finish();
+            outcome?
+        }
+    };
 
     if let Some(path) = &args.sarif {
         let options = report::sarif::Options {
@@ -746,6 +812,11 @@ impl CheckArgs {
             jobs: None,
             color: Color::Auto,
             verbose: false,
+            since: None,
+            until: None,
+            interval: None,
+            count: None,
+            failure_limit: 0,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct PluginSpec {
     /// For a plugin whose rules a policy locks: the policy files whose
     /// `[reports.*]` it may read (the locking policy's chain); `None` = all.
     pub reports_from: Option<Vec<String>>,
+    /// The Prometheus-compatible server the plugin may query through the
+    /// host (`[plugins.<id>.prometheus]`).
+    pub prometheus: Option<crate::evidence::metrics::Grant>,
     /// Where the plugin's table is named, for messages.
     pub at: At,
 }
@@ -147,8 +150,14 @@ pub fn read_plugin(
     let memory_mb = t.get("memory-mb").and_then(|n| n.u64(d));
     let read = t.get("read").map(|n| n.strings(d));
     let mounts = t.get("mounts");
+    let prometheus = t.get("prometheus");
     let config = t.get("config");
     t.finish(d);
+    // A child's table replaces the parent's whole.
+    let prometheus = match prometheus {
+        Some(n) => read_prometheus(n, dir, d),
+        None => base.and_then(|b| b.prometheus.clone()),
+    };
 
     // A pin goes with its source: a new source drops the parent's pin.
     let inherits_source = source.is_none();
@@ -234,7 +243,122 @@ pub fn read_plugin(
         config,
         config_places,
         reports_from: None,
+        prometheus,
         at: table_at,
+    })
+}
+
+/// `[plugins.<id>.prometheus]`: where the host sends the plugin's PromQL
+/// queries, and how.
+fn read_prometheus(
+    node: Node<'_>,
+    dir: Option<&Path>,
+    d: &mut Diags,
+) -> Option<crate::evidence::metrics::Grant> {
+    use crate::evidence::metrics::{self, Auth, Grant, Secret, Setting};
+    let at = node.at();
+    let mut t = node.table(d)?;
+    let url = t.get("url").and_then(|n| n.str(d));
+    let url_env = t.get("url-env").and_then(|n| n.str(d));
+    let token_file = t.get("bearer-token-file").and_then(|n| n.str(d));
+    let token_env = t.get("bearer-token-env").and_then(|n| n.str(d));
+    let username = t.get("username").and_then(|n| n.str(d));
+    let password_file = t.get("password-file").and_then(|n| n.str(d));
+    let password_env = t.get("password-env").and_then(|n| n.str(d));
+    let ca_file = t.get("ca-file").and_then(|n| n.str(d));
+    let tenant = t.get("tenant").and_then(|n| n.str(d));
+    let mut duration = |key: &'static str, default, d: &mut Diags| {
+        let Some(s) = t.get(key).and_then(|n| n.str(d)) else {
+            return Some(default);
+        };
+        metrics::parse_duration(&s.value)
+            .map_err(|e| d.push(s.at, format!("{key}: {e}")))
+            .ok()
+    };
+    let timeout = duration("timeout", metrics::DEFAULT_TIMEOUT, d);
+    let window = duration("window", metrics::DEFAULT_WINDOW, d);
+    let step = duration("step", metrics::DEFAULT_STEP, d);
+    let retries = match t.get("retries").and_then(|n| n.u64(d)) {
+        Some(r) if r.value > 10 => {
+            d.push(r.at, "retries must be at most 10");
+            None
+        }
+        Some(r) => Some(r.value as u32),
+        None => Some(metrics::DEFAULT_RETRIES),
+    };
+    t.finish(d);
+    let file = |s: Spanned<String>, d: &mut Diags| match expand_home(&s.value) {
+        Ok(p) => Some(from_dir(dir, p)),
+        Err(e) => {
+            d.push(s.at, e);
+            None
+        }
+    };
+    let url = match (url, url_env) {
+        (Some(u), None) => Some(Setting::Literal(u.value)),
+        (None, Some(v)) => Some(Setting::Env(v.value)),
+        (Some(u), Some(_)) => {
+            d.push(u.at, "give the server as `url` or as `url-env`, not both");
+            None
+        }
+        (None, None) => {
+            d.push(at.clone(), "missing field `url` (or `url-env`)");
+            None
+        }
+    };
+    // A secret from a file (relative to the policy) or from a variable.
+    let mut secret =
+        |f: Option<Spanned<String>>, e: Option<Spanned<String>>, what: &str| match (f, e) {
+            (Some(f), Some(_)) => {
+                d.push(
+                    f.at,
+                    format!("give the {what} from a file or from the environment, not both"),
+                );
+                Err(())
+            }
+            (Some(f), None) => file(f, d).map(|p| Some(Secret::File(p))).ok_or(()),
+            (None, Some(e)) => Ok(Some(Secret::Env(e.value))),
+            (None, None) => Ok(None),
+        };
+    let token = secret(token_file, token_env, "bearer token").ok()?;
+    let password = secret(password_file, password_env, "password").ok()?;
+    let auth = match (token, username, password) {
+        (None, None, None) => Auth::None,
+        (Some(t), None, None) => Auth::Bearer(t),
+        (None, Some(u), Some(p)) => Auth::Basic {
+            username: u.value,
+            password: p,
+        },
+        (None, Some(u), None) => {
+            d.push(u.at, "username needs `password-file` or `password-env`");
+            return None;
+        }
+        (None, None, Some(_)) => {
+            d.push(at, "a password needs `username`");
+            return None;
+        }
+        (Some(_), _, _) => {
+            d.push(
+                at,
+                "give a bearer token or a username and password, not both",
+            );
+            return None;
+        }
+    };
+    let ca_file = match ca_file {
+        Some(c) => Some(file(c, d)?),
+        None => None,
+    };
+    Some(Grant {
+        url: url?,
+        auth,
+        ca_file,
+        tenant: tenant.map(|t| t.value),
+        timeout: timeout?,
+        retries: retries?,
+        window: window?,
+        step: step?,
+        at: at.to_string(),
     })
 }
 

@@ -19,6 +19,8 @@ pub struct Grants<'a> {
     pub mounts: &'a [Mount],
     /// The policy files whose reports the plugin reads; `None` = all.
     pub reports_from: Option<&'a [String]>,
+    /// The server `query-metrics` runs the plugin's queries against.
+    pub metrics: Option<&'a std::sync::Arc<crate::evidence::metrics::Session>>,
 }
 
 static NO_PLACES: crate::policy::Places = std::collections::BTreeMap::new();
@@ -31,6 +33,7 @@ impl Default for Grants<'_> {
             read_places: &NO_PLACES,
             mounts: &[],
             reports_from: None,
+            metrics: None,
         }
     }
 }

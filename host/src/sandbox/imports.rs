@@ -46,6 +46,8 @@ pub(super) struct FileAccess {
     pub(super) cargo: std::sync::Arc<crate::evidence::cargo_metadata::OnDemand>,
     /// What `changed-lines` answers.
     pub(super) lines: std::sync::Arc<crate::evidence::changed_lines::OnDemand>,
+    /// Where `query-metrics` runs queries, when the policy grants a server.
+    pub(super) metrics: Option<std::sync::Arc<crate::evidence::metrics::Session>>,
 }
 
 /// Read an opened file whose size is known, bounded: a file that grew far
@@ -238,6 +240,59 @@ impl host::Host for State {
                 .map(|(path, ranges)| host::FileLines { path, ranges })
                 .collect()
         }))
+    }
+
+    fn query_metrics(
+        &mut self,
+        queries: Vec<host::MetricsQuery>,
+    ) -> Result<host::MetricsAnswer, String> {
+        use crate::evidence::metrics::{MAX_QUERIES, Query};
+        let Some(access) = &self.access else {
+            return Err("metrics cannot be asked for during describe".into());
+        };
+        let Some(session) = access.metrics.clone() else {
+            return Err(
+                "no metrics server is granted to this plugin: add [plugins.<id>.prometheus] to the policy"
+                    .into(),
+            );
+        };
+        if queries.len() > MAX_QUERIES {
+            return Err(format!(
+                "{} queries in one call (at most {MAX_QUERIES})",
+                queries.len()
+            ));
+        }
+        let queries: Vec<Query> = queries
+            .into_iter()
+            .map(|q| Query {
+                promql: q.promql,
+                shift_seconds: q.shift_seconds,
+            })
+            .collect();
+        // Waiting for the server does not count against the deadline.
+        let results = self.pause.during(|| session.run(&queries));
+        let window = session.window();
+        Ok(host::MetricsAnswer {
+            window: host::MetricsWindow {
+                start: window.start,
+                end: window.end,
+                step: window.step_ms,
+            },
+            results: results
+                .into_iter()
+                .map(|r| {
+                    r.map(|series| {
+                        series
+                            .into_iter()
+                            .map(|s| host::MetricSeries {
+                                labels: s.labels,
+                                samples: s.samples,
+                            })
+                            .collect()
+                    })
+                })
+                .collect(),
+        })
     }
 
     fn cache_enabled(&mut self) -> bool {

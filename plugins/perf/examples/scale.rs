@@ -62,7 +62,7 @@ fn main() {
     let t = Instant::now();
     let mut acc = 0.0;
     for (b, n) in &sides {
-        acc += portcullis_plugin_perf::stats::shift(b, n, 0.99).estimate;
+        acc += portcullis_sdk::stats::shift(b, n, 0.99).estimate;
     }
     println!("shift alone {:?} ({acc})", t.elapsed());
     let flagged = out

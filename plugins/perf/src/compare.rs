@@ -6,7 +6,7 @@
 
 use crate::config::{Config, Correction, Method};
 use crate::formats::{Data, Kind, Series};
-use crate::stats;
+use portcullis_sdk::stats;
 
 /// What a comparison concluded.
 #[derive(Debug, Clone, PartialEq)]

@@ -116,7 +116,7 @@ impl Series {
     /// The median sample (or the point estimate).
     pub fn center(&self) -> f64 {
         match &self.data {
-            Data::Samples(s) => crate::stats::median(s),
+            Data::Samples(s) => portcullis_sdk::stats::median(s),
             Data::Estimate { point, .. } => *point,
         }
     }

@@ -4,7 +4,7 @@
 //!
 //! Data path: each configured input is read by its format (`formats`) into
 //! one shape (benchmark → samples); pairs with the baseline are compared
-//! A/B, or the run against a history of past runs (`compare`, on `stats`);
+//! A/B, or the run against a history of past runs (`compare`, on the SDK's `stats`);
 //! artifacts are measured (`sizes`); every comparison becomes a finding and
 //! a row of the summary table (`report`).
 
@@ -14,7 +14,6 @@ pub mod formats;
 mod report;
 pub mod rules;
 mod sizes;
-pub mod stats;
 
 use std::collections::BTreeMap;
 use std::path::Path;

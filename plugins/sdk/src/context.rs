@@ -21,6 +21,20 @@ pub struct Context {
     cargo: [std::sync::OnceLock<Result<Option<String>, String>>; 2],
     /// The host's `changed-lines`, asked once.
     lines: std::sync::OnceLock<Result<Option<ChangedLines>, String>>,
+    /// Under the native harness: the answers `query-metrics` gives.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    metrics: Option<NativeMetrics>,
+}
+
+/// What `query-metrics` answers under the native harness: the window, and
+/// each query's result (a query not listed fails, as a server would).
+#[derive(Debug, Clone)]
+pub struct NativeMetrics {
+    pub window: crate::MetricsWindow,
+    pub answers: Vec<(
+        crate::MetricsQuery,
+        Result<Vec<crate::MetricSeries>, String>,
+    )>,
 }
 
 /// The lines a change adds or modifies, by repository-relative path:
@@ -43,7 +57,53 @@ impl Context {
             changed: std::sync::OnceLock::new(),
             cargo: Default::default(),
             lines: std::sync::OnceLock::new(),
+            metrics: None,
         })
+    }
+
+    /// As the host would answer `query-metrics` (the native harness; in the
+    /// sandbox the host runs the queries).
+    pub fn with_metrics(mut self, metrics: Option<NativeMetrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Run PromQL range queries through the host, against the server the
+    /// policy grants this plugin (`[plugins.<id>.prometheus]`), over the
+    /// run's analysis window; one result per query, in order. The host
+    /// fails the evaluation when any query fails, whatever the plugin makes
+    /// of it. `Err`: no server is granted, or more than 256 queries.
+    pub fn query_metrics(
+        &self,
+        queries: &[crate::MetricsQuery],
+    ) -> Result<crate::MetricsAnswer, String> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            crate::bindings::portcullis::plugin::host::query_metrics(queries)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let Some(m) = &self.metrics else {
+                return Err(
+                    "no metrics server is granted to this plugin: add [plugins.<id>.prometheus] to the policy"
+                        .into(),
+                );
+            };
+            let results = queries
+                .iter()
+                .map(|q| {
+                    m.answers
+                        .iter()
+                        .find(|(a, _)| a.promql == q.promql && a.shift_seconds == q.shift_seconds)
+                        .map(|(_, r)| r.clone())
+                        .unwrap_or_else(|| Err(format!("no answer for `{}`", q.promql)))
+                })
+                .collect();
+            Ok(crate::MetricsAnswer {
+                window: m.window,
+                results,
+            })
+        }
     }
 
     /// As the host would call the plugin with `changed` as its

@@ -62,6 +62,7 @@
 pub mod cache;
 mod context;
 mod rule;
+pub mod stats;
 pub mod testing;
 pub mod text;
 mod types;
@@ -77,13 +78,15 @@ pub mod bindings {
     });
 }
 
-pub use bindings::portcullis::plugin::host::LogLevel;
+pub use bindings::portcullis::plugin::host::{
+    LogLevel, MetricSeries, MetricsAnswer, MetricsQuery, MetricsWindow,
+};
 pub use bindings::portcullis::plugin::types::{
     Evaluation, Evidence, EvidenceKind, FileCoverage, FileEntry, FileKind, Finding, Level,
     Location, Mount, PluginInfo, Region, Report, ReportFormat, Rule, TestResult, TestRun,
     TestStatus,
 };
-pub use context::{ChangedLines, Context, globset};
+pub use context::{ChangedLines, Context, NativeMetrics, globset};
 #[doc(hidden)]
 pub use rule::__is_kebab_case;
 pub use rule::{Discovered, RuleDecl};

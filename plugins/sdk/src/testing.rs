@@ -56,6 +56,7 @@ pub struct Harness {
     mounts: Vec<crate::Mount>,
     changed: Option<Vec<String>>,
     lines: Option<crate::ChangedLines>,
+    metrics: Option<crate::NativeMetrics>,
 }
 
 impl Harness {
@@ -69,7 +70,16 @@ impl Harness {
             mounts: Vec::new(),
             changed: None,
             lines: None,
+            metrics: None,
         }
+    }
+
+    /// Answer the plugin's `query-metrics` calls as a server granted by
+    /// the policy would: over `window`, `answers` for the queries listed
+    /// (any other query fails).
+    pub fn metrics(mut self, metrics: crate::NativeMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Run as the host does under `--changed-since` when these lines
@@ -156,7 +166,8 @@ impl Harness {
     pub fn run<P: Plugin>(&self) -> Result<Evaluation, String> {
         let ctx = Context::new(&self.config.to_string(), self.evidence(), self.root.clone())?
             .with_changed(self.changed.clone())
-            .with_changed_lines(self.lines.clone());
+            .with_changed_lines(self.lines.clone())
+            .with_metrics(self.metrics.clone());
         let eval = P::evaluate(&ctx)?;
         let info = P::describe();
         let declared = |id: &str| info.rules.iter().any(|r| r.id == id);

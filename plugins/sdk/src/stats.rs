@@ -1,9 +1,10 @@
-//! The statistics behind the perf plugin's decisions, on plain `f64` slices:
-//! order statistics, the Mann-Whitney U test with the Hodges-Lehmann shift
+//! The statistics behind the perf and canary plugins' decisions, on plain
+//! `f64` slices: order statistics, the Mann-Whitney U test with the Hodges-Lehmann shift
 //! and its distribution-free confidence interval, Holm and Benjamini-Hochberg
 //! adjustments, and the normal and Student-t distributions they need.
 //!
-//! Everything is computed on log-times by the callers, so a shift is a ratio.
+//! The perf plugin compares log-times, so a shift is a ratio; the canary
+//! plugin compares a metric's samples as they are (an error ratio can be 0).
 
 /// The median of `v` (sorted or not); NaN for an empty slice.
 pub fn median(v: &[f64]) -> f64 {
