@@ -4,6 +4,8 @@
 //! a server started on a free loopback port with a temporary data
 //! directory, and stopped when the test ends.
 
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,8 @@ struct Track {
     errors: f64,
     /// Fraction of requests faster than each bucket bound.
     latency: [f64; 5],
+    /// CPU seconds a second.
+    cpu: f64,
 }
 
 const BOUNDS: [&str; 5] = ["0.05", "0.1", "0.25", "0.5", "1"];
@@ -42,6 +46,7 @@ const TRACKS: &[Track] = &[
         rps: 20.0,
         errors: 0.003,
         latency: FAST,
+        cpu: 0.3,
     },
     Track {
         scenario: "healthy",
@@ -49,6 +54,7 @@ const TRACKS: &[Track] = &[
         rps: 20.0,
         errors: 0.003,
         latency: FAST,
+        cpu: 0.3,
     },
     Track {
         scenario: "errors",
@@ -56,6 +62,7 @@ const TRACKS: &[Track] = &[
         rps: 20.0,
         errors: 0.04,
         latency: FAST,
+        cpu: 0.3,
     },
     Track {
         scenario: "errors",
@@ -63,6 +70,7 @@ const TRACKS: &[Track] = &[
         rps: 20.0,
         errors: 0.003,
         latency: FAST,
+        cpu: 0.3,
     },
     Track {
         scenario: "latency",
@@ -70,6 +78,7 @@ const TRACKS: &[Track] = &[
         rps: 20.0,
         errors: 0.003,
         latency: SLOW,
+        cpu: 0.5,
     },
     Track {
         scenario: "latency",
@@ -77,6 +86,7 @@ const TRACKS: &[Track] = &[
         rps: 20.0,
         errors: 0.003,
         latency: FAST,
+        cpu: 0.3,
     },
     Track {
         scenario: "quiet",
@@ -84,6 +94,7 @@ const TRACKS: &[Track] = &[
         rps: 0.1,
         errors: 0.003,
         latency: FAST,
+        cpu: 0.3,
     },
     Track {
         scenario: "quiet",
@@ -91,6 +102,7 @@ const TRACKS: &[Track] = &[
         rps: 20.0,
         errors: 0.003,
         latency: FAST,
+        cpu: 0.3,
     },
 ];
 
@@ -103,6 +115,7 @@ fn noise(i: i64, seed: i64) -> f64 {
 fn openmetrics() -> String {
     let mut requests = String::from("# TYPE http_requests counter\n");
     let mut buckets = String::from("# TYPE http_request_duration_seconds_bucket gauge\n");
+    let mut cpu = String::from("# TYPE process_cpu_seconds counter\n");
     for (seed, t) in TRACKS.iter().enumerate() {
         let labels = format!("scenario=\"{}\",track=\"{}\"", t.scenario, t.track);
         let (mut ok, mut failed, mut total) = (0.0f64, 0.0f64, 0.0f64);
@@ -110,6 +123,7 @@ fn openmetrics() -> String {
         let mut lines_ok = String::new();
         let mut lines_failed = String::new();
         let mut lines_buckets = vec![String::new(); 6];
+        let mut used = 0.0f64;
         for i in 0..=(MINUTES * 4) {
             let ts = T0 + i * 15;
             let n = (t.rps * 15.0 * (1.0 + 0.2 * noise(i, seed as i64))).round();
@@ -130,6 +144,10 @@ fn openmetrics() -> String {
                     BOUNDS[b], cumulative[b]
                 ));
             }
+            used += 15.0 * t.cpu * (1.0 + 0.1 * noise(i + 3, seed as i64));
+            cpu.push_str(&format!(
+                "process_cpu_seconds_total{{{labels}}} {used:.3} {ts}\n"
+            ));
             lines_buckets[5].push_str(&format!(
                 "http_request_duration_seconds_bucket{{le=\"+Inf\",{labels}}} {total} {ts}\n"
             ));
@@ -140,7 +158,7 @@ fn openmetrics() -> String {
             buckets.push_str(&l);
         }
     }
-    format!("{requests}{buckets}# EOF\n")
+    format!("{requests}{buckets}{cpu}# EOF\n")
 }
 
 /// A Prometheus serving the scenarios, stopped (and its data removed) on drop.
@@ -692,4 +710,38 @@ fn credentials_reach_the_server_and_never_the_output() {
         "{first}"
     );
     assert!(first.contains("x-scope-orgid: team-a"), "{first}");
+}
+
+#[test]
+fn the_shipped_canary_policy_promotes_a_healthy_canary_and_rolls_back_an_erring_one() {
+    let server = Prometheus::start();
+    let shipped = std::fs::read_to_string(
+        crate::common::fixtures().join("../../policies/canary/prometheus.toml"),
+    )
+    .expect("policies/canary/prometheus.toml");
+    let repo = Repo::new();
+    for (scenario, code, failing) in [
+        ("healthy", 0, None),
+        ("errors", 1, Some("canary/threshold")),
+    ] {
+        // The same queries, on one scenario's series.
+        let policy = shipped
+            .replace(
+                r#"track="canary""#,
+                &format!(r#"scenario="{scenario}",track="canary""#),
+            )
+            .replace(
+                r#"track="baseline""#,
+                &format!(r#"scenario="{scenario}",track="baseline""#),
+            );
+        repo.write("portcullis.toml", policy);
+        let (run, json) = check(&repo, &server.url, &[]);
+        assert_eq!(run.code, code, "{scenario}: {}\n{}", run.stdout, run.stderr);
+        let v = verdicts(&json);
+        assert_eq!(v.len(), 4, "{v:?}");
+        match failing {
+            None => assert!(v.iter().all(|(r, _)| r == "canary/healthy"), "{v:?}"),
+            Some(rule) => assert_eq!(v.iter().filter(|(r, _)| r == rule).count(), 1, "{v:?}"),
+        }
+    }
 }

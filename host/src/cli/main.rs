@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Gate a repository.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule the policy can report, with its level under the
     /// policy (`off` included) and where its help is.
     Rules(RulesArgs),
@@ -335,7 +335,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Check(args) => check_cmd(args),
+        Command::Check(args) => check_cmd(*args),
         Command::Rules(args) => rules_cmd(args),
         Command::Explain(args) => explain_cmd(args),
         Command::Init { path } => init_cmd(&path),

@@ -588,7 +588,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// A duration the way [`parse_duration`] reads it: `10m`, `1h30m`, `250ms`.
 pub fn human(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms == 0 || ms % 1000 != 0 {
+    if ms == 0 || !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let mut s = ms / 1000;
@@ -760,10 +760,10 @@ mod tests {
         let err = br#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
         assert!(matches!(parse(err), Ok(Answer::Error { .. })));
         let vector = br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
-        assert!(parse(vector).unwrap_err().contains("vector"));
+        assert!(parse(vector).expect_err("a vector").contains("vector"));
         assert!(
             parse(b"<html>502 Bad Gateway</html>")
-                .unwrap_err()
+                .expect_err("html")
                 .contains("<html>")
         );
         let word = br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"infinity"]]}]}}"#;

@@ -12,11 +12,12 @@ pub struct Key {
 
 /// The tables whose keys the reader checks, and the prefix their keys
 /// carry in [`KEYS`]: (table, prefix).
-pub const TABLES: [(&str, &str); 7] = [
+pub const TABLES: [(&str, &str); 8] = [
     ("the top level", ""),
     ("[gate]", "gate."),
     ("a locked fail-at", "gate.fail-at."),
     ("[plugins.<id>]", "plugins.<id>."),
+    ("[plugins.<id>.prometheus]", "plugins.<id>.prometheus."),
     ("[reports.<name>]", "reports.<name>."),
     ("[[waivers]]", "waivers[]."),
     ("a rule entry table", "rules.\"<id or glob>\"."),
@@ -107,6 +108,76 @@ pub const KEYS: &[Key] = &[
         path: "plugins.<id>.mounts",
         kind: "table of strings",
         doc: "`<name> = \"<path>\"`: directories outside the repository, read-only at `/mnt/<name>` (`~/` and `$CARGO_HOME` expand; relative paths start at the policy file's directory). Names are lowercase letters, digits, `-` and `_`",
+    },
+    Key {
+        path: "plugins.<id>.prometheus",
+        kind: "table",
+        doc: "the Prometheus-compatible server (Prometheus, Thanos, Mimir, VictoriaMetrics) whose PromQL range queries the host runs for this plugin (`query-metrics`; plugins have no network), with the keys below. Replaced whole by a child policy's table",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.url",
+        kind: "string",
+        doc: "the server's base URL, `http://` or `https://`, with a path prefix if any (`https://metrics.example/prometheus`); no credentials in it. One of `url` and `url-env` is required",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.url-env",
+        kind: "string",
+        doc: "an environment variable holding the URL (unset or empty is exit 2 naming it)",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.bearer-token-file",
+        kind: "string",
+        doc: "a file holding a bearer token (one line; relative to the policy file). Sent as `Authorization: Bearer`, never shown to the plugin or in any output",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.bearer-token-env",
+        kind: "string",
+        doc: "an environment variable holding the bearer token",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.username",
+        kind: "string",
+        doc: "basic authentication's user, with `password-file` or `password-env`",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.password-file",
+        kind: "string",
+        doc: "a file holding the basic-authentication password (one line; relative to the policy file)",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.password-env",
+        kind: "string",
+        doc: "an environment variable holding the password",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.ca-file",
+        kind: "string",
+        doc: "PEM certificates of the authorities to trust for `https://` instead of the built-in (Mozilla) roots",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.tenant",
+        kind: "string",
+        doc: "sent as `X-Scope-OrgID`, the tenant of Mimir, Cortex and Thanos",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.timeout",
+        kind: "string",
+        doc: "a duration (`10s`, `1m`, `500ms`) per attempt of a query (default `10s`)",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.window",
+        kind: "string",
+        doc: "how far back from its end the analysis window reaches (default `10m`); `--since` and `--until` set it on the command line",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.step",
+        kind: "string",
+        doc: "the queries' resolution step (default `30s`): each step is one sample; at most 11 000 a window",
+    },
+    Key {
+        path: "plugins.<id>.prometheus.retries",
+        kind: "integer",
+        doc: "attempts after the first when a failure may pass: the server unreachable, no answer in time, HTTP 429, 502, 503, 504 (0 – 10, default 2). A PromQL error is not retried",
     },
     Key {
         path: "plugins.<id>.config",

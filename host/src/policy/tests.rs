@@ -494,6 +494,10 @@ fn documented_keys_are_exactly_the_accepted_keys() {
         ("gate.", format!("[gate]\nzz-unknown = 1\n{plugin}")),
         ("plugins.<id>.", format!("{plugin}zz-unknown = 1\n")),
         (
+            "plugins.<id>.prometheus.",
+            format!("{plugin}[plugins.l.prometheus]\nurl = \"http://p\"\nzz-unknown = 1\n"),
+        ),
+        (
             "reports.<name>.",
             format!("{plugin}[reports.r]\npath = \"r.json\"\nformat = \"sarif\"\nzz-unknown = 1\n"),
         ),

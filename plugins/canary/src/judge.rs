@@ -238,21 +238,23 @@ pub fn judge(config: &Config, metric: &Metric, answers: &Answers<'_>) -> Result<
     };
 
     // Absolute limits.
-    let mut broken = Vec::new();
-    if let Some(max) = metric.max
-        && canary.value > max
-    {
-        broken.push(format!("limit {}", shown(max)));
-    }
-    if let Some(min) = metric.min
-        && canary.value < min
-    {
-        broken.push(format!("minimum {}", shown(min)));
-    }
-    if !broken.is_empty() {
+    let broken = match (metric.max, metric.min) {
+        (Some(max), _) if canary.value > max => Some(("limit", max)),
+        (_, Some(min)) if canary.value < min => Some(("minimum", min)),
+        _ => None,
+    };
+    if let Some((word, limit)) = broken {
+        let (value, limit) = against_limit(canary.value, limit, unit);
+        let message = match &baseline {
+            Some(b) => format!(
+                "{name} {value} on canary vs {} on baseline, {word} {limit}",
+                shown(b.value)
+            ),
+            None => format!("{name} {value} on canary, {word} {limit}"),
+        };
         return Ok(Verdict {
             kind: Kind::Threshold,
-            message: format!("{versus}, {}", broken.join(", ")),
+            message,
             properties: props,
         });
     }
@@ -354,21 +356,35 @@ fn p_value(p: f64) -> String {
 
 /// `v` in the metric's unit, for messages.
 pub fn format_value(v: f64, unit: Unit) -> String {
+    format_digits(v, unit, 0)
+}
+
+/// `v` and `limit` in the metric's unit, with more digits when they would
+/// read the same (`500.3 ms`, limit `500 ms`).
+fn against_limit(v: f64, limit: f64, unit: Unit) -> (String, String) {
+    let (a, b) = (format_value(v, unit), format_value(limit, unit));
+    if a != b || v == limit {
+        return (a, b);
+    }
+    (format_digits(v, unit, 3), b)
+}
+
+fn format_digits(v: f64, unit: Unit, extra: i32) -> String {
     if !v.is_finite() {
         return v.to_string();
     }
     match unit {
-        Unit::Number => number(v),
-        Unit::Ratio => format!("{} %", significant(v * 100.0, 2)),
-        Unit::Percent => format!("{} %", significant(v, 3)),
-        Unit::Seconds if v.abs() < 1.0 => format!("{} ms", significant(v * 1000.0, 3)),
-        Unit::Seconds => format!("{} s", significant(v, 3)),
+        Unit::Number => significant(v, 4 + extra),
+        Unit::Ratio => format!("{} %", significant(v * 100.0, 2 + extra)),
+        Unit::Percent => format!("{} %", significant(v, 3 + extra)),
+        Unit::Seconds if v.abs() < 1.0 => format!("{} ms", significant(v * 1000.0, 3 + extra)),
+        Unit::Seconds => format!("{} s", significant(v, 3 + extra)),
         Unit::Bytes => {
             let (d, u) = [(1u64 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")]
                 .into_iter()
                 .find(|(d, _)| v.abs() >= *d as f64)
                 .unwrap_or((1, "B"));
-            format!("{} {u}", significant(v / d as f64, 3))
+            format!("{} {u}", significant(v / d as f64, 3 + extra))
         }
     }
 }
@@ -410,5 +426,9 @@ mod tests {
         assert_eq!(format_value(1536.0, Unit::Bytes), "1.5 KiB");
         assert_eq!(format_value(1234.5678, Unit::Number), "1235");
         assert_eq!(format_value(0.012345, Unit::Number), "0.01235");
+        assert_eq!(
+            against_limit(0.50031, 0.5, Unit::Seconds),
+            ("500.31 ms".to_string(), "500 ms".to_string())
+        );
     }
 }

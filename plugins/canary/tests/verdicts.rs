@@ -1,6 +1,8 @@
 //! The canary plugin's verdicts under the native harness, with the answers
 //! a Prometheus would give (the e2e tests run the real server).
 
+#![allow(clippy::unwrap_used)] // in tests a panic is the failure report
+
 use portcullis_plugin_canary::{Canary, RULES};
 use portcullis_sdk::testing::{Harness, assert_rules_well_formed};
 use portcullis_sdk::{Evaluation, MetricSeries, MetricsQuery, MetricsWindow, NativeMetrics};
