@@ -1,7 +1,9 @@
-//! The pull request, from the reports the policy names: portcullis's own
-//! `pr-context` JSON, a GitHub `pull_request` event payload, and
+//! The change to approve — a pull request, or a deployment — from the
+//! reports the policy names: portcullis's own `pr-context` JSON, a GitHub
+//! `pull_request`, `deployment` or `deployment_status` event payload, and
 //! `gh pr view --json …` output. Later reports fill what earlier ones left
-//! out, so the event payload and `gh pr view` can be combined.
+//! out, so the event payload and `gh pr view` (or a deployment's approvals)
+//! can be combined.
 
 use portcullis_sdk::{Report, ReportFormat};
 use serde::Deserialize;
@@ -16,6 +18,10 @@ pub struct PullRequest {
     pub files: Option<Vec<ChangedFile>>,
     pub commits: Vec<Commit>,
     pub reviews: Option<Vec<Review>>,
+    /// For a deployment: the environment it deploys to (`production`).
+    /// `author` is then who started it, `head` and `head_sha` what it
+    /// deploys, `reviews` its approvals.
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -72,6 +78,36 @@ struct Own {
     #[serde(default)]
     commits: Option<Vec<Commit>>,
     reviews: Option<Vec<Review>>,
+    /// A deployment's environment.
+    environment: Option<String>,
+    /// A deployment's ref and commit (`head` and `head_sha` by other names).
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    sha: Option<String>,
+    /// A deployment's approvals: GitHub's own (`gh api
+    /// repos/O/R/actions/runs/ID/approvals`) or `{ user, state }`.
+    approvals: Option<Vec<Approval>>,
+}
+
+/// One approval (or rejection) of a deployment.
+#[derive(Deserialize)]
+struct Approval {
+    user: User,
+    /// `approved` or `rejected`.
+    state: String,
+    /// The environments it approves (GitHub's shape): when given, it
+    /// counts only for these.
+    #[serde(default)]
+    environments: Option<Vec<Named>>,
+    #[serde(default)]
+    submitted_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum User {
+    Login(String),
+    Object(Login),
 }
 
 #[derive(Deserialize)]
@@ -86,7 +122,17 @@ struct Named {
 
 #[derive(Deserialize)]
 struct Event {
-    pull_request: EventPr,
+    pull_request: Option<EventPr>,
+    deployment: Option<EventDeployment>,
+}
+
+#[derive(Deserialize)]
+struct EventDeployment {
+    environment: String,
+    #[serde(rename = "ref")]
+    name: String,
+    sha: String,
+    creator: Option<Login>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +192,42 @@ struct GhOid {
     oid: String,
 }
 
+/// A deployment's approvals as reviews: approved → approved, rejected →
+/// changes requested (a veto); one listing environments counts only for
+/// the deployment's.
+fn approvals_as_reviews(
+    approvals: Vec<Approval>,
+    environment: Option<&str>,
+) -> Result<Vec<Review>, String> {
+    let mut reviews = Vec::new();
+    for a in approvals {
+        let user = match a.user {
+            User::Login(l) | User::Object(Login { login: l }) => l,
+        };
+        let state = match a.state.to_ascii_lowercase().as_str() {
+            "approved" => ReviewState::Approved,
+            "rejected" => ReviewState::ChangesRequested,
+            other => {
+                return Err(format!(
+                    "approval by {user}: state `{other}` is neither `approved` nor `rejected`"
+                ));
+            }
+        };
+        if let (Some(envs), Some(env)) = (&a.environments, environment)
+            && !envs.iter().any(|e| e.name == env)
+        {
+            continue;
+        }
+        reviews.push(Review {
+            user,
+            state,
+            commit: None,
+            submitted_at: a.submitted_at,
+        });
+    }
+    Ok(reviews)
+}
+
 fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
     if slot.is_none() {
         *slot = value;
@@ -156,6 +238,9 @@ fn fill<T>(slot: &mut Option<T>, value: Option<T>) {
 pub fn from_reports(reports: &[Report]) -> Result<Option<PullRequest>, String> {
     let mut pr = PullRequest::default();
     let mut any = false;
+    // A deployment's approvals, turned into reviews once its environment
+    // is known (another report may name it).
+    let mut approvals: Option<(Vec<Approval>, String)> = None;
     for r in reports {
         let bad = |e: serde_json::Error| {
             format!(
@@ -186,17 +271,40 @@ pub fn from_reports(reports: &[Report]) -> Result<Option<PullRequest>, String> {
                     pr.commits = o.commits.unwrap_or_default();
                 }
                 fill(&mut pr.reviews, o.reviews);
+                fill(&mut pr.environment, o.environment);
+                fill(&mut pr.head, o.git_ref);
+                fill(&mut pr.head_sha, o.sha);
+                if approvals.is_none()
+                    && let Some(a) = o.approvals
+                {
+                    approvals = Some((a, format!("report {} ({})", r.name, r.path)));
+                }
             }
             ReportFormat::GithubEvent => {
                 let e: Event = serde_json::from_str(&r.content).map_err(bad)?;
-                let p = e.pull_request;
-                fill(&mut pr.author, Some(p.user.login));
-                if pr.labels.is_empty() {
-                    pr.labels = p.labels.into_iter().map(|l| l.name).collect();
+                match (e.pull_request, e.deployment) {
+                    (Some(p), _) => {
+                        fill(&mut pr.author, Some(p.user.login));
+                        if pr.labels.is_empty() {
+                            pr.labels = p.labels.into_iter().map(|l| l.name).collect();
+                        }
+                        fill(&mut pr.base, Some(p.base.name));
+                        fill(&mut pr.head, Some(p.head.name));
+                        fill(&mut pr.head_sha, Some(p.head.sha));
+                    }
+                    (None, Some(d)) => {
+                        fill(&mut pr.environment, Some(d.environment));
+                        fill(&mut pr.author, d.creator.map(|c| c.login));
+                        fill(&mut pr.head, Some(d.name));
+                        fill(&mut pr.head_sha, Some(d.sha));
+                    }
+                    (None, None) => {
+                        return Err(format!(
+                            "report {} ({}): neither a pull_request nor a deployment event (no `pull_request` or `deployment` key)",
+                            r.name, r.path
+                        ));
+                    }
                 }
-                fill(&mut pr.base, Some(p.base.name));
-                fill(&mut pr.head, Some(p.head.name));
-                fill(&mut pr.head_sha, Some(p.head.sha));
             }
             ReportFormat::GhPr => {
                 let g: Gh = serde_json::from_str(&r.content).map_err(bad)?;
@@ -255,6 +363,11 @@ pub fn from_reports(reports: &[Report]) -> Result<Option<PullRequest>, String> {
             ReportFormat::ClippyJson | ReportFormat::Sarif => continue,
         }
         any = true;
+    }
+    if let Some((list, from)) = approvals {
+        let reviews = approvals_as_reviews(list, pr.environment.as_deref())
+            .map_err(|e| format!("{from}: {e}"))?;
+        fill(&mut pr.reviews, Some(reviews));
     }
     Ok(any.then_some(pr))
 }

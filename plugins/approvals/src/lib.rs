@@ -66,13 +66,21 @@ impl Plugin for Approvals {
             .map(|r| r.path.as_str())
             .collect();
         let read_from = read_from.join(", ");
-        let files: Vec<String> = pr
-            .files
-            .as_ref()
-            .ok_or_else(|| format!("the pull-request context ({read_from}) lists no changed files (`files` in pr-context, or `gh pr view --json files`)"))?
-            .iter()
-            .map(|f| f.path.clone())
-            .collect();
+        // A deployment changes no files: only its rules apply.
+        let files: Vec<String> = match (&pr.files, &pr.environment) {
+            (Some(files), _) => files.iter().map(|f| f.path.clone()).collect(),
+            (None, Some(_)) => Vec::new(),
+            (None, None) => {
+                return Err(format!(
+                    "the pull-request context ({read_from}) lists no changed files (`files` in pr-context, or `gh pr view --json files`)"
+                ));
+            }
+        };
+        if pr.reviews.is_none() && pr.environment.is_some() {
+            return Err(format!(
+                "the deployment context ({read_from}) has no approvals (`approvals` in pr-context: `[]` when nobody approved)"
+            ));
+        }
         if pr.reviews.is_none() {
             return Err(format!(
                 "the pull-request context ({read_from}) has no reviews (`reviews` in pr-context, or `gh pr view --json reviews`)"
@@ -110,7 +118,7 @@ impl Plugin for Approvals {
         }
         let (_, pending) = rules::decide(&config.rules, config.approval.as_deref(), &world)?;
         for p in pending {
-            report_pending(&p, &mut out);
+            report_pending(&p, pr.environment.as_deref(), &mut out);
         }
         Ok(out)
     }
@@ -265,7 +273,7 @@ fn check_codeowners(
     Ok(())
 }
 
-fn report_pending(p: &rules::Pending, out: &mut Evaluation) {
+fn report_pending(p: &rules::Pending, environment: Option<&str>, out: &mut Evaluation) {
     let who = if p.anyone {
         "anyone but the author".to_string()
     } else if p.candidates.is_empty() {
@@ -274,8 +282,12 @@ fn report_pending(p: &rules::Pending, out: &mut Evaluation) {
         p.candidates.join(", ")
     };
     if !p.vetoed_by.is_empty() {
+        let what = match environment {
+            Some(env) => format!("rejected the deployment to {env}"),
+            None => "requested changes".into(),
+        };
         out.push(CHANGES_REQUESTED.finding(format!(
-            "rule `{}`: {} requested changes",
+            "rule `{}`: {} {what}",
             p.rule,
             p.vetoed_by.join(", ")
         )));

@@ -83,6 +83,10 @@ pub struct Predicate {
     /// The base branch matches one of these globs.
     #[serde(default)]
     pub target_branch: Vec<String>,
+    /// The context is a deployment to an environment matching one of
+    /// these globs (`production`, `prod-*`).
+    #[serde(default)]
+    pub environment: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -287,6 +291,12 @@ fn applies(rule: &RuleConfig, w: &World) -> Result<bool, String> {
     }
     if !p.labels.is_empty() && !p.labels.iter().any(|l| w.pr.labels.contains(l)) {
         return Ok(false);
+    }
+    if !p.environment.is_empty() {
+        let set = portcullis_sdk::globset("rules.if.environment", &p.environment)?;
+        if !w.pr.environment.as_deref().is_some_and(|e| set.is_match(e)) {
+            return Ok(false);
+        }
     }
     if !p.target_branch.is_empty() {
         let set = portcullis_sdk::globset("rules.if.target-branch", &p.target_branch)?;

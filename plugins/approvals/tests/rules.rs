@@ -598,3 +598,139 @@ fn a_codeowners_symlink_is_an_error_not_an_absent_file() {
         ".github/CODEOWNERS is a symlink, and only the file itself is read: commit the file itself so its owners apply"
     );
 }
+
+/// A deployment of `HEAD` to `environment`, started by alice, with
+/// approvals in the shape GitHub's API gives them
+/// (`gh api repos/O/R/actions/runs/ID/approvals`).
+fn deployment(environment: &str, approvals: Vec<Value>) -> Value {
+    json!({
+        "author": "alice",
+        "environment": environment,
+        "ref": "main",
+        "sha": HEAD,
+        "approvals": approvals,
+    })
+}
+
+fn approval(user: &str, state: &str, environment: &str) -> Value {
+    json!({
+        "state": state,
+        "comment": "",
+        "user": {"login": user, "id": 1, "type": "User"},
+        "environments": [{"id": 7, "name": environment}],
+    })
+}
+
+#[test]
+fn production_deploys_need_two_release_managers_and_not_the_author() {
+    let config = json!({
+        "teams": {"org/release-managers": ["alice", "bob", "carol", "dave"]},
+        "rules": [rule("production deploys", json!({
+            "if": {"environment": ["production"]},
+            "requires": {"count": 2, "teams": ["org/release-managers"]},
+        }))],
+    });
+    // The author's own approval and one for staging do not count.
+    let e = run(
+        deployment(
+            "production",
+            vec![
+                approval("alice", "approved", "production"),
+                approval("bob", "approved", "production"),
+                approval("carol", "approved", "staging"),
+            ],
+        ),
+        config.clone(),
+        None,
+    );
+    assert_eq!(ids(&e), ["rule-pending"], "{:?}", found(&e));
+    assert!(found(&e)[0].1.contains("(bob)"), "{:?}", found(&e));
+    // Two release managers other than the author: it may deploy.
+    let e = run(
+        deployment(
+            "production",
+            vec![
+                approval("bob", "approved", "production"),
+                approval("dave", "approved", "production"),
+            ],
+        ),
+        config.clone(),
+        None,
+    );
+    assert!(e.findings.is_empty(), "{:?}", found(&e));
+    // A rejection is a veto.
+    let e = run(
+        deployment(
+            "production",
+            vec![
+                approval("bob", "approved", "production"),
+                approval("dave", "approved", "production"),
+                approval("carol", "rejected", "production"),
+            ],
+        ),
+        config.clone(),
+        None,
+    );
+    assert_eq!(
+        found(&e),
+        [(
+            "changes-requested".to_string(),
+            "rule `production deploys`: carol rejected the deployment to production".to_string()
+        )]
+    );
+    // The rule does not apply to staging.
+    let e = run(deployment("staging", vec![]), config.clone(), None);
+    assert!(e.findings.is_empty(), "{:?}", found(&e));
+    // No approvals at all is not "nobody approved": it is missing context.
+    let mut no_approvals = deployment("production", vec![]);
+    no_approvals.as_object_mut().unwrap().remove("approvals");
+    let err = run_with(
+        &[("pr.json", no_approvals.to_string())],
+        config.clone(),
+        &[("pr.json", ReportFormat::PrContext)],
+    )
+    .expect_err("fails closed");
+    assert!(err.contains("has no approvals"), "{err}");
+}
+
+#[test]
+fn a_github_deployment_event_with_the_runs_approvals() {
+    // The deployment event names the environment and who started it; the
+    // approvals come from the API, in a second report.
+    let event = json!({
+        "action": "created",
+        "deployment": {
+            "id": 1, "sha": HEAD, "ref": "main", "task": "deploy",
+            "environment": "production",
+            "creator": {"login": "alice", "id": 1},
+        },
+        "repository": {"full_name": "o/r"},
+    });
+    let approvals = json!({"approvals": [
+        approval("bob", "approved", "production"),
+        approval("carol", "approved", "production"),
+        approval("alice", "approved", "production"),
+    ]});
+    let config = json!({
+        "teams": {"org/release-managers": ["alice", "bob", "carol"]},
+        "rules": [rule("production deploys", json!({
+            "if": {"environment": ["prod*"]},
+            "requires": {"count": 3, "teams": ["org/release-managers"]},
+        }))],
+    });
+    let e = run_with(
+        &[
+            ("approvals.json", approvals.to_string()),
+            ("event.json", event.to_string()),
+        ],
+        config,
+        &[
+            ("approvals.json", ReportFormat::PrContext),
+            ("event.json", ReportFormat::GithubEvent),
+        ],
+    )
+    .expect("evaluates");
+    // alice started the deployment: her approval does not count.
+    assert_eq!(ids(&e), ["rule-pending"], "{:?}", found(&e));
+    assert!(found(&e)[0].1.contains("(bob, carol)"), "{:?}", found(&e));
+}
