@@ -451,10 +451,11 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
         "{v:?}"
     );
 
-    // Too little traffic: inconclusive, a warning unless the policy says.
+    // Too little traffic: inconclusive, which is never promoted unless the
+    // policy says so.
     repo.write("portcullis.toml", policy("quiet", url_env, ""));
     let (run, json) = check(&repo, &server.url, &[]);
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let v = verdicts(&json);
     assert_eq!(v.len(), 2, "{v:?}");
     for (rule, message) in &v {
@@ -476,11 +477,11 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
         policy(
             "quiet",
             url_env,
-            "\n[rules]\n\"canary/inconclusive\" = \"error\"\n",
+            "\n[rules]\n\"canary/inconclusive\" = \"warning\"\n",
         ),
     );
     let (run, _) = check(&repo, &server.url, &[]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
     // A baseline measured just before the window, from the same query.
     let shifted = policy("errors", url_env, "")
@@ -507,6 +508,24 @@ fn analysis_over_time_ends_early_on_failures_and_promotes_after_count() {
     let url_env = r#"url-env = "PROMETHEUS_URL""#;
     let repo = Repo::new();
     repo.write("portcullis.toml", policy("healthy", url_env, ""));
+    // An analysis that could never fail, or a window in the future, is
+    // refused before anything runs.
+    for (args, says) in [
+        (
+            vec!["--interval", "1s", "--count", "2", "--failure-limit", "2"],
+            "could never fail",
+        ),
+        (
+            vec!["--until", "2999-01-01T00:00:00Z"],
+            "--until is in the future",
+        ),
+    ] {
+        let mut all = vec!["check", "."];
+        all.extend(args);
+        let run = repo.run_env(&all, &[("PROMETHEUS_URL", &server.url)]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+    }
     let started = Instant::now();
     let (run, json) = check(&repo, &server.url, &["--interval", "1s", "--count", "3"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -633,6 +652,20 @@ fn prometheus_down_slow_failing_or_lying_is_exit_2_never_a_pass() {
         run.stderr
     );
 
+    // A partial answer (Thanos with a store down): not an answer.
+    let partial = serve(
+        "200 OK",
+        r#"{"status":"success","warnings":["store 10.0.0.7:10901 unavailable"],"data":{"resultType":"matrix","result":[]}}"#,
+    );
+    let (run, _) = check(&repo, &partial, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("a partial answer: store 10.0.0.7:10901 unavailable"),
+        "{}",
+        run.stderr
+    );
+
     // Down: nothing listens any more.
     let url = server.url.clone();
     drop(server);
@@ -744,4 +777,23 @@ fn the_shipped_canary_policy_promotes_a_healthy_canary_and_rolls_back_an_erring_
             Some(rule) => assert_eq!(v.iter().filter(|(r, _)| r == rule).count(), 1, "{v:?}"),
         }
     }
+}
+
+/// A one-answer HTTP server on loopback: every request gets `status` and
+/// the JSON `body`.
+fn serve(status: &'static str, body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 65536];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
 }

@@ -419,6 +419,21 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     {
         return Err(Error::Usage("--since must be before --until".into()));
     }
+    let now = portcullis::evidence::metrics::Clock::now().until;
+    for (flag, at) in [("--since", args.since), ("--until", args.until)] {
+        // A window in the future has no samples yet: a typo, never a pass.
+        if at.is_some_and(|t| t > now + 60_000) {
+            return Err(Error::Usage(format!("{flag} is in the future")));
+        }
+    }
+    if let Some(count) = args.count
+        && args.failure_limit >= count
+    {
+        return Err(Error::Usage(format!(
+            "--failure-limit {} tolerates every one of --count {count} measurements: the analysis could never fail",
+            args.failure_limit
+        )));
+    }
     if !args.staged {
         return gate_and_report(&opts, &args);
     }

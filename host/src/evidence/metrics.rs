@@ -75,6 +75,14 @@ const MAX_BODY: u64 = 64 << 20;
 const MAX_SERIES: usize = 10_000;
 /// Bytes of a secret file.
 const MAX_SECRET: u64 = 64 << 10;
+/// Bytes of a CA file.
+const MAX_CA: u64 = 1 << 20;
+/// Samples in one answer, all series together.
+const MAX_SAMPLES: usize = 4_000_000;
+/// How long one evaluation may spend on metrics, all queries together.
+pub const MAX_WAIT: Duration = Duration::from_secs(600);
+/// Queries one evaluation may ask.
+pub const MAX_ASKED: usize = 1_024;
 
 /// When the run's analysis ends, and where it starts if the command line
 /// says (`--until`, `--since`); the window of each grant follows from it.
@@ -137,6 +145,11 @@ pub struct Session {
     authorization: Option<String>,
     tenant: Option<String>,
     retries: u32,
+    /// No query starts after this: an evaluation's metrics take at most
+    /// [`MAX_WAIT`].
+    budget: Instant,
+    /// Queries asked so far (at most [`MAX_ASKED`] an evaluation).
+    asked: std::sync::atomic::AtomicUsize,
     window: Window,
     failures: Mutex<Vec<String>>,
 }
@@ -155,15 +168,21 @@ impl Session {
     /// window from `clock`. An error names the setting and why, never a
     /// secret's value.
     pub fn open(grant: &Grant, clock: Clock) -> Result<Session, String> {
-        let base = match &grant.url {
-            Setting::Literal(u) => u.clone(),
-            Setting::Env(var) => std::env::var(var)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| format!("url-env: environment variable {var} is not set"))?,
+        let (base, named) = match &grant.url {
+            Setting::Literal(u) => (u.clone(), "url".to_string()),
+            Setting::Env(var) => (
+                std::env::var(var)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| {
+                        format!("url-env: environment variable {var} is not set (or not UTF-8)")
+                    })?,
+                format!("url-env {var}"),
+            ),
         };
         let base = base.trim().trim_end_matches('/').to_string();
-        check_url(&base)?;
+        let base =
+            check_url(&base, grant.auth != Auth::None).map_err(|e| format!("{named}: {e}"))?;
         let authorization = match &grant.auth {
             Auth::None => None,
             Auth::Bearer(s) => Some(format!("Bearer {}", secret(s, "bearer token")?)),
@@ -185,6 +204,7 @@ impl Session {
             .timeout_global(Some(grant.timeout))
             .http_status_as_error(false)
             .max_redirects(0)
+            .proxy(None)
             .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls.build())
             .build()
@@ -192,13 +212,17 @@ impl Session {
         let end = clock.until;
         let start = match clock.since {
             Some(s) => s,
-            None => end - grant.window.as_millis() as i64,
+            None => end.saturating_sub(grant.window.as_millis() as i64),
         };
         let step_ms = grant.step.as_millis().clamp(1, u32::MAX as u128) as u32;
         if start >= end {
-            return Err("the analysis window is empty: --since is not before --until".into());
+            return Err(format!(
+                "the analysis window is empty: it starts at {} and ends at {}",
+                rfc3339(start),
+                rfc3339(end)
+            ));
         }
-        if (end - start) / i64::from(step_ms) >= MAX_POINTS {
+        if end.saturating_sub(start) / i64::from(step_ms) >= MAX_POINTS {
             return Err(format!(
                 "the analysis window ({}) at a step of {} would give more than {MAX_POINTS} points a series: raise `step`",
                 human(Duration::from_millis((end - start) as u64)),
@@ -212,6 +236,8 @@ impl Session {
             authorization,
             tenant: grant.tenant.clone(),
             retries: grant.retries,
+            budget: Instant::now() + MAX_WAIT,
+            asked: std::sync::atomic::AtomicUsize::new(0),
             window: Window {
                 start,
                 end,
@@ -233,7 +259,16 @@ impl Session {
     /// Run `queries`, a few at a time; one result per query, in order.
     /// Each failure is also kept for [`Session::failure`].
     pub fn run(&self, queries: &[Query]) -> Vec<Result<Vec<Series>, String>> {
-        let results = crate::check::parallel(queries, 4, |q| self.query(q));
+        use std::sync::atomic::Ordering;
+        let asked = self.asked.fetch_add(queries.len(), Ordering::Relaxed) + queries.len();
+        let results = if asked > MAX_ASKED {
+            queries
+                .iter()
+                .map(|_| Err(format!("more than {MAX_ASKED} queries in one evaluation")))
+                .collect()
+        } else {
+            crate::check::parallel(queries, 4, |q| self.query(q))
+        };
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         for (q, r) in queries.iter().zip(&results) {
             if let Err(e) = r {
@@ -265,10 +300,19 @@ impl Session {
             ("start", seconds(start)),
             ("end", seconds(end)),
             ("step", seconds(i64::from(self.window.step_ms))),
+            // Thanos answers `success` with stores missing unless told not
+            // to; Prometheus ignores it.
+            ("partial_response", "false".into()),
         ];
         let mut attempt = 0;
         let started = Instant::now();
         loop {
+            if Instant::now() >= self.budget {
+                return Err(format!(
+                    "the evaluation's {} for metrics are spent",
+                    human(MAX_WAIT)
+                ));
+            }
             match self.attempt(&form) {
                 Ok(series) => return Ok(series),
                 Err(Failure::Final(e)) => return Err(format!("{}: {e}", self.shown)),
@@ -287,7 +331,7 @@ impl Session {
         }
     }
 
-    fn attempt(&self, form: &[(&str, String); 4]) -> Result<Vec<Series>, Failure> {
+    fn attempt(&self, form: &[(&str, String); 5]) -> Result<Vec<Series>, Failure> {
         let mut req = self.agent.post(&self.endpoint);
         if let Some(a) = &self.authorization {
             req = req.header("Authorization", a);
@@ -314,7 +358,9 @@ impl Session {
                 ureq::Error::BodyExceedsLimit(_) => {
                     Failure::Final(format!("the answer is over {} MiB", MAX_BODY >> 20))
                 }
-                ureq::Error::Timeout(_) => Failure::Passing("the answer stopped in time".into()),
+                ureq::Error::Timeout(_) => {
+                    Failure::Passing("the answer did not finish in time".into())
+                }
                 e => Failure::Passing(one_line(&e.to_string(), 200)),
             })?;
         let passing = matches!(status, 429 | 502 | 503 | 504);
@@ -363,24 +409,29 @@ enum Answer {
 /// `errorType` and `error`. `Err` says, in a few words, what else it was.
 fn parse(body: &[u8]) -> Result<Answer, String> {
     #[derive(serde::Deserialize)]
-    struct Envelope {
+    struct Envelope<'a> {
         status: String,
-        data: Option<Data>,
+        #[serde(borrow)]
+        data: Option<Data<'a>>,
         #[serde(rename = "errorType")]
         error_type: Option<String>,
         error: Option<String>,
+        #[serde(default)]
+        warnings: Vec<String>,
     }
     #[derive(serde::Deserialize)]
-    struct Data {
+    struct Data<'a> {
         #[serde(rename = "resultType")]
         result_type: String,
-        result: Vec<Raw>,
+        #[serde(borrow)]
+        result: Vec<Raw<'a>>,
     }
     #[derive(serde::Deserialize)]
-    struct Raw {
+    struct Raw<'a> {
         metric: std::collections::BTreeMap<String, String>,
-        #[serde(default)]
-        values: Vec<(f64, String)>,
+        /// Sample values are plain numbers in quotes: borrowed, not copied.
+        #[serde(default, borrow)]
+        values: Vec<(f64, &'a str)>,
         #[serde(default)]
         histograms: Option<serde::de::IgnoredAny>,
     }
@@ -402,6 +453,13 @@ fn parse(body: &[u8]) -> Result<Answer, String> {
         }
         _ => return Err(not_json()),
     }
+    // A partial answer (a store or remote read missing) is not an answer.
+    if let Some(w) = env.warnings.first() {
+        return Ok(Answer::Error {
+            kind: "warning".into(),
+            message: format!("a partial answer: {}", one_line(w, 300)),
+        });
+    }
     let data = env.data.ok_or_else(not_json)?;
     if data.result_type != "matrix" {
         return Err(format!(
@@ -415,8 +473,20 @@ fn parse(body: &[u8]) -> Result<Answer, String> {
             data.result.len()
         ));
     }
+    let total: usize = data.result.iter().map(|r| r.values.len()).sum();
+    if total > MAX_SAMPLES {
+        return Err(format!(
+            "{total} samples (at most {MAX_SAMPLES}): narrow the window or raise the step"
+        ));
+    }
     let mut out = Vec::with_capacity(data.result.len());
     for raw in data.result {
+        if raw.values.len() as i64 > MAX_POINTS {
+            return Err(format!(
+                "a series of {} points (at most {MAX_POINTS})",
+                raw.values.len()
+            ));
+        }
         if raw.histograms.is_some() {
             return Err(
                 "native histogram samples: use histogram_quantile() or a function that gives numbers"
@@ -425,8 +495,8 @@ fn parse(body: &[u8]) -> Result<Answer, String> {
         }
         let mut samples = Vec::with_capacity(raw.values.len());
         for (t, v) in raw.values {
-            let value = parse_value(&v).ok_or_else(|| {
-                format!("a sample value `{}` that is not a number", one_line(&v, 30))
+            let value = parse_value(v).ok_or_else(|| {
+                format!("a sample value `{}` that is not a number", one_line(v, 30))
             })?;
             if !t.is_finite() {
                 return Err("a sample without a finite time".into());
@@ -465,45 +535,48 @@ fn seconds(ms: i64) -> String {
     format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
-fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| {
-            format!(
-                "url `{}` must start with http:// or https://",
-                one_line(url, 100)
-            )
-        })?;
+/// Check a server's URL and return it as messages may show it (scheme,
+/// host and path). Errors never repeat the value, which may hold a secret.
+fn check_url(url: &str, authenticated: bool) -> Result<String, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or("the server's URL must start with http:// or https://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err("the server's URL must start with http:// or https://".into());
+    }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
         return Err(
-            "url must not carry credentials: use username with password-file or password-env"
+            "the server's URL must not carry credentials: use username with password-file or password-env"
                 .into(),
         );
     }
-    if authority.is_empty() || rest.contains(['?', '#']) {
-        return Err(format!(
-            "url `{}` must be a server's address (no query or fragment)",
-            one_line(url, 100)
-        ));
+    if authority.is_empty() || rest.contains(['?', '#']) || rest.chars().any(char::is_control) {
+        return Err("the server's URL must be an address (no query or fragment)".into());
     }
-    Ok(())
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    let loopback = matches!(host, "localhost" | "[::1]") || host.starts_with("127.");
+    if authenticated && scheme == "http" && !loopback {
+        return Err(
+            "credentials are only sent over https:// (or to a loopback address): the server's URL is http://"
+                .into(),
+        );
+    }
+    Ok(format!("{scheme}://{rest}"))
 }
 
 fn secret(s: &Secret, what: &str) -> Result<String, String> {
     let value = match s {
-        Secret::Env(var) => std::env::var(var)
-            .map_err(|_| format!("the {what}'s environment variable {var} is not set"))?,
+        Secret::Env(var) => std::env::var(var).map_err(|_| {
+            format!("the {what}'s environment variable {var} is not set (or not UTF-8)")
+        })?,
         Secret::File(path) => {
             use std::io::Read;
-            let file = std::fs::File::open(path).map_err(|e| {
-                format!(
-                    "the {what} file {}: {}",
-                    path.display(),
-                    crate::diag::without_errno(&e.to_string())
-                )
-            })?;
+            let file = regular_file(path).map_err(|e| format!("the {what} file {e}"))?;
             let mut buf = String::new();
             file.take(MAX_SECRET + 1)
                 .read_to_string(&mut buf)
@@ -521,14 +594,38 @@ fn secret(s: &Secret, what: &str) -> Result<String, String> {
     Ok(value)
 }
 
-fn read_cas(path: &std::path::Path) -> Result<ureq::tls::RootCerts, String> {
-    let pem = std::fs::read(path).map_err(|e| {
+/// Open a configured file: a regular file only (never a FIFO or a device,
+/// which would block or never end).
+fn regular_file(path: &std::path::Path) -> Result<std::fs::File, String> {
+    let shown = |e: std::io::Error| {
         format!(
-            "ca-file {}: {}",
+            "{}: {}",
             path.display(),
             crate::diag::without_errno(&e.to_string())
         )
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(shown)?;
+    if !meta.is_file() {
+        return Err(format!("{}: not a regular file", path.display()));
+    }
+    std::fs::File::open(path).map_err(shown)
+}
+
+fn read_cas(path: &std::path::Path) -> Result<ureq::tls::RootCerts, String> {
+    use std::io::Read;
+    let mut pem = Vec::new();
+    regular_file(path)
+        .map_err(|e| format!("ca-file {e}"))?
+        .take(MAX_CA + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| format!("ca-file {}: {e}", path.display()))?;
+    if pem.len() as u64 > MAX_CA {
+        return Err(format!(
+            "ca-file {} is over {} MiB",
+            path.display(),
+            MAX_CA >> 20
+        ));
+    }
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -617,8 +714,12 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         return s
             .parse::<i64>()
             .ok()
-            .and_then(|v| v.checked_mul(1000))
+            .filter(|v| *v < 253_402_300_800)
+            .map(|v| v * 1000)
             .ok_or_else(bad);
+    }
+    if !s.is_ascii() {
+        return Err(bad());
     }
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
@@ -648,17 +749,24 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         millis = frac.parse::<i64>().map_err(|_| bad())? * 10_i64.pow(3 - frac.len() as u32);
         i += 1 + digits;
     }
-    let offset = match &s[i..] {
+    let offset = match s.get(i..).ok_or_else(bad)? {
         "Z" | "z" => 0,
-        tz if tz.len() == 6 && matches!(&tz[..1], "+" | "-") && &tz[3..4] == ":" => {
+        tz if tz.len() == 6
+            && matches!(tz.as_bytes()[0], b'+' | b'-')
+            && tz.as_bytes()[3] == b':' =>
+        {
             let h = num(i + 1..i + 3)?;
             let m = num(i + 4..i + 6)?;
-            let sign = if &tz[..1] == "-" { -1 } else { 1 };
+            if h > 23 || m > 59 {
+                return Err(bad());
+            }
+            let sign = if tz.as_bytes()[0] == b'-' { -1 } else { 1 };
             sign * (h * 3600 + m * 60)
         }
         _ => return Err(bad()),
     };
-    let valid = (1..=12).contains(&month)
+    let valid = (1970..=9999).contains(&year)
+        && (1..=12).contains(&month)
         && day >= 1
         && day <= days_in_month(year, month)
         && hour < 24
@@ -740,6 +848,10 @@ mod tests {
             "2026-01-01",
             "2026-01-01T00:00:00",
             "yesterday",
+            "2026-01-01T00:00:00é1234",
+            "2026-01-01T00:00:00+24:00",
+            "0000-01-01T00:00:00Z",
+            "9223372036854775",
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
@@ -772,9 +884,24 @@ mod tests {
 
     #[test]
     fn urls_never_carry_credentials() {
-        assert!(check_url("https://prometheus.example:9090/prefix").is_ok());
-        assert!(check_url("https://user:pw@prometheus.example").is_err());
-        assert!(check_url("ftp://prometheus.example").is_err());
-        assert!(check_url("http://").is_err());
+        assert_eq!(
+            check_url("HTTPS://prometheus.example:9090/prefix", true),
+            Ok("https://prometheus.example:9090/prefix".into())
+        );
+        for bad in [
+            "https://user:pw@prometheus.example",
+            "HTTPS://user:pw@prometheus.example",
+            "https//user:pw@prometheus.example",
+            "https://prometheus.example/?api_key=pw",
+            "ftp://prometheus.example",
+            "http://",
+        ] {
+            let e = check_url(bad, false).expect_err(bad);
+            assert!(!e.contains("pw") && !e.contains("example"), "{e}");
+        }
+        // Credentials go over TLS, or to this machine.
+        assert!(check_url("http://prometheus.example:9090", true).is_err());
+        assert!(check_url("http://prometheus.example:9090", false).is_ok());
+        assert!(check_url("http://127.0.0.1:9090", true).is_ok());
     }
 }

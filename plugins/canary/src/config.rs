@@ -230,8 +230,8 @@ fn seconds(s: &str) -> Result<u32, String> {
         "w" => 604_800,
         _ => return Err(bad()),
     };
-    u32::try_from(n * unit)
-        .ok()
+    n.checked_mul(unit)
+        .and_then(|v| u32::try_from(v).ok())
         .filter(|&v| v > 0)
         .ok_or_else(bad)
 }

@@ -198,22 +198,66 @@ pub fn judge(config: &Config, metric: &Metric, answers: &Answers<'_>) -> Result<
     let canary = side(canary, metric.aggregate);
     props["canary"] = canary.json(metric.aggregate);
     if canary.sorted.len() < min_samples {
+        let nan = match canary.nan {
+            0 => String::new(),
+            n => format!(" ({n} more were NaN: no traffic?)"),
+        };
         return Ok(inconclusive(
             format!(
-                "{} samples on canary, at least {min_samples} needed",
+                "{} samples on canary{nan}, at least {min_samples} needed",
                 canary.sorted.len()
             ),
             props,
         ));
     }
-    let baseline = match answers.baseline {
+    if canary.value.is_nan() {
+        return Ok(inconclusive(
+            format!(
+                "the canary's {} is not a number (its samples are not all finite)",
+                metric.aggregate.as_str()
+            ),
+            props,
+        ));
+    }
+    // The baseline's samples, checked after the absolute limits (which do
+    // not need it) but shown beside them.
+    let baseline_series = match answers.baseline {
         None => None,
-        Some(series) => match one(series, metric, "baseline")? {
-            Some(s) => Some(side(s, metric.aggregate)),
-            None if metric.required => return Err(no_data("baseline")),
-            None => return Ok(inconclusive("no data on baseline".into(), props)),
-        },
+        Some(series) => Some(one(series, metric, "baseline")?),
     };
+    let baseline: Option<Side> = baseline_series.flatten().map(|s| side(s, metric.aggregate));
+    let shown = |v: f64| format_value(v, unit);
+    let baseline_value = baseline
+        .as_ref()
+        .filter(|b| !b.sorted.is_empty())
+        .map(|b| shown(b.value));
+
+    // Absolute limits.
+    let broken = match (metric.max, metric.min) {
+        (Some(max), _) if canary.value > max => Some(("limit", max)),
+        (_, Some(min)) if canary.value < min => Some(("minimum", min)),
+        _ => None,
+    };
+    if let Some((word, limit)) = broken {
+        let (value, limit) = against_limit(canary.value, limit, unit);
+        let message = match &baseline_value {
+            Some(b) => format!("{name} {value} on canary vs {b} on baseline, {word} {limit}"),
+            None => format!("{name} {value} on canary, {word} {limit}"),
+        };
+        return Ok(Verdict {
+            kind: Kind::Threshold,
+            message,
+            properties: props,
+        });
+    }
+
+    // Then the baseline.
+    if let Some(None) = baseline_series {
+        if metric.required {
+            return Err(no_data("baseline"));
+        }
+        return Ok(inconclusive("no data on baseline".into(), props));
+    }
     if let Some(b) = &baseline {
         props["baseline"] = b.json(metric.aggregate);
         if b.sorted.len() < min_samples {
@@ -226,38 +270,13 @@ pub fn judge(config: &Config, metric: &Metric, answers: &Answers<'_>) -> Result<
             ));
         }
     }
-
-    let shown = |v: f64| format_value(v, unit);
-    let versus = match &baseline {
+    let versus = match &baseline_value {
         Some(b) => format!(
-            "{name} {} on canary vs {} on baseline",
-            shown(canary.value),
-            shown(b.value)
+            "{name} {} on canary vs {b} on baseline",
+            shown(canary.value)
         ),
         None => format!("{name} {} on canary", shown(canary.value)),
     };
-
-    // Absolute limits.
-    let broken = match (metric.max, metric.min) {
-        (Some(max), _) if canary.value > max => Some(("limit", max)),
-        (_, Some(min)) if canary.value < min => Some(("minimum", min)),
-        _ => None,
-    };
-    if let Some((word, limit)) = broken {
-        let (value, limit) = against_limit(canary.value, limit, unit);
-        let message = match &baseline {
-            Some(b) => format!(
-                "{name} {value} on canary vs {} on baseline, {word} {limit}",
-                shown(b.value)
-            ),
-            None => format!("{name} {value} on canary, {word} {limit}"),
-        };
-        return Ok(Verdict {
-            kind: Kind::Threshold,
-            message,
-            properties: props,
-        });
-    }
 
     // Canary against baseline.
     let mut allowed = Vec::new();
@@ -280,6 +299,12 @@ pub fn judge(config: &Config, metric: &Metric, answers: &Answers<'_>) -> Result<
             "p": finite(shift.p),
             "confidence": 1.0 - config.alpha,
         });
+        if !(shift.estimate.is_finite() && base_median.is_finite()) {
+            return Ok(inconclusive(
+                "the shift from the baseline is not a finite number (infinite samples?)".into(),
+                props,
+            ));
+        }
         if shift.p_min >= config.alpha {
             return Ok(inconclusive(
                 format!(

@@ -24,10 +24,10 @@ declare_rule! {
         tags: ["deploy", "canary"],
     }
 
-    /// Too little to judge: fewer requests than `min-traffic`, fewer samples than `min-samples` in the window, no data for a metric that is not `required`, or samples too few for any test at `alpha`. Its level is the policy's to set (`[rules] "canary/inconclusive" = "error"` makes the gate wait for traffic instead of promoting).
+    /// Too little to judge: fewer requests than `min-traffic`, fewer samples than `min-samples` in the window (NaN samples, as 0/0 gives without traffic, do not count), no data for a metric that is not `required`, values that are not finite numbers, or samples too few for any test at `alpha`. An error by default, so a canary nobody could judge is never promoted (in an analysis over time it is a failed measurement, which `--failure-limit` may tolerate while traffic ramps up). A policy that would rather promote it sets `[rules] "canary/inconclusive" = "warning"`.
     pub INCONCLUSIVE = "inconclusive" {
         name: "CanaryInconclusive",
-        level: Warning,
+        level: Error,
         short: "A canary metric has too little data to judge.",
         tags: ["deploy", "canary"],
     }

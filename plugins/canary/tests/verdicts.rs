@@ -119,7 +119,8 @@ fn no_data_many_series_and_nan_samples() {
         verdicts(&eval),
         vec![(
             "inconclusive".into(),
-            "errors: 5 samples on canary, at least 10 needed".into()
+            "errors: 5 samples on canary (15 more were NaN: no traffic?), at least 10 needed"
+                .into()
         )]
     );
     // A metric that may have no data is inconclusive without it.
@@ -192,4 +193,46 @@ fn configs_that_cannot_judge_are_refused() {
         let e = run(config, vec![]).unwrap_err();
         assert!(e.contains(error), "{e} (wanted {error})");
     }
+}
+
+#[test]
+fn limits_hold_whatever_the_baseline_and_non_numbers_are_never_healthy() {
+    let config = json!({"metrics": [
+        {"name": "errors", "unit": "ratio", "query": "c", "baseline": "b", "max": 0.01, "max-increase": 0.5},
+    ]});
+    // A baseline too thin to compare with does not hide a breached limit.
+    let eval = run(
+        config.clone(),
+        vec![
+            (q("c", 0), Ok(vec![series(&around(0.2, 0.01, 20))])),
+            (q("b", 0), Ok(vec![series(&around(0.003, 0.001, 3))])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(verdicts(&eval)[0].0, "threshold", "{:?}", verdicts(&eval));
+    // +Inf and -Inf samples average to NaN: not a number to judge.
+    let mut values = around(0.002, 0.001, 18);
+    values.extend([f64::INFINITY, f64::NEG_INFINITY]);
+    let eval = run(
+        config,
+        vec![
+            (q("c", 0), Ok(vec![series(&values)])),
+            (q("b", 0), Ok(vec![series(&around(0.003, 0.001, 20))])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        verdicts(&eval)[0].0,
+        "inconclusive",
+        "{:?}",
+        verdicts(&eval)
+    );
+    // And inconclusive fails the gate unless the policy says otherwise.
+    assert_eq!(eval.findings[0].level, None);
+    assert_eq!(
+        portcullis_plugin_canary::rules::INCONCLUSIVE
+            .rule()
+            .default_level,
+        portcullis_sdk::Level::Error
+    );
 }
