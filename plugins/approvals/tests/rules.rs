@@ -683,7 +683,10 @@ fn production_deploys_need_two_release_managers_and_not_the_author() {
     assert!(e.findings.is_empty(), "{:?}", found(&e));
     // No approvals at all is not "nobody approved": it is missing context.
     let mut no_approvals = deployment("production", vec![]);
-    no_approvals.as_object_mut().unwrap().remove("approvals");
+    no_approvals
+        .as_object_mut()
+        .expect("an object")
+        .remove("approvals");
     let err = run_with(
         &[("pr.json", no_approvals.to_string())],
         config.clone(),
