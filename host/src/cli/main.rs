@@ -121,6 +121,14 @@ struct CheckArgs {
     /// Also write a GitLab Code Quality report to FILE.
     #[arg(long, value_name = "FILE")]
     gitlab: Option<PathBuf>,
+    /// Also write the run as Prometheus metrics to FILE (for
+    /// node_exporter's textfile collector).
+    #[arg(long, value_name = "FILE")]
+    metrics: Option<PathBuf>,
+    /// Also push the run's metrics to this Prometheus Pushgateway, grouped
+    /// by repository and branch (a failed push is exit 2).
+    #[arg(long, value_name = "URL")]
+    pushgateway: Option<String>,
     /// Only findings not recorded in this baseline count toward the gate.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -531,6 +539,20 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
     if let Some(path) = &args.gitlab {
         write_file(path, &report::gitlab::render(&outcome))?;
     }
+    let mut pushed = Ok(());
+    if args.metrics.is_some() || args.pushgateway.is_some() {
+        let group = report::openmetrics::Group::of(&outcome);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let text = report::openmetrics::render(&outcome, &group, now);
+        if let Some(path) = &args.metrics {
+            write_file(path, &text)?;
+        }
+        if let Some(url) = &args.pushgateway {
+            pushed = report::openmetrics::push(url, &group, &text);
+        }
+    }
     if args.verbose {
         let mut err = std::io::stderr().lock();
         for run in &outcome.runs {
@@ -578,6 +600,12 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
         }
     };
     print_stdout(&stdout)?;
+    // The gate's own verdict is printed first; a push that failed then
+    // makes the run exit 2 (the metrics are part of what was asked).
+    if let Err(e) = pushed {
+        fail_line(&e);
+        return Ok(Exit::Error);
+    }
     Ok(outcome.verdict.exit)
 }
 
@@ -818,6 +846,8 @@ impl CheckArgs {
             json: None,
             junit: None,
             gitlab: None,
+            metrics: None,
+            pushgateway: None,
             baseline: None,
             write_baseline: None,
             changed_since: None,

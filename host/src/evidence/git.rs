@@ -19,6 +19,8 @@
 //!   [`super::snapshot`]);
 //! - `git ls-files -z --cached --ignored --exclude-standard` (the file
 //!   list: tracked files that `.gitignore` would hide);
+//! - `git symbolic-ref --quiet --short HEAD` (the `branch` label of
+//!   `--metrics` and `--pushgateway`, outside CI);
 //! - `cargo metadata` (see [`super::cargo_metadata`]).
 
 use std::collections::BTreeSet;
@@ -166,6 +168,15 @@ pub fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
         .iter()
         .map(|b| format!("refs/remotes/{remote}/{b}"))
         .find(|r| commit_id(root, r).is_some())
+}
+
+/// The branch checked out in `root` (`git symbolic-ref --quiet --short
+/// HEAD`), for the metrics' `branch` label; `None` when HEAD is detached
+/// or git fails.
+pub fn current_branch(root: &Path) -> Option<String> {
+    let out = output(command(root).args(["symbolic-ref", "--quiet", "--short", "HEAD"])).ok()?;
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !name.is_empty()).then_some(name)
 }
 
 /// The top of the work tree `dir` is in.

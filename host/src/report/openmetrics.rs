@@ -1,0 +1,289 @@
+//! The run as metrics, in the Prometheus text format: for node_exporter's
+//! textfile collector (`--metrics FILE`) and for a Pushgateway
+//! (`--pushgateway URL`, grouped by repository and branch). Every series
+//! is a gauge carrying `repository` and `branch`, so one Prometheus holds
+//! many repositories' runs apart.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::diag::Exit;
+use crate::outcome::Outcome;
+use crate::policy::date::Date;
+
+/// Where a run's metrics belong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub repository: String,
+    pub branch: String,
+}
+
+impl Group {
+    /// From the CI's variables (GitHub Actions, GitLab CI), else the
+    /// repository's directory name and its checked-out branch.
+    pub fn of(outcome: &Outcome) -> Group {
+        let var = |names: &[&str]| {
+            names
+                .iter()
+                .filter_map(|n| std::env::var(n).ok())
+                .find(|v| !v.trim().is_empty())
+        };
+        let repository = var(&["GITHUB_REPOSITORY", "CI_PROJECT_PATH"]).unwrap_or_else(|| {
+            outcome
+                .root
+                .file_name()
+                .map_or_else(|| "repository".into(), |n| n.to_string_lossy().into_owned())
+        });
+        let branch = var(&["GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"])
+            .or_else(|| crate::evidence::git::current_branch(&outcome.root))
+            .unwrap_or_else(|| "unknown".into());
+        Group { repository, branch }
+    }
+}
+
+/// One metric family: help text and its samples (labels → value).
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    samples: BTreeMap<Vec<(&'static str, String)>, f64>,
+}
+
+impl Family {
+    fn new(name: &'static str, help: &'static str) -> Family {
+        Family {
+            name,
+            help,
+            samples: BTreeMap::new(),
+        }
+    }
+
+    fn set(&mut self, labels: Vec<(&'static str, String)>, value: f64) {
+        self.samples.insert(labels, value);
+    }
+
+    fn add(&mut self, labels: Vec<(&'static str, String)>, value: f64) {
+        *self.samples.entry(labels).or_insert(0.0) += value;
+    }
+}
+
+/// A label value in the text format: `\`, `"` and newlines escaped.
+fn escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The run's metrics; `now` is the run's Unix time in seconds.
+pub fn render(outcome: &Outcome, group: &Group, now: f64) -> String {
+    let base = || {
+        vec![
+            ("repository", group.repository.clone()),
+            ("branch", group.branch.clone()),
+        ]
+    };
+    let with = |extra: &[(&'static str, &str)]| {
+        let mut l = base();
+        l.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        l
+    };
+    let v = &outcome.verdict;
+    let verdict = match v.exit {
+        Exit::Pass => "pass",
+        Exit::Fail => "fail",
+        Exit::Error => "error",
+    };
+
+    let mut passed = Family::new(
+        "portcullis_gate_passed",
+        "1 when the gate passed, 0 when it failed or could not be evaluated.",
+    );
+    passed.set(base(), f64::from(u8::from(v.exit == Exit::Pass)));
+    let mut exit = Family::new(
+        "portcullis_gate_exit_code",
+        "The run's exit code: 0 passed, 1 failed, 2 could not be evaluated.",
+    );
+    exit.set(with(&[("verdict", verdict)]), v.exit as i32 as f64);
+    let mut duration = Family::new(
+        "portcullis_run_duration_seconds",
+        "Wall time of the whole run.",
+    );
+    duration.set(base(), outcome.elapsed.as_secs_f64());
+    let mut when = Family::new(
+        "portcullis_run_timestamp_seconds",
+        "When the run ended, in Unix seconds.",
+    );
+    when.set(base(), now);
+
+    let mut plugin_duration = Family::new(
+        "portcullis_plugin_duration_seconds",
+        "Wall time of each plugin: loading, describe and evaluate.",
+    );
+    let mut plugin_evaluate = Family::new(
+        "portcullis_plugin_evaluate_seconds",
+        "Of that, the time in the plugin's evaluate call.",
+    );
+    let mut plugin_success = Family::new(
+        "portcullis_plugin_success",
+        "1 when the plugin was evaluated, 0 when it failed (the gate then fails closed).",
+    );
+    let mut plugin_cached = Family::new(
+        "portcullis_plugin_compile_cached",
+        "1 when the plugin's compiled code came from the cache or the binary.",
+    );
+    let mut findings = Family::new(
+        "portcullis_findings",
+        "Findings that count toward the gate, by plugin, rule and level.",
+    );
+    let mut waived = Family::new(
+        "portcullis_findings_waived",
+        "Findings a waiver excuses, by plugin and rule.",
+    );
+    let mut baseline = Family::new(
+        "portcullis_baseline_findings",
+        "With --baseline: findings new since the baseline, unchanged, and recorded but gone.",
+    );
+    for r in outcome.runs.iter().filter(|r| !r.is_host()) {
+        let p = [("plugin", r.id.as_str())];
+        plugin_duration.set(with(&p), r.duration.as_secs_f64());
+        plugin_evaluate.set(with(&p), r.evaluate_duration.as_secs_f64());
+        plugin_success.set(with(&p), f64::from(u8::from(r.failure.is_none())));
+        plugin_cached.set(with(&p), f64::from(u8::from(r.compiled_from_cache)));
+    }
+    for f in outcome.findings() {
+        let rule = [("plugin", f.plugin.as_str()), ("rule", f.rule_id.as_str())];
+        if f.waived_by.is_some() {
+            waived.add(with(&rule), 1.0);
+        }
+        if let Some(state) = f.baseline {
+            let word = match state {
+                crate::finding::BaselineState::New => "new",
+                crate::finding::BaselineState::Unchanged => "unchanged",
+            };
+            baseline.add(with(&[("state", word)]), 1.0);
+        }
+        if f.counts() {
+            let mut l = with(&rule);
+            l.push(("level", f.level.as_str().to_string()));
+            findings.add(l, 1.0);
+        }
+    }
+    if !outcome.absent.is_empty() {
+        baseline.set(with(&[("state", "absent")]), outcome.absent.len() as f64);
+    }
+
+    let mut expiry = Family::new(
+        "portcullis_waiver_expiry_timestamp_seconds",
+        "When each waiver of the policy stops applying (the end of its expiry day, UTC), by rule and owner; the soonest when several share both.",
+    );
+    let epoch = Date::from_days(0);
+    for w in &outcome.policy.waivers {
+        let ends = (epoch.days_until(w.expires) + 1) as f64 * 86_400.0;
+        let labels = with(&[("rule", w.rule.as_str()), ("owner", w.owner.as_str())]);
+        let slot = expiry.samples.entry(labels).or_insert(ends);
+        *slot = slot.min(ends);
+    }
+
+    let families = [
+        passed,
+        exit,
+        duration,
+        when,
+        plugin_duration,
+        plugin_evaluate,
+        plugin_success,
+        plugin_cached,
+        findings,
+        waived,
+        baseline,
+        expiry,
+    ];
+    let mut out = String::new();
+    for f in &families {
+        let _ = writeln!(out, "# HELP {} {}", f.name, f.help);
+        let _ = writeln!(out, "# TYPE {} gauge", f.name);
+        for (labels, value) in &f.samples {
+            let labels: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            let _ = writeln!(out, "{}{{{}}} {}", f.name, labels.join(","), number(*value));
+        }
+    }
+    out
+}
+
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Push the metrics to a Pushgateway, replacing this repository's and
+/// branch's last push (`PUT /metrics/job/portcullis/repository@base64/…/branch@base64/…`).
+pub fn push(gateway: &str, group: &Group, body: &str) -> Result<(), String> {
+    use base64::Engine as _;
+    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let base = gateway.trim().trim_end_matches('/');
+    let scheme_ok = base.split_once("://").is_some_and(|(s, rest)| {
+        matches!(s, "http" | "https") && !rest.is_empty() && !rest.contains('@')
+    });
+    if !scheme_ok {
+        return Err(
+            "--pushgateway must be an http:// or https:// address without credentials".into(),
+        );
+    }
+    // An empty value is written `=` in base64 form (the Pushgateway's rule).
+    let part = |v: &str| {
+        if v.is_empty() {
+            "=".to_string()
+        } else {
+            b64(v)
+        }
+    };
+    let url = format!(
+        "{base}/metrics/job/portcullis/repository@base64/{}/branch@base64/{}",
+        part(&group.repository),
+        part(&group.branch)
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .build()
+        .into();
+    let mut response = agent
+        .put(&url)
+        .header("Content-Type", "text/plain; version=0.0.4")
+        .send(body)
+        .map_err(|e| {
+            format!(
+                "pushing to {base}: {}",
+                crate::diag::one_line(&e.to_string(), 200)
+            )
+        })?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(4096)
+            .read_to_string()
+            .unwrap_or_default();
+        return Err(format!(
+            "pushing to {base}: HTTP {status}: {}",
+            crate::diag::one_line(&text, 300)
+        ));
+    }
+    Ok(())
+}
