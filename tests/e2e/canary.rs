@@ -569,8 +569,7 @@ fn analysis_over_time_ends_early_on_failures_and_promotes_after_count() {
         let mut all = vec!["check", "."];
         all.extend(args);
         let run = repo.run_env(&all, &[("PROMETHEUS_URL", &server.url)]);
-        assert_eq!(run.code, 2, "{}", run.stderr);
-        assert!(run.stderr.contains(says), "{}", run.stderr);
+        exit_2_saying(&run, says);
     }
     let started = Instant::now();
     let (run, json) = check(&repo, &server.url, &["--interval", "1s", "--count", "3"]);
@@ -641,22 +640,12 @@ fn prometheus_down_slow_failing_or_lying_is_exit_2_never_a_pass() {
         .replace("histogram_quantile(0.99,", "histogram_quantile(0.99");
     repo.write("portcullis.toml", bad);
     let (run, _) = check(&repo, &server.url, &[]);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("answered HTTP 400, bad_data: "),
-        "{}",
-        run.stderr
-    );
+    exit_2_saying(&run, "answered HTTP 400, bad_data: ");
 
     // A query that names nothing: no data where data is required.
     repo.write("portcullis.toml", policy("nosuch", url_env, ""));
     let (run, _) = check(&repo, &server.url, &[]);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("returned no data in the window"),
-        "{}",
-        run.stderr
-    );
+    exit_2_saying(&run, "returned no data in the window");
 
     // Slow: the server stopped mid-flight accepts and never answers.
     repo.write("portcullis.toml", policy("healthy", url_env, ""));
@@ -664,12 +653,7 @@ fn prometheus_down_slow_failing_or_lying_is_exit_2_never_a_pass() {
     let started = Instant::now();
     let (run, _) = check(&repo, &server.url, &[]);
     server.pause(false);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr.contains("no answer in time (tried 2 times"),
-        "{}",
-        run.stderr
-    );
+    exit_2_saying(&run, "no answer in time (tried 2 times");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "{:?}",
@@ -690,13 +674,7 @@ fn prometheus_down_slow_failing_or_lying_is_exit_2_never_a_pass() {
         }
     });
     let (run, _) = check(&repo, &garbage, &[]);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("not Prometheus's JSON (it begins `<html>Welcome"),
-        "{}",
-        run.stderr
-    );
+    exit_2_saying(&run, "not Prometheus's JSON (it begins `<html>Welcome");
 
     // A partial answer (Thanos with a store down): not an answer.
     let partial = serve(
@@ -704,33 +682,20 @@ fn prometheus_down_slow_failing_or_lying_is_exit_2_never_a_pass() {
         r#"{"status":"success","warnings":["store 10.0.0.7:10901 unavailable"],"data":{"resultType":"matrix","result":[]}}"#,
     );
     let (run, _) = check(&repo, &partial, &[]);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("a partial answer: store 10.0.0.7:10901 unavailable"),
-        "{}",
-        run.stderr
-    );
+    exit_2_saying(&run, "a partial answer: store 10.0.0.7:10901 unavailable");
 
     // Down: nothing listens any more.
     let url = server.url.clone();
     drop(server);
     let (run, _) = check(&repo, &url, &[]);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains(&url), "{}", run.stderr);
+    exit_2_saying(&run, &url);
 
     // No address at all: the policy names a variable that is not set.
     let (run, _) = {
         let args = ["check", ".", "--since", SINCE, "--until", UNTIL];
         (repo.run(&args), ())
     };
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stderr
-            .contains("environment variable PROMETHEUS_URL is not set"),
-        "{}",
-        run.stderr
-    );
+    exit_2_saying(&run, "environment variable PROMETHEUS_URL is not set");
 }
 
 #[test]
@@ -774,8 +739,7 @@ fn credentials_reach_the_server_and_never_the_output() {
         &url,
         &["--sarif", &sarif_path.to_string_lossy(), "--verbose"],
     );
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("no such tenant"), "{}", run.stderr);
+    exit_2_saying(&run, "no such tenant");
     let sarif = std::fs::read_to_string(&sarif_path).expect("sarif");
     for out in [&run.stdout, &run.stderr, &sarif] {
         assert!(!out.contains(&token), "the token leaked: {out}");
@@ -1003,12 +967,21 @@ fn tls_with_a_private_ca_and_basic_auth_against_prometheus() {
     );
     repo.write("portcullis.toml", auth("wrong", true));
     let (run, _) = check(&repo, &server.url, &[]);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("answered HTTP 401"), "{}", run.stderr);
+    exit_2_saying(&run, "answered HTTP 401");
     for out in [&run.stdout, &run.stderr] {
         assert!(
             !out.contains("tr0ub4dor") && !out.contains(password),
             "{out}"
         );
     }
+}
+
+/// The run could not be evaluated (exit 2), and stderr says why.
+fn exit_2_saying(run: &Run, says: &str) {
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(says),
+        "wanted `{says}` in: {}",
+        run.stderr
+    );
 }

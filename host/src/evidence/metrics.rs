@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::diag::one_line;
+use crate::policy::date::Date;
 
 /// A value from the policy or from an environment variable it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -736,7 +737,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     if b[13] != b':' || b[16] != b':' {
         return Err(bad());
     }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    // The date as policies write theirs (impossible dates refused).
+    let date = Date::parse(&s[..10]).ok_or_else(bad)?;
+    let year = num(0..4)?;
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
     let mut i = 19;
     let mut millis = 0;
@@ -765,57 +768,22 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         }
         _ => return Err(bad()),
     };
-    let valid = (1970..=9999).contains(&year)
-        && (1..=12).contains(&month)
-        && day >= 1
-        && day <= days_in_month(year, month)
-        && hour < 24
-        && minute < 60
-        && second < 61;
+    let valid = (1970..=9999).contains(&year) && hour < 24 && minute < 60 && second < 61;
     if !valid {
         return Err(bad());
     }
-    let days = days_from_civil(year, month, day);
+    let days = Date::from_days(0).days_until(date);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
     Ok(secs * 1000 + millis)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A time for messages and reports: RFC 3339 in UTC, to the second.
 pub fn rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Inverse of `days_from_civil`.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{}T{:02}:{:02}:{:02}Z",
+        Date::from_days(days),
         rem / 3600,
         rem % 3600 / 60,
         rem % 60

@@ -630,47 +630,34 @@ fn production_deploys_need_two_release_managers_and_not_the_author() {
             "requires": {"count": 2, "teams": ["org/release-managers"]},
         }))],
     });
+    // Approvals as (user, state, environment), judged for production.
+    let production = |approvals: &[(&str, &str, &str)]| {
+        let approvals = approvals
+            .iter()
+            .map(|(user, state, env)| approval(user, state, env))
+            .collect();
+        run(deployment("production", approvals), config.clone(), None)
+    };
     // The author's own approval and one for staging do not count.
-    let e = run(
-        deployment(
-            "production",
-            vec![
-                approval("alice", "approved", "production"),
-                approval("bob", "approved", "production"),
-                approval("carol", "approved", "staging"),
-            ],
-        ),
-        config.clone(),
-        None,
-    );
+    let e = production(&[
+        ("alice", "approved", "production"),
+        ("bob", "approved", "production"),
+        ("carol", "approved", "staging"),
+    ]);
     assert_eq!(ids(&e), ["rule-pending"], "{:?}", found(&e));
     assert!(found(&e)[0].1.contains("(bob)"), "{:?}", found(&e));
     // Two release managers other than the author: it may deploy.
-    let e = run(
-        deployment(
-            "production",
-            vec![
-                approval("bob", "approved", "production"),
-                approval("dave", "approved", "production"),
-            ],
-        ),
-        config.clone(),
-        None,
-    );
+    let e = production(&[
+        ("bob", "approved", "production"),
+        ("dave", "approved", "production"),
+    ]);
     assert!(e.findings.is_empty(), "{:?}", found(&e));
     // A rejection is a veto.
-    let e = run(
-        deployment(
-            "production",
-            vec![
-                approval("bob", "approved", "production"),
-                approval("dave", "approved", "production"),
-                approval("carol", "rejected", "production"),
-            ],
-        ),
-        config.clone(),
-        None,
-    );
+    let e = production(&[
+        ("bob", "approved", "production"),
+        ("dave", "approved", "production"),
+        ("carol", "rejected", "production"),
+    ]);
     assert_eq!(
         found(&e),
         [(
