@@ -36,6 +36,7 @@ pub mod files;
 pub mod finding;
 pub mod gate;
 pub mod hook;
+pub mod http;
 pub mod init;
 pub mod outcome;
 pub mod plugin_tests;

@@ -182,6 +182,7 @@ expires = "{}"
                 .as_str()
                 .expect("expr")
                 .replace("$repository", ".*")
+                .replace("$perf_plugin", "perf")
                 .replace("$__range", "1m");
             let result = prometheus.query(&expr);
             assert!(!result.is_empty(), "panel `{title}`: `{expr}` gave nothing");
@@ -196,7 +197,10 @@ expires = "{}"
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{title}: {:?}", answers[title]))
     };
-    assert_eq!(value("Gate pass rate", None), 0.0);
+    assert_eq!(
+        value("Share of time green", Some(("repository", "octo/app"))),
+        0.0
+    );
     assert_eq!(
         value(
             "Latest verdict by repository and branch",
@@ -205,28 +209,74 @@ expires = "{}"
         1.0
     );
     assert_eq!(
-        value("Top failing rules", Some(("rule", "lint/merge-conflict"))),
+        value(
+            "Top rules failing at error level",
+            Some(("rule", "lint/merge-conflict"))
+        ),
         3.0
     );
     let days = value(
-        "Waivers expiring within 14 days",
+        "Waivers expired or expiring within 14 days",
         Some(("owner", "design@example.com")),
     );
     assert!((5.0..=6.0).contains(&days), "{days}");
     assert_eq!(value("Perf trend", Some(("rule", "perf/regression"))), 1.0);
     assert!(value("Time per plugin", Some(("plugin", "perf"))) > 0.0);
     assert!(value("Run time", None) > 0.0);
+    assert!(value("Last run age", Some(("branch", "main"))) < 120.0);
 
-    // A Pushgateway that is not there: the verdict is printed, and the run
-    // is exit 2 for the metrics it could not deliver.
+    // A run that stops before any verdict (a policy error) still pushes
+    // exit 2, replacing the failing run's push.
+    repo.write("portcullis.toml", "[plugins.lint]\nread = [\".\"]\n");
+    let run = repo.run_env(
+        &[
+            "check",
+            ".",
+            "--metrics",
+            &textfile.to_string_lossy(),
+            "--pushgateway",
+            &url,
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let text = std::fs::read_to_string(&textfile).expect("metrics written");
+    assert!(
+        text.contains(
+            "portcullis_gate_exit_code{repository=\"octo/app\",branch=\"main\",verdict=\"error\"} 2"
+        ),
+        "{text}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while prometheus
+        .query(r#"portcullis_gate_exit_code{repository="octo/app",verdict="error"}"#)
+        .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never saw the stopped run"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // A Pushgateway that is not there: the verdict is printed first; a
+    // failed gate stays exit 1, a passing one is exit 2.
     let gone = format!("http://{}", gateway.addr);
     drop(gateway);
+    repo.write(
+        "portcullis.toml",
+        "[plugins.lint]\nsource = \"builtin:lint\"\nread = [\".\"]\n",
+    );
     let run = repo.run_env(&["check", ".", "--pushgateway", &gone], &env);
-    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("pushing to http://127.0.0.1:"),
         "{}",
         run.stderr
     );
     assert!(run.stdout.contains("gate FAILED"), "{}", run.stdout);
+    std::fs::remove_file(repo.path().join("notes.txt")).expect("remove");
+    let run = repo.run_env(&["check", ".", "--pushgateway", &gone], &env);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("gate passed"), "{}", run.stdout);
 }

@@ -127,7 +127,7 @@ struct CheckArgs {
     metrics: Option<PathBuf>,
     /// Also push the run's metrics to this Prometheus Pushgateway, grouped
     /// by repository and branch (a failed push is exit 2).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = pushgateway_url)]
     pushgateway: Option<String>,
     /// Only findings not recorded in this baseline count toward the gate.
     #[arg(long, value_name = "FILE")]
@@ -187,6 +187,10 @@ struct CheckArgs {
         help_heading = "Metrics"
     )]
     failure_limit: u32,
+}
+
+fn pushgateway_url(s: &str) -> Result<String, String> {
+    report::openmetrics::check_gateway(s)
 }
 
 fn metrics_time(s: &str) -> Result<i64, String> {
@@ -480,8 +484,50 @@ fn sarif_category(s: &str) -> Result<String, String> {
 
 /// Run the gate with `opts` and write what `args` asks for.
 fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error> {
+    let outcome = match gate(opts, args) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // Stopped before any verdict: the metrics say so, so the last
+            // push is not left standing for this run.
+            if args.metrics.is_some() || args.pushgateway.is_some() {
+                let group = report::openmetrics::Group::of(&args.path);
+                let text = report::openmetrics::render_stopped(&group, unix_now());
+                if let Err(push) = publish_metrics(args, &group, &text)? {
+                    fail_line(&push);
+                }
+            }
+            return Err(e);
+        }
+    };
+    report_outcome(outcome, args)
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Write `--metrics` and push `--pushgateway`; a failed push is returned
+/// (the caller decides the exit), a failed write is an error.
+fn publish_metrics(
+    args: &CheckArgs,
+    group: &report::openmetrics::Group,
+    text: &str,
+) -> Result<Result<(), String>, Error> {
+    if let Some(path) = &args.metrics {
+        write_file(path, text)?;
+    }
+    Ok(match &args.pushgateway {
+        Some(url) => report::openmetrics::push(url, group, text),
+        None => Ok(()),
+    })
+}
+
+/// One gate run, or an analysis over time, as `args` asks.
+fn gate(opts: &CheckOptions, args: &CheckArgs) -> Result<portcullis::outcome::Outcome, Error> {
     let policy = check::resolve_policy(&opts.path, opts.policy.as_deref())?;
-    let outcome = match (args.interval, args.count) {
+    Ok(match (args.interval, args.count) {
         (Some(interval), Some(count)) => {
             let analysis = check::Analysis {
                 interval,
@@ -509,8 +555,11 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
             progress.finish();
             outcome?
         }
-    };
+    })
+}
 
+/// Write and print what `args` asks for from a finished run.
+fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Result<Exit, Error> {
     if let Some(path) = &args.sarif {
         let options = report::sarif::Options {
             category: args.sarif_category.clone(),
@@ -541,17 +590,9 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
     }
     let mut pushed = Ok(());
     if args.metrics.is_some() || args.pushgateway.is_some() {
-        let group = report::openmetrics::Group::of(&outcome);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
-        let text = report::openmetrics::render(&outcome, &group, now);
-        if let Some(path) = &args.metrics {
-            write_file(path, &text)?;
-        }
-        if let Some(url) = &args.pushgateway {
-            pushed = report::openmetrics::push(url, &group, &text);
-        }
+        let group = report::openmetrics::Group::of(&args.path);
+        let text = report::openmetrics::render(&outcome, &group, unix_now());
+        pushed = publish_metrics(args, &group, &text)?;
     }
     if args.verbose {
         let mut err = std::io::stderr().lock();
@@ -600,11 +641,15 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
         }
     };
     print_stdout(&stdout)?;
-    // The gate's own verdict is printed first; a push that failed then
-    // makes the run exit 2 (the metrics are part of what was asked).
+    // The gate's own verdict is printed first. A push that failed makes a
+    // passing run exit 2 (the metrics were part of what was asked); a
+    // failed gate stays exit 1, so a failed push never hides it.
     if let Err(e) = pushed {
         fail_line(&e);
-        return Ok(Exit::Error);
+        return Ok(match outcome.verdict.exit {
+            Exit::Fail => Exit::Fail,
+            _ => Exit::Error,
+        });
     }
     Ok(outcome.verdict.exit)
 }

@@ -201,15 +201,7 @@ impl Session {
         if let Some(ca) = &grant.ca_file {
             tls = tls.root_certs(read_cas(ca)?);
         }
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(grant.timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .proxy(None)
-            .user_agent(concat!("portcullis/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls.build())
-            .build()
-            .into();
+        let agent = crate::http::agent(grant.timeout, tls.build());
         let end = clock.until;
         let start = match clock.since {
             Some(s) => s,

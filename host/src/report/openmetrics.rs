@@ -20,23 +20,28 @@ pub struct Group {
 
 impl Group {
     /// From the CI's variables (GitHub Actions, GitLab CI), else the
-    /// repository's directory name and its checked-out branch.
-    pub fn of(outcome: &Outcome) -> Group {
-        let var = |names: &[&str]| {
-            names
-                .iter()
-                .filter_map(|n| std::env::var(n).ok())
-                .find(|v| !v.trim().is_empty())
-        };
-        let repository = var(&["GITHUB_REPOSITORY", "CI_PROJECT_PATH"]).unwrap_or_else(|| {
-            outcome
-                .root
-                .file_name()
-                .map_or_else(|| "repository".into(), |n| n.to_string_lossy().into_owned())
-        });
-        let branch = var(&["GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"])
-            .or_else(|| crate::evidence::git::current_branch(&outcome.root))
-            .unwrap_or_else(|| "unknown".into());
+    /// checked directory's name and its checked-out branch. A pull or merge
+    /// request is its own group (`refs/pull/12/merge`,
+    /// `merge-requests/12`): a fork's `main` never stands for the
+    /// repository's.
+    pub fn of(dir: &std::path::Path) -> Group {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let repository = var("GITHUB_REPOSITORY")
+            .or_else(|| var("CI_PROJECT_PATH"))
+            .unwrap_or_else(|| {
+                let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+                dir.file_name()
+                    .map_or_else(|| "repository".into(), |n| n.to_string_lossy().into_owned())
+            });
+        let branch = if var("GITHUB_HEAD_REF").is_some() {
+            var("GITHUB_REF")
+        } else if let Some(iid) = var("CI_MERGE_REQUEST_IID") {
+            Some(format!("merge-requests/{iid}"))
+        } else {
+            var("GITHUB_REF_NAME").or_else(|| var("CI_COMMIT_REF_NAME"))
+        }
+        .or_else(|| crate::evidence::git::current_branch(dir))
+        .unwrap_or_else(|| "unknown".into());
         Group { repository, branch }
     }
 }
@@ -66,7 +71,8 @@ impl Family {
     }
 }
 
-/// A label value in the text format: `\`, `"` and newlines escaped.
+/// A label value in the text format: `\`, `"` and newlines escaped,
+/// everything else as it is (so two values never print alike).
 fn escape(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
@@ -74,11 +80,49 @@ fn escape(v: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
-            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
     out
+}
+
+/// The families every run has, a run that stopped early too: the verdict,
+/// the exit code and when it ended.
+fn verdict_families(group: &Group, exit: Exit, now: f64) -> [Family; 3] {
+    let base = vec![
+        ("repository", group.repository.clone()),
+        ("branch", group.branch.clone()),
+    ];
+    let verdict = match exit {
+        Exit::Pass => "pass",
+        Exit::Fail => "fail",
+        Exit::Error => "error",
+    };
+    let mut passed = Family::new(
+        "portcullis_gate_passed",
+        "1 when the gate passed, 0 when it failed or could not be evaluated.",
+    );
+    passed.set(base.clone(), f64::from(u8::from(exit == Exit::Pass)));
+    let mut code = Family::new(
+        "portcullis_gate_exit_code",
+        "The run's exit code: 0 passed, 1 failed, 2 could not be evaluated.",
+    );
+    let mut labelled = base.clone();
+    labelled.push(("verdict", verdict.to_string()));
+    code.set(labelled, exit as i32 as f64);
+    let mut when = Family::new(
+        "portcullis_run_timestamp_seconds",
+        "When the run ended, in Unix seconds.",
+    );
+    when.set(base, now);
+    [passed, code, when]
+}
+
+/// The metrics of a run that stopped before any plugin's verdict (a policy
+/// error, an unknown revision): exit 2, so the last push is never left
+/// standing for it.
+pub fn render_stopped(group: &Group, now: f64) -> String {
+    write(&verdict_families(group, Exit::Error, now))
 }
 
 /// The run's metrics; `now` is the run's Unix time in seconds.
@@ -94,33 +138,12 @@ pub fn render(outcome: &Outcome, group: &Group, now: f64) -> String {
         l.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
         l
     };
-    let v = &outcome.verdict;
-    let verdict = match v.exit {
-        Exit::Pass => "pass",
-        Exit::Fail => "fail",
-        Exit::Error => "error",
-    };
-
-    let mut passed = Family::new(
-        "portcullis_gate_passed",
-        "1 when the gate passed, 0 when it failed or could not be evaluated.",
-    );
-    passed.set(base(), f64::from(u8::from(v.exit == Exit::Pass)));
-    let mut exit = Family::new(
-        "portcullis_gate_exit_code",
-        "The run's exit code: 0 passed, 1 failed, 2 could not be evaluated.",
-    );
-    exit.set(with(&[("verdict", verdict)]), v.exit as i32 as f64);
+    let [passed, exit, when] = verdict_families(group, outcome.verdict.exit, now);
     let mut duration = Family::new(
         "portcullis_run_duration_seconds",
         "Wall time of the whole run.",
     );
     duration.set(base(), outcome.elapsed.as_secs_f64());
-    let mut when = Family::new(
-        "portcullis_run_timestamp_seconds",
-        "When the run ended, in Unix seconds.",
-    );
-    when.set(base(), now);
 
     let mut plugin_duration = Family::new(
         "portcullis_plugin_duration_seconds",
@@ -205,8 +228,12 @@ pub fn render(outcome: &Outcome, group: &Group, now: f64) -> String {
         baseline,
         expiry,
     ];
+    write(&families)
+}
+
+fn write(families: &[Family]) -> String {
     let mut out = String::new();
-    for f in &families {
+    for f in families {
         let _ = writeln!(out, "# HELP {} {}", f.name, f.help);
         let _ = writeln!(out, "# TYPE {} gauge", f.name);
         for (labels, value) in &f.samples {
@@ -228,20 +255,39 @@ fn number(v: f64) -> String {
     }
 }
 
+/// A Pushgateway's address as `--pushgateway` takes it: `http(s)://` with
+/// a host, an optional path prefix, no credentials, query or fragment.
+pub fn check_gateway(url: &str) -> Result<String, String> {
+    let base = url.trim().trim_end_matches('/');
+    let ok = base.split_once("://").is_some_and(|(scheme, rest)| {
+        let authority = rest.split('/').next().unwrap_or_default();
+        matches!(scheme, "http" | "https")
+            && !authority.is_empty()
+            && !authority.contains('@')
+            && !rest.contains(['?', '#'])
+            && !rest.chars().any(char::is_control)
+    });
+    if !ok {
+        return Err(
+            "not an http:// or https:// address (without credentials, query or fragment)".into(),
+        );
+    }
+    Ok(base.to_string())
+}
+
 /// Push the metrics to a Pushgateway, replacing this repository's and
 /// branch's last push (`PUT /metrics/job/portcullis/repository@base64/…/branch@base64/…`).
+/// Errors name the server by scheme, host and port only.
 pub fn push(gateway: &str, group: &Group, body: &str) -> Result<(), String> {
     use base64::Engine as _;
     let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-    let base = gateway.trim().trim_end_matches('/');
-    let scheme_ok = base.split_once("://").is_some_and(|(s, rest)| {
-        matches!(s, "http" | "https") && !rest.is_empty() && !rest.contains('@')
-    });
-    if !scheme_ok {
-        return Err(
-            "--pushgateway must be an http:// or https:// address without credentials".into(),
-        );
-    }
+    let base = check_gateway(gateway).map_err(|e| format!("--pushgateway: {e}"))?;
+    let shown = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
+        }
+        None => String::new(),
+    };
     // An empty value is written `=` in base64 form (the Pushgateway's rule).
     let part = |v: &str| {
         if v.is_empty() {
@@ -255,20 +301,17 @@ pub fn push(gateway: &str, group: &Group, body: &str) -> Result<(), String> {
         part(&group.repository),
         part(&group.branch)
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(std::time::Duration::from_secs(10)))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .proxy(None)
-        .build()
-        .into();
+    let agent = crate::http::agent(
+        std::time::Duration::from_secs(10),
+        ureq::tls::TlsConfig::default(),
+    );
     let mut response = agent
         .put(&url)
         .header("Content-Type", "text/plain; version=0.0.4")
         .send(body)
         .map_err(|e| {
             format!(
-                "pushing to {base}: {}",
+                "pushing to {shown}: {}",
                 crate::diag::one_line(&e.to_string(), 200)
             )
         })?;
@@ -281,9 +324,38 @@ pub fn push(gateway: &str, group: &Group, body: &str) -> Result<(), String> {
             .read_to_string()
             .unwrap_or_default();
         return Err(format!(
-            "pushing to {base}: HTTP {status}: {}",
+            "pushing to {shown}: HTTP {status}: {}",
             crate::diag::one_line(&text, 300)
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_escape_only_what_the_format_needs() {
+        assert_eq!(escape("a\\b\"c\nd\te"), "a\\\\b\\\"c\\nd\te");
+        // Different values never print alike.
+        assert_ne!(escape("a\tb"), escape("a b"));
+    }
+
+    #[test]
+    fn gateway_addresses_carry_no_secrets_or_queries() {
+        assert_eq!(
+            check_gateway("https://push.example:9091/prefix/"),
+            Ok("https://push.example:9091/prefix".into())
+        );
+        for bad in [
+            "push.example:9091",
+            "https://user:pw@push.example",
+            "https://push.example/?token=x",
+            "https://push.example/#x",
+            "https://",
+        ] {
+            assert!(check_gateway(bad).is_err(), "{bad}");
+        }
+    }
 }
