@@ -257,6 +257,16 @@ impl Prometheus {
         v["data"]["result"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Wait until `promql` has a series (a scrape has happened), or fail
+    /// saying `what` never came.
+    pub fn wait_for(&self, promql: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.query(promql).is_empty() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let addr = self.url.trim_start_matches("http://").to_string();

@@ -124,17 +124,21 @@ expires = "{}"
         ("GITHUB_REF_NAME", "main"),
     ];
     let url = format!("http://{}", gateway.addr);
-    let run = repo.run_env(
-        &[
-            "check",
-            ".",
-            "--metrics",
-            &textfile.to_string_lossy(),
-            "--pushgateway",
-            &url,
-        ],
-        &env,
-    );
+    let textfile_arg = textfile.to_string_lossy().into_owned();
+    let publish = || {
+        repo.run_env(
+            &[
+                "check",
+                ".",
+                "--metrics",
+                &textfile_arg,
+                "--pushgateway",
+                &url,
+            ],
+            &env,
+        )
+    };
+    let run = publish();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
 
     // The textfile is what node_exporter's collector reads: promtool
@@ -159,14 +163,10 @@ expires = "{}"
     );
 
     // Prometheus scrapes the Pushgateway every second.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while prometheus
-        .query(r#"portcullis_gate_passed{repository="octo/app",branch="main"}"#)
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "Prometheus never saw the push");
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    prometheus.wait_for(
+        r#"portcullis_gate_passed{repository="octo/app",branch="main"}"#,
+        "Prometheus never saw the push",
+    );
 
     // Every panel of the shipped dashboard answers, with the run's numbers.
     let dashboard: serde_json::Value = serde_json::from_str(
@@ -228,17 +228,7 @@ expires = "{}"
     // A run that stops before any verdict (a policy error) still pushes
     // exit 2, replacing the failing run's push.
     repo.write("portcullis.toml", "[plugins.lint]\nread = [\".\"]\n");
-    let run = repo.run_env(
-        &[
-            "check",
-            ".",
-            "--metrics",
-            &textfile.to_string_lossy(),
-            "--pushgateway",
-            &url,
-        ],
-        &env,
-    );
+    let run = publish();
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     let text = std::fs::read_to_string(&textfile).expect("metrics written");
     assert!(
@@ -247,17 +237,10 @@ expires = "{}"
         ),
         "{text}"
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while prometheus
-        .query(r#"portcullis_gate_exit_code{repository="octo/app",verdict="error"}"#)
-        .is_empty()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "Prometheus never saw the stopped run"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    prometheus.wait_for(
+        r#"portcullis_gate_exit_code{repository="octo/app",verdict="error"}"#,
+        "Prometheus never saw the stopped run",
+    );
 
     // A Pushgateway that is not there: the verdict is printed first; a
     // failed gate stays exit 1, a passing one is exit 2.
