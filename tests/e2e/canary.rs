@@ -18,6 +18,8 @@ use crate::common::{Repo, Run, finding_messages, results};
 const T0: i64 = 1_767_225_600;
 const MINUTES: i64 = 40;
 /// The analysis window of the tests: minutes 20 to 30.
+/// The policy keys that take the server from `PROMETHEUS_URL`.
+const URL_ENV: &str = r#"url-env = "PROMETHEUS_URL""#;
 const SINCE: &str = "2026-01-01T00:20:00Z";
 const UNTIL: &str = "2026-01-01T00:30:00Z";
 
@@ -417,11 +419,10 @@ fn verdicts(json: &serde_json::Value) -> Vec<(String, String)> {
 #[test]
 fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
     let server = Prometheus::start();
-    let url_env = r#"url-env = "PROMETHEUS_URL""#;
     let repo = Repo::new();
 
     // Healthy: both metrics pass, each with its numbers.
-    repo.write("portcullis.toml", policy("healthy", url_env, ""));
+    repo.write("portcullis.toml", policy("healthy", URL_ENV, ""));
     let (run, json) = check(&repo, &server.url, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let v = verdicts(&json);
@@ -435,7 +436,7 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
     );
 
     // An error spike on the canary: past the absolute limit.
-    repo.write("portcullis.toml", policy("errors", url_env, ""));
+    repo.write("portcullis.toml", policy("errors", URL_ENV, ""));
     let (sarif_run, sarif) = {
         let sarif_path = repo.path().join("canary.sarif");
         let (run, _) = check(
@@ -488,7 +489,7 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
 
     // A latency regression: not past the limit, but far worse than the
     // baseline and significant.
-    repo.write("portcullis.toml", policy("latency", url_env, ""));
+    repo.write("portcullis.toml", policy("latency", URL_ENV, ""));
     let (run, json) = check(&repo, &server.url, &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let v = verdicts(&json);
@@ -509,7 +510,7 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
 
     // Too little traffic: inconclusive, which is never promoted unless the
     // policy says so.
-    repo.write("portcullis.toml", policy("quiet", url_env, ""));
+    repo.write("portcullis.toml", policy("quiet", URL_ENV, ""));
     let (run, json) = check(&repo, &server.url, &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let v = verdicts(&json);
@@ -532,7 +533,7 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
         "portcullis.toml",
         policy(
             "quiet",
-            url_env,
+            URL_ENV,
             "\n[rules]\n\"canary/inconclusive\" = \"warning\"\n",
         ),
     );
@@ -540,7 +541,7 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
     // A baseline measured just before the window, from the same query.
-    let shifted = policy("errors", url_env, "")
+    let shifted = policy("errors", URL_ENV, "")
         .replace(
             &format!("baseline = '{}'", "sum(rate(http_requests_total{scenario=\"errors\",track=\"baseline\",code=\"500\"}[1m])) / sum(rate(http_requests_total{scenario=\"errors\",track=\"baseline\"}[1m]))"),
             "baseline-shift = \"window\"",
@@ -561,9 +562,8 @@ fn a_canary_is_promoted_rolled_back_or_left_waiting_by_what_prometheus_says() {
 #[test]
 fn analysis_over_time_ends_early_on_failures_and_promotes_after_count() {
     let server = Prometheus::start();
-    let url_env = r#"url-env = "PROMETHEUS_URL""#;
     let repo = Repo::new();
-    repo.write("portcullis.toml", policy("healthy", url_env, ""));
+    repo.write("portcullis.toml", policy("healthy", URL_ENV, ""));
     // An analysis that could never fail, or a window in the future, is
     // refused before anything runs.
     for (args, says) in [
@@ -604,7 +604,7 @@ fn analysis_over_time_ends_early_on_failures_and_promotes_after_count() {
     );
 
     // Failing: the first failure past the limit ends it, with exit 1.
-    repo.write("portcullis.toml", policy("errors", url_env, ""));
+    repo.write("portcullis.toml", policy("errors", URL_ENV, ""));
     let (run, json) = check(
         &repo,
         &server.url,
@@ -642,23 +642,22 @@ fn analysis_over_time_ends_early_on_failures_and_promotes_after_count() {
 #[test]
 fn prometheus_down_slow_failing_or_lying_is_exit_2_never_a_pass() {
     let server = Prometheus::start();
-    let url_env = r#"url-env = "PROMETHEUS_URL""#;
     let repo = Repo::new();
 
     // A PromQL error: Prometheus's own message, no retry.
-    let bad = policy("healthy", url_env, "")
+    let bad = policy("healthy", URL_ENV, "")
         .replace("histogram_quantile(0.99,", "histogram_quantile(0.99");
     repo.write("portcullis.toml", bad);
     let (run, _) = check(&repo, &server.url, &[]);
     exit_2_saying(&run, "answered HTTP 400, bad_data: ");
 
     // A query that names nothing: no data where data is required.
-    repo.write("portcullis.toml", policy("nosuch", url_env, ""));
+    repo.write("portcullis.toml", policy("nosuch", URL_ENV, ""));
     let (run, _) = check(&repo, &server.url, &[]);
     exit_2_saying(&run, "returned no data in the window");
 
     // Slow: the server stopped mid-flight accepts and never answers.
-    repo.write("portcullis.toml", policy("healthy", url_env, ""));
+    repo.write("portcullis.toml", policy("healthy", URL_ENV, ""));
     server.pause(true);
     let started = Instant::now();
     let (run, _) = check(&repo, &server.url, &[]);

@@ -244,11 +244,6 @@ impl Session {
         self.window
     }
 
-    /// The server's base URL, for messages.
-    pub fn server(&self) -> &str {
-        &self.shown
-    }
-
     /// Run `queries`, a few at a time; one result per query, in order.
     /// Each failure is also kept for [`Session::failure`].
     pub fn run(&self, queries: &[Query]) -> Vec<Result<Vec<Series>, String>> {
