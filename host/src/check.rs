@@ -175,6 +175,7 @@ pub fn run_check_with(
     progress: &dyn Progress,
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now();
     let root = repo_root(&opts.path)?;
     let fail_at = match (opts.fail_at, policy.fail_at_lock()) {
         (Some(flag), Some(lock)) if flag > policy.fail_at => {
@@ -215,8 +216,10 @@ pub fn run_check_with(
             ),
         });
     }
+    let evidence_at = (std::time::SystemTime::now(), Instant::now());
     let (mut evidence, evidence_errors) =
         evidence::collect(&root, &policy, &kinds, cache_dir.as_deref(), opts.snapshot);
+    let evidence_took = evidence_at.1.elapsed();
     evidence.changed = changed
         .as_ref()
         .map(|(_, files)| files.iter().cloned().collect());
@@ -235,6 +238,7 @@ pub fn run_check_with(
         run
     });
 
+    let gate_at = (std::time::SystemTime::now(), Instant::now());
     let mut judgement = gate::judge(
         &policy,
         runs,
@@ -255,7 +259,13 @@ pub fn run_check_with(
     );
     notices.append(&mut judgement.notices);
     notices.extend(plugin_warnings(&judgement.runs));
+    let timeline = crate::outcome::Timeline {
+        started: started_at,
+        evidence: (evidence_at.0, evidence_took),
+        gate: (gate_at.0, gate_at.1.elapsed()),
+    };
     Ok(Outcome {
+        timeline,
         root,
         policy,
         fail_at,
@@ -457,7 +467,9 @@ fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugi
         let binary = plugins::resolve(spec)?;
         run.origin = binary.origin.clone();
         run.sha256 = Some(binary.sha256.clone());
-        let compiled = sandbox.load(&binary.bytes, &binary.sha256)?;
+        let compiled = sandbox.load(&binary.bytes, &binary.sha256);
+        run.load_duration = t.elapsed();
+        let compiled = compiled?;
         run.compiled_from_cache = compiled.cached;
         run.precompiled = compiled.precompiled;
         let (info, logs) = sandbox
@@ -481,6 +493,11 @@ fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugi
         }
     };
     run.duration = t.elapsed();
+    if run.load_duration.is_zero() {
+        run.load_duration = run.duration;
+    } else {
+        run.describe_duration = run.duration.saturating_sub(run.load_duration);
+    }
     LoadedPlugin {
         spec,
         compiled,
@@ -502,6 +519,7 @@ fn evaluate(
         mut run,
     } = l;
     let t = Instant::now();
+    run.evaluate_started = Some(std::time::SystemTime::now());
     if let (None, Some(info), Some(compiled)) = (&run.failure, &run.info, &compiled) {
         let reads = info.reads.clone();
         let declared = info.rules.clone();

@@ -18,3 +18,42 @@ pub fn agent(timeout: Duration, tls: ureq::tls::TlsConfig) -> ureq::Agent {
         .build()
         .into()
 }
+
+/// Whether a URL's authority (`host[:port]`) names this machine's loopback
+/// interface: `localhost`, `[::1]` or an address in 127.0.0.0/8 (a DNS
+/// name that merely starts with `127.` is not).
+pub fn is_loopback(authority: &str) -> bool {
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    matches!(host, "localhost" | "[::1]")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_is_an_address_not_a_prefix() {
+        for yes in [
+            "localhost",
+            "localhost:9090",
+            "127.0.0.1:80",
+            "127.1.2.3",
+            "[::1]:4318",
+        ] {
+            assert!(super::is_loopback(yes), "{yes}");
+        }
+        for no in [
+            "127.evil.example",
+            "127.0.0.1.nip.io:80",
+            "example.com",
+            "10.0.0.1",
+            "[::2]",
+        ] {
+            assert!(!super::is_loopback(no), "{no}");
+        }
+    }
+}

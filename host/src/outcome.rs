@@ -36,6 +36,12 @@ pub struct PluginRun {
     pub duration: Duration,
     /// Of `duration`, the time in the plugin's `evaluate` call.
     pub evaluate_duration: Duration,
+    /// Of `duration`, resolving and loading the component (compiled or
+    /// from the cache), and its `describe` call.
+    pub load_duration: Duration,
+    pub describe_duration: Duration,
+    /// When `evaluate` began (after the evidence was collected).
+    pub evaluate_started: Option<SystemTime>,
     pub compiled_from_cache: bool,
     /// Of those, loaded from the artifacts precompiled into the binary.
     pub precompiled: bool,
@@ -56,6 +62,9 @@ impl PluginRun {
             started: SystemTime::now(),
             duration: Duration::ZERO,
             evaluate_duration: Duration::ZERO,
+            load_duration: Duration::ZERO,
+            describe_duration: Duration::ZERO,
+            evaluate_started: None,
             compiled_from_cache: false,
             precompiled: false,
         }
@@ -72,7 +81,7 @@ impl PluginRun {
 }
 
 /// Findings by level, and those that did not count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub error: usize,
     pub warning: usize,
@@ -136,6 +145,19 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// With `--baseline`: recorded findings no longer reported (fixed).
     pub absent: Vec<Entry>,
+    /// When the run and its host-side phases happened.
+    pub timeline: Timeline,
+}
+
+/// When a run's phases began and how long each took (plugins keep their
+/// own in [`PluginRun`]): what a trace of the run shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeline {
+    pub started: SystemTime,
+    /// Collecting the evidence the plugins read.
+    pub evidence: (SystemTime, Duration),
+    /// Judging the findings: levels, waivers, baseline, verdict.
+    pub gate: (SystemTime, Duration),
 }
 
 impl Outcome {

@@ -3,11 +3,14 @@
 
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod openmetrics;
 pub mod reference;
 pub mod sarif;
 pub mod test;
 pub mod text;
+pub mod trace;

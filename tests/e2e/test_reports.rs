@@ -13,7 +13,7 @@ use crate::common::{Repo, copy_dir, fixtures, test_tool};
 /// and last commit are its `head/`, with `reports` copied to `reports/`
 /// (`@@ROOT@@` replaced by the repository's path, as if the tools ran
 /// there). Returns the repository and the base commit.
-fn change(project: &str, reports: &[&str]) -> (Repo, String) {
+pub(crate) fn change(project: &str, reports: &[&str]) -> (Repo, String) {
     let repo = Repo::new();
     copy_dir(
         &fixtures().join("tests").join(project).join("base"),

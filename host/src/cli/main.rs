@@ -47,6 +47,9 @@ enum Command {
     /// Install or remove a git pre-push hook that runs the gate.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Read the reports of past runs.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     /// to standard output.
     Completions {
@@ -61,6 +64,31 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Combine many runs' JSON reports (`check --json`, e.g. one per
+    /// repository of an org-wide sweep) into one summary: each
+    /// repository's verdict, the top rules, waivers expiring, the plugins
+    /// and digests in use. Exits with the worst verdict (0, 1 or 2).
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// JSON reports, one per repository and branch.
+    #[arg(required = true, value_name = "REPORT")]
+    reports: Vec<PathBuf>,
+    /// Also write the summary as one self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Also write the summary as JSON (version 1) to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Waivers expiring within this many days are listed (and highlighted).
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    expiring_days: i64,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +149,10 @@ struct CheckArgs {
     /// Also write a GitLab Code Quality report to FILE.
     #[arg(long, value_name = "FILE")]
     gitlab: Option<PathBuf>,
+    /// Also write the run as one self-contained HTML page to FILE (on pass,
+    /// fail and error).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Also write the run as Prometheus metrics to FILE (for
     /// node_exporter's textfile collector).
     #[arg(long, value_name = "FILE")]
@@ -353,6 +385,7 @@ fn main() -> ExitCode {
         Command::Init { path } => init_cmd(&path),
         Command::Test(args) => test_cmd(args),
         Command::Hook(cmd) => hook_cmd(cmd),
+        Command::Report(ReportCommand::Merge(args)) => merge_cmd(args),
         Command::Completions { shell } => completions_cmd(shell),
         Command::Precompile { output } => precompile_cmd(&output),
     };
@@ -484,6 +517,7 @@ fn sarif_category(s: &str) -> Result<String, String> {
 
 /// Run the gate with `opts` and write what `args` asks for.
 fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error> {
+    let started = std::time::SystemTime::now();
     let outcome = match gate(opts, args) {
         Ok(outcome) => outcome,
         Err(e) => {
@@ -496,10 +530,26 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
                     fail_line(&push);
                 }
             }
+            if let Some(path) = &args.html {
+                let name = report::openmetrics::Group::of(&args.path).repository;
+                write_file(path, &report::html::render_stopped(&name, &e.to_string()))?;
+            }
+            export_trace(|x| x.trace_stopped(started, &e.to_string()));
             return Err(e);
         }
     };
     report_outcome(outcome, args)
+}
+
+/// Export the run's trace when the OpenTelemetry environment asks for
+/// one. A trace is telemetry: a problem is a warning line, never the
+/// verdict.
+fn export_trace(build: impl FnOnce(&report::trace::Exporter) -> report::trace::Trace) {
+    let exported = report::trace::Exporter::from_env()
+        .and_then(|exporter| exporter.map_or(Ok(()), |x| x.export(&build(&x))));
+    if let Err(why) = exported {
+        fail_line(&format!("warning: the trace was not exported: {why}"));
+    }
 }
 
 fn unix_now() -> f64 {
@@ -588,6 +638,10 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
     if let Some(path) = &args.gitlab {
         write_file(path, &report::gitlab::render(&outcome))?;
     }
+    if let Some(path) = &args.html {
+        write_file(path, &report::html::render(&outcome))?;
+    }
+    export_trace(|x| x.trace(&outcome, &report::openmetrics::Group::of(&args.path)));
     let mut pushed = Ok(());
     if args.metrics.is_some() || args.pushgateway.is_some() {
         let group = report::openmetrics::Group::of(&args.path);
@@ -652,6 +706,23 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
         });
     }
     Ok(outcome.verdict.exit)
+}
+
+fn merge_cmd(args: MergeArgs) -> Result<Exit, Error> {
+    let today = portcullis::policy::date::Date::today().map_err(Error::Usage)?;
+    let summary = report::merge::merge(&args.reports, today).map_err(Error::Usage)?;
+    if let Some(path) = &args.json {
+        write_file(path, &report::merge::json(&summary))?;
+    }
+    if let Some(path) = &args.html {
+        write_file(path, &report::merge::html(&summary, args.expiring_days))?;
+    }
+    print_stdout(&report::merge::text(&summary, args.expiring_days))?;
+    Ok(match summary.exit_code {
+        0 => Exit::Pass,
+        1 => Exit::Fail,
+        _ => Exit::Error,
+    })
 }
 
 fn test_cmd(args: TestArgs) -> Result<Exit, Error> {
@@ -891,6 +962,7 @@ impl CheckArgs {
             json: None,
             junit: None,
             gitlab: None,
+            html: None,
             metrics: None,
             pushgateway: None,
             baseline: None,

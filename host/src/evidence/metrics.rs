@@ -543,11 +543,7 @@ fn check_url(url: &str, authenticated: bool) -> Result<String, String> {
     if authority.is_empty() || rest.contains(['?', '#']) || rest.chars().any(char::is_control) {
         return Err("the server's URL must be an address (no query or fragment)".into());
     }
-    let host = match authority.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => authority,
-    };
-    let loopback = matches!(host, "localhost" | "[::1]") || host.starts_with("127.");
+    let loopback = crate::http::is_loopback(authority);
     if authenticated && scheme == "http" && !loopback {
         return Err(
             "credentials are only sent over https:// (or to a loopback address): the server's URL is http://"
@@ -599,7 +595,7 @@ fn regular_file(path: &std::path::Path) -> Result<std::fs::File, String> {
     std::fs::File::open(path).map_err(shown)
 }
 
-fn read_cas(path: &std::path::Path) -> Result<ureq::tls::RootCerts, String> {
+pub(crate) fn read_cas(path: &std::path::Path) -> Result<ureq::tls::RootCerts, String> {
     use std::io::Read;
     let mut pem = Vec::new();
     regular_file(path)

@@ -15,11 +15,18 @@ struct Doc<'a> {
     fail_at: &'static str,
     counts: Counts,
     policy: String,
+    /// Where the run belongs (what `report merge` groups by): the CI's
+    /// repository and branch (GitHub Actions, GitLab CI), else the checked
+    /// directory's name and its checked-out branch.
+    repository: String,
+    branch: String,
     elapsed_ms: u128,
     plugins: Vec<Plugin<'a>>,
     findings: Vec<Finding<'a>>,
     errors: Vec<String>,
     notices: &'a [String],
+    /// The policy's waivers, each with the findings it covers in this run.
+    waivers: Vec<Waiver<'a>>,
     /// With `--baseline`: recorded findings that are gone.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     absent: &'a [crate::baseline::Entry],
@@ -68,6 +75,17 @@ struct Finding<'a> {
 }
 
 #[derive(Serialize)]
+struct Waiver<'a> {
+    rule: &'a str,
+    paths: &'a [String],
+    owner: &'a str,
+    reason: &'a str,
+    expires: String,
+    at: String,
+    findings: usize,
+}
+
+#[derive(Serialize)]
 struct WaiverRef<'a> {
     at: String,
     reason: &'a str,
@@ -77,6 +95,7 @@ struct WaiverRef<'a> {
 
 pub fn render(outcome: &Outcome) -> String {
     let v = &outcome.verdict;
+    let group = super::openmetrics::Group::of(&outcome.root);
     let doc = Doc {
         version: 1,
         verdict: match v.exit {
@@ -88,6 +107,8 @@ pub fn render(outcome: &Outcome) -> String {
         fail_at: outcome.fail_at.as_str(),
         counts: v.counts,
         policy: outcome.shown(&outcome.policy.origin),
+        repository: group.repository,
+        branch: group.branch,
         elapsed_ms: outcome.elapsed.as_millis(),
         plugins: outcome
             .runs
@@ -132,6 +153,24 @@ pub fn render(outcome: &Outcome) -> String {
             .collect(),
         errors: outcome.failures(),
         notices: &outcome.notices,
+        waivers: outcome
+            .policy
+            .waivers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Waiver {
+                rule: &w.rule,
+                paths: &w.paths,
+                owner: &w.owner,
+                reason: &w.reason,
+                expires: w.expires.to_string(),
+                at: outcome.shown(&w.place()),
+                findings: outcome
+                    .findings()
+                    .filter(|f| f.waived_by == Some(i))
+                    .count(),
+            })
+            .collect(),
         absent: &outcome.absent,
     };
     let mut s =

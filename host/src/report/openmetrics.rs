@@ -19,14 +19,17 @@ pub struct Group {
 }
 
 impl Group {
-    /// From the CI's variables (GitHub Actions, GitLab CI), else the
+    /// From `PORTCULLIS_REPOSITORY` (a sweep that checks another
+    /// repository than the CI's own), the CI's variables (GitHub Actions,
+    /// GitLab CI), else the
     /// checked directory's name and its checked-out branch. A pull or merge
     /// request is its own group (`refs/pull/12/merge`,
     /// `merge-requests/12`): a fork's `main` never stands for the
     /// repository's.
     pub fn of(dir: &std::path::Path) -> Group {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let repository = var("GITHUB_REPOSITORY")
+        let repository = var("PORTCULLIS_REPOSITORY")
+            .or_else(|| var("GITHUB_REPOSITORY"))
             .or_else(|| var("CI_PROJECT_PATH"))
             .unwrap_or_else(|| {
                 let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());

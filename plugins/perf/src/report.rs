@@ -128,10 +128,18 @@ pub fn findings(
         ));
     }
     if !comparisons.is_empty() || !artifacts.is_empty() {
+        // Every comparison's numbers, unchanged ones too, for charts (the
+        // HTML report draws each change with its interval).
+        let all: Vec<serde_json::Value> = comparisons
+            .iter()
+            .take(MAX_SUMMARISED)
+            .map(|c| properties(c, config))
+            .collect();
         out.push(
             SUMMARY
                 .finding(table(comparisons, artifacts, config))
-                .fingerprint(SUMMARY.id()),
+                .fingerprint(SUMMARY.id())
+                .properties(json!({ "comparisons": all })),
         );
     }
     out
@@ -191,10 +199,19 @@ fn direction(v: &Verdict) -> &'static str {
     }
 }
 
+/// Comparisons listed in the summary's properties, at most.
+const MAX_SUMMARISED: usize = 500;
+
 fn properties(c: &Comparison, config: &Config) -> serde_json::Value {
     let pct = |v: f64| if v.is_finite() { Some(v * 100.0) } else { None };
     json!({
         "benchmark": c.name,
+        "verdict": match &c.verdict {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Inconclusive(_) => "inconclusive",
+            Verdict::Unchanged => "unchanged",
+        },
         "mode": match c.mode { Mode::Ab => "ab", Mode::History(_) => "history" },
         "unit": unit(&c.kind),
         "baseline_median": c.base,
