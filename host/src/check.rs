@@ -472,12 +472,13 @@ fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugi
         let compiled = compiled?;
         run.compiled_from_cache = compiled.cached;
         run.precompiled = compiled.precompiled;
-        let (info, logs) = sandbox
-            .describe(&compiled, limits(spec))
-            .map_err(|(f, logs)| {
-                run.logs.extend(logs.clone());
-                f
-            })?;
+        let described = Instant::now();
+        let info = sandbox.describe(&compiled, limits(spec));
+        run.describe_duration = described.elapsed();
+        let (info, logs) = info.map_err(|(f, logs)| {
+            run.logs.extend(logs.clone());
+            f
+        })?;
         run.logs.extend(logs);
         Ok((info, compiled))
     };
@@ -494,9 +495,8 @@ fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugi
     };
     run.duration = t.elapsed();
     if run.load_duration.is_zero() {
+        // Failed before loading (resolving the source): all of it.
         run.load_duration = run.duration;
-    } else {
-        run.describe_duration = run.duration.saturating_sub(run.load_duration);
     }
     LoadedPlugin {
         spec,
@@ -519,8 +519,8 @@ fn evaluate(
         mut run,
     } = l;
     let t = Instant::now();
-    run.evaluate_started = Some(std::time::SystemTime::now());
     if let (None, Some(info), Some(compiled)) = (&run.failure, &run.info, &compiled) {
+        run.evaluate_started = Some(std::time::SystemTime::now());
         let reads = info.reads.clone();
         let declared = info.rules.clone();
         if let Some((_, e)) = evidence_errors.iter().find(|(k, _)| reads.contains(k)) {

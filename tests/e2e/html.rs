@@ -331,10 +331,16 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
         HOSTILE_WASM,
         "[plugins.hostile.config]\nattack = \"panic\"\n",
     );
+    // A policy that cannot be read: the run stops, and its report says so.
+    let stopped = Repo::new();
+    stopped
+        .write("README.md", "hello\n")
+        .write("portcullis.toml", "[gate]\nfail-at = \"eror\"\n");
     let reports = [
         report("org/clean", &clean, 0),
         report("org/failing", &failing, 1),
         report("org/<broken>", &broken, 2),
+        report("org/stopped", &stopped, 2),
     ];
     let json = out.path().join("org.json");
     let page = out.path().join("org.html");
@@ -356,7 +362,7 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
     );
     assert!(
         run.stdout
-            .contains("3 repositories: 1 passed, 1 failed, 1 could not be evaluated"),
+            .contains("4 repositories: 1 passed, 1 failed, 2 could not be evaluated"),
         "{}",
         run.stdout
     );
@@ -381,7 +387,12 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
                 r["verdict"].as_str().expect("verdict")
             ))
             .collect::<Vec<_>>(),
-        ["org/<broken> error", "org/failing fail", "org/clean pass"]
+        [
+            "org/<broken> error",
+            "org/stopped error",
+            "org/failing fail",
+            "org/clean pass"
+        ]
     );
     assert_eq!(summary["rules"][0]["rule_id"], "lint/merge-conflict");
     assert_eq!(summary["rules"][0]["findings"], 2);
@@ -420,6 +431,10 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
     let html = std::fs::read_to_string(&page).expect("org.html");
     assert!(html.contains("org/&lt;broken&gt;") && !html.contains("<broken>"));
     assert!(html.contains("panicked: the hostile plugin panics on purpose"));
+    assert!(
+        html.contains("portcullis.toml:2:11"),
+        "the stopped run says where"
+    );
     let (_, light, _) = inspect(&page);
     bless(&light, "merged.png");
 
@@ -448,6 +463,29 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
         "{}",
         run.stderr
     );
+    // Counts that are not those of the findings (here: errors hidden).
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&reports[1]).expect("report")).expect("JSON");
+    doc["counts"]["error"] = 0.into();
+    doc["repository"] = "org/\nforged: 0 failed".into();
+    std::fs::write(&bad, doc.to_string()).expect("write");
+    let run = clean.run(&["report", "merge", bad.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("its counts (0 errors, 0 warnings, 1 notes, 1 waived, 0 baselined) are not those of its findings (2, 0, 1, 1, 0)"),
+        "{}",
+        run.stderr
+    );
+    // A name cannot forge lines of the summary.
+    doc["counts"]["error"] = 2.into();
+    std::fs::write(&bad, doc.to_string()).expect("write");
+    let run = clean.run(&["report", "merge", bad.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("org/ forged: 0 failed@main  fail"),
+        "{}",
+        run.stdout
+    );
     let run = clean.run(&[
         "report",
         "merge",
@@ -460,4 +498,41 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
         "{}",
         run.stderr
     );
+}
+
+/// A plugin writing for the page: a line of a file it may not read, line
+/// numbers at the top of the range, help with markup, absurd chart numbers.
+/// The page shows none of it as markup, reads nothing ungranted, draws
+/// finite charts, and still passes the browser's checks.
+#[test]
+fn a_hostile_plugin_cannot_use_the_page() {
+    let repo = Repo::new();
+    repo.write("src/main.rs", "fn main() {}\n")
+        .write(".env", "API_TOKEN=hunter2-not-for-the-page\n");
+    repo.policy_with_wasm(
+        "hostile",
+        HOSTILE_WASM,
+        "read = [\"src\"]\n[plugins.hostile.config]\nattack = \"page\"\n",
+    );
+    let out = tempfile::tempdir().expect("tempdir");
+    let page = out.path().join("hostile.html");
+    let run = repo.run(&["check", ".", "--html", page.to_str().expect("utf-8")]);
+    assert_eq!(
+        run.code, 1,
+        "the gate judges, nothing crashes: {}{}",
+        run.stdout, run.stderr
+    );
+    let html = std::fs::read_to_string(&page).expect("the page");
+    assert!(!html.contains("hunter2"), "a line the plugin may not read");
+    assert!(html.contains("ungranted") && html.contains("top line") && html.contains("top span"));
+    for markup in ["<script", "<img", "javascript:", "NaN", "inf\""] {
+        assert!(!html.contains(markup), "{markup} in the page");
+    }
+    assert!(
+        html.contains("<h4>Pose as a rule</h4>"),
+        "help headings sit under the rule's"
+    );
+    assert!(html.contains("\\u{202e}txt"));
+    assert!(html.contains("&lt;b&gt;bench&lt;/b&gt;"));
+    inspect(&page);
 }

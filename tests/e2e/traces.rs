@@ -330,6 +330,23 @@ fn tracing_off_or_failing_never_changes_the_verdict() {
         "nothing exported"
     );
 
+    // A CI trace that is not sampled is not recorded below either.
+    let run = repo.run_env(
+        &["check", "."],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", url.as_str()),
+            (
+                "TRACEPARENT",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+            ),
+        ],
+    );
+    assert_eq!(run.code, 0);
+    assert!(
+        rx.recv_timeout(Duration::from_millis(300)).is_err(),
+        "not sampled"
+    );
+
     // Nobody listening: a warning, and the run passes.
     let closed = {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -368,6 +385,26 @@ fn tracing_off_or_failing_never_changes_the_verdict() {
         run.stderr
     );
     assert!(!run.stderr.contains("secret"), "{}", run.stderr);
+
+    // A malformed header list is named by position, its token never shown.
+    let run = repo.run_env(
+        &["check", "."],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", url.as_str()),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "Authorization: Bearer s3cr3t-t0ken",
+            ),
+        ],
+    );
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("OTEL_EXPORTER_OTLP_HEADERS: item 1 is not key=value"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
 
     // gRPC is not spoken.
     let run = repo.run_env(

@@ -530,11 +530,27 @@ fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error>
                     fail_line(&push);
                 }
             }
-            if let Some(path) = &args.html {
-                let name = report::openmetrics::Group::of(&args.path).repository;
-                write_file(path, &report::html::render_stopped(&name, &e.to_string()))?;
+            // The reports asked for say why there is no verdict (a failed
+            // write is reported, the stop stays the error).
+            let why = e.to_string();
+            if args.html.is_some() || args.json.is_some() {
+                let group = report::openmetrics::Group::of(&args.path);
+                let pages = [
+                    (
+                        &args.html,
+                        report::html::render_stopped(&group.repository, &why),
+                    ),
+                    (&args.json, report::json::render_stopped(&group, &why)),
+                ];
+                for (path, text) in pages {
+                    if let Some(path) = path
+                        && let Err(w) = write_file(path, &text)
+                    {
+                        fail_line(&w.to_string());
+                    }
+                }
             }
-            export_trace(|x| x.trace_stopped(started, &e.to_string()));
+            export_trace(|x| x.trace_stopped(started, &why));
             return Err(e);
         }
     };

@@ -39,6 +39,11 @@ const MAX_FILES: usize = 200;
 const MAX_FILE_BYTES: u64 = 4 << 20;
 /// Characters of one shown line.
 const MAX_LINE_CHARS: usize = 400;
+/// Bytes of one rule's help.
+const MAX_HELP_BYTES: usize = 64 << 10;
+/// Benchmark comparisons and coverage charts drawn, in all.
+const MAX_COMPARISONS: usize = 500;
+const MAX_CHARTS: usize = 10;
 
 /// The page for a finished run.
 pub fn render(outcome: &Outcome) -> String {
@@ -55,8 +60,9 @@ pub fn render(outcome: &Outcome) -> String {
     body.push_str("<main id=\"main\">\n");
     overview(&mut body, outcome);
     plugins(&mut body, outcome);
-    findings(&mut body, outcome);
-    rules(&mut body, outcome);
+    let anchors = anchors(outcome);
+    findings(&mut body, outcome, &anchors);
+    rules(&mut body, outcome, &anchors);
     waivers(&mut body, outcome, today);
     baseline(&mut body, outcome);
     approvals(&mut body, outcome);
@@ -104,6 +110,10 @@ fn header(body: &mut String, outcome: &Outcome, group: &super::openmetrics::Grou
         ),
         Exit::Fail => format!(
             "{} at or above <strong>{fail_at}</strong>, the policy's fail-at level (exit 1).",
+            count(v.failing, "finding counts", "findings count")
+        ),
+        Exit::Pass if v.failing > 0 => format!(
+            "{} at or above <strong>{fail_at}</strong>, within the analysis's failure limit (exit 0).",
             count(v.failing, "finding counts", "findings count")
         ),
         Exit::Pass => format!(
@@ -254,14 +264,22 @@ fn string<'v>(v: &'v Value, key: &str) -> &'v str {
 /// properties, as the perf plugin writes them): each change with its
 /// interval, against the threshold.
 fn benchmarks(body: &mut String, outcome: &Outcome) {
+    let mut budget = MAX_COMPARISONS;
+    let mut charts = 0;
     for f in outcome.findings() {
         let Some(list) = property(f, "comparisons").and_then(Value::as_array) else {
             continue;
         };
+        if budget == 0 || charts == MAX_CHARTS {
+            break;
+        }
+        charts += 1;
         let mut rows = Vec::new();
         let mut table = String::new();
         let mut threshold = None;
-        for c in list.iter().take(200) {
+        let take = budget.min(list.len());
+        budget -= take;
+        for c in list.iter().take(take) {
             let Some(change) = num(c, "change_percent") else {
                 continue;
             };
@@ -352,10 +370,15 @@ fn amount(v: Option<f64>, unit: &str) -> String {
 /// Coverage a plugin summarised (`coverage` in a finding's properties, as
 /// the tests plugin writes it): overall, on new code, the baseline.
 fn coverage(body: &mut String, outcome: &Outcome) {
+    let mut charts = 0;
     for f in outcome.findings() {
         let Some(cov) = property(f, "coverage") else {
             continue;
         };
+        if charts == MAX_CHARTS {
+            break;
+        }
+        charts += 1;
         let mut rows = Vec::new();
         let mut text = Vec::new();
         let mut bar = |label: &str, percent: Option<f64>, detail: String| {
@@ -458,62 +481,116 @@ fn plugins(body: &mut String, outcome: &Outcome) {
     body.push_str("</tbody></table></section>\n");
 }
 
-/// Findings grouped by file, each with its flagged lines in context.
-fn findings(body: &mut String, outcome: &Outcome) {
-    body.push_str("<section aria-labelledby=\"findings\"><h2 id=\"findings\">Findings</h2>\n");
-    let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    let total = outcome.findings().count();
+/// Each rule's anchor (`rule-N`, in the order the rules section lists
+/// them): ids of their own, whatever characters a rule id holds.
+fn anchors(outcome: &Outcome) -> HashMap<&str, String> {
+    let mut out = HashMap::new();
     for f in outcome.findings() {
+        let n = out.len();
+        out.entry(f.rule_id.as_str())
+            .or_insert_with(|| format!("rule-{n}"));
+    }
+    out
+}
+
+/// Findings grouped by file, each with its flagged lines in context. When
+/// there are more than can be shown, those that count come first, the most
+/// severe first.
+fn findings(body: &mut String, outcome: &Outcome, anchors: &HashMap<&str, String>) {
+    body.push_str("<section aria-labelledby=\"findings\"><h2 id=\"findings\">Findings</h2>\n");
+    let mut all: Vec<&Finding> = outcome.findings().collect();
+    let total = all.len();
+    if total == 0 {
+        body.push_str("<p>None.</p></section>\n");
+        return;
+    }
+    let files = outcome
+        .findings()
+        .filter_map(|f| f.locations.first().map(|l| l.path.as_str()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let _ = writeln!(
+        body,
+        "<p>{} in {}; waived findings and those already in the baseline are shown but do not count.</p>",
+        count(total, "finding", "findings"),
+        count(files, "file", "files"),
+    );
+    all.sort_by_key(|f| (!f.counts(), std::cmp::Reverse(f.level)));
+    all.truncate(MAX_SHOWN);
+    let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in all {
         by_file
             .entry(f.locations.first().map_or("", |l| l.path.as_str()))
             .or_default()
             .push(f);
     }
-    if total == 0 {
-        body.push_str("<p>None.</p></section>\n");
-        return;
-    }
-    let _ = writeln!(
-        body,
-        "<p>{} in {}; waived findings and those already in the baseline are shown but do not count.</p>",
-        count(total, "finding", "findings"),
-        count(
-            by_file.keys().filter(|k| !k.is_empty()).count(),
-            "file",
-            "files"
-        ),
-    );
-    let mut sources = Sources::open(outcome);
-    let mut shown = 0usize;
+    let root = std::fs::File::open(&outcome.root).ok();
+    let mut files_read = 0usize;
     for (path, mut list) in by_file {
         list.sort_by_key(|f| (start_line(f), std::cmp::Reverse(f.level), f.rule_id.clone()));
         let heading = if path.is_empty() {
-            "Without a file".to_string()
+            "Without a file"
         } else {
-            path.to_string()
+            path
         };
         let _ = writeln!(
             body,
             "<h3 class=\"mono\">{} <span class=\"muted\">({})</span></h3>",
-            esc(&heading),
+            esc(heading),
             list.len()
         );
-        for f in list {
-            if shown == MAX_SHOWN {
-                break;
+        // The file is read once for its findings, and only when a plugin
+        // that reported in it may read it; dropped before the next.
+        let granted = |f: &Finding| may_read(outcome, &f.plugin, path);
+        let lines = match &root {
+            Some(root)
+                if !path.is_empty()
+                    && files_read < MAX_FILES
+                    && list.iter().any(|f| granted(f)) =>
+            {
+                files_read += 1;
+                read_lines(root, path)
             }
-            shown += 1;
-            finding(body, outcome, f, &mut sources);
+            _ => None,
+        };
+        for f in list {
+            let context = lines.as_deref().filter(|_| granted(f));
+            finding(body, outcome, f, anchors, context);
         }
     }
-    if shown < total {
+    if total > MAX_SHOWN {
         let _ = writeln!(
             body,
             "<p>{} more are not shown here; the SARIF and JSON reports have every one.</p>",
-            total - shown
+            total - MAX_SHOWN
         );
     }
     body.push_str("</section>\n");
+}
+
+/// Whether the plugin `id` may read `path` under the policy's grants (the
+/// host's own findings point at the policy file): the page shows no line
+/// that the plugin that flagged it could not read itself.
+fn may_read(outcome: &Outcome, id: &str, path: &str) -> bool {
+    if id == crate::outcome::HOST_ID {
+        return outcome.policy_location().as_deref() == Some(path);
+    }
+    outcome
+        .policy
+        .plugins
+        .iter()
+        .find(|p| p.id == id)
+        .is_some_and(|p| {
+            p.read.iter().any(|g| {
+                let g = g.trim_start_matches("./").trim_end_matches('/');
+                g.is_empty()
+                    || g == "."
+                    || path == g
+                    || path
+                        .strip_prefix(g)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+        })
 }
 
 fn start_line(f: &Finding) -> u32 {
@@ -523,7 +600,33 @@ fn start_line(f: &Finding) -> u32 {
         .map_or(0, |r| r.start_line)
 }
 
-fn finding(body: &mut String, outcome: &Outcome, f: &Finding, sources: &mut Sources) {
+/// The lines to show for a region of a file of `len` lines, 1-based and
+/// inclusive: `(from, to)` with context, `(first, last)` flagged (at most
+/// [`MAX_FLAGGED_LINES`]); `None` when the region starts past the end (a
+/// region just past the last line, where parsers place "unexpected end of
+/// file", shows the last lines). Line numbers come from plugins: any `u32`
+/// is safe here.
+fn context(start: u32, end: Option<u32>, len: usize) -> Option<(u32, u32, u32, u32)> {
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    let first = start.max(1);
+    if len == 0 || first > len.saturating_add(1) {
+        return None;
+    }
+    let last = end
+        .unwrap_or(first)
+        .clamp(first, first.saturating_add(MAX_FLAGGED_LINES - 1));
+    let from = first.saturating_sub(CONTEXT).max(1);
+    let to = last.saturating_add(CONTEXT).min(len);
+    Some((from, to, first, last))
+}
+
+fn finding(
+    body: &mut String,
+    outcome: &Outcome,
+    f: &Finding,
+    anchors: &HashMap<&str, String>,
+    lines: Option<&[String]>,
+) {
     let place = f.locations.first().map(|l| match &l.region {
         Some(r) => format!(
             "{}:{}:{}",
@@ -554,126 +657,77 @@ fn finding(body: &mut String, outcome: &Outcome, f: &Finding, sources: &mut Sour
         body,
         "<div class=\"finding\"><div class=\"head\">{} <a class=\"mono\" href=\"#{}\">{}</a> <span class=\"mono muted\">{}</span>{tags}</div>\n<p class=\"msg\">{}</p>",
         badge(f.level),
-        rule_anchor(&f.rule_id),
+        anchors
+            .get(f.rule_id.as_str())
+            .map_or("rules", String::as_str),
         esc(&f.rule_id),
         esc(place.as_deref().unwrap_or("")),
         esc(&f.message)
     );
-    if let Some(loc) = f.locations.first()
-        && let Some(region) = &loc.region
-        && let Some(lines) = sources.lines(&loc.path)
+    if let Some(region) = f.locations.first().and_then(|l| l.region.as_ref())
+        && let Some(lines) = lines
+        && let Some((from, to, first, last)) =
+            context(region.start_line, region.end_line, lines.len())
     {
-        let first = region.start_line.max(1);
-        let last = region
-            .end_line
-            .unwrap_or(first)
-            .clamp(first, first + MAX_FLAGGED_LINES - 1);
-        let from = first.saturating_sub(CONTEXT).max(1);
-        let to = (last + CONTEXT).min(lines.len() as u32);
-        if from <= to {
-            body.push_str("<pre class=\"code\"><code>");
-            for n in from..=to {
-                let text = &lines[(n - 1) as usize];
-                let class = if (first..=last).contains(&n) {
-                    " class=\"hit\""
-                } else {
-                    ""
-                };
-                let _ = write!(
-                    body,
-                    "<span{class}><span class=\"ln\">{n:>5}</span>{}</span>",
-                    esc(text)
-                );
-            }
-            body.push_str("</code></pre>");
+        body.push_str("<pre class=\"code\"><code>");
+        for n in from..=to {
+            let text = &lines[(n - 1) as usize];
+            let class = if (first..=last).contains(&n) {
+                " class=\"hit\""
+            } else {
+                ""
+            };
+            let _ = write!(
+                body,
+                "<span{class}><span class=\"ln\">{n:>5}</span>{}</span>",
+                esc(text)
+            );
         }
+        body.push_str("</code></pre>");
     }
     body.push_str("</div>\n");
 }
 
-/// An anchor for a rule id: only characters safe in a URL fragment.
-fn rule_anchor(id: &str) -> String {
-    let mut out = String::from("rule-");
-    for c in id.chars() {
-        out.push(if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-            c
-        } else {
-            '.'
-        });
+/// A repository file's lines (each cut to a bound), or `None` when it
+/// cannot be read as the plugins' grants are: a symlink anywhere, `..`,
+/// `.git`, not a regular file, binary, or over the size bound.
+fn read_lines(root: &std::fs::File, path: &str) -> Option<Vec<String>> {
+    let parts = crate::beneath::components(path, true).ok()?;
+    let file = crate::beneath::open(root.as_fd(), &parts).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
     }
-    out
-}
-
-/// The repository's files, read once each for the lines findings flag.
-struct Sources {
-    root: Option<std::fs::File>,
-    files: HashMap<String, Option<Vec<String>>>,
-}
-
-impl Sources {
-    fn open(outcome: &Outcome) -> Sources {
-        Sources {
-            root: std::fs::File::open(&outcome.root).ok(),
-            files: HashMap::new(),
-        }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
+    if bytes.len() as u64 > MAX_FILE_BYTES || bytes.contains(&0) {
+        return None;
     }
-
-    /// The file's lines (each cut to a bound), or `None` when it cannot be
-    /// read as the plugins' grants would: a symlink anywhere, `..`, `.git`,
-    /// not a regular file, over the size bound, or too many files read.
-    fn lines(&mut self, path: &str) -> Option<&[String]> {
-        if !self.files.contains_key(path) {
-            let read = if self.files.len() < MAX_FILES {
-                self.read(path)
-            } else {
-                None
-            };
-            self.files.insert(path.to_string(), read);
-        }
-        self.files.get(path).and_then(|l| l.as_deref())
-    }
-
-    fn read(&self, path: &str) -> Option<Vec<String>> {
-        let root = self.root.as_ref()?;
-        let parts = crate::beneath::components(path, true).ok()?;
-        let file = crate::beneath::open(root.as_fd(), &parts).ok()?;
-        if !file.metadata().ok()?.is_file() {
-            return None;
-        }
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
-        if bytes.len() as u64 > MAX_FILE_BYTES || bytes.contains(&0) {
-            return None;
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        Some(
-            text.lines()
-                .map(|l| {
-                    let l = l.trim_end_matches('\r');
-                    if l.chars().count() > MAX_LINE_CHARS {
-                        let mut cut: String = l.chars().take(MAX_LINE_CHARS).collect();
-                        cut.push('…');
-                        cut
-                    } else {
-                        l.to_string()
-                    }
-                })
-                .collect(),
-        )
-    }
+    let text = String::from_utf8_lossy(&bytes);
+    Some(
+        text.lines()
+            .map(|l| {
+                let l = l.trim_end_matches('\r');
+                if l.chars().count() > MAX_LINE_CHARS {
+                    let mut cut: String = l.chars().take(MAX_LINE_CHARS).collect();
+                    cut.push('…');
+                    cut
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The help of every rule that has a finding.
-fn rules(body: &mut String, outcome: &Outcome) {
+fn rules(body: &mut String, outcome: &Outcome, anchors: &HashMap<&str, String>) {
     body.push_str("<section aria-labelledby=\"rules\"><h2 id=\"rules\">Rules</h2>\n");
     let mut seen = std::collections::BTreeSet::new();
-    let mut any = false;
     for run in &outcome.runs {
         for f in &run.findings {
             if !seen.insert(f.rule_id.as_str()) {
                 continue;
             }
-            any = true;
             let n = run
                 .findings
                 .iter()
@@ -683,7 +737,7 @@ fn rules(body: &mut String, outcome: &Outcome) {
             let _ = writeln!(
                 body,
                 "<h3 id=\"{}\" class=\"mono\">{}</h3>\n<p>{} {}{}</p>",
-                rule_anchor(&f.rule_id),
+                anchors.get(f.rule_id.as_str()).map_or("", String::as_str),
                 esc(&f.rule_id),
                 badge(f.level),
                 esc(rule.map_or("", |r| r.short_description.as_str())),
@@ -701,7 +755,7 @@ fn rules(body: &mut String, outcome: &Outcome) {
             }
         }
     }
-    if !any {
+    if seen.is_empty() {
         body.push_str("<p>No rule fired.</p>\n");
     }
     body.push_str("</section>\n");
@@ -709,20 +763,50 @@ fn rules(body: &mut String, outcome: &Outcome) {
 
 /// A rule's help (Markdown, from the plugin: untrusted) as HTML: raw HTML
 /// is dropped and dangerous link schemes neutralised (comrak's safe
-/// rendering), images become links (the page loads nothing), and headings
-/// sit below the rule's own (`##` becomes `<h4>`).
+/// rendering), images become links (the page loads nothing), headings
+/// sit below the rule's own (the help's top level becomes `<h4>`), invisible characters are
+/// shown as escapes, and the text is cut at 64 KiB.
 fn markdown(text: &str) -> String {
     use comrak::nodes::NodeValue;
+    // Invisible and control characters shown as escapes, as everywhere.
+    let mut text: String = text
+        .chars()
+        .map(|c| {
+            if crate::report::text::needs_escape(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    if text.len() > MAX_HELP_BYTES {
+        let mut cut = MAX_HELP_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("\n\n(cut: the rule's help is longer than the page shows)");
+    }
+    let text = text.as_str();
     let mut options = comrak::Options::default();
     options.extension.table = true;
     options.extension.strikethrough = true;
     options.extension.autolink = true;
     let arena = comrak::Arena::new();
     let root = comrak::parse_document(&arena, text, &options);
+    // The help's top heading level becomes <h4>, under the rule's <h3>.
+    let top = root
+        .descendants()
+        .filter_map(|n| match &n.data.borrow().value {
+            NodeValue::Heading(h) => Some(h.level),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(1);
     for node in root.descendants() {
         let mut data = node.data.borrow_mut();
         match &mut data.value {
-            NodeValue::Heading(h) => h.level = (h.level + 2).min(6),
+            NodeValue::Heading(h) => h.level = (h.level - top + 4).min(6),
             NodeValue::Image(link) => {
                 let link = std::mem::replace(
                     link,
@@ -906,22 +990,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rule_anchors_keep_only_fragment_safe_characters() {
+    fn context_lines_stay_in_the_file_whatever_the_plugin_says() {
+        // Two lines of context around the flagged lines, within the file.
+        assert_eq!(context(5, None, 100), Some((3, 7, 5, 5)));
+        assert_eq!(context(1, Some(2), 100), Some((1, 4, 1, 2)));
+        assert_eq!(context(99, Some(120), 100), Some((97, 100, 99, 110)));
+        // At most 12 flagged lines.
+        assert_eq!(context(10, Some(1000), 100), Some((8, 23, 10, 21)));
+        // An end before the start, lines past the end, the largest numbers.
+        assert_eq!(context(5, Some(2), 100), Some((3, 7, 5, 5)));
         assert_eq!(
-            rule_anchor("lint/merge-conflict"),
-            "rule-lint.merge-conflict"
+            context(101, None, 100),
+            Some((99, 100, 101, 101)),
+            "the end of the file"
         );
-        assert_eq!(rule_anchor("x/\"><script>"), "rule-x....script.");
+        assert_eq!(context(102, None, 100), None);
+        assert_eq!(context(1, None, 0), None);
+        assert_eq!(context(u32::MAX, Some(u32::MAX), 100), None);
+        assert_eq!(
+            context(u32::MAX - 1, Some(u32::MAX), usize::MAX),
+            Some((u32::MAX - 3, u32::MAX, u32::MAX - 1, u32::MAX))
+        );
+        assert_eq!(context(0, None, 3), Some((1, 3, 1, 1)));
     }
 
     #[test]
     fn rule_help_is_rendered_without_markup_scripts_or_images() {
         let html = markdown(
-            "## What it checks\n\nText with `code` and <script>alert(1)</script>.\n\n\
+            "# What it checks\n\n## Why\n\nText with `code` and <script>alert(1)</script>.\n\n\
              <img src=x onerror=alert(1)>\n\n![tracker](https://example.com/t.png) \
-             [click](javascript:alert(1))\n",
+             [click](javascript:alert(1)) txt\u{202e}exe\n",
         );
         assert!(html.contains("<h4>What it checks</h4>"), "{html}");
+        assert!(html.contains("<h5>Why</h5>"), "{html}");
+        assert!(html.contains("txt\\u{202e}exe"), "{html}");
         assert!(html.contains("<code>code</code>"), "{html}");
         assert!(
             !html.contains("<script") && !html.contains("<img"),

@@ -178,3 +178,30 @@ pub fn render(outcome: &Outcome) -> String {
     s.push('\n');
     s
 }
+
+/// The report of a run stopped before any plugin ran (a policy error, an
+/// unknown revision): exit 2 and why, so a sweep that merges reports sees
+/// the repository as not evaluated rather than missing. `fail_at` is null:
+/// the policy was not read.
+pub fn render_stopped(group: &super::openmetrics::Group, why: &str) -> String {
+    let doc = serde_json::json!({
+        "version": 1,
+        "verdict": "error",
+        "exit_code": crate::diag::Exit::Error as i32,
+        "fail_at": null,
+        "counts": Counts::default(),
+        "policy": "",
+        "repository": group.repository,
+        "branch": group.branch,
+        "elapsed_ms": 0,
+        "plugins": [],
+        "findings": [],
+        "errors": [why],
+        "notices": [],
+        "waivers": [],
+    });
+    let mut s =
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    s.push('\n');
+    s
+}

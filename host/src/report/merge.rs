@@ -24,6 +24,8 @@ use crate::policy::date::Date;
 pub const MAX_REPORT_BYTES: u64 = 64 << 20;
 /// Rules listed in the summary (by findings that count), at most.
 const TOP_RULES: usize = 20;
+/// Reports merged at once, at most.
+const MAX_REPORTS: usize = 10_000;
 
 /// The parts of a version 1 report the summary reads.
 #[derive(Deserialize)]
@@ -60,8 +62,9 @@ struct ReportPlugin {
 struct ReportFinding {
     rule_id: String,
     level: String,
+    /// Only whether there is one.
     #[serde(default)]
-    waiver: Option<serde_json::Value>,
+    waiver: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     baseline_state: Option<String>,
 }
@@ -145,31 +148,16 @@ pub struct PluginUse {
 }
 
 /// Read every report and summarise them; any unreadable or malformed
-/// report stops the merge with `file[:line:col]: why`.
+/// report stops the merge with `file[:line:col]: why`. Reports are read
+/// one at a time and only their totals kept.
 pub fn merge(files: &[PathBuf], today: Date) -> Result<Summary, String> {
-    let mut reports = Vec::new();
-    let mut seen: BTreeMap<(String, String), &Path> = BTreeMap::new();
-    for path in files {
-        let report = read(path)?;
-        let name = report.repository.clone().unwrap_or_else(|| {
-            path.file_stem()
-                .map_or_else(|| "repository".into(), |s| s.to_string_lossy().into_owned())
-        });
-        let branch = report.branch.clone().unwrap_or_default();
-        if let Some(other) = seen.insert((name.clone(), branch.clone()), path) {
-            return Err(format!(
-                "{} and {} both report {name}{}: merge one run per repository and branch",
-                other.display(),
-                path.display(),
-                if branch.is_empty() {
-                    String::new()
-                } else {
-                    format!(" on {branch}")
-                }
-            ));
-        }
-        reports.push((path, name, branch, report));
+    if files.len() > MAX_REPORTS {
+        return Err(format!(
+            "{} reports: at most {MAX_REPORTS} are merged at once",
+            files.len()
+        ));
     }
+    let mut seen: BTreeMap<(String, String), &Path> = BTreeMap::new();
     let mut summary = Summary {
         version: 1,
         verdict: "pass",
@@ -183,9 +171,29 @@ pub fn merge(files: &[PathBuf], today: Date) -> Result<Summary, String> {
         waivers: Vec::new(),
         plugins: Vec::new(),
     };
-    let mut rules: BTreeMap<&str, (RuleUse, std::collections::BTreeSet<&str>)> = BTreeMap::new();
+    let mut rules: BTreeMap<String, (RuleUse, std::collections::BTreeSet<String>)> =
+        BTreeMap::new();
     let mut plugins: BTreeMap<(String, Option<String>), PluginUse> = BTreeMap::new();
-    for (path, name, branch, r) in &reports {
+    for path in files {
+        let r = read(path)?;
+        let name = r.repository.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map_or_else(|| "repository".into(), |s| s.to_string_lossy().into_owned())
+        });
+        let branch = r.branch.clone().unwrap_or_default();
+        if let Some(other) = seen.insert((name.clone(), branch.clone()), path) {
+            return Err(format!(
+                "{} and {} both report {}{}: merge one run per repository and branch",
+                other.display(),
+                path.display(),
+                short(&name),
+                if branch.is_empty() {
+                    String::new()
+                } else {
+                    format!(" on {}", short(&branch))
+                }
+            ));
+        }
         let verdict = verdict(&r.verdict);
         match verdict {
             "pass" => summary.passed += 1,
@@ -199,21 +207,11 @@ pub fn merge(files: &[PathBuf], today: Date) -> Result<Summary, String> {
         c.note += r.counts.note;
         c.waived += r.counts.waived;
         c.baselined += r.counts.baselined;
-        summary.repositories.push(Repository {
-            repository: name.clone(),
-            branch: branch.clone(),
-            verdict,
-            exit_code: r.exit_code,
-            counts: r.counts,
-            policy: r.policy.clone(),
-            errors: r.errors.clone(),
-            report: path.display().to_string(),
-        });
         for f in &r.findings {
             if f.waiver.is_some() || f.baseline_state.as_deref() == Some("unchanged") {
                 continue;
             }
-            let (rule, repos) = rules.entry(&f.rule_id).or_insert_with(|| {
+            let (rule, repos) = rules.entry(f.rule_id.clone()).or_insert_with(|| {
                 (
                     RuleUse {
                         rule_id: f.rule_id.clone(),
@@ -232,15 +230,15 @@ pub fn merge(files: &[PathBuf], today: Date) -> Result<Summary, String> {
                 "warning" => rule.warning += 1,
                 _ => rule.note += 1,
             }
-            repos.insert(name);
+            repos.insert(name.clone());
         }
         for w in &r.waivers {
             let expires = Date::parse(&w.expires).ok_or_else(|| {
                 format!(
                     "{}: waiver for `{}` expires on `{}`, not a YYYY-MM-DD date",
                     path.display(),
-                    w.rule,
-                    w.expires
+                    short(&w.rule),
+                    short(&w.expires)
                 )
             })?;
             summary.waivers.push(WaiverUse {
@@ -274,6 +272,16 @@ pub fn merge(files: &[PathBuf], today: Date) -> Result<Summary, String> {
                 entry.failed_in.push(name.clone());
             }
         }
+        summary.repositories.push(Repository {
+            repository: name,
+            branch,
+            verdict,
+            exit_code: r.exit_code,
+            counts: r.counts,
+            policy: r.policy,
+            errors: r.errors,
+            report: path.display().to_string(),
+        });
     }
     summary.verdict = match summary.exit_code {
         0 => "pass",
@@ -316,21 +324,27 @@ pub fn merge(files: &[PathBuf], today: Date) -> Result<Summary, String> {
     Ok(summary)
 }
 
+/// A string from a report, as an error message may quote it.
+fn short(s: &str) -> String {
+    super::text::visible(&crate::diag::one_line(s, 120)).into_owned()
+}
+
 fn read(path: &Path) -> Result<Report, String> {
     let text = crate::files::read_to_string(path, MAX_REPORT_BYTES)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let report: Report = serde_json::from_str(&text).map_err(|e| {
         format!(
-            "{}:{}:{}: not a portcullis JSON report: {e}",
+            "{}:{}:{}: not a portcullis JSON report: {}",
             path.display(),
             e.line(),
-            e.column()
+            e.column(),
+            short(&e.to_string())
         )
     })?;
+    let bad = |why: String| Err(format!("{}: {why}", path.display()));
     if report.version != 1 {
-        return Err(format!(
-            "{}: report version {} is not supported (expected 1)",
-            path.display(),
+        return bad(format!(
+            "report version {} is not supported (expected 1)",
             report.version
         ));
     }
@@ -339,19 +353,53 @@ fn read(path: &Path) -> Result<Report, String> {
         "fail" => 1,
         "error" => 2,
         other => {
-            return Err(format!(
-                "{}: verdict `{}` is not pass, fail or error",
-                path.display(),
-                crate::report::text::visible(other)
+            return bad(format!(
+                "verdict `{}` is not pass, fail or error",
+                short(other)
             ));
         }
     };
     if report.exit_code != expected {
-        return Err(format!(
-            "{}: verdict `{}` with exit code {}: the report contradicts itself",
-            path.display(),
-            report.verdict,
-            report.exit_code
+        return bad(format!(
+            "verdict `{}` with exit code {}: the report contradicts itself",
+            report.verdict, report.exit_code
+        ));
+    }
+    // The counts are what the findings say: a report cannot claim fewer
+    // (or absurdly many) findings than it lists.
+    let mut counted = Counts::default();
+    for f in &report.findings {
+        if f.waiver.is_some() {
+            counted.waived += 1;
+        } else if f.baseline_state.as_deref() == Some("unchanged") {
+            counted.baselined += 1;
+        } else {
+            match f.level.as_str() {
+                "error" => counted.error += 1,
+                "warning" => counted.warning += 1,
+                "note" => counted.note += 1,
+                other => {
+                    return bad(format!(
+                        "a finding's level `{}` is not error, warning or note",
+                        short(other)
+                    ));
+                }
+            }
+        }
+    }
+    if counted != report.counts {
+        return bad(format!(
+            "its counts ({} errors, {} warnings, {} notes, {} waived, {} baselined) are not those of its findings ({}, {}, {}, {}, {}): the report contradicts itself",
+            report.counts.error,
+            report.counts.warning,
+            report.counts.note,
+            report.counts.waived,
+            report.counts.baselined,
+            counted.error,
+            counted.warning,
+            counted.note,
+            counted.waived,
+            counted.baselined
         ));
     }
     Ok(report)
@@ -376,24 +424,25 @@ pub fn json(summary: &Summary) -> String {
 /// The summary for a terminal: one line per repository, then the top
 /// rules and the waivers expiring within `soon` days.
 pub fn text(summary: &Summary, soon: i64) -> String {
-    let v = super::text::visible;
+    // Every string came from a report: one line each, bounded, visible.
+    let v = short;
     let mut out = String::new();
-    let width = summary
+    let names: Vec<String> = summary
         .repositories
         .iter()
-        .map(|r| r.repository.chars().count() + r.branch.chars().count() + 1)
-        .max()
-        .unwrap_or(10);
-    for r in &summary.repositories {
-        let name = if r.branch.is_empty() {
-            r.repository.clone()
-        } else {
-            format!("{}@{}", r.repository, r.branch)
-        };
+        .map(|r| {
+            if r.branch.is_empty() {
+                v(&r.repository)
+            } else {
+                v(&format!("{}@{}", r.repository, r.branch))
+            }
+        })
+        .collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(10);
+    for (r, name) in summary.repositories.iter().zip(&names) {
         let _ = writeln!(
             out,
-            "{:<width$}  {:<5}  {} errors, {} warnings, {} notes{}",
-            v(&name),
+            "{name:<width$}  {:<5}  {} errors, {} warnings, {} notes{}",
             r.verdict,
             r.counts.error,
             r.counts.warning,
@@ -426,7 +475,7 @@ pub fn text(summary: &Summary, soon: i64) -> String {
             let _ = writeln!(
                 out,
                 "  {}  {}  {}  owner {}",
-                w.expires,
+                v(&w.expires),
                 v(&w.repository),
                 v(&w.rule),
                 v(&w.owner)

@@ -115,27 +115,28 @@ impl Exporter {
                 ));
             }
         };
-        let headers = parse_pairs(
-            &[
-                var("OTEL_EXPORTER_OTLP_HEADERS"),
-                var("OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(","),
+        let mut headers = Vec::new();
+        for name in [
             "OTEL_EXPORTER_OTLP_HEADERS",
-        )?;
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        ] {
+            // Header values are credentials: an error names the item by
+            // its position, never its text.
+            headers.extend(parse_pairs(
+                &var(name).unwrap_or_default(),
+                name,
+                Secret::Values,
+            )?);
+        }
         for (name, _) in &headers {
             if name.is_empty()
                 || !name
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
             {
-                return Err(format!(
-                    "OTLP header name `{}` is not a valid header name",
-                    crate::report::text::visible(name)
-                ));
+                return Err(
+                    "OTEL_EXPORTER_OTLP_HEADERS: a header name is not a valid token".into(),
+                );
             }
         }
         // Headers usually carry a token: never sent in clear text off
@@ -169,13 +170,27 @@ impl Exporter {
         let mut resource: Vec<(String, Value)> = parse_pairs(
             &var("OTEL_RESOURCE_ATTRIBUTES").unwrap_or_default(),
             "OTEL_RESOURCE_ATTRIBUTES",
+            Secret::None,
         )?
         .into_iter()
         .map(|(k, v)| (k, Value::Str(v)))
         .collect();
-        let service = var("OTEL_SERVICE_NAME").unwrap_or_else(|| "portcullis".into());
+        // OTEL_SERVICE_NAME wins over a `service.name` in the attributes;
+        // with neither, the service is `portcullis`.
+        let service = var("OTEL_SERVICE_NAME").or_else(|| {
+            resource.iter().find_map(|(k, v)| match v {
+                Value::Str(s) if k == "service.name" => Some(s.clone()),
+                _ => None,
+            })
+        });
         resource.retain(|(k, _)| k != "service.name");
-        resource.insert(0, ("service.name".into(), Value::Str(service)));
+        resource.insert(
+            0,
+            (
+                "service.name".into(),
+                Value::Str(service.unwrap_or_else(|| "portcullis".into())),
+            ),
+        );
         resource.push((
             "service.version".into(),
             Value::Str(env!("CARGO_PKG_VERSION").into()),
@@ -185,6 +200,11 @@ impl Exporter {
         let parent = var("TRACEPARENT").and_then(|tp| {
             parse_traceparent(tp.trim(), var("TRACESTATE").unwrap_or_default()).ok()
         });
+        // A parent that was not sampled is not recorded below it either
+        // (the default parent-based sampler).
+        if parent.as_ref().is_some_and(|p| p.flags & 1 == 0) {
+            return Ok(None);
+        }
         Ok(Some(Exporter {
             url,
             protocol,
@@ -451,25 +471,46 @@ fn shown_url(url: &str) -> String {
     }
 }
 
-/// `k=v,k2=v2` with percent-encoded values (the OTel environment's form).
-fn parse_pairs(s: &str, what: &str) -> Result<Vec<(String, String)>, String> {
+/// Whether a list's values may be shown in messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Secret {
+    None,
+    Values,
+}
+
+/// `k=v,k2=v2` with percent-encoded keys and values (the OpenTelemetry
+/// environment's form).
+fn parse_pairs(s: &str, what: &str, secret: Secret) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
-    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let (k, v) = item.split_once('=').ok_or_else(|| {
+    for (i, item) in s
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .enumerate()
+    {
+        let shown = if secret == Secret::Values {
+            format!("item {}", i + 1)
+        } else {
             format!(
-                "{what}: `{}` is not key=value",
-                crate::report::text::visible(item)
+                "`{}`",
+                crate::diag::one_line(&crate::report::text::visible(item), 100)
             )
+        };
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| format!("{what}: {shown} is not key=value"))?;
+        let key = percent_decode(k.trim()).ok_or_else(|| format!("{what}: {shown}: a bad key"))?;
+        let value = percent_decode(v.trim()).ok_or_else(|| {
+            format!("{what}: {shown}: a bad value (percent escapes, UTF-8, no control characters)")
         })?;
-        out.push((
-            percent_decode(k.trim(), what)?,
-            percent_decode(v.trim(), what)?,
-        ));
+        out.push((key, value));
     }
     Ok(out)
 }
 
-fn percent_decode(s: &str, what: &str) -> Result<String, String> {
+/// Percent-decoded `s`, when it decodes to UTF-8 text without control
+/// characters.
+fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -478,13 +519,7 @@ fn percent_decode(s: &str, what: &str) -> Result<String, String> {
             let hex = bytes
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| {
-                    format!(
-                        "{what}: bad percent escape in `{}`",
-                        crate::report::text::visible(s)
-                    )
-                })?;
+                .and_then(|h| u8::from_str_radix(h, 16).ok())?;
             out.push(hex);
             i += 3;
         } else {
@@ -492,19 +527,9 @@ fn percent_decode(s: &str, what: &str) -> Result<String, String> {
             i += 1;
         }
     }
-    let text = String::from_utf8(out).map_err(|_| {
-        format!(
-            "{what}: `{}` is not UTF-8 once decoded",
-            crate::report::text::visible(s)
-        )
-    })?;
-    if text.chars().any(|c| c.is_control()) {
-        return Err(format!(
-            "{what}: control characters in `{}`",
-            crate::report::text::visible(&text)
-        ));
-    }
-    Ok(text)
+    String::from_utf8(out)
+        .ok()
+        .filter(|t| !t.chars().any(char::is_control))
 }
 
 /// `TRACEPARENT`: `version-traceid-parentid-flags` (W3C Trace Context).
@@ -663,6 +688,13 @@ mod wire {
     }
 }
 
+/// A span's flags: the trace flags, and whether its parent is remote (only
+/// the root's parent, from `TRACEPARENT`, is).
+fn flags(trace: &Trace, index: usize, span: &Span) -> u32 {
+    let remote = u32::from(index == 0 && span.parent.is_some());
+    u32::from(trace.flags) | 0x100 | (remote << 9)
+}
+
 /// `ExportTraceServiceRequest` in the protobuf encoding.
 fn protobuf(trace: &Trace, resource: &[(String, Value)]) -> Vec<u8> {
     fn key_value(out: &mut Vec<u8>, field: u32, key: &str, value: &Value) {
@@ -715,10 +747,7 @@ fn protobuf(trace: &Trace, resource: &[(String, Value)]) -> Vec<u8> {
                             wire::uint(status, 3, 2); // STATUS_CODE_ERROR
                         }
                     });
-                    // The trace flags, and whether the parent is remote:
-                    // only the root's parent (from TRACEPARENT) is.
-                    let remote = u32::from(i == 0 && span.parent.is_some());
-                    wire::fixed32(s, 16, u32::from(trace.flags) | 0x100 | (remote << 9));
+                    wire::fixed32(s, 16, flags(trace, i, span));
                 });
             }
         });
@@ -745,7 +774,8 @@ fn json(trace: &Trace, resource: &[(String, Value)]) -> String {
     let spans: Vec<serde_json::Value> = trace
         .spans
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let mut span = json!({
                 "traceId": hex(&trace.trace_id),
                 "spanId": hex(&s.span_id),
@@ -765,6 +795,7 @@ fn json(trace: &Trace, resource: &[(String, Value)]) -> String {
             if !trace.state.is_empty() {
                 span["traceState"] = trace.state.clone().into();
             }
+            span["flags"] = flags(trace, i, s).into();
             span
         })
         .collect();
@@ -819,18 +850,26 @@ mod tests {
     #[test]
     fn header_and_resource_pairs_are_percent_decoded() {
         assert_eq!(
-            parse_pairs("api-key=a%20b, x=1", "H").expect("pairs"),
+            parse_pairs("api-key=a%20b, x=1", "H", Secret::None).expect("pairs"),
             [
                 ("api-key".to_string(), "a b".to_string()),
                 ("x".into(), "1".into())
             ]
         );
-        assert!(parse_pairs("novalue", "H").is_err());
+        assert!(parse_pairs("novalue", "H", Secret::None).is_err());
         assert!(
-            parse_pairs("k=%0a", "H").is_err(),
+            parse_pairs("k=%0a", "H", Secret::None).is_err(),
             "a header value cannot hold a newline"
         );
-        assert!(parse_pairs("k=%zz", "H").is_err());
+        assert!(parse_pairs("k=%zz", "H", Secret::None).is_err());
+        // Credentials never appear in the message.
+        for bad in [
+            "Authorization: Bearer tok3n",
+            "a=1,Authorization=Bearer%zztok3n",
+        ] {
+            let e = parse_pairs(bad, "H", Secret::Values).expect_err(bad);
+            assert!(!e.contains("tok3n") && !e.contains("Bearer"), "{e}");
+        }
     }
 
     #[test]

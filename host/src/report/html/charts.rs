@@ -26,13 +26,24 @@ const WIDTH: f64 = 760.0;
 const LABEL: f64 = 240.0;
 const VALUE: f64 = 110.0;
 const ROW: f64 = 26.0;
+/// Percentages beyond this are drawn at it (plugins' numbers are untrusted).
+const LIMIT: f64 = 1e6;
+
+/// A bar's length: finite, not negative, bounded.
+fn sane(v: f64) -> f64 {
+    if v.is_finite() {
+        v.clamp(0.0, 1e15)
+    } else {
+        0.0
+    }
+}
 
 /// Stacked horizontal bars, scaled to `max` (else the largest total), with
 /// an optional dashed guide (e.g. a minimum) at a value.
 pub fn bars(name: &str, rows: &[Row], max: Option<f64>, guide: Option<(f64, &str)>) -> String {
-    let total = |r: &Row| r.parts.iter().map(|p| p.value.max(0.0)).sum::<f64>();
+    let total = |r: &Row| r.parts.iter().map(|p| sane(p.value)).sum::<f64>();
     let largest = rows.iter().map(total).fold(0.0_f64, f64::max);
-    let max = max.unwrap_or(largest).max(f64::MIN_POSITIVE);
+    let max = sane(max.unwrap_or(largest)).max(f64::MIN_POSITIVE);
     let span = WIDTH - LABEL - VALUE;
     let height = ROW * rows.len() as f64 + 22.0;
     let mut svg = open(name, height);
@@ -47,7 +58,7 @@ pub fn bars(name: &str, rows: &[Row], max: Option<f64>, guide: Option<(f64, &str
         );
         let mut x = LABEL;
         for part in &row.parts {
-            let w = (part.value.max(0.0) / max * span).min(LABEL + span - x);
+            let w = (sane(part.value) / max * span).min(LABEL + span - x);
             if w <= 0.0 {
                 continue;
             }
@@ -108,8 +119,8 @@ pub fn intervals(name: &str, rows: &[Interval], threshold: Option<f64>) -> Strin
     for r in rows {
         for v in [Some(r.value), r.low, r.high].into_iter().flatten() {
             if v.is_finite() {
-                lo = lo.min(v);
-                hi = hi.max(v);
+                lo = lo.min(v.max(-LIMIT));
+                hi = hi.max(v.min(LIMIT));
             }
         }
     }
@@ -273,5 +284,34 @@ mod tests {
         let svg = intervals("changes", &rows, Some(5.0));
         assert!(svg.contains(">0%<") && svg.contains(">+5.0%<") && svg.contains(">-5.0%<"));
         assert!(svg.contains("<circle class=\"error\""));
+        // Absurd numbers from a plugin still draw finite coordinates.
+        let rows = [Interval {
+            label: "x".into(),
+            value: 1e308,
+            low: Some(-1e308),
+            high: Some(f64::INFINITY),
+            class: "other",
+            text: "?".into(),
+        }];
+        let svg = intervals("absurd", &rows, Some(f64::NAN));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        let rows = [Row {
+            label: "x".into(),
+            parts: vec![
+                Part {
+                    value: f64::INFINITY,
+                    class: "note",
+                    label: "x".into(),
+                },
+                Part {
+                    value: -5.0,
+                    class: "note",
+                    label: "y".into(),
+                },
+            ],
+            value_text: "x".into(),
+        }];
+        let svg = bars("absurd", &rows, None, Some((f64::NAN, "min")));
+        assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }
 }

@@ -114,6 +114,37 @@ impl Plugin for Hostile {
                     )
                     .at_line("src/\u{202e}cod.rs", 1),
             ),
+            // Findings written for the HTML report: a line of a file the
+            // policy does not grant this plugin, line numbers at the top of
+            // the range, help that carries markup, and charts of absurd
+            // numbers.
+            "page" => {
+                let help = out.discover(
+                    portcullis_sdk::Rule::new("page/help", "PageHelp", portcullis_sdk::Level::Warning, "help")
+                        .help("# Pose as a rule\n\n<script>alert(1)</script><img src=x onerror=alert(1)>\n\n![t](https://evil.example/t.png) [x](javascript:alert(1)) \u{202e}txt"),
+                );
+                out.push(help.finding("ungranted").at_line(".env", 1));
+                out.push(PROBE_RESULT.finding("top line").at_line("src/main.rs", u32::MAX));
+                out.push(
+                    PROBE_RESULT
+                        .finding("top span")
+                        .location(Location::at("src/main.rs", portcullis_sdk::Region::span(u32::MAX - 1, 1, u32::MAX, 1))),
+                );
+                out.push(
+                    PROBE_RESULT
+                        .finding("charts")
+                        .in_file("src/main.rs")
+                        .properties(serde_json::json!({
+                            "comparisons": [{
+                                "benchmark": "<b>bench</b>", "verdict": "regressed", "unit": "ns",
+                                "change_percent": 1e308, "interval_low_percent": -1e308,
+                                "interval_high_percent": 1e308, "threshold_percent": -1,
+                                "baseline_median": 1, "new_median": 1e308
+                            }],
+                            "coverage": { "percent": 1e308, "new-code": { "percent": -5 } }
+                        })),
+                );
+            }
             "panic" => panic!("the hostile plugin panics on purpose"),
             // A trap with no panic message: wasm `unreachable`.
             "abort" => std::process::abort(),
