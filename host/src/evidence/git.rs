@@ -170,10 +170,40 @@ pub fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
         .find(|r| commit_id(root, r).is_some())
 }
 
-/// The branch checked out in `root` (`git symbolic-ref --quiet --short
-/// HEAD`), for the metrics' `branch` label; `None` when HEAD is detached
-/// or git fails.
+/// The branch checked out in `root`, for reports' and metrics' `branch`;
+/// `None` when HEAD is detached or git fails. Read from `root/.git/HEAD`
+/// when `root` is a work tree's top (a `.git` directory, or a `.git` file
+/// naming one: a linked work tree or a submodule), which costs no process;
+/// else `git symbolic-ref --quiet --short HEAD`.
 pub fn current_branch(root: &Path) -> Option<String> {
+    match head_branch(root) {
+        Some(found) => found,
+        None => branch_from_git(root),
+    }
+}
+
+/// `Some(branch)` from the HEAD file (`Some(None)`: detached), `None` when
+/// there is no HEAD file to read here.
+fn head_branch(root: &Path) -> Option<Option<String>> {
+    const MAX: u64 = 4096;
+    let dot_git = root.join(".git");
+    let git_dir = if dot_git.is_dir() {
+        dot_git
+    } else {
+        let text = crate::files::read_to_string(&dot_git, MAX).ok()?;
+        let dir = text.strip_prefix("gitdir:")?.trim();
+        root.join(dir)
+    };
+    let head = crate::files::read_to_string(&git_dir.join("HEAD"), MAX).ok()?;
+    let head = head.trim_end();
+    if head.len() == 40 && head.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(None);
+    }
+    let name = head.strip_prefix("ref: refs/heads/")?;
+    Some((!name.is_empty() && !name.chars().any(char::is_control)).then(|| name.to_string()))
+}
+
+fn branch_from_git(root: &Path) -> Option<String> {
     let out = output(command(root).args(["symbolic-ref", "--quiet", "--short", "HEAD"])).ok()?;
     let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (out.status.success() && !name.is_empty()).then_some(name)
@@ -269,4 +299,60 @@ pub fn paths(stdout: &[u8]) -> impl Iterator<Item = String> + '_ {
         .split(|b| *b == 0)
         .filter(|p| !p.is_empty())
         .map(|p| String::from_utf8_lossy(p).into_owned())
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::*;
+
+    #[test]
+    fn the_branch_is_read_from_head_as_git_reads_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(args)
+                .current_dir(root)
+                .output()
+                .expect("git")
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "-b", "feature/x"]);
+        git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "a",
+        ]);
+        assert_eq!(current_branch(root).as_deref(), Some("feature/x"));
+        assert_eq!(branch_from_git(root).as_deref(), Some("feature/x"));
+        git(&["checkout", "-q", "--detach"]);
+        assert_eq!(current_branch(root), None);
+        assert_eq!(branch_from_git(root), None);
+        // A linked work tree: `.git` is a file naming its git dir.
+        git(&["branch", "-q", "other"]);
+        let linked = root.join("linked");
+        git(&[
+            "worktree",
+            "add",
+            "-q",
+            linked.to_str().expect("utf-8"),
+            "other",
+        ]);
+        assert!(linked.join(".git").is_file());
+        assert_eq!(current_branch(&linked).as_deref(), Some("other"));
+        // A subdirectory: git answers.
+        std::fs::create_dir(linked.join("sub")).expect("mkdir");
+        assert_eq!(
+            current_branch(&linked.join("sub")).as_deref(),
+            Some("other")
+        );
+    }
 }
