@@ -14,7 +14,9 @@
 //!    plugin that could not be evaluated has a [`failure::PluginFailure`].
 //! 6. [`gate::judge`] applies levels, the [`baseline`], waivers, changed
 //!    files and `fail-at`, and decides the verdict.
-//! 7. [`report`] renders the [`outcome::Outcome`]: human, JSON, SARIF, …
+//! 7. [`report`] renders the [`outcome::Outcome`]: human, JSON, SARIF, the
+//!    HTML page, metrics, a trace, …; [`report::merge`] sums many runs'
+//!    JSON reports up.
 //!
 //! [`check`] runs the whole path; [`test_cmd`] runs policy tests on it;
 //! [`hook`] runs it on what a push sends; [`init`] writes a starter policy. The

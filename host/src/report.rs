@@ -1,5 +1,8 @@
 //! Render an [`Outcome`](crate::outcome::Outcome): human text, versioned JSON,
-//! SARIF 2.1.0. Renderers return strings; only the CLI prints.
+//! SARIF 2.1.0, CI formats, the HTML page, metrics and a trace. Renderers
+//! return strings (or bytes); only the CLI prints, writes and sends
+//! (`openmetrics::push` and `trace::Exporter::export` are the sending
+//! ends). [`merge`] reads many runs' JSON reports back.
 
 pub mod github;
 pub mod gitlab;
