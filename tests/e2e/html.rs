@@ -187,6 +187,13 @@ fn a_failing_run_reads_as_a_page_in_a_real_browser() {
         "config/<img src=x onerror=alert(1)>.json",
         "{\"a\": \"<script>alert(1)</script>\",\n",
     );
+    // A live key (made here, so this file holds none): the page shows no
+    // line of its file.
+    let token = ["sk", "live", "Xq7Lm2Pz9Rt4Vw8Ny3Kb6Hc1"].join("_");
+    repo.write(
+        "config/payments.env",
+        format!("MODE=live\nSTRIPE_KEY={token}\n"),
+    );
     let page = out.path().join("failing.html");
     let run = repo.run_env(
         &[
@@ -204,6 +211,12 @@ fn a_failing_run_reads_as_a_page_in_a_real_browser() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let html = std::fs::read_to_string(&page).expect("the page");
 
+    assert!(
+        html.contains("secrets/stripe-secret-key"),
+        "the key was found"
+    );
+    assert!(!html.contains("Xq7Lm2Pz9Rt4"), "no secret in the page");
+    assert!(html.contains("Lines not shown: a secret was found in this file."));
     // Untrusted text is text: no markup from the repository survives.
     assert!(!html.contains("<script"), "a script element in the page");
     assert!(!html.contains("<img"), "an img element in the page");
@@ -287,6 +300,26 @@ fn a_passing_run_and_a_stopped_run_have_pages_too() {
     assert!(html.contains("gate could not be evaluated"), "{html}");
     assert!(html.contains("portcullis.toml:4:1"), "{html}");
     inspect(&stopped);
+
+    // Stopped even earlier (arguments that cannot be honoured): the JSON
+    // report is written too, for a sweep to count.
+    let json = out.path().join("stopped.json");
+    let run = repo.run(&[
+        "check",
+        ".",
+        "--json",
+        json.to_str().expect("utf-8"),
+        "--since",
+        "2026-01-02T00:00:00Z",
+        "--until",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(run.code, 2);
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the report")).expect("JSON");
+    assert_eq!(doc["verdict"], "error");
+    assert_eq!(doc["exit_code"], 2);
+    assert_eq!(doc["errors"][0], "--since must be before --until");
 }
 
 /// Three repositories' JSON reports — one passing, one failing with a
@@ -498,6 +531,30 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
         "{}",
         run.stderr
     );
+    // A sweep over five repositories that got four reports.
+    let mut args = vec!["report", "merge", "--expect", "5"];
+    let names: Vec<String> = reports.iter().map(|p| p.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    let run = clean.run(&args);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("4 reports given, 5 expected"),
+        "{}",
+        run.stderr
+    );
+    // A passing verdict beside a plugin that was not evaluated.
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&reports[0]).expect("report")).expect("JSON");
+    doc["plugins"][0]["success"] = false.into();
+    std::fs::write(&bad, doc.to_string()).expect("write");
+    let run = clean.run(&["report", "merge", bad.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("verdict `pass` while a plugin could not be evaluated"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A plugin writing for the page: a line of a file it may not read, line
@@ -508,7 +565,8 @@ fn report_merge_sums_up_repositories_and_refuses_bad_reports() {
 fn a_hostile_plugin_cannot_use_the_page() {
     let repo = Repo::new();
     repo.write("src/main.rs", "fn main() {}\n")
-        .write(".env", "API_TOKEN=hunter2-not-for-the-page\n");
+        .write(".env", "API_TOKEN=hunter2-not-for-the-page\n")
+        .write("srcx/notes.txt", "beside-src-not-for-the-page\n");
     repo.policy_with_wasm(
         "hostile",
         HOSTILE_WASM,
@@ -524,6 +582,7 @@ fn a_hostile_plugin_cannot_use_the_page() {
     );
     let html = std::fs::read_to_string(&page).expect("the page");
     assert!(!html.contains("hunter2"), "a line the plugin may not read");
+    assert!(!html.contains("beside-src"), "a grant `src` is not `srcx`");
     assert!(html.contains("ungranted") && html.contains("top line") && html.contains("top span"));
     for markup in ["<script", "<img", "javascript:", "NaN", "inf\""] {
         assert!(!html.contains(markup), "{markup} in the page");

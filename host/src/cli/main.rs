@@ -89,6 +89,10 @@ struct MergeArgs {
     /// Waivers expiring within this many days are listed (and highlighted).
     #[arg(long, value_name = "DAYS", default_value_t = 14)]
     expiring_days: i64,
+    /// Exit 2 unless exactly N reports are given (a sweep over N
+    /// repositories: a run that left no report is not missed).
+    #[arg(long, value_name = "N")]
+    expect: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -451,6 +455,12 @@ fn fail_line(message: &str) {
 }
 
 fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
+    let started = std::time::SystemTime::now();
+    // Stopped before any verdict: the reports asked for say why.
+    let stop = |e: Error| {
+        stopped(&args, started, &e);
+        e
+    };
     let mut opts = CheckOptions::new(args.path.clone());
     opts.policy = args.policy.clone();
     opts.fail_at = args.fail_at.map(Level::from);
@@ -462,40 +472,40 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     if let (Some(since), Some(until)) = (args.since, args.until)
         && since >= until
     {
-        return Err(Error::Usage("--since must be before --until".into()));
+        return Err(stop(Error::Usage("--since must be before --until".into())));
     }
     let now = portcullis::evidence::metrics::Clock::now().until;
     for (flag, at) in [("--since", args.since), ("--until", args.until)] {
         // A window in the future has no samples yet: a typo, never a pass.
         if at.is_some_and(|t| t > now + 60_000) {
-            return Err(Error::Usage(format!("{flag} is in the future")));
+            return Err(stop(Error::Usage(format!("{flag} is in the future"))));
         }
     }
     if let Some(count) = args.count
         && args.failure_limit >= count
     {
-        return Err(Error::Usage(format!(
+        return Err(stop(Error::Usage(format!(
             "--failure-limit {} tolerates every one of --count {count} measurements: the analysis could never fail",
             args.failure_limit
-        )));
+        ))));
     }
     if !args.staged {
-        return gate_and_report(&opts, &args);
+        return gate_and_report(&opts, &args, started);
     }
     use portcullis::evidence::{git, snapshot};
-    let top = git::top_level(&args.path)?;
+    let top = git::top_level(&args.path).map_err(stop)?;
     opts.policy = Some(checkout_policy(&args.path, args.policy.as_deref()));
     opts.scope = Some(check::Scope::Files {
         against: "HEAD (--staged)".into(),
-        files: git::staged(&top)?,
+        files: git::staged(&top).map_err(stop)?,
     });
     // The index's content, written out byte for byte: the work tree never
     // stands in for it (conversions, skip-worktree and sparse checkouts
     // make a "clean" work tree differ from what is committed).
-    let snap = snapshot::of_index(&top)?;
+    let snap = snapshot::of_index(&top).map_err(stop)?;
     opts.path = snap.path().to_path_buf();
     opts.snapshot = true;
-    gate_and_report(&opts, &args)
+    gate_and_report(&opts, &args, started)
 }
 
 /// The policy a run on a snapshot uses: `--policy`, else the file `check`
@@ -516,45 +526,47 @@ fn sarif_category(s: &str) -> Result<String, String> {
 }
 
 /// Run the gate with `opts` and write what `args` asks for.
-fn gate_and_report(opts: &CheckOptions, args: &CheckArgs) -> Result<Exit, Error> {
-    let started = std::time::SystemTime::now();
-    let outcome = match gate(opts, args) {
-        Ok(outcome) => outcome,
+fn gate_and_report(
+    opts: &CheckOptions,
+    args: &CheckArgs,
+    started: std::time::SystemTime,
+) -> Result<Exit, Error> {
+    match gate(opts, args) {
+        Ok(outcome) => report_outcome(outcome, args),
         Err(e) => {
-            // Stopped before any verdict: the metrics say so, so the last
-            // push is not left standing for this run.
-            if args.metrics.is_some() || args.pushgateway.is_some() {
-                let group = report::openmetrics::Group::of(&args.path);
-                let text = report::openmetrics::render_stopped(&group, unix_now());
-                if let Err(push) = publish_metrics(args, &group, &text)? {
-                    fail_line(&push);
-                }
-            }
-            // The reports asked for say why there is no verdict (a failed
-            // write is reported, the stop stays the error).
-            let why = e.to_string();
-            if args.html.is_some() || args.json.is_some() {
-                let group = report::openmetrics::Group::of(&args.path);
-                let pages = [
-                    (
-                        &args.html,
-                        report::html::render_stopped(&group.repository, &why),
-                    ),
-                    (&args.json, report::json::render_stopped(&group, &why)),
-                ];
-                for (path, text) in pages {
-                    if let Some(path) = path
-                        && let Err(w) = write_file(path, &text)
-                    {
-                        fail_line(&w.to_string());
-                    }
-                }
-            }
-            export_trace(|x| x.trace_stopped(started, &why));
-            return Err(e);
+            stopped(args, started, &e);
+            Err(e)
         }
-    };
-    report_outcome(outcome, args)
+    }
+}
+
+/// A run stopped before any verdict: the metrics say so (so the last push
+/// is not left standing for it), the JSON report and the page say why
+/// (a sweep counts it rather than missing it), the trace has its root
+/// span. A failed write is reported; the stop stays the error.
+fn stopped(args: &CheckArgs, started: std::time::SystemTime, e: &Error) {
+    let group = report::openmetrics::Group::of(&args.path);
+    if args.metrics.is_some() || args.pushgateway.is_some() {
+        let text = report::openmetrics::render_stopped(&group, unix_now());
+        match publish_metrics(args, &group, &text) {
+            Ok(Ok(())) => {}
+            Ok(Err(push)) => fail_line(&push),
+            Err(w) => fail_line(&w.to_string()),
+        }
+    }
+    let why = e.to_string();
+    let pages = [
+        (&args.html, report::html::render_stopped(&group, &why)),
+        (&args.json, report::json::render_stopped(&group, &why)),
+    ];
+    for (path, text) in pages {
+        if let Some(path) = path
+            && let Err(w) = write_file(path, &text)
+        {
+            fail_line(&w.to_string());
+        }
+    }
+    export_trace(|x| x.trace_stopped(started, &why));
 }
 
 /// Export the run's trace when the OpenTelemetry environment asks for
@@ -645,8 +657,11 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
         );
         write_file(path, &baseline.to_json())?;
     }
+    // Where the run belongs, from the path the user gave (a `--staged`
+    // run's root is a snapshot): one answer for every report.
+    let group = report::openmetrics::Group::of(&args.path);
     if let Some(path) = &args.json {
-        write_file(path, &report::json::render(&outcome))?;
+        write_file(path, &report::json::render(&outcome, &group))?;
     }
     if let Some(path) = &args.junit {
         write_file(path, &report::junit::render(&outcome))?;
@@ -655,12 +670,11 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
         write_file(path, &report::gitlab::render(&outcome))?;
     }
     if let Some(path) = &args.html {
-        write_file(path, &report::html::render(&outcome))?;
+        write_file(path, &report::html::render(&outcome, &group))?;
     }
-    export_trace(|x| x.trace(&outcome, &report::openmetrics::Group::of(&args.path)));
+    export_trace(|x| x.trace(&outcome, &group));
     let mut pushed = Ok(());
     if args.metrics.is_some() || args.pushgateway.is_some() {
-        let group = report::openmetrics::Group::of(&args.path);
         let text = report::openmetrics::render(&outcome, &group, unix_now());
         pushed = publish_metrics(args, &group, &text)?;
     }
@@ -690,7 +704,7 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
         ));
     }
     let stdout = match args.format {
-        Format::Json => report::json::render(&outcome),
+        Format::Json => report::json::render(&outcome, &group),
         Format::Gitlab => report::gitlab::render(&outcome),
         Format::Junit => report::junit::render(&outcome),
         Format::Github => {
@@ -726,7 +740,7 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
 
 fn merge_cmd(args: MergeArgs) -> Result<Exit, Error> {
     let today = portcullis::policy::date::Date::today().map_err(Error::Usage)?;
-    let summary = report::merge::merge(&args.reports, today).map_err(Error::Usage)?;
+    let summary = report::merge::merge(&args.reports, today, args.expect).map_err(Error::Usage)?;
     if let Some(path) = &args.json {
         write_file(path, &report::merge::json(&summary))?;
     }
@@ -825,7 +839,7 @@ fn init_cmd(path: &Path) -> Result<Exit, Error> {
     let args = CheckArgs::for_hook(root.clone());
     let mut opts = CheckOptions::new(root);
     opts.policy = Some(written);
-    let exit = gate_and_report(&opts, &args)?;
+    let exit = gate_and_report(&opts, &args, std::time::SystemTime::now())?;
     let next = match exit {
         Exit::Pass => {
             "the gate passes with it; `portcullis hook install` runs it before every push"
@@ -962,7 +976,7 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
         opts.policy = Some(policy.clone());
         opts.scope = scope;
         opts.snapshot = true;
-        worst = worst.max(gate_and_report(&opts, &args)?);
+        worst = worst.max(gate_and_report(&opts, &args, std::time::SystemTime::now())?);
     }
     Ok(worst)
 }

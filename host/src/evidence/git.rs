@@ -182,17 +182,33 @@ pub fn current_branch(root: &Path) -> Option<String> {
     }
 }
 
-/// `Some(branch)` from the HEAD file (`Some(None)`: detached), `None` when
-/// there is no HEAD file to read here.
+/// `Some(branch)` from the HEAD file (`Some(None)`: detached or a name
+/// git would not accept), `None` when there is no HEAD file to read here.
+/// `.git` is not followed through a symlink, and a `.git` file may only
+/// name a linked work tree's or a submodule's git directory
+/// (`…/.git/worktrees/<name>`, `…/.git/modules/<name>`).
 fn head_branch(root: &Path) -> Option<Option<String>> {
     const MAX: u64 = 4096;
     let dot_git = root.join(".git");
-    let git_dir = if dot_git.is_dir() {
+    let meta = std::fs::symlink_metadata(&dot_git).ok()?;
+    let git_dir = if meta.is_dir() {
         dot_git
-    } else {
+    } else if meta.is_file() {
         let text = crate::files::read_to_string(&dot_git, MAX).ok()?;
-        let dir = text.strip_prefix("gitdir:")?.trim();
-        root.join(dir)
+        let dir = root.join(text.strip_prefix("gitdir:")?.trim());
+        let parts: Vec<&str> = dir
+            .components()
+            .map(|c| c.as_os_str().to_str().unwrap_or(""))
+            .collect();
+        let linked = parts.len() >= 3
+            && parts[parts.len() - 3] == ".git"
+            && matches!(parts[parts.len() - 2], "worktrees" | "modules");
+        if !linked || parts.contains(&"..") {
+            return None;
+        }
+        dir
+    } else {
+        return None;
     };
     let head = crate::files::read_to_string(&git_dir.join("HEAD"), MAX).ok()?;
     let head = head.trim_end();
@@ -200,13 +216,33 @@ fn head_branch(root: &Path) -> Option<Option<String>> {
         return Some(None);
     }
     let name = head.strip_prefix("ref: refs/heads/")?;
-    Some((!name.is_empty() && !name.chars().any(char::is_control)).then(|| name.to_string()))
+    Some(valid_branch(name).then(|| name.to_string()))
+}
+
+/// A branch name as `git check-ref-format --branch` accepts it, and
+/// nothing invisible or over 255 bytes: it is shown in reports and labels.
+fn valid_branch(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with(['-', '/', '.'])
+        && !name.ends_with(['/', '.'])
+        && !name.ends_with(".lock")
+        && !name.contains("..")
+        && !name.contains("@{")
+        && !name.contains("//")
+        && !name.contains("/.")
+        && name != "@"
+        && !name.chars().any(|c| {
+            c.is_whitespace()
+                || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+                || crate::report::text::needs_escape(c)
+        })
 }
 
 fn branch_from_git(root: &Path) -> Option<String> {
     let out = output(command(root).args(["symbolic-ref", "--quiet", "--short", "HEAD"])).ok()?;
     let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !name.is_empty()).then_some(name)
+    (out.status.success() && valid_branch(&name)).then_some(name)
 }
 
 /// The top of the work tree `dir` is in.
@@ -348,6 +384,20 @@ mod branch_tests {
         ]);
         assert!(linked.join(".git").is_file());
         assert_eq!(current_branch(&linked).as_deref(), Some("other"));
+        // Names git would refuse, or that hide characters, are not shown.
+        for bad in ["a\u{202e}b", "a b", "a..b", "-x", "x.lock", "a\\b", "<ok>"] {
+            assert_eq!(valid_branch(bad), bad == "<ok>", "{bad:?}");
+        }
+        // A `.git` file naming any other directory is not followed.
+        let other = tempfile::tempdir().expect("tempdir");
+        std::fs::write(other.path().join("HEAD"), "ref: refs/heads/stolen\n").expect("write");
+        let fake = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            fake.path().join(".git"),
+            format!("gitdir: {}\n", other.path().display()),
+        )
+        .expect("write");
+        assert_eq!(head_branch(fake.path()), None);
         // A subdirectory: git answers.
         std::fs::create_dir(linked.join("sub")).expect("mkdir");
         assert_eq!(

@@ -39,24 +39,26 @@ const MAX_FILES: usize = 200;
 const MAX_FILE_BYTES: u64 = 4 << 20;
 /// Characters of one shown line.
 const MAX_LINE_CHARS: usize = 400;
-/// Bytes of one rule's help.
+/// Bytes of one rule's help, of all rules' help, and rules shown.
 const MAX_HELP_BYTES: usize = 64 << 10;
+const MAX_ALL_HELP_BYTES: usize = 2 << 20;
+const MAX_RULES_SHOWN: usize = 500;
 /// Benchmark comparisons and coverage charts drawn, in all.
 const MAX_COMPARISONS: usize = 500;
 const MAX_CHARTS: usize = 10;
 
 /// The page for a finished run.
-pub fn render(outcome: &Outcome) -> String {
+/// The page for a finished run; `group` says where it belongs.
+pub fn render(outcome: &Outcome, group: &super::openmetrics::Group) -> String {
     let today = Date::today().ok();
     let mut body = String::new();
     let verdict = verdict_word(outcome.verdict.exit);
-    let group = super::openmetrics::Group::of(&outcome.root);
     let title = format!(
         "portcullis: gate {} — {}",
         outcome.verdict.word(),
         group.repository
     );
-    header(&mut body, outcome, &group, verdict);
+    header(&mut body, outcome, group, verdict);
     body.push_str("<main id=\"main\">\n");
     overview(&mut body, outcome);
     plugins(&mut body, outcome);
@@ -73,7 +75,7 @@ pub fn render(outcome: &Outcome) -> String {
 
 /// The page for a run stopped before any plugin ran (a policy error):
 /// exit 2 and why.
-pub fn render_stopped(repository: &str, why: &str) -> String {
+pub fn render_stopped(group: &super::openmetrics::Group, why: &str) -> String {
     let mut body = String::new();
     let _ = writeln!(
         body,
@@ -81,7 +83,7 @@ pub fn render_stopped(repository: &str, why: &str) -> String {
          <section class=\"verdict error\" aria-labelledby=\"verdict\"><h2 id=\"verdict\">Verdict</h2>\
          <p class=\"big\">{}</p><p>{}: the run stopped before any plugin ran (exit 2).</p><p class=\"mono\">{}</p></section></main>",
         page::verdict_badge("error", "could not be evaluated"),
-        esc(repository),
+        esc(&group.repository),
         esc(why)
     );
     let _ = writeln!(
@@ -525,6 +527,7 @@ fn findings(body: &mut String, outcome: &Outcome, anchors: &HashMap<&str, String
             .push(f);
     }
     let root = std::fs::File::open(&outcome.root).ok();
+    let secret_files = secret_files(outcome);
     let mut files_read = 0usize;
     for (path, mut list) in by_file {
         list.sort_by_key(|f| (start_line(f), std::cmp::Reverse(f.level), f.rule_id.clone()));
@@ -540,11 +543,19 @@ fn findings(body: &mut String, outcome: &Outcome, anchors: &HashMap<&str, String
             list.len()
         );
         // The file is read once for its findings, and only when a plugin
-        // that reported in it may read it; dropped before the next.
+        // that reported in it may read it; dropped before the next. No line
+        // of a file holding a secret is shown, whatever the finding.
         let granted = |f: &Finding| may_read(outcome, &f.plugin, path);
+        let secret = secret_files.contains(path);
+        if secret {
+            body.push_str(
+                "<p class=\"muted\">Lines not shown: a secret was found in this file.</p>\n",
+            );
+        }
         let lines = match &root {
             Some(root)
                 if !path.is_empty()
+                    && !secret
                     && files_read < MAX_FILES
                     && list.iter().any(|f| granted(f)) =>
             {
@@ -566,6 +577,24 @@ fn findings(body: &mut String, outcome: &Outcome, anchors: &HashMap<&str, String
         );
     }
     body.push_str("</section>\n");
+}
+
+/// Files where a rule tagged `secrets` (the secrets plugin's, or any
+/// plugin's that says so) found something: the page never shows their
+/// lines, so it never prints a secret.
+fn secret_files(outcome: &Outcome) -> std::collections::BTreeSet<&str> {
+    outcome
+        .runs
+        .iter()
+        .flat_map(|run| {
+            run.findings.iter().filter(|f| {
+                run.rules
+                    .get(f.rule_index)
+                    .is_some_and(|r| r.tags.iter().any(|t| t == "secrets" || t == "secret"))
+            })
+        })
+        .filter_map(|f| f.locations.first().map(|l| l.path.as_str()))
+        .collect()
 }
 
 /// Whether the plugin `id` may read `path` under the policy's grants (the
@@ -723,8 +752,12 @@ fn read_lines(root: &std::fs::File, path: &str) -> Option<Vec<String>> {
 fn rules(body: &mut String, outcome: &Outcome, anchors: &HashMap<&str, String>) {
     body.push_str("<section aria-labelledby=\"rules\"><h2 id=\"rules\">Rules</h2>\n");
     let mut seen = std::collections::BTreeSet::new();
+    let mut help_bytes = 0usize;
     for run in &outcome.runs {
         for f in &run.findings {
+            if seen.len() == MAX_RULES_SHOWN {
+                break;
+            }
             if !seen.insert(f.rule_id.as_str()) {
                 continue;
             }
@@ -749,7 +782,11 @@ fn rules(body: &mut String, outcome: &Outcome, anchors: &HashMap<&str, String>) 
                 } else {
                     &r.help_markdown
                 };
-                if !help.is_empty() && help != &r.short_description {
+                if !help.is_empty()
+                    && help != &r.short_description
+                    && help_bytes < MAX_ALL_HELP_BYTES
+                {
+                    help_bytes += help.len().min(MAX_HELP_BYTES);
                     let _ = writeln!(body, "<div class=\"help\">{}</div>", markdown(help));
                 }
             }

@@ -93,9 +93,9 @@ struct WaiverRef<'a> {
     expires: String,
 }
 
-pub fn render(outcome: &Outcome) -> String {
+/// The report of a finished run; `group` says where it belongs.
+pub fn render(outcome: &Outcome, group: &super::openmetrics::Group) -> String {
     let v = &outcome.verdict;
-    let group = super::openmetrics::Group::of(&outcome.root);
     let doc = Doc {
         version: 1,
         verdict: match v.exit {
@@ -107,8 +107,8 @@ pub fn render(outcome: &Outcome) -> String {
         fail_at: outcome.fail_at.as_str(),
         counts: v.counts,
         policy: outcome.shown(&outcome.policy.origin),
-        repository: group.repository,
-        branch: group.branch,
+        repository: group.repository.clone(),
+        branch: group.branch.clone(),
         elapsed_ms: outcome.elapsed.as_millis(),
         plugins: outcome
             .runs

@@ -150,7 +150,15 @@ pub struct PluginUse {
 /// Read every report and summarise them; any unreadable or malformed
 /// report stops the merge with `file[:line:col]: why`. Reports are read
 /// one at a time and only their totals kept.
-pub fn merge(files: &[PathBuf], today: Date) -> Result<Summary, String> {
+pub fn merge(files: &[PathBuf], today: Date, expect: Option<usize>) -> Result<Summary, String> {
+    if let Some(n) = expect
+        && files.len() != n
+    {
+        return Err(format!(
+            "{} given, {n} expected: a repository's run left no report",
+            crate::report::html::page::count(files.len(), "report", "reports")
+        ));
+    }
     if files.len() > MAX_REPORTS {
         return Err(format!(
             "{} reports: at most {MAX_REPORTS} are merged at once",
@@ -363,6 +371,13 @@ fn read(path: &Path) -> Result<Report, String> {
         return bad(format!(
             "verdict `{}` with exit code {}: the report contradicts itself",
             report.verdict, report.exit_code
+        ));
+    }
+    // Any plugin that could not be evaluated makes the run an error.
+    if expected != 2 && (report.plugins.iter().any(|p| !p.success) || !report.errors.is_empty()) {
+        return bad(format!(
+            "verdict `{}` while a plugin could not be evaluated: the report contradicts itself",
+            report.verdict
         ));
     }
     // The counts are what the findings say: a report cannot claim fewer

@@ -20,8 +20,9 @@ pub struct Group {
 
 impl Group {
     /// From `PORTCULLIS_REPOSITORY` (a sweep that checks another
-    /// repository than the CI's own), the CI's variables (GitHub Actions,
-    /// GitLab CI), else the
+    /// repository than the CI's own; the branch is then
+    /// `PORTCULLIS_BRANCH`, else the one checked out), the CI's variables
+    /// (GitHub Actions, GitLab CI), else the
     /// checked directory's name and its checked-out branch. A pull or merge
     /// request is its own group (`refs/pull/12/merge`,
     /// `merge-requests/12`): a fork's `main` never stands for the
@@ -36,7 +37,11 @@ impl Group {
                 dir.file_name()
                     .map_or_else(|| "repository".into(), |n| n.to_string_lossy().into_owned())
             });
-        let branch = if var("GITHUB_HEAD_REF").is_some() {
+        // A sweep that names the repository checks another one than the
+        // CI's own: the CI's branch is not its branch.
+        let branch = if var("PORTCULLIS_REPOSITORY").is_some() {
+            var("PORTCULLIS_BRANCH")
+        } else if var("GITHUB_HEAD_REF").is_some() {
             var("GITHUB_REF")
         } else if let Some(iid) = var("CI_MERGE_REQUEST_IID") {
             Some(format!("merge-requests/{iid}"))

@@ -122,11 +122,11 @@ impl Exporter {
         ] {
             // Header values are credentials: an error names the item by
             // its position, never its text.
-            headers.extend(parse_pairs(
-                &var(name).unwrap_or_default(),
-                name,
-                Secret::Values,
-            )?);
+            // The traces-only list wins over the general one, key by key.
+            for (k, v) in parse_pairs(&var(name).unwrap_or_default(), name, Secret::Values)? {
+                headers.retain(|(h, _): &(String, String)| !h.eq_ignore_ascii_case(&k));
+                headers.push((k, v));
+            }
         }
         for (name, _) in &headers {
             if name.is_empty()
@@ -328,7 +328,8 @@ impl Exporter {
             error: None,
         });
         for run in outcome.runs.iter().filter(|r| !r.is_host()) {
-            plugin_spans(run, root_id, &mut ids, &mut spans);
+            let source = outcome.shown(&run.origin);
+            plugin_spans(run, &source, root_id, &mut ids, &mut spans);
         }
         spans.push(Span {
             span_id: ids.span(),
@@ -386,7 +387,15 @@ impl Exporter {
     }
 }
 
-fn plugin_spans(run: &PluginRun, root: [u8; 8], ids: &mut Ids, spans: &mut Vec<Span>) {
+/// A plugin's span and its phases' (`source` as reports show it: no host
+/// path).
+fn plugin_spans(
+    run: &PluginRun,
+    source: &str,
+    root: [u8; 8],
+    ids: &mut Ids,
+    spans: &mut Vec<Span>,
+) {
     let id = ids.span();
     let start = nanos(run.started);
     let mut end = start + (run.load_duration + run.describe_duration).as_nanos() as u64;
@@ -394,7 +403,7 @@ fn plugin_spans(run: &PluginRun, root: [u8; 8], ids: &mut Ids, spans: &mut Vec<S
         ("portcullis.plugin.id".into(), Value::Str(run.id.clone())),
         (
             "portcullis.plugin.source".into(),
-            Value::Str(run.origin.clone()),
+            Value::Str(source.to_string()),
         ),
         (
             "portcullis.plugin.findings".into(),

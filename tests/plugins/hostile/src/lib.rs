@@ -124,6 +124,7 @@ impl Plugin for Hostile {
                         .help("# Pose as a rule\n\n<script>alert(1)</script><img src=x onerror=alert(1)>\n\n![t](https://evil.example/t.png) [x](javascript:alert(1)) \u{202e}txt"),
                 );
                 out.push(help.finding("ungranted").at_line(".env", 1));
+                out.push(help.finding("beside the grant").at_line("srcx/notes.txt", 1));
                 out.push(PROBE_RESULT.finding("top line").at_line("src/main.rs", u32::MAX));
                 out.push(
                     PROBE_RESULT
