@@ -19,6 +19,37 @@ pub fn agent(timeout: Duration, tls: ureq::tls::TlsConfig) -> ureq::Agent {
         .into()
 }
 
+/// `scheme://host[:port]` of a URL, as messages name a server: never its
+/// path, query or anything else the URL carries.
+pub fn shown(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => format!(
+            "{scheme}://{}",
+            rest.split(['/', '?', '#']).next().unwrap_or_default()
+        ),
+        None => String::new(),
+    }
+}
+
+/// `Ok` for a 2xx answer, else `HTTP <status>: ` and the start of its body
+/// (at most 4 KiB read, on one line).
+pub fn check_status(response: &mut ureq::http::Response<ureq::Body>) -> Result<(), String> {
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(4096)
+        .read_to_string()
+        .unwrap_or_default();
+    Err(format!(
+        "HTTP {status}: {}",
+        crate::diag::one_line(&text, 300)
+    ))
+}
+
 /// Whether a URL's authority (`host[:port]`) names this machine's loopback
 /// interface: `localhost`, `[::1]` or an address in 127.0.0.0/8 (a DNS
 /// name that merely starts with `127.` is not).

@@ -33,6 +33,14 @@ impl Received {
 
 /// A receiver that answers every request 200 and hands it over.
 fn receiver() -> (String, mpsc::Receiver<Received>) {
+    receiver_answering("200 OK", "")
+}
+
+/// A receiver that answers every request with `status` and `body`.
+fn receiver_answering(
+    status: &'static str,
+    answer: &'static str,
+) -> (String, mpsc::Receiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = mpsc::channel();
@@ -62,7 +70,11 @@ fn receiver() -> (String, mpsc::Receiver<Received>) {
             let mut body = vec![0; len];
             reader.read_exact(&mut body).expect("body");
             let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                )
+                .as_bytes(),
             );
             if tx
                 .send(Received {
@@ -360,6 +372,21 @@ fn tracing_off_or_failing_never_changes_the_verdict() {
     assert!(
         run.stderr
             .contains("warning: the trace was not exported: http://127.0.0.1:"),
+        "{}",
+        run.stderr
+    );
+
+    // A collector that refuses: its answer, on one line, in the warning.
+    let (busy, _busy_rx) = receiver_answering("503 Service Unavailable", "over\ncapacity");
+    let run = repo.run_env(
+        &["check", "."],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", busy.as_str())],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: the trace was not exported: http://127.0.0.1:")
+            && run.stderr.contains(": HTTP 503: over capacity"),
         "{}",
         run.stderr
     );

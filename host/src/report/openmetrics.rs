@@ -290,12 +290,7 @@ pub fn push(gateway: &str, group: &Group, body: &str) -> Result<(), String> {
     use base64::Engine as _;
     let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
     let base = check_gateway(gateway).map_err(|e| format!("--pushgateway: {e}"))?;
-    let shown = match base.split_once("://") {
-        Some((scheme, rest)) => {
-            format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
-        }
-        None => String::new(),
-    };
+    let shown = crate::http::shown(&base);
     // An empty value is written `=` in base64 form (the Pushgateway's rule).
     let part = |v: &str| {
         if v.is_empty() {
@@ -323,20 +318,7 @@ pub fn push(gateway: &str, group: &Group, body: &str) -> Result<(), String> {
                 crate::diag::one_line(&e.to_string(), 200)
             )
         })?;
-    let status = response.status().as_u16();
-    if !(200..300).contains(&status) {
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(4096)
-            .read_to_string()
-            .unwrap_or_default();
-        return Err(format!(
-            "pushing to {shown}: HTTP {status}: {}",
-            crate::diag::one_line(&text, 300)
-        ));
-    }
-    Ok(())
+    crate::http::check_status(&mut response).map_err(|e| format!("pushing to {shown}: {e}"))
 }
 
 #[cfg(test)]

@@ -218,7 +218,7 @@ impl Exporter {
 
     /// Send `trace`; the error says why it was not accepted.
     pub fn export(&self, trace: &Trace) -> Result<(), String> {
-        let shown = shown_url(&self.url);
+        let shown = crate::http::shown(&self.url);
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(ca) = &self.ca_file {
             tls = tls.root_certs(crate::evidence::metrics::read_cas(ca)?);
@@ -235,20 +235,7 @@ impl Exporter {
         let mut response = request
             .send(&body[..])
             .map_err(|e| format!("{shown}: {}", crate::diag::one_line(&e.to_string(), 200)))?;
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) {
-            return Ok(());
-        }
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(4096)
-            .read_to_string()
-            .unwrap_or_default();
-        Err(format!(
-            "{shown} answered {status}: {}",
-            crate::diag::one_line(&text, 200)
-        ))
+        crate::http::check_status(&mut response).map_err(|e| format!("{shown}: {e}"))
     }
 
     /// The trace of a finished run.
@@ -467,17 +454,6 @@ fn plugin_spans(
 fn nanos(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
-}
-
-/// `scheme://host` of a URL, for messages (never its path or query).
-fn shown_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => format!(
-            "{scheme}://{}",
-            rest.split(['/', '?', '#']).next().unwrap_or_default()
-        ),
-        None => String::new(),
-    }
 }
 
 /// Whether a list's values may be shown in messages.
