@@ -99,7 +99,8 @@ impl Exporter {
             .ok_or_else(|| "the OTLP endpoint is not an http:// or https:// URL".to_string())?;
         if scheme != "http" && scheme != "https" {
             return Err(format!(
-                "the OTLP endpoint's scheme `{scheme}` is not http or https"
+                "the OTLP endpoint's scheme `{}` is not http or https",
+                crate::report::text::visible(&crate::diag::one_line(scheme, 40))
             ));
         }
         let protocol = match var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
@@ -121,8 +122,8 @@ impl Exporter {
             "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
         ] {
             // Header values are credentials: an error names the item by
-            // its position, never its text.
-            // The traces-only list wins over the general one, key by key.
+            // its position, never its text. The traces-only list wins over
+            // the general one, key by key.
             for (k, v) in parse_pairs(&var(name).unwrap_or_default(), name, Secret::Values)? {
                 headers.retain(|(h, _): &(String, String)| !h.eq_ignore_ascii_case(&k));
                 headers.push((k, v));
