@@ -545,26 +545,27 @@ fn gate_and_report(
 /// (a sweep counts it rather than missing it), the trace has its root
 /// span. A failed write is reported; the stop stays the error.
 fn stopped(args: &CheckArgs, started: std::time::SystemTime, e: &Error) {
-    let group = report::openmetrics::Group::of(&args.path);
+    let group = std::cell::OnceCell::new();
+    let group = || group.get_or_init(|| report::openmetrics::Group::of(&args.path));
     if args.metrics.is_some() || args.pushgateway.is_some() {
-        let text = report::openmetrics::render_stopped(&group, unix_now());
-        match publish_metrics(args, &group, &text) {
+        let text = report::openmetrics::render_stopped(group(), unix_now());
+        match publish_metrics(args, group(), &text) {
             Ok(Ok(())) => {}
             Ok(Err(push)) => fail_line(&push),
             Err(w) => fail_line(&w.to_string()),
         }
     }
     let why = e.to_string();
-    let pages = [
-        (&args.html, report::html::render_stopped(&group, &why)),
-        (&args.json, report::json::render_stopped(&group, &why)),
-    ];
-    for (path, text) in pages {
-        if let Some(path) = path
-            && let Err(w) = write_file(path, &text)
-        {
+    let write = |path: &Path, text: String| {
+        if let Err(w) = write_file(path, &text) {
             fail_line(&w.to_string());
         }
+    };
+    if let Some(path) = &args.html {
+        write(path, report::html::render_stopped(group(), &why));
+    }
+    if let Some(path) = &args.json {
+        write(path, report::json::render_stopped(group(), &why));
     }
     export_trace(|x| x.trace_stopped(started, &why));
 }
@@ -658,10 +659,12 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
         write_file(path, &baseline.to_json())?;
     }
     // Where the run belongs, from the path the user gave (a `--staged`
-    // run's root is a snapshot): one answer for every report.
-    let group = report::openmetrics::Group::of(&args.path);
+    // run's root is a snapshot): one answer for every report, found only
+    // when a report needs it.
+    let group = std::cell::OnceCell::new();
+    let group = || group.get_or_init(|| report::openmetrics::Group::of(&args.path));
     if let Some(path) = &args.json {
-        write_file(path, &report::json::render(&outcome, &group))?;
+        write_file(path, &report::json::render(&outcome, group()))?;
     }
     if let Some(path) = &args.junit {
         write_file(path, &report::junit::render(&outcome))?;
@@ -670,13 +673,13 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
         write_file(path, &report::gitlab::render(&outcome))?;
     }
     if let Some(path) = &args.html {
-        write_file(path, &report::html::render(&outcome, &group))?;
+        write_file(path, &report::html::render(&outcome, group()))?;
     }
-    export_trace(|x| x.trace(&outcome, &group));
+    export_trace(|x| x.trace(&outcome, group()));
     let mut pushed = Ok(());
     if args.metrics.is_some() || args.pushgateway.is_some() {
-        let text = report::openmetrics::render(&outcome, &group, unix_now());
-        pushed = publish_metrics(args, &group, &text)?;
+        let text = report::openmetrics::render(&outcome, group(), unix_now());
+        pushed = publish_metrics(args, group(), &text)?;
     }
     if args.verbose {
         let mut err = std::io::stderr().lock();
@@ -704,7 +707,7 @@ fn report_outcome(outcome: portcullis::outcome::Outcome, args: &CheckArgs) -> Re
         ));
     }
     let stdout = match args.format {
-        Format::Json => report::json::render(&outcome, &group),
+        Format::Json => report::json::render(&outcome, group()),
         Format::Gitlab => report::gitlab::render(&outcome),
         Format::Junit => report::junit::render(&outcome),
         Format::Github => {
