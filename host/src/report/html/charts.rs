@@ -49,13 +49,7 @@ pub fn bars(name: &str, rows: &[Row], max: Option<f64>, guide: Option<(f64, &str
     let mut svg = open(name, height);
     for (i, row) in rows.iter().enumerate() {
         let y = 6.0 + ROW * i as f64;
-        let _ = write!(
-            svg,
-            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LABEL - 8.0,
-            y + 14.0,
-            esc(&shorten(&row.label, 34))
-        );
+        row_label(&mut svg, y + 14.0, &row.label);
         let mut x = LABEL;
         for part in &row.parts {
             let w = (sane(part.value) / max * span).min(LABEL + span - x);
@@ -153,13 +147,7 @@ pub fn intervals(name: &str, rows: &[Interval], threshold: Option<f64>) -> Strin
     }
     for (i, r) in rows.iter().enumerate() {
         let y = 6.0 + ROW * i as f64 + 9.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LABEL - 8.0,
-            y + 5.0,
-            esc(&shorten(&r.label, 34))
-        );
+        row_label(&mut svg, y + 5.0, &r.label);
         if let (Some(l), Some(h)) = (r.low, r.high)
             && l.is_finite()
             && h.is_finite()
@@ -201,6 +189,16 @@ pub fn legend(items: &[(&str, &str)]) -> String {
     }
     out.push_str("</ul>");
     out
+}
+
+/// A row's label, right-aligned before the plot, at baseline `y`.
+fn row_label(svg: &mut String, y: f64, label: &str) {
+    let _ = write!(
+        svg,
+        "<text x=\"{:.0}\" y=\"{y:.1}\" text-anchor=\"end\">{}</text>",
+        LABEL - 8.0,
+        esc(&shorten(label, 34))
+    );
 }
 
 fn open(name: &str, height: f64) -> String {
