@@ -899,15 +899,7 @@ fn waivers(body: &mut String, outcome: &Outcome, today: Option<Date>) {
         let w = &waivers[i];
         let left = today.map(|t| t.days_until(w.expires));
         let (class, status) = match left {
-            Some(d) if d < 0 => (
-                " class=\"expired\"",
-                format!("expired {} ago", count((-d) as usize, "day", "days")),
-            ),
-            Some(d) if d <= outcome.policy.waiver_expiring_days => (
-                " class=\"soon\"",
-                format!("expires in {}", count(d as usize, "day", "days")),
-            ),
-            Some(d) => ("", format!("{} left", count(d as usize, "day", "days"))),
+            Some(d) => page::expiry(d, outcome.policy.waiver_expiring_days),
             None => ("", String::new()),
         };
         let paths = if w.paths.is_empty() {

@@ -680,25 +680,7 @@ pub fn html(summary: &Summary, soon: i64) -> String {
         ]));
         body.push_str("<tbody>");
         for w in &summary.waivers {
-            let (class, status) = if w.days_left < 0 {
-                (
-                    " class=\"expired\"",
-                    format!(
-                        "expired {} ago",
-                        count((-w.days_left) as usize, "day", "days")
-                    ),
-                )
-            } else if w.days_left <= soon {
-                (
-                    " class=\"soon\"",
-                    format!("in {}", count(w.days_left as usize, "day", "days")),
-                )
-            } else {
-                (
-                    "",
-                    format!("in {}", count(w.days_left as usize, "day", "days")),
-                )
-            };
+            let (class, status) = page::expiry(w.days_left, soon);
             let _ = write!(
                 body,
                 "<tr{class}><td class=\"num\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",

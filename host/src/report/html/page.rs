@@ -63,6 +63,22 @@ pub fn document(title: &str, body: &str) -> String {
     out
 }
 
+/// A waiver's row class and status from the days left until it expires:
+/// expired and expiring within `soon` days are highlighted.
+pub fn expiry(days_left: i64, soon: i64) -> (&'static str, String) {
+    let days = |d: i64| count(d.unsigned_abs() as usize, "day", "days");
+    if days_left < 0 {
+        (
+            " class=\"expired\"",
+            format!("expired {} ago", days(days_left)),
+        )
+    } else if days_left <= soon {
+        (" class=\"soon\"", format!("expires in {}", days(days_left)))
+    } else {
+        ("", format!("{} left", days(days_left)))
+    }
+}
+
 /// A table's header row.
 pub fn head_row(cells: &[&str]) -> String {
     let mut out = String::from("<thead><tr>");
@@ -180,6 +196,24 @@ footer { color: var(--muted); font-size: .85rem; padding-bottom: 24px; margin-to
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waivers_expired_or_expiring_soon_are_highlighted() {
+        assert_eq!(
+            expiry(-1, 14),
+            (" class=\"expired\"", "expired 1 day ago".into())
+        );
+        assert_eq!(
+            expiry(0, 14),
+            (" class=\"soon\"", "expires in 0 days".into())
+        );
+        assert_eq!(
+            expiry(14, 14),
+            (" class=\"soon\"", "expires in 14 days".into())
+        );
+        assert_eq!(expiry(15, 14), ("", "15 days left".into()));
+        assert_eq!(expiry(i64::MIN, 14).0, " class=\"expired\"");
+    }
 
     #[test]
     fn markup_and_invisible_characters_are_escaped() {
