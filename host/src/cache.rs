@@ -38,6 +38,13 @@ pub fn dir(explicit: Option<&Path>) -> Option<PathBuf> {
 /// a symlink at `path` is replaced, never written through; on failure
 /// the temporary file is removed and `path` is untouched.
 pub fn write_atomic(path: &Path, bytes: &[&[u8]]) -> std::io::Result<()> {
+    replace(path, bytes, true)
+}
+
+/// As [`write_atomic`], without waiting for the disk when `sync` is false:
+/// for entries checked by a checksum on every read, where a file the
+/// system lost in a crash is only a miss.
+pub fn replace(path: &Path, bytes: &[&[u8]], sync: bool) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -49,7 +56,9 @@ pub fn write_atomic(path: &Path, bytes: &[&[u8]]) -> std::io::Result<()> {
     for b in bytes {
         tmp.write_all(b)?;
     }
-    tmp.as_file().sync_all()?;
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

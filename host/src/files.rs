@@ -64,7 +64,9 @@ pub fn utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
     })
 }
 
-fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+/// Open `path` for reading if it is a regular file (never blocking on a
+/// FIFO).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]

@@ -180,7 +180,7 @@ impl Sandbox {
     pub fn load(&self, bytes: &[u8], sha256: &str) -> Result<Loaded, PluginFailure> {
         // The artifact precompiled into this binary first (a built-in's,
         // part of the binary itself), then the compile cache.
-        let precompiled = precompiled::load(&self.engine, sha256);
+        let precompiled = precompiled::load(&self.engine, sha256, self.cache_root.as_deref());
         let was_precompiled = precompiled.is_some();
         let cached = precompiled.or_else(|| {
             self.cache

@@ -16,6 +16,7 @@ mod golden;
 mod html;
 mod install;
 mod lint;
+mod memo;
 mod metrics;
 mod mutants;
 mod perf;

@@ -42,20 +42,34 @@ fn cached(run: &Run) -> Vec<(String, bool)> {
         .collect()
 }
 
-/// Compiled artifacts anywhere under `dir`.
+/// Compiled artifacts anywhere under `dir` but its `precompiled`
+/// directory (where a precompiled binary extracts its own artifacts).
 fn artifacts_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| {
         d.filter_map(Result::ok)
             .map(|e| {
                 let path = e.path();
                 if path.is_dir() {
-                    artifacts_in(&path)
+                    if e.file_name() == "precompiled" {
+                        0
+                    } else {
+                        artifacts_in(&path)
+                    }
                 } else {
                     usize::from(path.to_string_lossy().ends_with(".cwasm"))
                 }
             })
             .sum()
     })
+}
+
+/// The artifacts a precompiled binary extracted under the cache `dir`.
+fn extracted_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir.join("precompiled"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 #[test]
@@ -77,6 +91,35 @@ fn a_precompiled_binary_compiles_nothing_on_its_first_run() {
         "nothing compiled: {plugins:?}"
     );
     assert_eq!(artifacts_in(empty.path()), 0, "nor written to the cache");
+    // Its own artifacts are extracted, to be mapped by later runs; these
+    // still load the binary's artifacts (checked against its index), and
+    // one that no longer verifies is read from the binary again.
+    let extracted = extracted_in(empty.path());
+    assert_eq!(extracted.len(), 3, "{extracted:?}");
+    let again = repo.run_bin(&exe, &["check", "--format", "json"], &env);
+    assert_eq!(again.code, 1, "{}{}", again.stdout, again.stderr);
+    assert!(
+        cached(&again).iter().all(|(_, c)| *c),
+        "{:?}",
+        cached(&again)
+    );
+    let mut bytes = std::fs::read(&extracted[0]).expect("extracted");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&extracted[0], &bytes).expect("corrupt");
+    let again = repo.run_bin(&exe, &["check", "--format", "json"], &env);
+    assert_eq!(again.code, 1, "{}{}", again.stdout, again.stderr);
+    assert!(
+        cached(&again).iter().all(|(_, c)| *c),
+        "{:?}",
+        cached(&again)
+    );
+    assert_eq!(artifacts_in(empty.path()), 0, "still nothing compiled");
+    assert_ne!(
+        std::fs::read(&extracted[0]).expect("extracted"),
+        bytes,
+        "extracted again"
+    );
     // The plain binary compiles (and caches) on an empty cache.
     let plain = repo.run(&["check", "--format", "json"]);
     assert!(
@@ -140,4 +183,5 @@ fn an_artifact_that_does_not_verify_is_compiled_instead() {
         1,
         "lint's compiled artifact cached"
     );
+    assert_eq!(extracted_in(empty.path()).len(), 2, "the others' extracted");
 }

@@ -4,7 +4,7 @@
 use crate::common::*;
 
 /// A GitHub token assembled at run time (this file holds none).
-fn github_token() -> String {
+pub fn github_token() -> String {
     let body: String = "R4nd0mT0k3nV4lu3Qx9Lz2Wp7Ks5Hd8Jf1Mc3"
         .chars()
         .take(36)
@@ -146,12 +146,14 @@ fn deps_reads_a_mounted_advisory_database_and_fails_closed_without_one() {
         assert_eq!(run.code, 1, "round {round}: {}", run.stderr);
         assert_eq!(rule_ids(&sarif), ["deps/advisory"], "round {round}");
         let stored = entries(&repo);
-        assert_eq!(stored.len(), 1, "one index entry");
+        assert_eq!(stored.len(), 2, "the index and the parsed lockfile");
         if round == 1 {
-            let mut bytes = std::fs::read(&stored[0]).expect("entry");
-            let n = bytes.len();
-            bytes[n - 2] ^= 0x55;
-            std::fs::write(&stored[0], bytes).expect("corrupt");
+            for entry in &stored {
+                let mut bytes = std::fs::read(entry).expect("entry");
+                let n = bytes.len();
+                bytes[n - 2] ^= 0x55;
+                std::fs::write(entry, bytes).expect("corrupt");
+            }
         }
     }
 
@@ -244,6 +246,23 @@ fn the_default_policy_on_a_rust_project_notes_a_missing_database_and_caches_meta
     let run = repo.run_env(&["check", "."], &env);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(cached(&repo), 2);
+    // A manifest the lockfile no longer matches is exit 2 on every run:
+    // what the deps plugin kept from the last run is keyed by both files.
+    repo.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.3.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n",
+    );
+    for _ in 0..2 {
+        let run = repo.run_env(&["check", "."], &env);
+        assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("--locked"), "{}", run.stderr);
+    }
+    repo.write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.2.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n",
+    );
+    let run = repo.run_env(&["check", "."], &env);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 
     // Without a lockfile the gate writes none into the tree, and deps
     // says what to do (exit 2), cold or warm.

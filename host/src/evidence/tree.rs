@@ -17,6 +17,42 @@ use crate::diag::Error;
 /// `snapshot`: `root` holds exactly the files of a commit or the index
 /// (see [`super::snapshot`]), all tracked: no ignore file applies.
 pub fn list(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
+    // git lists the tracked files `.gitignore` hides while the tree is
+    // walked: a process start and a read of the index, overlapped.
+    std::thread::scope(|s| {
+        let hidden = (!snapshot).then(|| s.spawn(|| tracked_but_ignored(root)));
+        let walked = walk(root, snapshot);
+        let hidden = match hidden {
+            Some(h) => h.join().unwrap_or_else(|_| {
+                Err(Error::Evidence {
+                    what: "files".into(),
+                    message: "listing tracked files failed".into(),
+                })
+            }),
+            None => Ok(Vec::new()),
+        };
+        // The walk's error first, as when git ran after it.
+        let mut files = walked?;
+        let hidden = hidden?;
+        if !hidden.is_empty() {
+            for rel in hidden {
+                if files
+                    .binary_search_by(|f| f.path.as_str().cmp(&rel))
+                    .is_err()
+                    && let Some(entry) = lstat_entry(root, &rel)?
+                {
+                    files.push(entry);
+                }
+            }
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        Ok(files)
+    })
+}
+
+/// Every file and symlink under `root` but `.git`, `.gitignore`d ones
+/// left out unless `snapshot`, sorted by path.
+fn walk(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
     let files = Mutex::new(Vec::new());
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -56,23 +92,6 @@ pub fn list(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
     }
     let mut files = files.into_inner().unwrap_or_else(|p| p.into_inner());
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let hidden = if snapshot {
-        Vec::new()
-    } else {
-        tracked_but_ignored(root)?
-    };
-    if !hidden.is_empty() {
-        for rel in hidden {
-            if files
-                .binary_search_by(|f| f.path.as_str().cmp(&rel))
-                .is_err()
-                && let Some(entry) = lstat_entry(root, &rel)?
-            {
-                files.push(entry);
-            }
-        }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-    }
     Ok(files)
 }
 

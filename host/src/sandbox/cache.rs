@@ -1,13 +1,17 @@
 //! On-disk cache of compiled plugins, so a warm run does not recompile.
 //!
 //! Keyed by the component's sha256, the wasmtime version and the engine's
-//! compatibility hash (target, tunables, features). Each artifact carries a
-//! header written by this module: the BLAKE3 hash of the component digest,
-//! the engine key and the artifact's bytes together, so an artifact is bound to
-//! the component it was compiled from (one plugin's artifact copied over
-//! another's name does not verify). An artifact whose header or checksum
-//! does not verify is never deserialized, and is recompiled and rewritten. The directory is the private one from
-//! [`crate::cache::dir`].
+//! compatibility hash (target, tunables, features). Each artifact
+//! (`<sha256>-<engine>.cwasm`, exactly what `Component::serialize` wrote)
+//! has a sum file beside it (`.sum`) written by this module: the BLAKE3 hash
+//! of the component digest, the engine key and the artifact's bytes
+//! together, so an artifact is bound to the component it was compiled from
+//! (one plugin's artifact copied over another's name does not verify). An
+//! artifact whose sum does not verify is never loaded, and is recompiled and
+//! rewritten. A verified artifact is mapped, not copied ([`map_verified`]):
+//! a warm run reads each artifact once, to check it, and the code pages it
+//! runs come straight from the page cache. The directory is the private one
+//! from [`crate::cache::dir`].
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -17,8 +21,55 @@ use wasmtime::Engine;
 use crate::digest::sha256_hex;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8] = b"PORTCULLIS-CWASM-3\n";
+const MAGIC: &[u8] = b"PORTCULLIS-CWASM-4\n";
 const WASMTIME_VERSION: &str = "48.0.8";
+
+/// The compiled artifact at `path`, checked and mapped: its BLAKE3 under
+/// `hasher` (keyed and fed its prefix by the caller) must be `expected`.
+/// The file is opened once: read through to be checked, then mapped by its
+/// descriptor (`/proc/self/fd`, on Linux), so what is mapped is the file
+/// that was checked — the cache replaces files by renaming new ones in,
+/// never by writing into them. Mapping instead of reading into memory and
+/// copying into executable memory saves, per plugin and run, a copy of
+/// several MiB and the page faults of fresh memory: the code pages come
+/// from the page cache as they run.
+pub(super) fn map_verified(
+    engine: &Engine,
+    path: &Path,
+    mut hasher: blake3::Hasher,
+    expected: &str,
+) -> Option<Component> {
+    let file = crate::files::open_regular(path).ok()?;
+    if file.metadata().ok()?.len() > MAX_ARTIFACT_BYTES {
+        return None;
+    }
+    hasher.update_reader(&file).ok()?;
+    if hasher.finalize().to_hex().as_str() != expected {
+        return None;
+    }
+    let load = |at: &Path| {
+        // SAFETY: the file is one this module or `precompiled` wrote from
+        // `Component::serialize` or `Engine::precompile_component` (its
+        // checksum, verified above, binds it to the component's digest);
+        // wasmtime additionally checks version and settings and errors out
+        // on a mismatch. Cache files are replaced by rename, never modified
+        // in place, so the mapping does not change under the component.
+        #[allow(unsafe_code)]
+        unsafe {
+            Component::deserialize_file(engine, at)
+        }
+    };
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let by_descriptor = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        if let Ok(component) = load(&by_descriptor) {
+            return Some(component);
+        }
+        // No /proc (some sandboxes): by path, as elsewhere.
+    }
+    load(path).ok()
+}
 
 pub struct Cache {
     dir: PathBuf,
@@ -43,59 +94,63 @@ impl Cache {
             .join(format!("{wasm_sha256}-{}.cwasm", self.engine_key))
     }
 
-    /// What an artifact's header holds: the digest of the component it was
-    /// compiled from, the engine key and the artifact, hashed together.
+    fn sum_path(&self, wasm_sha256: &str) -> PathBuf {
+        self.dir
+            .join(format!("{wasm_sha256}-{}.sum", self.engine_key))
+    }
+
+    /// The hasher of an artifact's sum, fed the digest of the component it
+    /// was compiled from and the engine key: the artifact's bytes follow.
     /// BLAKE3 (with the SIMD the CPU has): checking a few MiB of artifact
     /// takes well under a millisecond, where SHA-256 without SHA extensions
     /// took most of a warm run.
-    fn checksum(&self, wasm_sha256: &str, payload: &[u8]) -> String {
-        let mut h = blake3::Hasher::new_derive_key("portcullis compiled-plugin artifact v3");
+    fn hasher(&self, wasm_sha256: &str) -> blake3::Hasher {
+        let mut h = blake3::Hasher::new_derive_key("portcullis compiled-plugin artifact v4");
         h.update(wasm_sha256.as_bytes());
         h.update(&[0]);
         h.update(self.engine_key.as_bytes());
         h.update(&[0]);
-        h.update(payload);
-        h.finalize().to_hex().to_string()
+        h
     }
 
     /// A compiled component, if a verified artifact is cached.
     pub fn load(&self, engine: &Engine, wasm_sha256: &str) -> Option<Component> {
-        let bytes = crate::files::read(&self.path(wasm_sha256), MAX_ARTIFACT_BYTES).ok()?;
-        let rest = bytes.strip_prefix(MAGIC)?;
-        if rest.len() < 65 || rest[64] != b'\n' {
-            return None;
-        }
-        let (sum, payload) = (&rest[..64], &rest[65..]);
-        if sum != self.checksum(wasm_sha256, payload).as_bytes() {
-            return None;
-        }
-        // SAFETY: the payload was produced by `Component::serialize` in
-        // `store` below (the checksum header is ours and verified above), for
-        // an engine with the same compatibility hash; wasmtime additionally
-        // checks version and settings and errors out on a mismatch.
-        #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize(engine, payload) };
-        component.ok()
+        let sum = crate::files::read(&self.sum_path(wasm_sha256), 256).ok()?;
+        let sum = sum.strip_prefix(MAGIC)?.strip_suffix(b"\n")?;
+        let sum = std::str::from_utf8(sum).ok()?;
+        map_verified(
+            engine,
+            &self.path(wasm_sha256),
+            self.hasher(wasm_sha256),
+            sum,
+        )
     }
 
     /// Store a compiled component; failures only cost a recompile next time.
     pub fn store(&self, wasm_sha256: &str, component: &Component) {
-        let Ok(payload) = component.serialize() else {
+        let Ok(artifact) = component.serialize() else {
             return;
         };
-        let sum = self.checksum(wasm_sha256, &payload);
-        // A failed write only costs a compile next time.
-        let _ = crate::cache::write_atomic(
-            &self.path(wasm_sha256),
-            &[MAGIC, sum.as_bytes(), b"\n", &payload],
-        );
+        let sum = self
+            .hasher(wasm_sha256)
+            .update(&artifact)
+            .finalize()
+            .to_hex();
+        // A failed write only costs a compile next time; so does a sum left
+        // from another artifact (it does not verify).
+        if crate::cache::write_atomic(&self.path(wasm_sha256), &[&artifact]).is_ok() {
+            let _ = crate::cache::write_atomic(
+                &self.sum_path(wasm_sha256),
+                &[MAGIC, sum.as_bytes(), b"\n"],
+            );
+        }
     }
 }
 
 /// The persistent store behind the plugin contract's `cache-get` and
 /// `cache-put`: one directory per plugin digest, one file per key (named by
-/// the key's sha256), each with a checksum header; an entry that does not
-/// verify is treated as missing.
+/// the key's sha256), each with a checksum header (BLAKE3 of the value); an
+/// entry that does not verify is treated as missing.
 #[derive(Debug, Clone)]
 pub struct PluginData {
     dir: PathBuf,
@@ -103,7 +158,7 @@ pub struct PluginData {
     written: usize,
 }
 
-const DATA_MAGIC: &[u8] = b"PORTCULLIS-DATA-1\n";
+const DATA_MAGIC: &[u8] = b"PORTCULLIS-DATA-2\n";
 /// Bytes a plugin may store per call, in total.
 pub const MAX_DATA_BYTES: usize = 64 << 20;
 /// The largest compiled artifact loaded from the cache.
@@ -133,7 +188,7 @@ impl PluginData {
             return None;
         }
         let (sum, payload) = (&rest[..64], &rest[65..]);
-        (sum == sha256_hex(payload).as_bytes()).then(|| payload.to_vec())
+        (sum == blake3::hash(payload).to_hex().as_bytes()).then(|| payload.to_vec())
     }
 
     /// Store a value; over the limits it is dropped (the plugin recomputes).
@@ -147,8 +202,9 @@ impl PluginData {
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
-        let sum = sha256_hex(value);
-        let _ = crate::cache::write_atomic(&path, &[DATA_MAGIC, sum.as_bytes(), b"\n", value]);
+        let sum = blake3::hash(value).to_hex();
+        // Checked on every read: a lost write is only a miss.
+        let _ = crate::cache::replace(&path, &[DATA_MAGIC, sum.as_bytes(), b"\n", value], false);
     }
 }
 
@@ -171,10 +227,20 @@ mod tests {
         assert!(cache.load(&engine, &a).is_some(), "its own artifact loads");
         // Plugin A's artifact under plugin B's name is not B's code.
         std::fs::copy(cache.path(&a), cache.path(&b)).expect("copy");
+        std::fs::copy(cache.sum_path(&a), cache.sum_path(&b)).expect("copy");
         assert!(
             cache.load(&engine, &b).is_none(),
             "a copied artifact does not verify"
         );
+        // One flipped byte anywhere in the artifact: not loaded.
+        let mut artifact = std::fs::read(cache.path(&a)).expect("artifact");
+        let middle = artifact.len() / 2;
+        artifact[middle] ^= 1;
+        std::fs::write(cache.path(&a), &artifact).expect("write");
+        assert!(cache.load(&engine, &a).is_none(), "a corrupted artifact");
+        // Stored again, it loads again.
+        cache.store(&a, &component);
+        assert!(cache.load(&engine, &a).is_some());
     }
 
     #[test]

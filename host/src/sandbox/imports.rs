@@ -130,33 +130,54 @@ impl FileAccess {
                 Ok(len)
             })
             .collect();
+        self.each_file(paths, &planned, |file, _, len| read_file(file, *len))
+    }
+
+    /// The BLAKE3 digest of each of `paths`, in parallel, under the same
+    /// rules as [`FileAccess::read_all`] but for its budget: nothing is
+    /// copied into the sandbox.
+    fn digest_all(&self, paths: &[String]) -> Vec<Result<String, String>> {
+        let planned = vec![Ok(()); paths.len()];
+        self.each_file(paths, &planned, |file, size, ()| digest_file(file, size))
+    }
+
+    /// `each` on every path whose plan is `Ok`, opened under the grants
+    /// with the size its read is bounded by, over the cores; one result
+    /// per path, in order.
+    fn each_file<P: Sync, T: Send>(
+        &self,
+        paths: &[String],
+        planned: &[Result<P, String>],
+        each: impl Fn(std::fs::File, u64, &P) -> Result<T, String> + Sync,
+    ) -> Vec<Result<T, String>> {
+        use std::os::fd::AsFd;
         let jobs = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(planned.len().max(1));
         let chunk = planned.len().div_ceil(jobs).max(1);
-        let work: Vec<(&String, &Result<u64, String>)> = paths.iter().zip(&planned).collect();
-        let read_part = |part: &[(&String, &Result<u64, String>)]| {
+        let work: Vec<(&String, &Result<P, String>)> = paths.iter().zip(planned).collect();
+        let do_part = |part: &[(&String, &Result<P, String>)]| {
             let mut walker = beneath::Walker::new(self.root.as_fd());
             part.iter()
                 .map(|(path, plan)| match plan {
-                    Ok(len) => {
-                        let (file, _) = self.open(&mut walker, path)?;
-                        read_file(file, *len)
+                    Ok(plan) => {
+                        let (file, size) = self.open(&mut walker, path)?;
+                        each(file, size, plan)
                     }
                     Err(e) => Err(e.clone()),
                 })
                 .collect::<Vec<_>>()
         };
         if jobs == 1 {
-            return read_part(&work);
+            return do_part(&work);
         }
         std::thread::scope(|s| {
-            // A part whose thread the system will not create is read here.
+            // A part whose thread the system will not create is done here.
             let handles: Vec<_> = work
                 .chunks(chunk)
                 .map(|part| {
                     std::thread::Builder::new()
-                        .spawn_scoped(s, move || read_part(part))
+                        .spawn_scoped(s, move || do_part(part))
                         .map_err(|_| part)
                 })
                 .collect();
@@ -164,11 +185,27 @@ impl FileAccess {
                 .into_iter()
                 .flat_map(|h| match h {
                     Ok(h) => h.join().unwrap_or_default(),
-                    Err(part) => read_part(part),
+                    Err(part) => do_part(part),
                 })
                 .collect()
         })
     }
+}
+
+/// The BLAKE3 digest of an opened file, read to its end but bounded as
+/// [`read_file`] bounds a read (a file growing while read is an error).
+fn digest_file(file: std::fs::File, expected: u64) -> Result<String, String> {
+    use std::io::Read;
+    let cap = expected.saturating_mul(2).saturating_add(4096);
+    let mut hasher = blake3::Hasher::new();
+    let mut bounded = file.take(cap + 1);
+    hasher
+        .update_reader(&mut bounded)
+        .map_err(|e| e.to_string())?;
+    if hasher.count() > cap {
+        return Err(format!("grew past {cap} bytes while being read"));
+    }
+    Ok(hasher.finalize().to_hex().to_string())
 }
 
 impl WasiView for State {
@@ -201,6 +238,16 @@ impl host::Host for State {
     fn read_files(&mut self, paths: Vec<String>) -> Vec<Result<Vec<u8>, String>> {
         match &self.access {
             Some(access) => access.read_all(&paths),
+            None => paths
+                .iter()
+                .map(|_| Err("files cannot be read during describe".to_string()))
+                .collect(),
+        }
+    }
+
+    fn file_digests(&mut self, paths: Vec<String>) -> Vec<Result<String, String>> {
+        match &self.access {
+            Some(access) => access.digest_all(&paths),
             None => paths
                 .iter()
                 .map(|_| Err("files cannot be read during describe".to_string()))

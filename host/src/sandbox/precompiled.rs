@@ -43,12 +43,21 @@ struct Entry {
     blake3: String,
 }
 
-fn checksum(sha256: &str, artifact: &[u8]) -> String {
+/// The hasher of [`checksum`], fed the component's digest: the artifact's
+/// bytes follow.
+fn hasher(sha256: &str) -> blake3::Hasher {
     let mut h = blake3::Hasher::new_derive_key("portcullis precompiled plugin v1");
     h.update(sha256.as_bytes());
     h.update(&[0]);
-    h.update(artifact);
-    h.finalize().to_hex().to_string()
+    h
+}
+
+fn checksum(sha256: &str, artifact: &[u8]) -> String {
+    hasher(sha256)
+        .update(artifact)
+        .finalize()
+        .to_hex()
+        .to_string()
 }
 
 /// The index of the running binary's trailer, read once; empty when it has
@@ -103,8 +112,25 @@ fn read_index(exe: &Path) -> std::io::Result<Vec<Entry>> {
 /// The precompiled artifact of the built-in component `sha256`, loaded
 /// into `engine`; `None` when the binary has none, or it does not verify
 /// or does not suit this engine and CPU.
-pub fn load(engine: &Engine, sha256: &str) -> Option<Component> {
+///
+/// With a cache directory, the artifact is also extracted there once
+/// (`precompiled/<sha256>-<checksum>.cwasm`, the same bytes): later runs
+/// map that file instead of reading the artifact out of the binary and
+/// copying it into executable memory, and load exactly the binary's own
+/// artifact still — the copy is checked against the checksum in the
+/// binary's index before every use.
+pub fn load(engine: &Engine, sha256: &str, cache_root: Option<&Path>) -> Option<Component> {
     let entry = index().iter().find(|e| e.sha256 == sha256)?;
+    let extracted = cache_root.map(|root| {
+        root.join("precompiled")
+            .join(format!("{sha256}-{}.cwasm", entry.blake3))
+    });
+    if let Some(path) = &extracted {
+        let mapped = super::cache::map_verified(engine, path, hasher(sha256), &entry.blake3);
+        if mapped.is_some() {
+            return mapped;
+        }
+    }
     let mut file = std::fs::File::open(std::env::current_exe().ok()?).ok()?;
     file.seek(SeekFrom::Start(entry.offset)).ok()?;
     let mut artifact = vec![0; usize::try_from(entry.len).ok()?];
@@ -117,8 +143,16 @@ pub fn load(engine: &Engine, sha256: &str) -> Option<Component> {
     // component's digest); wasmtime checks its version, settings and the
     // CPU features it needs, and refuses it otherwise.
     #[allow(unsafe_code)]
-    let component = unsafe { Component::deserialize(engine, &artifact) };
-    component.ok()
+    let component = unsafe { Component::deserialize(engine, &artifact) }.ok()?;
+    if let Some(path) = &extracted {
+        // A failed write only costs reading the binary again next time.
+        let _ = path
+            .parent()
+            .map(std::fs::create_dir_all)
+            .transpose()
+            .and_then(|_| crate::cache::replace(path, &[&artifact], false));
+    }
+    Some(component)
 }
 
 /// The engine artifacts are compiled with: the sandbox's settings for this

@@ -7,6 +7,7 @@ use portcullis_sdk::{Context, Evaluation, Level, Location, Region, RuleDecl};
 
 use crate::advisories::{self, Kind};
 use crate::config::{self, Ban, Config};
+use crate::facts::{self, Facts};
 use crate::lockfile::{Lockfile, Package};
 use crate::metadata::{self, Metadata};
 use crate::rules::{
@@ -15,7 +16,45 @@ use crate::rules::{
 };
 
 pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
-    let meta = ctx.cargo_metadata().map(metadata::parse).transpose()?;
+    let inputs = facts::inputs(ctx);
+    let facts = match inputs.as_deref().and_then(facts::get) {
+        Some(kept) => kept,
+        None => {
+            let collected = collect(ctx)?;
+            if let Some(inputs) = &inputs
+                && kept_whole(ctx, collected.metadata.as_deref())?
+            {
+                facts::put(inputs, &collected);
+            }
+            collected
+        }
+    };
+    let Some(lock) = &facts.lock else {
+        // Not a Rust project: nothing to check.
+        return Ok(Evaluation::default());
+    };
+    let meta = facts.metadata.as_deref().map(metadata::parse).transpose()?;
+    let mut out = Evaluation::default();
+    advisories(ctx, config, lock, &mut out)?;
+    if let Some(licenses) = &config.licenses {
+        let meta = meta.as_ref().ok_or(
+            "licenses are read from cargo metadata, which the host did not collect (no Cargo.toml at the repository root)",
+        )?;
+        check_licenses(licenses, meta, lock, &mut out)?;
+    }
+    bans(ctx, config, meta.as_ref(), lock, &mut out)?;
+    sources(config, lock, &mut out);
+    Ok(out)
+}
+
+/// Cargo metadata (asked of the host, which runs it with `--locked`) and
+/// the lockfile, parsed.
+fn collect(ctx: &Context) -> Result<Facts, String> {
+    let metadata = ctx
+        .cargo_metadata_on_demand(true)?
+        .map(metadata::reduce)
+        .transpose()?;
+    let meta = metadata.as_deref().map(metadata::parse).transpose()?;
     let lock_path = match &meta {
         Some(m) => match ctx.repo_relative(&m.workspace_root) {
             Some(ws) => format!("{ws}/Cargo.lock"),
@@ -25,9 +64,11 @@ pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
     };
     let text = match ctx.read_to_string(&lock_path) {
         Ok(t) => t,
-        // Not a Rust project: nothing to check.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && meta.is_none() => {
-            return Ok(Evaluation::default());
+            return Ok(Facts {
+                metadata: None,
+                lock: None,
+            });
         }
         Err(e) => {
             return Err(format!(
@@ -36,17 +77,25 @@ pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
         }
     };
     let lock = Lockfile::parse(&lock_path, &text)?;
-    let mut out = Evaluation::default();
-    advisories(ctx, config, &lock, &mut out)?;
-    if let Some(licenses) = &config.licenses {
-        let meta = meta.as_ref().ok_or(
-            "licenses are read from cargo metadata, which the host did not collect (no Cargo.toml at the repository root)",
-        )?;
-        check_licenses(licenses, meta, &lock, &mut out)?;
-    }
-    bans(ctx, config, meta.as_ref(), &lock, &mut out)?;
-    sources(config, &lock, &mut out);
-    Ok(out)
+    drop(meta);
+    Ok(Facts {
+        metadata,
+        lock: Some(lock),
+    })
+}
+
+/// Whether every package of the workspace (no source) has its manifest in
+/// the repository, so the facts' key covers all that decided them.
+fn kept_whole(ctx: &Context, metadata: Option<&str>) -> Result<bool, String> {
+    let Some(json) = metadata else {
+        return Ok(true);
+    };
+    let meta = metadata::parse(json)?;
+    Ok(meta
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .all(|p| ctx.repo_relative(&p.manifest_path).is_some()))
 }
 
 fn at(lock: &Lockfile, p: &Package) -> Location {
@@ -385,14 +434,18 @@ fn bans(
             let Some(manifest) = ctx.repo_relative(&p.manifest_path) else {
                 continue;
             };
+            let wild: Vec<_> = p
+                .dependencies()?
+                .into_iter()
+                .filter(|d| d.req == "*" && d.path.is_none())
+                .collect();
+            if wild.is_empty() {
+                continue;
+            }
             let text = ctx
                 .read_to_string(&manifest)
                 .map_err(|e| format!("cannot read {manifest}: {e}"))?;
-            for d in p
-                .dependencies()?
-                .iter()
-                .filter(|d| d.req == "*" && d.path.is_none())
-            {
+            for d in &wild {
                 let line = text
                     .lines()
                     .position(|l| l.trim_start().starts_with(d.name.as_ref()) && l.contains('*'))

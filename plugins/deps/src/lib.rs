@@ -2,13 +2,15 @@
 //! and allowed sources, offline.
 //!
 //! Data path: Cargo.lock (every resolved package and its line) and cargo
-//! metadata (declared licenses and requirements) → the checks in `checks`
+//! metadata (declared licenses and requirements), asked of the host and
+//! kept parsed between runs (`facts`) → the checks in `checks`
 //! (advisories from a mounted RustSec database, licenses, bans, sources) →
 //! findings on the package's Cargo.lock line.
 
 mod advisories;
 mod checks;
 mod config;
+mod facts;
 mod lockfile;
 mod metadata;
 mod rules;
@@ -25,7 +27,6 @@ impl Plugin for Deps {
         PluginInfo::new("deps", env!("CARGO_PKG_VERSION"))
             .rules(RULES)
             .reads(EvidenceKind::Files)
-            .reads(EvidenceKind::CargoMetadata)
     }
 
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {

@@ -7,10 +7,10 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Metadata<'a> {
     #[serde(borrow)]
     pub packages: Vec<Package<'a>>,
@@ -18,7 +18,7 @@ pub struct Metadata<'a> {
     pub workspace_root: Cow<'a, str>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Package<'a> {
     #[serde(borrow)]
     pub name: Cow<'a, str>,
@@ -32,7 +32,7 @@ pub struct Package<'a> {
     pub source: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub manifest_path: Cow<'a, str>,
-    #[serde(borrow)]
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
     dependencies: Option<&'a RawValue>,
 }
 
@@ -59,4 +59,18 @@ impl<'a> Package<'a> {
 
 pub fn parse(json: &str) -> Result<Metadata<'_>, String> {
     serde_json::from_str(json).map_err(|e| format!("cargo metadata output is not understood: {e}"))
+}
+
+/// The metadata with only what the checks read: every package's identity,
+/// licenses, source and manifest, and the declared dependencies of the
+/// workspace's own packages (no source) only — most of cargo's output is
+/// the dependency lists of every other package.
+pub fn reduce(json: &str) -> Result<String, String> {
+    let mut meta = parse(json)?;
+    for p in &mut meta.packages {
+        if p.source.is_some() {
+            p.dependencies = None;
+        }
+    }
+    serde_json::to_string(&meta).map_err(|e| format!("cargo metadata: {e}"))
 }

@@ -410,9 +410,14 @@ fn a_git_database_is_indexed_once_per_commit() {
         |found: Vec<(String, u32)>| -> Vec<String> { found.into_iter().map(|(r, _)| r).collect() };
     let (first, _) = run(repo.path(), db.path(), config.clone());
     assert_eq!(rules(first), ["advisory", "unmaintained", "unsound"]);
+    let mut keys = portcullis_sdk::testing::cache_keys();
+    keys.sort();
     assert_eq!(
-        portcullis_sdk::testing::cache_keys(),
-        [format!("rustsec-index/v1/{}", "1".repeat(40))]
+        keys,
+        [
+            "facts/v1".to_string(),
+            format!("rustsec-index/v1/{}", "1".repeat(40))
+        ]
     );
     // Same commit: the index answers, the files are not read again.
     std::fs::remove_file(db.path().join("crates/term/RUSTSEC-2018-0015.md")).expect("rm");
@@ -427,4 +432,39 @@ fn a_git_database_is_indexed_once_per_commit() {
     );
     let (third, _) = run(repo.path(), db.path(), config);
     assert_eq!(rules(third), ["advisory", "unsound"]);
+}
+
+#[test]
+fn parsed_facts_are_kept_for_the_same_lockfile_only() {
+    portcullis_sdk::testing::clear_cache();
+    let repo = tempfile::tempdir().expect("repo");
+    let db = tempfile::tempdir().expect("db");
+    database(db.path());
+    let config = serde_json::json!({"bans": {"duplicates": false, "deny": ["term"]}});
+    let rules =
+        |found: Vec<(String, u32)>| -> Vec<String> { found.into_iter().map(|(r, _)| r).collect() };
+    write(
+        repo.path(),
+        "Cargo.lock",
+        &lockfile(&[
+            ("app", "0.1.0", None),
+            ("smallvec", "1.6.0", Some(CRATES_IO)),
+        ]),
+    );
+    let (first, _) = run(repo.path(), db.path(), config.clone());
+    assert!(!rules(first).contains(&"banned".to_string()));
+    assert!(portcullis_sdk::testing::cache_keys().contains(&"facts/v1".to_string()));
+    // The lockfile changes: its new packages are read, not the kept ones.
+    let lock = lockfile(&[
+        ("app", "0.1.0", None),
+        ("smallvec", "1.6.0", Some(CRATES_IO)),
+        ("term", "0.7.0", Some(CRATES_IO)),
+    ]);
+    write(repo.path(), "Cargo.lock", &lock);
+    let (second, _) = run(repo.path(), db.path(), config.clone());
+    let line = line_of(&lock, "term", "0.7.0");
+    assert!(second.contains(&("banned".to_string(), line)), "{second:?}");
+    // Unchanged: the kept facts answer the same, on the same line.
+    let (third, _) = run(repo.path(), db.path(), config);
+    assert!(third.contains(&("banned".to_string(), line)), "{third:?}");
 }

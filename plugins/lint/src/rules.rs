@@ -8,7 +8,7 @@ pub mod max_warnings;
 pub mod merge_conflict;
 pub mod syntax;
 
-use portcullis_sdk::{Context, Evaluation, FileKind, RuleDecl, text::looks_binary};
+use portcullis_sdk::{Context, Evaluation, FileKind, RuleDecl, memo, text::looks_binary};
 
 use crate::config::{Config, Scope};
 
@@ -72,20 +72,34 @@ pub fn hygiene(
             _ => None,
         })
         .collect();
-    let mut templates: Vec<String> = Vec::new();
-    // Content rules, over files read in batches by the host.
-    for batch in ctx.batches(&to_scan, BATCH_BYTES.max(max_scan)) {
-        let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
-        for (file, content) in batch.iter().zip(ctx.read_many(&paths)) {
+    // Content rules, over files read in batches by the host. A file's
+    // findings depend on its path, its content, the config and where the
+    // charts are: kept between runs for content already checked.
+    let salt = format!("{}\n{}", ctx.config_json(), charts.join("\n"));
+    let checked = memo::per_file(
+        ctx,
+        "content",
+        &salt,
+        &to_scan,
+        BATCH_BYTES.max(max_scan),
+        |file, content| {
             let bytes = content.map_err(|e| Context::cannot_read("lint", &file.path, &e))?;
-            if looks_binary(&bytes) {
-                continue;
+            let mut found = Evaluation::default();
+            let mut template = false;
+            if !looks_binary(&bytes) {
+                merge_conflict::check(&file.path, &bytes, &mut found);
+                let in_chart = charts.iter().any(|c| file.path.starts_with(c.as_str()));
+                template = syntax::check(&file.path, &bytes, in_chart, &mut found)
+                    == syntax::Checked::Template;
             }
-            merge_conflict::check(&file.path, &bytes, out);
-            let in_chart = charts.iter().any(|c| file.path.starts_with(c.as_str()));
-            if syntax::check(&file.path, &bytes, in_chart, out) == syntax::Checked::Template {
-                templates.push(file.path.clone());
-            }
+            Ok((memo::Findings(found.findings), template))
+        },
+    )?;
+    let mut templates: Vec<&str> = Vec::new();
+    for (file, (memo::Findings(found), template)) in to_scan.iter().zip(checked) {
+        out.findings.extend(found);
+        if template {
+            templates.push(&file.path);
         }
     }
     if let Some(first) = templates.first() {

@@ -325,6 +325,35 @@ impl Context {
         }
     }
 
+    /// The BLAKE3 digest of each repository file's content (64 hex digits),
+    /// one result per path: in the sandbox the host reads and hashes them
+    /// in one call, copying nothing in (the contract's `file-digests`);
+    /// natively they are hashed from the fixture root. Equal digests mean
+    /// equal content: see [`crate::memo`].
+    pub fn digests(&self, paths: &[String]) -> Vec<Result<String, String>> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            crate::bindings::portcullis::plugin::host::file_digests(paths)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            paths
+                .iter()
+                .map(|p| {
+                    self.read(p)
+                        .map(|b| blake3::hash(&b).to_hex().to_string())
+                        .map_err(|e| e.to_string())
+                })
+                .collect()
+        }
+    }
+
+    /// The plugin's `config` table as JSON text, keys in order: what its
+    /// results depend on besides the evidence (for [`crate::memo`]).
+    pub fn config_json(&self) -> String {
+        self.config.to_string()
+    }
+
     /// The error for a repository file [`Context::read_many`] could not
     /// read. When the host refused it for want of a read grant, the message
     /// says which grant `plugin` needs; for any other reason (a symlink, a

@@ -61,6 +61,7 @@
 
 pub mod cache;
 mod context;
+pub mod memo;
 mod rule;
 pub mod stats;
 pub mod testing;

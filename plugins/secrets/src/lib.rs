@@ -17,7 +17,7 @@ use std::io::Read;
 
 use portcullis_sdk::{
     Context, Evaluation, FileEntry, FileKind, Location, Plugin, PluginInfo, Region, export_plugin,
-    text::looks_binary,
+    memo, text::looks_binary,
 };
 use sha2::{Digest, Sha256};
 
@@ -64,17 +64,26 @@ impl Plugin for Secrets {
                 small.push(file);
             }
         }
-        for batch in ctx.batches(&small, BATCH_BYTES) {
-            let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
-            for (file, content) in batch.iter().zip(ctx.read_many(&paths)) {
+        // Each file's findings depend on its path, its content and the
+        // config only: kept between runs for content already scanned.
+        let found = memo::per_file(
+            ctx,
+            "findings",
+            &ctx.config_json(),
+            &small,
+            BATCH_BYTES,
+            |file, content| {
                 let bytes = content.map_err(|e| cannot_read(&file.path, &e))?;
-                if looks_binary(&bytes) {
-                    continue;
+                let mut found = Evaluation::default();
+                if !looks_binary(&bytes) {
+                    let hits = scanner.scan(&bytes, is_code(&file.path), &allow);
+                    report(&file.path, &bytes, 1, &hits, &mut found);
                 }
-                let hits = scanner.scan(&bytes, is_code(&file.path), &allow);
-                report(&file.path, &bytes, 1, &hits, &mut out);
-            }
-        }
+                Ok(memo::Findings(found.findings))
+            },
+        )?;
+        out.findings
+            .extend(found.into_iter().flat_map(|memo::Findings(f)| f));
         Ok(out)
     }
 }
