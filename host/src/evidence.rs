@@ -79,6 +79,9 @@ pub struct Evidence {
     pub changed_lines: std::sync::Arc<changed_lines::OnDemand>,
     /// When the metrics' analysis window ends (and starts, if given).
     pub clock: metrics::Clock,
+    /// File digests computed for the contract's `file-digests` during this
+    /// run, shared by the plugins that ask.
+    pub digests: std::sync::Arc<Digests>,
 }
 
 /// Collect the evidence `kinds` for the repository at `root`, each kind
@@ -88,6 +91,28 @@ pub struct Evidence {
 /// manifests and lockfile). `snapshot`: `root` is a [`snapshot`] of a
 /// commit or the index, every file of which is tracked (ignore files hide
 /// none of them).
+/// File content digests (BLAKE3, hex) by repository-relative path, for one
+/// run: the files are hashed once whichever plugins ask.
+#[derive(Debug, Default)]
+pub struct Digests(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl Digests {
+    pub fn get(&self, path: &str) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(path)
+            .cloned()
+    }
+
+    pub fn insert(&self, path: &str, digest: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_string(), digest.to_string());
+    }
+}
+
 pub fn collect(
     root: &Path,
     policy: &Policy,

@@ -374,6 +374,7 @@ fn prepare(
         cargo: evidence.cargo_on_demand.clone(),
         lines: evidence.changed_lines.clone(),
         metrics: grants.metrics.cloned(),
+        digests: evidence.digests.clone(),
     };
     let mut wit_evidence = convert::to_wit_evidence(evidence, reads, grants.reports_from);
     wit_evidence.mounts = wit_mounts;

@@ -21,39 +21,66 @@ use wasmtime::Engine;
 use crate::digest::sha256_hex;
 use wasmtime::component::Component;
 
-const MAGIC: &[u8] = b"PORTCULLIS-CWASM-4\n";
+const MAGIC: &[u8] = b"PORTCULLIS-CWASM-5\n";
 const WASMTIME_VERSION: &str = "48.0.8";
 
 /// The compiled artifact at `path`, checked and mapped: its BLAKE3 under
-/// `hasher` (keyed and fed its prefix by the caller) must be `expected`.
-/// The file is opened once: read through to be checked, then mapped by its
-/// descriptor (`/proc/self/fd`, on Linux), so what is mapped is the file
-/// that was checked — the cache replaces files by renaming new ones in,
-/// never by writing into them. Mapping instead of reading into memory and
-/// copying into executable memory saves, per plugin and run, a copy of
-/// several MiB and the page faults of fresh memory: the code pages come
-/// from the page cache as they run.
+/// `hasher` (keyed and fed its prefix by the caller) must be `expected`,
+/// else the checksum its sum file (`sum_path`) records.
+///
+/// The file is opened once: checked, then mapped by its descriptor
+/// (`/proc/self/fd`, on Linux), so what is mapped is the file that was
+/// checked — the cache replaces files by renaming new ones in, never by
+/// writing into them. Mapping instead of reading into memory and copying
+/// into executable memory saves, per plugin and run, a copy of several MiB
+/// and the page faults of fresh memory: the code pages come from the page
+/// cache as they run.
+///
+/// The sum file also records the file's stamp (device, inode, size,
+/// modification and change times) when its checksum last verified: while
+/// the file's stamp is that one, it was not written to, replaced or copied
+/// over since (a change time cannot be set back), and it is not read and
+/// hashed again. Any other stamp means a full check, which, when it
+/// passes, records the new stamp.
 pub(super) fn map_verified(
     engine: &Engine,
     path: &Path,
+    sum_path: &Path,
     mut hasher: blake3::Hasher,
-    expected: &str,
+    expected: Option<&str>,
 ) -> Option<Component> {
+    let recorded = read_sum(sum_path);
+    let expected = match (expected, &recorded) {
+        (Some(e), _) => e.to_string(),
+        (None, Some(sum)) => sum.checksum.clone(),
+        (None, None) => return None,
+    };
     let file = crate::files::open_regular(path).ok()?;
-    if file.metadata().ok()?.len() > MAX_ARTIFACT_BYTES {
+    let meta = file.metadata().ok()?;
+    if meta.len() > MAX_ARTIFACT_BYTES {
         return None;
     }
-    hasher.update_reader(&file).ok()?;
-    if hasher.finalize().to_hex().as_str() != expected {
-        return None;
+    let now = stamp(&meta);
+    let unchanged = recorded
+        .as_ref()
+        .is_some_and(|sum| sum.checksum == expected && now.as_ref() == Some(&sum.stamp));
+    if !unchanged {
+        hasher.update_reader(&file).ok()?;
+        if hasher.finalize().to_hex().as_str() != expected {
+            return None;
+        }
+        if let Some(now) = &now {
+            write_sum(sum_path, &expected, now);
+        }
     }
     let load = |at: &Path| {
         // SAFETY: the file is one this module or `precompiled` wrote from
         // `Component::serialize` or `Engine::precompile_component` (its
-        // checksum, verified above, binds it to the component's digest);
-        // wasmtime additionally checks version and settings and errors out
-        // on a mismatch. Cache files are replaced by rename, never modified
-        // in place, so the mapping does not change under the component.
+        // checksum, verified above or under the same stamp, binds it to the
+        // component's digest); wasmtime additionally checks version and
+        // settings and errors out on a mismatch. Cache files are replaced
+        // by rename, never modified in place, so the mapping does not
+        // change under the component.
         #[allow(unsafe_code)]
         unsafe {
             Component::deserialize_file(engine, at)
@@ -69,6 +96,69 @@ pub(super) fn map_verified(
         // No /proc (some sandboxes): by path, as elsewhere.
     }
     load(path).ok()
+}
+
+/// A sum file's content: the artifact's checksum, and the stamp of the
+/// file it last verified on.
+struct Sum {
+    checksum: String,
+    stamp: String,
+}
+
+fn read_sum(path: &Path) -> Option<Sum> {
+    let bytes = crate::files::read(path, 1024).ok()?;
+    let text = std::str::from_utf8(bytes.strip_prefix(MAGIC)?).ok()?;
+    let mut lines = text.lines();
+    Some(Sum {
+        checksum: lines.next()?.to_string(),
+        stamp: lines.next().unwrap_or_default().to_string(),
+    })
+}
+
+/// Write a sum file; a failed write only costs a full check next time.
+fn write_sum(path: &Path, checksum: &str, stamp: &str) {
+    let text = format!("{checksum}\n{stamp}\n");
+    let _ = crate::cache::replace(path, &[MAGIC, text.as_bytes()], false);
+}
+
+/// The stamp of an artifact file as it is now (see [`map_verified`]);
+/// `None` where the system gives no inode and change time, and for a file
+/// changed in the last two seconds: file times tick coarsely (a few
+/// milliseconds), so a second write that soon could keep the same stamp
+/// (git calls such index entries racy). Such a file is hashed on every run
+/// until its stamp is old enough to be recorded.
+pub(super) fn stamp(meta: &std::fs::Metadata) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        if meta.ctime() >= 0 && (meta.ctime() as u64).saturating_add(2) > now {
+            return None;
+        }
+        Some(format!(
+            "{} {} {} {}.{} {}.{}",
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+/// The stamp of the file at `path`, if it can be had.
+fn stamp_of(path: &Path) -> Option<String> {
+    stamp(&std::fs::symlink_metadata(path).ok()?)
 }
 
 pub struct Cache {
@@ -115,14 +205,12 @@ impl Cache {
 
     /// A compiled component, if a verified artifact is cached.
     pub fn load(&self, engine: &Engine, wasm_sha256: &str) -> Option<Component> {
-        let sum = crate::files::read(&self.sum_path(wasm_sha256), 256).ok()?;
-        let sum = sum.strip_prefix(MAGIC)?.strip_suffix(b"\n")?;
-        let sum = std::str::from_utf8(sum).ok()?;
         map_verified(
             engine,
             &self.path(wasm_sha256),
+            &self.sum_path(wasm_sha256),
             self.hasher(wasm_sha256),
-            sum,
+            None,
         )
     }
 
@@ -138,10 +226,13 @@ impl Cache {
             .to_hex();
         // A failed write only costs a compile next time; so does a sum left
         // from another artifact (it does not verify).
-        if crate::cache::write_atomic(&self.path(wasm_sha256), &[&artifact]).is_ok() {
-            let _ = crate::cache::write_atomic(
+        let path = self.path(wasm_sha256);
+        if crate::cache::write_atomic(&path, &[&artifact]).is_ok() {
+            // Just written: no stamp yet (see `stamp`).
+            write_sum(
                 &self.sum_path(wasm_sha256),
-                &[MAGIC, sum.as_bytes(), b"\n"],
+                &sum,
+                &stamp_of(&path).unwrap_or_default(),
             );
         }
     }

@@ -48,6 +48,8 @@ pub(super) struct FileAccess {
     pub(super) lines: std::sync::Arc<crate::evidence::changed_lines::OnDemand>,
     /// Where `query-metrics` runs queries, when the policy grants a server.
     pub(super) metrics: Option<std::sync::Arc<crate::evidence::metrics::Session>>,
+    /// Digests `file-digests` computed in this run, shared by the plugins.
+    pub(super) digests: std::sync::Arc<crate::evidence::Digests>,
 }
 
 /// Read an opened file whose size is known, bounded: a file that grew far
@@ -130,7 +132,7 @@ impl FileAccess {
                 Ok(len)
             })
             .collect();
-        self.each_file(paths, &planned, |file, _, len| read_file(file, *len))
+        self.each_file(paths, &planned, |_, file, _, len| read_file(file, *len))
     }
 
     /// The BLAKE3 digest of each of `paths`, in parallel, under the same
@@ -138,7 +140,15 @@ impl FileAccess {
     /// copied into the sandbox.
     fn digest_all(&self, paths: &[String]) -> Vec<Result<String, String>> {
         let planned = vec![Ok(()); paths.len()];
-        self.each_file(paths, &planned, |file, size, ()| digest_file(file, size))
+        self.each_file(paths, &planned, |path, file, size, ()| {
+            // Opened above, under this plugin's grants, whoever hashed it.
+            if let Some(digest) = self.digests.get(path) {
+                return Ok(digest);
+            }
+            let digest = digest_file(file, size)?;
+            self.digests.insert(path, &digest);
+            Ok(digest)
+        })
     }
 
     /// `each` on every path whose plan is `Ok`, opened under the grants
@@ -148,7 +158,7 @@ impl FileAccess {
         &self,
         paths: &[String],
         planned: &[Result<P, String>],
-        each: impl Fn(std::fs::File, u64, &P) -> Result<T, String> + Sync,
+        each: impl Fn(&str, std::fs::File, u64, &P) -> Result<T, String> + Sync,
     ) -> Vec<Result<T, String>> {
         use std::os::fd::AsFd;
         let jobs = std::thread::available_parallelism()
@@ -162,7 +172,7 @@ impl FileAccess {
                 .map(|(path, plan)| match plan {
                     Ok(plan) => {
                         let (file, size) = self.open(&mut walker, path)?;
-                        each(file, size, plan)
+                        each(path, file, size, plan)
                     }
                     Err(e) => Err(e.clone()),
                 })

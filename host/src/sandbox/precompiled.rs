@@ -118,15 +118,21 @@ fn read_index(exe: &Path) -> std::io::Result<Vec<Entry>> {
 /// map that file instead of reading the artifact out of the binary and
 /// copying it into executable memory, and load exactly the binary's own
 /// artifact still — the copy is checked against the checksum in the
-/// binary's index before every use.
+/// binary's index before every use (hashed, or known unchanged since it
+/// was: see `cache::map_verified`).
 pub fn load(engine: &Engine, sha256: &str, cache_root: Option<&Path>) -> Option<Component> {
     let entry = index().iter().find(|e| e.sha256 == sha256)?;
     let extracted = cache_root.map(|root| {
-        root.join("precompiled")
-            .join(format!("{sha256}-{}.cwasm", entry.blake3))
+        let dir = root.join("precompiled");
+        let name = format!("{sha256}-{}", entry.blake3);
+        (
+            dir.join(format!("{name}.cwasm")),
+            dir.join(format!("{name}.sum")),
+        )
     });
-    if let Some(path) = &extracted {
-        let mapped = super::cache::map_verified(engine, path, hasher(sha256), &entry.blake3);
+    if let Some((path, sum)) = &extracted {
+        let mapped =
+            super::cache::map_verified(engine, path, sum, hasher(sha256), Some(&entry.blake3));
         if mapped.is_some() {
             return mapped;
         }
@@ -144,13 +150,15 @@ pub fn load(engine: &Engine, sha256: &str, cache_root: Option<&Path>) -> Option<
     // CPU features it needs, and refuses it otherwise.
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(engine, &artifact) }.ok()?;
-    if let Some(path) = &extracted {
+    if let Some((path, _)) = &extracted {
         // A failed write only costs reading the binary again next time.
+        // Synced: the sum a later run records (see `cache::map_verified`)
+        // never vouches for bytes a crash could have lost.
         let _ = path
             .parent()
             .map(std::fs::create_dir_all)
             .transpose()
-            .and_then(|_| crate::cache::replace(path, &[&artifact], false));
+            .and_then(|_| crate::cache::write_atomic(path, &[&artifact]));
     }
     Some(component)
 }

@@ -47,7 +47,16 @@ impl Plugin for Secrets {
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
         let config: Config = ctx.config()?;
         let allow = config.allow()?;
-        let scanner = Scanner::new(config.entropy)?;
+        // Built when a file is to be scanned: a warm run over unchanged
+        // files scans none.
+        let scanner = std::cell::OnceCell::new();
+        let scanner = || -> Result<&Scanner, String> {
+            if let Some(s) = scanner.get() {
+                return Ok(s);
+            }
+            let built = Scanner::new(config.entropy)?;
+            Ok(scanner.get_or_init(|| built))
+        };
         let mut out = Evaluation::default();
         let mut small = Vec::new();
         for file in ctx.files() {
@@ -59,7 +68,7 @@ impl Plugin for Secrets {
                 continue;
             }
             if file.size > STREAM_BYTES {
-                stream(ctx, &scanner, &allow, file, &mut out)?;
+                stream(ctx, scanner()?, &allow, file, &mut out)?;
             } else {
                 small.push(file);
             }
@@ -76,7 +85,7 @@ impl Plugin for Secrets {
                 let bytes = content.map_err(|e| cannot_read(&file.path, &e))?;
                 let mut found = Evaluation::default();
                 if !looks_binary(&bytes) {
-                    let hits = scanner.scan(&bytes, is_code(&file.path), &allow);
+                    let hits = scanner()?.scan(&bytes, is_code(&file.path), &allow);
                     report(&file.path, &bytes, 1, &hits, &mut found);
                 }
                 Ok(memo::Findings(found.findings))
