@@ -25,12 +25,18 @@ fn found(run: &Run) -> Vec<(String, String, u64)> {
     v
 }
 
+/// Lines that make a file big enough for its results to be kept (the SDK
+/// reads files under 1 KiB on every run).
+fn padding() -> String {
+    "# nothing to see on this line\n".repeat(40)
+}
+
 /// A repository with enough files for the plugins to keep per-file
-/// results (the SDK reads fewer than 32 files without its memo).
+/// results (the SDK reads every file when fewer than 32 are kept).
 fn many_files() -> Repo {
     let repo = Repo::new();
     for i in 0..40 {
-        repo.write(&format!("src/f{i}.txt"), format!("line {i}\n"));
+        repo.write(&format!("src/f{i}.txt"), format!("line {i}\n{}", padding()));
     }
     repo
 }
@@ -45,7 +51,7 @@ fn check(repo: &Repo) -> Run {
 fn kept_results_follow_every_change_of_content() {
     let token = github_token();
     let repo = many_files();
-    repo.write(".env", format!("LOG=info\nGH_TOKEN={token}\n"));
+    repo.write(".env", format!("LOG=info\nGH_TOKEN={token}\n{}", padding()));
     let cold = check(&repo);
     assert_eq!(cold.code, 1);
     let secret = ("secrets/github-pat".to_string(), ".env".to_string(), 2);
@@ -60,13 +66,16 @@ fn kept_results_follow_every_change_of_content() {
     assert_eq!(warm.code, 1);
 
     // The secret removed: gone; put back: found again.
-    repo.write(".env", "LOG=info\n");
+    repo.write(".env", format!("LOG=info\n{}", padding()));
     assert_eq!(found(&check(&repo)), []);
-    repo.write(".env", format!("LOG=info\nGH_TOKEN={token}\n"));
+    repo.write(".env", format!("LOG=info\nGH_TOKEN={token}\n{}", padding()));
     assert_eq!(found(&check(&repo)), std::slice::from_ref(&secret));
 
     // The same content under another path is that path's finding too.
-    repo.write("config/copy.env", format!("LOG=info\nGH_TOKEN={token}\n"));
+    repo.write(
+        "config/copy.env",
+        format!("LOG=info\nGH_TOKEN={token}\n{}", padding()),
+    );
     let both = found(&check(&repo));
     assert!(
         both.contains(&secret)
@@ -79,14 +88,14 @@ fn kept_results_follow_every_change_of_content() {
     );
 
     // A conflict marker in a file judged clean before.
-    repo.write("src/f3.txt", "line 3\n<<<<<<< HEAD\n");
+    repo.write("src/f3.txt", format!("line 3\n<<<<<<< HEAD\n{}", padding()));
     let marker = (
         "lint/merge-conflict".to_string(),
         "src/f3.txt".to_string(),
         2,
     );
     assert!(found(&check(&repo)).contains(&marker));
-    repo.write("src/f3.txt", "line 3\n");
+    repo.write("src/f3.txt", format!("line 3\n{}", padding()));
     assert!(!found(&check(&repo)).contains(&marker));
 }
 
@@ -94,8 +103,8 @@ fn kept_results_follow_every_change_of_content() {
 fn a_damaged_store_is_recomputed_and_no_store_gives_the_same_findings() {
     let token = github_token();
     let repo = many_files();
-    repo.write(".env", format!("GH_TOKEN={token}\n"))
-        .write("src/f7.txt", "<<<<<<< HEAD\n");
+    repo.write(".env", format!("GH_TOKEN={token}\n{}", padding()))
+        .write("src/f7.txt", format!("<<<<<<< HEAD\n{}", padding()));
     let cold = found(&check(&repo));
     assert_eq!(cold.len(), 2, "{cold:?}");
     // Every stored entry damaged: a miss, never a wrong answer.

@@ -23,6 +23,10 @@ use crate::{Context, FileEntry, Finding, Level, Location, Region};
 /// Below this many files, reading them costs less than the memo.
 pub const MIN_FILES: usize = 32;
 
+/// Below this average size, reading the files costs about what their memo
+/// entries (path, digest, result) and hashing them do.
+pub const MIN_AVERAGE_BYTES: u64 = 1024;
+
 /// The largest memo stored (serialized); a larger one is not kept.
 const MAX_BYTES: usize = 48 << 20;
 
@@ -37,8 +41,9 @@ struct Stored<T> {
 /// batches of at most `batch_bytes` (by listed size): a result stored under
 /// `name` for the same path, content and `salt` is reused instead, without
 /// reading the file. An `Err` from `compute` ends the call with it. With
-/// fewer than [`MIN_FILES`] files, or without the host's store, every file
-/// is read and computed.
+/// fewer than [`MIN_FILES`] files, files smaller than
+/// [`MIN_AVERAGE_BYTES`] on average, or without the host's store, every
+/// file is read and computed.
 pub fn per_file<T, F>(
     ctx: &Context,
     name: &str,
@@ -51,7 +56,11 @@ where
     T: Serialize + DeserializeOwned + Clone,
     F: FnMut(&FileEntry, Result<Vec<u8>, String>) -> Result<T, String>,
 {
-    if files.len() < MIN_FILES || !crate::cache::enabled() {
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    if files.len() < MIN_FILES
+        || bytes < MIN_AVERAGE_BYTES.saturating_mul(files.len() as u64)
+        || !crate::cache::enabled()
+    {
         return read_and_compute(ctx, files, batch_bytes, &mut compute);
     }
     let key = format!("memo/{name}");
@@ -288,8 +297,12 @@ mod tests {
         crate::testing::clear_cache();
         let dir = tempfile::tempdir().expect("dir");
         let names: Vec<String> = (0..MIN_FILES + 3).map(|i| format!("f{i}")).collect();
-        let mut files: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "good")).collect();
-        files[2].1 = "bad content";
+        let good = "good ".repeat(300);
+        let bad = format!("bad {good}");
+        let worse = format!("bad now {good}");
+        let mut files: Vec<(&str, &str)> =
+            names.iter().map(|n| (n.as_str(), good.as_str())).collect();
+        files[2].1 = &bad;
         let first = ctx(dir.path(), &files);
         let (results, computed) = run(&first, "config A");
         assert_eq!(computed, files.len(), "all computed at first");
@@ -299,7 +312,7 @@ mod tests {
         assert_eq!(format!("{:?}", again), format!("{:?}", results));
         assert_eq!(again[2].0.len(), 1);
         // One file's content changes: only it is computed.
-        files[5].1 = "bad now";
+        files[5].1 = &worse;
         let second = ctx(dir.path(), &files);
         let (results, computed) = run(&second, "config A");
         assert_eq!(computed, 1);
@@ -307,6 +320,18 @@ mod tests {
         // Another salt (config): all computed again.
         let (_, computed) = run(&second, "config B");
         assert_eq!(computed, files.len());
+    }
+
+    #[test]
+    fn many_tiny_files_are_read_without_the_memo() {
+        crate::testing::clear_cache();
+        let dir = tempfile::tempdir().expect("dir");
+        let names: Vec<String> = (0..MIN_FILES * 2).map(|i| format!("f{i}")).collect();
+        let files: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "tiny")).collect();
+        let c = ctx(dir.path(), &files);
+        assert_eq!(run(&c, "s").1, files.len());
+        assert_eq!(run(&c, "s").1, files.len());
+        assert!(crate::testing::cache_keys().is_empty());
     }
 
     #[test]
