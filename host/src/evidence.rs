@@ -92,24 +92,27 @@ pub struct Evidence {
 /// commit or the index, every file of which is tracked (ignore files hide
 /// none of them).
 /// File content digests (BLAKE3, hex) by repository-relative path, for one
-/// run: the files are hashed once whichever plugins ask.
+/// run, each with the stamp of the file it was taken from (see
+/// [`crate::files::stamp`]): a plugin asking for a file another has had
+/// hashed gets the digest without a read while the file's stamp is the
+/// same; a file changed since (or changed too recently to tell) is hashed
+/// again, so the answer is always of the file as it is.
 #[derive(Debug, Default)]
-pub struct Digests(std::sync::Mutex<std::collections::HashMap<String, String>>);
+pub struct Digests(std::sync::Mutex<std::collections::HashMap<String, (String, String)>>);
 
 impl Digests {
-    pub fn get(&self, path: &str) -> Option<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(path)
-            .cloned()
+    /// The digest taken of `path` when its stamp was `stamp`.
+    pub fn get(&self, path: &str, stamp: &str) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let (seen, digest) = map.get(path)?;
+        (seen == stamp).then(|| digest.clone())
     }
 
-    pub fn insert(&self, path: &str, digest: &str) {
+    pub fn insert(&self, path: &str, stamp: String, digest: &str) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_string(), digest.to_string());
+            .insert(path.to_string(), (stamp, digest.to_string()));
     }
 }
 

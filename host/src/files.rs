@@ -64,6 +64,44 @@ pub fn utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
     })
 }
 
+/// What identifies a file's content without reading it: device, inode,
+/// size, modification and change times. While a file's stamp is unchanged,
+/// it was not written to, replaced or copied over: every write sets the
+/// change time, which its owner cannot set back (only a clock change can).
+/// `None` where the system gives no inode and change time, and for a file
+/// changed in the last two seconds (compared in whole seconds): file times
+/// tick coarsely (a few milliseconds), so a second write that soon could
+/// keep the same stamp (git calls such index entries racy). A file without
+/// a stamp is read again rather than trusted.
+pub fn stamp(meta: &std::fs::Metadata) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        if meta.ctime() >= 0 && (meta.ctime() as u64).saturating_add(2) >= now {
+            return None;
+        }
+        Some(format!(
+            "{} {} {} {}.{} {}.{}",
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
 /// Open `path` for reading if it is a regular file (never blocking on a
 /// FIFO).
 pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {

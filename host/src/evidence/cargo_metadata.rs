@@ -113,6 +113,17 @@ impl OnDemand {
             .clone()
     }
 
+    /// The key `get(true)` is cached under, when it would be cached (see
+    /// the contract's `cargo-metadata-key`).
+    pub fn key(&self) -> Option<String> {
+        let root = self.root.as_ref()?;
+        if !root.join("Cargo.toml").is_file() || !root.join("Cargo.lock").is_file() {
+            return None;
+        }
+        let path = cache_path(root, self.inputs.as_deref(), self.cache.as_deref()?, false)?;
+        Some(path.file_stem()?.to_string_lossy().into_owned())
+    }
+
     fn cell(&self, dependencies: bool) -> &OnceLock<Result<Option<String>, String>> {
         if dependencies {
             &self.full
@@ -221,7 +232,7 @@ fn cache_path(
         }
     };
     let mut h = Sha256::new();
-    h.update(b"portcullis cargo-metadata v3\0");
+    h.update(b"portcullis cargo-metadata v4\0");
     if no_deps {
         h.update(b"--no-deps\0");
     }
@@ -231,6 +242,19 @@ fn cache_path(
     for var in ["CARGO", "RUSTUP_TOOLCHAIN", "CARGO_HOME"] {
         h.update(std::env::var_os(var).unwrap_or_default().as_encoded_bytes());
         h.update(b"\0");
+    }
+    // A symlinked manifest or lockfile: what it names is not keyed here,
+    // so nothing is cached.
+    let linked = |rel: &str| {
+        std::fs::symlink_metadata(root.join(rel)).is_ok_and(|m| m.file_type().is_symlink())
+    };
+    if files
+        .iter()
+        .any(|f| f.kind == FileKind::Symlink && is_input(&f.path))
+        || linked("Cargo.toml")
+        || linked("Cargo.lock")
+    {
+        return None;
     }
     let mut inputs: Vec<&FileEntry> = files
         .iter()

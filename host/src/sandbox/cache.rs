@@ -60,7 +60,7 @@ pub(super) fn map_verified(
     if meta.len() > MAX_ARTIFACT_BYTES {
         return None;
     }
-    let now = stamp(&meta);
+    let now = crate::files::stamp(&meta);
     let unchanged = recorded
         .as_ref()
         .is_some_and(|sum| sum.checksum == expected && now.as_ref() == Some(&sum.stamp));
@@ -87,14 +87,13 @@ pub(super) fn map_verified(
         }
     };
     #[cfg(target_os = "linux")]
-    {
+    if Path::new("/proc/self/fd").is_dir() {
         use std::os::fd::AsRawFd;
         let by_descriptor = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-        if let Ok(component) = load(&by_descriptor) {
-            return Some(component);
-        }
-        // No /proc (some sandboxes): by path, as elsewhere.
+        return load(&by_descriptor).ok();
     }
+    // Elsewhere (or without /proc): by path. The cache directory is
+    // private; a file renamed in meanwhile is another verified artifact.
     load(path).ok()
 }
 
@@ -119,46 +118,6 @@ fn read_sum(path: &Path) -> Option<Sum> {
 fn write_sum(path: &Path, checksum: &str, stamp: &str) {
     let text = format!("{checksum}\n{stamp}\n");
     let _ = crate::cache::replace(path, &[MAGIC, text.as_bytes()], false);
-}
-
-/// The stamp of an artifact file as it is now (see [`map_verified`]);
-/// `None` where the system gives no inode and change time, and for a file
-/// changed in the last two seconds: file times tick coarsely (a few
-/// milliseconds), so a second write that soon could keep the same stamp
-/// (git calls such index entries racy). Such a file is hashed on every run
-/// until its stamp is old enough to be recorded.
-pub(super) fn stamp(meta: &std::fs::Metadata) -> Option<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_secs();
-        if meta.ctime() >= 0 && (meta.ctime() as u64).saturating_add(2) > now {
-            return None;
-        }
-        Some(format!(
-            "{} {} {} {}.{} {}.{}",
-            meta.dev(),
-            meta.ino(),
-            meta.size(),
-            meta.mtime(),
-            meta.mtime_nsec(),
-            meta.ctime(),
-            meta.ctime_nsec()
-        ))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        None
-    }
-}
-
-/// The stamp of the file at `path`, if it can be had.
-fn stamp_of(path: &Path) -> Option<String> {
-    stamp(&std::fs::symlink_metadata(path).ok()?)
 }
 
 pub struct Cache {
@@ -226,14 +185,10 @@ impl Cache {
             .to_hex();
         // A failed write only costs a compile next time; so does a sum left
         // from another artifact (it does not verify).
-        let path = self.path(wasm_sha256);
-        if crate::cache::write_atomic(&path, &[&artifact]).is_ok() {
-            // Just written: no stamp yet (see `stamp`).
-            write_sum(
-                &self.sum_path(wasm_sha256),
-                &sum,
-                &stamp_of(&path).unwrap_or_default(),
-            );
+        if crate::cache::write_atomic(&self.path(wasm_sha256), &[&artifact]).is_ok() {
+            // Just written: no stamp yet (see `files::stamp`); the first
+            // load hashes it.
+            write_sum(&self.sum_path(wasm_sha256), &sum, "");
         }
     }
 }
@@ -332,6 +287,47 @@ mod tests {
         // Stored again, it loads again.
         cache.store(&a, &component);
         assert!(cache.load(&engine, &a).is_some());
+    }
+
+    #[test]
+    fn an_unchanged_stamp_vouches_and_a_changed_file_is_hashed_again() {
+        let root = tempfile::tempdir().expect("root");
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).expect("engine");
+        let bytes = std::fs::read(env!("PORTCULLIS_TEST_WASM_PROBE")).expect("probe wasm");
+        let artifact = Component::new(&engine, &bytes)
+            .expect("compile")
+            .serialize()
+            .expect("serialize");
+        let (path, sum) = (root.path().join("a.cwasm"), root.path().join("a.sum"));
+        std::fs::write(&path, &artifact).expect("write");
+        let expected = blake3::hash(&artifact).to_hex().to_string();
+        let load = |expected: &str| {
+            map_verified(&engine, &path, &sum, blake3::Hasher::new(), Some(expected)).is_some()
+        };
+        assert!(load(&expected), "hashed and loaded");
+        assert!(read_sum(&sum).is_none(), "written just now: no stamp kept");
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        assert!(load(&expected));
+        let kept = read_sum(&sum).expect("a stamp, two seconds on");
+        assert_eq!(kept.checksum, expected);
+        assert!(!kept.stamp.is_empty());
+        // While the stamp holds, the content is not hashed again: the sum
+        // alone vouches (which is why only this module writes sums).
+        let other = "0".repeat(64);
+        write_sum(&sum, &other, &kept.stamp);
+        assert!(load(&other), "not hashed");
+        // Written in place, same size: another stamp, so hashed, and it
+        // does not verify.
+        let mut changed = artifact.clone();
+        let middle = changed.len() / 2;
+        changed[middle] ^= 1;
+        std::fs::write(&path, &changed).expect("write");
+        assert!(
+            !load(&other) && !load(&expected),
+            "a changed file is hashed"
+        );
     }
 
     #[test]

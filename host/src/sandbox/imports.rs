@@ -73,6 +73,9 @@ fn read_file(file: std::fs::File, expected: u64) -> Result<Vec<u8>, String> {
 /// Total bytes one `read-files` call returns.
 const READ_BATCH_BYTES: u64 = 64 << 20;
 
+/// Total bytes one `file-digests` call hashes (by the walk's sizes).
+const DIGEST_BATCH_BYTES: u64 = 1 << 30;
+
 impl FileAccess {
     /// Open a repository-relative path under a grant: no symlink at any
     /// component, never under `.git`, a regular file. Returns the file and
@@ -136,17 +139,42 @@ impl FileAccess {
     }
 
     /// The BLAKE3 digest of each of `paths`, in parallel, under the same
-    /// rules as [`FileAccess::read_all`] but for its budget: nothing is
-    /// copied into the sandbox.
+    /// rules as [`FileAccess::read_all`] with a larger budget (nothing is
+    /// copied into the sandbox): a path past it gets an error.
     fn digest_all(&self, paths: &[String]) -> Vec<Result<String, String>> {
-        let planned = vec![Ok(()); paths.len()];
+        use std::os::fd::AsFd;
+        let mut budget = DIGEST_BATCH_BYTES;
+        let mut walker = beneath::Walker::new(self.root.as_fd());
+        let planned: Vec<Result<(), String>> = paths
+            .iter()
+            .map(|p| {
+                let len = match self.listed.get(p.as_str()) {
+                    Some(&len) => len,
+                    None => self.open(&mut walker, p)?.1,
+                };
+                if len > budget {
+                    return Err(format!(
+                        "over the {} MiB per-call digest budget",
+                        DIGEST_BATCH_BYTES >> 20
+                    ));
+                }
+                budget -= len;
+                Ok(())
+            })
+            .collect();
         self.each_file(paths, &planned, |path, file, size, ()| {
-            // Opened above, under this plugin's grants, whoever hashed it.
-            if let Some(digest) = self.digests.get(path) {
+            // Opened above, under this plugin's grants, whoever hashed it;
+            // the digest of an unchanged file is shared.
+            let stamp = file.metadata().ok().and_then(|m| crate::files::stamp(&m));
+            if let Some(stamp) = &stamp
+                && let Some(digest) = self.digests.get(path, stamp)
+            {
                 return Ok(digest);
             }
             let digest = digest_file(file, size)?;
-            self.digests.insert(path, &digest);
+            if let Some(stamp) = stamp {
+                self.digests.insert(path, stamp, &digest);
+            }
             Ok(digest)
         })
     }
@@ -279,6 +307,10 @@ impl host::Host for State {
             // Running cargo, or waiting for the plugin that does.
             None => self.pause.during(|| cargo.get(dependencies)),
         }
+    }
+
+    fn cargo_metadata_key(&mut self) -> Option<String> {
+        self.access.as_ref().and_then(|a| a.cargo.key())
     }
 
     fn changed_lines(&mut self) -> Result<Option<Vec<host::FileLines>>, String> {

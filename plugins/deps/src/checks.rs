@@ -16,13 +16,13 @@ use crate::rules::{
 };
 
 pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
-    let inputs = facts::inputs(ctx);
+    let inputs = ctx.cargo_metadata_key();
     let facts = match inputs.as_deref().and_then(facts::get) {
         Some(kept) => kept,
         None => {
             let collected = collect(ctx)?;
             if let Some(inputs) = &inputs
-                && kept_whole(ctx, collected.metadata.as_deref())?
+                && kept_whole(ctx, &collected)?
             {
                 facts::put(inputs, &collected);
             }
@@ -84,12 +84,16 @@ fn collect(ctx: &Context) -> Result<Facts, String> {
     })
 }
 
-/// Whether every package of the workspace (no source) has its manifest in
-/// the repository, so the facts' key covers all that decided them.
-fn kept_whole(ctx: &Context, metadata: Option<&str>) -> Result<bool, String> {
-    let Some(json) = metadata else {
-        return Ok(true);
+/// Whether the facts' key covers all that decided them: metadata and the
+/// root's lockfile were read, and every package of the workspace (no
+/// source) has its manifest in the repository.
+fn kept_whole(ctx: &Context, facts: &Facts) -> Result<bool, String> {
+    let (Some(json), Some(lock)) = (&facts.metadata, &facts.lock) else {
+        return Ok(false);
     };
+    if lock.path != "Cargo.lock" {
+        return Ok(false);
+    }
     let meta = metadata::parse(json)?;
     Ok(meta
         .packages

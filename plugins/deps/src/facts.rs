@@ -1,34 +1,24 @@
 //! What the checks read from cargo metadata and Cargo.lock, kept between
 //! runs in the plugin's store: parsing 1.4 MB of cargo metadata and the
 //! lockfile took most of a warm run, and both change only when a Cargo
-//! manifest, the lockfile or Cargo's configuration does.
+//! manifest, the lockfile or the toolchain does.
 //!
-//! The facts are keyed by the digests (the contract's `file-digests`) of
-//! every such file in the repository, as the host keys its own cache of
-//! `cargo metadata`. They are only kept after cargo metadata ran with
-//! `--locked` on those files (so the lockfile matched the manifests) and
-//! when no workspace package lives outside the repository (its manifest
-//! would not be in the key). Findings are never kept: the advisory checks
-//! depend on the database and the date.
+//! The facts are kept under the host's own key for its cached cargo
+//! metadata (the contract's `cargo-metadata-key`: the repository's path,
+//! every manifest and lockfile, the toolchain), and only when the host
+//! gives one (it does not for a snapshot, a symlinked manifest or
+//! lockfile, no root lockfile, or with the cache off). They are kept only
+//! after cargo metadata ran with `--locked` on those inputs (so the
+//! lockfile matched the manifests), when the lockfile is the root's and
+//! every workspace package's manifest is in the repository. Findings are
+//! never kept: the advisory checks depend on the database and the date.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use portcullis_sdk::{Context, FileKind};
-
 use crate::lockfile::{Lockfile, Package};
 
-const KEY: &str = "facts/v1";
-
-/// The files whose content decides cargo metadata and the lockfile.
-fn is_input(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    matches!(
-        name,
-        "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml"
-    ) || path.ends_with(".cargo/config.toml")
-        || path.ends_with(".cargo/config")
-}
+const KEY: &str = "facts/v2";
 
 /// The parsed inputs of the checks.
 pub struct Facts {
@@ -41,7 +31,7 @@ pub struct Facts {
 
 #[derive(Serialize, Deserialize)]
 struct Stored<'a> {
-    /// `path digest` of each input, one per line.
+    /// The host's key for the metadata they come from.
     inputs: String,
     /// Kept as JSON in the JSON: not escaped into a string, so it is not
     /// unescaped again.
@@ -55,29 +45,6 @@ struct StoredLock {
     path: String,
     /// Name, version, source and line of each package.
     packages: Vec<(String, String, Option<String>, u32)>,
-}
-
-/// The store's key for this repository's inputs: `None` when the store is
-/// off or a digest could not be had (then nothing is kept).
-pub fn inputs(ctx: &Context) -> Option<String> {
-    if !portcullis_sdk::cache::enabled() {
-        return None;
-    }
-    let paths: Vec<String> = ctx
-        .files()
-        .iter()
-        .filter(|f| f.kind == FileKind::File && is_input(&f.path))
-        .map(|f| f.path.clone())
-        .collect();
-    let digests = ctx.digests(&paths);
-    let mut key = String::new();
-    for (path, digest) in paths.iter().zip(digests) {
-        key.push_str(path);
-        key.push(' ');
-        key.push_str(&digest.ok()?);
-        key.push('\n');
-    }
-    Some(key)
 }
 
 /// The facts kept for exactly these inputs.

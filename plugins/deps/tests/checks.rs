@@ -410,15 +410,12 @@ fn a_git_database_is_indexed_once_per_commit() {
         |found: Vec<(String, u32)>| -> Vec<String> { found.into_iter().map(|(r, _)| r).collect() };
     let (first, _) = run(repo.path(), db.path(), config.clone());
     assert_eq!(rules(first), ["advisory", "unmaintained", "unsound"]);
-    let mut keys = portcullis_sdk::testing::cache_keys();
-    keys.sort();
     assert_eq!(
-        keys,
-        [
-            "facts/v1".to_string(),
-            format!("rustsec-index/v1/{}", "1".repeat(40))
-        ]
+        portcullis_sdk::testing::cache_keys(),
+        [format!("rustsec-index/v1/{}", "1".repeat(40))],
+        "no facts kept without a root Cargo.toml"
     );
+
     // Same commit: the index answers, the files are not read again.
     std::fs::remove_file(db.path().join("crates/term/RUSTSEC-2018-0015.md")).expect("rm");
     let (second, _) = run(repo.path(), db.path(), config.clone());
@@ -434,15 +431,57 @@ fn a_git_database_is_indexed_once_per_commit() {
     assert_eq!(rules(third), ["advisory", "unsound"]);
 }
 
+/// Cargo metadata as cargo prints it for the package `app` at `root`,
+/// with the given declared dependencies (name, requirement).
+fn app_metadata(root: &Path, deps: &[(&str, &str)]) -> String {
+    let deps: Vec<serde_json::Value> = deps
+        .iter()
+        .map(|(name, req)| serde_json::json!({"name": name, "req": req, "kind": null}))
+        .collect();
+    serde_json::json!({
+        "packages": [{
+            "name": "app",
+            "version": "0.1.0",
+            "license": "MIT",
+            "source": null,
+            "manifest_path": root.join("Cargo.toml"),
+            "dependencies": deps,
+        }],
+        "workspace_root": root,
+    })
+    .to_string()
+}
+
 #[test]
-fn parsed_facts_are_kept_for_the_same_lockfile_only() {
+fn parsed_facts_are_kept_for_the_same_inputs_only() {
     portcullis_sdk::testing::clear_cache();
     let repo = tempfile::tempdir().expect("repo");
     let db = tempfile::tempdir().expect("db");
     database(db.path());
     let config = serde_json::json!({"bans": {"duplicates": false, "deny": ["term"]}});
-    let rules =
-        |found: Vec<(String, u32)>| -> Vec<String> { found.into_iter().map(|(r, _)| r).collect() };
+    let run_with = |root: &Path, meta: &str| -> Vec<(String, u32)> {
+        let eval = Harness::new(root)
+            .mount("advisory-db", db.path())
+            .cargo_metadata(meta.to_string())
+            .config(config.clone())
+            .run::<Deps>()
+            .expect("evaluates");
+        let mut v: Vec<(String, u32)> = eval
+            .findings
+            .iter()
+            .map(|f| {
+                let line = f.locations[0].region.as_ref().map_or(0, |r| r.start_line);
+                (f.rule_id.clone(), line)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    write(
+        repo.path(),
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\nsmallvec = \"*\"\n",
+    );
     write(
         repo.path(),
         "Cargo.lock",
@@ -451,9 +490,14 @@ fn parsed_facts_are_kept_for_the_same_lockfile_only() {
             ("smallvec", "1.6.0", Some(CRATES_IO)),
         ]),
     );
-    let (first, _) = run(repo.path(), db.path(), config.clone());
-    assert!(!rules(first).contains(&"banned".to_string()));
-    assert!(portcullis_sdk::testing::cache_keys().contains(&"facts/v1".to_string()));
+    let meta = app_metadata(repo.path(), &[("smallvec", "*")]);
+    let first = run_with(repo.path(), &meta);
+    assert!(first.contains(&("wildcard".to_string(), 6)), "{first:?}");
+    assert!(!first.iter().any(|(r, _)| r == "banned"));
+    assert!(portcullis_sdk::testing::cache_keys().contains(&"facts/v2".to_string()));
+    // Kept: the same findings, the workspace's declared dependencies
+    // included.
+    assert_eq!(run_with(repo.path(), &meta), first);
     // The lockfile changes: its new packages are read, not the kept ones.
     let lock = lockfile(&[
         ("app", "0.1.0", None),
@@ -461,10 +505,18 @@ fn parsed_facts_are_kept_for_the_same_lockfile_only() {
         ("term", "0.7.0", Some(CRATES_IO)),
     ]);
     write(repo.path(), "Cargo.lock", &lock);
-    let (second, _) = run(repo.path(), db.path(), config.clone());
     let line = line_of(&lock, "term", "0.7.0");
+    let second = run_with(repo.path(), &meta);
     assert!(second.contains(&("banned".to_string(), line)), "{second:?}");
-    // Unchanged: the kept facts answer the same, on the same line.
-    let (third, _) = run(repo.path(), db.path(), config);
-    assert!(third.contains(&("banned".to_string(), line)), "{third:?}");
+    assert_eq!(run_with(repo.path(), &meta), second, "kept again");
+    // The same files at another root: its own metadata, its own facts.
+    let other = tempfile::tempdir().expect("other");
+    for name in ["Cargo.toml", "Cargo.lock"] {
+        std::fs::copy(repo.path().join(name), other.path().join(name)).expect("copy");
+    }
+    let elsewhere = run_with(
+        other.path(),
+        &app_metadata(other.path(), &[("smallvec", "*")]),
+    );
+    assert_eq!(elsewhere, second);
 }

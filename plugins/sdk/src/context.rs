@@ -348,6 +348,43 @@ impl Context {
         }
     }
 
+    /// The host's key for its cached `cargo metadata` with dependencies
+    /// (the contract's `cargo-metadata-key`): what the plugin derives from
+    /// the metadata may be kept under it; `None`: keep nothing. Natively,
+    /// the digest of the fixture root's path, the harness's metadata and
+    /// the listed `Cargo.toml` and `Cargo.lock` files, when the root has
+    /// both.
+    pub fn cargo_metadata_key(&self) -> Option<String> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            crate::cargo_metadata_key()
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            if !self.path("Cargo.toml").is_file() || !self.path("Cargo.lock").is_file() {
+                return None;
+            }
+            let mut h = blake3::Hasher::new();
+            h.update(self.evidence.host_root.as_bytes());
+            // The harness's metadata stands for what cargo would print.
+            h.update(
+                self.evidence
+                    .cargo_metadata
+                    .as_deref()
+                    .unwrap_or("")
+                    .as_bytes(),
+            );
+            for f in &self.evidence.files {
+                let name = f.path.rsplit('/').next().unwrap_or(&f.path);
+                if matches!(name, "Cargo.toml" | "Cargo.lock") {
+                    h.update(f.path.as_bytes());
+                    h.update(&self.read(&f.path).ok()?);
+                }
+            }
+            Some(h.finalize().to_hex().to_string())
+        }
+    }
+
     /// The plugin's `config` table as JSON text, keys in order: what its
     /// results depend on besides the evidence (for [`crate::memo`]).
     pub fn config_json(&self) -> String {

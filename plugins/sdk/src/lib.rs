@@ -142,6 +142,16 @@ pub fn cargo_metadata(dependencies: bool) -> Result<Option<String>, String> {
     }
 }
 
+/// The host's key for its cached `cargo metadata` with dependencies (the
+/// contract's `cargo-metadata-key`): what a plugin keeps derived from the
+/// metadata is valid for this key only; `None`: keep nothing. Natively,
+/// a digest of the fixture's Cargo manifests and lockfile (see
+/// [`Context::cargo_metadata_key`]).
+#[cfg(target_arch = "wasm32")]
+pub fn cargo_metadata_key() -> Option<String> {
+    bindings::portcullis::plugin::host::cargo_metadata_key()
+}
+
 #[doc(hidden)]
 pub fn __evaluate<P: Plugin>(config: String, evidence: Evidence) -> Result<Evaluation, String> {
     let ctx = Context::new(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
