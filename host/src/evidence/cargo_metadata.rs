@@ -24,10 +24,12 @@
 //!
 //! `cargo metadata` takes hundreds of milliseconds on a real workspace, too
 //! slow for a pre-push hook, so its output is cached under the cache
-//! directory, keyed by the content of every Cargo manifest, the lockfile,
-//! Cargo configuration and toolchain files in the repository. Output that
-//! depends on a manifest outside the repository (a `path` dependency on a
-//! sibling checkout) is never cached.
+//! directory, keyed by the repository's path, the content of every Cargo
+//! manifest and lockfile in it, and the toolchain variables (`CARGO`,
+//! `RUSTUP_TOOLCHAIN`, `CARGO_HOME`). Output that depends on a manifest
+//! outside the repository (a `path` dependency on a sibling checkout), on a
+//! symlinked manifest or lockfile, or on inputs that changed while cargo
+//! ran is never cached.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -72,12 +74,8 @@ impl OnDemand {
     ) -> Self {
         let on_demand = OnDemand {
             root: Some(root.to_path_buf()),
-            inputs: files.map(|f| {
-                f.iter()
-                    .filter(|f| f.kind == FileKind::File && is_input(&f.path))
-                    .cloned()
-                    .collect()
-            }),
+            // Symlinked ones too: `cache_path` refuses to key those.
+            inputs: files.map(|f| f.iter().filter(|f| is_input(&f.path)).cloned().collect()),
             cache: cache.map(Path::to_path_buf),
             ..Default::default()
         };
@@ -149,7 +147,8 @@ pub fn collect(
         what: "cargo-metadata".into(),
         message,
     };
-    let cached = cache.and_then(|dir| cache_path(root, files, dir, no_deps));
+    let key = || cache.and_then(|dir| cache_path(root, files, dir, no_deps));
+    let cached = key();
     if let Some(path) = &cached
         && let Ok(json) = crate::files::read_to_string(path, crate::files::MAX_DATA_BYTES)
     {
@@ -204,9 +203,12 @@ pub fn collect(
         .iter()
         .filter(|p| p.source.is_none())
         .all(|p| p.manifest_path.starts_with(root));
+    // Keyed by the inputs as they were before cargo ran: cached only if
+    // they still are.
     if let Some(path) = cached
         && self_contained
         && locked
+        && key().as_ref() == Some(&path)
     {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);

@@ -21,8 +21,11 @@ pub fn run(ctx: &Context, config: &Config) -> Result<Evaluation, String> {
         Some(kept) => kept,
         None => {
             let collected = collect(ctx)?;
+            // Kept under the key the inputs had before and still have: an
+            // input changed meanwhile would make it another run's key.
             if let Some(inputs) = &inputs
                 && kept_whole(ctx, &collected)?
+                && ctx.cargo_metadata_key().as_ref() == Some(inputs)
             {
                 facts::put(inputs, &collected);
             }
@@ -95,6 +98,10 @@ fn kept_whole(ctx: &Context, facts: &Facts) -> Result<bool, String> {
         return Ok(false);
     }
     let meta = metadata::parse(json)?;
+    // A workspace rooted above the repository has inputs outside it.
+    if std::path::Path::new(meta.workspace_root.as_ref()) != std::path::Path::new(ctx.host_root()) {
+        return Ok(false);
+    }
     Ok(meta
         .packages
         .iter()
