@@ -96,24 +96,21 @@ fn a_precompiled_binary_compiles_nothing_on_its_first_run() {
     // one that no longer verifies is read from the binary again.
     let extracted = extracted_in(empty.path());
     assert_eq!(extracted.len(), 3, "{extracted:?}");
-    let again = repo.run_bin(&exe, &["check", "--format", "json"], &env);
-    assert_eq!(again.code, 1, "{}{}", again.stdout, again.stderr);
-    assert!(
-        cached(&again).iter().all(|(_, c)| *c),
-        "{:?}",
-        cached(&again)
-    );
+    let all_precompiled = || {
+        let again = repo.run_bin(&exe, &["check", "--format", "json"], &env);
+        assert_eq!(again.code, 1, "{}{}", again.stdout, again.stderr);
+        assert!(
+            cached(&again).iter().all(|(_, c)| *c),
+            "{:?}",
+            cached(&again)
+        );
+    };
+    all_precompiled();
     let mut bytes = std::fs::read(&extracted[0]).expect("extracted");
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&extracted[0], &bytes).expect("corrupt");
-    let again = repo.run_bin(&exe, &["check", "--format", "json"], &env);
-    assert_eq!(again.code, 1, "{}{}", again.stdout, again.stderr);
-    assert!(
-        cached(&again).iter().all(|(_, c)| *c),
-        "{:?}",
-        cached(&again)
-    );
+    all_precompiled();
     assert_eq!(artifacts_in(empty.path()), 0, "still nothing compiled");
     assert_ne!(
         std::fs::read(&extracted[0]).expect("extracted"),

@@ -110,59 +110,46 @@ impl FileAccess {
         Ok((file, size))
     }
 
-    /// Read `paths`, in parallel, within the per-call budget: sizes are
-    /// planned first (the walk's size for a listed file), so which path is
-    /// over the budget does not depend on timing; each file is then opened
-    /// again and read, bounded by its planned size.
-    fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, String>> {
+    /// Each path's size, planned before anything is read (the walk's size
+    /// for a listed file), against a per-call `budget`: a path past it
+    /// gets an error naming `what`, so which one does not depend on timing.
+    fn plan(&self, paths: &[String], budget: u64, what: &str) -> Vec<Result<u64, String>> {
         use std::os::fd::AsFd;
-        let mut budget = READ_BATCH_BYTES;
+        let mut left = budget;
         let mut walker = beneath::Walker::new(self.root.as_fd());
-        let planned: Vec<Result<u64, String>> = paths
+        paths
             .iter()
             .map(|p| {
                 let len = match self.listed.get(p.as_str()) {
                     Some(&len) => len,
                     None => self.open(&mut walker, p)?.1,
                 };
-                if len > budget {
+                if len > left {
                     return Err(format!(
-                        "over the {} MiB per-call read budget",
-                        READ_BATCH_BYTES >> 20
+                        "over the {} MiB per-call {what} budget",
+                        budget >> 20
                     ));
                 }
-                budget -= len;
+                left -= len;
                 Ok(len)
             })
-            .collect();
-        self.each_file(paths, &planned, |_, file, _, len| read_file(file, *len))
+            .collect()
+    }
+
+    /// Read `paths`, in parallel, within the per-call budget (see
+    /// [`FileAccess::plan`]); each file is then opened again and read,
+    /// bounded by its planned size.
+    fn read_all(&self, paths: &[String]) -> Vec<Result<Vec<u8>, String>> {
+        let planned = self.plan(paths, READ_BATCH_BYTES, "read");
+        self.each_file(paths, &planned, |_, file, _, len| read_file(file, len))
     }
 
     /// The BLAKE3 digest of each of `paths`, in parallel, under the same
     /// rules as [`FileAccess::read_all`] with a larger budget (nothing is
     /// copied into the sandbox): a path past it gets an error.
     fn digest_all(&self, paths: &[String]) -> Vec<Result<String, String>> {
-        use std::os::fd::AsFd;
-        let mut budget = DIGEST_BATCH_BYTES;
-        let mut walker = beneath::Walker::new(self.root.as_fd());
-        let planned: Vec<Result<(), String>> = paths
-            .iter()
-            .map(|p| {
-                let len = match self.listed.get(p.as_str()) {
-                    Some(&len) => len,
-                    None => self.open(&mut walker, p)?.1,
-                };
-                if len > budget {
-                    return Err(format!(
-                        "over the {} MiB per-call digest budget",
-                        DIGEST_BATCH_BYTES >> 20
-                    ));
-                }
-                budget -= len;
-                Ok(())
-            })
-            .collect();
-        self.each_file(paths, &planned, |path, file, size, ()| {
+        let planned = self.plan(paths, DIGEST_BATCH_BYTES, "digest");
+        self.each_file(paths, &planned, |path, file, size, _| {
             // Opened above, under this plugin's grants, whoever hashed it;
             // the digest of an unchanged file is shared.
             let stamp = file.metadata().ok().and_then(|m| crate::files::stamp(&m));
@@ -180,27 +167,27 @@ impl FileAccess {
     }
 
     /// `each` on every path whose plan is `Ok`, opened under the grants
-    /// with the size its read is bounded by, over the cores; one result
-    /// per path, in order.
-    fn each_file<P: Sync, T: Send>(
+    /// with the size its read is bounded by and its planned size, over the
+    /// cores; one result per path, in order.
+    fn each_file<T: Send>(
         &self,
         paths: &[String],
-        planned: &[Result<P, String>],
-        each: impl Fn(&str, std::fs::File, u64, &P) -> Result<T, String> + Sync,
+        planned: &[Result<u64, String>],
+        each: impl Fn(&str, std::fs::File, u64, u64) -> Result<T, String> + Sync,
     ) -> Vec<Result<T, String>> {
         use std::os::fd::AsFd;
         let jobs = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(planned.len().max(1));
         let chunk = planned.len().div_ceil(jobs).max(1);
-        let work: Vec<(&String, &Result<P, String>)> = paths.iter().zip(planned).collect();
-        let do_part = |part: &[(&String, &Result<P, String>)]| {
+        let work: Vec<(&String, &Result<u64, String>)> = paths.iter().zip(planned).collect();
+        let do_part = |part: &[(&String, &Result<u64, String>)]| {
             let mut walker = beneath::Walker::new(self.root.as_fd());
             part.iter()
                 .map(|(path, plan)| match plan {
                     Ok(plan) => {
                         let (file, size) = self.open(&mut walker, path)?;
-                        each(path, file, size, plan)
+                        each(path, file, size, *plan)
                     }
                     Err(e) => Err(e.clone()),
                 })

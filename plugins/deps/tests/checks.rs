@@ -114,11 +114,21 @@ fn lock_fixture() -> String {
 
 /// (rule, line) of each finding, sorted, and the whole evaluation.
 fn run(repo: &Path, db: &Path, config: serde_json::Value) -> (Vec<(String, u32)>, Evaluation) {
-    let eval = Harness::new(repo)
-        .mount("advisory-db", db)
-        .config(config)
-        .run::<Deps>()
-        .expect("evaluates");
+    run_with_metadata(repo, db, config, None)
+}
+
+/// As [`run`], with the harness giving `metadata` as cargo's output.
+fn run_with_metadata(
+    repo: &Path,
+    db: &Path,
+    config: serde_json::Value,
+    metadata: Option<&str>,
+) -> (Vec<(String, u32)>, Evaluation) {
+    let mut harness = Harness::new(repo).mount("advisory-db", db).config(config);
+    if let Some(json) = metadata {
+        harness = harness.cargo_metadata(json.to_string());
+    }
+    let eval = harness.run::<Deps>().expect("evaluates");
     let mut v: Vec<(String, u32)> = eval
         .findings
         .iter()
@@ -459,24 +469,8 @@ fn parsed_facts_are_kept_for_the_same_inputs_only() {
     let db = tempfile::tempdir().expect("db");
     database(db.path());
     let config = serde_json::json!({"bans": {"duplicates": false, "deny": ["term"]}});
-    let run_with = |root: &Path, meta: &str| -> Vec<(String, u32)> {
-        let eval = Harness::new(root)
-            .mount("advisory-db", db.path())
-            .cargo_metadata(meta.to_string())
-            .config(config.clone())
-            .run::<Deps>()
-            .expect("evaluates");
-        let mut v: Vec<(String, u32)> = eval
-            .findings
-            .iter()
-            .map(|f| {
-                let line = f.locations[0].region.as_ref().map_or(0, |r| r.start_line);
-                (f.rule_id.clone(), line)
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let run_with =
+        |root: &Path, meta: &str| run_with_metadata(root, db.path(), config.clone(), Some(meta)).0;
     write(
         repo.path(),
         "Cargo.toml",
