@@ -1,17 +1,19 @@
 //! conftest conventions: in each namespace, the rules named `deny`,
 //! `violation` and `warn` (optionally `_<name>`) are evaluated against each
 //! input; each result (a string, or an object with `msg` and an optional
-//! `_loc = {file, line}`) is a finding of the rule `<package>/<rule>`.
+//! `_loc = {file, line}` or `_path`, the node it is about as keys and
+//! indices or a JSON pointer) is a finding of the rule `<package>/<rule>`.
 //! `exception` rules exempt rules by name for an input.
 
 use std::collections::BTreeSet;
 
-use portcullis_sdk::{Discovered, Evaluation, Level, Rule};
+use portcullis_sdk::{Discovered, Evaluation, Level, Location, Region, Rule};
 use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::inputs::Doc;
 use crate::policies::{Module, Policies, rego_error};
+use crate::positions;
 use crate::rules::EXCEPTION;
 
 /// A conftest-convention rule found in the policies.
@@ -219,12 +221,12 @@ pub fn check(
             let is_exempt =
                 !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
             for item in items(&v) {
-                let (message, loc, mut details) = result_parts(item, c, doc)?;
+                let (message, loc, mut details, node) = result_parts(item, c, doc)?;
                 // `_loc` may name an absolute path inside the repository; a
                 // place outside it is kept in the properties instead.
                 let loc = match loc {
-                    Some((file, line)) => match ctx.repo_relative(&file) {
-                        Some(rel) => Some((rel, line)),
+                    Some((file, line, col)) => match ctx.repo_relative(&file) {
+                        Some(rel) => Some((rel, line, col)),
                         None => {
                             if details.is_null() {
                                 details = json!({});
@@ -243,11 +245,19 @@ pub fn check(
                     );
                     continue;
                 }
-                let fingerprint = format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown);
+                // The same message about two nodes is two findings.
+                let mut fingerprint = format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown);
+                if let Some(node) = &node {
+                    fingerprint.push('\0');
+                    fingerprint.push_str(node);
+                }
                 let mut f = rule.finding(message).fingerprint(fingerprint);
                 match loc {
-                    Some((file, Some(line))) => f = f.at_line(&file, line),
-                    Some((file, None)) => f = f.in_file(&file),
+                    Some((file, Some(line), Some(col))) => {
+                        f = f.location(Location::at(&file, Region::at(line, col)));
+                    }
+                    Some((file, Some(line), None)) => f = f.at_line(&file, line),
+                    Some((file, None, _)) => f = f.in_file(&file),
                     None => {}
                 }
                 if !details.is_null() {
@@ -294,17 +304,24 @@ fn items(v: &regorus::Value) -> Vec<Value> {
     }
 }
 
-type Loc = Option<(String, Option<u32>)>;
+/// A file, line and column.
+type Loc = Option<(String, Option<u32>, Option<u32>)>;
 
-/// A result's message, location and other fields.
-fn result_parts(item: Value, c: &Convention, doc: &Doc) -> Result<(String, Loc, Value), String> {
-    let default_loc: Loc = doc.path.clone().map(|p| (p, doc.line));
+/// A result's message, location, other fields and, when it names one by
+/// `_path`, its node (as a JSON pointer).
+fn result_parts(
+    item: Value,
+    c: &Convention,
+    doc: &Doc,
+) -> Result<(String, Loc, Value, Option<String>), String> {
+    let default_loc: Loc = doc.path.clone().map(|p| (p, doc.line, None));
     match item {
-        Value::String(s) => Ok((s, default_loc, Value::Null)),
+        Value::String(s) => Ok((s, default_loc, Value::Null, None)),
         Value::Bool(true) => Ok((
             format!("data.{}.{} is true for {}", c.package, c.name, doc.shown),
             default_loc,
             Value::Null,
+            None,
         )),
         Value::Object(mut o) => {
             let msg = match o.remove("msg") {
@@ -316,6 +333,27 @@ fn result_parts(item: Value, c: &Convention, doc: &Doc) -> Result<(String, Loc, 
                     ));
                 }
             };
+            let path = o.remove("_path");
+            if path.is_some() && o.contains_key("_loc") {
+                return Err(format!(
+                    "{}:{}: data.{}.{} gave both `_loc` and `_path` for {}: give one",
+                    c.file, c.line, c.package, c.name, doc.shown
+                ));
+            }
+            if let Some(path) = path {
+                let steps = positions::steps(&path).map_err(|e| {
+                    format!(
+                        "{}:{}: data.{}.{} for {}: {e}",
+                        c.file, c.line, c.package, c.name, doc.shown
+                    )
+                })?;
+                let node = positions::pointer(&steps);
+                let loc = match doc.locate(&steps) {
+                    Some((file, pos)) => Some((file, Some(pos.line), Some(pos.col))),
+                    None => default_loc,
+                };
+                return Ok((msg, loc, Value::Object(o), Some(node)));
+            }
             let loc = match o.remove("_loc") {
                 Some(l) => {
                     let file = l["file"].as_str().map(str::to_string).or(doc.path.clone());
@@ -324,14 +362,15 @@ fn result_parts(item: Value, c: &Convention, doc: &Doc) -> Result<(String, Loc, 
                         (
                             f,
                             line.or(if l["file"].is_null() { doc.line } else { None }),
+                            None,
                         )
                     })
                 }
                 None => default_loc,
             };
-            Ok((msg, loc, Value::Object(o)))
+            Ok((msg, loc, Value::Object(o), None))
         }
-        other => Ok((other.to_string(), default_loc, Value::Null)),
+        other => Ok((other.to_string(), default_loc, Value::Null, None)),
     }
 }
 

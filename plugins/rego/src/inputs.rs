@@ -6,6 +6,7 @@ use portcullis_sdk::{Context, FileKind, ReportFormat};
 use serde_json::Value;
 
 use crate::config::{Config, EvidenceInput, Parser};
+use crate::positions::{Pos, Step, Tree};
 
 /// One `input` and where findings about it point.
 #[derive(Debug)]
@@ -19,6 +20,68 @@ pub struct Doc {
     pub shown: String,
     /// The packages evaluated on it.
     pub namespaces: Vec<String>,
+    /// Its text, for results that name a node by its path.
+    pub source: Source,
+}
+
+/// The text an input was parsed from.
+#[derive(Debug, Default)]
+pub enum Source {
+    /// Evidence and reports: `_path` points at the input's default place.
+    #[default]
+    None,
+    Text(Text),
+    /// A combined input: `[i, "contents", …]` is inside file `i`.
+    Combined(Vec<Text>),
+}
+
+/// One document's text, parsed with positions when a result first asks.
+#[derive(Debug)]
+pub struct Text {
+    path: String,
+    text: String,
+    parser: Parser,
+    first_line: u32,
+    tree: std::cell::OnceCell<Option<Tree>>,
+}
+
+impl Text {
+    fn new(path: &str, text: String, parser: Parser, first_line: u32) -> Text {
+        Text {
+            path: path.into(),
+            text,
+            parser,
+            first_line,
+            tree: Default::default(),
+        }
+    }
+
+    fn locate(&self, steps: &[Step]) -> Option<(String, Pos)> {
+        let tree = self.tree.get_or_init(|| match self.parser {
+            Parser::Yaml => Tree::yaml(&self.text, self.first_line),
+            Parser::Json => Tree::json(&self.text),
+            Parser::Toml => Tree::toml(&self.text),
+            Parser::Dockerfile => None,
+        });
+        Some((self.path.clone(), tree.as_ref()?.locate(steps)?))
+    }
+}
+
+impl Doc {
+    /// The file and position of the node at `steps` (or of its deepest
+    /// existing ancestor); `None` when the input has no text to point into.
+    pub fn locate(&self, steps: &[Step]) -> Option<(String, Pos)> {
+        match &self.source {
+            Source::None => None,
+            Source::Text(t) => t.locate(steps),
+            Source::Combined(files) => match steps {
+                [Step::Index(i), Step::Key(c), rest @ ..] if c == "contents" => {
+                    files.get(*i)?.locate(rest)
+                }
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Every input the config selects, in order.
@@ -54,6 +117,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 line: None,
                 shown: "cargo metadata".into(),
                 namespaces,
+                source: Source::None,
             });
             continue;
         }
@@ -88,6 +152,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 line: None,
                 shown: r.path.clone(),
                 namespaces,
+                source: Source::None,
             });
             continue;
         }
@@ -119,6 +184,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 .collect()
         };
         let mut combined = Vec::new();
+        let mut combined_texts = Vec::new();
         // Read in batches through the host (much faster than file by file
         // in the sandbox).
         let mut texts: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.len());
@@ -137,8 +203,17 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
             })?;
             let text = String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
             let docs = parse(&text, &path, parser)?;
-            for (value, line) in docs {
+            let whole = docs.len() == 1 && docs[0].2.is_none();
+            let mut text = Some(text);
+            for (value, line, chunk) in docs {
+                let body = match chunk {
+                    Some(chunk) => chunk,
+                    None if whole => text.take().unwrap_or_default(),
+                    None => String::new(),
+                };
+                let source = Text::new(&path, body, parser, line.unwrap_or(1));
                 if input.combine {
+                    combined_texts.push(source);
                     let mut entry = std::collections::BTreeMap::new();
                     entry.insert(
                         regorus::Value::from("path"),
@@ -156,6 +231,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                         path: Some(path.clone()),
                         line,
                         namespaces: namespaces.clone(),
+                        source: Source::Text(source),
                     });
                 }
             }
@@ -167,28 +243,33 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
                 line: None,
                 shown: format!("combined {}", input.files.join(", ")),
                 namespaces,
+                source: Source::Combined(combined_texts),
             });
         }
     }
     Ok(out)
 }
 
-/// Parse a file into its documents, each with the line it starts on.
-pub fn parse(
-    text: &str,
-    path: &str,
-    parser: Parser,
-) -> Result<Vec<(regorus::Value, Option<u32>)>, String> {
+/// One document of a file: its value, the line it starts on, and its own
+/// text when the file holds several.
+pub type Parsed = (regorus::Value, Option<u32>, Option<String>);
+
+/// Parse a file into its documents.
+pub fn parse(text: &str, path: &str, parser: Parser) -> Result<Vec<Parsed>, String> {
     match parser {
         Parser::Yaml => yaml_documents(text, path),
         // The engine's own JSON parser; serde_json only to explain an error.
         Parser::Json => match regorus::Value::from_json_str(text) {
-            Ok(v) => Ok(vec![(v, None)]),
+            Ok(v) => Ok(vec![(v, None, None)]),
             Err(_) => Err(parse_one(text, path, Some(Parser::Json))
                 .err()
                 .unwrap_or_else(|| format!("{path}: not JSON"))),
         },
-        other => Ok(vec![(parse_one(text, path, Some(other))?.into(), None)]),
+        other => Ok(vec![(
+            parse_one(text, path, Some(other))?.into(),
+            None,
+            None,
+        )]),
     }
 }
 
@@ -233,7 +314,7 @@ fn strip_at(msg: &str) -> &str {
 
 /// A multi-document YAML file: documents split at `---` lines; empty
 /// documents are skipped.
-fn yaml_documents(text: &str, path: &str) -> Result<Vec<(regorus::Value, Option<u32>)>, String> {
+fn yaml_documents(text: &str, path: &str) -> Result<Vec<Parsed>, String> {
     let mut out = Vec::new();
     let mut start = 1u32;
     let mut chunk = String::new();
@@ -244,7 +325,7 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<(regorus::Value, Option<
         }) {
             let v = yaml(chunk, path, start)?;
             if v != regorus::Value::Null {
-                out.push((v, Some(start)));
+                out.push((v, Some(start), Some(chunk.clone())));
             }
         }
         chunk.clear();
@@ -300,7 +381,7 @@ mod tests {
         let docs = parse(text, "k.yaml", Parser::Yaml).unwrap();
         let kinds: Vec<(String, Option<u32>)> = docs
             .iter()
-            .map(|(v, l)| (v["kind"].as_string().unwrap().to_string(), *l))
+            .map(|(v, l, _)| (v["kind"].as_string().unwrap().to_string(), *l))
             .collect();
         assert_eq!(
             kinds,

@@ -14,6 +14,7 @@ mod dockerfile;
 mod evaluate;
 pub mod inputs;
 pub mod policies;
+pub mod positions;
 mod rules;
 mod run_tests;
 

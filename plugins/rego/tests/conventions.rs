@@ -388,3 +388,144 @@ fn every_rule_is_well_formed_and_documented_in_the_readme() {
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
     );
 }
+
+/// (message, file:line:column) of each finding.
+fn placed(e: &Evaluation) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = e
+        .findings
+        .iter()
+        .map(|f| {
+            let l = &f.locations[0];
+            let r = l.region.as_ref().unwrap();
+            let col = r.start_column.map_or(String::new(), |c| format!(":{c}"));
+            (
+                f.message.clone(),
+                format!("{}:{}{col}", l.path, r.start_line),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_path_names_the_node_a_finding_is_about() {
+    // Two identical steps: the same message, two places, two findings.
+    let workflow = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: make\n      - uses: actions/checkout@v4\n---\njobs:\n  other:\n    steps:\n      - uses: actions/cache@v4\n";
+    let rego = r#"package main
+import rego.v1
+deny contains {"msg": sprintf("%s is a tag", [step.uses]), "_path": ["jobs", job, "steps", i, "uses"]} if {
+    some job, j in input.jobs
+    some i, step in j.steps
+    step.uses
+}
+warn_permissions contains {"msg": sprintf("job %s has no permissions", [job]), "_path": sprintf("/jobs/%s/permissions", [job])} if {
+    some job, j in input.jobs
+    not j.permissions
+}
+"#;
+    let e = run(
+        rego,
+        &[(".github/workflows/ci.yml", workflow)],
+        json!({"inputs": [{"files": [".github/workflows/*.yml"]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        placed(&e),
+        [
+            (
+                "actions/cache@v4 is a tag".into(),
+                ".github/workflows/ci.yml:13:9".into()
+            ),
+            (
+                "actions/checkout@v4 is a tag".into(),
+                ".github/workflows/ci.yml:6:9".into()
+            ),
+            (
+                "actions/checkout@v4 is a tag".into(),
+                ".github/workflows/ci.yml:8:9".into()
+            ),
+            // A key that is not there: its nearest ancestor, the job.
+            (
+                "job build has no permissions".into(),
+                ".github/workflows/ci.yml:3:3".into()
+            ),
+            (
+                "job other has no permissions".into(),
+                ".github/workflows/ci.yml:11:3".into()
+            ),
+        ]
+    );
+    let prints: std::collections::BTreeSet<_> =
+        e.findings.iter().map(|f| f.fingerprint.clone()).collect();
+    assert_eq!(prints.len(), 5, "each place its own fingerprint");
+}
+
+#[test]
+fn paths_in_json_toml_and_combined_inputs() {
+    let rego = r#"package main
+import rego.v1
+deny contains {"msg": "debug on", "_path": ["profile", "release", "debug"]} if input.profile.release.debug
+deny contains {"msg": "second", "_path": ["items", 1, "name"]} if input.items[1].name == "b"
+deny contains {"msg": "in a combined input", "_path": [i, "contents", "items", 0]} if {
+    some i, f in input
+    f.path == "data.json"
+}
+"#;
+    let files = [
+        (
+            "Cargo.toml",
+            "[package]\nname = \"x\"\n\n[profile.release]\nlto = true\ndebug = true\n",
+        ),
+        (
+            "data.json",
+            "{\n  \"items\": [\n    {\"name\": \"a\"},\n    {\"name\": \"b\"}\n  ]\n}\n",
+        ),
+    ];
+    let e = run(
+        rego,
+        &files,
+        json!({"inputs": [{"files": ["Cargo.toml", "data.json"]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        placed(&e),
+        [
+            ("debug on".into(), "Cargo.toml:6:1".into()),
+            ("second".into(), "data.json:4:6".into()),
+        ]
+    );
+    let e = run(
+        rego,
+        &files,
+        json!({"inputs": [{"files": ["Cargo.toml", "data.json"], "combine": true}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        placed(&e),
+        [("in a combined input".into(), "data.json:3:5".into())]
+    );
+}
+
+#[test]
+fn a_bad_path_fails_closed_with_the_rule() {
+    for (result, expect) in [
+        (r#"{"msg": "m", "_path": ["a", -1]}"#, "-1"),
+        (r#"{"msg": "m", "_path": "a/b"}"#, "JSON pointer"),
+        (r#"{"msg": "m", "_path": {"a": 1}}"#, "array of keys"),
+        (
+            r#"{"msg": "m", "_path": ["a"], "_loc": {"line": 1}}"#,
+            "both `_loc` and `_path`",
+        ),
+    ] {
+        let rego = format!("package main\nimport rego.v1\ndeny contains {result} if true\n");
+        let err = run(
+            &rego,
+            &[("k8s/pod.yaml", POD)],
+            json!({"inputs": [{"files": ["k8s/*.yaml"]}]}),
+        )
+        .unwrap_err();
+        assert!(err.contains(expect), "{err}");
+        assert!(err.contains("p.rego:3"), "{err}");
+    }
+}

@@ -94,6 +94,16 @@ impl Region {
         }
     }
 
+    /// From a line and column to the end of that line.
+    pub fn at(line: u32, column: u32) -> Self {
+        Region {
+            start_line: line,
+            start_column: Some(column),
+            end_line: None,
+            end_column: None,
+        }
+    }
+
     pub fn span(start_line: u32, start_column: u32, end_line: u32, end_column: u32) -> Self {
         Region {
             start_line,
