@@ -211,12 +211,15 @@ pub fn check(
                 }
             }
         }
-        for (c, rule) in conventions
+        let active: Vec<(&Convention, &Discovered)> = conventions
             .iter()
             .zip(&discovered)
             .filter(|(c, _)| in_namespaces(&c.package, &doc.namespaces))
-        {
-            let v = eval(engine, &format!("data.{}.{}", c.package, c.name), doc)?;
+            .collect();
+        // Every rule of the input's namespaces in one query: each helper
+        // rule is evaluated once per input, not once per convention rule.
+        let values = eval_all(engine, &active, doc)?;
+        for ((c, rule), v) in active.into_iter().zip(values) {
             let suffix = c.name.split_once('_').map_or("", |(_, s)| s);
             let is_exempt =
                 !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
@@ -286,6 +289,55 @@ fn eval(engine: &mut regorus::Engine, rule: &str, doc: &Doc) -> Result<regorus::
     })
 }
 
+/// The value of each rule (`Undefined` where it has none) from one query:
+/// `[[x | x := data.p.deny], …]`, each comprehension empty when its rule is
+/// undefined.
+fn eval_all(
+    engine: &mut regorus::Engine,
+    rules: &[(&Convention, &Discovered)],
+    doc: &Doc,
+) -> Result<Vec<regorus::Value>, String> {
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = format!(
+        "[{}]",
+        rules
+            .iter()
+            .map(|(c, _)| format!("[x | x := data.{}.{}]", c.package, c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let results = engine.eval_query(query, false).map_err(|e| {
+        let names: Vec<String> = rules
+            .iter()
+            .map(|(c, _)| format!("data.{}.{}", c.package, c.name))
+            .collect();
+        format!(
+            "{} (evaluating {} on {})",
+            rego_error(&e.to_string()),
+            names.join(", "),
+            doc.shown
+        )
+    })?;
+    let value = results
+        .result
+        .first()
+        .and_then(|r| r.expressions.first())
+        .map(|e| e.value.clone())
+        .ok_or_else(|| format!("the rules gave no result for {}", doc.shown))?;
+    let all = value
+        .as_array()
+        .map_err(|_| format!("the rules gave no list for {}", doc.shown))?;
+    Ok(all
+        .iter()
+        .map(|one| match one.as_array() {
+            Ok(a) if !a.is_empty() => a[0].clone(),
+            _ => regorus::Value::Undefined,
+        })
+        .collect())
+}
+
 /// The results of a rule: each element of a set or array; a single string
 /// or object; `true` as one result; undefined, `false` and empty as none.
 fn items(v: &regorus::Value) -> Vec<Value> {
@@ -348,7 +400,17 @@ fn result_parts(
                     )
                 })?;
                 let node = positions::pointer(&steps);
-                let loc = match doc.locate(&steps) {
+                let needle = match o.remove("_match") {
+                    None => None,
+                    Some(Value::String(m)) => Some(m),
+                    Some(other) => {
+                        return Err(format!(
+                            "{}:{}: data.{}.{} for {}: `_match` is the text to find in the node, not {other}",
+                            c.file, c.line, c.package, c.name, doc.shown
+                        ));
+                    }
+                };
+                let loc = match doc.locate(&steps, needle.as_deref()) {
                     Some((file, pos)) => Some((file, Some(pos.line), Some(pos.col))),
                     None => default_loc,
                 };

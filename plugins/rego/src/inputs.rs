@@ -56,32 +56,70 @@ impl Text {
         }
     }
 
-    fn locate(&self, steps: &[Step]) -> Option<(String, Pos)> {
+    fn locate(&self, steps: &[Step], needle: Option<&str>) -> Option<(String, Pos)> {
         let tree = self.tree.get_or_init(|| match self.parser {
             Parser::Yaml => Tree::yaml(&self.text, self.first_line),
             Parser::Json => Tree::json(&self.text),
             Parser::Toml => Tree::toml(&self.text),
             Parser::Dockerfile => None,
         });
-        Some((self.path.clone(), tree.as_ref()?.locate(steps)?))
+        let pos = tree.as_ref()?.locate(steps)?;
+        let pos = match needle {
+            Some(n) => find_after(&self.text, self.first_line, pos, n).unwrap_or(pos),
+            None => pos,
+        };
+        Some((self.path.clone(), pos))
     }
 }
 
 impl Doc {
     /// The file and position of the node at `steps` (or of its deepest
     /// existing ancestor); `None` when the input has no text to point into.
-    pub fn locate(&self, steps: &[Step]) -> Option<(String, Pos)> {
+    /// With `needle`, the first place that text is written at or after the
+    /// node, within the next [`NEEDLE_LINES`] lines (a line of a block
+    /// scalar, say).
+    pub fn locate(&self, steps: &[Step], needle: Option<&str>) -> Option<(String, Pos)> {
         match &self.source {
             Source::None => None,
-            Source::Text(t) => t.locate(steps),
+            Source::Text(t) => t.locate(steps, needle),
             Source::Combined(files) => match steps {
                 [Step::Index(i), Step::Key(c), rest @ ..] if c == "contents" => {
-                    files.get(*i)?.locate(rest)
+                    files.get(*i)?.locate(rest, needle)
                 }
                 _ => None,
             },
         }
     }
+}
+
+/// How far after its node a result's `_match` text is looked for.
+pub const NEEDLE_LINES: usize = 1000;
+
+/// Where `needle` is first written at or after `from` in `text` (whose
+/// first line is line `first_line` of its file), on the same line or one
+/// of the next [`NEEDLE_LINES`].
+fn find_after(text: &str, first_line: u32, from: Pos, needle: &str) -> Option<Pos> {
+    if needle.is_empty() {
+        return None;
+    }
+    let skip = usize::try_from(from.line.checked_sub(first_line)?).ok()?;
+    for (n, line) in text.lines().skip(skip).take(NEEDLE_LINES + 1).enumerate() {
+        let start = if n == 0 {
+            line.char_indices()
+                .nth(usize::try_from(from.col).ok()?.saturating_sub(1))
+                .map_or(line.len(), |(i, _)| i)
+        } else {
+            0
+        };
+        if let Some(at) = line[start..].find(needle) {
+            let col = line[..start + at].chars().count() + 1;
+            return Some(Pos {
+                line: from.line + u32::try_from(n).ok()?,
+                col: u32::try_from(col).ok()?,
+            });
+        }
+    }
+    None
 }
 
 /// Every input the config selects, in order.

@@ -462,6 +462,33 @@ warn_permissions contains {"msg": sprintf("job %s has no permissions", [job]), "
 }
 
 #[test]
+fn a_match_finds_the_line_inside_a_block() {
+    let workflow = "jobs:\n  x:\n    steps:\n      - run: |\n          make\n          echo \"${{ github.head_ref }}\"\n      - run: echo ${{ github.head_ref }} ${{ x }}\n      - run: echo no\n";
+    let rego = r#"package main
+import rego.v1
+deny contains {"msg": sprintf("%d", [i]), "_path": ["jobs", "x", "steps", i, "run"], "_match": "${{ github.head_ref }}"} if {
+    some i, _ in input.jobs.x.steps
+}
+"#;
+    let e = run(
+        rego,
+        &[("w.yml", workflow)],
+        json!({"inputs": [{"files": ["w.yml"]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        placed(&e),
+        [
+            ("0".into(), "w.yml:6:17".into()),
+            ("1".into(), "w.yml:7:19".into()),
+            // Not in its node, nor in the next lines' first match: the next
+            // step's own text is not taken for it (it is earlier).
+            ("2".into(), "w.yml:8:9".into()),
+        ]
+    );
+}
+
+#[test]
 fn paths_in_json_toml_and_combined_inputs() {
     let rego = r#"package main
 import rego.v1
@@ -513,6 +540,7 @@ fn a_bad_path_fails_closed_with_the_rule() {
         (r#"{"msg": "m", "_path": ["a", -1]}"#, "-1"),
         (r#"{"msg": "m", "_path": "a/b"}"#, "JSON pointer"),
         (r#"{"msg": "m", "_path": {"a": 1}}"#, "array of keys"),
+        (r#"{"msg": "m", "_path": ["a"], "_match": 3}"#, "`_match`"),
         (
             r#"{"msg": "m", "_path": ["a"], "_loc": {"line": 1}}"#,
             "both `_loc` and `_path`",

@@ -1,95 +1,279 @@
 # METADATA
-# title: GitHub Actions workflow hygiene
+# title: GitHub Actions workflow security
 # description: >-
 #   Over workflow files (.github/workflows/*.yml) and composite actions
-#   (action.yml) parsed as YAML.
+#   (action.yml) parsed as YAML. Each result names the node it is about
+#   (`_path`), so a finding lands on the offending line.
 package github_actions
 
 import rego.v1
 
-# Every `uses:` and where it is: a workflow's steps and reusable-workflow
-# jobs, a composite action's steps.
-uses contains [sprintf("job \"%s\"", [job_id]), u] if {
+# Every step and where it is: a workflow job's steps, a composite action's.
+steps contains [["jobs", job_id, "steps", i], sprintf("job \"%s\" step %d", [job_id, i + 1]), step] if {
 	some job_id, job in input.jobs
-	some step in job.steps
-	u := step.uses
+	some i, step in job.steps
 }
 
-uses contains [sprintf("job \"%s\"", [job_id]), job.uses] if {
-	some job_id, job in input.jobs
-	job.uses
+steps contains [["runs", "steps", i], sprintf("the composite action's step %d", [i + 1]), step] if {
+	some i, step in input.runs.steps
 }
 
-uses contains ["the composite action", u] if {
-	some step in input.runs.steps
-	u := step.uses
+# Every `uses:`: steps' actions and reusable-workflow calls.
+uses contains [array.concat(at, ["uses"]), where, step.uses] if {
+	some [at, where, step] in steps
+	is_string(step.uses)
+}
+
+uses contains [["jobs", job_id, "uses"], sprintf("job \"%s\"", [job_id]), job.uses] if {
+	some job_id, job in input.jobs
+	is_string(job.uses)
 }
 
 local(u) if startswith(u, "./")
 
-local(u) if startswith(u, "docker://")
-
 pinned(u) if regex.match(`@[0-9a-f]{40}$`, u)
+
+pinned(u) if {
+	startswith(u, "docker://")
+	contains(u, "@sha256:")
+}
 
 # METADATA
 # title: Action not pinned to a commit SHA
 # description: >-
 #   A tag or branch can be moved to malicious code after review; only a
-#   full commit SHA is immutable.
+#   full commit SHA (or, for `docker://`, an image digest) is immutable.
 # related_resources:
 #   - https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#using-third-party-actions
 # custom:
 #   severity: high
 #   security-severity: 7.5
-deny_unpinned_action contains msg if {
-	some [where, u] in uses
+deny_unpinned_action contains {"msg": msg, "_path": at} if {
+	some [at, where, u] in uses
 	not local(u)
 	not pinned(u)
 	msg := sprintf("%s uses \"%s\", not pinned to a full commit SHA", [where, u])
 }
 
-triggers contains t if {
-	is_string(input.on)
-	t := input.on
-}
+# The events a workflow runs on, and where each is named.
+triggers contains [input.on, ["on"]] if is_string(input.on)
 
-triggers contains t if {
+triggers contains [t, ["on", i]] if {
 	is_array(input.on)
-	some t in input.on
+	some i, t in input.on
 }
 
-triggers contains t if {
+triggers contains [t, ["on", t]] if {
 	is_object(input.on)
 	some t, _ in input.on
 }
 
+triggered_by(name) if {
+	some [t, _] in triggers
+	t == name
+}
+
+dangerous_triggers := {"pull_request_target", "workflow_run"}
+
+# METADATA
+# title: Workflow runs on a privileged trigger
+# description: >-
+#   pull_request_target and workflow_run run with the base repository's
+#   secrets and a write token, on events anyone can cause. They are safe
+#   only if nothing from the pull request is checked out, run or
+#   interpolated; prefer pull_request.
+# related_resources:
+#   - https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
+# custom:
+#   severity: medium
+#   security-severity: 5.0
+warn_dangerous_trigger contains {"msg": msg, "_path": at} if {
+	some [t, at] in triggers
+	t in dangerous_triggers
+	msg := sprintf("the workflow runs on %s, with secrets and a write token on events anyone can cause", [t])
+}
+
+# Refs of the pull request's (or the triggering run's) own code.
 head_refs := {
 	"github.event.pull_request.head.sha",
 	"github.event.pull_request.head.ref",
 	"github.head_ref",
+	"github.event.workflow_run.head_sha",
+	"github.event.workflow_run.head_branch",
+	"refs/pull/",
 }
 
 checks_out_head(step) if {
-	startswith(step.uses, "actions/checkout@")
-	ref := step["with"].ref
+	startswith(lower(step.uses), "actions/checkout@")
+	is_string(step["with"].ref)
+	ref := lower(step["with"].ref)
 	some h in head_refs
 	contains(ref, h)
 }
 
 # METADATA
-# title: pull_request_target checks out the pull request's code
+# title: A privileged trigger checks out the pull request's code
 # description: >-
-#   pull_request_target runs with the base repository's secrets and a
-#   write token; checking out the head runs untrusted code with them.
+#   pull_request_target and workflow_run run with the base repository's
+#   secrets and a write token; checking out the pull request's head (or
+#   the triggering run's branch) runs untrusted code with them.
 # related_resources:
 #   - https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
 # custom:
 #   severity: critical
 #   security-severity: 9.0
-deny_pull_request_target_checkout contains msg if {
-	"pull_request_target" in triggers
-	some job_id, job in input.jobs
-	some step in job.steps
+deny_pull_request_target_checkout contains {"msg": msg, "_path": array.concat(at, ["with", "ref"])} if {
+	some t in dangerous_triggers
+	triggered_by(t)
+	some [at, where, step] in steps
 	checks_out_head(step)
-	msg := sprintf("job \"%s\" checks out the pull request head on pull_request_target", [job_id])
+	msg := sprintf("%s checks out the pull request's code on %s", [where, t])
+}
+
+# Contexts whose text whoever opens an issue, a pull request or a
+# comment, or names a branch, chooses.
+attacker_controlled := [
+	`github\.head_ref`,
+	`github\.event\.(issue|pull_request|discussion)\.(title|body)`,
+	`github\.event\.(comment|review|review_comment)\.body`,
+	`github\.event\.pull_request\.head\.(ref|label|repo\.(default_branch|description|homepage|name|full_name))`,
+	`github\.event\.(head_commit|commits\[[^\]]*\]|commits\.\*)\.(message|author\.(name|email)|committer\.(name|email))`,
+	`github\.event\.workflow_run\.(head_branch|display_title|head_commit\.(message|author\.(name|email)|committer\.(name|email))|head_repository\.(description|name|full_name))`,
+	`github\.event\.pages(\[[^\]]*\]|\.\*)\.page_name`,
+]
+
+# Expressions a step's script is written with: `run:`, and the script of
+# actions/github-script.
+scripts contains [array.concat(at, ["run"]), where, step.run] if {
+	some [at, where, step] in steps
+	is_string(step.run)
+}
+
+scripts contains [array.concat(at, ["with", "script"]), where, step["with"].script] if {
+	some [at, where, step] in steps
+	startswith(lower(step.uses), "actions/github-script@")
+	is_string(step["with"].script)
+}
+
+# METADATA
+# title: Attacker-controlled text expanded into a script
+# description: >-
+#   `${{ }}` is expanded before the shell (or github-script) runs, so a
+#   pull request title, a branch name or a comment becomes code. Pass the
+#   value through `env:` and use the variable, quoted, instead.
+# related_resources:
+#   - https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#understanding-the-risk-of-script-injections
+# custom:
+#   severity: critical
+#   security-severity: 9.0
+deny_template_injection contains {"msg": msg, "_path": at, "_match": expr} if {
+	some [at, where, script] in scripts
+	some expr in regex.find_n(`\$\{\{[^}]*\}\}`, script, -1)
+	some pattern in attacker_controlled
+	# Context names are case-insensitive.
+	regex.match(pattern, lower(expr))
+	msg := sprintf("%s expands %s into its script", [where, expr])
+}
+
+# The permissions a `permissions:` mapping grants write access to.
+writes(perms) := {p | some p, level in perms; level == "write"}
+
+# METADATA
+# title: Every permission, written
+# description: >-
+#   write-all gives every job of the workflow (or the job) write access to
+#   the code, releases, packages and more; name the permissions the job
+#   needs instead.
+# related_resources:
+#   - https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token
+# custom:
+#   severity: high
+#   security-severity: 7.0
+deny_write_all_permissions contains {"msg": "the workflow grants write-all permissions", "_path": ["permissions"]} if {
+	input.permissions == "write-all"
+}
+
+deny_write_all_permissions contains {"msg": msg, "_path": ["jobs", job_id, "permissions"]} if {
+	some job_id, job in input.jobs
+	job.permissions == "write-all"
+	msg := sprintf("job \"%s\" grants write-all permissions", [job_id])
+}
+
+only_called if {
+	some ["workflow_call", _] in triggers
+	count(triggers) == 1
+}
+
+# METADATA
+# title: Job runs with the default token permissions
+# description: >-
+#   With no `permissions:` at the workflow's top or on the job, the token
+#   gets the repository's default, which may be read-write everywhere.
+#   Set `permissions: {}` (or read-only) at the top and grant each job
+#   what it needs.
+# related_resources:
+#   - https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/controlling-permissions-for-github_token
+# custom:
+#   severity: medium
+#   security-severity: 5.0
+warn_default_permissions contains {"msg": msg, "_path": ["jobs", job_id]} if {
+	not "permissions" in object.keys(input)
+	not only_called
+	some job_id, job in input.jobs
+	not "permissions" in object.keys(job)
+	msg := sprintf("job \"%s\" runs with the repository's default token permissions (no `permissions:` on it or at the workflow's top)", [job_id])
+}
+
+# METADATA
+# title: Write permissions for every job
+# description: >-
+#   Write permissions at the workflow's top reach every job, including
+#   those that only build or test; grant them on the jobs that need them.
+# custom:
+#   severity: medium
+#   security-severity: 5.0
+warn_workflow_write_permissions contains {"msg": msg, "_path": ["permissions", p]} if {
+	is_object(input.permissions)
+	count(input.jobs) > 1
+	some p in writes(input.permissions)
+	msg := sprintf("the workflow grants %s: write to all %d jobs", [p, count(input.jobs)])
+}
+
+# METADATA
+# title: Checkout keeps the token on disk
+# description: >-
+#   actions/checkout writes the token into .git/config unless told
+#   otherwise; a later step, an uploaded artifact or a cache can then leak
+#   it. Set `persist-credentials: false` unless the job pushes.
+# related_resources:
+#   - https://unit42.paloaltonetworks.com/github-repo-artifacts-leak-tokens/
+# custom:
+#   severity: medium
+#   security-severity: 5.0
+warn_checkout_persists_credentials contains {"msg": msg, "_path": array.concat(at, ["uses"])} if {
+	some [at, where, step] in steps
+	startswith(lower(step.uses), "actions/checkout@")
+	not credentials_dropped(step)
+	msg := sprintf("%s checks out with the token kept in .git/config (no `persist-credentials: false`)", [where])
+}
+
+credentials_dropped(step) if step["with"]["persist-credentials"] == false
+
+credentials_dropped(step) if {
+	is_string(step["with"]["persist-credentials"])
+	lower(step["with"]["persist-credentials"]) == "false"
+}
+
+# METADATA
+# title: Every secret passed to a reusable workflow
+# description: >-
+#   `secrets: inherit` hands every secret of the repository (and its
+#   organization) to the called workflow; pass the ones it needs by name.
+# custom:
+#   severity: medium
+#   security-severity: 5.0
+warn_secrets_inherit contains {"msg": msg, "_path": ["jobs", job_id, "secrets"]} if {
+	some job_id, job in input.jobs
+	job.secrets == "inherit"
+	msg := sprintf("job \"%s\" passes every secret to %s (`secrets: inherit`)", [job_id, job.uses])
 }

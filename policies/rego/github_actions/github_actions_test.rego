@@ -6,52 +6,167 @@ import data.github_actions
 
 sha := "8e5e7e5ab8b370d6c329ec480221332ada57f0ab"
 
-workflow(on, steps) := {"on": on, "jobs": {"build": {"runs-on": "ubuntu-latest", "steps": steps}}}
+checkout := sprintf("actions/checkout@%s", [sha])
 
-test_pinned_local_and_docker_actions_pass if {
-	steps := [
-		{"uses": sprintf("actions/checkout@%s", [sha])},
-		{"uses": "./.github/actions/setup"},
-		{"uses": "docker://alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
-		{"run": "cargo test"},
-	]
-	count(github_actions.deny_unpinned_action) == 0 with input as workflow("push", steps)
+safe_checkout := {"uses": checkout, "with": {"persist-credentials": false}}
+
+workflow(on, steps) := {
+	"on": on,
+	"permissions": {},
+	"jobs": {"build": {"runs-on": "ubuntu-latest", "steps": steps}},
 }
 
-test_tags_and_branches_are_denied if {
-	steps := [{"uses": "actions/checkout@v4"}, {"uses": "dtolnay/rust-toolchain@master"}]
-	github_actions.deny_unpinned_action == {
-		`job "build" uses "actions/checkout@v4", not pinned to a full commit SHA`,
-		`job "build" uses "dtolnay/rust-toolchain@master", not pinned to a full commit SHA`,
-	} with input as workflow(["push"], steps)
+msgs(results) := {r.msg | some r in results}
+
+paths(results) := {r._path | some r in results}
+
+test_a_hardened_workflow_passes_every_rule if {
+	steps := [
+		safe_checkout,
+		{"uses": "./.github/actions/setup"},
+		{"uses": "docker://alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+		{"run": "cargo test", "env": {"TITLE": "${{ github.event.pull_request.title }}"}},
+		{"run": "echo ${{ github.sha }} ${{ matrix.os }}"},
+	]
+	wf := workflow("push", steps)
+	count(github_actions.deny_unpinned_action) == 0 with input as wf
+	count(github_actions.deny_template_injection) == 0 with input as wf
+	count(github_actions.warn_checkout_persists_credentials) == 0 with input as wf
+	count(github_actions.warn_default_permissions) == 0 with input as wf
+	count(github_actions.warn_dangerous_trigger) == 0 with input as wf
+}
+
+test_tags_branches_and_floating_images_are_denied_where_they_are if {
+	steps := [{"uses": "actions/checkout@v4"}, {"run": "make"}, {"uses": "dtolnay/rust-toolchain@master"}, {"uses": "docker://alpine:3"}]
+	results := github_actions.deny_unpinned_action with input as workflow(["push"], steps)
+	msgs(results) == {
+		`job "build" step 1 uses "actions/checkout@v4", not pinned to a full commit SHA`,
+		`job "build" step 3 uses "dtolnay/rust-toolchain@master", not pinned to a full commit SHA`,
+		`job "build" step 4 uses "docker://alpine:3", not pinned to a full commit SHA`,
+	}
+	paths(results) == {
+		["jobs", "build", "steps", 0, "uses"],
+		["jobs", "build", "steps", 2, "uses"],
+		["jobs", "build", "steps", 3, "uses"],
+	}
+}
+
+test_identical_steps_are_separate_findings if {
+	steps := [{"uses": "actions/cache@v4"}, {"uses": "actions/cache@v4"}]
+	count(github_actions.deny_unpinned_action) == 2 with input as workflow("push", steps)
 }
 
 test_reusable_workflows_must_be_pinned_too if {
-	wf := {"on": "push", "jobs": {"call": {"uses": "acme/ci/.github/workflows/build.yml@main"}}}
-	count(github_actions.deny_unpinned_action) == 1 with input as wf
+	wf := {"on": "push", "permissions": {}, "jobs": {"call": {"uses": "acme/ci/.github/workflows/build.yml@main"}}}
+	paths(github_actions.deny_unpinned_action) == {["jobs", "call", "uses"]} with input as wf
 }
 
-test_pull_request_target_with_head_checkout_is_denied if {
-	steps := [{"uses": sprintf("actions/checkout@%s", [sha]), "with": {"ref": "${{ github.event.pull_request.head.sha }}"}}]
-	count(github_actions.deny_pull_request_target_checkout) == 1 with input as workflow({"pull_request_target": {"types": ["opened"]}}, steps)
-	count(github_actions.deny_pull_request_target_checkout) == 1 with input as workflow(["push", "pull_request_target"], steps)
-}
-
-test_pull_request_target_without_head_checkout_passes if {
-	steps := [{"uses": sprintf("actions/checkout@%s", [sha])}]
-	count(github_actions.deny_pull_request_target_checkout) == 0 with input as workflow("pull_request_target", steps)
-}
-
-test_pull_request_with_head_checkout_passes if {
-	steps := [{"uses": sprintf("actions/checkout@%s", [sha]), "with": {"ref": "${{ github.head_ref }}"}}]
-	count(github_actions.deny_pull_request_target_checkout) == 0 with input as workflow("pull_request", steps)
-}
-
-test_a_composite_actions_steps_must_be_pinned_too if {
+test_a_composite_actions_steps_are_checked_too if {
 	action := {"runs": {"using": "composite", "steps": [
 		{"uses": "actions/cache@v5"},
 		{"uses": sprintf("github/codeql-action/upload-sarif@%s", [sha])},
-		{"run": "true", "shell": "bash"},
+		{"run": "echo '${{ github.event.issue.title }}'", "shell": "bash"},
 	]}}
-	github_actions.deny_unpinned_action == {`the composite action uses "actions/cache@v5", not pinned to a full commit SHA`} with input as action
+	msgs(github_actions.deny_unpinned_action) == {`the composite action's step 1 uses "actions/cache@v5", not pinned to a full commit SHA`} with input as action
+	paths(github_actions.deny_template_injection) == {["runs", "steps", 2, "run"]} with input as action
+}
+
+test_privileged_triggers_are_named_where_they_are if {
+	paths(github_actions.warn_dangerous_trigger) == {["on", "pull_request_target"]} with input as workflow({"pull_request_target": {"types": ["opened"]}, "push": null}, [])
+	paths(github_actions.warn_dangerous_trigger) == {["on", 1]} with input as workflow(["push", "workflow_run"], [])
+	paths(github_actions.warn_dangerous_trigger) == {["on"]} with input as workflow("pull_request_target", [])
+	count(github_actions.warn_dangerous_trigger) == 0 with input as workflow(["push", "pull_request"], [])
+}
+
+test_checking_out_the_head_on_a_privileged_trigger_is_denied if {
+	head := {"uses": checkout, "with": {"ref": "${{ github.event.pull_request.head.sha }}", "persist-credentials": false}}
+	results := github_actions.deny_pull_request_target_checkout with input as workflow({"pull_request_target": {"types": ["opened"]}}, [head])
+	msgs(results) == {`job "build" step 1 checks out the pull request's code on pull_request_target`}
+	paths(results) == {["jobs", "build", "steps", 0, "with", "ref"]}
+	run_branch := {"uses": checkout, "with": {"ref": "${{ github.event.workflow_run.head_branch }}"}}
+	count(github_actions.deny_pull_request_target_checkout) == 1 with input as workflow(["workflow_run"], [run_branch])
+	merge_ref := {"uses": checkout, "with": {"ref": "refs/pull/${{ github.event.number }}/merge"}}
+	count(github_actions.deny_pull_request_target_checkout) == 1 with input as workflow("pull_request_target", [merge_ref])
+}
+
+test_the_base_checkout_or_an_unprivileged_trigger_passes if {
+	count(github_actions.deny_pull_request_target_checkout) == 0 with input as workflow("pull_request_target", [safe_checkout])
+	head := {"uses": checkout, "with": {"ref": "${{ github.head_ref }}"}}
+	count(github_actions.deny_pull_request_target_checkout) == 0 with input as workflow("pull_request", [head])
+}
+
+test_attacker_controlled_text_in_a_script_is_denied if {
+	steps := [
+		{"run": "echo \"${{ github.event.pull_request.title }}\""},
+		{"run": "git push origin ${{ github.head_ref }}"},
+		{"run": "echo ${{ github.event.comment.body }} ${{ github.event.commits[0].message }}"},
+		{"run": "echo ${{ GitHub.Event.Issue.Body }}"},
+		{"uses": sprintf("actions/github-script@%s", [sha]), "with": {"script": "console.log('${{ github.event.workflow_run.head_branch }}')"}},
+		{"run": "echo ${{ github.event.pull_request.number }} ${{ github.event.pull_request.head.sha }}"},
+	]
+	results := github_actions.deny_template_injection with input as workflow("pull_request_target", steps)
+	msgs(results) == {
+		`job "build" step 1 expands ${{ github.event.pull_request.title }} into its script`,
+		`job "build" step 2 expands ${{ github.head_ref }} into its script`,
+		`job "build" step 3 expands ${{ github.event.comment.body }} into its script`,
+		`job "build" step 3 expands ${{ github.event.commits[0].message }} into its script`,
+		`job "build" step 4 expands ${{ GitHub.Event.Issue.Body }} into its script`,
+		`job "build" step 5 expands ${{ github.event.workflow_run.head_branch }} into its script`,
+	}
+	["jobs", "build", "steps", 4, "with", "script"] in paths(results)
+}
+
+test_write_all_is_denied_at_the_top_and_on_a_job if {
+	wf := {"on": "push", "permissions": "write-all", "jobs": {
+		"a": {"runs-on": "x", "permissions": "write-all", "steps": []},
+		"b": {"runs-on": "x", "steps": []},
+	}}
+	paths(github_actions.deny_write_all_permissions) == {["permissions"], ["jobs", "a", "permissions"]} with input as wf
+	count(github_actions.warn_default_permissions) == 0 with input as wf
+}
+
+test_jobs_without_permissions_anywhere_are_warned if {
+	wf := {"on": ["push"], "jobs": {
+		"a": {"runs-on": "x", "steps": []},
+		"b": {"runs-on": "x", "permissions": {"contents": "read"}, "steps": []},
+	}}
+	results := github_actions.warn_default_permissions with input as wf
+	paths(results) == {["jobs", "a"]}
+	# A workflow only ever called runs with its caller's permissions.
+	called := {"on": {"workflow_call": {}}, "jobs": {"a": {"runs-on": "x", "steps": []}}}
+	count(github_actions.warn_default_permissions) == 0 with input as called
+}
+
+test_top_level_writes_are_warned_when_several_jobs_share_them if {
+	jobs := {"a": {"runs-on": "x", "steps": []}, "b": {"runs-on": "x", "steps": []}}
+	wf := {"on": "push", "permissions": {"contents": "write", "issues": "read"}, "jobs": jobs}
+	github_actions.warn_workflow_write_permissions == {{
+		"msg": "the workflow grants contents: write to all 2 jobs",
+		"_path": ["permissions", "contents"],
+	}} with input as wf
+	one := {"on": "push", "permissions": {"contents": "write"}, "jobs": {"a": jobs.a}}
+	count(github_actions.warn_workflow_write_permissions) == 0 with input as one
+}
+
+test_checkout_must_drop_the_token if {
+	steps := [
+		{"uses": checkout},
+		{"uses": checkout, "with": {"persist-credentials": "false"}},
+		{"uses": checkout, "with": {"persist-credentials": true}},
+		safe_checkout,
+	]
+	paths(github_actions.warn_checkout_persists_credentials) == {
+		["jobs", "build", "steps", 0, "uses"],
+		["jobs", "build", "steps", 2, "uses"],
+	} with input as workflow("push", steps)
+}
+
+test_secrets_inherit_is_warned if {
+	wf := {"on": "push", "permissions": {}, "jobs": {
+		"call": {"uses": sprintf("acme/ci/.github/workflows/release.yml@%s", [sha]), "secrets": "inherit"},
+		"named": {"uses": sprintf("acme/ci/.github/workflows/release.yml@%s", [sha]), "secrets": {"token": "${{ secrets.TOKEN }}"}},
+	}}
+	results := github_actions.warn_secrets_inherit with input as wf
+	paths(results) == {["jobs", "call", "secrets"]}
+	msgs(results) == {sprintf(`job "call" passes every secret to acme/ci/.github/workflows/release.yml@%s (%s)`, [sha, "`secrets: inherit`"])}
 }

@@ -88,6 +88,8 @@ pub struct Mutants {
     texts: Vec<String>,
     /// Extra tokens of the format (its keys and keywords).
     tokens: Vec<String>,
+    /// The slowest one mutant may take ([`HANG`] unless set).
+    hang: Duration,
 }
 
 /// What one run of mutants came to.
@@ -139,6 +141,7 @@ impl Mutants {
             format: format.to_string(),
             texts: Vec::with_capacity(count),
             tokens,
+            hang: HANG,
         };
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ count as u64);
         for i in 0..count {
@@ -231,11 +234,19 @@ impl Mutants {
         }
     }
 
+    /// Allow each mutant `hang` instead of [`HANG`]: for work that is
+    /// linear but large per unit of input (a policy of many rules run over
+    /// each of thousands of repeated documents).
+    pub fn hang(mut self, hang: Duration) -> Mutants {
+        self.hang = hang;
+        self
+    }
+
     /// Feed every mutant to `parse`. A rejection must be one non-empty line
     /// and pass `expect(mutant, message)` (the format's own rule, such as
     /// "broken JSON names its line and column"). Panics — failing the test —
     /// listing the first failures, if any mutant made `parse` panic, run past
-    /// [`HANG`], or be rejected badly. Prints one summary line.
+    /// [`HANG`] (or [`Mutants::hang`]), or be rejected badly. Prints one summary line.
     pub fn check<T>(
         &self,
         parse: impl Fn(&str) -> Result<T, String>,
@@ -272,7 +283,7 @@ impl Mutants {
             let result = catch_unwind(AssertUnwindSafe(|| parse(text)));
             let took = t0.elapsed();
             let fail = |why: String| format!("mutant {i} {why}\n--- mutant ---\n{}", preview(text));
-            if took > HANG {
+            if took > self.hang {
                 failures.push(fail(format!("took {took:?}")));
             }
             match result {
