@@ -74,6 +74,8 @@ pub enum Parser {
     Yaml,
     Toml,
     Dockerfile,
+    /// HCL2: Terraform source (`.tf`), in conftest's shape.
+    Hcl,
 }
 
 impl Parser {
@@ -96,6 +98,7 @@ impl Parser {
             "json" => Some(Parser::Json),
             "yaml" | "yml" => Some(Parser::Yaml),
             "toml" => Some(Parser::Toml),
+            "tf" | "hcl" => Some(Parser::Hcl),
             _ => None,
         }
     }

@@ -263,7 +263,10 @@ pub fn check(
                     Some((file, None, _)) => f = f.in_file(&file),
                     None => {}
                 }
-                if !details.is_null() {
+                if let Some(node) = &node {
+                    // The node, as a JSON pointer into the input.
+                    f = f.properties(json!({ "details": details, "node": node }));
+                } else if !details.is_null() {
                     f = f.properties(json!({ "details": details }));
                 }
                 out.push(f);

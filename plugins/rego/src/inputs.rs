@@ -61,6 +61,7 @@ impl Text {
             Parser::Yaml => Tree::yaml(&self.text, self.first_line),
             Parser::Json => Tree::json(&self.text),
             Parser::Toml => Tree::toml(&self.text),
+            Parser::Hcl => crate::hcl::tree(&self.text),
             Parser::Dockerfile => None,
         });
         let pos = tree.as_ref()?.locate(steps)?;
@@ -237,7 +238,7 @@ pub fn collect(ctx: &Context, config: &Config) -> Result<Vec<Doc>, String> {
         }
         for (path, bytes) in texts {
             let parser = input.parser.or_else(|| Parser::for_path(&path)).ok_or_else(|| {
-                format!("{key}: cannot tell how to parse {path}: set `parser` (json, yaml, toml, dockerfile)")
+                format!("{key}: cannot tell how to parse {path}: set `parser` (json, yaml, toml, hcl, dockerfile)")
             })?;
             let text = String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
             let docs = parse(&text, &path, parser)?;
@@ -334,6 +335,7 @@ pub fn parse_one(text: &str, path: &str, parser: Option<Parser>) -> Result<Value
             })?;
             serde_json::to_value(v).map_err(|e| format!("{path}: {e}"))
         }
+        Some(Parser::Hcl) => crate::hcl::parse(text, path),
         Some(Parser::Dockerfile) => {
             crate::dockerfile::parse(text).map_err(|e| format!("{path}:{e}"))
         }

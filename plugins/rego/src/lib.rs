@@ -12,6 +12,7 @@
 pub mod config;
 mod dockerfile;
 mod evaluate;
+mod hcl;
 pub mod inputs;
 pub mod policies;
 pub mod positions;

@@ -107,6 +107,21 @@ impl Tree {
         self.nodes.len() - 1
     }
 
+    /// A new node with no children yet (the first is the root).
+    pub(crate) fn leaf(&mut self, pos: Pos) -> usize {
+        self.add(pos, Kids::Leaf)
+    }
+
+    /// Make `node` a mapping: each entry's key, where it is, its node.
+    pub(crate) fn set_map(&mut self, node: usize, entries: Vec<(String, Pos, usize)>) {
+        self.nodes[node].kids = Kids::Map(entries);
+    }
+
+    /// Make `node` a sequence: where each item is, its node.
+    pub(crate) fn set_seq(&mut self, node: usize, items: Vec<(Pos, usize)>) {
+        self.nodes[node].kids = Kids::Seq(items);
+    }
+
     /// The position of the node at `steps`, or of its deepest existing
     /// ancestor; `None` for an empty tree.
     pub fn locate(&self, steps: &[Step]) -> Option<Pos> {
@@ -427,12 +442,12 @@ impl Tree {
 }
 
 /// Byte offsets to lines and columns.
-struct Lines {
+pub(crate) struct Lines {
     starts: Vec<usize>,
 }
 
 impl Lines {
-    fn new(text: &str) -> Lines {
+    pub(crate) fn new(text: &str) -> Lines {
         let mut starts = vec![0];
         starts.extend(
             text.bytes()
@@ -443,7 +458,7 @@ impl Lines {
         Lines { starts }
     }
 
-    fn pos(&self, text: &str, offset: usize) -> Pos {
+    pub(crate) fn pos(&self, text: &str, offset: usize) -> Pos {
         let line = self.starts.partition_point(|s| *s <= offset).max(1);
         let start = self.starts[line - 1];
         let col = text

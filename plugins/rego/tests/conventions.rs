@@ -557,3 +557,33 @@ fn a_bad_path_fails_closed_with_the_rule() {
         assert!(err.contains("p.rego:3"), "{err}");
     }
 }
+
+#[test]
+fn terraform_source_is_an_input_with_positions() {
+    let rego = r#"package main
+import rego.v1
+deny contains {"msg": sprintf("%s is public", [name]), "_path": ["resource", "aws_s3_bucket", name, i, "acl"]} if {
+    some name, bodies in input.resource.aws_s3_bucket
+    some i, b in bodies
+    b.acl == "public-read"
+}
+"#;
+    let tf = "resource \"aws_s3_bucket\" \"a\" {\n  acl = \"private\"\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = var.name\n  acl    = \"public-read\"\n}\n";
+    let e = run(
+        rego,
+        &[("infra/main.tf", tf)],
+        json!({"inputs": [{"files": ["**/*.tf"]}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        placed(&e),
+        [("b is public".into(), "infra/main.tf:7:3".into())]
+    );
+    let err = run(
+        rego,
+        &[("infra/main.tf", "resource \"x\" {\n  a = \n}\n")],
+        json!({"inputs": [{"files": ["**/*.tf"]}]}),
+    )
+    .unwrap_err();
+    assert!(err.starts_with("infra/main.tf:2:"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! Mutation test of the Rego plugin: mutants of the shipped policies
 //! (`policies/rego`) run over their own test inputs, and mutants of those
 //! inputs (a Kubernetes manifest, a workflow, a Terraform plan) under the
-//! unmutated policies. Every mutant is evaluated or refused with one line
+//! unmutated policies (and Terraform source through the HCL parser). Every mutant is evaluated or refused with one line
 //! naming the file; none panics or hangs.
 
 use std::path::Path;
@@ -38,12 +38,21 @@ fn examples() -> Vec<(&'static str, String, &'static str, String)> {
             "infra/plan.json",
             read("policy-tests/terraform/repo/infra/plan.json"),
         ),
+        (
+            "terraform",
+            read("rego/terraform/terraform.rego"),
+            "infra/main.tf",
+            read("policy-tests/terraform-source/repo/infra/s3.tf")
+                + &read("policy-tests/terraform-source/repo/infra/encryption.tf"),
+        ),
     ]
 }
 
 fn run(root: &Path, namespace: &str, input: &str) -> Result<portcullis_sdk::Evaluation, String> {
     let parser = if input.ends_with(".json") {
         "json"
+    } else if input.ends_with(".tf") {
+        "hcl"
     } else {
         "yaml"
     };

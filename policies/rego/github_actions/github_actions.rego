@@ -73,15 +73,17 @@ triggered_by(name) if {
 	t == name
 }
 
-dangerous_triggers := {"pull_request_target", "workflow_run"}
+# Events anyone can cause that run with the base repository's secrets and
+# a write token.
+dangerous_triggers := {"pull_request_target", "workflow_run", "issue_comment"}
 
 # METADATA
 # title: Workflow runs on a privileged trigger
 # description: >-
-#   pull_request_target and workflow_run run with the base repository's
-#   secrets and a write token, on events anyone can cause. They are safe
-#   only if nothing from the pull request is checked out, run or
-#   interpolated; prefer pull_request.
+#   pull_request_target, workflow_run and issue_comment run with the base
+#   repository's secrets and a write token, on events anyone can cause.
+#   They are safe only if nothing from the pull request is checked out,
+#   run or interpolated; prefer pull_request.
 # related_resources:
 #   - https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
 # custom:
@@ -90,7 +92,21 @@ dangerous_triggers := {"pull_request_target", "workflow_run"}
 warn_dangerous_trigger contains {"msg": msg, "_path": at} if {
 	some [t, at] in triggers
 	t in dangerous_triggers
+	not labeler_only(t)
 	msg := sprintf("the workflow runs on %s, with secrets and a write token on events anyone can cause", [t])
+}
+
+# Labelling pull requests is what pull_request_target is for: a workflow
+# whose every step is actions/labeler (which reads its configuration from
+# the base branch) runs nothing of the pull request's.
+labeler_only("pull_request_target") if {
+	count(input.jobs) > 0
+	every _, job in input.jobs {
+		count(job.steps) > 0
+		every step in job.steps {
+			startswith(lower(step.uses), "actions/labeler@")
+		}
+	}
 }
 
 # Refs of the pull request's (or the triggering run's) own code.
@@ -114,9 +130,10 @@ checks_out_head(step) if {
 # METADATA
 # title: A privileged trigger checks out the pull request's code
 # description: >-
-#   pull_request_target and workflow_run run with the base repository's
-#   secrets and a write token; checking out the pull request's head (or
-#   the triggering run's branch) runs untrusted code with them.
+#   pull_request_target, workflow_run and issue_comment run with the base
+#   repository's secrets and a write token; checking out the pull
+#   request's head (or the triggering run's branch) runs untrusted code
+#   with them.
 # related_resources:
 #   - https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
 # custom:
@@ -131,7 +148,8 @@ deny_pull_request_target_checkout contains {"msg": msg, "_path": array.concat(at
 }
 
 # Contexts whose text whoever opens an issue, a pull request or a
-# comment, or names a branch, chooses.
+# comment, or names a branch, chooses; and inputs, which carry such text
+# from a caller.
 attacker_controlled := [
 	`github\.head_ref`,
 	`github\.event\.(issue|pull_request|discussion)\.(title|body)`,
@@ -140,6 +158,10 @@ attacker_controlled := [
 	`github\.event\.(head_commit|commits\[[^\]]*\]|commits\.\*)\.(message|author\.(name|email)|committer\.(name|email))`,
 	`github\.event\.workflow_run\.(head_branch|display_title|head_commit\.(message|author\.(name|email)|committer\.(name|email))|head_repository\.(description|name|full_name))`,
 	`github\.event\.pages(\[[^\]]*\]|\.\*)\.page_name`,
+	# A reusable workflow's or composite action's inputs: whatever its
+	# caller passes (and workflow_dispatch's, whatever is typed in).
+	`(^|[^a-z0-9_.-])inputs\.`,
+	`github\.event\.inputs\.`,
 ]
 
 # Expressions a step's script is written with: `run:`, and the script of
@@ -276,4 +298,79 @@ warn_secrets_inherit contains {"msg": msg, "_path": ["jobs", job_id, "secrets"]}
 	some job_id, job in input.jobs
 	job.secrets == "inherit"
 	msg := sprintf("job \"%s\" passes every secret to %s (`secrets: inherit`)", [job_id, job.uses])
+}
+
+# Every image a job runs in or beside: `container:` (a name or
+# `{image: …}`) and each of `services:`.
+images contains [["jobs", job_id, "container"], sprintf("job \"%s\"", [job_id]), job.container] if {
+	some job_id, job in input.jobs
+	is_string(job.container)
+}
+
+images contains [["jobs", job_id, "container", "image"], sprintf("job \"%s\"", [job_id]), job.container.image] if {
+	some job_id, job in input.jobs
+	is_string(job.container.image)
+}
+
+images contains [["jobs", job_id, "services", name, "image"], sprintf("job \"%s\" service \"%s\"", [job_id, name]), service.image] if {
+	some job_id, job in input.jobs
+	some name, service in job.services
+	is_string(service.image)
+}
+
+# No tag, or `latest` (an expression is left alone: its value is not known).
+floating(image) if endswith(image, ":latest")
+
+floating(image) if {
+	not contains(image, "@sha256:")
+	not contains(image, "${{")
+	parts := split(image, "/")
+	not contains(parts[count(parts) - 1], ":")
+}
+
+# METADATA
+# title: Job image without a tag
+# description: >-
+#   A container or service image with no tag (or `latest`) runs whatever
+#   the registry serves that day; pin a version, or better a digest.
+# custom:
+#   severity: high
+#   security-severity: 7.0
+deny_unpinned_image contains {"msg": msg, "_path": at} if {
+	some [at, where, image] in images
+	floating(image)
+	msg := sprintf("%s runs image \"%s\" without a tag or digest", [where, image])
+}
+
+# Conditions that trust the actor's name: whoever triggers the event can
+# be someone else than the actor it names (a bot's pull request updated
+# by anyone, a re-run).
+bot_check := `github\.(actor|triggering_actor)[ \t\n]*==[ \t\n]*'[^']*\[bot\]'|'[^']*\[bot\]'[ \t\n]*==[ \t\n]*github\.(actor|triggering_actor)`
+
+conditions contains [["jobs", job_id, "if"], sprintf("job \"%s\"", [job_id]), job["if"]] if {
+	some job_id, job in input.jobs
+	is_string(job["if"])
+}
+
+conditions contains [array.concat(at, ["if"]), where, step["if"]] if {
+	some [at, where, step] in steps
+	is_string(step["if"])
+}
+
+# METADATA
+# title: Condition trusts the actor's name
+# description: >-
+#   `github.actor == 'dependabot[bot]'` does not prove the code is the
+#   bot's: the actor is whoever caused the latest event, which anyone can
+#   arrange. Check the pull request's author
+#   (`github.event.pull_request.user.login`) instead.
+# related_resources:
+#   - https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
+# custom:
+#   severity: medium
+#   security-severity: 5.0
+warn_bot_condition contains {"msg": msg, "_path": at} if {
+	some [at, where, condition] in conditions
+	regex.match(bot_check, condition)
+	msg := sprintf("%s runs if the actor is named as a bot, which anyone can arrange", [where])
 }

@@ -103,6 +103,8 @@ test_attacker_controlled_text_in_a_script_is_denied if {
 		{"run": "echo ${{ GitHub.Event.Issue.Body }}"},
 		{"uses": sprintf("actions/github-script@%s", [sha]), "with": {"script": "console.log('${{ github.event.workflow_run.head_branch }}')"}},
 		{"run": "echo ${{ github.event.pull_request.number }} ${{ github.event.pull_request.head.sha }}"},
+		{"run": "deploy ${{ inputs.target || 'staging' }} ${{ steps.build.outputs.inputs.x }}"},
+		{"run": "echo ${{ github.event.inputs.tag }}"},
 	]
 	results := github_actions.deny_template_injection with input as workflow("pull_request_target", steps)
 	msgs(results) == {
@@ -112,6 +114,8 @@ test_attacker_controlled_text_in_a_script_is_denied if {
 		`job "build" step 3 expands ${{ github.event.commits[0].message }} into its script`,
 		`job "build" step 4 expands ${{ GitHub.Event.Issue.Body }} into its script`,
 		`job "build" step 5 expands ${{ github.event.workflow_run.head_branch }} into its script`,
+		`job "build" step 7 expands ${{ inputs.target || 'staging' }} into its script`,
+		`job "build" step 8 expands ${{ github.event.inputs.tag }} into its script`,
 	}
 	["jobs", "build", "steps", 4, "with", "script"] in paths(results)
 }
@@ -169,4 +173,48 @@ test_secrets_inherit_is_warned if {
 	results := github_actions.warn_secrets_inherit with input as wf
 	paths(results) == {["jobs", "call", "secrets"]}
 	msgs(results) == {sprintf(`job "call" passes every secret to acme/ci/.github/workflows/release.yml@%s (%s)`, [sha, "`secrets: inherit`"])}
+}
+
+test_an_issue_comment_checking_out_the_pull_request_is_denied if {
+	head := {"uses": checkout, "with": {"ref": "refs/pull/${{ github.event.issue.number }}/head", "persist-credentials": false}}
+	wf := workflow({"issue_comment": {"types": ["created"]}}, [head])
+	count(github_actions.deny_pull_request_target_checkout) == 1 with input as wf
+	paths(github_actions.warn_dangerous_trigger) == {["on", "issue_comment"]} with input as wf
+}
+
+test_job_and_service_images_need_a_tag if {
+	wf := {"on": "push", "permissions": {}, "jobs": {
+		"a": {"runs-on": "x", "container": "node", "services": {
+			"db": {"image": "postgres:16"},
+			"ssh": {"image": "ghcr.io/linuxserver/openssh-server"},
+			"cache": {"image": "redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+			"matrix": {"image": "${{ matrix.image }}"},
+		}, "steps": []},
+		"b": {"runs-on": "x", "container": {"image": "registry:5000/tools:latest"}, "steps": []},
+		"c": {"runs-on": "x", "container": {"image": "rust:1.80"}, "steps": []},
+	}}
+	results := github_actions.deny_unpinned_image with input as wf
+	paths(results) == {
+		["jobs", "a", "container"],
+		["jobs", "a", "services", "ssh", "image"],
+		["jobs", "b", "container", "image"],
+	}
+	`job "a" service "ssh" runs image "ghcr.io/linuxserver/openssh-server" without a tag or digest` in msgs(results)
+}
+
+test_an_actor_named_as_a_bot_is_not_proof if {
+	wf := {"on": "pull_request_target", "permissions": {}, "jobs": {
+		"a": {"runs-on": "x", "if": "github.event.workflow_run.conclusion == 'success' || github.actor == 'dependabot[bot]'", "steps": [
+			{"run": "make", "if": "'renovate[bot]' == github.triggering_actor"},
+			{"run": "make", "if": "github.event.pull_request.user.login == 'dependabot[bot]'"},
+		]},
+	}}
+	paths(github_actions.warn_bot_condition) == {["jobs", "a", "if"], ["jobs", "a", "steps", 0, "if"]} with input as wf
+}
+
+test_a_labeler_only_workflow_may_run_on_pull_request_target if {
+	labeler := {"uses": sprintf("actions/labeler@%s", [sha]), "with": {"sync-labels": true}}
+	count(github_actions.warn_dangerous_trigger) == 0 with input as workflow(["pull_request_target"], [labeler])
+	count(github_actions.warn_dangerous_trigger) == 1 with input as workflow(["workflow_run"], [labeler])
+	count(github_actions.warn_dangerous_trigger) == 1 with input as workflow(["pull_request_target"], [labeler, {"run": "make"}])
 }

@@ -9,8 +9,13 @@ plan(resources) := {"format_version": "1.2", "resource_changes": resources}
 change(address, type, after) := {
 	"address": address,
 	"type": type,
+	"name": split(address, ".")[1],
 	"change": {"actions": ["create"], "after": after},
 }
+
+msgs(results) := {r.msg | some r in results}
+
+paths(results) := {r._path | some r in results}
 
 encrypted_bucket := change("aws_s3_bucket.logs", "aws_s3_bucket", {"bucket": "logs", "server_side_encryption_configuration": [{"rule": []}]})
 
@@ -21,7 +26,9 @@ test_private_encrypted_bucket_passes if {
 
 test_public_acl_is_denied if {
 	b := change("aws_s3_bucket_acl.logs", "aws_s3_bucket_acl", {"bucket": "logs", "acl": "public-read"})
-	terraform.deny_public_bucket == {`aws_s3_bucket_acl.logs: ACL "public-read" makes the bucket public`} with input as plan([encrypted_bucket, b])
+	results := terraform.deny_public_bucket with input as plan([encrypted_bucket, b])
+	msgs(results) == {`aws_s3_bucket_acl.logs: ACL "public-read" makes the bucket public`}
+	paths(results) == {["resource_changes", 1, "change", "after", "acl"]}
 }
 
 test_disabled_public_access_block_is_denied if {
@@ -29,7 +36,7 @@ test_disabled_public_access_block_is_denied if {
 		"block_public_acls": true, "block_public_policy": false,
 		"ignore_public_acls": true, "restrict_public_buckets": true,
 	})
-	terraform.deny_public_bucket == {"aws_s3_bucket_public_access_block.logs: block_public_policy is false"} with input as plan([pab])
+	msgs(terraform.deny_public_bucket) == {"aws_s3_bucket_public_access_block.logs: block_public_policy is false"} with input as plan([pab])
 }
 
 test_encryption_by_separate_resource_counts if {
@@ -42,7 +49,7 @@ test_encryption_by_separate_resource_counts if {
 test_unencrypted_volume_and_database_are_denied if {
 	vol := change("aws_ebs_volume.scratch", "aws_ebs_volume", {"size": 10})
 	db := change("aws_db_instance.main", "aws_db_instance", {"storage_encrypted": false})
-	terraform.deny_unencrypted == {
+	msgs(terraform.deny_unencrypted) == {
 		"aws_ebs_volume.scratch: EBS volume is not encrypted",
 		"aws_db_instance.main: database storage is not encrypted",
 	} with input as plan([vol, db])
@@ -51,4 +58,46 @@ test_unencrypted_volume_and_database_are_denied if {
 test_deletions_are_not_checked if {
 	gone := {"address": "aws_ebs_volume.old", "type": "aws_ebs_volume", "change": {"actions": ["delete"], "after": null}}
 	count(terraform.deny_unencrypted) == 0 with input as plan([gone])
+}
+
+# Terraform source, as the rego plugin parses `.tf` files.
+source := {"resource": {
+	"aws_s3_bucket": {
+		"logs": [{"bucket": "acme-logs", "acl": "public-read"}],
+		"data": [{"bucket": "${var.name}"}],
+		"inline": [{"bucket": "x", "server_side_encryption_configuration": [{"rule": [{}]}]}],
+		"this": [{"count": "${var.create ? 1 : 0}", "bucket": "${var.bucket}"}],
+		"other": [{"bucket": "aws_s3_bucket.other.id"}],
+		"computed": [{"bucket": "y", "acl": "${var.acl}"}],
+	},
+	"aws_s3_bucket_server_side_encryption_configuration": {
+		"data": [{"bucket": "${aws_s3_bucket.data.id}"}],
+		"this": [{"bucket": "${var.directory ? aws_s3_directory_bucket.this[0].bucket : aws_s3_bucket.this[0].bucket}"}],
+		"other": [{"bucket": "${aws_s3_bucket.others.id}"}],
+	},
+	"aws_ebs_volume": {"scratch": [{"size": 10}], "safe": [{"size": 10, "encrypted": true}]},
+}}
+
+test_source_is_checked_like_a_plan if {
+	public := terraform.deny_public_bucket with input as source
+	msgs(public) == {`aws_s3_bucket.logs: ACL "public-read" makes the bucket public`}
+	paths(public) == {["resource", "aws_s3_bucket", "logs", 0, "acl"]}
+	unencrypted := terraform.deny_unencrypted with input as source
+	msgs(unencrypted) == {
+		"aws_s3_bucket.logs: bucket has no server-side encryption configuration",
+		"aws_s3_bucket.computed: bucket has no server-side encryption configuration",
+		"aws_s3_bucket.other: bucket has no server-side encryption configuration",
+		"aws_ebs_volume.scratch: EBS volume is not encrypted",
+	}
+	["resource", "aws_ebs_volume", "scratch", 0] in paths(unencrypted)
+}
+
+test_a_combined_input_sees_encryption_in_another_file if {
+	files := [
+		{"path": "s3.tf", "contents": {"resource": {"aws_s3_bucket": {"data": [{"bucket": "d"}]}}}},
+		{"path": "sse.tf", "contents": {"resource": {"aws_s3_bucket_server_side_encryption_configuration": {"data": [{"bucket": "${aws_s3_bucket.data.bucket}"}]}}}},
+	]
+	count(terraform.deny_unencrypted) == 0 with input as files
+	results := terraform.deny_unencrypted with input as [files[0]]
+	paths(results) == {[0, "contents", "resource", "aws_s3_bucket", "data", 0]}
 }
