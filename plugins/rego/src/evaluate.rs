@@ -178,6 +178,7 @@ pub fn check(
     conventions: &[Convention],
     packages: &BTreeSet<String>,
     has_exception: &BTreeSet<String>,
+    whole: &BTreeSet<String>,
     docs: &[Doc],
 ) -> Result<Evaluation, String> {
     let mut out = Evaluation::default();
@@ -189,6 +190,31 @@ pub fn check(
     let mut excepted = 0usize;
     for doc in docs {
         engine.set_input(doc.value.clone());
+        // A package without tests is evaluated whole, in one query: each of
+        // its rules once, helpers shared (about twice as fast as a query
+        // per rule). Packages with tests are evaluated rule by rule, so an
+        // input never runs a test.
+        let mut evaluated: std::collections::BTreeMap<&str, regorus::Value> = Default::default();
+        for package in packages
+            .iter()
+            .filter(|p| whole.contains(*p) && in_namespaces(p, &doc.namespaces))
+        {
+            match eval_package(engine, package, doc) {
+                Ok(v) => {
+                    evaluated.insert(package, v);
+                }
+                Err(e) => {
+                    // Name the rule that fails: evaluate them one by one.
+                    for c in conventions.iter().filter(|c| &c.package == package) {
+                        eval(engine, &format!("data.{}.{}", c.package, c.name), doc)?;
+                    }
+                    if has_exception.contains(package) {
+                        eval(engine, &format!("data.{package}.exception"), doc)?;
+                    }
+                    return Err(e);
+                }
+            }
+        }
         // conftest's exceptions: `exception contains rules if …` with the
         // rule names without their `deny_`/`warn_` prefix.
         let mut exempt: BTreeSet<(String, String)> = BTreeSet::new();
@@ -196,7 +222,10 @@ pub fn check(
             .iter()
             .filter(|p| has_exception.contains(*p) && in_namespaces(p, &doc.namespaces))
         {
-            let v = eval(engine, &format!("data.{package}.exception"), doc)?;
+            let v = match evaluated.get(package.as_str()) {
+                Some(all) => all[&regorus::Value::from("exception")].clone(),
+                None => eval(engine, &format!("data.{package}.exception"), doc)?,
+            };
             for item in items(&v) {
                 let names: Vec<String> = match item {
                     Value::Array(a) => a
@@ -216,9 +245,21 @@ pub fn check(
             .zip(&discovered)
             .filter(|(c, _)| in_namespaces(&c.package, &doc.namespaces))
             .collect();
-        // Every rule of the input's namespaces in one query: each helper
-        // rule is evaluated once per input, not once per convention rule.
-        let values = eval_all(engine, &active, doc)?;
+        // The other packages' rules in one query: each helper rule is
+        // evaluated once per input, not once per convention rule.
+        let rest: Vec<(&Convention, &Discovered)> = active
+            .iter()
+            .filter(|(c, _)| !evaluated.contains_key(c.package.as_str()))
+            .copied()
+            .collect();
+        let mut rest_values = eval_all(engine, &rest, doc)?.into_iter();
+        let mut values = Vec::with_capacity(active.len());
+        for (c, _) in &active {
+            values.push(match evaluated.get(c.package.as_str()) {
+                Some(all) => all[&regorus::Value::from(c.name.as_str())].clone(),
+                None => rest_values.next().unwrap_or(regorus::Value::Undefined),
+            });
+        }
         for ((c, rule), v) in active.into_iter().zip(values) {
             let suffix = c.name.split_once('_').map_or("", |(_, s)| s);
             let is_exempt =
@@ -290,6 +331,28 @@ fn eval(engine: &mut regorus::Engine, rule: &str, doc: &Doc) -> Result<regorus::
             doc.shown
         )
     })
+}
+
+/// Every rule of `package` on the current input, as one object.
+fn eval_package(
+    engine: &mut regorus::Engine,
+    package: &str,
+    doc: &Doc,
+) -> Result<regorus::Value, String> {
+    let results = engine
+        .eval_query(format!("data.{package}"), false)
+        .map_err(|e| {
+            format!(
+                "{} (evaluating data.{package} on {})",
+                rego_error(&e.to_string()),
+                doc.shown
+            )
+        })?;
+    Ok(results
+        .result
+        .first()
+        .and_then(|r| r.expressions.first())
+        .map_or(regorus::Value::Undefined, |e| e.value.clone()))
 }
 
 /// The value of each rule (`Undefined` where it has none) from one query:

@@ -77,6 +77,18 @@ impl Plugin for Rego {
             .filter(|m| !m.is_test && m.rules.iter().any(|(n, _)| n == "exception"))
             .map(|m| m.package.clone())
             .collect();
+        // Packages with no tests in them (conftest allows tests beside the
+        // rules) can be evaluated whole.
+        let whole: BTreeSet<String> = packages
+            .iter()
+            .filter(|p| {
+                !policies.modules.iter().any(|m| {
+                    &m.package == *p
+                        && (m.is_test || m.rules.iter().any(|(n, _)| n.starts_with("test_")))
+                })
+            })
+            .cloned()
+            .collect();
         let docs = inputs::collect(ctx, &config)?;
         evaluate::check(
             ctx,
@@ -84,6 +96,7 @@ impl Plugin for Rego {
             &conventions,
             &packages,
             &has_exception,
+            &whole,
             &docs,
         )
     }

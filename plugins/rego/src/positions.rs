@@ -316,10 +316,12 @@ impl Tree {
                     }
                     i = (i + 1).min(b.len());
                     let raw = text.get(start..i)?;
-                    let s = if raw.len() <= MAX_KEY + 2 {
+                    let s = if raw.len() > MAX_KEY + 2 {
+                        None
+                    } else if raw.contains('\\') {
                         serde_json::from_str::<String>(raw).ok()
                     } else {
-                        None
+                        raw.get(1..raw.len().saturating_sub(1)).map(str::to_string)
                     };
                     (tree.add(pos, Kids::Leaf), Some(s.unwrap_or_default()))
                 }
@@ -444,6 +446,11 @@ impl Tree {
 /// Byte offsets to lines and columns.
 pub(crate) struct Lines {
     starts: Vec<usize>,
+    /// The last offset asked for, its line and its column: the next one
+    /// further along the same line counts characters from there (a plan
+    /// written on one line would otherwise be counted from its start for
+    /// every node).
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl Lines {
@@ -455,15 +462,24 @@ impl Lines {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        Lines { starts }
+        Lines {
+            starts,
+            last: std::cell::Cell::new((0, 1, 0)),
+        }
     }
 
     pub(crate) fn pos(&self, text: &str, offset: usize) -> Pos {
+        let offset = offset.min(text.len());
         let line = self.starts.partition_point(|s| *s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = text
-            .get(start..offset.min(text.len()))
-            .map_or(0, |s| s.chars().count());
+        let (last_offset, last_line, last_col) = self.last.get();
+        let (from, base) = if last_line == line && last_offset >= start && last_offset <= offset {
+            (last_offset, last_col)
+        } else {
+            (start, 0)
+        };
+        let col = base + text.get(from..offset).map_or(0, |s| s.chars().count());
+        self.last.set((offset, line, col));
         Pos {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             col: u32::try_from(col + 1).unwrap_or(u32::MAX),
@@ -544,6 +560,28 @@ jobs:
         assert_eq!(at(&t, json!(["bin", 1, "name"])), (7, 1));
         assert_eq!(at(&t, json!(["bin", 1, "path", "list", 1])), (8, 36));
         assert_eq!(at(&t, json!(["bin", 1, "nothing", "here"])), (6, 1));
+    }
+
+    #[test]
+    fn columns_on_one_long_line_and_back() {
+        let text = "{\"a\": [1, {\"é\": 2}], \"b\": {\"c\": 3}}\n{}";
+        let lines = Lines::new(text);
+        let at = |o: usize| {
+            let p = lines.pos(text, o);
+            (p.line, p.col)
+        };
+        // Forward along the line, back, and onto the next line.
+        assert_eq!(at(1), (1, 2));
+        assert_eq!(at(text.find("2}").unwrap()), (1, 17));
+        assert_eq!(at(text.find("\"b").unwrap()), (1, 22));
+        assert_eq!(at(1), (1, 2));
+        assert_eq!(at(text.rfind('{').unwrap()), (2, 1));
+        assert_eq!(at(text.len() + 10), (2, 3));
+        let t = Tree::json(text).unwrap();
+        assert_eq!(
+            t.locate(&steps(&json!(["a", 1, "é"])).unwrap()).unwrap(),
+            Pos { line: 1, col: 12 }
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ documents contains [[i, "contents"], f.contents] if {
 
 # Every resource as {address, type, name, values, at}: what a plan creates
 # or updates, with its planned values…
-resources contains {"address": rc.address, "type": rc.type, "name": rc.name, "values": rc.change.after, "at": array.concat(at, ["resource_changes", i, "change", "after"])} if {
+resources contains {"address": rc.address, "type": rc.type, "name": object.get(rc, "name", ""), "values": rc.change.after, "at": array.concat(at, ["resource_changes", i, "change", "after"])} if {
 	some [at, doc] in documents
 	some i, rc in doc.resource_changes
 	some action in rc.change.actions
@@ -87,18 +87,25 @@ deny_unencrypted contains {"msg": msg, "_path": r.at} if {
 # named by the bucket's name in a plan, by a reference in the source.
 bucket_encrypted(r) if count(r.values.server_side_encryption_configuration) > 0
 
-bucket_encrypted(r) if {
+bucket_encrypted(r) if r.values.bucket in encrypted_names
+
+bucket_encrypted(r) if r.name in encrypted_refs
+
+encryption_configs contains other.values.bucket if {
 	some other in resources
 	other.type == "aws_s3_bucket_server_side_encryption_configuration"
-	same_bucket(other.values.bucket, r)
 }
 
-same_bucket(name, r) if name == r.values.bucket
+# Bucket names (plans)…
+encrypted_names contains name if {
+	some name in encryption_configs
+	not startswith(name, "${")
+}
 
-# A reference in an expression: `aws_s3_bucket.logs.id`,
+# …and the resources referenced (source): `aws_s3_bucket.logs.id`,
 # `aws_s3_bucket.this[0].bucket`, or either branch of a conditional.
-same_bucket(ref, r) if {
-	is_string(ref)
+encrypted_refs contains match[1] if {
+	some ref in encryption_configs
 	startswith(ref, "${")
-	regex.match(sprintf(`(^|[^a-z0-9_.])aws_s3_bucket\.%s(\[[^\]]*\])?\.(id|bucket)([^a-z0-9_]|$)`, [r.name]), ref)
+	some match in regex.find_all_string_submatch_n(`(?:^|[^a-z0-9_.])aws_s3_bucket\.([a-zA-Z0-9_-]+)(?:\[[^\]]*\])?\.(?:id|bucket)(?:[^a-zA-Z0-9_]|$)`, ref, -1)
 }

@@ -9,7 +9,6 @@ plan(resources) := {"format_version": "1.2", "resource_changes": resources}
 change(address, type, after) := {
 	"address": address,
 	"type": type,
-	"name": split(address, ".")[1],
 	"change": {"actions": ["create"], "after": after},
 }
 
