@@ -42,6 +42,8 @@ fn shipped_example_policies_pass_their_tests_and_fixtures() {
             "policy-tests/clean",
             "policy-tests/kubernetes",
             "policy-tests/terraform",
+            "policy-tests/terraform-module",
+            "policy-tests/terraform-source",
             "policy-tests/workflows"
         ]
     );

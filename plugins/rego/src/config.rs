@@ -98,7 +98,7 @@ impl Parser {
             "json" => Some(Parser::Json),
             "yaml" | "yml" => Some(Parser::Yaml),
             "toml" => Some(Parser::Toml),
-            "tf" | "hcl" => Some(Parser::Hcl),
+            "tf" | "tofu" | "hcl" => Some(Parser::Hcl),
             _ => None,
         }
     }

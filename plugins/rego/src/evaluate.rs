@@ -265,7 +265,7 @@ pub fn check(
             let is_exempt =
                 !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
             for item in items(&v) {
-                let (message, loc, mut details, node) = result_parts(item, c, doc)?;
+                let (message, loc, mut details, node) = result_parts(ctx, item, c, doc)?;
                 // `_loc` may name an absolute path inside the repository; a
                 // place outside it is kept in the properties instead.
                 let loc = match loc {
@@ -428,6 +428,7 @@ type Loc = Option<(String, Option<u32>, Option<u32>)>;
 /// A result's message, location, other fields and, when it names one by
 /// `_path`, its node (as a JSON pointer).
 fn result_parts(
+    ctx: &portcullis_sdk::Context,
     item: Value,
     c: &Convention,
     doc: &Doc,
@@ -465,7 +466,7 @@ fn result_parts(
                         c.file, c.line, c.package, c.name, doc.shown
                     )
                 })?;
-                let node = positions::pointer(&steps);
+                let node = doc.node_name(&steps);
                 let needle = match o.remove("_match") {
                     None => None,
                     Some(Value::String(m)) => Some(m),
@@ -477,7 +478,10 @@ fn result_parts(
                     }
                 };
                 let loc = match doc.locate(&steps, needle.as_deref()) {
-                    Some((file, pos)) => Some((file, Some(pos.line), Some(pos.col))),
+                    Some((file, pos)) if doc.may_place_in(ctx, &file) => {
+                        Some((file, Some(pos.line), Some(pos.col)))
+                    }
+                    Some(_) => None,
                     None => default_loc,
                 };
                 return Ok((msg, loc, Value::Object(o), Some(node)));

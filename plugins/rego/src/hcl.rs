@@ -9,20 +9,24 @@ use hcl_edit::Span;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{BlockLabel, Body, Structure};
 use hcl_edit::template::{Element, Template};
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::positions::{Lines, Pos, Tree};
 
 /// A parsed document: values with the place each is written.
 enum Ir {
-    Map(Vec<(String, Pos, Ir)>),
+    /// Entries in order, and each name's entry.
+    Map(Vec<(String, Pos, Ir)>, HashMap<String, usize>),
     List(Vec<(Pos, Ir)>),
     Leaf(Value),
 }
 
 /// Nesting deeper than this, counting blocks, their labels and
-/// expressions, is refused (the parser refuses deeper expressions itself).
-const MAX_DEPTH: usize = 128;
+/// expressions, is refused. The parser itself refuses blocks and
+/// expressions nested deeper; labels are counted here only.
+const MAX_DEPTH: usize = 64;
 
 /// The value of a `.tf` file; errors name `path:line:col`.
 pub fn parse(text: &str, path: &str) -> Result<Value, String> {
@@ -82,12 +86,14 @@ impl Walk<'_> {
             ));
         }
         let mut entries: Vec<(String, Pos, Ir)> = Vec::new();
+        // Each name's entry, so a body of many blocks is not quadratic.
+        let mut index: HashMap<String, usize> = HashMap::new();
         for structure in body.iter() {
             match structure {
                 Structure::Attribute(a) => {
                     let key = a.key.as_str().to_string();
                     let at = self.pos(a.key.span());
-                    if entries.iter().any(|(k, _, _)| *k == key) {
+                    if index.insert(key.clone(), entries.len()).is_some() {
                         return Err(format!(
                             "{}:{}:{}: `{key}` is defined twice",
                             self.path, at.line, at.col
@@ -114,18 +120,19 @@ impl Walk<'_> {
                         keys.push((name, self.pos(label.span())));
                     }
                     let inner = self.body(&b.body, depth + 1)?;
-                    self.insert(&mut entries, &keys, at, inner)?;
+                    self.insert(&mut entries, &mut index, &keys, at, inner)?;
                 }
             }
         }
-        Ok(Ir::Map(entries))
+        Ok(Ir::Map(entries, index))
     }
 
     /// File `body` under its block type and labels: maps for all but the
     /// last key, a list of bodies under the last.
-    fn insert(
+    fn insert<'m>(
         &self,
-        mut entries: &mut Vec<(String, Pos, Ir)>,
+        mut entries: &'m mut Vec<(String, Pos, Ir)>,
+        mut index: &'m mut HashMap<String, usize>,
         keys: &[(String, Pos)],
         at: Pos,
         body: Ir,
@@ -144,14 +151,15 @@ impl Walk<'_> {
         };
         for (n, (key, key_at)) in keys.iter().enumerate() {
             let last = n + 1 == keys.len();
-            let i = match entries.iter().position(|(k, _, _)| k == key) {
-                Some(i) => i,
+            let i = match index.get(key) {
+                Some(i) => *i,
                 None => {
                     let fresh = if last {
                         Ir::List(Vec::new())
                     } else {
-                        Ir::Map(Vec::new())
+                        Ir::Map(Vec::new(), HashMap::new())
                     };
+                    index.insert(key.clone(), entries.len());
                     entries.push((key.clone(), *key_at, fresh));
                     entries.len() - 1
                 }
@@ -161,7 +169,10 @@ impl Walk<'_> {
                     items.push((at, body));
                     return Ok(());
                 }
-                Ir::Map(next) if !last => entries = next,
+                Ir::Map(next, next_index) if !last => {
+                    entries = next;
+                    index = next_index;
+                }
                 _ => return Err(clash()),
             }
         }
@@ -201,6 +212,7 @@ impl Walk<'_> {
             ),
             Expression::Object(o) => {
                 let mut entries = Vec::new();
+                let mut index = HashMap::new();
                 for (key, value) in o.iter() {
                     let (name, at) = match key {
                         ObjectKey::Ident(i) => (i.as_str().to_string(), self.pos(i.span())),
@@ -212,9 +224,17 @@ impl Walk<'_> {
                             self.pos(k.span()),
                         ),
                     };
-                    entries.push((name, at, self.expr(value.expr(), depth + 1)?));
+                    let value = self.expr(value.expr(), depth + 1)?;
+                    // A name given again replaces the first.
+                    match index.get(&name) {
+                        Some(i) => entries[*i] = (name, at, value),
+                        None => {
+                            index.insert(name.clone(), entries.len());
+                            entries.push((name, at, value));
+                        }
+                    }
                 }
-                Ir::Map(entries)
+                Ir::Map(entries, index)
             }
             Expression::StringTemplate(t) => {
                 let inner = self.source(e.span()).trim();
@@ -251,7 +271,7 @@ fn to_value(ir: Ir) -> Value {
     match ir {
         Ir::Leaf(v) => v,
         Ir::List(items) => Value::Array(items.into_iter().map(|(_, v)| to_value(v)).collect()),
-        Ir::Map(entries) => Value::Object(
+        Ir::Map(entries, _) => Value::Object(
             entries
                 .into_iter()
                 .map(|(k, _, v)| (k, to_value(v)))
@@ -274,7 +294,7 @@ fn fill(tree: &mut Tree, node: usize, ir: Ir) {
                 .collect();
             tree.set_seq(node, kids);
         }
-        Ir::Map(entries) => {
+        Ir::Map(entries, _) => {
             let kids = entries
                 .into_iter()
                 .map(|(k, at, v)| {
@@ -414,8 +434,19 @@ EOT
         }
         let e = parse("a \"x\" {\n}\na {\n}\n", "x.tf").unwrap_err();
         assert!(e.starts_with("x.tf:3:1: block `a` clashes"), "{e}");
+        // Blocks nested deeper than the parser's limit are its error; labels
+        // are counted here.
         let deep = "a {\n".to_string() + &"b {\n".repeat(200) + &"}\n".repeat(201);
-        assert!(parse(&deep, "d.tf").is_err());
+        assert!(parse(&deep, "d.tf").unwrap_err().starts_with("d.tf:"));
+        // Many blocks of one type are not quadratic (this would take minutes).
+        let many: String = (0..100_000)
+            .map(|i| format!("resource \"aws_s3_bucket\" \"b{i}\" {{\n}}\n"))
+            .collect();
+        let v = parse(&many, "m.tf").unwrap();
+        assert_eq!(
+            v["resource"]["aws_s3_bucket"].as_object().unwrap().len(),
+            100_000
+        );
         let labels = "a ".to_string() + &"\"l\" ".repeat(5000) + "{\n}\n";
         let e = parse(&labels, "l.tf").unwrap_err();
         assert!(

@@ -83,17 +83,50 @@ impl Doc {
         match &self.source {
             Source::None => None,
             Source::Text(t) => t.locate(steps, needle),
-            Source::Combined(files) => match steps {
-                [Step::Index(i), Step::Key(c), rest @ ..] if c == "contents" => {
-                    files.get(*i)?.locate(rest, needle)
-                }
-                _ => None,
-            },
+            Source::Combined(files) => {
+                let (file, rest) = combined_file(files, steps)?;
+                file.locate(rest, needle)
+            }
         }
+    }
+
+    /// How a finding's fingerprint names the node: its JSON pointer, with a
+    /// combined input's file index replaced by the file's path (adding a
+    /// file renumbers the others).
+    pub fn node_name(&self, steps: &[Step]) -> String {
+        if let Source::Combined(files) = &self.source {
+            if let Some((file, rest)) = combined_file(files, steps) {
+                return format!("{}{}", file.path, crate::positions::pointer(rest));
+            }
+        }
+        crate::positions::pointer(steps)
+    }
+
+    /// Whether a finding placed at `file` may be reported there under a
+    /// change filter: a combined input's result depends on all its files,
+    /// so it keeps a place only in a changed file (elsewhere it is shown
+    /// without one, so a change to one file cannot hide a finding it
+    /// causes in another).
+    pub fn may_place_in(&self, ctx: &Context, file: &str) -> bool {
+        !matches!(self.source, Source::Combined(_)) || ctx.is_changed(file)
     }
 }
 
-/// How far after its node a result's `_match` text is looked for.
+/// `[i, "contents", …]` (or the pointer `/i/contents/…`) of a combined
+/// input: file `i` and the rest of the path.
+fn combined_file<'a, 'b>(files: &'a [Text], steps: &'b [Step]) -> Option<(&'a Text, &'b [Step])> {
+    let i = match steps.first()? {
+        Step::Index(i) => *i,
+        Step::Key(k) => k.parse::<usize>().ok()?,
+    };
+    match steps.get(1)? {
+        Step::Key(c) if c == "contents" => Some((files.get(i)?, &steps[2..])),
+        _ => None,
+    }
+}
+
+/// How far after its node a result's `_match` text is looked for (within
+/// the node: lines indented deeper than it, or blank).
 pub const NEEDLE_LINES: usize = 1000;
 
 /// Where `needle` is first written at or after `from` in `text` (whose
@@ -104,12 +137,18 @@ fn find_after(text: &str, first_line: u32, from: Pos, needle: &str) -> Option<Po
         return None;
     }
     let skip = usize::try_from(from.line.checked_sub(first_line)?).ok()?;
+    let node_indent = usize::try_from(from.col).ok()?.saturating_sub(1);
     for (n, line) in text.lines().skip(skip).take(NEEDLE_LINES + 1).enumerate() {
         let start = if n == 0 {
             line.char_indices()
-                .nth(usize::try_from(from.col).ok()?.saturating_sub(1))
+                .nth(node_indent)
                 .map_or(line.len(), |(i, _)| i)
         } else {
+            // The node ends where a line is indented no deeper than it.
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            if !line.trim().is_empty() && indent <= node_indent {
+                return None;
+            }
             0
         };
         if let Some(at) = line[start..].find(needle) {
@@ -378,6 +417,9 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<Parsed>, String> {
             // `--- {inline: doc}`
             let rest = line.trim_start_matches('-').trim();
             if line.starts_with("---") && !rest.is_empty() && !rest.starts_with('#') {
+                // Spaces in place of `--- ` keep the columns of the line.
+                let lead = line.len() - line.trim_start_matches('-').trim_start().len();
+                chunk.push_str(&" ".repeat(lead));
                 chunk.push_str(rest);
                 chunk.push('\n');
                 start = n as u32 + 1;
@@ -393,8 +435,23 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<Parsed>, String> {
 
 /// One YAML document; errors name the file line.
 fn yaml(text: &str, path: &str, first_line: u32) -> Result<regorus::Value, String> {
-    regorus::Value::from_yaml_str(text).map_err(|e| {
-        let msg = crate::policies::one_line(&e.to_string());
+    let parsed = if text.contains("<<") {
+        // Merge keys (`<<: *defaults`) are applied, as the Kubernetes API
+        // server and GitHub read them; only documents that may hold one
+        // take this slower way.
+        serde_yaml::from_str::<serde_yaml::Value>(text)
+            .and_then(|mut v| {
+                v.apply_merge()?;
+                Ok(v)
+            })
+            .map_err(|e| e.to_string())
+            .and_then(|v| serde_json::to_value(v).map_err(|e| e.to_string()))
+            .map(regorus::Value::from)
+    } else {
+        regorus::Value::from_yaml_str(text).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| {
+        let msg = crate::policies::one_line(&e);
         // serde_yaml: "... at line 3 column 5"
         let line = msg
             .rsplit_once(" at line ")
@@ -434,6 +491,18 @@ mod tests {
         let err = parse("a: 1\n---\nb: [1\nc: 2\n", "bad.yaml", Parser::Yaml).unwrap_err();
         assert!(err.starts_with("bad.yaml:"), "{err}");
         assert!(err.contains("not YAML"), "{err}");
+    }
+
+    #[test]
+    fn merge_keys_are_applied() {
+        let text = "base: &b\n  hostPID: true\n  x: 1\nspec:\n  <<: *b\n  x: 2\n";
+        let docs = parse(text, "m.yaml", Parser::Yaml).unwrap();
+        let spec = &docs[0].0["spec"];
+        assert_eq!(spec["hostPID"], regorus::Value::from(true));
+        assert_eq!(spec["x"], regorus::Value::from(2u64));
+        assert_eq!(spec["<<"], regorus::Value::Undefined);
+        let err = parse("a: &x 1\nb:\n  <<: *x\n", "bad.yaml", Parser::Yaml).unwrap_err();
+        assert!(err.starts_with("bad.yaml:1: not YAML"), "{err}");
     }
 
     #[test]

@@ -82,9 +82,12 @@ impl Plugin for Rego {
         let whole: BTreeSet<String> = packages
             .iter()
             .filter(|p| {
+                // `data.<package>` holds its sub-packages too.
+                let below = format!("{p}.");
                 !policies.modules.iter().any(|m| {
-                    &m.package == *p
-                        && (m.is_test || m.rules.iter().any(|(n, _)| n.starts_with("test_")))
+                    m.package.starts_with(&below)
+                        || (&m.package == *p
+                            && (m.is_test || m.rules.iter().any(|(n, _)| n.starts_with("test_"))))
                 })
             })
             .cloned()

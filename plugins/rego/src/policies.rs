@@ -283,6 +283,7 @@ pub fn engine(p: &Policies, config: &Config, with_tests: bool) -> Result<regorus
         if m.is_test && !with_tests {
             continue;
         }
+        too_deep(&m.path, &m.text)?;
         e.add_policy(m.path.clone(), m.text.clone())
             .map_err(|err| rego_error(&err.to_string()))?;
     }
@@ -290,6 +291,68 @@ pub fn engine(p: &Policies, config: &Config, with_tests: bool) -> Result<regorus
         regorus::Value::from_json_str(&p.data.to_string()).map_err(|e| format!("data: {e}"))?;
     e.add_data(data).map_err(|e| format!("data: {e}"))?;
     Ok(e)
+}
+
+/// Brackets nested deeper than this are refused before the engine's
+/// parser, which descends once per level, sees them.
+const MAX_NESTING: usize = 128;
+
+/// `file:line:col` of the first bracket (`(`, `[`, `{`) nested more than
+/// [`MAX_NESTING`] deep, outside strings and comments.
+fn too_deep(path: &str, text: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    let (mut line, mut col) = (1usize, 0usize);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        col += 1;
+        match c {
+            '\n' => (line, col) = (line + 1, 0),
+            '#' => {
+                // A comment runs to the end of the line.
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        (line, col) = (line + 1, 0);
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    col += 1;
+                    match c {
+                        '\\' => {
+                            chars.next();
+                            col += 1;
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    col += 1;
+                    if c == '\n' {
+                        (line, col) = (line + 1, 0);
+                    }
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!(
+                        "{path}:{line}:{col}: brackets nested more than {MAX_NESTING} deep"
+                    ));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// regorus's multi-line diagnostic (`--> file:line:col`, the source line, a
@@ -336,6 +399,21 @@ pub fn one_line(s: &str) -> String {
 #[allow(clippy::unwrap_used)] // in tests a panic is the failure report
 mod tests {
     use super::*;
+
+    #[test]
+    fn brackets_nested_too_deep_are_refused_before_the_engine() {
+        let deep = format!("package p\nx := {}1{}\n", "f(".repeat(200), ")".repeat(200));
+        let e = too_deep("p.rego", &deep).unwrap_err();
+        assert_eq!(e, "p.rego:2:263: brackets nested more than 128 deep");
+        // Brackets in strings, raw strings and comments do not count.
+        let quoted = format!(
+            "package p\n# {}\nx := \"{}\\\"\"\ny := `{}`\n",
+            "(".repeat(300),
+            "[".repeat(300),
+            "{\n".repeat(300)
+        );
+        assert!(too_deep("p.rego", &quoted).is_ok());
+    }
 
     #[test]
     fn heads_packages_and_annotations() {

@@ -186,8 +186,9 @@ impl Tree {
                 // The event parser counts columns from 0.
                 col: u32::try_from(mark.col()).ok()?.saturating_add(1),
             };
-            // A finished node and, for a scalar, its text (a key's name).
-            let done: (usize, Option<String>) = match event {
+            // A finished node, for a scalar its text (a key's name), and
+            // for an alias where the alias itself is written.
+            let done: (usize, Option<String>, Option<Pos>) = match event {
                 Event::StreamEnd | Event::DocumentEnd => break,
                 Event::Nothing | Event::StreamStart | Event::DocumentStart => continue,
                 Event::Scalar(s, _, anchor, _) => {
@@ -198,7 +199,7 @@ impl Tree {
                     if anchor > 0 {
                         anchors.insert(anchor, n);
                     }
-                    (n, Some(s))
+                    (n, Some(s), None)
                 }
                 Event::Alias(id) => {
                     if skipped > 0 {
@@ -208,7 +209,7 @@ impl Tree {
                         Some(n) => *n,
                         None => tree.add(pos, Kids::Leaf),
                     };
-                    (n, None)
+                    (n, None, Some(pos))
                 }
                 Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                     if skipped > 0 || open.len() >= MAX_DEPTH {
@@ -233,10 +234,10 @@ impl Tree {
                         continue;
                     }
                     let (n, _) = open.pop()?;
-                    (n, None)
+                    (n, None, None)
                 }
             };
-            let (n, text) = done;
+            let (n, text, written) = done;
             let Some((parent, key)) = open.last_mut() else {
                 if tree.nodes.is_empty() {
                     return None;
@@ -244,7 +245,7 @@ impl Tree {
                 // The document's root is done: it is node 0.
                 continue;
             };
-            let pos = tree.nodes[n].pos;
+            let pos = written.unwrap_or(tree.nodes[n].pos);
             match &mut tree.nodes[*parent].kids {
                 Kids::Map(entries) => match key.take() {
                     None => {
@@ -533,6 +534,10 @@ jobs:
             at(&t, json!(["jobs", "other", "steps", 0, "with", "path"])),
             (12, 11)
         );
+        // An alias item is where the alias is written.
+        let t2 = Tree::yaml("a:\n  - &co {uses: x}\nb:\n  - *co\n", 1).unwrap();
+        assert_eq!(at(&t2, json!(["b", 0])), (4, 5));
+        assert_eq!(at(&t2, json!(["b", 0, "uses"])), (2, 10));
         // A document that starts further down its file.
         let t = Tree::yaml("kind: Pod\nspec:\n  hostPID: true\n", 7).unwrap();
         assert_eq!(at(&t, json!(["spec", "hostPID"])), (9, 3));

@@ -463,7 +463,7 @@ warn_permissions contains {"msg": sprintf("job %s has no permissions", [job]), "
 
 #[test]
 fn a_match_finds_the_line_inside_a_block() {
-    let workflow = "jobs:\n  x:\n    steps:\n      - run: |\n          make\n          echo \"${{ github.head_ref }}\"\n      - run: echo ${{ github.head_ref }} ${{ x }}\n      - run: echo no\n";
+    let workflow = "jobs:\n  x:\n    steps:\n      - run: |\n          make\n          echo \"${{ github.head_ref }}\"\n      - run: echo ${{ github.head_ref }} ${{ x }}\n      - run: echo no\n      - run: echo ${{ github.head_ref }}\n";
     let rego = r#"package main
 import rego.v1
 deny contains {"msg": sprintf("%d", [i]), "_path": ["jobs", "x", "steps", i, "run"], "_match": "${{ github.head_ref }}"} if {
@@ -481,9 +481,9 @@ deny contains {"msg": sprintf("%d", [i]), "_path": ["jobs", "x", "steps", i, "ru
         [
             ("0".into(), "w.yml:6:17".into()),
             ("1".into(), "w.yml:7:19".into()),
-            // Not in its node, nor in the next lines' first match: the next
-            // step's own text is not taken for it (it is earlier).
+            // Not in its own node: the next step's text is not taken for it.
             ("2".into(), "w.yml:8:9".into()),
+            ("3".into(), "w.yml:9:19".into()),
         ]
     );
 }
@@ -586,4 +586,60 @@ deny contains {"msg": sprintf("%s is public", [name]), "_path": ["resource", "aw
     )
     .unwrap_err();
     assert!(err.starts_with("infra/main.tf:2:"), "{err}");
+}
+
+#[test]
+fn a_combined_finding_is_placed_only_in_a_changed_file() {
+    // The bucket is in a.tf; the change (in b.tf) removed its encryption.
+    let rego = r#"package main
+import rego.v1
+deny contains {"msg": "unencrypted", "_path": [i, "contents", "resource", "b", "x", 0]} if {
+    some i, f in input
+    f.contents.resource.b.x
+    not encrypted
+}
+encrypted if {
+    some f in input
+    f.contents.resource.enc
+}
+"#;
+    let files = [
+        ("infra/a.tf", "resource \"b\" \"x\" {\n}\n"),
+        ("infra/b.tf", "# nothing here any more\n"),
+    ];
+    let config = json!({"inputs": [{"files": ["infra/*.tf"], "combine": true}]});
+    let dir = tempfile::tempdir().unwrap();
+    let mut tree: Vec<(&str, &str)> = vec![("policy/p.rego", rego)];
+    tree.extend_from_slice(&files);
+    write_tree(dir.path(), &tree);
+    let mut c = json!({"policy": ["policy"]});
+    if let (Some(o), Some(extra)) = (c.as_object_mut(), config.as_object()) {
+        o.extend(extra.clone());
+    }
+    let run = |changed: &[&str]| {
+        Harness::new(dir.path())
+            .config(c.clone())
+            .changed(changed)
+            .run::<Rego>()
+            .unwrap()
+    };
+    // Only b.tf changed: the finding has no place (so it is not dropped as
+    // being in an unchanged file), and still counts.
+    let e = run(&["infra/b.tf"]);
+    assert_eq!(e.findings.len(), 1);
+    assert!(e.findings[0].locations.is_empty(), "{:?}", e.findings[0]);
+    // a.tf changed: it is placed there.
+    assert_eq!(
+        placed(&run(&["infra/a.tf"])),
+        [("unencrypted".into(), "infra/a.tf:1:1".into())]
+    );
+    // The fingerprint names the file, not its index among the files.
+    let print = &run(&["infra/a.tf"]).findings[0].fingerprint;
+    assert!(
+        print
+            .as_deref()
+            .unwrap_or("")
+            .contains("infra/a.tf/resource/b/x/0"),
+        "{print:?}"
+    );
 }

@@ -113,19 +113,41 @@ labeler_only("pull_request_target") if {
 head_refs := {
 	"github.event.pull_request.head.sha",
 	"github.event.pull_request.head.ref",
+	"github.event.pull_request.merge_commit_sha",
 	"github.head_ref",
 	"github.event.workflow_run.head_sha",
 	"github.event.workflow_run.head_branch",
+	"github.event.workflow_run.head_commit.id",
 	"refs/pull/",
 }
 
-checks_out_head(step) if {
+# The pull request's own repository (a fork).
+head_repositories := {
+	"github.event.pull_request.head.repo.full_name",
+	"github.event.workflow_run.head_repository.full_name",
+}
+
+# Whether the checkout's input `key` (`ref` or `repository`) names the
+# pull request's code.
+checks_out_head(step, "ref") if {
 	startswith(lower(step.uses), "actions/checkout@")
 	is_string(step["with"].ref)
-	ref := lower(step["with"].ref)
+	ref := normalized(step["with"].ref)
 	some h in head_refs
 	contains(ref, h)
 }
+
+checks_out_head(step, "repository") if {
+	startswith(lower(step.uses), "actions/checkout@")
+	is_string(step["with"].repository)
+	repository := normalized(step["with"].repository)
+	some h in head_repositories
+	contains(repository, h)
+}
+
+# An expression's text as the policy compares it: lower case (context
+# names are case-insensitive) and `a['b']` written `a.b`.
+normalized(text) := regex.replace(lower(text), `\[[ \t]*['"]([a-z0-9_-]+)['"][ \t]*\]`, ".$1")
 
 # METADATA
 # title: A privileged trigger checks out the pull request's code
@@ -139,11 +161,12 @@ checks_out_head(step) if {
 # custom:
 #   severity: critical
 #   security-severity: 9.0
-deny_pull_request_target_checkout contains {"msg": msg, "_path": array.concat(at, ["with", "ref"])} if {
+deny_pull_request_target_checkout contains {"msg": msg, "_path": array.concat(at, ["with", key])} if {
 	some t in dangerous_triggers
 	triggered_by(t)
 	some [at, where, step] in steps
-	checks_out_head(step)
+	some key in ["ref", "repository"]
+	checks_out_head(step, key)
 	msg := sprintf("%s checks out the pull request's code on %s", [where, t])
 }
 
@@ -158,6 +181,9 @@ attacker_controlled := [
 	`github\.event\.(head_commit|commits\[[^\]]*\]|commits\.\*)\.(message|author\.(name|email)|committer\.(name|email))`,
 	`github\.event\.workflow_run\.(head_branch|display_title|head_commit\.(message|author\.(name|email)|committer\.(name|email))|head_repository\.(description|name|full_name))`,
 	`github\.event\.pages(\[[^\]]*\]|\.\*)\.page_name`,
+	`github\.event\.workflow_run\.pull_requests(\[[^\]]*\]|\.\*)\.head\.ref`,
+	# Whole event objects, as JSON, hold all of the above.
+	`tojson\([ \t]*github(\.event[a-z0-9_.]*)?[ \t]*\)`,
 	# A reusable workflow's or composite action's inputs: whatever its
 	# caller passes (and workflow_dispatch's, whatever is typed in).
 	`(^|[^a-z0-9_.-])inputs\.`,
@@ -190,11 +216,48 @@ scripts contains [array.concat(at, ["with", "script"]), where, step["with"].scri
 #   security-severity: 9.0
 deny_template_injection contains {"msg": msg, "_path": at, "_match": expr} if {
 	some [at, where, script] in scripts
-	some expr in regex.find_n(`\$\{\{[^}]*\}\}`, script, -1)
-	some pattern in attacker_controlled
-	# Context names are case-insensitive.
-	regex.match(pattern, lower(expr))
+	some expr in expressions(script)
+	tainted(expr)
 	msg := sprintf("%s expands %s into its script", [where, expr])
+}
+
+# Every `${{ … }}` of a text (an expression may hold `}` in a string and
+# span lines).
+expressions(text) := regex.find_n(`(?s)\$\{\{.*?\}\}`, text, -1)
+
+tainted(expr) if {
+	some pattern in attacker_controlled
+	regex.match(pattern, normalized(expr))
+}
+
+# An environment variable set from attacker-controlled text (at the
+# workflow's top, on a job or on a step) carries it into `${{ env.X }}`.
+tainted(expr) if {
+	some name in tainted_env
+	regex.match(sprintf(`(^|[^a-z0-9_.])env\.%s([^a-z0-9_-]|$)`, [lower(name)]), normalized(expr))
+}
+
+envs contains env if env := input.env
+
+envs contains env if {
+	some _, job in input.jobs
+	env := job.env
+}
+
+envs contains env if {
+	some [_, _, step] in steps
+	env := step.env
+}
+
+tainted_env contains name if {
+	some env in envs
+	is_object(env)
+	some name, value in env
+	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, name)
+	is_string(value)
+	some expr in expressions(value)
+	some pattern in attacker_controlled
+	regex.match(pattern, normalized(expr))
 }
 
 # The permissions a `permissions:` mapping grants write access to.
@@ -371,6 +434,6 @@ conditions contains [array.concat(at, ["if"]), where, step["if"]] if {
 #   security-severity: 5.0
 warn_bot_condition contains {"msg": msg, "_path": at} if {
 	some [at, where, condition] in conditions
-	regex.match(bot_check, condition)
+	regex.match(bot_check, lower(condition))
 	msg := sprintf("%s runs if the actor is named as a bot, which anyone can arrange", [where])
 }

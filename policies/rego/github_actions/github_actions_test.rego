@@ -218,3 +218,41 @@ test_a_labeler_only_workflow_may_run_on_pull_request_target if {
 	count(github_actions.warn_dangerous_trigger) == 1 with input as workflow(["workflow_run"], [labeler])
 	count(github_actions.warn_dangerous_trigger) == 1 with input as workflow(["pull_request_target"], [labeler, {"run": "make"}])
 }
+
+test_injection_spelled_other_ways_is_denied if {
+	steps := [
+		{"run": "echo \"${{ format('{0}', github.event.issue.title) }}\""},
+		{"run": "echo ${{ github.event['issue']['body'] }}"},
+		{"run": "echo '${{ toJSON(github.event.issue) }}'"},
+		{"run": "echo ${{\n  github.event.comment.body\n}}"},
+		{"run": "git checkout ${{ github.event.workflow_run.pull_requests[0].head.ref }}"},
+		{"run": "echo ${{ env.TITLE }} ${{ env.SAFE }}"},
+		{"run": "echo ${{ github.event.issue.number || '}' }}"},
+	]
+	wf := object.union(workflow("issues", steps), {"env": {"TITLE": "${{ github.event.issue.title }}", "SAFE": "${{ github.sha }}"}})
+	paths(github_actions.deny_template_injection) == {
+		["jobs", "build", "steps", 0, "run"],
+		["jobs", "build", "steps", 1, "run"],
+		["jobs", "build", "steps", 2, "run"],
+		["jobs", "build", "steps", 3, "run"],
+		["jobs", "build", "steps", 4, "run"],
+		["jobs", "build", "steps", 5, "run"],
+	} with input as wf
+	`job "build" step 6 expands ${{ env.TITLE }} into its script` in msgs(github_actions.deny_template_injection) with input as wf
+}
+
+test_other_ways_to_check_out_the_pull_request_are_denied if {
+	merge := {"uses": checkout, "with": {"ref": "${{ github.event.pull_request.merge_commit_sha }}"}}
+	fork := {"uses": checkout, "with": {"repository": "${{ github.event.pull_request.head.repo.full_name }}"}}
+	run_commit := {"uses": checkout, "with": {"ref": "${{ github.event.workflow_run.head_commit.id }}"}}
+	paths(github_actions.deny_pull_request_target_checkout) == {
+		["jobs", "build", "steps", 0, "with", "ref"],
+		["jobs", "build", "steps", 1, "with", "repository"],
+		["jobs", "build", "steps", 2, "with", "ref"],
+	} with input as workflow(["pull_request_target", "workflow_run"], [merge, fork, run_commit])
+}
+
+test_a_bot_condition_in_any_case_is_warned if {
+	wf := {"on": "pull_request_target", "permissions": {}, "jobs": {"a": {"runs-on": "x", "if": "GitHub.Actor == 'dependabot[bot]'", "steps": []}}}
+	count(github_actions.warn_bot_condition) == 1 with input as wf
+}

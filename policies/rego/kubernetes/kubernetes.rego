@@ -2,10 +2,11 @@
 # title: Kubernetes workload hardening
 # description: >-
 #   Pod specs in Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets,
-#   ReplicationControllers, Jobs and CronJobs, held to the Pod Security
-#   Standards: the baseline controls deny, the restricted ones warn. Plus
-#   resource limits and image tags. Each result names the node it is about
-#   (`_path`).
+#   ReplicationControllers, Jobs and CronJobs (also as the items of a
+#   List), held to the Pod Security Standards: the baseline controls deny,
+#   the restricted ones warn. Plus resource limits and image tags. Each
+#   result names the node it is about (`_path`). Booleans are read as the
+#   API server reads YAML 1.1 (`yes`, `on` are true).
 # related_resources:
 #   - https://kubernetes.io/docs/concepts/security/pod-security-standards/
 package kubernetes
@@ -14,24 +15,61 @@ import rego.v1
 
 workload_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
 
-# Where the pod spec of each kind is.
-spec_path := ["spec"] if input.kind == "Pod"
+# The objects of the input: the input itself, or each item of a List.
+objects contains [[], input] if not endswith(object.get(input, "kind", ""), "List")
 
-spec_path := ["spec", "template", "spec"] if input.kind in workload_kinds
-
-spec_path := ["spec", "jobTemplate", "spec", "template", "spec"] if input.kind == "CronJob"
-
-pod_spec := object.get(input, spec_path, {})
-
-# Every container with its path: containers, init and ephemeral ones.
-containers contains [array.concat(spec_path, [list, i]), c] if {
-	some list in ["containers", "initContainers", "ephemeralContainers"]
-	some i, c in pod_spec[list]
+objects contains [["items", i], o] if {
+	endswith(input.kind, "List")
+	some i, o in input.items
 }
 
-name := sprintf("%s/%s", [input.kind, input.metadata.name])
+# Where the pod spec of each kind is.
+spec_path("Pod") := ["spec"]
 
-at(path) := array.concat(spec_path, path)
+spec_path(kind) := ["spec", "template", "spec"] if kind in workload_kinds
+
+spec_path("CronJob") := ["spec", "jobTemplate", "spec", "template", "spec"]
+
+# Every pod spec: where it is, the spec, how messages name its object, and
+# where the pod's metadata is.
+pods contains {"at": at, "spec": object.get(o, rel, {}), "name": name, "meta": meta} if {
+	some [prefix, o] in objects
+	rel := spec_path(o.kind)
+	at := array.concat(prefix, rel)
+	meta := array.concat(prefix, array.concat(array.slice(rel, 0, count(rel) - 1), ["metadata"]))
+	name := sprintf("%s/%s", [o.kind, object.get(o, ["metadata", "name"], object.get(o, ["metadata", "generateName"], "(unnamed)"))])
+}
+
+# Every container with its path and pod: containers, init and ephemeral.
+containers contains {"at": array.concat(p.at, [list, i]), "c": c, "pod": p} if {
+	some p in pods
+	some list in ["containers", "initContainers", "ephemeralContainers"]
+	some i, c in p.spec[list]
+}
+
+# Security contexts with their paths: each pod's and each container's.
+contexts contains {"at": array.concat(p.at, ["securityContext"]), "who": "the pod", "ctx": p.spec.securityContext, "pod": p} if {
+	some p in pods
+}
+
+contexts contains {"at": array.concat(k.at, ["securityContext"]), "who": sprintf("container \"%s\"", [k.c.name]), "ctx": k.c.securityContext, "pod": k.pod} if {
+	some k in containers
+}
+
+# YAML 1.1's booleans, as the API server reads a manifest.
+is_true(v) if v == true
+
+is_true(v) if {
+	is_string(v)
+	lower(v) in {"true", "yes", "y", "on"}
+}
+
+is_false(v) if v == false
+
+is_false(v) if {
+	is_string(v)
+	lower(v) in {"false", "no", "n", "off"}
+}
 
 # METADATA
 # title: Privileged container
@@ -39,10 +77,10 @@ at(path) := array.concat(spec_path, path)
 # custom:
 #   severity: critical
 #   security-severity: 9.0
-deny_privileged contains {"msg": msg, "_path": array.concat(c_at, ["securityContext", "privileged"])} if {
-	some [c_at, c] in containers
-	c.securityContext.privileged == true
-	msg := sprintf("%s: container \"%s\" runs privileged", [name, c.name])
+deny_privileged contains {"msg": msg, "_path": array.concat(k.at, ["securityContext", "privileged"])} if {
+	some k in containers
+	is_true(k.c.securityContext.privileged)
+	msg := sprintf("%s: container \"%s\" runs privileged", [k.pod.name, k.c.name])
 }
 
 # METADATA
@@ -51,10 +89,11 @@ deny_privileged contains {"msg": msg, "_path": array.concat(c_at, ["securityCont
 # custom:
 #   severity: high
 #   security-severity: 8.0
-deny_host_namespaces contains {"msg": msg, "_path": at([ns])} if {
+deny_host_namespaces contains {"msg": msg, "_path": array.concat(p.at, [ns])} if {
+	some p in pods
 	some ns in ["hostNetwork", "hostPID", "hostIPC"]
-	pod_spec[ns] == true
-	msg := sprintf("%s: %s is true", [name, ns])
+	is_true(p.spec[ns])
+	msg := sprintf("%s: %s is true", [p.name, ns])
 }
 
 # METADATA
@@ -63,10 +102,11 @@ deny_host_namespaces contains {"msg": msg, "_path": at([ns])} if {
 # custom:
 #   severity: high
 #   security-severity: 8.0
-deny_host_path contains {"msg": msg, "_path": at(["volumes", i, "hostPath"])} if {
-	some i, v in pod_spec.volumes
+deny_host_path contains {"msg": msg, "_path": array.concat(p.at, ["volumes", i, "hostPath"])} if {
+	some p in pods
+	some i, v in p.spec.volumes
 	v.hostPath
-	msg := sprintf("%s: volume \"%s\" mounts the node's %s", [name, v.name, v.hostPath.path])
+	msg := sprintf("%s: volume \"%s\" mounts the node's %s", [p.name, v.name, object.get(v.hostPath, "path", "file system")])
 }
 
 # METADATA
@@ -74,11 +114,11 @@ deny_host_path contains {"msg": msg, "_path": at(["volumes", i, "hostPath"])} if
 # description: A hostPort binds the node's own port, bypassing network policy (baseline).
 # custom:
 #   severity: medium
-deny_host_ports contains {"msg": msg, "_path": array.concat(c_at, ["ports", i, "hostPort"])} if {
-	some [c_at, c] in containers
-	some i, p in c.ports
-	p.hostPort > 0
-	msg := sprintf("%s: container \"%s\" binds host port %d", [name, c.name, p.hostPort])
+deny_host_ports contains {"msg": msg, "_path": array.concat(k.at, ["ports", i, "hostPort"])} if {
+	some k in containers
+	some i, p in k.c.ports
+	to_number(p.hostPort) > 0
+	msg := sprintf("%s: container \"%s\" binds host port %v", [k.pod.name, k.c.name, p.hostPort])
 }
 
 # Capabilities the baseline allows a container to add.
@@ -86,6 +126,8 @@ baseline_capabilities := {
 	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
 	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 }
+
+capability(cap) := upper(trim_prefix(upper(cap), "CAP_"))
 
 # METADATA
 # title: Capability beyond the baseline
@@ -96,11 +138,11 @@ baseline_capabilities := {
 # custom:
 #   severity: high
 #   security-severity: 8.0
-deny_capabilities contains {"msg": msg, "_path": array.concat(c_at, ["securityContext", "capabilities", "add", i])} if {
-	some [c_at, c] in containers
-	some i, cap in c.securityContext.capabilities.add
-	not upper(trim_prefix(cap, "CAP_")) in baseline_capabilities
-	msg := sprintf("%s: container \"%s\" adds capability %s", [name, c.name, cap])
+deny_capabilities contains {"msg": msg, "_path": array.concat(k.at, ["securityContext", "capabilities", "add", i])} if {
+	some k in containers
+	some i, cap in k.c.securityContext.capabilities.add
+	not capability(cap) in baseline_capabilities
+	msg := sprintf("%s: container \"%s\" adds capability %s", [k.pod.name, k.c.name, cap])
 }
 
 # METADATA
@@ -108,11 +150,11 @@ deny_capabilities contains {"msg": msg, "_path": array.concat(c_at, ["securityCo
 # description: procMount Unmasked exposes the node's /proc paths the runtime hides (baseline).
 # custom:
 #   severity: high
-deny_proc_mount contains {"msg": msg, "_path": array.concat(c_at, ["securityContext", "procMount"])} if {
-	some [c_at, c] in containers
-	c.securityContext.procMount
-	c.securityContext.procMount != "Default"
-	msg := sprintf("%s: container \"%s\" sets procMount %s", [name, c.name, c.securityContext.procMount])
+deny_proc_mount contains {"msg": msg, "_path": array.concat(k.at, ["securityContext", "procMount"])} if {
+	some k in containers
+	k.c.securityContext.procMount
+	k.c.securityContext.procMount != "Default"
+	msg := sprintf("%s: container \"%s\" sets procMount %s", [k.pod.name, k.c.name, k.c.securityContext.procMount])
 }
 
 # Sysctls the baseline allows: namespaced and isolated from the node.
@@ -128,17 +170,11 @@ safe_sysctls := {
 # description: Only the namespaced sysctls of the baseline's list may be set; others change the node (baseline).
 # custom:
 #   severity: high
-deny_unsafe_sysctls contains {"msg": msg, "_path": at(["securityContext", "sysctls", i, "name"])} if {
-	some i, s in pod_spec.securityContext.sysctls
+deny_unsafe_sysctls contains {"msg": msg, "_path": array.concat(p.at, ["securityContext", "sysctls", i, "name"])} if {
+	some p in pods
+	some i, s in p.spec.securityContext.sysctls
 	not s.name in safe_sysctls
-	msg := sprintf("%s: sets sysctl %s", [name, s.name])
-}
-
-# Security contexts with their paths: the pod's and each container's.
-contexts contains [at(["securityContext"]), "the pod", pod_spec.securityContext]
-
-contexts contains [array.concat(c_at, ["securityContext"]), sprintf("container \"%s\"", [c.name]), c.securityContext] if {
-	some [c_at, c] in containers
+	msg := sprintf("%s: sets sysctl %s", [p.name, s.name])
 }
 
 # METADATA
@@ -146,19 +182,19 @@ contexts contains [array.concat(c_at, ["securityContext"]), sprintf("container \
 # description: An Unconfined seccomp or AppArmor profile lifts the runtime's system-call and file confinement (baseline).
 # custom:
 #   severity: high
-deny_unconfined contains {"msg": msg, "_path": array.concat(ctx_at, [kind, "type"])} if {
-	some [ctx_at, who, ctx] in contexts
+deny_unconfined contains {"msg": msg, "_path": array.concat(x.at, [kind, "type"])} if {
+	some x in contexts
 	some kind in ["seccompProfile", "appArmorProfile"]
-	ctx[kind].type == "Unconfined"
-	msg := sprintf("%s: %s runs with %s Unconfined", [name, who, kind])
+	x.ctx[kind].type == "Unconfined"
+	msg := sprintf("%s: %s runs with %s Unconfined", [x.pod.name, x.who, kind])
 }
 
-deny_unconfined contains {"msg": msg, "_path": array.concat(meta_at, ["metadata", "annotations", key])} if {
-	meta_at := array.slice(spec_path, 0, count(spec_path) - 1)
-	some key, value in object.get(input, array.concat(meta_at, ["metadata", "annotations"]), {})
+deny_unconfined contains {"msg": msg, "_path": array.concat(p.meta, ["annotations", key])} if {
+	some p in pods
+	some key, value in object.get(input, array.concat(p.meta, ["annotations"]), {})
 	startswith(key, "container.apparmor.security.beta.kubernetes.io/")
 	value == "unconfined"
-	msg := sprintf("%s: %s is unconfined", [name, key])
+	msg := sprintf("%s: %s is unconfined", [p.name, key])
 }
 
 selinux_types := {"container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
@@ -168,11 +204,11 @@ selinux_types := {"container_t", "container_init_t", "container_kvm_t", "contain
 # description: Only the container SELinux types may be set, and never a user or role (baseline).
 # custom:
 #   severity: medium
-deny_selinux contains {"msg": msg, "_path": array.concat(ctx_at, ["seLinuxOptions", field])} if {
-	some [ctx_at, who, ctx] in contexts
-	some field, value in ctx.seLinuxOptions
+deny_selinux contains {"msg": msg, "_path": array.concat(x.at, ["seLinuxOptions", field])} if {
+	some x in contexts
+	some field, value in x.ctx.seLinuxOptions
 	not selinux_allowed(field, value)
-	msg := sprintf("%s: %s sets SELinux %s %s", [name, who, field, value])
+	msg := sprintf("%s: %s sets SELinux %s %s", [x.pod.name, x.who, field, value])
 }
 
 selinux_allowed("level", _) := true
@@ -184,10 +220,10 @@ selinux_allowed("type", t) if t in selinux_types
 # description: A HostProcess container runs as a process on the Windows node itself (baseline).
 # custom:
 #   severity: critical
-deny_host_process contains {"msg": msg, "_path": array.concat(ctx_at, ["windowsOptions", "hostProcess"])} if {
-	some [ctx_at, who, ctx] in contexts
-	ctx.windowsOptions.hostProcess == true
-	msg := sprintf("%s: %s is a Windows HostProcess", [name, who])
+deny_host_process contains {"msg": msg, "_path": array.concat(x.at, ["windowsOptions", "hostProcess"])} if {
+	some x in contexts
+	is_true(x.ctx.windowsOptions.hostProcess)
+	msg := sprintf("%s: %s is a Windows HostProcess", [x.pod.name, x.who])
 }
 
 # Volume types the restricted profile allows.
@@ -198,13 +234,14 @@ restricted_volumes := {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral
 # description: The restricted profile allows only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and secret volumes.
 # custom:
 #   severity: medium
-warn_volume_type contains {"msg": msg, "_path": at(["volumes", i, kind])} if {
-	some i, v in pod_spec.volumes
+warn_volume_type contains {"msg": msg, "_path": array.concat(p.at, ["volumes", i, kind])} if {
+	some p in pods
+	some i, v in p.spec.volumes
 	some kind, _ in v
 	kind != "name"
 	kind != "hostPath"
 	not kind in restricted_volumes
-	msg := sprintf("%s: volume \"%s\" is of type %s", [name, v.name, kind])
+	msg := sprintf("%s: volume \"%s\" is of type %s", [p.name, v.name, kind])
 }
 
 # METADATA
@@ -212,10 +249,10 @@ warn_volume_type contains {"msg": msg, "_path": at(["volumes", i, kind])} if {
 # description: Without allowPrivilegeEscalation false, a setuid binary can gain more privileges than the process started with (restricted).
 # custom:
 #   severity: medium
-warn_privilege_escalation contains {"msg": msg, "_path": c_at} if {
-	some [c_at, c] in containers
-	not c.securityContext.allowPrivilegeEscalation == false
-	msg := sprintf("%s: container \"%s\" does not set allowPrivilegeEscalation: false", [name, c.name])
+warn_privilege_escalation contains {"msg": msg, "_path": k.at} if {
+	some k in containers
+	not is_false(k.c.securityContext.allowPrivilegeEscalation)
+	msg := sprintf("%s: container \"%s\" does not set allowPrivilegeEscalation: false", [k.pod.name, k.c.name])
 }
 
 # METADATA
@@ -223,22 +260,22 @@ warn_privilege_escalation contains {"msg": msg, "_path": c_at} if {
 # description: The restricted profile needs runAsNonRoot true (on the pod or each container) and no runAsUser 0.
 # custom:
 #   severity: medium
-warn_run_as_root contains {"msg": msg, "_path": c_at} if {
-	some [c_at, c] in containers
-	not c.securityContext.runAsNonRoot == true
-	not pod_non_root(c)
-	msg := sprintf("%s: container \"%s\" may run as root (runAsNonRoot is not true)", [name, c.name])
+warn_run_as_root contains {"msg": msg, "_path": k.at} if {
+	some k in containers
+	not is_true(k.c.securityContext.runAsNonRoot)
+	not pod_non_root(k)
+	msg := sprintf("%s: container \"%s\" may run as root (runAsNonRoot is not true)", [k.pod.name, k.c.name])
 }
 
-warn_run_as_root contains {"msg": msg, "_path": array.concat(ctx_at, ["runAsUser"])} if {
-	some [ctx_at, who, ctx] in contexts
-	ctx.runAsUser == 0
-	msg := sprintf("%s: %s sets runAsUser 0", [name, who])
+warn_run_as_root contains {"msg": msg, "_path": array.concat(x.at, ["runAsUser"])} if {
+	some x in contexts
+	to_number(x.ctx.runAsUser) == 0
+	msg := sprintf("%s: %s sets runAsUser 0", [x.pod.name, x.who])
 }
 
-pod_non_root(c) if {
-	pod_spec.securityContext.runAsNonRoot == true
-	not c.securityContext.runAsNonRoot == false
+pod_non_root(k) if {
+	is_true(k.pod.spec.securityContext.runAsNonRoot)
+	not is_false(k.c.securityContext.runAsNonRoot)
 }
 
 # METADATA
@@ -246,11 +283,11 @@ pod_non_root(c) if {
 # description: The restricted profile needs seccompProfile RuntimeDefault or Localhost, on the pod or on each container.
 # custom:
 #   severity: low
-warn_seccomp contains {"msg": msg, "_path": c_at} if {
-	some [c_at, c] in containers
-	not confined(c.securityContext)
-	not confined(pod_spec.securityContext)
-	msg := sprintf("%s: container \"%s\" has no RuntimeDefault or Localhost seccomp profile", [name, c.name])
+warn_seccomp contains {"msg": msg, "_path": k.at} if {
+	some k in containers
+	not confined(k.c.securityContext)
+	not confined(k.pod.spec.securityContext)
+	msg := sprintf("%s: container \"%s\" has no RuntimeDefault or Localhost seccomp profile", [k.pod.name, k.c.name])
 }
 
 confined(ctx) if ctx.seccompProfile.type in {"RuntimeDefault", "Localhost"}
@@ -260,18 +297,23 @@ confined(ctx) if ctx.seccompProfile.type in {"RuntimeDefault", "Localhost"}
 # description: The restricted profile needs every capability dropped (drop ALL) and at most NET_BIND_SERVICE added.
 # custom:
 #   severity: low
-warn_capabilities contains {"msg": msg, "_path": c_at} if {
-	some [c_at, c] in containers
-	not "ALL" in c.securityContext.capabilities.drop
-	msg := sprintf("%s: container \"%s\" does not drop ALL capabilities", [name, c.name])
+warn_capabilities contains {"msg": msg, "_path": k.at} if {
+	some k in containers
+	not drops_all(k.c)
+	msg := sprintf("%s: container \"%s\" does not drop ALL capabilities", [k.pod.name, k.c.name])
 }
 
-warn_capabilities contains {"msg": msg, "_path": array.concat(c_at, ["securityContext", "capabilities", "add", i])} if {
-	some [c_at, c] in containers
-	some i, cap in c.securityContext.capabilities.add
-	upper(trim_prefix(cap, "CAP_")) in baseline_capabilities
-	upper(trim_prefix(cap, "CAP_")) != "NET_BIND_SERVICE"
-	msg := sprintf("%s: container \"%s\" adds capability %s", [name, c.name, cap])
+warn_capabilities contains {"msg": msg, "_path": array.concat(k.at, ["securityContext", "capabilities", "add", i])} if {
+	some k in containers
+	some i, cap in k.c.securityContext.capabilities.add
+	capability(cap) in baseline_capabilities
+	capability(cap) != "NET_BIND_SERVICE"
+	msg := sprintf("%s: container \"%s\" adds capability %s", [k.pod.name, k.c.name, cap])
+}
+
+drops_all(c) if {
+	some cap in c.securityContext.capabilities.drop
+	capability(cap) == "ALL"
 }
 
 # METADATA
@@ -279,11 +321,11 @@ warn_capabilities contains {"msg": msg, "_path": array.concat(c_at, ["securityCo
 # description: Without CPU and memory limits one container can starve the node.
 # custom:
 #   severity: high
-deny_no_limits contains {"msg": msg, "_path": c_at} if {
-	some [c_at, c] in containers
+deny_no_limits contains {"msg": msg, "_path": k.at} if {
+	some k in containers
 	some resource in ["cpu", "memory"]
-	not c.resources.limits[resource]
-	msg := sprintf("%s: container \"%s\" has no %s limit", [name, c.name, resource])
+	not k.c.resources.limits[resource]
+	msg := sprintf("%s: container \"%s\" has no %s limit", [k.pod.name, k.c.name, resource])
 }
 
 # METADATA
@@ -291,11 +333,11 @@ deny_no_limits contains {"msg": msg, "_path": c_at} if {
 # description: "`latest` (or no tag) moves under you: the same manifest deploys different code."
 # custom:
 #   severity: medium
-warn_latest contains {"msg": msg, "_path": array.concat(c_at, ["image"])} if {
-	some [c_at, c] in containers
-	not contains(c.image, "@sha256:")
-	unpinned(c.image)
-	msg := sprintf("%s: container \"%s\" uses image \"%s\" without a fixed tag", [name, c.name, c.image])
+warn_latest contains {"msg": msg, "_path": array.concat(k.at, ["image"])} if {
+	some k in containers
+	not contains(k.c.image, "@sha256:")
+	unpinned(k.c.image)
+	msg := sprintf("%s: container \"%s\" uses image \"%s\" without a fixed tag", [k.pod.name, k.c.name, k.c.image])
 }
 
 unpinned(image) if endswith(image, ":latest")

@@ -175,3 +175,33 @@ test_label_excepts_privileged if {
 test_other_kinds_are_ignored if {
 	found({"kind": "Service", "metadata": {"name": "web"}, "spec": {"hostNetwork": true}}) == set()
 }
+
+test_booleans_as_the_api_server_reads_them if {
+	c := secure({"privileged": "yes", "allowPrivilegeEscalation": "no"})
+	pod := {"hostPID": "on", "hostIPC": "off"}
+	found(with_pod(c, pod)) == {
+		["deny_privileged", ["spec", "template", "spec", "containers", 0, "securityContext", "privileged"]],
+		["deny_host_namespaces", ["spec", "template", "spec", "hostPID"]],
+	}
+}
+
+test_capabilities_in_any_case_and_with_their_prefix if {
+	c := secure({"capabilities": {"drop": ["all"], "add": ["cap_sys_admin", "net_bind_service"]}})
+	found(deployment(c)) == {["deny_capabilities", ["spec", "template", "spec", "containers", 0, "securityContext", "capabilities", "add", 0]]}
+}
+
+test_a_generated_name_or_none_still_names_the_object if {
+	pod := {"kind": "Pod", "metadata": {"generateName": "debug-"}, "spec": {"hostPID": true, "containers": [good]}}
+	msgs(kubernetes.deny_host_namespaces) == {"Pod/debug-: hostPID is true"} with input as pod
+	bare := {"kind": "Pod", "spec": {"hostPID": true, "containers": [good]}}
+	msgs(kubernetes.deny_host_namespaces) == {"Pod/(unnamed): hostPID is true"} with input as bare
+}
+
+test_the_items_of_a_list_are_checked_where_they_are if {
+	c := secure({"privileged": true})
+	list := {"apiVersion": "v1", "kind": "List", "items": [
+		{"kind": "Service", "metadata": {"name": "web"}},
+		deployment(c),
+	]}
+	found(list) == {["deny_privileged", ["items", 1, "spec", "template", "spec", "containers", 0, "securityContext", "privileged"]]}
+}

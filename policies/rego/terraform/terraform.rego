@@ -1,39 +1,63 @@
 # METADATA
 # title: Terraform checks
 # description: >-
-#   Over Terraform source (`.tf` files, one by one or combined) and over
-#   plans (`terraform show -json <planfile>`). A value the source computes
-#   (`"${var.acl}"`) is not known before the plan and is not judged. Each
-#   result names the node it is about (`_path`).
+#   Over Terraform source (`.tf`, `.tofu` and `.tf.json` files, one by one
+#   or combined) and over plans (`terraform show -json <planfile>`). A value
+#   the source computes (`"${var.acl}"`) is not known before the plan and is
+#   not judged. Each result names the node it is about (`_path`).
 package terraform
 
 import rego.v1
 
-# The documents of the input, each with its path: the input itself, or
-# each file's contents in a combined input.
-documents contains [[], input] if not is_array(input)
+# The documents of the input, each with its path and its module (the
+# directory of its file, in a combined input): the input itself, or each
+# file's contents in a combined input.
+documents contains [[], "", input] if not is_array(input)
 
-documents contains [[i, "contents"], f.contents] if {
+documents contains [[i, "contents"], module, f.contents] if {
 	is_array(input)
 	some i, f in input
+	parts := split(f.path, "/")
+	module := concat("/", array.slice(parts, 0, count(parts) - 1))
 }
 
-# Every resource as {address, type, name, values, at}: what a plan creates
-# or updates, with its planned values…
-resources contains {"address": rc.address, "type": rc.type, "name": object.get(rc, "name", ""), "values": rc.change.after, "at": array.concat(at, ["resource_changes", i, "change", "after"])} if {
-	some [at, doc] in documents
+# Every resource as {address, type, name, module, values, at, source}: what
+# a plan creates or updates, with its planned values…
+resources contains {"address": rc.address, "type": rc.type, "name": object.get(rc, "name", ""), "module": object.get(rc, "module_address", module), "values": rc.change.after, "at": array.concat(at, ["resource_changes", i, "change", "after"]), "source": false} if {
+	some [at, module, doc] in documents
 	some i, rc in doc.resource_changes
 	some action in rc.change.actions
 	action in {"create", "update"}
 }
 
-# …and every `resource` block of the source.
-resources contains {"address": sprintf("%s.%s", [type, name]), "type": type, "name": name, "values": body, "at": array.concat(at, ["resource", type, name, i])} if {
-	some [at, doc] in documents
+# …and every `resource` block of the source (HCL gives a list of bodies,
+# Terraform's JSON syntax an object or a list).
+resources contains {"address": sprintf("%s.%s", [type, name]), "type": type, "name": name, "module": module, "values": body, "at": array.concat(at, ["resource", type, name, i]), "source": true} if {
+	some [at, module, doc] in documents
 	some type, named in doc.resource
 	some name, bodies in named
+	is_array(bodies)
 	some i, body in bodies
 }
+
+resources contains {"address": sprintf("%s.%s", [type, name]), "type": type, "name": name, "module": module, "values": body, "at": array.concat(at, ["resource", type, name]), "source": true} if {
+	some [at, module, doc] in documents
+	some type, named in doc.resource
+	some name, body in named
+	is_object(body)
+}
+
+# Booleans as Terraform converts them: `"false"` is false.
+is_false(v) if v == false
+
+is_false(v) if v == "false"
+
+# Not set, or false.
+not_true(values, key) if not key in object.keys(values)
+
+not_true(values, key) if values[key] == null
+
+not_true(values, key) if is_false(values[key])
 
 public_acls := {"public-read", "public-read-write", "authenticated-read"}
 
@@ -50,11 +74,13 @@ deny_public_bucket contains {"msg": msg, "_path": array.concat(r.at, ["acl"])} i
 	msg := sprintf("%s: ACL \"%s\" makes the bucket public", [r.address, r.values.acl])
 }
 
+# A plan gives every setting (false when left out); the source leaves out
+# what defaults to false.
 deny_public_bucket contains {"msg": msg, "_path": array.concat(r.at, [setting])} if {
 	some r in resources
 	r.type == "aws_s3_bucket_public_access_block"
 	some setting in ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
-	r.values[setting] == false
+	not_true(r.values, setting)
 	msg := sprintf("%s: %s is false", [r.address, setting])
 }
 
@@ -65,14 +91,14 @@ deny_public_bucket contains {"msg": msg, "_path": array.concat(r.at, [setting])}
 deny_unencrypted contains {"msg": msg, "_path": r.at} if {
 	some r in resources
 	r.type == "aws_ebs_volume"
-	not r.values.encrypted
+	not_true(r.values, "encrypted")
 	msg := sprintf("%s: EBS volume is not encrypted", [r.address])
 }
 
 deny_unencrypted contains {"msg": msg, "_path": r.at} if {
 	some r in resources
 	r.type in {"aws_db_instance", "aws_rds_cluster"}
-	not r.values.storage_encrypted
+	not_true(r.values, "storage_encrypted")
 	msg := sprintf("%s: database storage is not encrypted", [r.address])
 }
 
@@ -83,29 +109,52 @@ deny_unencrypted contains {"msg": msg, "_path": r.at} if {
 	msg := sprintf("%s: bucket has no server-side encryption configuration", [r.address])
 }
 
-# Encryption set inline (provider v3) or by a separate resource (v4+),
-# named by the bucket's name in a plan, by a reference in the source.
+# Encryption set inline (provider v3) or by a separate resource (v4+) of
+# the same module: named by the bucket's name in a plan (or, where the
+# plan does not know it yet, by the reference in its configuration), by a
+# reference in the source.
 bucket_encrypted(r) if count(r.values.server_side_encryption_configuration) > 0
 
-bucket_encrypted(r) if r.values.bucket in encrypted_names
+bucket_encrypted(r) if [r.module, r.values.bucket] in encrypted_names
 
-bucket_encrypted(r) if r.name in encrypted_refs
+bucket_encrypted(r) if [r.module, r.name] in encrypted_refs
 
-encryption_configs contains other.values.bucket if {
+encryption_configs contains other if {
 	some other in resources
 	other.type == "aws_s3_bucket_server_side_encryption_configuration"
+	# `count = 0` creates none.
+	not other.values.count == 0
 }
 
 # Bucket names (plans)…
-encrypted_names contains name if {
-	some name in encryption_configs
-	not startswith(name, "${")
+encrypted_names contains [other.module, other.values.bucket] if {
+	some other in encryption_configs
+	is_string(other.values.bucket)
+	not startswith(other.values.bucket, "${")
 }
 
-# …and the resources referenced (source): `aws_s3_bucket.logs.id`,
-# `aws_s3_bucket.this[0].bucket`, or either branch of a conditional.
-encrypted_refs contains match[1] if {
-	some ref in encryption_configs
-	startswith(ref, "${")
-	some match in regex.find_all_string_submatch_n(`(?:^|[^a-z0-9_.])aws_s3_bucket\.([a-zA-Z0-9_-]+)(?:\[[^\]]*\])?\.(?:id|bucket)(?:[^a-zA-Z0-9_]|$)`, ref, -1)
+# …the resources the source refers to: `aws_s3_bucket.logs.id`,
+# `aws_s3_bucket.this[0].bucket`, or either branch of a conditional…
+encrypted_refs contains [other.module, name] if {
+	some other in encryption_configs
+	is_string(other.values.bucket)
+	startswith(other.values.bucket, "${")
+	some name in bucket_refs(other.values.bucket)
+}
+
+# …and those a plan's configuration refers to when the name is not known
+# before apply (`after_unknown`).
+encrypted_refs contains [other.module, name] if {
+	some other in encryption_configs
+	not other.source
+	not is_string(other.values.bucket)
+	some [_, _, doc] in documents
+	some conf in doc.configuration.root_module.resources
+	conf.address == other.address
+	some ref in conf.expressions.bucket.references
+	some name in bucket_refs(sprintf("${%s}", [ref]))
+}
+
+bucket_refs(ref) := {m[1] |
+	some m in regex.find_all_string_submatch_n(`(?:^|[^a-z0-9_.])aws_s3_bucket\.([a-zA-Z0-9_-]+)(?:\[[^\]]*\])?(?:\.(?:id|bucket))?(?:[^a-zA-Z0-9_.\[]|$)`, ref, -1)
 }

@@ -100,3 +100,61 @@ test_a_combined_input_sees_encryption_in_another_file if {
 	results := terraform.deny_unencrypted with input as [files[0]]
 	paths(results) == {[0, "contents", "resource", "aws_s3_bucket", "data", 0]}
 }
+
+test_a_bucket_of_another_module_does_not_cover_for_this_one if {
+	files := [
+		{"path": "modules/a/main.tf", "contents": {"resource": {
+			"aws_s3_bucket": {"this": [{"bucket": "a"}]},
+			"aws_s3_bucket_server_side_encryption_configuration": {"this": [{"bucket": "${aws_s3_bucket.this.id}"}]},
+		}}},
+		{"path": "modules/b/main.tf", "contents": {"resource": {"aws_s3_bucket": {"this": [{"bucket": "b"}]}}}},
+		{"path": "modules/c/main.tf", "contents": {"resource": {
+			"aws_s3_bucket": {"this": [{"bucket": "c"}]},
+			"aws_s3_bucket_server_side_encryption_configuration": {"this": [{"count": 0, "bucket": "${aws_s3_bucket.this.id}"}]},
+		}}},
+	]
+	paths(terraform.deny_unencrypted) == {
+		[1, "contents", "resource", "aws_s3_bucket", "this", 0],
+		[2, "contents", "resource", "aws_s3_bucket", "this", 0],
+	} with input as files
+}
+
+test_values_terraform_converts_and_defaults_are_judged if {
+	src := {"resource": {
+		"aws_ebs_volume": {"v": [{"size": 1, "encrypted": "false"}]},
+		"aws_db_instance": {"d": [{"storage_encrypted": "false"}]},
+		"aws_s3_bucket_public_access_block": {
+			"partial": [{"bucket": "${aws_s3_bucket.x.id}", "block_public_acls": "false", "block_public_policy": true, "ignore_public_acls": true}],
+			"computed": [{"bucket": "${aws_s3_bucket.x.id}", "block_public_acls": "${var.b}", "block_public_policy": "${var.b}", "ignore_public_acls": "${var.b}", "restrict_public_buckets": "${var.b}"}],
+		},
+	}}
+	msgs(terraform.deny_unencrypted) == {
+		"aws_ebs_volume.v: EBS volume is not encrypted",
+		"aws_db_instance.d: database storage is not encrypted",
+	} with input as src
+	paths(terraform.deny_public_bucket) == {
+		["resource", "aws_s3_bucket_public_access_block", "partial", 0, "block_public_acls"],
+		["resource", "aws_s3_bucket_public_access_block", "partial", 0, "restrict_public_buckets"],
+	} with input as src
+}
+
+test_terraform_json_syntax_is_read_too if {
+	src := {"resource": {"aws_s3_bucket": {"logs": {"bucket": "l", "acl": "public-read"}}}}
+	paths(terraform.deny_public_bucket) == {["resource", "aws_s3_bucket", "logs", "acl"]} with input as src
+}
+
+test_a_plan_names_an_unknown_bucket_in_its_configuration if {
+	b := change("aws_s3_bucket.data", "aws_s3_bucket", {"bucket": "acme-data"})
+	sse := {
+		"address": "aws_s3_bucket_server_side_encryption_configuration.data",
+		"type": "aws_s3_bucket_server_side_encryption_configuration",
+		"change": {"actions": ["create"], "after": {"rule": [{}]}, "after_unknown": {"bucket": true}},
+	}
+	configuration := {"root_module": {"resources": [{
+		"address": "aws_s3_bucket_server_side_encryption_configuration.data",
+		"expressions": {"bucket": {"references": ["aws_s3_bucket.data.id", "aws_s3_bucket.data"]}},
+	}]}}
+	with_name := object.union(b, {"name": "data"})
+	count(terraform.deny_unencrypted) == 0 with input as object.union(plan([with_name, sse]), {"configuration": configuration})
+	count(terraform.deny_unencrypted) == 1 with input as plan([with_name, sse])
+}
