@@ -94,10 +94,10 @@ impl Doc {
     /// combined input's file index replaced by the file's path (adding a
     /// file renumbers the others).
     pub fn node_name(&self, steps: &[Step]) -> String {
-        if let Source::Combined(files) = &self.source {
-            if let Some((file, rest)) = combined_file(files, steps) {
-                return format!("{}{}", file.path, crate::positions::pointer(rest));
-            }
+        if let Source::Combined(files) = &self.source
+            && let Some((file, rest)) = combined_file(files, steps)
+        {
+            return format!("{}{}", file.path, crate::positions::pointer(rest));
         }
         crate::positions::pointer(steps)
     }
