@@ -269,6 +269,16 @@ pub fn check(
                 // `_loc` may name an absolute path inside the repository; a
                 // place outside it is kept in the properties instead.
                 let loc = match loc {
+                    // A combined input's `_loc` follows the rule of its
+                    // `_path`: no place in an unchanged file while another
+                    // of its files changed.
+                    Some((file, _, _))
+                        if ctx
+                            .repo_relative(&file)
+                            .is_some_and(|rel| !doc.may_place_in(ctx, &rel)) =>
+                    {
+                        None
+                    }
                     Some((file, line, col)) => match ctx.repo_relative(&file) {
                         Some(rel) => Some((rel, line, col)),
                         None => {
@@ -289,8 +299,15 @@ pub fn check(
                     );
                     continue;
                 }
-                // The same message about two nodes is two findings.
-                let mut fingerprint = format!("{}/{}\0{}\0{message}", c.package, c.name, doc.shown);
+                // The same message about two nodes is two findings. A node
+                // of a combined input names its file, so the input's globs
+                // (how it is shown) stay out.
+                let scope = if doc.is_combined() && node.is_some() {
+                    ""
+                } else {
+                    doc.shown.as_str()
+                };
+                let mut fingerprint = format!("{}/{}\0{scope}\0{message}", c.package, c.name);
                 if let Some(node) = &node {
                     fingerprint.push('\0');
                     fingerprint.push_str(node);

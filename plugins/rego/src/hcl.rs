@@ -119,7 +119,8 @@ impl Walk<'_> {
                         };
                         keys.push((name, self.pos(label.span())));
                     }
-                    let inner = self.body(&b.body, depth + 1)?;
+                    // The labels are levels of objects above the body.
+                    let inner = self.body(&b.body, depth + b.labels.len() + 1)?;
                     self.insert(&mut entries, &mut index, &keys, at, inner)?;
                 }
             }
@@ -453,6 +454,11 @@ EOT
             e.starts_with("l.tf:1:1: blocks and labels nested more than"),
             "{e}"
         );
+        // Labels of enclosing blocks count too.
+        let nested =
+            "a \"l\" \"l\" \"l\" \"l\" \"l\" \"l\" \"l\" \"l\" {\n".repeat(8) + &"}\n".repeat(8);
+        let e = parse(&nested, "n.tf").unwrap_err();
+        assert!(e.contains("nested more than"), "{e}");
         // Repeated blocks of one type and labels are one list.
         let v = parse("module \"m\" {\n}\nmodule \"m\" {\n}\n", "x.tf").unwrap();
         assert_eq!(v["module"]["m"].as_array().unwrap().len(), 2);

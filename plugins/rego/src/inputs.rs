@@ -103,12 +103,24 @@ impl Doc {
     }
 
     /// Whether a finding placed at `file` may be reported there under a
-    /// change filter: a combined input's result depends on all its files,
-    /// so it keeps a place only in a changed file (elsewhere it is shown
-    /// without one, so a change to one file cannot hide a finding it
-    /// causes in another).
+    /// change filter. A combined input's result depends on all its files:
+    /// when one of them changed, a finding keeps a place only in a changed
+    /// file (elsewhere it is shown without one, so a change to one file
+    /// cannot hide a finding it causes in another); when none changed, it
+    /// keeps its place (and, as any finding in an unchanged file, is not
+    /// the change's).
     pub fn may_place_in(&self, ctx: &Context, file: &str) -> bool {
-        !matches!(self.source, Source::Combined(_)) || ctx.is_changed(file)
+        match &self.source {
+            Source::Combined(files) => {
+                ctx.is_changed(file) || !files.iter().any(|f| ctx.is_changed(&f.path))
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether the input is several files evaluated together.
+    pub fn is_combined(&self) -> bool {
+        matches!(self.source, Source::Combined(_))
     }
 }
 
@@ -433,20 +445,33 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<Parsed>, String> {
     Ok(out)
 }
 
+/// How many times merge keys are applied: each round resolves one more
+/// link of a chain (`c: {<<: *b}` where `b: {<<: *a}`).
+const MERGE_ROUNDS: usize = 8;
+
+/// Whether a line of `text` starts with a merge key (`<<:`, or `- <<:`).
+fn has_merge_key(text: &str) -> bool {
+    text.lines().any(|l| {
+        let t = l.trim_start().trim_start_matches("- ").trim_start();
+        t.starts_with("<<") && t[2..].trim_start().starts_with(':')
+    }) || text.contains("{<<:")
+        || text.contains(", <<:")
+}
+
 /// One YAML document; errors name the file line.
 fn yaml(text: &str, path: &str, first_line: u32) -> Result<regorus::Value, String> {
-    let parsed = if text.contains("<<") {
+    let parsed = if has_merge_key(text) {
         // Merge keys (`<<: *defaults`) are applied, as the Kubernetes API
-        // server and GitHub read them; only documents that may hold one
-        // take this slower way.
+        // server and GitHub read them, chains of them too; only documents
+        // with a line that starts with one take this slower way.
         serde_yaml::from_str::<serde_yaml::Value>(text)
             .and_then(|mut v| {
-                v.apply_merge()?;
-                Ok(v)
+                for _ in 0..MERGE_ROUNDS {
+                    v.apply_merge()?;
+                }
+                serde_yaml::from_value::<regorus::Value>(v)
             })
             .map_err(|e| e.to_string())
-            .and_then(|v| serde_json::to_value(v).map_err(|e| e.to_string()))
-            .map(regorus::Value::from)
     } else {
         regorus::Value::from_yaml_str(text).map_err(|e| e.to_string())
     };
@@ -495,12 +520,20 @@ mod tests {
 
     #[test]
     fn merge_keys_are_applied() {
-        let text = "base: &b\n  hostPID: true\n  x: 1\nspec:\n  <<: *b\n  x: 2\n";
+        // A chain of merges, and a heredoc that is not one.
+        let text = "a: &a\n  privileged: true\nbase: &b\n  <<: *a\n  hostPID: true\n  x: 1\nspec:\n  <<: *b\n  x: 2\n  run: cat <<EOF\n";
         let docs = parse(text, "m.yaml", Parser::Yaml).unwrap();
         let spec = &docs[0].0["spec"];
         assert_eq!(spec["hostPID"], regorus::Value::from(true));
         assert_eq!(spec["x"], regorus::Value::from(2u64));
         assert_eq!(spec["<<"], regorus::Value::Undefined);
+        assert_eq!(spec["privileged"], regorus::Value::from(true));
+        // Only a merge key takes the merging parser: a heredoc does not, so
+        // a duplicate key stays last-one-wins as before.
+        assert!(!has_merge_key("run: |\n  cat <<EOF\n  x\n  EOF\n"));
+        let docs = parse("a: 1\na: 2\nrun: cat <<EOF\n", "d.yaml", Parser::Yaml).unwrap();
+        assert_eq!(docs[0].0["a"], regorus::Value::from(2u64));
+        assert!(has_merge_key("- <<: *x\n") && has_merge_key("a: {<<: *x, b: 1}\n"));
         let err = parse("a: &x 1\nb:\n  <<: *x\n", "bad.yaml", Parser::Yaml).unwrap_err();
         assert!(err.starts_with("bad.yaml:1: not YAML"), "{err}");
     }

@@ -183,7 +183,7 @@ attacker_controlled := [
 	`github\.event\.pages(\[[^\]]*\]|\.\*)\.page_name`,
 	`github\.event\.workflow_run\.pull_requests(\[[^\]]*\]|\.\*)\.head\.ref`,
 	# Whole event objects, as JSON, hold all of the above.
-	`tojson\([ \t]*github(\.event[a-z0-9_.]*)?[ \t]*\)`,
+	`tojson\([ \t\n]*(github(\.event[a-z0-9_.]*)?|inputs)[ \t\n]*\)`,
 	# A reusable workflow's or composite action's inputs: whatever its
 	# caller passes (and workflow_dispatch's, whatever is typed in).
 	`(^|[^a-z0-9_.-])inputs\.`,
@@ -221,9 +221,9 @@ deny_template_injection contains {"msg": msg, "_path": at, "_match": expr} if {
 	msg := sprintf("%s expands %s into its script", [where, expr])
 }
 
-# Every `${{ … }}` of a text (an expression may hold `}` in a string and
-# span lines).
-expressions(text) := regex.find_n(`(?s)\$\{\{.*?\}\}`, text, -1)
+# Every `${{ … }}` of a text (an expression may span lines, and hold `}`
+# or `}}` in a quoted string).
+expressions(text) := regex.find_n(`\$\{\{(?:[^'}]|'[^']*'|\}[^}])*\}\}`, text, -1)
 
 tainted(expr) if {
 	some pattern in attacker_controlled
@@ -253,7 +253,7 @@ tainted_env contains name if {
 	some env in envs
 	is_object(env)
 	some name, value in env
-	regex.match(`^[A-Za-z_][A-Za-z0-9_]*$`, name)
+	regex.match(`^[A-Za-z_][A-Za-z0-9_-]*$`, name)
 	is_string(value)
 	some expr in expressions(value)
 	some pattern in attacker_controlled

@@ -228,8 +228,10 @@ test_injection_spelled_other_ways_is_denied if {
 		{"run": "git checkout ${{ github.event.workflow_run.pull_requests[0].head.ref }}"},
 		{"run": "echo ${{ env.TITLE }} ${{ env.SAFE }}"},
 		{"run": "echo ${{ github.event.issue.number || '}' }}"},
+		{"run": "echo ${{ format('}}', github.head_ref) }}"},
+		{"run": "echo '${{ toJSON(\n  inputs) }}' ${{ env.PR-TITLE }}"},
 	]
-	wf := object.union(workflow("issues", steps), {"env": {"TITLE": "${{ github.event.issue.title }}", "SAFE": "${{ github.sha }}"}})
+	wf := object.union(workflow("issues", steps), {"env": {"TITLE": "${{ github.event.issue.title }}", "SAFE": "${{ github.sha }}", "PR-TITLE": "${{ github.event.pull_request.title }}"}})
 	paths(github_actions.deny_template_injection) == {
 		["jobs", "build", "steps", 0, "run"],
 		["jobs", "build", "steps", 1, "run"],
@@ -237,6 +239,8 @@ test_injection_spelled_other_ways_is_denied if {
 		["jobs", "build", "steps", 3, "run"],
 		["jobs", "build", "steps", 4, "run"],
 		["jobs", "build", "steps", 5, "run"],
+		["jobs", "build", "steps", 7, "run"],
+		["jobs", "build", "steps", 8, "run"],
 	} with input as wf
 	`job "build" step 6 expands ${{ env.TITLE }} into its script` in msgs(github_actions.deny_template_injection) with input as wf
 }

@@ -15,12 +15,30 @@ import rego.v1
 
 workload_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
 
-# The objects of the input: the input itself, or each item of a List.
-objects contains [[], input] if not endswith(object.get(input, "kind", ""), "List")
+# The objects of the input: the input itself, or each item of a List
+# (anything else, such as a patch file's list, is not a manifest).
+objects contains [[], input] if {
+	is_object(input)
+	not list_kind(input)
+}
 
 objects contains [["items", i], o] if {
-	endswith(input.kind, "List")
+	list_kind(input)
 	some i, o in input.items
+	is_object(o)
+}
+
+list_kind(x) if {
+	is_string(x.kind)
+	endswith(x.kind, "List")
+}
+
+# A number, or a string of digits; a placeholder (`${PORT}`) is neither.
+as_number(v) := v if is_number(v)
+
+as_number(v) := to_number(v) if {
+	is_string(v)
+	regex.match(`^[0-9]+$`, v)
 }
 
 # Where the pod spec of each kind is.
@@ -117,7 +135,7 @@ deny_host_path contains {"msg": msg, "_path": array.concat(p.at, ["volumes", i, 
 deny_host_ports contains {"msg": msg, "_path": array.concat(k.at, ["ports", i, "hostPort"])} if {
 	some k in containers
 	some i, p in k.c.ports
-	to_number(p.hostPort) > 0
+	as_number(p.hostPort) > 0
 	msg := sprintf("%s: container \"%s\" binds host port %v", [k.pod.name, k.c.name, p.hostPort])
 }
 
@@ -269,7 +287,7 @@ warn_run_as_root contains {"msg": msg, "_path": k.at} if {
 
 warn_run_as_root contains {"msg": msg, "_path": array.concat(x.at, ["runAsUser"])} if {
 	some x in contexts
-	to_number(x.ctx.runAsUser) == 0
+	as_number(x.ctx.runAsUser) == 0
 	msg := sprintf("%s: %s sets runAsUser 0", [x.pod.name, x.who])
 }
 

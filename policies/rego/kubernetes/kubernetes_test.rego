@@ -205,3 +205,13 @@ test_the_items_of_a_list_are_checked_where_they_are if {
 	]}
 	found(list) == {["deny_privileged", ["items", 1, "spec", "template", "spec", "containers", 0, "securityContext", "privileged"]]}
 }
+
+test_patches_placeholders_and_odd_kinds_are_not_errors if {
+	found([{"op": "replace", "path": "/spec/replicas", "value": 3}]) == set()
+	found({"kind": 3, "spec": {}}) == set()
+	found({"kind": null}) == set()
+	c := object.union(good, {"ports": [{"containerPort": 80, "hostPort": "${PORT}"}], "securityContext": object.union(good.securityContext, {"runAsUser": "${UID}"})})
+	found(deployment(c)) == set()
+	high := object.union(good, {"ports": [{"hostPort": "8080"}]})
+	found(deployment(high)) == {["deny_host_ports", ["spec", "template", "spec", "containers", 0, "ports", 0, "hostPort"]]}
+}

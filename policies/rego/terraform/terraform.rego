@@ -30,21 +30,31 @@ resources contains {"address": rc.address, "type": rc.type, "name": object.get(r
 	action in {"create", "update"}
 }
 
-# …and every `resource` block of the source (HCL gives a list of bodies,
-# Terraform's JSON syntax an object or a list).
-resources contains {"address": sprintf("%s.%s", [type, name]), "type": type, "name": name, "module": module, "values": body, "at": array.concat(at, ["resource", type, name, i]), "source": true} if {
+# …and every `resource` block of the source.
+resources contains {"address": sprintf("%s.%s", [type, name]), "type": type, "name": name, "module": module, "values": body, "at": array.concat(at, rel), "source": true} if {
 	some [at, module, doc] in documents
-	some type, named in doc.resource
-	some name, bodies in named
-	is_array(bodies)
-	some i, body in bodies
+	some [rel, type, name, body] in blocks(doc)
 }
 
-resources contains {"address": sprintf("%s.%s", [type, name]), "type": type, "name": name, "module": module, "values": body, "at": array.concat(at, ["resource", type, name]), "source": true} if {
-	some [at, module, doc] in documents
-	some type, named in doc.resource
-	some name, body in named
-	is_object(body)
+# HCL gives `resource.<type>.<name>` as a list of bodies; Terraform's JSON
+# syntax allows an object or a list at each level.
+blocks(doc) := {[array.concat(r, array.concat(t, n)), type, name, body] |
+	some [r, types] in levels(["resource"], doc.resource)
+	some type, per_type in types
+	some [t, names] in levels([type], per_type)
+	some name, bodies in names
+	some [n, body] in levels([name], bodies)
+}
+
+# An object at a level is itself; a list is each of its objects.
+levels(at, x) := {[at, x]} if is_object(x)
+
+levels(at, x) := out if {
+	is_array(x)
+	out := {[array.concat(at, [i]), o] |
+		some i, o in x
+		is_object(o)
+	}
 }
 
 # Booleans as Terraform converts them: `"false"` is false.
@@ -143,17 +153,33 @@ encrypted_refs contains [other.module, name] if {
 }
 
 # …and those a plan's configuration refers to when the name is not known
-# before apply (`after_unknown`).
+# before apply (`after_unknown`): the configuration of the same module,
+# type and name (a resource with `count` is `name[0]` in the plan, `name`
+# in the configuration).
 encrypted_refs contains [other.module, name] if {
 	some other in encryption_configs
 	not other.source
 	not is_string(other.values.bucket)
-	some [_, _, doc] in documents
-	some conf in doc.configuration.root_module.resources
-	conf.address == other.address
+	some [module, conf] in configured
+	module == other.module
+	conf.type == other.type
+	conf.name == other.name
 	some ref in conf.expressions.bucket.references
 	some name in bucket_refs(sprintf("${%s}", [ref]))
 }
+
+# Every resource of a plan's configuration, with its module's address
+# (`module.a.module.b`): the root module's and each called module's.
+configured contains [module_address(path), conf] if {
+	some [_, _, doc] in documents
+	walk(doc.configuration, [path, value])
+	count(path) > 0
+	path[count(path) - 1] == "resources"
+	is_array(value)
+	some conf in value
+}
+
+module_address(path) := concat(".", [sprintf("module.%s", [path[i + 1]]) | some i, p in path; p == "module_calls"])
 
 bucket_refs(ref) := {m[1] |
 	some m in regex.find_all_string_submatch_n(`(?:^|[^a-z0-9_.])aws_s3_bucket\.([a-zA-Z0-9_-]+)(?:\[[^\]]*\])?(?:\.(?:id|bucket))?(?:[^a-zA-Z0-9_.\[]|$)`, ref, -1)

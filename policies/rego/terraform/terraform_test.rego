@@ -141,6 +141,9 @@ test_values_terraform_converts_and_defaults_are_judged if {
 test_terraform_json_syntax_is_read_too if {
 	src := {"resource": {"aws_s3_bucket": {"logs": {"bucket": "l", "acl": "public-read"}}}}
 	paths(terraform.deny_public_bucket) == {["resource", "aws_s3_bucket", "logs", "acl"]} with input as src
+	# A list at the type level, and at the resource level.
+	lists := {"resource": [{"aws_s3_bucket": [{"logs": {"bucket": "l", "acl": "public-read"}}]}]}
+	paths(terraform.deny_public_bucket) == {["resource", 0, "aws_s3_bucket", 0, "logs", "acl"]} with input as lists
 }
 
 test_a_plan_names_an_unknown_bucket_in_its_configuration if {
@@ -148,13 +151,37 @@ test_a_plan_names_an_unknown_bucket_in_its_configuration if {
 	sse := {
 		"address": "aws_s3_bucket_server_side_encryption_configuration.data",
 		"type": "aws_s3_bucket_server_side_encryption_configuration",
+		"name": "data",
 		"change": {"actions": ["create"], "after": {"rule": [{}]}, "after_unknown": {"bucket": true}},
 	}
 	configuration := {"root_module": {"resources": [{
 		"address": "aws_s3_bucket_server_side_encryption_configuration.data",
+		"type": "aws_s3_bucket_server_side_encryption_configuration",
+		"name": "data",
 		"expressions": {"bucket": {"references": ["aws_s3_bucket.data.id", "aws_s3_bucket.data"]}},
 	}]}}
 	with_name := object.union(b, {"name": "data"})
 	count(terraform.deny_unencrypted) == 0 with input as object.union(plan([with_name, sse]), {"configuration": configuration})
 	count(terraform.deny_unencrypted) == 1 with input as plan([with_name, sse])
+}
+
+test_a_module_resource_with_count_is_found_in_the_configuration if {
+	b := object.union(change("module.s3.aws_s3_bucket.this[0]", "aws_s3_bucket", {"bucket": "acme"}), {"name": "this", "module_address": "module.s3"})
+	sse := {
+		"address": "module.s3.aws_s3_bucket_server_side_encryption_configuration.this[0]",
+		"module_address": "module.s3",
+		"type": "aws_s3_bucket_server_side_encryption_configuration",
+		"name": "this",
+		"change": {"actions": ["create"], "after": {"rule": [{}]}, "after_unknown": {"bucket": true}},
+	}
+	configuration := {"root_module": {"module_calls": {"s3": {"module": {"resources": [{
+		"address": "aws_s3_bucket_server_side_encryption_configuration.this",
+		"type": "aws_s3_bucket_server_side_encryption_configuration",
+		"name": "this",
+		"expressions": {"bucket": {"references": ["aws_s3_bucket.this[0].id", "aws_s3_bucket.this[0]", "aws_s3_bucket.this"]}},
+	}]}}}}}
+	count(terraform.deny_unencrypted) == 0 with input as object.union(plan([b, sse]), {"configuration": configuration})
+	# The same names in another module do not count.
+	elsewhere := {"root_module": {"resources": configuration.root_module.module_calls.s3.module.resources}}
+	count(terraform.deny_unencrypted) == 1 with input as object.union(plan([b, sse]), {"configuration": elsewhere})
 }
