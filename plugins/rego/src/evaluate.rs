@@ -302,11 +302,11 @@ pub fn check(
                 // The same message about two nodes is two findings. A node
                 // of a combined input names its file, so the input's globs
                 // (how it is shown) stay out.
-                let scope = if doc.is_combined() && node.is_some() {
-                    ""
-                } else {
-                    doc.shown.as_str()
+                let scope = match &node {
+                    Some((_, true)) => "",
+                    _ => doc.shown.as_str(),
                 };
+                let node = node.map(|(n, _)| n);
                 let mut fingerprint = format!("{}/{}\0{scope}\0{message}", c.package, c.name);
                 if let Some(node) = &node {
                     fingerprint.push('\0');
@@ -442,6 +442,10 @@ fn items(v: &regorus::Value) -> Vec<Value> {
 /// A file, line and column.
 type Loc = Option<(String, Option<u32>, Option<u32>)>;
 
+/// A result's node as named in its fingerprint, and whether that name
+/// holds its file (a combined input's node).
+type Node = (String, bool);
+
 /// A result's message, location, other fields and, when it names one by
 /// `_path`, its node (as a JSON pointer).
 fn result_parts(
@@ -449,7 +453,7 @@ fn result_parts(
     item: Value,
     c: &Convention,
     doc: &Doc,
-) -> Result<(String, Loc, Value, Option<String>), String> {
+) -> Result<(String, Loc, Value, Option<Node>), String> {
     let default_loc: Loc = doc.path.clone().map(|p| (p, doc.line, None));
     match item {
         Value::String(s) => Ok((s, default_loc, Value::Null, None)),
@@ -483,7 +487,7 @@ fn result_parts(
                         c.file, c.line, c.package, c.name, doc.shown
                     )
                 })?;
-                let node = doc.node_name(&steps);
+                let (node, named_file) = doc.node_name(&steps);
                 let needle = match o.remove("_match") {
                     None => None,
                     Some(Value::String(m)) => Some(m),
@@ -501,7 +505,7 @@ fn result_parts(
                     Some(_) => None,
                     None => default_loc,
                 };
-                return Ok((msg, loc, Value::Object(o), Some(node)));
+                return Ok((msg, loc, Value::Object(o), Some((node, named_file))));
             }
             let loc = match o.remove("_loc") {
                 Some(l) => {

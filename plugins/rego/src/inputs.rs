@@ -93,29 +93,29 @@ impl Doc {
     /// How a finding's fingerprint names the node: its JSON pointer, with a
     /// combined input's file index replaced by the file's path (adding a
     /// file renumbers the others).
-    pub fn node_name(&self, steps: &[Step]) -> String {
+    ///
+    /// Also whether the name holds the file (a combined input's node).
+    pub fn node_name(&self, steps: &[Step]) -> (String, bool) {
         if let Source::Combined(files) = &self.source
             && let Some((file, rest)) = combined_file(files, steps)
         {
-            return format!("{}{}", file.path, crate::positions::pointer(rest));
+            return (
+                format!("{}{}", file.path, crate::positions::pointer(rest)),
+                true,
+            );
         }
-        crate::positions::pointer(steps)
+        (crate::positions::pointer(steps), false)
     }
 
     /// Whether a finding placed at `file` may be reported there under a
-    /// change filter. A combined input's result depends on all its files:
-    /// when one of them changed, a finding keeps a place only in a changed
-    /// file (elsewhere it is shown without one, so a change to one file
-    /// cannot hide a finding it causes in another); when none changed, it
-    /// keeps its place (and, as any finding in an unchanged file, is not
-    /// the change's).
+    /// change filter. A combined input's result depends on all its files,
+    /// including ones the change deleted or renamed away (which are no
+    /// longer among them): it keeps a place only in a changed file, and
+    /// elsewhere is shown without one and still counts, so a change to one
+    /// file cannot hide a finding it causes in another. (A baseline, which
+    /// matches fingerprints, carries findings that were there before.)
     pub fn may_place_in(&self, ctx: &Context, file: &str) -> bool {
-        match &self.source {
-            Source::Combined(files) => {
-                ctx.is_changed(file) || !files.iter().any(|f| ctx.is_changed(&f.path))
-            }
-            _ => true,
-        }
+        !self.is_combined() || ctx.is_changed(file)
     }
 
     /// Whether the input is several files evaluated together.
@@ -445,17 +445,65 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<Parsed>, String> {
     Ok(out)
 }
 
-/// How many times merge keys are applied: each round resolves one more
-/// link of a chain (`c: {<<: *b}` where `b: {<<: *a}`).
-const MERGE_ROUNDS: usize = 8;
-
-/// Whether a line of `text` starts with a merge key (`<<:`, or `- <<:`).
+/// Whether `text` may hold a merge key: `<<` followed by `:`, at the start
+/// of a line or after `{`, `[`, `,`, `-` or `?` (a heredoc's `<<EOF` is
+/// not one).
 fn has_merge_key(text: &str) -> bool {
-    text.lines().any(|l| {
-        let t = l.trim_start().trim_start_matches("- ").trim_start();
-        t.starts_with("<<") && t[2..].trim_start().starts_with(':')
-    }) || text.contains("{<<:")
-        || text.contains(", <<:")
+    let b = text.as_bytes();
+    memchr_all(b, b"<<").any(|at| {
+        let after = text[at + 2..].trim_start_matches([' ', '\t']);
+        let before = text[..at].trim_end_matches([' ', '\t']);
+        after.starts_with(':')
+            && (before.is_empty() || before.ends_with(['\n', '{', '[', ',', '-', '?']))
+    })
+}
+
+fn memchr_all<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    (0..hay.len().saturating_sub(needle.len() - 1)).filter(move |&i| hay[i..].starts_with(needle))
+}
+
+/// Apply merge keys bottom-up: a mapping's values (its `<<` included)
+/// first, then its own `<<`, whose entries do not replace its keys; a list
+/// of mappings merges in order, the first winning.
+fn merge(v: &mut serde_yaml::Value) -> Result<(), String> {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(m) => {
+            for (_, child) in m.iter_mut() {
+                merge(child)?;
+            }
+            if let Some(source) = m.remove("<<") {
+                let sources = match source {
+                    Value::Mapping(one) => vec![one],
+                    Value::Sequence(list) => {
+                        list.into_iter()
+                            .map(|x| match x {
+                                Value::Mapping(one) => Ok(one),
+                                _ => Err("a merge key (`<<`) takes a mapping or a list of them"
+                                    .to_string()),
+                            })
+                            .collect::<Result<_, _>>()?
+                    }
+                    _ => return Err("a merge key (`<<`) takes a mapping or a list of them".into()),
+                };
+                for one in sources {
+                    for (k, val) in one {
+                        if !m.contains_key(&k) {
+                            m.insert(k, val);
+                        }
+                    }
+                }
+            }
+        }
+        Value::Sequence(list) => {
+            for child in list {
+                merge(child)?;
+            }
+        }
+        Value::Tagged(t) => merge(&mut t.value)?,
+        _ => {}
+    }
+    Ok(())
 }
 
 /// One YAML document; errors name the file line.
@@ -463,15 +511,13 @@ fn yaml(text: &str, path: &str, first_line: u32) -> Result<regorus::Value, Strin
     let parsed = if has_merge_key(text) {
         // Merge keys (`<<: *defaults`) are applied, as the Kubernetes API
         // server and GitHub read them, chains of them too; only documents
-        // with a line that starts with one take this slower way.
+        // that may hold one take this slower way.
         serde_yaml::from_str::<serde_yaml::Value>(text)
-            .and_then(|mut v| {
-                for _ in 0..MERGE_ROUNDS {
-                    v.apply_merge()?;
-                }
-                serde_yaml::from_value::<regorus::Value>(v)
-            })
             .map_err(|e| e.to_string())
+            .and_then(|mut v| {
+                merge(&mut v)?;
+                serde_yaml::from_value::<regorus::Value>(v).map_err(|e| e.to_string())
+            })
     } else {
         regorus::Value::from_yaml_str(text).map_err(|e| e.to_string())
     };
@@ -534,6 +580,26 @@ mod tests {
         let docs = parse("a: 1\na: 2\nrun: cat <<EOF\n", "d.yaml", Parser::Yaml).unwrap();
         assert_eq!(docs[0].0["a"], regorus::Value::from(2u64));
         assert!(has_merge_key("- <<: *x\n") && has_merge_key("a: {<<: *x, b: 1}\n"));
+        assert!(has_merge_key("a: { <<: *x }\n") && has_merge_key("a: [{ <<: *x }]\n"));
+        assert!(has_merge_key("a: {b: 1,<<: *x}\n") && !has_merge_key("a: \"x <<: y\"\n"));
+        // A list of merges whose members merge again, and a long chain.
+        let text =
+            "a: &a {p: 1}\nb: &b {<<: *a, q: 2}\nc: &c {r: 3}\nd: &d {<<: *c}\ne: {<<: [*b, *d]}\n";
+        let e = &parse(text, "l.yaml", Parser::Yaml).unwrap()[0].0["e"];
+        assert_eq!(
+            (&e["p"], &e["q"], &e["r"]),
+            (
+                &regorus::Value::from(1u64),
+                &regorus::Value::from(2u64),
+                &regorus::Value::from(3u64)
+            )
+        );
+        let mut chain = "l0: &l0 {deep: true}\n".to_string();
+        for i in 1..12 {
+            chain.push_str(&format!("l{i}: &l{i} {{<<: *l{}}}\n", i - 1));
+        }
+        let last = &parse(&chain, "c.yaml", Parser::Yaml).unwrap()[0].0["l11"];
+        assert_eq!(last["deep"], regorus::Value::from(true));
         let err = parse("a: &x 1\nb:\n  <<: *x\n", "bad.yaml", Parser::Yaml).unwrap_err();
         assert!(err.starts_with("bad.yaml:1: not YAML"), "{err}");
     }

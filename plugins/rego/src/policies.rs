@@ -294,9 +294,8 @@ pub fn engine(p: &Policies, config: &Config, with_tests: bool) -> Result<regorus
 }
 
 /// Brackets nested deeper than this are refused before the engine's
-/// parser sees them: it descends once per level, and tries array and set
-/// literals twice per level (time doubles with each).
-const MAX_NESTING: usize = 24;
+/// parser sees them: it descends once per level, with no limit of its own.
+const MAX_NESTING: usize = 48;
 
 /// `file:line:col` of the first bracket (`(`, `[`, `{`) nested more than
 /// [`MAX_NESTING`] deep, outside strings and comments.
@@ -405,7 +404,7 @@ mod tests {
     fn brackets_nested_too_deep_are_refused_before_the_engine() {
         let deep = format!("package p\nx := {}1{}\n", "f(".repeat(200), ")".repeat(200));
         let e = too_deep("p.rego", &deep).unwrap_err();
-        assert_eq!(e, "p.rego:2:55: brackets nested more than 24 deep");
+        assert_eq!(e, "p.rego:2:103: brackets nested more than 48 deep");
         // Brackets in strings, raw strings and comments do not count.
         let quoted = format!(
             "package p\n# {}\nx := \"{}\\\"\"\ny := `{}`\n",

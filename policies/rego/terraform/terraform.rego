@@ -155,31 +155,34 @@ encrypted_refs contains [other.module, name] if {
 # …and those a plan's configuration refers to when the name is not known
 # before apply (`after_unknown`): the configuration of the same module,
 # type and name (a resource with `count` is `name[0]` in the plan, `name`
-# in the configuration).
+# in the configuration; a module with `count` is `module.m[0]`).
 encrypted_refs contains [other.module, name] if {
 	some other in encryption_configs
 	not other.source
 	not is_string(other.values.bucket)
-	some [module, conf] in configured
-	module == other.module
+	some [_, _, doc] in documents
+	some conf in configured(doc, regex.replace(other.module, `\[[^\]]*\]`, ""))
 	conf.type == other.type
 	conf.name == other.name
 	some ref in conf.expressions.bucket.references
 	some name in bucket_refs(sprintf("${%s}", [ref]))
 }
 
-# Every resource of a plan's configuration, with its module's address
-# (`module.a.module.b`): the root module's and each called module's.
-configured contains [module_address(path), conf] if {
-	some [_, _, doc] in documents
-	walk(doc.configuration, [path, value])
-	count(path) > 0
-	path[count(path) - 1] == "resources"
-	is_array(value)
-	some conf in value
-}
+# The resources of a module in a plan's configuration: `module.a.module.b`
+# is `root_module.module_calls.a.module.module_calls.b.module.resources`.
+configured(doc, module) := object.get(doc.configuration, array.concat(["root_module"], array.concat(module_steps(module), ["resources"])), [])
 
-module_address(path) := concat(".", [sprintf("module.%s", [path[i + 1]]) | some i, p in path; p == "module_calls"])
+module_steps("") := []
+
+module_steps(module) := steps if {
+	module != ""
+	parts := split(module, ".")
+	steps := [step |
+		some i, part in parts
+		i % 2 == 1
+		some step in ["module_calls", part, "module"]
+	]
+}
 
 bucket_refs(ref) := {m[1] |
 	some m in regex.find_all_string_submatch_n(`(?:^|[^a-z0-9_.])aws_s3_bucket\.([a-zA-Z0-9_-]+)(?:\[[^\]]*\])?(?:\.(?:id|bucket))?(?:[^a-zA-Z0-9_.\[]|$)`, ref, -1)

@@ -181,6 +181,10 @@ test_a_module_resource_with_count_is_found_in_the_configuration if {
 		"expressions": {"bucket": {"references": ["aws_s3_bucket.this[0].id", "aws_s3_bucket.this[0]", "aws_s3_bucket.this"]}},
 	}]}}}}}
 	count(terraform.deny_unencrypted) == 0 with input as object.union(plan([b, sse]), {"configuration": configuration})
+	# A counted module: `module.s3[0]` in the plan.
+	counted_b := object.union(b, {"module_address": "module.s3[0]"})
+	counted_sse := object.union(sse, {"module_address": "module.s3[0]"})
+	count(terraform.deny_unencrypted) == 0 with input as object.union(plan([counted_b, counted_sse]), {"configuration": configuration})
 	# The same names in another module do not count.
 	elsewhere := {"root_module": {"resources": configuration.root_module.module_calls.s3.module.resources}}
 	count(terraform.deny_unencrypted) == 1 with input as object.union(plan([b, sse]), {"configuration": elsewhere})
