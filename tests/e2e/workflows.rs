@@ -59,21 +59,31 @@ fn workflows_repo(edit: impl Fn(&str) -> String) -> Repo {
     repo
 }
 
-/// zizmor's findings at medium or above, offline, as `ident file:line`.
-fn zizmor(repo: &Repo) -> Vec<String> {
-    let exe = test_tool("zizmor", "venv/bin/zizmor");
-    let out = Command::new(exe)
-        .args(["--offline", "--min-severity", "medium", "--format", "json"])
-        .arg(repo.path().join("action.yml"))
-        .arg(repo.path().join(".github/workflows"))
+/// zizmor's JSON findings, offline, with `args`, over `paths`.
+fn zizmor_json(args: &[&str], paths: &[std::path::PathBuf]) -> serde_json::Value {
+    let out = Command::new(test_tool("zizmor", "venv/bin/zizmor"))
+        .args(["--offline", "--format", "json"])
+        .args(args)
+        .args(paths)
         .output()
         .expect("run zizmor");
-    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "zizmor printed no JSON ({e}): {}",
             String::from_utf8_lossy(&out.stderr)
         )
-    });
+    })
+}
+
+/// zizmor's findings at medium or above, offline, as `ident file:line`.
+fn zizmor(repo: &Repo) -> Vec<String> {
+    let findings = zizmor_json(
+        &["--min-severity", "medium"],
+        &[
+            repo.path().join("action.yml"),
+            repo.path().join(".github/workflows"),
+        ],
+    );
     findings
         .as_array()
         .expect("findings")
@@ -219,17 +229,7 @@ fn real_workflows_agree_with_zizmor_but_for_the_differences_explained() {
 
     // zizmor's own findings, its regular persona, ignore comments off (the
     // policy has no inline ignores: waivers do that).
-    let out = Command::new(test_tool("zizmor", "venv/bin/zizmor"))
-        .args(["--offline", "--no-ignores", "--format", "json"])
-        .arg(repo.path().join(".github/workflows"))
-        .output()
-        .expect("run zizmor");
-    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "zizmor printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let found = zizmor_json(&["--no-ignores"], &[repo.path().join(".github/workflows")]);
     let mut zizmor = BTreeSet::new();
     for f in found.as_array().expect("findings") {
         let ident = f["ident"].as_str().expect("ident");

@@ -10,6 +10,16 @@ use serde_json::{Value, json};
 
 /// Run a one-module policy (`policy/p.rego`) over `files` with `inputs`.
 fn run(rego: &str, files: &[(&str, &str)], config: Value) -> Result<Evaluation, String> {
+    run_changed(rego, files, config, None)
+}
+
+/// [`run`], with a change filter when `changed` is given.
+fn run_changed(
+    rego: &str,
+    files: &[(&str, &str)],
+    config: Value,
+    changed: Option<&[&str]>,
+) -> Result<Evaluation, String> {
     let dir = tempfile::tempdir().unwrap();
     let mut tree: Vec<(&str, &str)> = vec![("policy/p.rego", rego)];
     tree.extend_from_slice(files);
@@ -18,7 +28,11 @@ fn run(rego: &str, files: &[(&str, &str)], config: Value) -> Result<Evaluation, 
     if let (Some(o), Some(extra)) = (c.as_object_mut(), config.as_object()) {
         o.extend(extra.clone());
     }
-    Harness::new(dir.path()).config(c).run::<Rego>()
+    let mut h = Harness::new(dir.path()).config(c);
+    if let Some(paths) = changed {
+        h = h.changed(paths);
+    }
+    h.run::<Rego>()
 }
 
 /// (rule, message, location) of each finding.
@@ -608,21 +622,7 @@ encrypted if {
         ("infra/b.tf", "# nothing here any more\n"),
     ];
     let config = json!({"inputs": [{"files": ["infra/*.tf"], "combine": true}]});
-    let dir = tempfile::tempdir().unwrap();
-    let mut tree: Vec<(&str, &str)> = vec![("policy/p.rego", rego)];
-    tree.extend_from_slice(&files);
-    write_tree(dir.path(), &tree);
-    let mut c = json!({"policy": ["policy"]});
-    if let (Some(o), Some(extra)) = (c.as_object_mut(), config.as_object()) {
-        o.extend(extra.clone());
-    }
-    let run = |changed: &[&str]| {
-        Harness::new(dir.path())
-            .config(c.clone())
-            .changed(changed)
-            .run::<Rego>()
-            .unwrap()
-    };
+    let run = |changed: &[&str]| run_changed(rego, &files, config.clone(), Some(changed)).unwrap();
     // Only b.tf changed: the finding has no place (so it is not dropped as
     // being in an unchanged file), and still counts.
     let e = run(&["infra/b.tf"]);
