@@ -190,10 +190,10 @@ pub fn check(
     let mut excepted = 0usize;
     for doc in docs {
         engine.set_input(doc.value.clone());
-        // A package without tests is evaluated whole, in one query: each of
-        // its rules once, helpers shared (about twice as fast as a query
-        // per rule). Packages with tests are evaluated rule by rule, so an
-        // input never runs a test.
+        // A package without tests or sub-packages is evaluated whole, in
+        // one query: each of its rules once, helpers shared (about twice as
+        // fast as a query per rule). Others are evaluated rule by rule, so
+        // an input never runs a test.
         let mut evaluated: std::collections::BTreeMap<&str, regorus::Value> = Default::default();
         for package in packages
             .iter()
@@ -245,22 +245,11 @@ pub fn check(
             .zip(&discovered)
             .filter(|(c, _)| in_namespaces(&c.package, &doc.namespaces))
             .collect();
-        // The other packages' rules in one query: each helper rule is
-        // evaluated once per input, not once per convention rule.
-        let rest: Vec<(&Convention, &Discovered)> = active
-            .iter()
-            .filter(|(c, _)| !evaluated.contains_key(c.package.as_str()))
-            .copied()
-            .collect();
-        let mut rest_values = eval_all(engine, &rest, doc)?.into_iter();
-        let mut values = Vec::with_capacity(active.len());
-        for (c, _) in &active {
-            values.push(match evaluated.get(c.package.as_str()) {
+        for (c, rule) in active {
+            let v = match evaluated.get(c.package.as_str()) {
                 Some(all) => all[&regorus::Value::from(c.name.as_str())].clone(),
-                None => rest_values.next().unwrap_or(regorus::Value::Undefined),
-            });
-        }
-        for ((c, rule), v) in active.into_iter().zip(values) {
+                None => eval(engine, &format!("data.{}.{}", c.package, c.name), doc)?,
+            };
             let suffix = c.name.split_once('_').map_or("", |(_, s)| s);
             let is_exempt =
                 !suffix.is_empty() && exempt.contains(&(c.package.clone(), suffix.to_string()));
@@ -370,55 +359,6 @@ fn eval_package(
         .first()
         .and_then(|r| r.expressions.first())
         .map_or(regorus::Value::Undefined, |e| e.value.clone()))
-}
-
-/// The value of each rule (`Undefined` where it has none) from one query:
-/// `[[x | x := data.p.deny], …]`, each comprehension empty when its rule is
-/// undefined.
-fn eval_all(
-    engine: &mut regorus::Engine,
-    rules: &[(&Convention, &Discovered)],
-    doc: &Doc,
-) -> Result<Vec<regorus::Value>, String> {
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
-    let query = format!(
-        "[{}]",
-        rules
-            .iter()
-            .map(|(c, _)| format!("[x | x := data.{}.{}]", c.package, c.name))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let results = engine.eval_query(query, false).map_err(|e| {
-        let names: Vec<String> = rules
-            .iter()
-            .map(|(c, _)| format!("data.{}.{}", c.package, c.name))
-            .collect();
-        format!(
-            "{} (evaluating {} on {})",
-            rego_error(&e.to_string()),
-            names.join(", "),
-            doc.shown
-        )
-    })?;
-    let value = results
-        .result
-        .first()
-        .and_then(|r| r.expressions.first())
-        .map(|e| e.value.clone())
-        .ok_or_else(|| format!("the rules gave no result for {}", doc.shown))?;
-    let all = value
-        .as_array()
-        .map_err(|_| format!("the rules gave no list for {}", doc.shown))?;
-    Ok(all
-        .iter()
-        .map(|one| match one.as_array() {
-            Ok(a) if !a.is_empty() => a[0].clone(),
-            _ => regorus::Value::Undefined,
-        })
-        .collect())
 }
 
 /// The results of a rule: each element of a set or array; a single string
