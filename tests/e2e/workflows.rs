@@ -201,6 +201,13 @@ fn unit(route: &[String]) -> String {
     route[..route.len().min(grain)].join("/")
 }
 
+/// The file name of a path in a report (both tools name the workflow by
+/// its path; the fixtures' names are unique).
+fn file_name(path: &serde_json::Value) -> String {
+    let path = path.as_str().expect("path");
+    path.rsplit('/').next().unwrap_or(path).to_string()
+}
+
 fn family(table: &[(&str, &'static str)], name: &str) -> Option<&'static str> {
     table.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
@@ -242,13 +249,7 @@ fn real_workflows_agree_with_zizmor_but_for_the_differences_explained() {
             if loc["symbolic"]["kind"] != "Primary" {
                 continue;
             }
-            let file = loc["symbolic"]["key"]["Local"]["verbatim_path"]
-                .as_str()
-                .expect("path")
-                .rsplit('/')
-                .next()
-                .expect("name")
-                .to_string();
+            let file = file_name(&loc["symbolic"]["key"]["Local"]["verbatim_path"]);
             let route: Vec<String> = loc["symbolic"]["route"]["route"]
                 .as_array()
                 .expect("route")
@@ -286,13 +287,7 @@ fn real_workflows_agree_with_zizmor_but_for_the_differences_explained() {
             .split('/')
             .map(str::to_string)
             .collect();
-        let file = f["locations"][0]["path"]
-            .as_str()
-            .expect("path")
-            .rsplit('/')
-            .next()
-            .expect("name")
-            .to_string();
+        let file = file_name(&f["locations"][0]["path"]);
         // Each finding on a line and column of its own.
         assert!(
             f["locations"][0]["region"]["startColumn"]
