@@ -416,7 +416,8 @@ fn yaml_documents(text: &str, path: &str) -> Result<Vec<Parsed>, String> {
         }) {
             let v = yaml(chunk, path, start)?;
             if v != regorus::Value::Null {
-                out.push((v, Some(start), Some(chunk.clone())));
+                // The document's text is kept for positions, not copied.
+                out.push((v, Some(start), Some(std::mem::take(chunk))));
             }
         }
         chunk.clear();

@@ -225,16 +225,21 @@ deny_template_injection contains {"msg": msg, "_path": at, "_match": expr} if {
 # or `}}` in a quoted string).
 expressions(text) := regex.find_n(`\$\{\{(?:[^'}]|'[^']*'|\}[^}])*\}\}`, text, -1)
 
-tainted(expr) if {
-	some pattern in attacker_controlled
-	regex.match(pattern, normalized(expr))
-}
+tainted(expr) if controlled(expr)
 
 # An environment variable set from attacker-controlled text (at the
 # workflow's top, on a job or on a step) carries it into `${{ env.X }}`.
 tainted(expr) if {
+	text := normalized(expr)
 	some name in tainted_env
-	regex.match(sprintf(`(^|[^a-z0-9_.])env\.%s([^a-z0-9_-]|$)`, [lower(name)]), normalized(expr))
+	regex.match(sprintf(`(^|[^a-z0-9_.])env\.%s([^a-z0-9_-]|$)`, [lower(name)]), text)
+}
+
+# Whether an expression names a context in `attacker_controlled`.
+controlled(expr) if {
+	text := normalized(expr)
+	some pattern in attacker_controlled
+	regex.match(pattern, text)
 }
 
 envs contains env if env := input.env
@@ -256,8 +261,7 @@ tainted_env contains name if {
 	regex.match(`^[A-Za-z_][A-Za-z0-9_-]*$`, name)
 	is_string(value)
 	some expr in expressions(value)
-	some pattern in attacker_controlled
-	regex.match(pattern, normalized(expr))
+	controlled(expr)
 }
 
 # The permissions a `permissions:` mapping grants write access to.

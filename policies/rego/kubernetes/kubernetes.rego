@@ -324,8 +324,9 @@ warn_capabilities contains {"msg": msg, "_path": k.at} if {
 warn_capabilities contains {"msg": msg, "_path": array.concat(k.at, ["securityContext", "capabilities", "add", i])} if {
 	some k in containers
 	some i, cap in k.c.securityContext.capabilities.add
-	capability(cap) in baseline_capabilities
-	capability(cap) != "NET_BIND_SERVICE"
+	name := capability(cap)
+	name in baseline_capabilities
+	name != "NET_BIND_SERVICE"
 	msg := sprintf("%s: container \"%s\" adds capability %s", [k.pod.name, k.c.name, cap])
 }
 
