@@ -30,6 +30,19 @@ const KNOWN_FAKES: &[&str] = &[
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     // GitHub documentation.
     "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    // RFC 6749 (OAuth 2.0) and RFC 6750 (bearer tokens).
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "SplxlOBeZQQYbYS6WxSbIA",
+    "mF_9.B5f-4.1JqM",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    "gX1fBat3bV",
+    // RFC 5849 (OAuth 1.0).
+    "hh5s93j4hdidpola",
+    "hdhd0244k9j7ao03",
+    "kd94hf93k423kf44",
+    "nnch734d00sl2jdk",
+    "pfkkdhi9sl3r4s00",
 ];
 
 /// Words that mark a value as a placeholder (compared in lowercase).
@@ -72,12 +85,16 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     if has_placeholder_word(value) {
         return true;
     }
-    // Template syntax: ${X}, ${{ secrets.X }}, {{ x }}, <TOKEN>, $(cmd), %s, %(x)s.
-    if [&b"${"[..], b"{{", b"$(", b"%s", b"%("]
+    // Template syntax: ${X}, ${{ secrets.X }}, {{ x }}, #{x}, <TOKEN>,
+    // [token], $(cmd), %s (not inside a word: `%sGT` is random), %(x)s.
+    if [&b"${"[..], b"{{", b"#{", b"$(", b"%("]
         .iter()
         .any(|t| memchr::memmem::find(value, t).is_some())
+        || memchr::memmem::find_iter(value, b"%s")
+            .any(|i| value.get(i + 2).is_none_or(|b| !b.is_ascii_alphanumeric()))
         || value.starts_with(b"<")
         || value.ends_with(b">")
+        || value.starts_with(b"[")
         || value.starts_with(b"$")
     {
         return true;
@@ -133,7 +150,34 @@ pub fn is_reference(v: &[u8]) -> bool {
         b"sha512-",
         b"sha1-",
     ];
-    if PREFIXES.iter().any(|p| v.starts_with(p)) {
+    // A base64 value may start with `/`; a path has no `+` and no padding.
+    let base64ish = v.contains(&b'+') || v.ends_with(b"=");
+    if PREFIXES.iter().any(|p| v.starts_with(p)) && !(v.starts_with(b"/") && base64ish) {
+        return true;
+    }
+    // `@SECURITY_TOKEN`, `@VAR@`, `%VAR%`: a variable to substitute.
+    let var = v
+        .strip_prefix(b"@")
+        .or(v.strip_prefix(b"%"))
+        .map(|r| r.strip_suffix(b"@").or(r.strip_suffix(b"%")).unwrap_or(r));
+    if var.is_some_and(|r| {
+        !r.is_empty()
+            && r.iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+    }) {
+        return true;
+    }
+    // A query string (`grant_type=password&username=…`): parameters, not one.
+    let parameter = |p: &[u8]| {
+        p.iter().position(|b| *b == b'=').is_some_and(|eq| {
+            eq > 0
+                && p[0].is_ascii_alphabetic()
+                && p[..eq]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(b))
+        })
+    };
+    if v.contains(&b'&') && v.split(|b| *b == b'&').all(parameter) {
         return true;
     }
     // `@env:AC_PASSWORD`, `keychain:DEPLOY_TOKEN`: a scheme and a variable.
@@ -155,12 +199,229 @@ pub fn is_reference(v: &[u8]) -> bool {
             && !part[0].is_ascii_digit()
             && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     };
-    // `a.b.c` member access, or a name with no digits at all.
-    let dotted = v.contains(&b'.') && v.split(|b| *b == b'.').all(ident);
-    let letters_only = v
+    // A name (`LastEvaluatedTableName`, `Win32_System_Threading`), member
+    // access (`a.b.c`), a key path (`oauth/client_secret`,
+    // `ConnectionStrings:DbPassword`) or alternatives (`api|token|key`),
+    // made of words rather than random characters.
+    let name_part = |part: &[u8]| {
+        !part.is_empty()
+            && part
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+    };
+    let named =
+        v.split(|b| *b == b'.').all(ident) || v.split(|b| b"/:.|".contains(b)).all(name_part);
+    named && wordy(v)
+}
+
+/// Whether a value is made of words (`getDatabasePassword`,
+/// `CloudFrontOriginAccessIdentityList.NextMarker`, `Win32_System_Threading`,
+/// `Ed25519PrivateKey`) rather than random characters (`qKtWsAKiFqqYLkcx`,
+/// `ge3kQor5R.xpw7Fp`, `192b9bdd22ab9ed4`): no digit before a letter (but
+/// before a capitalized word), at least a fifth of the letters vowels, no
+/// word of three or more letters without one, and at most one run of
+/// capitals running into a word (`XMLHttp`). Random alphanumerics of 20
+/// characters pass about 1 time in 100, of 32 characters 3 in 10 000.
+pub fn wordy(v: &[u8]) -> bool {
+    let digit_then_letter = v.windows(2).enumerate().any(|(i, p)| {
+        p[0].is_ascii_digit()
+            && (p[1].is_ascii_lowercase()
+                || (p[1].is_ascii_uppercase() && !v.get(i + 2).is_some_and(u8::is_ascii_lowercase)))
+    });
+    let vowel = |b: &u8| b"aeiouyAEIOUY".contains(b);
+    let letters = v.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let vowels = v.iter().filter(|b| vowel(b)).count();
+    if digit_then_letter || letters == 0 || vowels * 5 < letters {
+        return false;
+    }
+    // Words at separators and camelCase boundaries.
+    let mut word_letters = 0;
+    let mut word_vowel = false;
+    let mut prev_lower = false;
+    for &b in v.iter().chain(std::iter::once(&b' ')) {
+        let boundary = !b.is_ascii_alphanumeric() || (b.is_ascii_uppercase() && prev_lower);
+        if boundary {
+            if word_letters >= 3 && !word_vowel {
+                return false;
+            }
+            word_letters = 0;
+            word_vowel = false;
+        }
+        if b.is_ascii_alphabetic() {
+            word_letters += 1;
+            word_vowel |= vowel(&b);
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+    }
+    let capital_runs = v
+        .windows(3)
+        .filter(|w| {
+            w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase() && w[2].is_ascii_lowercase()
+        })
+        .count();
+    capital_runs <= 1
+}
+
+/// A file name or path ending in a file extension (`.deploystack/creds.json`,
+/// `external-secrets.md`, `server.key`): where a secret is, not the secret.
+pub fn is_file_name(v: &[u8]) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "ini",
+        "cfg",
+        "conf",
+        "env",
+        "properties",
+        "xml",
+        "md",
+        "rst",
+        "txt",
+        "html",
+        "htm",
+        "pem",
+        "key",
+        "crt",
+        "cer",
+        "der",
+        "p12",
+        "pfx",
+        "jks",
+        "keystore",
+        "pub",
+        "gpg",
+        "asc",
+        "enc",
+        "age",
+        "kdbx",
+        "db",
+        "sqlite",
+        "js",
+        "ts",
+        "py",
+        "rb",
+        "go",
+        "rs",
+        "sh",
+        "log",
+        "zip",
+        "gz",
+        "tar",
+        "png",
+        "svg",
+        "csv",
+    ];
+    let Some(dot) = v.iter().rposition(|b| *b == b'.') else {
+        return false;
+    };
+    let (stem, ext) = (&v[..dot], &v[dot + 1..]);
+    !stem.is_empty()
+        && stem
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./~".contains(b))
+        && EXTENSIONS
+            .iter()
+            .any(|e| e.as_bytes().eq_ignore_ascii_case(ext))
+}
+
+/// Regex syntax (`(?i)`, `\s`, `[^…]`, `]{36}`, `.*`): a pattern for
+/// secrets, not one.
+pub fn is_regex(v: &[u8]) -> bool {
+    [
+        &b"(?"[..],
+        b"\\s",
+        b"\\S",
+        b"\\d",
+        b"\\w",
+        b"\\b",
+        b"[^",
+        b"]{",
+        b"]+",
+        b"]*",
+        b".*",
+        b".+",
+    ]
+    .iter()
+    .any(|p| memchr::memmem::find(v, p).is_some())
+}
+
+/// A stored password hash (`pbkdf2_sha256$…`, `$2b$12$…`, `{SSHA}…`): what a
+/// password becomes, not the password.
+pub fn is_password_hash(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    [
+        &b"pbkdf2"[..],
+        b"bcrypt",
+        b"argon2",
+        b"scrypt",
+        b"sha1$",
+        b"md5$",
+        b"{ssha",
+        b"{sha",
+        b"{crypt}",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
+        || v.starts_with(b"$")
+}
+
+/// An ISO 8601 date or time (`2016-09-08T21:47:36Z`).
+pub fn is_timestamp(v: &[u8]) -> bool {
+    v.len() >= 10
+        && v[..4].iter().all(u8::is_ascii_digit)
+        && v[4] == b'-'
+        && v[5..7].iter().all(u8::is_ascii_digit)
+        && v[7] == b'-'
+        && v[8..10].iter().all(u8::is_ascii_digit)
+}
+
+/// `user:password@host.tld…`: a URL's credentials, which the URL rule
+/// judges with its host.
+pub fn is_url_userinfo(v: &[u8]) -> bool {
+    let Some(at) = v.iter().rposition(|b| *b == b'@') else {
+        return false;
+    };
+    let host = &v[at + 1..];
+    v[..at].contains(&b':')
+        && host.contains(&b'.')
+        && host
+            .iter()
+            .take_while(|b| **b != b'/' && **b != b':')
+            .all(|b| b.is_ascii_alphanumeric() || b".-".contains(b))
+}
+
+/// Metasyntactic passwords of docs and tests: `foo:bar`, `user:pass`,
+/// RFC 7617's `Aladdin:opensesame`, `hunter2`, `admin`.
+pub fn is_weak_password(password: &[u8]) -> bool {
+    const WEAK: &[&str] = &[
+        "pass",
+        "pwd",
+        "secret",
+        "foo",
+        "bar",
+        "baz",
+        "qux",
+        "opensesame",
+        "hunter",
+        "admin",
+    ];
+    let lower = password.to_ascii_lowercase();
+    lower == b"pw"
+        || WEAK
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+}
+
+/// A word no real credential holds (`password`, `secret`, `hunter`,
+/// `admin`): the words of [`is_weak_password`] long enough not to occur in
+/// random characters by chance (`baz` does in one 32-character key in 300).
+pub fn has_weak_word(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    ["pass", "secret", "hunter", "admin", "opensesame"]
         .iter()
-        .all(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'-');
-    dotted || letters_only
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
 }
 
 /// Base64 that decodes to printable text (`SGVsbG8gd29ybGQ=`): encoded
@@ -234,12 +495,15 @@ mod tests {
             "sk_live_1234567890abcdefghijklmn",
             "$PASSWORD",
             "{{ .Values.password }}",
+            "Bearer %s",
+            "%s:%s",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
         for real in [
             "ghp_R4nd0mT0k3nV4lu3Qx9Lz2Wp7Ks5Hd8Jf1Mc3",
             "q8Vd2LmZ0xR7pK4n",
+            "rLXb4*6T&!*AmFalcon%s7Vurhl6&pMs",
         ] {
             assert!(!is_placeholder(real.as_bytes()), "{real}");
         }
@@ -254,6 +518,32 @@ mod tests {
         assert!(is_reference(b"/run/secrets/db"));
         assert!(is_reference(b"@env:AC_PASSWORD"));
         assert!(!is_reference(b"q8Vd2LmZ0xR7pK4n"));
+        assert!(is_reference(b"getDatabasePasswordFromEnvironment"));
+        assert!(!is_reference(b"qKtWsAKiFqqYLkcxvzlpuQzBbikBppnVLu"));
+        assert!(!is_reference(b"ge3kQor5R.xpw7FpcCnAwuaB"));
+        assert!(is_reference(b"self.client.session2.token"));
+        assert!(is_reference(
+            b"CloudFrontOriginAccessIdentityList.NextMarker"
+        ));
+        assert!(is_reference(b"Win32_System_Threading"));
+        assert!(is_reference(b"api|token|key|secret"));
+        assert!(is_reference(b"@SECURITY_TOKEN"));
+        assert!(is_reference(b"grant_type=password&username=johndoe"));
+        assert!(!is_reference(b"192b9bdd22ab9ed4d12e236c78afcb9a"));
+        assert!(!is_reference(b"key-lBJnAllBcUqpTAhDhhpxZToSgeGYLCRhKuPfG"));
+        assert!(is_password_hash(
+            b"pbkdf2_sha256$30000$Vo0VlMnkR4Bk$qEvtdyZRWT"
+        ));
+        assert!(is_reference(b"oauth/client_secret"));
+        assert!(is_reference(b"ConnectionStrings:DbPassword"));
+        assert!(is_regex(br"(?i)secret\s*[:=]\s*\S+"));
+        assert!(!is_regex(b"q8Vd2LmZ0xR7pK4n"));
+        assert!(!is_reference(
+            b"/arJFpBffzXRhIXaZ+0u0ktdLzUVXyuLqqkA6qfePcc="
+        ));
+        assert!(is_file_name(b".deploystack/creds.json"));
+        assert!(is_file_name(b"external-secrets.md"));
+        assert!(!is_file_name(b"q8Vd2LmZ0xR7pK4n"));
         assert!(is_base64_text(b"SGVsbG8gd29ybGQsIHRoaXMgaXMgdGV4dA=="));
         assert!(!is_base64_text(b"q8Vd2LmZ0xR7pK4nW1sT9yB3"));
         assert_eq!(base64_decode(b"aGk").as_deref(), Some(&b"hi"[..]));

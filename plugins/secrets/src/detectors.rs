@@ -7,10 +7,10 @@
 use portcullis_sdk::RuleDecl;
 
 use crate::rules::{
-    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GENERIC_SECRET, GITHUB_APP_TOKEN,
-    GITHUB_FINE_GRAINED_PAT, GITHUB_OAUTH_TOKEN, GITHUB_PAT, GITLAB_TOKEN, GOOGLE_API_KEY, JWT,
-    NPM_TOKEN, PYPI_TOKEN, SENDGRID_API_KEY, SLACK_TOKEN, SLACK_WEBHOOK, STRIPE_SECRET_KEY,
-    TWILIO_API_KEY, URL_CREDENTIALS,
+    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, GITHUB_APP_TOKEN, GITHUB_FINE_GRAINED_PAT,
+    GITHUB_OAUTH_TOKEN, GITHUB_PAT, GITLAB_TOKEN, GOOGLE_API_KEY, JWT, NPM_TOKEN, PYPI_TOKEN,
+    SENDGRID_API_KEY, SLACK_TOKEN, SLACK_WEBHOOK, STRIPE_SECRET_KEY, TWILIO_API_KEY,
+    URL_CREDENTIALS,
 };
 
 /// Extra validation after the regex matched.
@@ -24,10 +24,6 @@ pub enum Check {
     /// `scheme://user:password@host`: the password must not be a
     /// placeholder, the user name, or a local/example host's.
     UrlCredentials,
-    /// `name = value` for a secret-like name: the value must have enough
-    /// entropy and not look like a reference, a hash name, prose or a
-    /// template.
-    Generic,
 }
 
 pub struct Detector {
@@ -35,16 +31,15 @@ pub struct Detector {
     pub rule: &'static RuleDecl,
     /// What was found, in words (used in messages).
     pub what: &'static str,
-    /// Literals that must occur on the line (case-sensitive). The generic
-    /// detector's keywords are lowercase and matched in any of the common
-    /// cases (see [`keyword_variants`]).
+    /// Literals that must occur on the line (case-sensitive).
     pub keywords: &'static [&'static str],
     pub pattern: &'static str,
     pub check: Check,
 }
 
-/// Every regex detector, one per rule. The private-key detector is
-/// multi-line and lives in `private_key.rs`.
+/// Every token detector, one per rule. The private-key detector is
+/// multi-line and lives in `private_key.rs`; the generic rule's shapes are
+/// in `generic.rs`.
 pub const DETECTORS: &[Detector] = &[
     Detector {
         rule: &AWS_ACCESS_KEY_ID,
@@ -57,7 +52,11 @@ pub const DETECTORS: &[Detector] = &[
         rule: &AWS_SECRET_ACCESS_KEY,
         what: "AWS secret access key",
         keywords: &["aws", "AWS", "Aws"],
-        pattern: r#"(?i)aws[a-z0-9_.\-]*secret[a-z0-9_.\-]*["']?\s{0,4}(?:=|:=|:|=>|,)\s{0,4}["']?(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        pattern: concat!(
+            r#"(?i)aws[a-z0-9_.\-]*secret[a-z0-9_.\-]*["']?(?:"#,
+            crate::generic::typed!(),
+            r#"|\s{0,4}(?:=>|:=|=|:|,))\s{0,4}["'`]?(?P<s>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#
+        ),
         check: Check::Token,
     },
     Detector {
@@ -175,44 +174,29 @@ pub const DETECTORS: &[Detector] = &[
         pattern: r#"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@"'<>`\[\]()]+):(?P<s>[^\s/?#@"'<>`\[\]()]{3,})@(?P<host>[A-Za-z0-9.\-_\[\]:]+)"#,
         check: Check::UrlCredentials,
     },
-    Detector {
-        rule: &GENERIC_SECRET,
-        what: "high-entropy value assigned to a secret-like name",
-        keywords: &[
-            "password",
-            "passwd",
-            "passphrase",
-            "secret",
-            "token",
-            "apiKey",
-            "api_key",
-            "api-key",
-            "accessKey",
-            "access_key",
-            "auth_key",
-            "authKey",
-            "credential",
-            "private_key",
-            "privateKey",
-        ],
-        pattern: r#"(?i)(?P<name>[a-z0-9_.\-]*(?:password|passwd|passphrase|secret|token|api[_.\-]?key|access[_.\-]?key|auth[_.\-]?key|credentials?|private[_.\-]?key)[a-z0-9_.\-]*)["']?\s{0,5}(?:=|:=|:|=>|\+=)\s{0,5}(?:"(?P<dq>[^"\r\n]+)"|'(?P<sq>[^'\r\n]+)'|(?P<bare>[^\s"'`,;)\]}]+))"#,
-        check: Check::Generic,
-    },
 ];
 
-/// The keyword as written plus its lower, UPPER and Capitalized forms
-/// (`password`, `PASSWORD`, `Password`), which covers snake_case,
-/// SCREAMING_CASE and camelCase names.
+/// The keyword as written plus its lower, UPPER, Capitalized and Title
+/// forms (`api_key`, `API_KEY`, `Api_key`, `Api_Key`), which covers
+/// snake_case, SCREAMING_CASE, camelCase and header names.
 pub fn keyword_variants(keyword: &str) -> Vec<String> {
     let mut cap = keyword.to_string();
     if let Some(first) = cap.get_mut(0..1) {
         first.make_ascii_uppercase();
+    }
+    // `Api-Key`, `Api_Key`: every word capitalized.
+    let mut title = String::new();
+    let mut start = true;
+    for c in keyword.chars() {
+        title.push(if start { c.to_ascii_uppercase() } else { c });
+        start = matches!(c, '_' | '-' | '.');
     }
     let mut v = vec![
         keyword.to_string(),
         keyword.to_ascii_uppercase(),
         keyword.to_ascii_lowercase(),
         cap,
+        title,
     ];
     v.sort();
     v.dedup();

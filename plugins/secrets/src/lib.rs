@@ -9,6 +9,7 @@
 mod config;
 mod decoy;
 mod detectors;
+mod generic;
 mod private_key;
 mod rules;
 mod scan;
@@ -164,6 +165,7 @@ fn is_code(path: &str) -> bool {
         "rs", "js", "mjs", "cjs", "jsx", "ts", "tsx", "py", "go", "java", "kt", "kts", "scala",
         "rb", "php", "c", "h", "cc", "cpp", "hpp", "cs", "swift", "m", "mm", "dart", "lua", "pl",
         "ex", "exs", "erl", "hs", "clj", "groovy", "vue", "svelte", "md", "rst", "txt", "html",
+        "ps1", "psm1", "psd1", "map",
     ];
     path.rsplit_once('.')
         .is_some_and(|(_, ext)| CODE.contains(&ext.to_ascii_lowercase().as_str()))

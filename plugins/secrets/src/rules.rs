@@ -237,13 +237,15 @@ declare_rule! {
 
     /// Rotate the credential where it was issued and read it from the environment or a secret store.
     ///
+    /// The rule reads a name that says its value is a credential (`password`, `secret`, `token`, `api_key`, `signing_key`, `credentials`, …) and a value that looks like one (random enough, one word, not a placeholder, reference, path or template), written the ways people write them: assignments (typed or not), call arguments and environment fallbacks, `Authorization` headers, URL query parameters, command-line flags, HTML inputs, Markdown tables and YAML block scalars. A value that passes every check looks real, so the finding is an error.
+    ///
     /// Removing it from the file is not enough: it stays in history. If it is a known fake, add it to `allow-values` in the plugin's config or mark the line with `portcullis:allow secrets/generic-secret`.
     pub GENERIC_SECRET = "generic-secret" {
         name: "GenericSecret",
-        level: Warning,
-        short: "A high-entropy value assigned to a secret-like name was committed.",
-        full: "The file contains a high-entropy value assigned to a secret-like name. Anyone who can read the repository, its forks or its history can use it.",
+        level: Error,
+        short: "A credential was committed in plain text.",
+        full: "The file gives a secret-looking value to a name that says it is a credential (a password, secret, token or key). Anyone who can read the repository, its forks or its history can use it.",
         tags: ["security", "secrets"],
-        security_severity: 6.0,
+        security_severity: 7.0,
     }
 }

@@ -12,6 +12,7 @@ use regex::bytes::Regex;
 use crate::config::Allow;
 use crate::decoy;
 use crate::detectors::{Check, DETECTORS, keyword_variants};
+use crate::generic::{self, Kind, SHAPES};
 use crate::private_key::{self, PRIVATE_KEY};
 use crate::rules::{GENERIC_SECRET, URL_CREDENTIALS};
 
@@ -33,9 +34,13 @@ pub struct Scanner {
     keyword_detector: Vec<usize>,
     /// Compiled on first use: most files and most runs need few of them.
     regexes: Vec<std::sync::OnceLock<Regex>>,
-    generic: usize,
+    /// The generic rule's shapes, compiled on first use.
+    shapes: Vec<std::sync::OnceLock<Regex>>,
     entropy: f64,
 }
+
+/// The keyword bit of the generic rule's names (after the detectors').
+const GENERIC: usize = DETECTORS.len();
 
 /// The inline marker that allows a line.
 pub const ALLOW_MARKER: &[u8] = b"portcullis:allow";
@@ -49,23 +54,19 @@ impl Scanner {
         let mut literals = Vec::new();
         let mut keyword_detector = Vec::new();
         let mut regexes = Vec::new();
-        let mut generic = 0;
         for (i, d) in DETECTORS.iter().enumerate() {
-            if d.rule.id() == GENERIC_SECRET.id() {
-                generic = i;
-            }
             for k in d.keywords {
-                let forms = if d.check == Check::Generic {
-                    keyword_variants(k)
-                } else {
-                    vec![(*k).to_string()]
-                };
-                for form in forms {
-                    literals.push(form);
-                    keyword_detector.push(i);
-                }
+                literals.push((*k).to_string());
+                keyword_detector.push(i);
             }
             regexes.push(std::sync::OnceLock::new());
+        }
+        // The generic rule's names are written in every case.
+        for k in generic::KEYWORDS {
+            for form in keyword_variants(k) {
+                literals.push(form);
+                keyword_detector.push(GENERIC);
+            }
         }
         for k in private_key::KEYWORDS {
             literals.push((*k).to_string());
@@ -79,7 +80,7 @@ impl Scanner {
             keywords,
             keyword_detector,
             regexes,
-            generic,
+            shapes: SHAPES.iter().map(|_| std::sync::OnceLock::new()).collect(),
             entropy,
         })
     }
@@ -113,6 +114,8 @@ impl Scanner {
         if let Some((s, e, mask)) = line {
             self.scan_line(buf, s, e, mask, code, allow, &mut hits);
         }
+        // Detectors report in their order and a block scalar's value is on
+        // the next line: findings are reported in the file's order.
         if private_keys {
             for (start, end, kind) in private_key::find(buf) {
                 let line_start = memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
@@ -128,8 +131,11 @@ impl Scanner {
                     what: "private key",
                 });
             }
-            hits.sort_by_key(|h| h.start);
         }
+        hits.sort_by_key(|h| h.start);
+        // A table's column or a block scalar's value may also be found on
+        // its own line.
+        hits.dedup_by(|a, b| a.start == b.start && a.end == b.end);
         hits
     }
 
@@ -137,6 +143,13 @@ impl Scanner {
         self.regexes[i].get_or_init(|| {
             // The patterns are constants; a test compiles every one.
             Regex::new(&format!("(?-u){}", DETECTORS[i].pattern)).expect("detector pattern")
+        })
+    }
+
+    fn shape(&self, i: usize) -> &Regex {
+        self.shapes[i].get_or_init(|| {
+            // The patterns are constants; a test compiles every one.
+            Regex::new(&format!("(?-u){}", SHAPES[i].pattern)).expect("generic shape")
         })
     }
 
@@ -155,7 +168,7 @@ impl Scanner {
         let first = hits.len();
         let mut specific = false;
         for (i, d) in DETECTORS.iter().enumerate() {
-            if mask & (1 << i) == 0 || i == self.generic {
+            if mask & (1 << i) == 0 {
                 continue;
             }
             for caps in self.regex(i).captures_iter(line) {
@@ -169,7 +182,6 @@ impl Scanner {
                         value,
                         caps.name("host").map_or(&b""[..], |m| m.as_bytes()),
                     ),
-                    Check::Generic => false,
                 };
                 // A URL's password may be a placeholder while the line
                 // still holds a real token: only real matches count.
@@ -190,32 +202,8 @@ impl Scanner {
             }
         }
         // The generic rule only speaks on lines no specific rule claimed.
-        if mask & (1 << self.generic) != 0 && !specific {
-            let d = &DETECTORS[self.generic];
-            for caps in self.regex(self.generic).captures_iter(line) {
-                let name = caps.name("name").map_or(&b""[..], |m| m.as_bytes());
-                let (value, quoted) = match (caps.name("dq"), caps.name("sq"), caps.name("bare")) {
-                    (Some(v), _, _) | (_, Some(v), _) => (v, true),
-                    (_, _, Some(v)) => (v, false),
-                    _ => continue,
-                };
-                if (code && !quoted)
-                    || !generic_ok(name, value.as_bytes(), self.entropy)
-                    || allow.value_allowed(value.as_bytes())
-                    || hits[first..]
-                        .iter()
-                        .any(|h| h.start < start + value.end() && start + value.start() < h.end)
-                {
-                    continue;
-                }
-                hits.push(Hit {
-                    rule: d.rule,
-                    start: start + value.start(),
-                    end: start + value.end(),
-                    redacted: redact(value.as_bytes(), true),
-                    what: d.what,
-                });
-            }
+        if mask & (1 << GENERIC) != 0 && !specific {
+            self.scan_generic(buf, start, end, code, allow, first, hits);
         }
         // The inline marker allows what it names on its own line; other
         // scanners' markers allow the whole line.
@@ -235,6 +223,147 @@ impl Scanner {
             }
         }
     }
+
+    /// The generic rule's findings on the line `buf[start..end]`: every
+    /// shape that may match is tried; a value already reported on the line
+    /// is not reported again.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_generic(
+        &self,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        code: bool,
+        allow: &Allow,
+        first: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let line = &buf[start..end];
+        if line.trim_ascii_start().starts_with(b"|") {
+            for (from, to, password) in generic::table_column(buf, start, end) {
+                self.push_generic(buf, from, to, password, allow, first, hits);
+            }
+        }
+        for (k, shape) in SHAPES.iter().enumerate() {
+            if !generic::may_match(shape.kind, line) {
+                continue;
+            }
+            for caps in self.shape(k).captures_iter(line) {
+                let name = caps.name("name");
+                if name.is_some_and(|n| !generic::secret_name(n.as_bytes())) {
+                    continue;
+                }
+                // A badge's URL carries a public token (`badge.svg?token=…`).
+                if shape.kind == Kind::Query
+                    && name.is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(b"token"))
+                    && in_image_url(line, caps.get(0).map_or(0, |m| m.start()))
+                {
+                    continue;
+                }
+                // `?token=…&x=1` is a query parameter, whose value ends at `&`.
+                if shape.kind == Kind::Assign
+                    && name.is_some_and(|n| n.start() > 0 && b"?&;".contains(&line[n.start() - 1]))
+                {
+                    continue;
+                }
+                let quoted = ["dq", "sq", "bt"].iter().find_map(|g| caps.name(g));
+                let (from, to) = if shape.kind == Kind::Block {
+                    match generic::block_value(buf, start, end) {
+                        Some(span) => span,
+                        None => continue,
+                    }
+                } else if let Some(v) = quoted {
+                    (start + v.start(), start + v.end())
+                } else if let Some(v) = caps.name("bare").or(caps.name("bearer")) {
+                    if code && !shape.bare_ok {
+                        continue;
+                    }
+                    (start + v.start(), start + v.end())
+                } else {
+                    continue;
+                };
+                let basic = caps
+                    .name("scheme")
+                    .or(caps.name("scheme2"))
+                    .is_some_and(|s| s.as_bytes().eq_ignore_ascii_case(b"basic"));
+                if basic {
+                    if generic::basic_ok(&buf[from..to]) {
+                        self.push_value(buf, from, to, allow, first, hits);
+                    }
+                    continue;
+                }
+                let password = name.is_some_and(|n| generic::password_name(n.as_bytes()));
+                self.push_generic(buf, from, to, password, allow, first, hits);
+            }
+        }
+    }
+
+    /// Report `buf[from..to]` when it looks like a credential.
+    #[allow(clippy::too_many_arguments)]
+    fn push_generic(
+        &self,
+        buf: &[u8],
+        from: usize,
+        to: usize,
+        password: bool,
+        allow: &Allow,
+        first: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        if generic::value_ok(&buf[from..to], self.entropy, password) {
+            self.push_value(buf, from, to, allow, first, hits);
+        }
+    }
+
+    /// Report `buf[from..to]` unless allowed or already reported. A value
+    /// below the line being scanned (a block scalar's, a table column's) is
+    /// allowed by a marker on its own line.
+    fn push_value(
+        &self,
+        buf: &[u8],
+        from: usize,
+        to: usize,
+        allow: &Allow,
+        first: usize,
+        hits: &mut Vec<Hit>,
+    ) {
+        let value = &buf[from..to];
+        if allow.value_allowed(value) || hits[first..].iter().any(|h| h.start < to && from < h.end)
+        {
+            return;
+        }
+        let own_start = memrchr(b'\n', &buf[..from]).map_or(0, |i| i + 1);
+        let own_end = memchr(b'\n', &buf[to..]).map_or(buf.len(), |i| to + i);
+        let own = &buf[own_start..own_end];
+        if FOREIGN_MARKERS
+            .iter()
+            .any(|m| memchr::memmem::find(own, m).is_some())
+            || allow.line_allows(own, GENERIC_SECRET.id())
+        {
+            return;
+        }
+        hits.push(Hit {
+            rule: &GENERIC_SECRET,
+            start: from,
+            end: to,
+            redacted: redact(value, true),
+            what: "secret-looking value given to a secret's name",
+        });
+    }
+}
+
+/// Whether the URL whose query starts at `at` in `line` is an image's
+/// (`…/badge.svg?token=…`, `…/graph/badge?token=…`).
+fn in_image_url(line: &[u8], at: usize) -> bool {
+    let from = line[..at]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || b"\"'`(<[".contains(b))
+        .map_or(0, |i| i + 1);
+    let path = line[from..at].to_ascii_lowercase();
+    [&b".svg"[..], b".png", b".gif"]
+        .iter()
+        .any(|e| path.ends_with(e))
+        || memchr::memmem::find(&path, b"badge").is_some()
 }
 
 /// Show a short prefix only: `ghp_Ab12…`. Passwords show two characters.
@@ -270,6 +399,14 @@ fn url_ok(user: &[u8], password: &[u8], host: &[u8]) -> bool {
     }
     let host = host.to_ascii_lowercase();
     let host = host.split(|b| *b == b':').next().unwrap_or_default();
+    // `USERNAME:TOKEN@`, `USER:PASSWORD@`: a name in capitals stands for
+    // the value.
+    let placeholder_word = |v: &[u8]| {
+        v.len() <= 24
+            && v.iter().any(u8::is_ascii_uppercase)
+            && v.iter()
+                .all(|b| b.is_ascii_uppercase() || *b == b'_' || *b == b'-')
+    };
     let local = [
         &b"localhost"[..],
         b"127.0.0.1",
@@ -282,30 +419,25 @@ fn url_ok(user: &[u8], password: &[u8], host: &[u8]) -> bool {
     ]
     .iter()
     .any(|h| host.starts_with(h))
+        || [&b".example.com"[..], b".example.org", b".example.net"]
+            .iter()
+            .any(|h| host.ends_with(h))
+        || [
+            &b"host"[..],
+            b"hostname",
+            b"server",
+            b"domain",
+            b"myhost",
+            b"yourhost",
+        ]
+        .contains(&host)
         || host.ends_with(b".example")
         || host.ends_with(b".test")
         || host.ends_with(b".invalid")
         || host.ends_with(b".localhost");
-    // Docs and URL-parser tests use metasyntactic passwords
-    // (`foo:bar@`, `user:pass@`, RFC 7617's `Aladdin:opensesame`).
-    let lower = password.to_ascii_lowercase();
-    let weak_word = [
-        &b"pass"[..],
-        b"pwd",
-        b"secret",
-        b"foo",
-        b"bar",
-        b"baz",
-        b"qux",
-        b"opensesame",
-        b"hunter2",
-        b"admin",
-    ]
-    .iter()
-    .any(|w| memchr::memmem::find(&lower, w).is_some())
-        || lower == b"pw";
     !local
-        && !weak_word
+        && !decoy::is_weak_password(password)
+        && !placeholder_word(password)
         && password != user
         && !password.starts_with(b"%")
         && !password.starts_with(b"{")
@@ -314,149 +446,6 @@ fn url_ok(user: &[u8], password: &[u8], host: &[u8]) -> bool {
             .all(|b| *b == b'*' || *b == b'x' || *b == b'X')
         && !decoy::is_placeholder(password)
         && !decoy::is_placeholder(user)
-}
-
-/// Words in a name that say the value is not the secret itself.
-const NOT_SECRET_WORDS: &[&str] = &[
-    "hash",
-    "hashed",
-    "digest",
-    "checksum",
-    "sha",
-    "sha1",
-    "sha256",
-    "sha512",
-    "md5",
-    "fingerprint",
-    "integrity",
-    "uuid",
-    "id",
-    "ids",
-    "length",
-    "len",
-    "size",
-    "count",
-    "type",
-    "name",
-    "names",
-    "file",
-    "filename",
-    "path",
-    "dir",
-    "url",
-    "uri",
-    "endpoint",
-    "host",
-    "prefix",
-    "suffix",
-    "field",
-    "header",
-    "regex",
-    "regexp",
-    "pattern",
-    "format",
-    "placeholder",
-    "expiry",
-    "expires",
-    "expiration",
-    "timeout",
-    "ttl",
-    "policy",
-    "rotation",
-    "mode",
-    "kind",
-    "enabled",
-    "enable",
-    "required",
-    "label",
-    "description",
-    "hint",
-    "example",
-    "ref",
-    "env",
-    "var",
-    "min",
-    "max",
-    "public",
-    "pub",
-    "cmd",
-    "command",
-    "manager",
-    "store",
-    "provider",
-    "source",
-    "generator",
-    "at",
-    "date",
-    "time",
-    "version",
-    "template",
-    "param",
-    "input",
-    "mask",
-    "strategy",
-    "reset",
-    "confirm",
-    "confirmation",
-    "forgot",
-    "question",
-    "schema",
-    "validator",
-    "validation",
-    "location",
-    "arn",
-    "key_id",
-    "keyid",
-    "store",
-    "storage",
-    "class",
-    "tokenizer",
-    "tokens",
-    "lifetime",
-    "audience",
-    "issuer",
-    "scope",
-    "scopes",
-    "endpoint",
-];
-
-/// Split a name into lowercase words at `_ - .` and camelCase boundaries.
-fn name_words(name: &[u8]) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for &b in name {
-        if !b.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            words.push(std::mem::take(&mut cur));
-        }
-        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
-        cur.push(b.to_ascii_lowercase() as char);
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
-}
-
-fn generic_ok(name: &[u8], value: &[u8], threshold: f64) -> bool {
-    let words = name_words(name);
-    if words.iter().any(|w| NOT_SECRET_WORDS.contains(&w.as_str())) {
-        return false;
-    }
-    (10..=300).contains(&value.len())
-        && !value.contains(&b' ')
-        && decoy::entropy(value) >= threshold
-        && !decoy::is_placeholder(value)
-        && !decoy::is_uuid(value)
-        && !decoy::is_reference(value)
-        && !decoy::is_base64_text(value)
 }
 
 #[cfg(test)]
@@ -469,13 +458,6 @@ mod tests {
         for i in 0..DETECTORS.len() {
             scanner.regex(i);
         }
-    }
-
-    #[test]
-    fn words_of_names() {
-        assert_eq!(name_words(b"dbPassword"), ["db", "password"]);
-        assert_eq!(name_words(b"SECRET_KEY_BASE"), ["secret", "key", "base"]);
-        assert_eq!(name_words(b"api-token.hash"), ["api", "token", "hash"]);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+pub mod generic;
+
 pub struct Rng(u64);
 
 impl Rng {
@@ -32,12 +34,13 @@ impl Rng {
 }
 
 pub const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const UPPER_B32: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const B64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const HEX: &str = "0123456789abcdef";
+pub const UPPER_B32: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+pub const B64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub const B64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+pub const HEX: &str = "0123456789abcdef";
 const UPPER_NUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-const PRINTABLE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#%^&*-_+=";
+pub const PRINTABLE: &str =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#%^&*-_+=";
 
 fn b64url(bytes: &[u8]) -> String {
     let a = B64URL.as_bytes();
@@ -54,7 +57,7 @@ fn b64url(bytes: &[u8]) -> String {
     out
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub fn b64(bytes: &[u8]) -> String {
     let mut s = b64url(bytes).replace('-', "+").replace('_', "/");
     while !s.len().is_multiple_of(4) {
         s.push('=');
@@ -132,11 +135,14 @@ pub fn token(rule: &str, r: &mut Rng) -> String {
     }
 }
 
-/// A planted secret: the file, its content, the expected rule and line.
+/// A planted secret: the file, its content, the expected rule and line,
+/// and the shape it is written in (`generic-secret`'s classes; otherwise
+/// the rule's id, or `decoy`).
 pub struct Case {
     pub path: String,
     pub content: String,
     pub expect: Option<(&'static str, u32)>,
+    pub class: &'static str,
 }
 
 pub const RULES: &[&str] = &[
@@ -206,6 +212,14 @@ fn plant(rule: &'static str, secret: &str, i: usize, r: &mut Rng) -> Case {
             "config/key.pem",
         ]);
         (format!("{i}/{path}"), value, 1)
+    } else if rule == "aws-secret-access-key" && r.below(4) == 0 {
+        (
+            format!("{i}/src/aws.rs"),
+            format!(
+                "// Credentials for the uploader.\nconst AWS_SECRET_ACCESS_KEY: &str = \"{value}\";\n"
+            ),
+            2,
+        )
     } else {
         match r.below(9) {
             0 => (format!("{i}/.env"), format!("{filler}{var}={value}\n"), 4),
@@ -263,6 +277,7 @@ fn plant(rule: &'static str, secret: &str, i: usize, r: &mut Rng) -> Case {
         path,
         content,
         expect: Some((rule, line)),
+        class: rule,
     }
 }
 
@@ -276,7 +291,7 @@ fn decoy(i: usize, r: &mut Rng) -> Case {
         r.from(HEX, 4),
         r.from(HEX, 12)
     );
-    let (path, content) = match r.below(24) {
+    let (path, content) = match r.below(25) {
         0 => ("config.yaml", format!("request_id: {uuid}\ntoken: \"{uuid}\"\n")),
         1 => ("Cargo.lock", format!("[[package]]\nname = \"serde\"\nversion = \"1.0.200\"\nchecksum = \"{}\"\n", r.from(HEX, 64))),
         2 => ("package-lock.json", {
@@ -303,16 +318,22 @@ fn decoy(i: usize, r: &mut Rng) -> Case {
         20 => ("slack.md", "Webhook: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX\n".to_string()),
         21 => (".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n".to_string()),
         22 => ("src/auth.go", "var tokenRegex = regexp.MustCompile(`ghp_[A-Za-z0-9]{36}`)\npassword := r.FormValue(\"password\")\n".to_string()),
+        // URL credentials that are placeholders: example hosts and their
+        // subdomains, names in capitals, metasyntactic pairs.
+        23 => ("CONTRIBUTING.md", "git clone https://USERNAME:TOKEN@git.example.com/org/repo.git\npip install git+https://user:pass@host/repo.git\nhttps://<user>:<password>@github.com/org/repo\nDATABASE_URL=postgres://app:Xk9vR2mQ7wLp@db.example.com:5432/app\n".to_string()),
         _ => ("test/fixtures/users.sql", format!("INSERT INTO users VALUES ('{uuid}', 'alice', '$2b$12${}');\n", r.from(ALNUM, 53))),
     };
     Case {
         path: format!("d{i}/{path}"),
         content,
         expect: None,
+        class: "decoy",
     }
 }
 
-/// `per_rule` planted secrets for every rule and `decoys` decoy files.
+/// `per_rule` planted secrets for every rule and for every class of the
+/// generic rule, `decoys` decoy files, and `per_rule` decoys of every
+/// generic class.
 pub fn generate(seed: u64, per_rule: usize, decoys: usize) -> Vec<Case> {
     let mut r = Rng::new(seed);
     let mut cases = Vec::new();
@@ -324,8 +345,19 @@ pub fn generate(seed: u64, per_rule: usize, decoys: usize) -> Vec<Case> {
             i += 1;
         }
     }
+    for class in generic::CLASSES {
+        for _ in 0..per_rule {
+            cases.push(generic::plant(class, i, &mut r));
+            i += 1;
+        }
+    }
     for d in 0..decoys {
         cases.push(decoy(d, &mut r));
+    }
+    for class in generic::CLASSES {
+        for d in 0..per_rule {
+            cases.push(generic::decoy(class, d, &mut r));
+        }
     }
     cases
 }

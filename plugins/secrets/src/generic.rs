@@ -1,0 +1,710 @@
+//! The generic rule: a value that looks like a credential given to a name
+//! that says it is one, in the shapes people write it.
+//!
+//! Each [`Shape`] is a regex with a `name` group (absent for headers, where
+//! the header says it) and one value group: `dq`, `sq` or `bt` for a quoted
+//! value, `bare` for an unquoted one. The scanner tries the shapes on lines
+//! holding one of [`KEYWORDS`]; a match is a finding when its name is a
+//! secret's ([`secret_name`]) and its value looks like one ([`value_ok`]).
+
+use crate::decoy;
+
+/// Literals one of which must occur on a line (in any of the common cases,
+/// see `detectors::keyword_variants`) for the shapes to be tried.
+pub const KEYWORDS: &[&str] = &[
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "apiKey",
+    "api_key",
+    "api-key",
+    "accessKey",
+    "access_key",
+    "auth_key",
+    "authKey",
+    "cred",
+    "private_key",
+    "privateKey",
+    "signing",
+    "encryption",
+    "master_key",
+    "masterKey",
+    "session_key",
+    "sessionKey",
+    "hmac",
+    "bearer",
+    "authorization",
+    // A table's column header: `| Service | API key |`.
+    "API key",
+];
+
+/// What a name must contain for a shape to match (case-insensitive); the
+/// whole-word test is [`secret_name`].
+macro_rules! word {
+    () => {
+        r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|cred(?:ential)?s?|(?:api|access|auth|private|signing|encryption|master|session|hmac|client)[_.\-]?key)"
+    };
+}
+
+/// A name holding a secret word: `DB_PASSWORD`, `x.jwtSecret`, `api-key`.
+macro_rules! name {
+    () => {
+        concat!(r"(?P<name>[a-z0-9_.\-]*", word!(), r"[a-z0-9_.\-]*)")
+    };
+}
+
+/// A quoted value: `"…"`, `'…'` (with a Python/Rust string prefix) or a
+/// backtick string (Go raw strings, JavaScript templates).
+macro_rules! quoted {
+    () => {
+        r#"(?:[bru]?"(?P<dq>[^"\r\n]+)"|[bru]?'(?P<sq>[^'\r\n]+)'|`(?P<bt>[^`\r\n]+)`)"#
+    };
+}
+
+/// A type annotation between a name and `=`: `: &str`, `: &'static str`,
+/// `: string`, `: String`, `: Final[str]`, `: Option<String>`, Go's
+/// ` string`.
+macro_rules! typed {
+    () => {
+        r#"(?:\s*:\s*&?(?:'static\s+)?[a-z_][a-z0-9_:.]*(?:<[^<>=\r\n]{0,40}>|\[[^\[\]=\r\n]{0,40}\])?\??\s*=|[ \t]+string\s*=)"#
+    };
+}
+pub(crate) use typed;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `name = value`, `name: value`, `"name": "value"`, typed or not; a
+    /// quoted value may be wrapped in a call (`String::from("…")`).
+    Assign,
+    /// A quoted name and a quoted value in one call or map: setters
+    /// (`setProperty("x.jwtSecret", "…")`), environment fallbacks
+    /// (`os.environ.get("X", "…")`, `getenv("X") ?: "…"`).
+    Pair,
+    /// A fallback after a name: `process.env.API_KEY ?? "…"`, `|| "…"`,
+    /// `or "…"`; shell and Spring defaults `${DB_PASSWORD:-…}`.
+    Fallback,
+    /// `Authorization: Bearer …` (or `Basic`, `token`, …) and `Bearer …`.
+    Header,
+    /// A URL query parameter: `?token=…`, `&api_key=…`.
+    Query,
+    /// A command-line flag: `--password …`, `--api-key=…`.
+    Flag,
+    /// An HTML attribute pair: `name="api_secret" … value="…"`.
+    Html,
+    /// A Markdown table row: `| API_SECRET | … |`.
+    Table,
+    /// A YAML block scalar: `key: >-` with the value on the next line.
+    Block,
+}
+
+pub struct Shape {
+    pub kind: Kind,
+    pub pattern: &'static str,
+    /// Whether an unquoted value counts in source files too (where a bare
+    /// `token = other_value` is code).
+    pub bare_ok: bool,
+}
+
+pub const SHAPES: &[Shape] = &[
+    Shape {
+        kind: Kind::Assign,
+        pattern: concat!(
+            r"(?i)",
+            name!(),
+            r#"["'`]?\]?(?:"#,
+            typed!(),
+            r"|\s{0,5}(?:=>|:=|\+=|\?\?=|\?=|\|\|=|=|:))\s{0,5}(?:(?:[a-z_][a-z0-9_:.]*\(\s*)?",
+            quoted!(),
+            r#"|(?P<bare>[^\s"'`,;()\]}]+))"#
+        ),
+        bare_ok: false,
+    },
+    Shape {
+        kind: Kind::Pair,
+        pattern: concat!(
+            r#"(?i)["'`]"#,
+            name!(),
+            r#"["'`]\s*(?:,|\)\s*(?:\?\?|\|\||or\b|\?:)|\]\s*(?:\?\?|\|\||or\b))\s*(?:[a-z_]+\s*=\s*)?"#,
+            quoted!(),
+            // A call's last argument, not an item of a list of names
+            // (`["NotebookUrl", "AuthToken", "AuthTokenExpiry"]`).
+            r#"\s*(?:[);}]|,\s*[^"'`\s]|$)"#
+        ),
+        bare_ok: false,
+    },
+    Shape {
+        kind: Kind::Fallback,
+        pattern: concat!(
+            r"(?i)",
+            name!(),
+            r#"["'`]?[\])]{0,2}\s*(?:\?\?|\|\||\bor\b|\?:)\s*"#,
+            quoted!()
+        ),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Fallback,
+        pattern: concat!(r"(?i)\$\{", name!(), r#":?[-=]?(?P<bare>[^}\s"'`$]+)\}"#),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Header,
+        pattern: r#"(?i)\b(?:proxy-)?authorization["'`]?(?:\s*(?::|=>|,|=)\s*["'`]?\s*(?:(?P<scheme>bearer|basic|token|bot|apikey|api-key)\s+)?|\s+["'`]?(?P<scheme2>bearer|basic|token)\s+)(?P<bare>[a-z0-9\-._~+/]+=*)|\bbearer\s+(?P<bearer>[a-z0-9\-._~+/]+=*)"#,
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Query,
+        pattern: concat!(
+            r"(?i)[?&](?P<name>[a-z0-9_\-]*",
+            word!(),
+            r"[a-z0-9_\-]*)",
+            r#"=(?P<bare>[^&#\s"'<>`\\;]+)"#
+        ),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Flag,
+        pattern: concat!(
+            r#"(?i)(?:^|[\s"'\[(,=])--"#,
+            name!(),
+            r#"(?:=|[ \t]+|["'`]\s*,\s*)(?:"#,
+            quoted!(),
+            r#"|(?P<bare>[^\s"'`;|&()\[\]]+))"#
+        ),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Html,
+        pattern: concat!(
+            r#"(?i)\b(?:name|id)\s*=\s*["']"#,
+            name!(),
+            r#"["'][^<>]{0,200}?\b(?:value|content)\s*=\s*(?:"(?P<dq>[^"\r\n]+)"|'(?P<sq>[^'\r\n]+)')"#
+        ),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Html,
+        pattern: concat!(
+            r#"(?i)\b(?:value|content)\s*=\s*(?:"(?P<dq>[^"\r\n]+)"|'(?P<sq>[^'\r\n]+)')[^<>]{0,200}?\b(?:name|id)\s*=\s*["']"#,
+            name!(),
+            r#"["']"#
+        ),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Table,
+        pattern: concat!(
+            r"(?i)\|\s*`?",
+            name!(),
+            r"`?\s*\|\s*`?(?P<bare>[^\s|`]+)`?\s*\|"
+        ),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Block,
+        pattern: concat!(
+            r#"(?i)^[ \t]*(?:-[ \t]+)?["']?"#,
+            name!(),
+            r#"["']?[ \t]*:[ \t]*[|>][+-]?[0-9]?[+-]?[ \t]*(?:#.*)?$"#
+        ),
+        bare_ok: true,
+    },
+];
+
+/// Whether a line could hold the shape at all: a cheap test before its
+/// regex.
+pub fn may_match(kind: Kind, line: &[u8]) -> bool {
+    let has = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
+    match kind {
+        Kind::Assign => true,
+        Kind::Pair => line.contains(&b',') || line.contains(&b')') || line.contains(&b']'),
+        Kind::Fallback => has(b"??") || has(b"||") || has(b" or ") || has(b"?:") || has(b"${"),
+        Kind::Header => {
+            let lower = line.to_ascii_lowercase();
+            memchr::memmem::find(&lower, b"authorization").is_some()
+                || memchr::memmem::find(&lower, b"bearer").is_some()
+        }
+        Kind::Query => line.contains(&b'=') && (line.contains(&b'?') || line.contains(&b'&')),
+        Kind::Flag => has(b"--"),
+        Kind::Html => line.contains(&b'<') || has(b"value") || has(b"content"),
+        Kind::Table => line.contains(&b'|'),
+        Kind::Block => {
+            let t = line.trim_ascii_end();
+            let t = t.strip_suffix(b"-").or(t.strip_suffix(b"+")).unwrap_or(t);
+            t.ends_with(b"|") || t.ends_with(b">") || line.contains(&b'#')
+        }
+    }
+}
+
+/// Words in a name that say the value is not the secret itself.
+const NOT_SECRET_WORDS: &[&str] = &[
+    "hash",
+    "hashed",
+    "digest",
+    "checksum",
+    "sha",
+    "sha1",
+    "sha256",
+    "sha512",
+    "md5",
+    "fingerprint",
+    "integrity",
+    "uuid",
+    "id",
+    "ids",
+    "length",
+    "len",
+    "size",
+    "count",
+    "type",
+    "name",
+    "names",
+    "file",
+    "filename",
+    "path",
+    "dir",
+    "url",
+    "uri",
+    "endpoint",
+    "host",
+    "prefix",
+    "suffix",
+    "field",
+    "header",
+    "regex",
+    "regexp",
+    "pattern",
+    "format",
+    "placeholder",
+    "expiry",
+    "expires",
+    "expiration",
+    "timeout",
+    "ttl",
+    "policy",
+    "rotation",
+    "mode",
+    "kind",
+    "enabled",
+    "enable",
+    "required",
+    "label",
+    "description",
+    "hint",
+    "example",
+    "ref",
+    "var",
+    "min",
+    "max",
+    "public",
+    "pub",
+    "cmd",
+    "command",
+    "manager",
+    "store",
+    "provider",
+    "source",
+    "generator",
+    "at",
+    "date",
+    "time",
+    "version",
+    "template",
+    "param",
+    "input",
+    "mask",
+    "strategy",
+    "reset",
+    "confirm",
+    "confirmation",
+    "forgot",
+    "question",
+    "schema",
+    "validator",
+    "validation",
+    "location",
+    "arn",
+    "keyid",
+    "storage",
+    "class",
+    "tokenizer",
+    "tokens",
+    "lifetime",
+    "audience",
+    "issuer",
+    "scope",
+    "scopes",
+    "csrf",
+    "xsrf",
+    "authenticity",
+    "nonce",
+    "stdin",
+    "prompt",
+    "salt",
+    "re",
+    "rx",
+    "patterns",
+    "matcher",
+    "next",
+    "continuation",
+    "pagination",
+    "page",
+    "cursor",
+    "marker",
+    "sync",
+    "output",
+    "resume",
+    "last",
+    "used",
+];
+
+/// Secret words when a whole word of a name: `password`, `secret`, `pwd`.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "pass",
+    "secret",
+    "secrets",
+    "token",
+    "credential",
+    "credentials",
+    "creds",
+];
+
+/// Secret words that end a compound word: `dbpassword`, `clientsecret`,
+/// `authtoken`, `xapikey`.
+const SECRET_ENDINGS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "authkey",
+    "privatekey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "secretkey",
+];
+
+/// Words that make a secret with a following `key`: `api_key`, `signingKey`.
+const KEY_OWNERS: &[&str] = &[
+    "api",
+    "access",
+    "auth",
+    "private",
+    "signing",
+    "encryption",
+    "master",
+    "session",
+    "hmac",
+    "client",
+];
+
+/// Split a name into lowercase words at `_ - .` and camelCase boundaries.
+pub fn name_words(name: &[u8]) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for &b in name {
+        if !b.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        cur.push(b.to_ascii_lowercase() as char);
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// Whether a name says its value is a secret: a secret word as a whole word
+/// (or ending a compound), and no word saying the value is about the secret
+/// (`token_hash`, `password_min_length`, `secret_name`). An environment
+/// lookup's prefix is not part of the name: `process.env.API_KEY` is
+/// `API_KEY`, and `token_env` names a variable, not a token.
+pub fn secret_name(name: &[u8]) -> bool {
+    let mut words = name_words(name);
+    if let Some(env) = words.iter().rposition(|w| w == "env" || w == "environ") {
+        words.drain(..=env);
+    }
+    if words.iter().any(|w| {
+        NOT_SECRET_WORDS.contains(&w.as_str()) || w.starts_with("csrf") || w.starts_with("xsrf")
+    }) {
+        return false;
+    }
+    words.iter().enumerate().any(|(i, w)| {
+        SECRET_WORDS.contains(&w.as_str())
+            || SECRET_ENDINGS.iter().any(|e| w.ends_with(e))
+            || (w == "key" && i > 0 && KEY_OWNERS.contains(&words[i - 1].as_str()))
+    })
+}
+
+/// Whether a name is a password's (not a token's or key's): people choose
+/// those, so they are judged as people write them.
+pub fn password_name(name: &[u8]) -> bool {
+    name_words(name).iter().any(|w| {
+        ["password", "passwd", "passphrase", "pwd", "pass"]
+            .iter()
+            .any(|p| w.ends_with(p))
+    })
+}
+
+/// Whether a value looks like a credential: long enough, random enough,
+/// one token, and not a placeholder, UUID, reference, path, file name,
+/// template, regex or base64 of text. A password (`password` says so) may be
+/// less random when it mixes three kinds of character and has no weak word.
+pub fn value_ok(value: &[u8], threshold: f64, password: bool) -> bool {
+    // Hex digits carry at most 4 bits each: a random 32-digit key has
+    // about 3.7, so hex is held to a lower bar, as detect-secrets does.
+    let hex = value.iter().all(u8::is_ascii_hexdigit);
+    let chosen =
+        password && value.len() >= 12 && kinds(value) >= 3 && !decoy::has_placeholder_word(value);
+    let threshold = if hex || chosen {
+        threshold.min(3.0)
+    } else {
+        threshold
+    };
+    // `pepper.raven.cobalt.54`: a passphrase, not a member path.
+    let reference = decoy::is_reference(value) && !(password && passphrase(value));
+    (10..=300).contains(&value.len())
+        && !value.contains(&b' ')
+        && !(value.contains(&b'{') && value.contains(&b'}'))
+        && decoy::entropy(value) >= threshold
+        && !decoy::is_placeholder(value)
+        && !decoy::is_uuid(value)
+        && !reference
+        && !decoy::is_file_name(value)
+        && !decoy::is_timestamp(value)
+        && !decoy::is_url_userinfo(value)
+        && !decoy::is_regex(value)
+        && !decoy::is_password_hash(value)
+        && !decoy::has_weak_word(value)
+        && !decoy::is_base64_text(value)
+}
+
+/// Three or more words of letters and a number, joined by `.`, `-` or `_`
+/// (`ember-mosaic-glacier-29`): how people make memorable passwords.
+fn passphrase(v: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = v.split(|b| b".-_".contains(b)).collect();
+    let (last, words) = parts.split_last().expect("split yields a part");
+    words.len() >= 3
+        && words
+            .iter()
+            .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_alphabetic))
+        && (1..=4).contains(&last.len())
+        && last.iter().all(u8::is_ascii_digit)
+}
+
+/// How many of lowercase, uppercase, digits and other characters occur.
+fn kinds(v: &[u8]) -> usize {
+    let has = |f: fn(&u8) -> bool| usize::from(v.iter().any(f));
+    has(u8::is_ascii_lowercase)
+        + has(u8::is_ascii_uppercase)
+        + has(u8::is_ascii_digit)
+        + has(|b| !b.is_ascii_alphanumeric())
+}
+
+/// `Authorization: Basic …`: base64 of `user:password` whose password is
+/// not a placeholder or a weak word.
+pub fn basic_ok(value: &[u8]) -> bool {
+    let Some(decoded) = decoy::base64_decode(value) else {
+        return false;
+    };
+    let Some(colon) = decoded.iter().position(|b| *b == b':') else {
+        return false;
+    };
+    let (user, password) = (&decoded[..colon], &decoded[colon + 1..]);
+    password.len() >= 8
+        && password.iter().all(u8::is_ascii_graphic)
+        && password != user
+        && decoy::entropy(password) >= 2.5
+        && !decoy::is_placeholder(password)
+        && !decoy::is_weak_password(password)
+}
+
+/// The cells of a Markdown table row, trimmed and without backticks.
+fn cells(row: &[u8]) -> Option<Vec<(usize, &[u8])>> {
+    let t = row.trim_ascii_end();
+    let lead = row.len() - row.trim_ascii_start().len();
+    if !t[lead..].starts_with(b"|") {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut pos = lead + 1;
+    for cell in t[lead + 1..].split(|b| *b == b'|') {
+        let from = pos + (cell.len() - cell.trim_ascii_start().len());
+        let trimmed = cell.trim_ascii();
+        let (from, trimmed) = match trimmed
+            .strip_prefix(b"`")
+            .and_then(|c| c.strip_suffix(b"`"))
+        {
+            Some(inner) => (from + 1, inner),
+            None => (from, trimmed),
+        };
+        out.push((from, trimmed));
+        pos += cell.len() + 1;
+    }
+    // The text after the last `|` is not a cell.
+    if t.ends_with(b"|") {
+        out.pop();
+    }
+    Some(out)
+}
+
+/// A Markdown table whose header row, the line `buf[start..end]`, names a
+/// credential column (`| Service | User | Password |`): the spans of that
+/// column's cells in the rows below (at most 1 000 rows), each with whether
+/// the column holds passwords.
+pub fn table_column(buf: &[u8], start: usize, end: usize) -> Vec<(usize, usize, bool)> {
+    let mut spans = Vec::new();
+    let Some(header) = cells(&buf[start..end]) else {
+        return spans;
+    };
+    let columns: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, c))| secret_name(c))
+        .map(|(i, _)| i)
+        .collect();
+    if columns.is_empty() {
+        return spans;
+    }
+    let mut pos = end + 1;
+    let mut first = true;
+    for _ in 0..1000 {
+        if pos >= buf.len() {
+            break;
+        }
+        let row_end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+        let Some(row) = cells(&buf[pos..row_end]) else {
+            break;
+        };
+        // The delimiter row (`| --- | :-: |`) says this is a table.
+        if first {
+            let delimiter = row
+                .iter()
+                .all(|(_, c)| !c.is_empty() && c.iter().all(|b| b"-: ".contains(b)));
+            if !delimiter {
+                break;
+            }
+            first = false;
+        } else {
+            for &i in &columns {
+                if let Some((from, cell)) = row.get(i) {
+                    let password = password_name(header[i].1);
+                    spans.push((pos + from, pos + from + cell.len(), password));
+                }
+            }
+        }
+        pos = row_end + 1;
+    }
+    spans
+}
+
+/// The value of a YAML block scalar whose header ends at `end` in `buf`: the
+/// next line when it is the block's only line and more indented than the
+/// header line starting at `start`. Returns its span in `buf`.
+pub fn block_value(buf: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    let indent = |l: &[u8]| l.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+    let header_indent = indent(&buf[start..end]);
+    let next = end + 1;
+    if next >= buf.len() {
+        return None;
+    }
+    let next_end = memchr::memchr(b'\n', &buf[next..]).map_or(buf.len(), |i| next + i);
+    let line = &buf[next..next_end];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let ind = indent(line);
+    if ind <= header_indent || ind == line.len() {
+        return None;
+    }
+    // A block of more than one line is text or a key file, not one value.
+    if next_end < buf.len() {
+        let after = &buf[next_end + 1..];
+        let after_end = memchr::memchr(b'\n', after).unwrap_or(after.len());
+        let after = &after[..after_end];
+        if !after.trim_ascii().is_empty() && indent(after) >= ind {
+            return None;
+        }
+    }
+    let value = line.trim_ascii();
+    let from = next + ind;
+    Some((from, from + value.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_of_names() {
+        assert_eq!(name_words(b"dbPassword"), ["db", "password"]);
+        assert_eq!(name_words(b"SECRET_KEY_BASE"), ["secret", "key", "base"]);
+        assert_eq!(name_words(b"api-token.hash"), ["api", "token", "hash"]);
+    }
+
+    #[test]
+    fn secret_names() {
+        for yes in [
+            "DB_PASSWORD",
+            "x.jwtSecret",
+            "api-key",
+            "APIKEY",
+            "signingKey",
+            "ENCRYPTION_KEY",
+            "master_key",
+            "_authToken",
+            "process.env.API_KEY",
+            "clientSecret",
+            "hmacKey",
+            "db_pass",
+            "credentials",
+        ] {
+            assert!(secret_name(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "token_hash",
+            "secret_name",
+            "password_min_length",
+            "tokenizer",
+            "secretary",
+            "bypass",
+            "token_env",
+            "csrf_token",
+            "passport",
+            "keyboard",
+            "password_file",
+            "csrftoken",
+            "NextToken",
+            "output_token",
+        ] {
+            assert!(!secret_name(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn block_scalars_take_a_single_line() {
+        let buf = b"a:\n  key: >-\n    q8Vd2LmZ0xR7pK4n\nb: 1\n";
+        let end = 12;
+        let (s, e) = block_value(buf, 3, end).expect("value");
+        assert_eq!(&buf[s..e], b"q8Vd2LmZ0xR7pK4n");
+        let two = b"key: |\n  line one\n  line two\n";
+        assert_eq!(block_value(two, 0, 6), None);
+        let not_indented = b"key: |\nnext: 1\n";
+        assert_eq!(block_value(not_indented, 0, 6), None);
+    }
+}
