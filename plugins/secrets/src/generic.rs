@@ -479,10 +479,11 @@ pub fn value_ok(value: &[u8], threshold: f64, password: bool) -> bool {
         threshold
     };
     // `pepper.raven.cobalt.54`: a passphrase, not a member path.
-    let reference = decoy::is_reference(value) && !(password && passphrase(value));
+    let reference = decoy::is_reference(value) && (!password || !passphrase(value));
+    let template = value.contains(&b'{') && value.contains(&b'}');
     (10..=300).contains(&value.len())
         && !value.contains(&b' ')
-        && !(value.contains(&b'{') && value.contains(&b'}'))
+        && !template
         && decoy::entropy(value) >= threshold
         && !decoy::is_placeholder(value)
         && !decoy::is_uuid(value)
