@@ -393,7 +393,8 @@ pub fn is_url_userinfo(v: &[u8]) -> bool {
 }
 
 /// Metasyntactic passwords of docs and tests: `foo:bar`, `user:pass`,
-/// RFC 7617's `Aladdin:opensesame`, `hunter2`, `admin`.
+/// RFC 7617's `Aladdin:opensesame`, `hunter2`, `admin`, Oracle's
+/// `scott:tiger`.
 pub fn is_weak_password(password: &[u8]) -> bool {
     const WEAK: &[&str] = &[
         "pass",
@@ -406,6 +407,7 @@ pub fn is_weak_password(password: &[u8]) -> bool {
         "opensesame",
         "hunter",
         "admin",
+        "tiger",
     ];
     let lower = password.to_ascii_lowercase();
     lower == b"pw"

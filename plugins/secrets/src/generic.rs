@@ -212,31 +212,6 @@ pub const SHAPES: &[Shape] = &[
     },
 ];
 
-/// Whether a line could hold the shape at all: a cheap test before its
-/// regex.
-pub fn may_match(kind: Kind, line: &[u8]) -> bool {
-    let has = |needle: &[u8]| memchr::memmem::find(line, needle).is_some();
-    match kind {
-        Kind::Assign => true,
-        Kind::Pair => line.contains(&b',') || line.contains(&b')') || line.contains(&b']'),
-        Kind::Fallback => has(b"??") || has(b"||") || has(b" or ") || has(b"?:") || has(b"${"),
-        Kind::Header => {
-            let lower = line.to_ascii_lowercase();
-            memchr::memmem::find(&lower, b"authorization").is_some()
-                || memchr::memmem::find(&lower, b"bearer").is_some()
-        }
-        Kind::Query => line.contains(&b'=') && (line.contains(&b'?') || line.contains(&b'&')),
-        Kind::Flag => has(b"--"),
-        Kind::Html => line.contains(&b'<') || has(b"value") || has(b"content"),
-        Kind::Table => line.contains(&b'|'),
-        Kind::Block => {
-            let t = line.trim_ascii_end();
-            let t = t.strip_suffix(b"-").or(t.strip_suffix(b"+")).unwrap_or(t);
-            t.ends_with(b"|") || t.ends_with(b">") || line.contains(&b'#')
-        }
-    }
-}
-
 /// Words in a name that say the value is not the secret itself.
 const NOT_SECRET_WORDS: &[&str] = &[
     "hash",

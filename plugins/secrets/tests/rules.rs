@@ -280,3 +280,69 @@ fn every_rule_is_well_formed_and_documented_in_the_readme() {
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")),
     );
 }
+
+#[test]
+fn generic_secrets_are_errors_found_at_the_value_in_the_shapes_people_write() {
+    let generic = portcullis_plugin_secrets::RULES
+        .iter()
+        .find(|r| r.id() == "generic-secret")
+        .expect("declared");
+    assert_eq!(generic.default_level(), portcullis_sdk::Level::Error);
+    let mut r = Rng::new(11);
+    let key = r.from(generate::ALNUM, 32);
+    let password = generate::generic::password(&mut r);
+    let basic = generate::b64(format!("deploy:{key}").as_bytes());
+    let dir = tree(&[
+        (
+            "src/keys.rs",
+            &format!("const API_SECRET: &str = \"{key}\";\n"),
+        ),
+        (
+            "nginx.conf",
+            &format!("proxy_set_header Authorization \"Basic {basic}\";\n"),
+        ),
+        (
+            "values.yaml",
+            &format!("auth:\n  password: >-\n    {password}\n"),
+        ),
+        (
+            "docs/accounts.md",
+            &format!(
+                "| Service | Password |\n| --- | --- |\n| Grafana | `{password}` |\n\
+                 | Kafka | `{key}` | portcullis:allow secrets/generic-secret |\n"
+            ),
+        ),
+        (
+            "app.js",
+            &format!("const key = process.env.API_KEY ?? '{key}';\n"),
+        ),
+        // The same shapes holding what is not a credential.
+        (
+            "src/names.rs",
+            "const API_SECRET: &str = \"X-Api-Secret\";\nconst PASSWORD_RE: &str = r\"(?i)password\\s*=\\s*\\S+\";\n",
+        ),
+        (
+            "docs/auth.md",
+            "curl -H \"Authorization: Bearer <token>\" https://api\n| password | string | The password |\n",
+        ),
+    ]);
+    let eval = run(&dir, serde_json::json!({}));
+    assert_eq!(
+        found(&eval),
+        vec![
+            f("generic-secret", "app.js", 1),
+            f("generic-secret", "docs/accounts.md", 3),
+            f("generic-secret", "nginx.conf", 1),
+            f("generic-secret", "src/keys.rs", 1),
+            f("generic-secret", "values.yaml", 3),
+        ]
+    );
+    // The region is the value's: after `const API_SECRET: &str = "`.
+    let at = eval
+        .findings
+        .iter()
+        .find(|f| f.locations[0].path == "src/keys.rs")
+        .and_then(|f| f.locations[0].region.clone())
+        .expect("region");
+    assert_eq!((at.start_column, at.end_column), (Some(27), Some(59)));
+}
