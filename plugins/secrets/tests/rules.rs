@@ -342,7 +342,7 @@ fn generic_secrets_are_errors_found_at_the_value_in_the_shapes_people_write() {
         .findings
         .iter()
         .find(|f| f.locations[0].path == "src/keys.rs")
-        .and_then(|f| f.locations[0].region.clone())
+        .and_then(|f| f.locations[0].region)
         .expect("region");
     assert_eq!((at.start_column, at.end_column), (Some(27), Some(59)));
 }
