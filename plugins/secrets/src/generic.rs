@@ -408,10 +408,15 @@ pub fn name_words(name: &[u8]) -> Vec<String> {
 
 /// Whether a name says its value is a secret: a secret word as a whole word
 /// (or ending a compound), and no word saying the value is about the secret
-/// (`token_hash`, `password_min_length`, `secret_name`). An environment
+/// (`token_hash`, `password_min_length`, `secret_name`), and it is not a
+/// file's name (`secrets.yaml`). An environment
 /// lookup's prefix is not part of the name: `process.env.API_KEY` is
 /// `API_KEY`, and `token_env` names a variable, not a token.
 pub fn secret_name(name: &[u8]) -> bool {
+    // `secrets.rb`, `db-secret.yaml`: a file, whatever it holds.
+    if decoy::is_file_name(name) {
+        return false;
+    }
     let mut words = name_words(name);
     if let Some(env) = words.iter().rposition(|w| w == "env" || w == "environ") {
         words.drain(..=env);
@@ -664,6 +669,7 @@ mod tests {
             "passport",
             "keyboard",
             "password_file",
+            "secrets.rb",
             "csrftoken",
             "NextToken",
             "output_token",

@@ -662,6 +662,10 @@ pub fn decoy(class: &'static str, d: usize, r: &mut Rng) -> Case {
         // ansible, windows-sys, Stripe's types).
         ("assignment", 3) => format!("{{\"NextToken\": \"{rand}\", \"output_token\": \"KeyValueStoreList.NextMarker\"}}\nADMIN_PASSWORD = 'pbkdf2_sha256$30000${rand}'\nsecurity_token: @SECURITY_TOKEN\n"),
         ("assignment", 4) => "password_body = 'grant_type=password&username=johndoe&password=A3ddj3w'\nssh_private_key=#{ssh_private_key}\n\"access_token\": \"2YotnFZFEjr1zCsicMWpAA\",\n".to_string(),
+        ("key-names", 3) => format!(
+            "{{\"config/secrets.rb\": \"{}\"}}\n",
+            b64(format!("Rails.application.configure do\n  config.secret_key_base = \"{rand}\"\nend\n").as_bytes())
+        ),
         ("setter", 4) => "required: [\"NotebookUrl\", \"AuthToken\", \"AuthTokenExpirationTime\"],\n\"PasswordLastUsed\": \"2016-09-08T21:47:36Z\",\nself.SSH_SECRET = 'username:pas:word@foo.com/data'\n".to_string(),
         ("setter", 3) => "#[cfg(all(feature = \"Win32_Security_Credentials\", feature = \"Win32_System_Threading\"))]\n{\"PASSWORD_CLAIM_SECRET_BLOCK\": \"[secret_block]\", \"NEW_PASSWORD\": \"[new_password]\"}\n".to_string(),
         ("header", 3) => "* Add support for `network_risk_score` on `Issuing.Authorization.pending_request`\namount_details: Authorization.AmountDetails | null;\n".to_string(),

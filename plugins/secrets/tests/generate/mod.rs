@@ -65,6 +65,23 @@ pub fn b64(bytes: &[u8]) -> String {
     s
 }
 
+/// Decode standard base64 (padded).
+pub fn b64_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = B64.bytes().position(|a| a == c).expect("base64 digit") as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
 /// A fresh token for `rule` in its real format.
 pub fn token(rule: &str, r: &mut Rng) -> String {
     match rule {
