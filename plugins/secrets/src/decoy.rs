@@ -417,13 +417,16 @@ pub fn is_weak_password(password: &[u8]) -> bool {
 }
 
 /// A word no real credential holds (`password`, `secret`, `hunter`,
-/// `admin`): the words of [`is_weak_password`] long enough not to occur in
-/// random characters by chance (`baz` does in one 32-character key in 300).
+/// `admin`): words long enough not to occur in random characters by chance
+/// (`baz` does in one 32-character key in 300), and not parts of other
+/// words (`pass` is in `passion-fruit-cobalt-91`).
 pub fn has_weak_word(value: &[u8]) -> bool {
     let lower = value.to_ascii_lowercase();
-    ["pass", "secret", "hunter", "admin", "opensesame"]
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+    [
+        "password", "passwd", "secret", "hunter", "admin", "changeme",
+    ]
+    .iter()
+    .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
 }
 
 /// Base64 that decodes to printable text (`SGVsbG8gd29ybGQ=`): encoded
@@ -435,6 +438,8 @@ pub fn is_base64_text(v: &[u8]) -> bool {
     let Some(decoded) = base64_decode(v) else {
         return false;
     };
+    // Text has spaces or is made of words; a Kubernetes Secret's base64 of
+    // a random password is neither.
     decoded.len() >= 8
         && decoded
             .iter()
@@ -445,6 +450,7 @@ pub fn is_base64_text(v: &[u8]) -> bool {
             .count()
             * 10
             >= decoded.len() * 8
+        && (decoded.contains(&b' ') || wordy(&decoded))
 }
 
 /// Decode standard or URL-safe base64, padded or not.

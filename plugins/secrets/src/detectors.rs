@@ -175,30 +175,3 @@ pub const DETECTORS: &[Detector] = &[
         check: Check::UrlCredentials,
     },
 ];
-
-/// The keyword as written plus its lower, UPPER, Capitalized and Title
-/// forms (`api_key`, `API_KEY`, `Api_key`, `Api_Key`), which covers
-/// snake_case, SCREAMING_CASE, camelCase and header names.
-pub fn keyword_variants(keyword: &str) -> Vec<String> {
-    let mut cap = keyword.to_string();
-    if let Some(first) = cap.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    // `Api-Key`, `Api_Key`: every word capitalized.
-    let mut title = String::new();
-    let mut start = true;
-    for c in keyword.chars() {
-        title.push(if start { c.to_ascii_uppercase() } else { c });
-        start = matches!(c, '_' | '-' | '.');
-    }
-    let mut v = vec![
-        keyword.to_string(),
-        keyword.to_ascii_uppercase(),
-        keyword.to_ascii_lowercase(),
-        cap,
-        title,
-    ];
-    v.sort();
-    v.dedup();
-    v
-}

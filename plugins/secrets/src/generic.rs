@@ -9,34 +9,67 @@
 
 use crate::decoy;
 
-/// Literals one of which must occur on a line (in any of the common cases,
-/// see `detectors::keyword_variants`) for the shapes to be tried.
+/// Literals one of which must occur on a line (in any case) for the shapes
+/// to be tried: the secret words, and each `<owner> key` compound joined,
+/// and with `_`, `-`, `.` or a space (`apikey`, `API_Key`, `X-API-Key`,
+/// `api.key`, `| API key |`).
 pub const KEYWORDS: &[&str] = &[
     "pass",
     "pwd",
     "secret",
     "token",
-    "apiKey",
-    "api_key",
-    "api-key",
-    "accessKey",
-    "access_key",
-    "auth_key",
-    "authKey",
     "cred",
-    "private_key",
-    "privateKey",
-    "signing",
-    "encryption",
-    "master_key",
-    "masterKey",
-    "session_key",
-    "sessionKey",
-    "hmac",
     "bearer",
     "authorization",
-    // A table's column header: `| Service | API key |`.
-    "API key",
+    "apikey",
+    "api_key",
+    "api-key",
+    "api.key",
+    "api key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "access.key",
+    "access key",
+    "authkey",
+    "auth_key",
+    "auth-key",
+    "auth.key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "private.key",
+    "private key",
+    "signingkey",
+    "signing_key",
+    "signing-key",
+    "signing.key",
+    "signing key",
+    "encryptionkey",
+    "encryption_key",
+    "encryption-key",
+    "encryption.key",
+    "encryption key",
+    "masterkey",
+    "master_key",
+    "master-key",
+    "master.key",
+    "master key",
+    "sessionkey",
+    "session_key",
+    "session-key",
+    "session.key",
+    "session key",
+    "hmackey",
+    "hmac_key",
+    "hmac-key",
+    "hmac.key",
+    "hmac key",
+    "clientkey",
+    "client_key",
+    "client-key",
+    "client.key",
+    "client key",
 ];
 
 /// What a name must contain for a shape to match (case-insensitive); the
@@ -62,12 +95,13 @@ macro_rules! quoted {
     };
 }
 
-/// A type annotation between a name and `=`: `: &str`, `: &'static str`,
-/// `: string`, `: String`, `: Final[str]`, `: Option<String>`, Go's
-/// ` string`.
+/// A string type between a name and `=`: `: &str`, `: &'static str`,
+/// `: string`, `: String`, `: Final[str]`, `: Option<String>`,
+/// `: SecretStr`, Go's ` string`. Only string types: a value such as
+/// `Xk9…H==` after `secret: ` is not a type followed by `=`.
 macro_rules! typed {
     () => {
-        r#"(?:\s*:\s*&?(?:'static\s+)?[a-z_][a-z0-9_:.]*(?:<[^<>=\r\n]{0,40}>|\[[^\[\]=\r\n]{0,40}\])?\??\s*=|[ \t]+string\s*=)"#
+        r#"(?:\s*:\s*&?(?:'static\s+)?(?:(?:final|optional|option|classvar|secret)[\[<])?(?:str|string|text|bytes|secretstr|secretstring)[\]>]?\??\s*=|[ \t]+string\s*=)"#
     };
 }
 pub(crate) use typed;
@@ -79,10 +113,11 @@ pub enum Kind {
     Assign,
     /// A quoted name and a quoted value in one call or map: setters
     /// (`setProperty("x.jwtSecret", "…")`), environment fallbacks
-    /// (`os.environ.get("X", "…")`, `getenv("X") ?: "…"`).
+    /// (`os.environ.get("X", "…")`).
     Pair,
     /// A fallback after a name: `process.env.API_KEY ?? "…"`, `|| "…"`,
-    /// `or "…"`; shell and Spring defaults `${DB_PASSWORD:-…}`.
+    /// `or "…"`, `getenv("X") ?: "…"`; shell and Spring defaults
+    /// `${DB_PASSWORD:-…}`.
     Fallback,
     /// `Authorization: Bearer …` (or `Basic`, `token`, …) and `Bearer …`.
     Header,
@@ -114,7 +149,7 @@ pub const SHAPES: &[Shape] = &[
             name!(),
             r#"["'`]?\]?(?:"#,
             typed!(),
-            r"|\s{0,5}(?:=>|:=|\+=|\?\?=|\?=|\|\|=|=|:))\s{0,5}(?:(?:[a-z_][a-z0-9_:.]*\(\s*)?",
+            r"|[ \t]{0,40}(?:=>|:=|\+=|\?\?=|\?=|\|\|=|=|:))\s{0,5}(?:(?:[a-z_][a-z0-9_:.]*\(\s*)?",
             quoted!(),
             r#"|(?P<bare>[^\s"'`,;()\]}]+))"#
         ),
@@ -125,7 +160,7 @@ pub const SHAPES: &[Shape] = &[
         pattern: concat!(
             r#"(?i)["'`]"#,
             name!(),
-            r#"["'`]\s*(?:,|\)\s*(?:\?\?|\|\||or\b|\?:)|\]\s*(?:\?\?|\|\||or\b))\s*(?:[a-z_]+\s*=\s*)?"#,
+            r#"["'`]\s*,\s*(?:[a-z_]+\s*=\s*)?"#,
             quoted!(),
             // A call's last argument, not an item of a list of names
             // (`["NotebookUrl", "AuthToken", "AuthTokenExpiry"]`).
@@ -145,7 +180,11 @@ pub const SHAPES: &[Shape] = &[
     },
     Shape {
         kind: Kind::Fallback,
-        pattern: concat!(r"(?i)\$\{", name!(), r#":?[-=]?(?P<bare>[^}\s"'`$]+)\}"#),
+        pattern: concat!(
+            r"(?i)\$\{(?P<name>[a-z0-9_.]*",
+            word!(),
+            r#"[a-z0-9_.]*)(?::-|:=|-|=|:)(?P<bare>[^}\s"'`$]+)\}"#
+        ),
         bare_ok: true,
     },
     Shape {
@@ -156,7 +195,7 @@ pub const SHAPES: &[Shape] = &[
     Shape {
         kind: Kind::Query,
         pattern: concat!(
-            r"(?i)[?&](?P<name>[a-z0-9_\-]*",
+            r"(?i)[?&](?:amp;)?(?P<name>[a-z0-9_\-]*",
             word!(),
             r"[a-z0-9_\-]*)",
             r#"=(?P<bare>[^&#\s"'<>`\\;]+)"#
@@ -168,9 +207,11 @@ pub const SHAPES: &[Shape] = &[
         pattern: concat!(
             r#"(?i)(?:^|[\s"'\[(,=])--"#,
             name!(),
-            r#"(?:=|[ \t]+|["'`]\s*,\s*)(?:"#,
+            // A bare value only after `=` or a space: after `"--token",`
+            // comes a quoted argument or another flag's keyword.
+            r#"(?:(?:=|[ \t]+)(?P<bare>[^\s"'`;|&()\[\]]+)|(?:=|[ \t]+|["'`]\s*,\s*)"#,
             quoted!(),
-            r#"|(?P<bare>[^\s"'`;|&()\[\]]+))"#
+            r#")"#
         ),
         bare_ok: true,
     },
@@ -206,7 +247,7 @@ pub const SHAPES: &[Shape] = &[
         pattern: concat!(
             r#"(?i)^[ \t]*(?:-[ \t]+)?["']?"#,
             name!(),
-            r#"["']?[ \t]*:[ \t]*[|>][+-]?[0-9]?[+-]?[ \t]*(?:#.*)?$"#
+            r#"["']?[ \t]*:[ \t]*[|>][+-]?[0-9]?[+-]?[ \t]*(?:#[^\r\n]*)?\r?$"#
         ),
         bare_ok: true,
     },
@@ -413,25 +454,63 @@ pub fn name_words(name: &[u8]) -> Vec<String> {
 /// lookup's prefix is not part of the name: `process.env.API_KEY` is
 /// `API_KEY`, and `token_env` names a variable, not a token.
 pub fn secret_name(name: &[u8]) -> bool {
-    // `secrets.rb`, `db-secret.yaml`: a file, whatever it holds.
-    if decoy::is_file_name(name) {
+    // `secrets.rb`, `db-secret.yaml`: a file, whatever it holds (but
+    // `jwt.secret.key` is a property's name).
+    if decoy::is_file_name(name) && !name.to_ascii_lowercase().ends_with(b".key") {
         return false;
     }
     let mut words = name_words(name);
     if let Some(env) = words.iter().rposition(|w| w == "env" || w == "environ") {
         words.drain(..=env);
     }
-    if words.iter().any(|w| {
-        NOT_SECRET_WORDS.contains(&w.as_str()) || w.starts_with("csrf") || w.starts_with("xsrf")
-    }) {
-        return false;
-    }
-    words.iter().enumerate().any(|(i, w)| {
-        SECRET_WORDS.contains(&w.as_str())
+    let secret = |i: usize| {
+        let w = words[i].as_str();
+        SECRET_WORDS.contains(&w)
             || SECRET_ENDINGS.iter().any(|e| w.ends_with(e))
             || (w == "key" && i > 0 && KEY_OWNERS.contains(&words[i - 1].as_str()))
-    })
+    };
+    let Some(last) = (0..words.len()).rev().find(|&i| secret(i)) else {
+        return false;
+    };
+    // What follows the secret word says what the value is about
+    // (`token_hash`, `password_min_length`, `secret_name`); what comes right
+    // before it may say it is not a credential (`next_token`, `csrf_token`,
+    // `public_key`). Other words before it are the credential's owner
+    // (`EMAIL_HOST_PASSWORD`, `keyStorePassword`).
+    let owner = usize::from(words[last] == "key");
+    let qualifier = last.checked_sub(owner + 1).map(|i| words[i].as_str());
+    let compound = words[last].as_str();
+    !words[last + 1..]
+        .iter()
+        .any(|w| NOT_SECRET_WORDS.contains(&w.as_str()))
+        && !qualifier.is_some_and(|q| NOT_BEFORE.contains(&q))
+        && !NOT_BEFORE
+            .iter()
+            .any(|q| compound.starts_with(q) && compound.len() > q.len())
 }
+
+/// Words right before a secret word that say the value is not a
+/// credential: pagination cursors, CSRF tokens, public keys, outputs.
+const NOT_BEFORE: &[&str] = &[
+    "next",
+    "continuation",
+    "pagination",
+    "page",
+    "cursor",
+    "sync",
+    "resume",
+    "marker",
+    "hash",
+    "hashed",
+    "csrf",
+    "xsrf",
+    "authenticity",
+    "public",
+    "pub",
+    "tokenizer",
+    "max",
+    "min",
+];
 
 /// Whether a name is a password's (not a token's or key's): people choose
 /// those, so they are judged as people write them.
@@ -458,6 +537,10 @@ pub fn value_ok(value: &[u8], threshold: f64, password: bool) -> bool {
     } else {
         threshold
     };
+    // A short value cannot reach many bits per character (10 distinct
+    // characters carry log2(10) = 3.32): the bar is a little under the
+    // most its length allows.
+    let threshold = threshold.min((value.len() as f64).log2() - 0.25);
     // `pepper.raven.cobalt.54`: a passphrase, not a member path.
     let reference = decoy::is_reference(value) && (!password || !passphrase(value));
     let template = value.contains(&b'{') && value.contains(&b'}');
@@ -517,30 +600,30 @@ pub fn basic_ok(value: &[u8]) -> bool {
         && !decoy::is_weak_password(password)
 }
 
-/// The cells of a Markdown table row, trimmed and without backticks.
+/// The cells of a Markdown table row (`| a | b |`), each with its offset in
+/// the row, trimmed and without enclosing backticks; `None` when the line
+/// is not a row.
 fn cells(row: &[u8]) -> Option<Vec<(usize, &[u8])>> {
-    let t = row.trim_ascii_end();
     let lead = row.len() - row.trim_ascii_start().len();
-    if !t[lead..].starts_with(b"|") {
-        return None;
-    }
+    let body = row[lead..].trim_ascii_end().strip_prefix(b"|")?;
     let mut out = Vec::new();
     let mut pos = lead + 1;
-    for cell in t[lead + 1..].split(|b| *b == b'|') {
+    for cell in body.split(|b| *b == b'|') {
         let from = pos + (cell.len() - cell.trim_ascii_start().len());
         let trimmed = cell.trim_ascii();
-        let (from, trimmed) = match trimmed
-            .strip_prefix(b"`")
-            .and_then(|c| c.strip_suffix(b"`"))
-        {
-            Some(inner) => (from + 1, inner),
-            None => (from, trimmed),
-        };
-        out.push((from, trimmed));
+        out.push(
+            match trimmed
+                .strip_prefix(b"`")
+                .and_then(|c| c.strip_suffix(b"`"))
+            {
+                Some(inner) => (from + 1, inner),
+                None => (from, trimmed),
+            },
+        );
         pos += cell.len() + 1;
     }
     // The text after the last `|` is not a cell.
-    if t.ends_with(b"|") {
+    if body.ends_with(b"|") {
         out.pop();
     }
     Some(out)
@@ -549,11 +632,11 @@ fn cells(row: &[u8]) -> Option<Vec<(usize, &[u8])>> {
 /// A Markdown table whose header row, the line `buf[start..end]`, names a
 /// credential column (`| Service | User | Password |`): the spans of that
 /// column's cells in the rows below (at most 1 000 rows), each with whether
-/// the column holds passwords.
-pub fn table_column(buf: &[u8], start: usize, end: usize) -> Vec<(usize, usize, bool)> {
+/// the column holds passwords, and where the rows read end.
+pub fn table_column(buf: &[u8], start: usize, end: usize) -> (Vec<(usize, usize, bool)>, usize) {
     let mut spans = Vec::new();
     let Some(header) = cells(&buf[start..end]) else {
-        return spans;
+        return (spans, end);
     };
     let columns: Vec<usize> = header
         .iter()
@@ -562,7 +645,7 @@ pub fn table_column(buf: &[u8], start: usize, end: usize) -> Vec<(usize, usize, 
         .map(|(i, _)| i)
         .collect();
     if columns.is_empty() {
-        return spans;
+        return (spans, end);
     }
     let mut pos = end + 1;
     let mut first = true;
@@ -576,9 +659,10 @@ pub fn table_column(buf: &[u8], start: usize, end: usize) -> Vec<(usize, usize, 
         };
         // The delimiter row (`| --- | :-: |`) says this is a table.
         if first {
-            let delimiter = row
-                .iter()
-                .all(|(_, c)| !c.is_empty() && c.iter().all(|b| b"-: ".contains(b)));
+            let delimiter = !row.is_empty()
+                && row
+                    .iter()
+                    .all(|(_, c)| !c.is_empty() && c.iter().all(|b| b"-: ".contains(b)));
             if !delimiter {
                 break;
             }
@@ -593,7 +677,7 @@ pub fn table_column(buf: &[u8], start: usize, end: usize) -> Vec<(usize, usize, 
         }
         pos = row_end + 1;
     }
-    spans
+    (spans, pos.min(buf.len()))
 }
 
 /// The value of a YAML block scalar whose header ends at `end` in `buf`: the
@@ -652,6 +736,13 @@ mod tests {
             "process.env.API_KEY",
             "clientSecret",
             "hmacKey",
+            "EMAIL_HOST_PASSWORD",
+            "keyStorePassword",
+            "ldap.manager.password",
+            "PAGE_ACCESS_TOKEN",
+            "jwt.secret.key",
+            "STORAGE_SECRET",
+            "INPUT_TOKEN",
             "db_pass",
             "credentials",
         ] {
@@ -670,12 +761,29 @@ mod tests {
             "keyboard",
             "password_file",
             "secrets.rb",
+            "next_token",
+            "public_key",
+            "public_api_key",
             "csrftoken",
             "NextToken",
-            "output_token",
         ] {
             assert!(!secret_name(no.as_bytes()), "{no}");
         }
+    }
+
+    #[test]
+    fn tables_read_by_their_header_survive_odd_rows() {
+        let crlf = b"| Name | Type |\r\n| --- | --- |\r\n| api_token | string |\r\n\r\n";
+        assert_eq!(table_column(crlf, 0, 15).0, vec![]);
+        let (spans, _) = table_column(b"| api_token | string |\r\n \n| x |\n", 0, 23);
+        assert!(spans.is_empty());
+        let t = b"| Service | Password |\n|---|---|\n| a | `Xk9#mQ2vL8pR` |\n| b |\n";
+        let (spans, table_end) = table_column(t, 0, 22);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(&t[spans[0].0..spans[0].1], b"Xk9#mQ2vL8pR");
+        assert_eq!(table_end, t.len());
+        assert_eq!(cells(b"   "), None);
+        assert_eq!(cells(b""), None);
     }
 
     #[test]

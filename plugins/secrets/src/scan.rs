@@ -2,7 +2,9 @@
 //!
 //! One Aho-Corasick pass over the bytes finds keyword hits; only the lines
 //! holding a hit are given to the regexes of the detectors whose keywords
-//! occur there. Most files hold no keyword and cost one pass.
+//! occur there. Most files hold no keyword and cost one pass. The generic
+//! rule also reads below such a line: the rows of a Markdown table headed
+//! there, the value of a YAML block scalar opened there.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memrchr};
@@ -11,7 +13,7 @@ use regex::bytes::{Regex, RegexSet};
 
 use crate::config::Allow;
 use crate::decoy;
-use crate::detectors::{Check, DETECTORS, keyword_variants};
+use crate::detectors::{Check, DETECTORS};
 use crate::generic::{self, Kind, SHAPES};
 use crate::private_key::{self, PRIVATE_KEY};
 use crate::rules::{GENERIC_SECRET, URL_CREDENTIALS};
@@ -29,9 +31,11 @@ pub struct Hit {
 }
 
 pub struct Scanner {
-    /// The token rules' prefixes as written, the private-key headers, and
-    /// the generic rule's words in their common cases.
+    /// The token rules' prefixes, the private-key headers and the generic
+    /// rule's words.
     keywords: AhoCorasick,
+    /// The automaton's literals, for the exact-case test of token prefixes.
+    literals: Vec<String>,
     /// Keyword pattern index → detector index.
     keyword_detector: Vec<usize>,
     /// Compiled on first use: most files and most runs need few of them.
@@ -46,6 +50,25 @@ pub struct Scanner {
 
 /// The keyword bit of the generic rule's names (after the detectors').
 const GENERIC: usize = DETECTORS.len();
+
+/// The keyword index of the private-key headers.
+const PRIVATE: usize = usize::MAX;
+
+/// At most this many generic findings on one line: a line holding more is a
+/// data blob, already failing the gate, and the cap keeps each value's
+/// checks against the line's earlier findings short.
+const MAX_GENERIC_PER_LINE: usize = 64;
+
+/// What the scan of one buffer carries from line to line.
+struct Pass<'a> {
+    buf: &'a [u8],
+    code: bool,
+    allow: &'a Allow,
+    hits: Vec<Hit>,
+    /// Where the last Markdown table read by its header row ends: its rows
+    /// are not read again as headers.
+    table_end: usize,
+}
 
 /// The inline marker that allows a line.
 pub const ALLOW_MARKER: &[u8] = b"portcullis:allow";
@@ -66,27 +89,28 @@ impl Scanner {
             }
             regexes.push(std::sync::OnceLock::new());
         }
-
         for k in private_key::KEYWORDS {
             literals.push((*k).to_string());
-            keyword_detector.push(usize::MAX);
+            keyword_detector.push(PRIVATE);
         }
-        // The generic rule's names are written in every case.
         for k in generic::KEYWORDS {
-            for form in keyword_variants(k) {
-                literals.push(form);
-                keyword_detector.push(GENERIC);
-            }
+            literals.push((*k).to_string());
+            keyword_detector.push(GENERIC);
         }
-        // A DFA (300 KB, built in under a millisecond): the default for
-        // this many literals is an NFA that searches 2.5 times slower.
+        // One automaton in any case: the generic rule's names are written
+        // in every case (`apiKey`, `API_Key`, `X-API-KEY`), and a token
+        // prefix's hit counts only when its case is exact. A DFA (a few
+        // hundred KB, built in under a millisecond): the default for this
+        // many literals is an NFA that searches 2.5 times slower.
         let keywords = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&literals)
             .map_err(|e| format!("internal error: keywords: {e}"))?;
         Ok(Scanner {
             keywords,
+            literals,
             keyword_detector,
             regexes,
             shapes: SHAPES.iter().map(|_| std::sync::OnceLock::new()).collect(),
@@ -99,12 +123,23 @@ impl Scanner {
     /// in order. `code` says whether the file is source code, where the
     /// generic rule only takes quoted values.
     pub fn scan(&self, buf: &[u8], code: bool, allow: &Allow) -> Vec<Hit> {
-        let mut hits = Vec::new();
+        let mut pass = Pass {
+            buf,
+            code,
+            allow,
+            hits: Vec::new(),
+            table_end: 0,
+        };
         let mut line: Option<(usize, usize, u64)> = None;
         let mut private_keys = false;
         for m in self.keywords.find_overlapping_iter(buf) {
-            let d = self.keyword_detector[m.pattern().as_usize()];
-            if d == usize::MAX {
+            let k = m.pattern().as_usize();
+            let d = self.keyword_detector[k];
+            // Token prefixes and key headers are case-sensitive.
+            if d != GENERIC && &buf[m.start()..m.end()] != self.literals[k].as_bytes() {
+                continue;
+            }
+            if d == PRIVATE {
                 private_keys = true;
                 continue;
             }
@@ -113,7 +148,7 @@ impl Scanner {
                 Some((start, end, mask)) if pos >= *start && pos < *end => *mask |= 1 << d,
                 _ => {
                     if let Some((s, e, mask)) = line.take() {
-                        self.scan_line(buf, s, e, mask, code, allow, &mut hits);
+                        self.scan_line(&mut pass, s, e, mask);
                     }
                     let s = memrchr(b'\n', &buf[..pos]).map_or(0, |i| i + 1);
                     let e = memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
@@ -122,10 +157,9 @@ impl Scanner {
             }
         }
         if let Some((s, e, mask)) = line {
-            self.scan_line(buf, s, e, mask, code, allow, &mut hits);
+            self.scan_line(&mut pass, s, e, mask);
         }
-        // Detectors report in their order and a block scalar's value is on
-        // the next line: findings are reported in the file's order.
+        let mut hits = pass.hits;
         if private_keys {
             for (start, end, kind) in private_key::find(buf) {
                 let line_start = memrchr(b'\n', &buf[..start]).map_or(0, |i| i + 1);
@@ -142,9 +176,10 @@ impl Scanner {
                 });
             }
         }
+        // Detectors report in their order, and a block scalar's or a
+        // table's values lie below the line that found them: findings are
+        // reported in the file's order, each span once.
         hits.sort_by_key(|h| h.start);
-        // A table's column or a block scalar's value may also be found on
-        // its own line.
         hits.dedup_by(|a, b| a.start == b.start && a.end == b.end);
         hits
     }
@@ -170,20 +205,12 @@ impl Scanner {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn scan_line(
-        &self,
-        buf: &[u8],
-        start: usize,
-        end: usize,
-        mask: u64,
-        code: bool,
-        allow: &Allow,
-        hits: &mut Vec<Hit>,
-    ) {
+    /// The findings on the line `buf[start..end]`, whose keywords gave
+    /// `mask`.
+    fn scan_line(&self, pass: &mut Pass, start: usize, end: usize, mask: u64) {
+        let buf = pass.buf;
         let line = &buf[start..end];
-        let first = hits.len();
-        let mut specific = false;
+        let first = pass.hits.len();
         for (i, d) in DETECTORS.iter().enumerate() {
             if mask & (1 << i) == 0 {
                 continue;
@@ -202,63 +229,50 @@ impl Scanner {
                 };
                 // A URL's password may be a placeholder while the line
                 // still holds a real token: only real matches count.
-                if !ok || allow.value_allowed(value) {
+                if !ok || pass.allow.value_allowed(value) {
                     continue;
                 }
-                let url = d.rule.id() == URL_CREDENTIALS.id();
-                if !url {
-                    specific = true;
-                }
-                hits.push(Hit {
+                pass.hits.push(Hit {
                     rule: d.rule,
                     start: start + s.start(),
                     end: start + s.end(),
-                    redacted: redact(value, url),
+                    redacted: redact(value, d.rule.id() == URL_CREDENTIALS.id()),
                     what: d.what,
                 });
             }
         }
-        // The generic rule only speaks on lines no specific rule claimed.
-        if mask & (1 << GENERIC) != 0 && !specific {
-            self.scan_generic(buf, start, end, code, allow, first, hits);
+        // The generic rule skips the values a token rule reported (found
+        // before it, so its overlap test sees them, allowed or not).
+        if mask & (1 << GENERIC) != 0 {
+            self.scan_generic(pass, start, end, first);
         }
         // The inline marker allows what it names on its own line; other
-        // scanners' markers allow the whole line.
-        if FOREIGN_MARKERS
+        // scanners' markers allow the whole line. Values found below this
+        // line were judged by their own line's markers.
+        let on_line = |h: &Hit| h.start >= start && h.start < end;
+        let foreign = FOREIGN_MARKERS
             .iter()
-            .any(|m| memchr::memmem::find(line, m).is_some())
-        {
-            hits.truncate(first);
-        } else if memchr::memmem::find(line, ALLOW_MARKER).is_some() {
-            let mut i = first;
-            while i < hits.len() {
-                if allow.line_allows(line, hits[i].rule.id()) {
-                    hits.remove(i);
-                } else {
-                    i += 1;
-                }
-            }
+            .any(|m| memchr::memmem::find(line, m).is_some());
+        let ours = memchr::memmem::find(line, ALLOW_MARKER).is_some();
+        if foreign || ours {
+            let tail = pass.hits.split_off(first);
+            pass.hits.extend(tail.into_iter().filter(|h| {
+                !(on_line(h) && (foreign || pass.allow.line_allows(line, h.rule.id())))
+            }));
         }
     }
 
-    /// The generic rule's findings on the line `buf[start..end]`: every
-    /// shape that may match is tried; a value already reported on the line
-    /// is not reported again.
-    #[allow(clippy::too_many_arguments)]
-    fn scan_generic(
-        &self,
-        buf: &[u8],
-        start: usize,
-        end: usize,
-        code: bool,
-        allow: &Allow,
-        first: usize,
-        hits: &mut Vec<Hit>,
-    ) {
+    /// The generic rule's findings on the line `buf[start..end]`: a table
+    /// headed here is read by its column, then every shape the line holds is
+    /// tried. A value already reported on the line is not reported again.
+    fn scan_generic(&self, pass: &mut Pass, start: usize, end: usize, first: usize) {
+        let buf = pass.buf;
         let line = &buf[start..end];
-        if line.trim_ascii_start().starts_with(b"|") {
-            for (from, to, password) in generic::table_column(buf, start, end) {
-                self.push_generic(buf, from, to, password, allow, first, hits);
+        if start >= pass.table_end && line.trim_ascii_start().starts_with(b"|") {
+            let (spans, table_end) = generic::table_column(buf, start, end);
+            pass.table_end = table_end;
+            for (from, to, password) in spans {
+                self.push_generic(pass, from, to, password, (start, end), first);
             }
         }
         let matched = self.shape_set().matches(line);
@@ -267,20 +281,25 @@ impl Scanner {
                 continue;
             }
             for caps in self.shape(k).captures_iter(line) {
+                if pass.hits.len() - first >= MAX_GENERIC_PER_LINE {
+                    return;
+                }
                 let name = caps.name("name");
                 if name.is_some_and(|n| !generic::secret_name(n.as_bytes())) {
                     continue;
                 }
-                // A badge's URL carries a public token (`badge.svg?token=…`).
-                if shape.kind == Kind::Query
-                    && name.is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(b"token"))
-                    && in_image_url(line, caps.get(0).map_or(0, |m| m.start()))
+                // `?token=…&x=1` is a query parameter, whose value ends at
+                // `&`: the query shape reads it.
+                if shape.kind == Kind::Assign
+                    && name.is_some_and(|n| n.start() > 0 && b"?&".contains(&line[n.start() - 1]))
                 {
                     continue;
                 }
-                // `?token=…&x=1` is a query parameter, whose value ends at `&`.
-                if shape.kind == Kind::Assign
-                    && name.is_some_and(|n| n.start() > 0 && b"?&;".contains(&line[n.start() - 1]))
+                // A badge image's URL carries a public token
+                // (`badge.svg?token=…`).
+                if shape.kind == Kind::Query
+                    && name.is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(b"token"))
+                    && in_image_url(line, caps.get(0).map_or(0, |m| m.start()))
                 {
                     continue;
                 }
@@ -293,7 +312,7 @@ impl Scanner {
                 } else if let Some(v) = quoted {
                     (start + v.start(), start + v.end())
                 } else if let Some(v) = caps.name("bare").or(caps.name("bearer")) {
-                    if code && !shape.bare_ok {
+                    if pass.code && !shape.bare_ok {
                         continue;
                     }
                     (start + v.start(), start + v.end())
@@ -306,61 +325,67 @@ impl Scanner {
                     .is_some_and(|s| s.as_bytes().eq_ignore_ascii_case(b"basic"));
                 if basic {
                     if generic::basic_ok(&buf[from..to]) {
-                        self.push_value(buf, from, to, allow, first, hits);
+                        self.push_value(pass, from, to, (start, end), first);
                     }
                     continue;
                 }
                 let password = name.is_some_and(|n| generic::password_name(n.as_bytes()));
-                self.push_generic(buf, from, to, password, allow, first, hits);
+                self.push_generic(pass, from, to, password, (start, end), first);
             }
         }
     }
 
     /// Report `buf[from..to]` when it looks like a credential.
-    #[allow(clippy::too_many_arguments)]
     fn push_generic(
         &self,
-        buf: &[u8],
+        pass: &mut Pass,
         from: usize,
         to: usize,
         password: bool,
-        allow: &Allow,
+        line: (usize, usize),
         first: usize,
-        hits: &mut Vec<Hit>,
     ) {
-        if generic::value_ok(&buf[from..to], self.entropy, password) {
-            self.push_value(buf, from, to, allow, first, hits);
+        if generic::value_ok(&pass.buf[from..to], self.entropy, password) {
+            self.push_value(pass, from, to, line, first);
         }
     }
 
     /// Report `buf[from..to]` unless allowed or already reported. A value
-    /// below the line being scanned (a block scalar's, a table column's) is
-    /// allowed by a marker on its own line.
+    /// below the scanned `line` (a block scalar's, a table column's) is
+    /// allowed by a marker on its own line, and left to a token rule that
+    /// recognises it (which reports it from its own line).
     fn push_value(
         &self,
-        buf: &[u8],
+        pass: &mut Pass,
         from: usize,
         to: usize,
-        allow: &Allow,
+        line: (usize, usize),
         first: usize,
-        hits: &mut Vec<Hit>,
     ) {
+        let buf = pass.buf;
         let value = &buf[from..to];
-        if allow.value_allowed(value) || hits[first..].iter().any(|h| h.start < to && from < h.end)
+        if pass.hits.len() - first >= MAX_GENERIC_PER_LINE
+            || pass.allow.value_allowed(value)
+            || pass.hits[first..]
+                .iter()
+                .any(|h| h.start < to && from < h.end)
         {
             return;
         }
-        let own_start = memrchr(b'\n', &buf[..from]).map_or(0, |i| i + 1);
-        let own_end = memchr(b'\n', &buf[to..]).map_or(buf.len(), |i| to + i);
-        let own = &buf[own_start..own_end];
-        if FOREIGN_MARKERS
-            .iter()
-            .any(|m| memchr::memmem::find(own, m).is_some())
-            || allow.line_allows(own, GENERIC_SECRET.id())
-        {
-            return;
+        if from < line.0 || from >= line.1 {
+            let own_start = memrchr(b'\n', &buf[..from]).map_or(0, |i| i + 1);
+            let own_end = memchr(b'\n', &buf[to..]).map_or(buf.len(), |i| to + i);
+            let own = &buf[own_start..own_end];
+            if FOREIGN_MARKERS
+                .iter()
+                .any(|m| memchr::memmem::find(own, m).is_some())
+                || pass.allow.line_allows(own, GENERIC_SECRET.id())
+                || (0..DETECTORS.len()).any(|i| self.regex(i).is_match(value))
+            {
+                return;
+            }
         }
-        hits.push(Hit {
+        pass.hits.push(Hit {
             rule: &GENERIC_SECRET,
             start: from,
             end: to,
@@ -371,17 +396,17 @@ impl Scanner {
 }
 
 /// Whether the URL whose query starts at `at` in `line` is an image's
-/// (`…/badge.svg?token=…`, `…/graph/badge?token=…`).
+/// (`…/badge.svg?token=…`). Looks back at most 2 KiB.
 fn in_image_url(line: &[u8], at: usize) -> bool {
-    let from = line[..at]
+    let window = &line[at.saturating_sub(2048)..at];
+    let from = window
         .iter()
         .rposition(|b| b.is_ascii_whitespace() || b"\"'`(<[".contains(b))
         .map_or(0, |i| i + 1);
-    let path = line[from..at].to_ascii_lowercase();
+    let path = &window[from..];
     [&b".svg"[..], b".png", b".gif"]
         .iter()
-        .any(|e| path.ends_with(e))
-        || memchr::memmem::find(&path, b"badge").is_some()
+        .any(|e| path.len() >= e.len() && path[path.len() - e.len()..].eq_ignore_ascii_case(e))
 }
 
 /// Show a short prefix only: `ghp_Ab12…`. Passwords show two characters.

@@ -346,3 +346,95 @@ fn generic_secrets_are_errors_found_at_the_value_in_the_shapes_people_write() {
         .expect("region");
     assert_eq!((at.start_column, at.end_column), (Some(27), Some(59)));
 }
+
+#[test]
+fn generic_shapes_hold_on_odd_and_hostile_input() {
+    let mut r = Rng::new(12);
+    let key = r.from(generate::ALNUM, 24);
+    let pat = token("github-pat", &mut r);
+    let jwt = token("jwt", &mut r);
+    // Base64 of random bytes with its `==` padding, and of a random password.
+    let padded = generate::b64(&(0..16).map(|_| r.next() as u8).collect::<Vec<_>>());
+    let password = r.from(generate::ALNUM, 16);
+    let data = generate::b64(password.as_bytes());
+    let dir = tree(&[
+        // CRLF, a blank line after a table whose last row names a secret.
+        (
+            "docs/api.md",
+            "| Name | Type |\r\n| --- | --- |\r\n| api_token | string |\r\n\r\n \n",
+        ),
+        (
+            "values.yaml",
+            &format!("auth:\r\n  password: >-\r\n    {key}\r\n"),
+        ),
+        // A marker on the header allows nothing below it.
+        (
+            "docs/accounts.md",
+            &format!(
+                "| Service | Password | <!-- portcullis:allow --> |\n| --- | --- | --- |\n| db | `{key}` | |\n"
+            ),
+        ),
+        // A marker for one rule leaves the other rules on its line.
+        (
+            "tokens.json",
+            &format!(
+                "{{\"id_token\": \"{jwt}\", \"db_password\": \"{key}\"}} // portcullis:allow secrets/jwt\n"
+            ),
+        ),
+        // A token in a block scalar is the token rule's.
+        ("ci.yaml", &format!("token: >-\n  {pat}\n")),
+        (
+            "App.config",
+            &format!("Server=db;Database=app;User Id=sa;Password={key};\n"),
+        ),
+        ("main.tf", &format!("  password             = \"{key}\"\n")),
+        ("secret.yaml", &format!("data:\n  password: {data}\n")),
+        ("app.yaml", &format!("secret: {padded}\n")),
+        (
+            "client.py",
+            &format!("HEADERS = {{\"X-API-Key\": \"{key}\"}}\n"),
+        ),
+        ("keys.env", &format!("CLIENT_KEY={key}\n")),
+        // Not credentials.
+        (
+            "cli.py",
+            "parser.add_argument(\"--api-token\", default=os.getenv(\"API_TOKEN\"))\n",
+        ),
+    ]);
+    assert_eq!(
+        found(&run(&dir, serde_json::json!({}))),
+        vec![
+            f("generic-secret", "App.config", 1),
+            f("generic-secret", "app.yaml", 1),
+            f("generic-secret", "client.py", 1),
+            f("generic-secret", "docs/accounts.md", 3),
+            f("generic-secret", "keys.env", 1),
+            f("generic-secret", "main.tf", 1),
+            f("generic-secret", "secret.yaml", 2),
+            f("generic-secret", "tokens.json", 1),
+            f("generic-secret", "values.yaml", 3),
+            f("github-pat", "ci.yaml", 2),
+        ]
+    );
+}
+
+#[test]
+fn a_line_of_many_credentials_is_capped_and_tables_are_read_once() {
+    let mut r = Rng::new(13);
+    let mut line = String::new();
+    for _ in 0..20_000 {
+        line.push_str(&format!("\"token\":\"{}\",", r.from(generate::ALNUM, 20)));
+    }
+    let mut tables = String::new();
+    for _ in 0..5_000 {
+        tables.push_str(&format!("| {}token |\n|-|\n", r.from(generate::ALNUM, 16)));
+    }
+    let dir = tree(&[("blob.json", &format!("{line}\n")), ("tables.md", &tables)]);
+    let eval = run(&dir, serde_json::json!({}));
+    let blob = eval
+        .findings
+        .iter()
+        .filter(|f| f.locations[0].path == "blob.json")
+        .count();
+    assert_eq!(blob, 64, "at most 64 generic findings on one line");
+}
