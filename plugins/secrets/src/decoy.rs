@@ -150,6 +150,10 @@ pub fn is_reference(v: &[u8]) -> bool {
         b"sha512-",
         b"sha1-",
     ];
+    // `:symbol`, `::path` (a separator's second colon).
+    if v.starts_with(b":") {
+        return true;
+    }
     // A base64 value may start with `/`; a path has no `+` and no padding.
     let base64ish = v.contains(&b'+') || v.ends_with(b"=");
     if PREFIXES.iter().any(|p| v.starts_with(p)) && !(v.starts_with(b"/") && base64ish) {

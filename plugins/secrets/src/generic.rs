@@ -498,6 +498,7 @@ const NOT_BEFORE: &[&str] = &[
     "page",
     "cursor",
     "sync",
+    "output",
     "resume",
     "marker",
     "hash",
@@ -537,10 +538,15 @@ pub fn value_ok(value: &[u8], threshold: f64, password: bool) -> bool {
     } else {
         threshold
     };
-    // A short value cannot reach many bits per character (10 distinct
-    // characters carry log2(10) = 3.32): the bar is a little under the
-    // most its length allows.
-    let threshold = threshold.min((value.len() as f64).log2() - 0.25);
+    // A short value cannot reach many bits per character (12 distinct
+    // characters carry log2(12) = 3.58): from 12 characters the bar is a
+    // little under the most its length allows; shorter values must reach
+    // it whole, which random characters rarely do.
+    let threshold = if value.len() >= 12 {
+        threshold.min((value.len() as f64).log2() - 0.25)
+    } else {
+        threshold
+    };
     // `pepper.raven.cobalt.54`: a passphrase, not a member path.
     let reference = decoy::is_reference(value) && (!password || !passphrase(value));
     let template = value.contains(&b'{') && value.contains(&b'}');
