@@ -149,6 +149,13 @@ pub fn is_reference(v: &[u8]) -> bool {
         b"sha256:",
         b"sha512-",
         b"sha1-",
+        // Encrypted or stored elsewhere: SOPS, 1Password, vals, KMS.
+        b"ENC[",
+        b"op://",
+        b"ref+",
+        b"awskms:",
+        b"gcpkms:",
+        b"azurekv:",
     ];
     // `:symbol`, `::path` (a separator's second colon).
     if v.starts_with(b":") {
@@ -455,6 +462,16 @@ pub fn is_base64_text(v: &[u8]) -> bool {
             * 10
             >= decoded.len() * 8
         && (decoded.contains(&b' ') || wordy(&decoded))
+}
+
+/// Base64 of a placeholder or weak password (`cGFzc3dvcmQxMjMh` is
+/// `password123!`).
+pub fn encodes_weak_text(v: &[u8]) -> bool {
+    v.len() >= 8
+        && base64_decode(v).is_some_and(|d| {
+            d.iter().all(|b| (0x20..0x7f).contains(b))
+                && (has_weak_word(&d) || is_placeholder(&d) || is_weak_password(&d))
+        })
 }
 
 /// Decode standard or URL-safe base64, padded or not.

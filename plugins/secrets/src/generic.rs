@@ -96,12 +96,12 @@ macro_rules! quoted {
 }
 
 /// A string type between a name and `=`: `: &str`, `: &'static str`,
-/// `: string`, `: String`, `: Final[str]`, `: Option<String>`,
-/// `: SecretStr`, Go's ` string`. Only string types: a value such as
+/// `: string`, `: String`, `: Final`, `: typing.Final[str]`,
+/// `: Option<String>`, `: SecretStr`, Go's ` string`. Only string types: a value such as
 /// `Xk9…H==` after `secret: ` is not a type followed by `=`.
 macro_rules! typed {
     () => {
-        r#"(?:\s*:\s*&?(?:'static\s+)?(?:(?:final|optional|option|classvar|secret)[\[<])?(?:str|string|text|bytes|secretstr|secretstring)[\]>]?\??\s*=|[ \t]+string\s*=)"#
+        r#"(?:\s*:\s*&?(?:'static\s+)?(?:(?:typing\.)?(?:final|optional|classvar)(?:\[(?:str|bytes)\])?|(?:option|secret)<(?:string|&(?:'static\s+)?str)>|str|string|text|bytes|secretstr|secretstring)\??\s*=|[ \t]+string\s*=)"#
     };
 }
 pub(crate) use typed;
@@ -373,6 +373,8 @@ const NOT_SECRET_WORDS: &[&str] = &[
     "resume",
     "last",
     "used",
+    "kid",
+    "iv",
 ];
 
 /// Secret words when a whole word of a name: `password`, `secret`, `pwd`.
@@ -464,7 +466,8 @@ pub fn secret_name(name: &[u8]) -> bool {
         words.drain(..=env);
     }
     let secret = |i: usize| {
-        let w = words[i].as_str();
+        // `password1`, `apiKey2`: a numbered credential.
+        let w = words[i].trim_end_matches(|c: char| c.is_ascii_digit());
         SECRET_WORDS.contains(&w)
             || SECRET_ENDINGS.iter().any(|e| w.ends_with(e))
             || (w == "key" && i > 0 && KEY_OWNERS.contains(&words[i - 1].as_str()))
@@ -484,9 +487,10 @@ pub fn secret_name(name: &[u8]) -> bool {
         .iter()
         .any(|w| NOT_SECRET_WORDS.contains(&w.as_str()))
         && !qualifier.is_some_and(|q| NOT_BEFORE.contains(&q))
-        && !NOT_BEFORE
-            .iter()
-            .any(|q| compound.starts_with(q) && compound.len() > q.len())
+        // `csrftoken`, `xsrfToken`.
+        && !["csrf", "xsrf"].iter().any(|q| compound.starts_with(q))
+        // Keys published to browsers by design (`NEXT_PUBLIC_MAPBOX_TOKEN`).
+        && !words[..last].iter().any(|w| w == "public" || w == "pub")
 }
 
 /// Words right before a secret word that say the value is not a
@@ -501,6 +505,12 @@ const NOT_BEFORE: &[&str] = &[
     "output",
     "resume",
     "marker",
+    "skip",
+    "delta",
+    "prev",
+    "previous",
+    "idempotency",
+    "request",
     "hash",
     "hashed",
     "csrf",
@@ -564,6 +574,7 @@ pub fn value_ok(value: &[u8], threshold: f64, password: bool) -> bool {
         && !decoy::is_password_hash(value)
         && !decoy::has_weak_word(value)
         && !decoy::is_base64_text(value)
+        && !decoy::encodes_weak_text(value)
 }
 
 /// Three or more words of letters and a number, joined by `.`, `-` or `_`
@@ -635,6 +646,14 @@ fn cells(row: &[u8]) -> Option<Vec<(usize, &[u8])>> {
     Some(out)
 }
 
+/// `| --- | :-: |`: the row under a table's header.
+fn delimiter_row(row: &[(usize, &[u8])]) -> bool {
+    !row.is_empty()
+        && row
+            .iter()
+            .all(|(_, c)| !c.is_empty() && c.iter().all(|b| b"-: ".contains(b)))
+}
+
 /// A Markdown table whose header row, the line `buf[start..end]`, names a
 /// credential column (`| Service | User | Password |`): the spans of that
 /// column's cells in the rows below (at most 1 000 rows), each with whether
@@ -665,15 +684,17 @@ pub fn table_column(buf: &[u8], start: usize, end: usize) -> (Vec<(usize, usize,
         };
         // The delimiter row (`| --- | :-: |`) says this is a table.
         if first {
-            let delimiter = !row.is_empty()
-                && row
-                    .iter()
-                    .all(|(_, c)| !c.is_empty() && c.iter().all(|b| b"-: ".contains(b)));
-            if !delimiter {
+            if !delimiter_row(&row) {
                 break;
             }
             first = false;
         } else {
+            // A row followed by a delimiter row heads the next table.
+            let next = (row_end + 1).min(buf.len());
+            let next_end = memchr::memchr(b'\n', &buf[next..]).map_or(buf.len(), |i| next + i);
+            if cells(&buf[next..next_end]).is_some_and(|r| delimiter_row(&r)) {
+                break;
+            }
             for &i in &columns {
                 if let Some((from, cell)) = row.get(i) {
                     let password = password_name(header[i].1);
@@ -749,6 +770,8 @@ mod tests {
             "jwt.secret.key",
             "STORAGE_SECRET",
             "INPUT_TOKEN",
+            "password1",
+            "PAGERDUTYTOKEN",
             "db_pass",
             "credentials",
         ] {
@@ -770,6 +793,8 @@ mod tests {
             "next_token",
             "public_key",
             "public_api_key",
+            "NEXT_PUBLIC_MAPBOX_TOKEN",
+            "ClientRequestToken",
             "csrftoken",
             "NextToken",
         ] {

@@ -275,13 +275,16 @@ impl Scanner {
                 self.push_generic(pass, from, to, password, (start, end), first);
             }
         }
+        // The cap counts the line's own shapes, not a table's rows (at most
+        // 1 000, read once).
+        let shapes_first = pass.hits.len();
         let matched = self.shape_set().matches(line);
         for (k, shape) in SHAPES.iter().enumerate() {
             if !matched.matched(k) {
                 continue;
             }
             for caps in self.shape(k).captures_iter(line) {
-                if pass.hits.len() - first >= MAX_GENERIC_PER_LINE {
+                if pass.hits.len() - shapes_first >= MAX_GENERIC_PER_LINE {
                     return;
                 }
                 let name = caps.name("name");
@@ -291,20 +294,26 @@ impl Scanner {
                 // `?token=…&x=1` is a query parameter, whose value ends at
                 // `&`: the query shape reads it.
                 if shape.kind == Kind::Assign
-                    && name.is_some_and(|n| n.start() > 0 && b"?&".contains(&line[n.start() - 1]))
-                {
-                    continue;
-                }
-                // A badge image's URL carries a public token
-                // (`badge.svg?token=…`).
-                if shape.kind == Kind::Query
-                    && name.is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(b"token"))
-                    && in_image_url(line, caps.get(0).map_or(0, |m| m.start()))
+                    && name.is_some_and(|n| {
+                        let before = &line[..n.start()];
+                        before.ends_with(b"?")
+                            || before.ends_with(b"&")
+                            || before.ends_with(b"&amp;")
+                    })
                 {
                     continue;
                 }
                 let quoted = ["dq", "sq", "bt"].iter().find_map(|g| caps.name(g));
                 let (from, to) = if shape.kind == Kind::Block {
+                    // A block's content cannot hold a comment: its header's
+                    // marker is the one that allows it.
+                    if FOREIGN_MARKERS
+                        .iter()
+                        .any(|m| memchr::memmem::find(line, m).is_some())
+                        || pass.allow.line_allows(line, GENERIC_SECRET.id())
+                    {
+                        continue;
+                    }
                     match generic::block_value(buf, start, end) {
                         Some(span) => span,
                         None => continue,
@@ -330,6 +339,16 @@ impl Scanner {
                     continue;
                 }
                 let password = name.is_some_and(|n| generic::password_name(n.as_bytes()));
+                // A badge image's URL carries a public token
+                // (`badge.svg?token=…`); asked only of a value that would
+                // count, so a line of many `&token=` costs no look-backs.
+                if shape.kind == Kind::Query
+                    && name.is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(b"token"))
+                    && generic::value_ok(&buf[from..to], self.entropy, password)
+                    && in_image_url(line, caps.get(0).map_or(0, |m| m.start()))
+                {
+                    continue;
+                }
                 self.push_generic(pass, from, to, password, (start, end), first);
             }
         }
@@ -364,8 +383,7 @@ impl Scanner {
     ) {
         let buf = pass.buf;
         let value = &buf[from..to];
-        if pass.hits.len() - first >= MAX_GENERIC_PER_LINE
-            || pass.allow.value_allowed(value)
+        if pass.allow.value_allowed(value)
             || pass.hits[first..]
                 .iter()
                 .any(|h| h.start < to && from < h.end)

@@ -395,11 +395,36 @@ fn generic_shapes_hold_on_odd_and_hostile_input() {
             &format!("HEADERS = {{\"X-API-Key\": \"{key}\"}}\n"),
         ),
         ("keys.env", &format!("CLIENT_KEY={key}\n")),
-        // Not credentials.
+        ("settings.py", &format!("API_KEY: Final = \"{key}\"\n")),
+        (
+            "docs/keys.md",
+            &format!(
+                "| Service | Password |\n|---|---|\n| db | `{password}` |\n| Name | Owner | API Key |\n|---|---|---|\n| stripe | ops | {key} |\n"
+            ),
+        ),
+        (
+            "site.xml",
+            &format!("<a href=\"/x?y=1&amp;access_token={key}\">\n"),
+        ),
+        ("numbered.env", &format!("DB_PASSWORD2={key}\n")),
+        // Not credentials, or allowed.
         (
             "cli.py",
             "parser.add_argument(\"--api-token\", default=os.getenv(\"API_TOKEN\"))\n",
         ),
+        (
+            "allowed.yaml",
+            &format!("api_token: >-  # portcullis:allow secrets/generic-secret\n  {key}\n"),
+        ),
+        (
+            "public.env",
+            &format!("NEXT_PUBLIC_MAPBOX_TOKEN=pk.{key}\nGITHUB_TOKEN=op://Private/GitHub/token\n"),
+        ),
+        (
+            "secrets.enc.yaml",
+            "password: ENC[AES256_GCM,data:q8Vd2LmZ0xR7pK4n,iv:W1sT9yB3,tag:Xk9m,type:str]\n",
+        ),
+        ("weak.yaml", "data:\n  password: cGFzc3dvcmQxMjMh\n"),
     ]);
     assert_eq!(
         found(&run(&dir, serde_json::json!({}))),
@@ -408,9 +433,14 @@ fn generic_shapes_hold_on_odd_and_hostile_input() {
             f("generic-secret", "app.yaml", 1),
             f("generic-secret", "client.py", 1),
             f("generic-secret", "docs/accounts.md", 3),
+            f("generic-secret", "docs/keys.md", 3),
+            f("generic-secret", "docs/keys.md", 6),
             f("generic-secret", "keys.env", 1),
             f("generic-secret", "main.tf", 1),
+            f("generic-secret", "numbered.env", 1),
             f("generic-secret", "secret.yaml", 2),
+            f("generic-secret", "settings.py", 1),
+            f("generic-secret", "site.xml", 1),
             f("generic-secret", "tokens.json", 1),
             f("generic-secret", "values.yaml", 3),
             f("github-pat", "ci.yaml", 2),
