@@ -131,6 +131,9 @@ pub enum Kind {
     Table,
     /// A YAML block scalar: `key: >-` with the value on the next line.
     Block,
+    /// An XML element (`<password>…</password>`, Maven's and .NET's
+    /// settings) or a C macro (`#define WIFI_PASSWORD "…"`).
+    Element,
 }
 
 pub struct Shape {
@@ -143,11 +146,25 @@ pub struct Shape {
 
 pub const SHAPES: &[Shape] = &[
     Shape {
+        kind: Kind::Element,
+        pattern: concat!(
+            r#"(?i)<(?P<name>[a-z0-9_.\-:]*"#,
+            word!(),
+            r#"[a-z0-9_.\-:]*)>[ \t]*(?P<bare>[^<>\s]+)[ \t]*</"#
+        ),
+        bare_ok: true,
+    },
+    Shape {
+        kind: Kind::Element,
+        pattern: concat!(r"(?i)#[ \t]*define[ \t]+", name!(), r"[ \t]+", quoted!()),
+        bare_ok: true,
+    },
+    Shape {
         kind: Kind::Assign,
         pattern: concat!(
             r"(?i)",
             name!(),
-            r#"["'`]?\]?(?:"#,
+            r#"(?:\[[0-9]*\])?["'`]?\]?(?:"#,
             typed!(),
             r"|[ \t]{0,40}(?:=>|:=|\+=|\?\?=|\?=|\|\|=|=|:))\s{0,5}(?:(?:[a-z_][a-z0-9_:.]*\(\s*)?",
             quoted!(),
@@ -218,7 +235,7 @@ pub const SHAPES: &[Shape] = &[
     Shape {
         kind: Kind::Html,
         pattern: concat!(
-            r#"(?i)\b(?:name|id)\s*=\s*["']"#,
+            r#"(?i)\b(?:name|id|key)\s*=\s*["']"#,
             name!(),
             r#"["'][^<>]{0,200}?\b(?:value|content)\s*=\s*(?:"(?P<dq>[^"\r\n]+)"|'(?P<sq>[^'\r\n]+)')"#
         ),
@@ -227,7 +244,7 @@ pub const SHAPES: &[Shape] = &[
     Shape {
         kind: Kind::Html,
         pattern: concat!(
-            r#"(?i)\b(?:value|content)\s*=\s*(?:"(?P<dq>[^"\r\n]+)"|'(?P<sq>[^'\r\n]+)')[^<>]{0,200}?\b(?:name|id)\s*=\s*["']"#,
+            r#"(?i)\b(?:value|content)\s*=\s*(?:"(?P<dq>[^"\r\n]+)"|'(?P<sq>[^'\r\n]+)')[^<>]{0,200}?\b(?:name|id|key)\s*=\s*["']"#,
             name!(),
             r#"["']"#
         ),

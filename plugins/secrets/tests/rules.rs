@@ -407,6 +407,22 @@ fn generic_shapes_hold_on_odd_and_hostile_input() {
             &format!("<a href=\"/x?y=1&amp;access_token={key}\">\n"),
         ),
         ("numbered.env", &format!("DB_PASSWORD2={key}\n")),
+        (
+            "settings.xml",
+            &format!(
+                "<server>\n  <id>corp</id>\n  <password>{key}</password>\n</server>\n<password>{{COQLCE6DU6GtcS5P=}}</password>\n<password>${{env.REPO_PASSWORD}}</password>\n"
+            ),
+        ),
+        (
+            "Web.config",
+            &format!("<add key=\"ApiSecret\" value=\"{key}\" />\n"),
+        ),
+        (
+            "src/wifi.h",
+            &format!(
+                "#define WIFI_PASSWORD \"{password}\"\nstatic const char api_key[] = \"{key}\";\n"
+            ),
+        ),
         // Not credentials, or allowed.
         (
             "cli.py",
@@ -430,6 +446,7 @@ fn generic_shapes_hold_on_odd_and_hostile_input() {
         found(&run(&dir, serde_json::json!({}))),
         vec![
             f("generic-secret", "App.config", 1),
+            f("generic-secret", "Web.config", 1),
             f("generic-secret", "app.yaml", 1),
             f("generic-secret", "client.py", 1),
             f("generic-secret", "docs/accounts.md", 3),
@@ -440,7 +457,10 @@ fn generic_shapes_hold_on_odd_and_hostile_input() {
             f("generic-secret", "numbered.env", 1),
             f("generic-secret", "secret.yaml", 2),
             f("generic-secret", "settings.py", 1),
+            f("generic-secret", "settings.xml", 3),
             f("generic-secret", "site.xml", 1),
+            f("generic-secret", "src/wifi.h", 1),
+            f("generic-secret", "src/wifi.h", 2),
             f("generic-secret", "tokens.json", 1),
             f("generic-secret", "values.yaml", 3),
             f("github-pat", "ci.yaml", 2),
