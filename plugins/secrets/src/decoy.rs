@@ -205,11 +205,6 @@ pub fn is_reference(v: &[u8]) -> bool {
             return true;
         }
     }
-    let ident = |part: &[u8]| {
-        !part.is_empty()
-            && !part[0].is_ascii_digit()
-            && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-    };
     // A name (`LastEvaluatedTableName`, `Win32_System_Threading`), member
     // access (`a.b.c`), a key path (`oauth/client_secret`,
     // `ConnectionStrings:DbPassword`) or alternatives (`api|token|key`),
@@ -220,9 +215,7 @@ pub fn is_reference(v: &[u8]) -> bool {
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
     };
-    let named =
-        v.split(|b| *b == b'.').all(ident) || v.split(|b| b"/:.|".contains(b)).all(name_part);
-    named && wordy(v)
+    v.split(|b| b"/:.|".contains(b)).all(name_part) && wordy(v)
 }
 
 /// Whether a value is made of words (`getDatabasePassword`,
@@ -245,24 +238,11 @@ pub fn wordy(v: &[u8]) -> bool {
     if digit_then_letter || letters == 0 || vowels * 5 < letters {
         return false;
     }
-    // Words at separators and camelCase boundaries.
-    let mut word_letters = 0;
-    let mut word_vowel = false;
-    let mut prev_lower = false;
-    for &b in v.iter().chain(std::iter::once(&b' ')) {
-        let boundary = !b.is_ascii_alphanumeric() || (b.is_ascii_uppercase() && prev_lower);
-        if boundary {
-            if word_letters >= 3 && !word_vowel {
-                return false;
-            }
-            word_letters = 0;
-            word_vowel = false;
-        }
-        if b.is_ascii_alphabetic() {
-            word_letters += 1;
-            word_vowel |= vowel(&b);
-        }
-        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+    // No word of three or more letters without a vowel.
+    if name_words(v).iter().any(|w| {
+        w.bytes().filter(u8::is_ascii_alphabetic).count() >= 3 && !w.bytes().any(|b| vowel(&b))
+    }) {
+        return false;
     }
     let capital_runs = v
         .windows(3)
@@ -271,6 +251,32 @@ pub fn wordy(v: &[u8]) -> bool {
         })
         .count();
     capital_runs <= 1
+}
+
+/// Split a name or value into lowercase words at separators and camelCase
+/// boundaries (`dbPassword` is `db`, `password`).
+pub fn name_words(name: &[u8]) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for &b in name {
+        if !b.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        cur.push(b.to_ascii_lowercase() as char);
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
 }
 
 /// A file name or path ending in a file extension (`.deploystack/creds.json`,
@@ -407,22 +413,22 @@ pub fn is_url_userinfo(v: &[u8]) -> bool {
 /// RFC 7617's `Aladdin:opensesame`, `hunter2`, `admin`, Oracle's
 /// `scott:tiger`.
 pub fn is_weak_password(password: &[u8]) -> bool {
-    const WEAK: &[&str] = &[
+    // Besides the words of `has_weak_word`, short ones that would occur in
+    // random keys by chance but are fine to test a URL's password with.
+    const SHORT: &[&str] = &[
         "pass",
         "pwd",
-        "secret",
         "foo",
         "bar",
         "baz",
         "qux",
         "opensesame",
-        "hunter",
-        "admin",
         "tiger",
     ];
     let lower = password.to_ascii_lowercase();
     lower == b"pw"
-        || WEAK
+        || has_weak_word(password)
+        || SHORT
             .iter()
             .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
 }

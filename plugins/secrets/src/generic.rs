@@ -441,31 +441,6 @@ const KEY_OWNERS: &[&str] = &[
     "client",
 ];
 
-/// Split a name into lowercase words at `_ - .` and camelCase boundaries.
-pub fn name_words(name: &[u8]) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for &b in name {
-        if !b.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            words.push(std::mem::take(&mut cur));
-        }
-        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
-        cur.push(b.to_ascii_lowercase() as char);
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
-}
-
 /// Whether a name says its value is a secret: a secret word as a whole word
 /// (or ending a compound), and no word saying the value is about the secret
 /// (`token_hash`, `password_min_length`, `secret_name`), and it is not a
@@ -478,7 +453,7 @@ pub fn secret_name(name: &[u8]) -> bool {
     if decoy::is_file_name(name) && !name.to_ascii_lowercase().ends_with(b".key") {
         return false;
     }
-    let mut words = name_words(name);
+    let mut words = decoy::name_words(name);
     if let Some(env) = words.iter().rposition(|w| w == "env" || w == "environ") {
         words.drain(..=env);
     }
@@ -543,7 +518,7 @@ const NOT_BEFORE: &[&str] = &[
 /// Whether a name is a password's (not a token's or key's): people choose
 /// those, so they are judged as people write them.
 pub fn password_name(name: &[u8]) -> bool {
-    name_words(name).iter().any(|w| {
+    decoy::name_words(name).iter().any(|w| {
         ["password", "passwd", "passphrase", "pwd", "pass"]
             .iter()
             .any(|p| w.ends_with(p))
@@ -761,9 +736,15 @@ mod tests {
 
     #[test]
     fn words_of_names() {
-        assert_eq!(name_words(b"dbPassword"), ["db", "password"]);
-        assert_eq!(name_words(b"SECRET_KEY_BASE"), ["secret", "key", "base"]);
-        assert_eq!(name_words(b"api-token.hash"), ["api", "token", "hash"]);
+        assert_eq!(decoy::name_words(b"dbPassword"), ["db", "password"]);
+        assert_eq!(
+            decoy::name_words(b"SECRET_KEY_BASE"),
+            ["secret", "key", "base"]
+        );
+        assert_eq!(
+            decoy::name_words(b"api-token.hash"),
+            ["api", "token", "hash"]
+        );
     }
 
     #[test]

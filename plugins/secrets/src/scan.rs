@@ -307,11 +307,7 @@ impl Scanner {
                 let (from, to) = if shape.kind == Kind::Block {
                     // A block's content cannot hold a comment: its header's
                     // marker is the one that allows it.
-                    if FOREIGN_MARKERS
-                        .iter()
-                        .any(|m| memchr::memmem::find(line, m).is_some())
-                        || pass.allow.line_allows(line, GENERIC_SECRET.id())
-                    {
+                    if allows_generic(pass.allow, line) {
                         continue;
                     }
                     match generic::block_value(buf, start, end) {
@@ -339,17 +335,19 @@ impl Scanner {
                     continue;
                 }
                 let password = name.is_some_and(|n| generic::password_name(n.as_bytes()));
+                if !generic::value_ok(&buf[from..to], self.entropy, password) {
+                    continue;
+                }
                 // A badge image's URL carries a public token
                 // (`badge.svg?token=…`); asked only of a value that would
                 // count, so a line of many `&token=` costs no look-backs.
                 if shape.kind == Kind::Query
                     && name.is_some_and(|n| n.as_bytes().eq_ignore_ascii_case(b"token"))
-                    && generic::value_ok(&buf[from..to], self.entropy, password)
                     && in_image_url(line, caps.get(0).map_or(0, |m| m.start()))
                 {
                     continue;
                 }
-                self.push_generic(pass, from, to, password, (start, end), first);
+                self.push_value(pass, from, to, (start, end), first);
             }
         }
     }
@@ -394,10 +392,7 @@ impl Scanner {
             let own_start = memrchr(b'\n', &buf[..from]).map_or(0, |i| i + 1);
             let own_end = memchr(b'\n', &buf[to..]).map_or(buf.len(), |i| to + i);
             let own = &buf[own_start..own_end];
-            if FOREIGN_MARKERS
-                .iter()
-                .any(|m| memchr::memmem::find(own, m).is_some())
-                || pass.allow.line_allows(own, GENERIC_SECRET.id())
+            if allows_generic(pass.allow, own)
                 || (0..DETECTORS.len()).any(|i| self.regex(i).is_match(value))
             {
                 return;
@@ -411,6 +406,15 @@ impl Scanner {
             what: "secret-looking value given to a secret's name",
         });
     }
+}
+
+/// Whether `line` bears a marker allowing the generic rule's findings on it:
+/// ours naming the rule (or none), or another scanner's.
+fn allows_generic(allow: &Allow, line: &[u8]) -> bool {
+    FOREIGN_MARKERS
+        .iter()
+        .any(|m| memchr::memmem::find(line, m).is_some())
+        || allow.line_allows(line, GENERIC_SECRET.id())
 }
 
 /// Whether the URL whose query starts at `at` in `line` is an image's
