@@ -187,7 +187,19 @@ pub fn run_check_with(
         (flag, _) => flag.unwrap_or(policy.fail_at),
     };
     let today = crate::policy::date::Date::today().map_err(Error::Usage)?;
+    // `--changed-since` over the work tree: the walk that lists the files
+    // tells which changed (the index read here), or git says.
+    let mut listed = None;
     let changed = match &opts.scope {
+        Some(Scope::Since(rev)) if !opts.snapshot => {
+            match evidence::work_tree::since(&root, rev)? {
+                Some(since) => {
+                    listed = Some(since.files);
+                    Some((rev.as_str(), since.changed))
+                }
+                None => Some((rev.as_str(), evidence::git::changed_since(&root, rev)?)),
+            }
+        }
         Some(Scope::Since(rev)) => Some((rev.as_str(), evidence::git::changed_since(&root, rev)?)),
         Some(Scope::Files { against, files }) => Some((against.as_str(), files.clone())),
         None => None,
@@ -217,8 +229,14 @@ pub fn run_check_with(
         });
     }
     let evidence_at = (std::time::SystemTime::now(), Instant::now());
-    let (mut evidence, evidence_errors) =
-        evidence::collect(&root, &policy, &kinds, cache_dir.as_deref(), opts.snapshot);
+    let (mut evidence, evidence_errors) = evidence::collect(
+        &root,
+        &policy,
+        &kinds,
+        cache_dir.as_deref(),
+        opts.snapshot,
+        listed,
+    );
     let evidence_took = evidence_at.1.elapsed();
     evidence.changed = changed
         .as_ref()
@@ -617,8 +635,14 @@ pub fn test_plugins(
             .filter(|l| l.run.failure.is_some() || l.run.info.as_ref().is_some_and(|i| i.has_tests))
             .collect();
     let kinds = kinds_read(&with_tests);
-    let (evidence, evidence_errors) =
-        evidence::collect(&root, policy, &kinds, cache_dir.as_deref(), opts.snapshot);
+    let (evidence, evidence_errors) = evidence::collect(
+        &root,
+        policy,
+        &kinds,
+        cache_dir.as_deref(),
+        opts.snapshot,
+        None,
+    );
     Ok(parallel_owned(with_tests, opts.jobs, |l| {
         let LoadedPlugin {
             spec,

@@ -4,10 +4,12 @@
 pub mod cargo_metadata;
 pub mod changed_lines;
 pub mod git;
+pub mod index;
 pub mod metrics;
 pub mod reports;
 pub mod snapshot;
 pub mod tree;
+pub mod work_tree;
 
 use std::path::{Path, PathBuf};
 
@@ -39,7 +41,7 @@ pub enum FileKind {
 }
 
 /// One entry of the repository's file list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
     pub path: String,
     pub size: u64,
@@ -64,7 +66,8 @@ pub struct Report {
 pub struct Evidence {
     /// The repository's canonical absolute path.
     pub root: PathBuf,
-    pub files: Vec<FileEntry>,
+    /// Sorted by path; shared with every plugin call of the run.
+    pub files: std::sync::Arc<Vec<FileEntry>>,
     pub cargo_metadata: Option<String>,
     pub reports: Vec<Report>,
     /// Optional evidence that was absent, for the run's notifications.
@@ -90,7 +93,7 @@ pub struct Evidence {
 /// directory (cargo metadata is cached there by the content of the
 /// manifests and lockfile). `snapshot`: `root` is a [`snapshot`] of a
 /// commit or the index, every file of which is tracked (ignore files hide
-/// none of them).
+/// none of them). `listed`: the file list, when already walked.
 /// File content digests (BLAKE3, hex) by repository-relative path, for one
 /// run, each with the stamp of the file it was taken from (see
 /// [`crate::files::stamp`]): a plugin asking for a file another has had
@@ -122,6 +125,7 @@ pub fn collect(
     kinds: &[Kind],
     cache: Option<&Path>,
     snapshot: bool,
+    mut listed: Option<Vec<FileEntry>>,
 ) -> (Evidence, Vec<(Kind, Error)>) {
     let mut ev = Evidence {
         root: root.to_path_buf(),
@@ -130,7 +134,13 @@ pub fn collect(
     let mut errors = Vec::new();
     for &kind in kinds {
         let result = match kind {
-            Kind::Files => tree::list(root, snapshot).map(|files| ev.files = files),
+            Kind::Files => match listed.take() {
+                Some(files) => {
+                    ev.files = files.into();
+                    Ok(())
+                }
+                None => tree::list(root, snapshot).map(|files| ev.files = files.into()),
+            },
             // Files sort first, so the list is there when it was asked for.
             Kind::CargoMetadata => {
                 let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());

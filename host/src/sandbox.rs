@@ -364,12 +364,7 @@ fn prepare(
         root_path: evidence.root.clone(),
         _held: held,
         grants: grants.read.to_vec(),
-        listed: evidence
-            .files
-            .iter()
-            .filter(|f| f.kind == crate::evidence::FileKind::File)
-            .map(|f| (f.path.clone(), f.size))
-            .collect(),
+        listed: evidence.files.clone(),
         changed: evidence.changed.clone(),
         cargo: evidence.cargo_on_demand.clone(),
         lines: evidence.changed_lines.clone(),

@@ -32,19 +32,7 @@ use crate::diag::Error;
 /// Repository-relative paths (relative to `root`, which may be a
 /// subdirectory of the work tree) changed since `rev`.
 pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> {
-    if rev.starts_with('-') {
-        return Err(Error::Usage(format!(
-            "--changed-since `{rev}`: not a revision"
-        )));
-    }
-    // `A..B` would compare two commits and leave out the work tree (a
-    // staged conflict, an unstaged edit): the gate wants one base.
-    if rev.contains("..") {
-        return Err(Error::Usage(format!(
-            "--changed-since `{rev}`: a range, not a revision; give the base (`{}`)",
-            rev.split("..").next().unwrap_or_default()
-        )));
-    }
+    check_rev(rev)?;
     // Attributes from an empty tree: the tree's `.gitattributes` cannot
     // pick a filter program or an encoding for git to apply while it
     // compares the work tree.
@@ -66,6 +54,24 @@ pub fn changed_since(root: &Path, rev: &str) -> Result<BTreeSet<String>, Error> 
     )?;
     out.extend(untracked(root, &attrs, rev)?);
     Ok(out)
+}
+
+/// A `--changed-since` revision is one revision, not an option or a range.
+pub fn check_rev(rev: &str) -> Result<(), Error> {
+    if rev.starts_with('-') {
+        return Err(Error::Usage(format!(
+            "--changed-since `{rev}`: not a revision"
+        )));
+    }
+    // `A..B` would compare two commits and leave out the work tree (a
+    // staged conflict, an unstaged edit): the gate wants one base.
+    if rev.contains("..") {
+        return Err(Error::Usage(format!(
+            "--changed-since `{rev}`: a range, not a revision; give the base (`{}`)",
+            rev.split("..").next().unwrap_or_default()
+        )));
+    }
+    Ok(())
 }
 
 /// The files git does not track and `.gitignore` does not hide, with
@@ -301,6 +307,12 @@ pub fn output(cmd: &mut Command) -> std::io::Result<std::process::Output> {
 }
 
 fn git(root: &Path, args: &[&str], rev: &str) -> Result<BTreeSet<String>, Error> {
+    Ok(paths(&stdout(root, args, rev)?).collect())
+}
+
+/// The output of `git <args>` in `root`, or an error labelled with `rev`'s
+/// flag.
+pub fn stdout(root: &Path, args: &[&str], rev: &str) -> Result<Vec<u8>, Error> {
     // No hook runs for these commands; the override makes sure of it.
     let output = output(
         command(root)
@@ -316,7 +328,7 @@ fn git(root: &Path, args: &[&str], rev: &str) -> Result<BTreeSet<String>, Error>
             .unwrap_or("git failed");
         return Err(Error::Usage(format!("{}: {first}", what(rev))));
     }
-    Ok(paths(&output.stdout).collect())
+    Ok(output.stdout)
 }
 
 /// What a failed git command was for: a `--changed-since` revision, or

@@ -21,7 +21,7 @@ pub fn list(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
     // walked: a process start and a read of the index, overlapped.
     std::thread::scope(|s| {
         let hidden = (!snapshot).then(|| s.spawn(|| tracked_but_ignored(root)));
-        let walked = walk(root, snapshot);
+        let walked = walk(root, snapshot).map(|w| w.files.into_iter().map(|f| f.entry).collect());
         let hidden = match hidden {
             Some(h) => h.join().unwrap_or_else(|_| {
                 Err(Error::Evidence {
@@ -32,7 +32,7 @@ pub fn list(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
             None => Ok(Vec::new()),
         };
         // The walk's error first, as when git ran after it.
-        let mut files = walked?;
+        let mut files: Vec<FileEntry> = walked?;
         let hidden = hidden?;
         if !hidden.is_empty() {
             for rel in hidden {
@@ -50,10 +50,26 @@ pub fn list(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
     })
 }
 
+/// A file the walk found, with its stat data.
+pub struct Walked {
+    pub entry: FileEntry,
+    pub stat: super::index::Stat,
+}
+
+/// What a walk found.
+pub struct Walk {
+    /// Sorted by path.
+    pub files: Vec<Walked>,
+    /// Directories below `root` holding a `.git` of their own (nested
+    /// repositories, submodules, linked work trees), relative to `root`.
+    pub nested: Vec<String>,
+}
+
 /// Every file and symlink under `root` but `.git`, `.gitignore`d ones
 /// left out unless `snapshot`, sorted by path.
-fn walk(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
+pub fn walk(root: &Path, snapshot: bool) -> Result<Walk, Error> {
     let files = Mutex::new(Vec::new());
+    let nested = Mutex::new(Vec::new());
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     WalkBuilder::new(root)
@@ -66,10 +82,19 @@ fn walk(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
         .git_exclude(!snapshot)
         .follow_links(false)
         .threads(threads)
-        .filter_entry(|e| e.file_name() != ".git")
         .build_parallel()
         .run(|| {
             Box::new(|entry| {
+                if let Ok(e) = &entry
+                    && e.file_name() == ".git"
+                {
+                    if e.depth() > 1
+                        && let Some(dir) = e.path().parent().and_then(|d| d.strip_prefix(root).ok())
+                    {
+                        lock(&nested).push(dir.to_string_lossy().replace('\\', "/"));
+                    }
+                    return WalkState::Skip;
+                }
                 let result = entry
                     .map_err(|e| Error::Evidence {
                         what: "files".into(),
@@ -90,9 +115,10 @@ fn walk(root: &Path, snapshot: bool) -> Result<Vec<FileEntry>, Error> {
     if let Some(e) = lock(&first_error).take() {
         return Err(e);
     }
-    let mut files = files.into_inner().unwrap_or_else(|p| p.into_inner());
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    let mut files: Vec<Walked> = files.into_inner().unwrap_or_else(|p| p.into_inner());
+    files.sort_by(|a, b| a.entry.path.cmp(&b.entry.path));
+    let nested = nested.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(Walk { files, nested })
 }
 
 /// Tracked files that `.gitignore` hides, relative to `root`; none when
@@ -122,12 +148,22 @@ fn tracked_but_ignored(root: &Path) -> Result<Vec<String>, Error> {
 /// The entry for a tracked path the walk did not list (without following
 /// a symlink); `None` when it is gone from the work tree or a directory.
 fn lstat_entry(root: &Path, rel: &str) -> Result<Option<FileEntry>, Error> {
+    Ok(lstat_walked(root, rel)?.map(|w| w.entry))
+}
+
+/// [`lstat_entry`] with the stat data.
+pub fn lstat_walked(root: &Path, rel: &str) -> Result<Option<Walked>, Error> {
     if !crate::finding::is_repo_relative(rel) || rel.split('/').any(|c| c == ".git") {
         return Ok(None);
     }
     let path = root.join(rel);
     match std::fs::symlink_metadata(&path) {
-        Ok(meta) => entry_of(&path, rel.to_string(), &meta),
+        Ok(meta) => Ok(
+            entry_of(&path, rel.to_string(), &meta)?.map(|entry| Walked {
+                entry,
+                stat: super::index::Stat::of(&meta),
+            }),
+        ),
         Err(_) => Ok(None),
     }
 }
@@ -137,7 +173,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The entry for a file or symlink; `None` for directories.
-fn file_entry(root: &Path, entry: &ignore::DirEntry) -> Result<Option<FileEntry>, Error> {
+fn file_entry(root: &Path, entry: &ignore::DirEntry) -> Result<Option<Walked>, Error> {
     let Some(ft) = entry.file_type() else {
         return Ok(None); // stdin only
     };
@@ -154,7 +190,10 @@ fn file_entry(root: &Path, entry: &ignore::DirEntry) -> Result<Option<FileEntry>
         })?
         .replace('\\', "/");
     let meta = entry.metadata().map_err(|e| Error::io(path, e))?;
-    entry_of(path, rel, &meta)
+    Ok(entry_of(path, rel, &meta)?.map(|entry| Walked {
+        entry,
+        stat: super::index::Stat::of(&meta),
+    }))
 }
 
 /// The entry for `path` (repository-relative `rel`) from its own, not its

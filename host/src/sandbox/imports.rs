@@ -34,9 +34,9 @@ pub(super) struct FileAccess {
     pub(super) root_path: std::path::PathBuf,
     /// The grants as repository-relative paths (`.` = all).
     pub(super) grants: Vec<String>,
-    /// Regular files from the walk, with sizes: a read is bounded by what
-    /// the walk saw.
-    pub(super) listed: std::collections::HashMap<String, u64>,
+    /// The walk's files, sorted by path: a read of a regular file is
+    /// bounded by the size the walk saw.
+    pub(super) listed: std::sync::Arc<Vec<crate::evidence::FileEntry>>,
     /// The granted directories, held open while the call runs (their
     /// preopens name these descriptors).
     pub(super) _held: Vec<std::os::fd::OwnedFd>,
@@ -106,8 +106,18 @@ impl FileAccess {
         if !meta.is_file() {
             return Err("not a regular file".into());
         }
-        let size = self.listed.get(rel).copied().unwrap_or(meta.len());
+        let size = self.listed_size(rel).unwrap_or(meta.len());
         Ok((file, size))
+    }
+
+    /// The size the walk saw for a listed regular file.
+    fn listed_size(&self, rel: &str) -> Option<u64> {
+        let i = self
+            .listed
+            .binary_search_by(|f| f.path.as_str().cmp(rel))
+            .ok()?;
+        let f = &self.listed[i];
+        (f.kind == crate::evidence::FileKind::File).then_some(f.size)
     }
 
     /// Each path's size, planned before anything is read (the walk's size
@@ -120,8 +130,8 @@ impl FileAccess {
         paths
             .iter()
             .map(|p| {
-                let len = match self.listed.get(p.as_str()) {
-                    Some(&len) => len,
+                let len = match self.listed_size(p) {
+                    Some(len) => len,
                     None => self.open(&mut walker, p)?.1,
                 };
                 if len > left {
