@@ -105,6 +105,9 @@ pub struct Loaded {
     /// The plugin's persistent store (`cache-get`/`cache-put`), when the
     /// cache is on.
     data: Option<cache::PluginData>,
+    /// Whether it called `file-list` during `describe`: it asks for the
+    /// file list when it needs it, and `evidence.files` is left empty.
+    asks_for_files: std::sync::atomic::AtomicBool,
 }
 
 /// The engine's settings; the compiler child uses the same.
@@ -210,6 +213,7 @@ impl Sandbox {
             .map_err(&load_error)?;
         let pre = bindings::PortcullisPluginPre::new(pre).map_err(&load_error)?;
         Ok(Loaded {
+            asks_for_files: Default::default(),
             pre,
             cached: was_cached,
             precompiled: was_precompiled,
@@ -226,9 +230,13 @@ impl Sandbox {
         plugin: &Loaded,
         limits: Limits,
     ) -> Result<(PluginInfo, Vec<LogLine>), (PluginFailure, Vec<LogLine>)> {
-        let (info, logs) = self.call(plugin, limits, Vec::new(), None, |store, p| {
-            p.portcullis_plugin_plugin().call_describe(store)
+        let ((info, asks), logs) = self.call(plugin, limits, Vec::new(), None, |store, p| {
+            let info = p.portcullis_plugin_plugin().call_describe(&mut *store)?;
+            Ok((info, store.data().asks_for_files))
         })?;
+        plugin
+            .asks_for_files
+            .store(asks, std::sync::atomic::Ordering::Relaxed);
         match convert::plugin_info(info) {
             Ok(info) => Ok((info, logs)),
             Err(e) => Err((PluginFailure::refused_output(e), logs)),
@@ -308,7 +316,15 @@ impl Sandbox {
             preopens,
             access,
             evidence: wit_evidence,
-        } = prepare(grants, reads, evidence).map_err(|f| (f, Vec::new()))?;
+        } = prepare(
+            grants,
+            reads,
+            evidence,
+            plugin
+                .asks_for_files
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+        .map_err(|f| (f, Vec::new()))?;
         let config = config.to_string();
         let (result, logs) =
             self.call(plugin, limits, preopens, Some(access), move |store, p| {
@@ -352,6 +368,7 @@ fn prepare(
     grants: Grants<'_>,
     reads: &[Kind],
     evidence: &Evidence,
+    asks_for_files: bool,
 ) -> Result<Prepared, PluginFailure> {
     use std::os::fd::AsFd;
     let root: std::os::fd::OwnedFd = std::fs::File::open(&evidence.root)
@@ -365,13 +382,15 @@ fn prepare(
         _held: held,
         grants: grants.read.to_vec(),
         listed: evidence.files.clone(),
+        lists_files: reads.contains(&Kind::Files),
         changed: evidence.changed.clone(),
         cargo: evidence.cargo_on_demand.clone(),
         lines: evidence.changed_lines.clone(),
         metrics: grants.metrics.cloned(),
         digests: evidence.digests.clone(),
     };
-    let mut wit_evidence = convert::to_wit_evidence(evidence, reads, grants.reports_from);
+    let mut wit_evidence =
+        convert::to_wit_evidence(evidence, reads, grants.reports_from, asks_for_files);
     wit_evidence.mounts = wit_mounts;
     preopens.extend(outside);
     Ok(Prepared {

@@ -23,6 +23,7 @@ fn files_cargo_metadata_reports_and_config_reach_the_plugin() {
     assert_eq!(
         messages,
         vec![
+            "to read: .gitignore,Cargo.toml,portcullis.toml,r.sarif,src/lib.rs",
             "files: .gitignore,Cargo.toml,portcullis.toml,r.sarif,src/lib.rs",
             "packages: probed-crate",
             "reports: scan=29",
@@ -36,7 +37,7 @@ fn files_cargo_metadata_reports_and_config_reach_the_plugin() {
         "{}",
         run.stderr
     );
-    assert_eq!(doc["counts"]["note"], 5);
+    assert_eq!(doc["counts"]["note"], 6);
 }
 
 /// With findings counted only in changed files, plugins are told which
@@ -56,14 +57,14 @@ fn plugins_are_told_which_files_changed() {
     let doc = run.json();
     assert_eq!(
         finding_messages(&doc),
-        ["changed: new.txt,src/lib.rs"],
+        ["to read: new.txt,src/lib.rs", "changed: new.txt,src/lib.rs"],
         "the located findings (in Cargo.toml, unchanged) are dropped: {doc}"
     );
     repo.git(&["add", "new.txt"]);
     let run = repo.run(&["check", "--staged", "--format", "json"]);
     assert_eq!(
         finding_messages(&run.json()),
-        ["changed: new.txt"],
+        ["to read: new.txt", "changed: new.txt"],
         "{}",
         run.stderr
     );

@@ -234,6 +234,7 @@ fn run_in_store<T>(
         access,
         data,
         pause: pause.clone(),
+        asks_for_files: false,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);

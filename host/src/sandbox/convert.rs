@@ -84,21 +84,21 @@ pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<PluginInfo, String> {
     })
 }
 
+/// `asks_for_files`: the plugin called `file-list` during `describe`, so
+/// `files` is left empty (it asks when it needs the list).
 pub(super) fn to_wit_evidence(
     ev: &Evidence,
     reads: &[Kind],
     reports_from: Option<&[String]>,
+    asks_for_files: bool,
 ) -> wit::Evidence {
-    let files = if reads.contains(&Kind::Files) {
+    let files = if reads.contains(&Kind::Files) && !asks_for_files {
         ev.files
             .iter()
             .map(|f| wit::FileEntry {
                 path: f.path.clone(),
                 size: f.size,
-                kind: match f.kind {
-                    evidence::FileKind::File => wit::FileKind::File,
-                    evidence::FileKind::Symlink => wit::FileKind::Symlink,
-                },
+                kind: file_kind(&f.kind),
                 link_target: f.link_target.clone(),
                 link_resolves: f.link_resolves,
             })
@@ -204,5 +204,77 @@ pub(super) fn from_wit_test_run(r: wit::TestRun) -> crate::plugin_tests::TestRun
                 not_covered: c.not_covered,
             })
             .collect(),
+    }
+}
+
+fn file_kind(kind: &evidence::FileKind) -> wit::FileKind {
+    match kind {
+        evidence::FileKind::File => wit::FileKind::File,
+        evidence::FileKind::Symlink => wit::FileKind::Symlink,
+    }
+}
+
+/// Entries of the file list in the contract's columns (`file-list`).
+pub(super) fn to_wit_columns<'a>(
+    entries: impl Iterator<Item = &'a evidence::FileEntry>,
+) -> wit::FileColumns {
+    let mut columns = wit::FileColumns {
+        paths: String::new(),
+        sizes: Vec::new(),
+        kinds: Vec::new(),
+        links: Vec::new(),
+    };
+    for f in entries {
+        columns.paths.push_str(&f.path);
+        columns.paths.push('\0');
+        columns.sizes.push(f.size);
+        columns.kinds.push(file_kind(&f.kind));
+        if f.kind == evidence::FileKind::Symlink {
+            columns
+                .links
+                .push((f.link_target.clone().unwrap_or_default(), f.link_resolves));
+        }
+    }
+    columns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, kind: evidence::FileKind, link: Option<&str>) -> evidence::FileEntry {
+        evidence::FileEntry {
+            path: path.into(),
+            size: path.len() as u64,
+            kind,
+            link_target: link.map(str::to_string),
+            link_resolves: link.is_some(),
+        }
+    }
+
+    #[test]
+    fn the_list_is_given_whole_unless_the_plugin_asks_for_it() {
+        use evidence::FileKind::{File, Symlink};
+        let ev = Evidence {
+            files: vec![
+                entry("a", File, None),
+                entry("b/l", Symlink, Some("../a")),
+                entry("c", File, None),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let given = to_wit_evidence(&ev, &[Kind::Files], None, false);
+        assert_eq!(given.files.len(), 3);
+        assert!(
+            to_wit_evidence(&ev, &[Kind::Files], None, true)
+                .files
+                .is_empty()
+        );
+        assert!(to_wit_evidence(&ev, &[], None, false).files.is_empty());
+        let columns = to_wit_columns(ev.files.iter());
+        assert_eq!(columns.paths, "a\0b/l\0c\0");
+        assert_eq!(columns.sizes, [1, 3, 1]);
+        assert_eq!(columns.links, [("../a".to_string(), true)]);
     }
 }

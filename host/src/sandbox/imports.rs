@@ -24,6 +24,9 @@ pub(super) struct State {
     pub(super) data: Option<cache::PluginData>,
     /// Time in host calls that does not count against the deadline.
     pub(super) pause: std::sync::Arc<super::call::Pause>,
+    /// Whether the plugin called `file-list` during `describe`: it asks
+    /// for the file list when it needs it.
+    pub(super) asks_for_files: bool,
 }
 
 /// What `read-files` may read: the repository, held open, and the grants.
@@ -40,6 +43,8 @@ pub(super) struct FileAccess {
     /// The granted directories, held open while the call runs (their
     /// preopens name these descriptors).
     pub(super) _held: Vec<std::os::fd::OwnedFd>,
+    /// Whether the plugin reads `files`: `file-list` answers only then.
+    pub(super) lists_files: bool,
     /// What `changed-files` answers.
     pub(super) changed: Option<Vec<String>>,
     /// What `cargo-metadata` answers.
@@ -110,14 +115,20 @@ impl FileAccess {
         Ok((file, size))
     }
 
-    /// The size the walk saw for a listed regular file.
-    fn listed_size(&self, rel: &str) -> Option<u64> {
+    /// The walk's entry for `rel`.
+    fn listed_entry(&self, rel: &str) -> Option<&crate::evidence::FileEntry> {
         let i = self
             .listed
             .binary_search_by(|f| f.path.as_str().cmp(rel))
             .ok()?;
-        let f = &self.listed[i];
-        (f.kind == crate::evidence::FileKind::File).then_some(f.size)
+        self.listed.get(i)
+    }
+
+    /// The size the walk saw for a listed regular file.
+    fn listed_size(&self, rel: &str) -> Option<u64> {
+        self.listed_entry(rel)
+            .filter(|f| f.kind == crate::evidence::FileKind::File)
+            .map(|f| f.size)
     }
 
     /// Each path's size, planned before anything is read (the walk's size
@@ -287,6 +298,24 @@ impl host::Host for State {
                 .iter()
                 .map(|_| Err("files cannot be read during describe".to_string()))
                 .collect(),
+        }
+    }
+
+    fn file_list(&mut self, changed_only: bool) -> wit::FileColumns {
+        let none = std::iter::empty();
+        let Some(access) = &self.access else {
+            // During `describe`: the plugin says it will ask.
+            self.asks_for_files = true;
+            return super::convert::to_wit_columns(none);
+        };
+        if !access.lists_files {
+            return super::convert::to_wit_columns(none);
+        }
+        match (&access.changed, changed_only) {
+            (Some(changed), true) => super::convert::to_wit_columns(
+                changed.iter().filter_map(|p| access.listed_entry(p)),
+            ),
+            _ => super::convert::to_wit_columns(access.listed.iter()),
         }
     }
 

@@ -44,8 +44,9 @@ pub fn hygiene(
             .filter(|p| scope.includes(p)),
         out,
     );
+    // Rules about each file: only where findings count.
     let mut to_scan = Vec::new();
-    for file in ctx.files() {
+    for file in ctx.files_to_read() {
         if !scope.includes(&file.path) {
             continue;
         }
@@ -56,8 +57,7 @@ pub fn hygiene(
         if file.size > max_bytes {
             large_file::report(file, max_bytes, out);
         }
-        // Content is read only where findings count.
-        if file.size > 0 && file.size <= max_scan && ctx.is_changed(&file.path) {
+        if file.size > 0 && file.size <= max_scan {
             to_scan.push(file);
         }
     }

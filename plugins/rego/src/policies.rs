@@ -81,7 +81,7 @@ fn shown_path(ctx: &Context, p: &str) -> String {
         return p.to_string();
     };
     let (name, inner) = rest.split_once('/').unwrap_or((rest, ""));
-    match ctx.evidence().mounts.iter().find(|m| m.name == name) {
+    match ctx.mounts().iter().find(|m| m.name == name) {
         Some(m) if inner.is_empty() => m.host_path.clone(),
         Some(m) => format!("{}/{inner}", m.host_path.trim_end_matches('/')),
         None => p.to_string(),

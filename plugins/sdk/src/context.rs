@@ -12,7 +12,16 @@ use crate::{Evidence, FileEntry, Report};
 /// The plugin's view of one evaluation.
 pub struct Context {
     config: serde_json::Value,
+    /// The evidence, its file list taken out into `files`.
     evidence: Evidence,
+    /// The evidence with its file list, made when first asked for.
+    whole: std::sync::OnceLock<Evidence>,
+    /// The file list: given in the evidence, or asked of the host (the
+    /// contract's `file-list`) when first needed.
+    files: std::sync::OnceLock<Vec<FileEntry>>,
+    /// The entries of the changed files alone, when they were asked for
+    /// before the whole list.
+    to_read: std::sync::OnceLock<Vec<FileEntry>>,
     root: PathBuf,
     /// The host's `changed-files`, asked once.
     changed: std::sync::OnceLock<Option<HashSet<String>>>,
@@ -45,14 +54,40 @@ impl Context {
     /// `root` is where repository paths are read from: `/repo` in the
     /// sandbox, the fixture directory under the native harness.
     pub fn new(config: &str, evidence: Evidence, root: PathBuf) -> Result<Self, String> {
+        Self::with_files(config, evidence, root, false)
+    }
+
+    /// As the host's call gives it: in the sandbox, an empty file list is
+    /// asked for when needed (the host leaves it empty for a plugin that
+    /// said so during `describe`, as every plugin built with this SDK
+    /// does).
+    #[doc(hidden)]
+    pub fn from_host(config: &str, evidence: Evidence, root: PathBuf) -> Result<Self, String> {
+        Self::with_files(config, evidence, root, cfg!(target_arch = "wasm32"))
+    }
+
+    fn with_files(
+        config: &str,
+        mut evidence: Evidence,
+        root: PathBuf,
+        lazy: bool,
+    ) -> Result<Self, String> {
         let config = if config.trim().is_empty() {
             serde_json::Value::Object(Default::default())
         } else {
             serde_json::from_str(config).map_err(|e| format!("config is not valid JSON: {e}"))?
         };
+        let files = std::sync::OnceLock::new();
+        let given = std::mem::take(&mut evidence.files);
+        if !given.is_empty() || !lazy {
+            let _ = files.set(given);
+        }
         Ok(Context {
             config,
             evidence,
+            whole: std::sync::OnceLock::new(),
+            files,
+            to_read: std::sync::OnceLock::new(),
             root,
             changed: std::sync::OnceLock::new(),
             cargo: Default::default(),
@@ -190,12 +225,74 @@ impl Context {
         &self.config
     }
 
+    /// The evidence, its file list included (asked of the host the first
+    /// time; [`Context::files`], [`Context::reports`] and
+    /// [`Context::mounts`] give one part without the rest).
     pub fn evidence(&self) -> &Evidence {
-        &self.evidence
+        self.whole.get_or_init(|| Evidence {
+            files: self.files().to_vec(),
+            ..self.evidence.clone()
+        })
     }
 
+    /// The policy's mounts for this plugin.
+    pub fn mounts(&self) -> &[crate::Mount] {
+        &self.evidence.mounts
+    }
+
+    /// The repository's file list, sorted by path (for a plugin that reads
+    /// `files`).
     pub fn files(&self) -> &[FileEntry] {
-        &self.evidence.files
+        self.files.get_or_init(|| {
+            #[cfg(target_arch = "wasm32")]
+            {
+                from_columns(crate::bindings::portcullis::plugin::host::file_list(false))
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                Vec::new()
+            }
+        })
+    }
+
+    /// The entries a rule about each file's content reads: those of the
+    /// changed files when the gate counts findings only there
+    /// ([`Context::changed_files`]), else every file. Without the whole
+    /// list, only these entries are asked of the host.
+    pub fn files_to_read(&self) -> Vec<&FileEntry> {
+        let Some(changed) = self.changed_files() else {
+            return self.files().iter().collect();
+        };
+        if let Some(all) = self.files.get() {
+            // The list is sorted (the host sorts it): each changed path is
+            // looked up rather than every path hashed.
+            if all.is_sorted_by(|a, b| a.path <= b.path) {
+                let mut found: Vec<&FileEntry> = changed
+                    .iter()
+                    .filter_map(|p| {
+                        all.binary_search_by(|f| f.path.as_str().cmp(p))
+                            .ok()
+                            .map(|i| &all[i])
+                    })
+                    .collect();
+                found.sort_by(|a, b| a.path.cmp(&b.path));
+                return found;
+            }
+            return all.iter().filter(|f| changed.contains(&f.path)).collect();
+        }
+        self.to_read
+            .get_or_init(|| {
+                #[cfg(target_arch = "wasm32")]
+                {
+                    from_columns(crate::bindings::portcullis::plugin::host::file_list(true))
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    Vec::new()
+                }
+            })
+            .iter()
+            .collect()
     }
 
     pub fn reports(&self) -> &[Report] {
@@ -374,7 +471,7 @@ impl Context {
                     .unwrap_or("")
                     .as_bytes(),
             );
-            for f in &self.evidence.files {
+            for f in self.files() {
                 let name = f.path.rsplit('/').next().unwrap_or(&f.path);
                 if matches!(name, "Cargo.toml" | "Cargo.lock") {
                     h.update(f.path.as_bytes());
@@ -445,6 +542,51 @@ pub fn globset(key: &str, globs: &[String]) -> Result<globset::GlobSet, String> 
     b.build().map_err(|e| format!("config.{key}: {e}"))
 }
 
+/// The file list from the contract's columns (`file-list`).
+#[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
+fn from_columns(
+    columns: crate::bindings::portcullis::plugin::types::FileColumns,
+) -> Vec<FileEntry> {
+    let count = columns.paths.matches('\0').count();
+    let symlinks = columns
+        .kinds
+        .iter()
+        .filter(|k| matches!(k, crate::FileKind::Symlink))
+        .count();
+    // Columns that do not line up are the host's fault: stop (the host
+    // fails the plugin) rather than judge a list that is not the tree's.
+    assert!(
+        columns.sizes.len() == count
+            && columns.kinds.len() == count
+            && columns.links.len() == symlinks
+            && (columns.paths.is_empty() || columns.paths.ends_with('\0')),
+        "the host's file-list columns do not line up"
+    );
+    let mut links = columns.links.into_iter();
+    columns
+        .paths
+        .split_terminator('\0')
+        .zip(columns.sizes)
+        .zip(columns.kinds)
+        .map(|((path, size), kind)| {
+            let (link_target, link_resolves) = match kind {
+                crate::FileKind::Symlink => match links.next() {
+                    Some((target, resolves)) if !target.is_empty() => (Some(target), resolves),
+                    _ => (None, false),
+                },
+                crate::FileKind::File => (None, false),
+            };
+            FileEntry {
+                path: path.to_string(),
+                size,
+                kind,
+                link_target,
+                link_resolves,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod read_hint_tests {
     use super::Context;
@@ -469,5 +611,98 @@ mod read_hint_tests {
             Context::cannot_read("secrets", "a.json", "Too many open files"),
             "cannot read a.json: Too many open files"
         );
+    }
+}
+
+#[cfg(test)]
+mod column_tests {
+    use super::*;
+    use crate::FileKind;
+
+    #[test]
+    fn columns_become_the_entries_they_list() {
+        let columns = crate::bindings::portcullis::plugin::types::FileColumns {
+            paths: "a.txt\0dir/link\0dir/z\0up\0".into(),
+            sizes: vec![5, 9, 0, 2],
+            kinds: vec![
+                FileKind::File,
+                FileKind::Symlink,
+                FileKind::File,
+                FileKind::Symlink,
+            ],
+            links: vec![("../a.txt".into(), true), ("../../out".into(), false)],
+        };
+        let entries = from_columns(columns);
+        let shown: Vec<(&str, u64, Option<&str>, bool)> = entries
+            .iter()
+            .map(|f| {
+                (
+                    f.path.as_str(),
+                    f.size,
+                    f.link_target.as_deref(),
+                    f.link_resolves,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("a.txt", 5, None, false),
+                ("dir/link", 9, Some("../a.txt"), true),
+                ("dir/z", 0, None, false),
+                ("up", 2, Some("../../out"), false),
+            ]
+        );
+        assert!(
+            from_columns(crate::bindings::portcullis::plugin::types::FileColumns {
+                paths: String::new(),
+                sizes: Vec::new(),
+                kinds: Vec::new(),
+                links: Vec::new(),
+            })
+            .is_empty()
+        );
+    }
+
+    fn entry(path: &str) -> FileEntry {
+        FileEntry {
+            path: path.into(),
+            size: 1,
+            kind: FileKind::File,
+            link_target: None,
+            link_resolves: false,
+        }
+    }
+
+    fn context(paths: &[&str], changed: Option<&[&str]>) -> Context {
+        let evidence = crate::Evidence {
+            root: "/repo".into(),
+            host_root: "/h".into(),
+            files: paths.iter().map(|p| entry(p)).collect(),
+            cargo_metadata: None,
+            reports: Vec::new(),
+            mounts: Vec::new(),
+        };
+        Context::new("{}", evidence, PathBuf::from("/repo"))
+            .expect("context")
+            .with_changed(changed.map(|c| c.iter().map(|p| p.to_string()).collect()))
+    }
+
+    #[test]
+    fn the_files_to_read_are_the_changed_ones_that_are_listed() {
+        let read = |ctx: &Context| -> Vec<String> {
+            ctx.files_to_read().iter().map(|f| f.path.clone()).collect()
+        };
+        let all = ["a", "b/c", "b/d", "e"];
+        assert_eq!(read(&context(&all, None)), all);
+        // Gone or a directory: not listed, not read.
+        let changed = ["e", "b/c", "gone", "b"];
+        assert_eq!(read(&context(&all, Some(&changed))), ["b/c", "e"]);
+        // A list out of order is filtered rather than searched.
+        let unsorted = ["e", "b/d", "a", "b/c"];
+        assert_eq!(read(&context(&unsorted, Some(&changed))), ["e", "b/c"]);
+        assert!(read(&context(&all, Some(&[]))).is_empty());
+        // The evidence still has the whole list.
+        assert_eq!(context(&all, None).evidence().files.len(), 4);
     }
 }

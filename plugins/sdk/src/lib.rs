@@ -153,8 +153,19 @@ pub fn cargo_metadata_key() -> Option<String> {
 }
 
 #[doc(hidden)]
+pub fn __describe<P: Plugin>() -> PluginInfo {
+    // Calling the contract's `file-list` during `describe` tells the host
+    // that this plugin asks for the file list when it needs it
+    // ([`Context::files`]), so `evidence.files` comes empty and a plugin
+    // that never looks at the list does not pay for it.
+    #[cfg(target_arch = "wasm32")]
+    let _ = bindings::portcullis::plugin::host::file_list(false);
+    P::describe()
+}
+
+#[doc(hidden)]
 pub fn __evaluate<P: Plugin>(config: String, evidence: Evidence) -> Result<Evaluation, String> {
-    let ctx = Context::new(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
+    let ctx = Context::from_host(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
     P::evaluate(&ctx)
 }
 
@@ -164,7 +175,7 @@ pub fn __run_tests<P: Plugin>(
     evidence: Evidence,
     coverage: bool,
 ) -> Result<TestRun, String> {
-    let ctx = Context::new(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
+    let ctx = Context::from_host(&config, evidence, std::path::PathBuf::from(SANDBOX_ROOT))?;
     P::run_tests(&ctx, coverage)
 }
 
@@ -185,7 +196,7 @@ macro_rules! export_plugin {
 
             impl $crate::bindings::exports::portcullis::plugin::plugin::Guest for Guest {
                 fn describe() -> $crate::PluginInfo {
-                    <$ty as $crate::Plugin>::describe()
+                    $crate::__describe::<$ty>()
                 }
                 fn evaluate(
                     config: ::std::string::String,

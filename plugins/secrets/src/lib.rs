@@ -60,12 +60,8 @@ impl Plugin for Secrets {
         };
         let mut out = Evaluation::default();
         let mut small = Vec::new();
-        for file in ctx.files() {
-            if file.kind != FileKind::File
-                || file.size == 0
-                || !ctx.is_changed(&file.path)
-                || allow.path_allowed(&file.path)
-            {
+        for file in ctx.files_to_read() {
+            if file.kind != FileKind::File || file.size == 0 || allow.path_allowed(&file.path) {
                 continue;
             }
             if file.size > STREAM_BYTES {

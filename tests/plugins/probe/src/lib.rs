@@ -30,6 +30,14 @@ impl Plugin for Probe {
     fn evaluate(ctx: &Context) -> Result<Evaluation, String> {
         log(LogLevel::Info, "probe evaluating");
         let mut out = Evaluation::default();
+        // Asked before the whole list, so only these entries are fetched
+        // when the gate is narrowed. No location: counted whatever changed.
+        let to_read: Vec<&str> = ctx
+            .files_to_read()
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        out.push(SAW.finding(format!("to read: {}", to_read.join(","))));
         let files: Vec<&str> = ctx.files().iter().map(|f| f.path.as_str()).collect();
         out.push(
             SAW.finding(format!("files: {}", files.join(",")))
