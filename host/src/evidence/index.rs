@@ -316,21 +316,40 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Repositories for this module's and [`super::work_tree`]'s tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(super) mod test_repo {
+    use std::path::Path;
 
-    fn git(dir: &Path, args: &[&str]) {
-        let ok = std::process::Command::new("git")
+    /// Run git in `dir` with no global or system configuration, or fail.
+    pub fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
             .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
             .args(args)
             .current_dir(dir)
             .output()
-            .expect("git")
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
+
+    /// Write `content` at `path` under `root`, with its directories.
+    pub fn write(root: &Path, path: &str, content: &str) {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_repo::{git, write};
+    use super::*;
 
     /// What `git ls-files -s` says: mode, oid, stage and path per entry.
     fn ls_files(dir: &Path) -> Vec<(u32, String, u8, String)> {
@@ -372,13 +391,12 @@ mod tests {
                 ("é/ü.txt", "utf-8\n"),
                 ("z", ""),
             ] {
-                std::fs::create_dir_all(root.join(p).parent().expect("parent")).expect("mkdir");
-                std::fs::write(root.join(p), c).expect("write");
+                write(root, p, c);
             }
             #[cfg(unix)]
             std::os::unix::fs::symlink("a.txt", root.join("link")).expect("symlink");
             git(root, &["add", "-A"]);
-            std::fs::write(root.join("new.txt"), "intent\n").expect("write");
+            write(root, "new.txt", "intent\n");
             git(root, &["add", "-N", "new.txt"]);
             git(root, &["update-index", "--skip-worktree", "z"]);
             git(root, &["update-index", "--index-version", version]);
@@ -413,7 +431,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         git(root, &["init", "-q"]);
-        std::fs::write(root.join("a"), "a").expect("write");
+        write(root, "a", "a");
         git(root, &["add", "a"]);
         let good = std::fs::read(root.join(".git/index")).expect("index");
         assert_eq!(parse(&good, 20).expect("parses").len(), 1);

@@ -255,7 +255,8 @@ fn compare(
             }
         }
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    // In order already: a merge of two lists sorted by path.
+    debug_assert!(files.is_sorted_by(|a, b| a.path < b.path));
     Ok(Since { files, changed })
 }
 
@@ -444,29 +445,8 @@ fn unhex(hex: &str) -> [u8; 32] {
 
 #[cfg(all(test, unix))]
 mod tests {
+    use super::super::index::test_repo::{git, write};
     use super::*;
-
-    fn git(dir: &Path, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn write(root: &Path, path: &str, content: &str) {
-        let p = root.join(path);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, content).expect("write");
-    }
 
     /// What this module says against what git says (`git diff REV` and
     /// `git ls-files --others`), for paths that exist.
