@@ -68,10 +68,12 @@ pub enum Scope {
     /// tree and untracked files included.
     Since(String),
     /// Files known already (a push, the index); `against` names what they
-    /// changed from, for the notice.
+    /// changed from, for the notice; `lines`, where git runs and what it
+    /// compares for the contract's `changed-lines`.
     Files {
         against: String,
         files: std::collections::BTreeSet<String>,
+        lines: (PathBuf, evidence::changed_lines::Base),
     },
 }
 
@@ -201,7 +203,7 @@ pub fn run_check_with(
             }
         }
         Some(Scope::Since(rev)) => Some((rev.as_str(), evidence::git::changed_since(&root, rev)?)),
-        Some(Scope::Files { against, files }) => Some((against.as_str(), files.clone())),
+        Some(Scope::Files { against, files, .. }) => Some((against.as_str(), files.clone())),
         None => None,
     };
     let baseline = match &opts.baseline {
@@ -215,13 +217,19 @@ pub fn run_check_with(
     // Collect the evidence the described plugins read, once per kind.
     let kinds = kinds_read(&loaded);
     // Reports nobody reads would be silently unchecked: a policy error.
-    if !policy.reports.is_empty()
+    // (The host reads a pull request's context for its base commit.)
+    let unread: Vec<&crate::policy::ReportSpec> = policy
+        .reports
+        .iter()
+        .filter(|r| !r.format.is_pull_request())
+        .collect();
+    if !unread.is_empty()
         && !kinds.contains(&Kind::Reports)
         && loaded.iter().all(|l| l.run.info.is_some())
     {
-        let names: Vec<&str> = policy.reports.iter().map(|r| r.name.as_str()).collect();
+        let names: Vec<&str> = unread.iter().map(|r| r.name.as_str()).collect();
         return Err(Error::Policy {
-            path: policy.reports[0].at.to_string(),
+            path: unread[0].at.to_string(),
             message: format!(
                 "[reports] names {} but no plugin in the policy reads reports",
                 names.join(", ")
@@ -242,9 +250,20 @@ pub fn run_check_with(
         .as_ref()
         .map(|(_, files)| files.iter().cloned().collect());
     evidence.clock = opts.clock;
-    if let Some(Scope::Since(rev)) = &opts.scope {
-        evidence.changed_lines =
-            std::sync::Arc::new(evidence::changed_lines::OnDemand::since(&root, rev));
+    use evidence::changed_lines::{Base, OnDemand};
+    let lines = match &opts.scope {
+        Some(Scope::Since(rev)) => Some(OnDemand::since(&root, rev)),
+        Some(Scope::Files {
+            lines: (dir, base), ..
+        }) => Some(OnDemand::new(dir, base.clone())),
+        None if policy.reports.iter().any(|r| r.format.is_pull_request()) => Some(OnDemand::new(
+            &root,
+            Base::PullRequest(policy.reports.clone()),
+        )),
+        None => None,
+    };
+    if let Some(lines) = lines {
+        evidence.changed_lines = std::sync::Arc::new(lines);
     }
 
     // Evaluate.
@@ -276,6 +295,11 @@ pub fn run_check_with(
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
     notices.append(&mut judgement.notices);
+    if let Some(base) = evidence.changed_lines.pull_request_base() {
+        notices.push(format!(
+            "new lines: HEAD against the pull request's base {base}"
+        ));
+    }
     notices.extend(plugin_warnings(&judgement.runs));
     let timeline = crate::outcome::Timeline {
         started: started_at,

@@ -141,7 +141,7 @@ fn a_pytest_run_is_gated_on_its_failure_and_on_coverage_of_new_code() {
     );
     assert!(
         run.stdout.contains(
-            "coverage on new code not measured (no change base: run with --changed-since)"
+            "coverage on new code not measured (no change base: run with --changed-since, or name the pull request's context as a report)"
         ),
         "{}",
         run.stdout
@@ -293,6 +293,90 @@ fn coverage_on_new_code_agrees_with_diff_cover() {
             "{what}"
         );
     }
+}
+
+/// In a pull request's CI run the policy names the event payload Actions
+/// writes (`$GITHUB_EVENT_PATH`; here GitHub's own example payload), and
+/// coverage on new code is measured against the pull request's base with
+/// no `--changed-since`. GitHub checks out a merge commit onto the base
+/// branch's tip, which has moved on since the pull request branched: only
+/// the pull request's lines count, as diff-cover counts them against the
+/// same base.
+#[test]
+fn a_pull_requests_event_gives_coverage_on_new_code_its_base() {
+    let (repo, fork) = change("python", &["junit.xml", "coverage.xml"]);
+    repo.git(&["branch", "pr"]);
+    repo.git(&["reset", "-q", "--hard", &fork]);
+    repo.write("scripts/release.py", "import sys\nprint(sys.argv)\n");
+    repo.git(&["add", "scripts"]);
+    repo.git(&["commit", "-qm", "main moved on"]);
+    let tip = rev(&repo, "HEAD");
+    repo.git(&["checkout", "-q", "--detach"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "Merge pr into main", "pr"]);
+    let payload = |base: &str| {
+        std::fs::read_to_string(fixtures().join("github-events/pull_request.synchronize.json"))
+            .expect("payload")
+            .replace("f95f852bd8fca8fcc58a9a2d6c842781e32a215e", base)
+            .replace(
+                "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+                &rev(&repo, "pr"),
+            )
+    };
+    repo.write("reports/event.json", payload(&tip));
+    // The shipped example names the payload where CI copies it.
+    let policy = example("python");
+
+    let run = repo.run(&["check", ".", "--policy", &policy, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let new = &summary(&doc)["coverage"]["new-code"];
+    let theirs = diff_cover(&repo, "reports/coverage.xml", &tip);
+    assert_eq!(new["measured"], theirs["total_num_lines"], "{new} {theirs}");
+    assert_eq!(new["measured"], 18, "{new}");
+    assert_eq!(new["covered"], 13, "{new}");
+    // main's own new file is not the pull request's: not new code.
+    assert!(!doc.to_string().contains("scripts/release.py"), "{doc}");
+    let run = repo.run(&["check", ".", "--policy", &policy]);
+    assert!(
+        run.stdout.contains(&format!(
+            "new lines: HEAD against the pull request's base {} (report pr)",
+            &tip[..12]
+        )),
+        "{}",
+        run.stdout
+    );
+
+    // A clone without the base commit cannot measure: exit 2, saying how
+    // to fetch it; a base that is not a commit id is refused.
+    repo.write("reports/event.json", payload(&"0f".repeat(20)));
+    let run = repo.run(&["check", ".", "--policy", &policy]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("is not in this clone"),
+        "{}",
+        run.stderr
+    );
+    repo.write("reports/event.json", payload("--output=/tmp/x"));
+    let run = repo.run(&["check", ".", "--policy", &policy]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("`--output=/tmp/x` is not a full commit id"),
+        "{}",
+        run.stderr
+    );
+    // A payload the change commits could name its own base (HEAD: no new
+    // lines at all).
+    repo.write("reports/event.json", payload(&rev(&repo, "HEAD")));
+    repo.git(&["add", "-f", "reports/event.json"]);
+    let run = repo.run(&["check", ".", "--policy", &policy]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("report pr (reports/event.json) is a file of the repository"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

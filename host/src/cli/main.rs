@@ -498,6 +498,10 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     opts.scope = Some(check::Scope::Files {
         against: "HEAD (--staged)".into(),
         files: git::staged(&top).map_err(stop)?,
+        lines: (
+            top.clone(),
+            portcullis::evidence::changed_lines::Base::Index,
+        ),
     });
     // The index's content, written out byte for byte: the work tree never
     // stands in for it (conversions, skip-worktree and sparse checkouts
@@ -967,6 +971,13 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
             Some((label, base)) => Some(check::Scope::Files {
                 against: label.clone(),
                 files: git::changed_between(&top, base, &plan.commit)?,
+                lines: (
+                    top.clone(),
+                    portcullis::evidence::changed_lines::Base::Commits {
+                        base: base.clone(),
+                        head: plan.commit.clone(),
+                    },
+                ),
             }),
             None => None,
         };

@@ -1,14 +1,18 @@
 //! The lines a change adds or modifies, for plugins that ask while they
 //! run (the contract's `changed-lines`): coverage on new code, annotations
 //! on the diff. Asked only by the plugins that need it, and at most once
-//! per run: `git diff -U0 REV` read as it streams (only the file headers
-//! and hunk headers are kept, never the changed text), plus the files git
-//! does not track yet, which are new from their first line.
+//! per run: `git diff -U0` read as it streams (only the file headers and
+//! hunk headers are kept, never the changed text). Against a revision the
+//! work tree counts, with the files git does not track yet, which are new
+//! from their first line; a push compares two commits; `--staged`, the
+//! index with HEAD; a pull request, HEAD with the pull request's base
+//! (named by its context report) through their merge-base.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::git;
+use crate::policy::ReportSpec;
 
 /// Repository-relative path and its new lines: 1-based inclusive ranges
 /// of the file as it is now, in order.
@@ -24,22 +28,54 @@ pub const TO_THE_END: u32 = u32::MAX;
 /// lines are changed text, cut and skipped).
 const MAX_HEADER: usize = 64 << 10;
 
+/// What the change is compared with.
+#[derive(Debug, Clone)]
+pub enum Base {
+    /// The work tree, untracked files included, against a revision
+    /// (`--changed-since REV`).
+    WorkTree(String),
+    /// One commit against another (a push: the pushed commit against the
+    /// remote's, or against its merge-base with the default branch).
+    Commits { base: String, head: String },
+    /// The index against HEAD, or against nothing before the first commit
+    /// (`--staged`).
+    Index,
+    /// HEAD against the base commit its pull request's context names
+    /// (`pr-context`'s `base_sha`, a `github-event`'s
+    /// `pull_request.base.sha`, `gh pr view`'s `baseRefOid`), through
+    /// their merge-base: the pull request's own changes. The reports are
+    /// read only when a plugin asks; none of them naming a base means the
+    /// base is unknown.
+    PullRequest(Vec<ReportSpec>),
+}
+
 /// Computed on first ask, for the run's change base (none: every file
 /// counts, and the answer is `Ok(None)`).
 #[derive(Debug, Default)]
 pub struct OnDemand {
-    base: Option<(PathBuf, String)>,
+    /// The directory git runs in (a repository or a directory in one) and
+    /// the base.
+    base: Option<(PathBuf, Base)>,
     answer: OnceLock<Answer>,
+    /// Which pull request base was used, once resolved.
+    resolved: OnceLock<String>,
 }
 
 impl OnDemand {
+    /// Lines changed in `dir` (a repository, or a directory in one: paths
+    /// are relative to it) since `base`.
+    pub fn new(dir: &Path, base: Base) -> OnDemand {
+        OnDemand {
+            base: Some((dir.to_path_buf(), base)),
+            answer: OnceLock::new(),
+            resolved: OnceLock::new(),
+        }
+    }
+
     /// Lines changed in the work tree at `root` since `rev`
     /// (`--changed-since`).
     pub fn since(root: &Path, rev: &str) -> OnDemand {
-        OnDemand {
-            base: Some((root.to_path_buf(), rev.to_string())),
-            answer: OnceLock::new(),
-        }
+        OnDemand::new(root, Base::WorkTree(rev.to_string()))
     }
 
     /// The answer when it needs no git (no base, or asked before).
@@ -54,65 +90,114 @@ impl OnDemand {
     pub fn get(&self) -> Answer {
         match &self.base {
             None => Ok(None),
-            Some((root, rev)) => self
-                .answer
-                .get_or_init(|| compute(root, rev).map(Some))
-                .clone(),
+            Some((dir, base)) => self.answer.get_or_init(|| self.compute(dir, base)).clone(),
+        }
+    }
+
+    /// For the run's notices: the pull request base the lines were
+    /// compared with, when a plugin asked and one was found.
+    pub fn pull_request_base(&self) -> Option<&str> {
+        self.resolved.get().map(String::as_str)
+    }
+
+    fn compute(&self, dir: &Path, base: &Base) -> Answer {
+        match base {
+            Base::WorkTree(rev) => diff(dir, &[], &[rev.as_str()], rev, true).map(Some),
+            Base::Commits { base, head } => {
+                let label = format!("{base}..{head}");
+                diff(dir, &[], &[base.as_str(), head.as_str()], &label, false).map(Some)
+            }
+            Base::Index => diff(dir, &["--cached"], &[], "--staged", false).map(Some),
+            Base::PullRequest(specs) => {
+                let Some((sha, report)) = super::reports::pull_request_base(dir, specs)? else {
+                    return Ok(None);
+                };
+                let short = &sha[..sha.len().min(12)];
+                if git::commit_id(dir, &sha).is_none() {
+                    return Err(format!(
+                        "the pull request's base commit {short} (report {report}) is not in this clone: fetch it (`git fetch origin {sha}`, or actions/checkout with `fetch-depth: 0`)"
+                    ));
+                }
+                let from = git::merge_base(dir, &sha, "HEAD").ok_or_else(|| {
+                    format!(
+                        "the pull request's base commit {short} (report {report}) and HEAD have no common ancestor in this clone (a shallow clone? fetch with `fetch-depth: 0`)"
+                    )
+                })?;
+                let label = format!("{short}...HEAD");
+                let lines = diff(dir, &[], &[from.as_str(), "HEAD"], &label, false)?;
+                let _ = self.resolved.set(format!(
+                    "{short} (report {report}), through merge-base {}",
+                    &from[..from.len().min(12)]
+                ));
+                Ok(Some(lines))
+            }
         }
     }
 }
 
-fn compute(root: &Path, rev: &str) -> Result<Vec<FileLines>, String> {
+/// `git diff -U0 <options> <revs> --` in `dir`, read as it streams; `untracked`:
+/// the files git does not track count as new from their first line.
+fn diff(
+    dir: &Path,
+    options: &[&str],
+    revs: &[&str],
+    label: &str,
+    untracked: bool,
+) -> Result<Vec<FileLines>, String> {
     let attrs = format!(
         "--attr-source={}",
-        git::empty_tree(root, rev).map_err(|e| e.to_string())?
+        git::empty_tree(dir, label).map_err(|e| e.to_string())?
     );
     let mut parser = Parser::default();
     let ran = crate::process::for_each_line(
-        git::command(root).args([
-            "-c",
-            "core.hooksPath=/dev/null",
-            "-c",
-            "core.quotePath=false",
-            "-c",
-            "diff.noprefix=false",
-            "-c",
-            "diff.mnemonicPrefix=false",
-            &attrs,
-            "diff",
-            "-U0",
-            // A user's `diff.interHunkContext` would put context lines
-            // between hunks.
-            "--inter-hunk-context=0",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--relative",
-            "--find-renames",
-            "--diff-filter=d",
-            "--src-prefix=a/",
-            "--dst-prefix=b/",
-            "--end-of-options",
-            rev,
-            "--",
-        ]),
+        git::command(dir)
+            .args([
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "core.quotePath=false",
+                "-c",
+                "diff.noprefix=false",
+                "-c",
+                "diff.mnemonicPrefix=false",
+                &attrs,
+                "diff",
+                "-U0",
+                // A user's `diff.interHunkContext` would put context lines
+                // between hunks.
+                "--inter-hunk-context=0",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                "--relative",
+                "--find-renames",
+                "--diff-filter=d",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+            ])
+            .args(options)
+            .arg("--end-of-options")
+            .args(revs)
+            .arg("--"),
         "git diff",
         git::TIMEOUT,
         MAX_HEADER,
         |line| parser.line(line),
     )
-    .map_err(|e| format!("git diff -U0 {rev}: {e}"))?;
-    let (status, stderr) = ran.map_err(|e| format!("git diff -U0 {rev}: {e}"))?;
+    .map_err(|e| format!("git diff -U0 {label}: {e}"))?;
+    let (status, stderr) = ran.map_err(|e| format!("git diff -U0 {label}: {e}"))?;
     if !status.success() {
         let stderr = String::from_utf8_lossy(&stderr);
         return Err(format!(
-            "git diff -U0 {rev}: {}",
+            "git diff -U0 {label}: {}",
             stderr.lines().next().unwrap_or("git failed")
         ));
     }
     let mut files = parser.finish()?;
-    for path in git::untracked(root, &attrs, rev).map_err(|e| e.to_string())? {
-        files.push((path, vec![(1, TO_THE_END)]));
+    if untracked {
+        for path in git::untracked(dir, &attrs, label).map_err(|e| e.to_string())? {
+            files.push((path, vec![(1, TO_THE_END)]));
+        }
     }
     files.sort();
     files.dedup_by(|a, b| a.0 == b.0);
@@ -257,7 +342,156 @@ fn unquote(raw: &[u8]) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::index::test_repo::{git, write};
     use super::*;
+
+    fn head(dir: &Path) -> String {
+        let out = std::process::Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(dir)
+            .output()
+            .expect("git");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn lines(files: &[(&str, &[(u32, u32)])]) -> Option<Vec<FileLines>> {
+        Some(
+            files
+                .iter()
+                .map(|(p, r)| (p.to_string(), r.to_vec()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn each_base_compares_what_its_scope_judges() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        write(d, "a.txt", "1\n2\n3\n");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "base"]);
+        let base = head(d);
+        write(d, "a.txt", "1\nTWO\n3\n4\n");
+        git(d, &["commit", "-qam", "head"]);
+        let pushed = head(d);
+        // Staged: a new file; unstaged: one more line of a.txt; untracked.
+        write(d, "b.txt", "x\ny\n");
+        git(d, &["add", "b.txt"]);
+        write(d, "a.txt", "1\nTWO\n3\n4\n5\n");
+        write(d, "c.txt", "new\n");
+
+        let push = OnDemand::new(
+            d,
+            Base::Commits {
+                base: base.clone(),
+                head: pushed,
+            },
+        );
+        assert_eq!(push.get(), Ok(lines(&[("a.txt", &[(2, 2), (4, 4)])])));
+        let staged = OnDemand::new(d, Base::Index);
+        assert_eq!(staged.get(), Ok(lines(&[("b.txt", &[(1, 2)])])));
+        let since = OnDemand::since(d, &base);
+        assert_eq!(
+            since.get(),
+            Ok(lines(&[
+                ("a.txt", &[(2, 2), (4, 5)]),
+                ("b.txt", &[(1, 2)]),
+                ("c.txt", &[(1, TO_THE_END)]),
+            ]))
+        );
+        assert_eq!(since.pull_request_base(), None);
+        assert_eq!(OnDemand::default().get(), Ok(None));
+    }
+
+    /// A pull request checked out as GitHub does (a merge commit onto the
+    /// base branch's tip), with its context in each format.
+    #[test]
+    fn a_pull_requests_lines_come_from_the_base_its_context_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        write(d, "a.txt", "1\n2\n3\n");
+        write(d, "o.txt", "o\n");
+        write(d, ".gitignore", "ctx/\n");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "base"]);
+        let fork = head(d);
+        git(d, &["checkout", "-qb", "feature"]);
+        write(d, "a.txt", "1\n2\n3\nfour\n");
+        git(d, &["commit", "-qam", "feature"]);
+        git(d, &["checkout", "-q", "main"]);
+        write(d, "o.txt", "o\nmain moved on\n");
+        git(d, &["commit", "-qam", "main"]);
+        let tip = head(d);
+        git(d, &["checkout", "-q", "--detach"]);
+        git(d, &["merge", "-q", "--no-ff", "-m", "merge", "feature"]);
+
+        let run = |reports: &[(&str, &str, &str)]| {
+            let mut toml = String::new();
+            for (name, format, body) in reports {
+                write(d, &format!("ctx/{name}.json"), body);
+                toml.push_str(&format!(
+                    "[reports.{name}]\npath = \"ctx/{name}.json\"\nformat = \"{format}\"\n"
+                ));
+            }
+            toml.push_str("[plugins.lint]\nsource = \"builtin:lint\"\n");
+            let policy = crate::policy::Policy::parse(&toml, "p.toml", None).expect("policy");
+            let lines = OnDemand::new(d, Base::PullRequest(policy.reports));
+            let got = lines.get();
+            (got, lines.pull_request_base().map(str::to_string))
+        };
+        let event = format!(
+            r#"{{"action":"opened","pull_request":{{"base":{{"ref":"main","sha":"{tip}"}}}}}}"#
+        );
+        let (got, about) = run(&[("event", "github-event", &event)]);
+        // Only the pull request's line: not main's, which the merge brings.
+        assert_eq!(got, Ok(lines(&[("a.txt", &[(4, 4)])])));
+        let about = about.expect("named");
+        assert!(about.starts_with(&tip[..12]), "{about}");
+        assert!(about.contains("report event"), "{about}");
+        // The same from `gh pr view --json` and from portcullis's own format,
+        // and from an older base (the fork point): through the merge-base.
+        let gh = format!(r#"{{"baseRefOid":"{}","number":1}}"#, tip.to_uppercase());
+        let own = format!(r#"{{"base":"main","base_sha":"{fork}"}}"#);
+        assert_eq!(
+            run(&[("gh", "gh-pr", &gh)]).0,
+            Ok(lines(&[("a.txt", &[(4, 4)])]))
+        );
+        assert_eq!(
+            run(&[("own", "pr-context", &own)]).0,
+            Ok(lines(&[("a.txt", &[(4, 4)]), ("o.txt", &[(2, 2)])]))
+        );
+        // No base named (a deployment): unknown, not an error.
+        let deploy = r#"{"deployment":{"environment":"prod","ref":"main","sha":"x"}}"#;
+        assert_eq!(run(&[("d", "github-event", deploy)]), (Ok(None), None));
+
+        // A base the shallow clone lacks, a base that is no commit id, and
+        // reports that disagree: the run cannot measure, and says why.
+        let absent = format!(r#"{{"base_sha":"{}"}}"#, "ab".repeat(20));
+        let err = run(&[("pr", "pr-context", &absent)]).0.expect_err("absent");
+        assert!(
+            err.contains("abababababab (report pr) is not in this clone"),
+            "{err}"
+        );
+        assert!(err.contains("fetch-depth: 0"), "{err}");
+        for bad in ["--output=/tmp/x", "HEAD~1", "abc"] {
+            let body = format!(r#"{{"base_sha":"{bad}"}}"#);
+            let err = run(&[("pr", "pr-context", &body)]).0.expect_err(bad);
+            assert!(err.contains("is not a full commit id"), "{err}");
+        }
+        let err = run(&[
+            ("event", "github-event", &event),
+            ("own", "pr-context", &own),
+        ])
+        .0
+        .expect_err("disagree");
+        assert!(err.contains("name different pull request bases"), "{err}");
+        let err = run(&[("pr", "pr-context", "{\"base_sha\": ")])
+            .0
+            .expect_err("json");
+        assert!(err.starts_with("report pr (ctx/pr.json:1:"), "{err}");
+    }
 
     fn parse(text: &str) -> Result<Vec<FileLines>, String> {
         let mut p = Parser::default();

@@ -65,6 +65,16 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
+    /// Pull-request (or deployment) context: read by plugins, and by the
+    /// host for the pull request's base commit (the contract's
+    /// `changed-lines`).
+    pub fn is_pull_request(self) -> bool {
+        matches!(
+            self,
+            ReportFormat::PrContext | ReportFormat::GithubEvent | ReportFormat::GhPr
+        )
+    }
+
     /// Every format with its policy name and what produces it, in the
     /// order the README lists them.
     pub const ALL: [(ReportFormat, &'static str, &'static str); 5] = [

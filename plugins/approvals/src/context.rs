@@ -72,6 +72,10 @@ struct Own {
     #[serde(default)]
     labels: Option<Vec<String>>,
     base: Option<String>,
+    /// The base branch's commit the pull request is compared with: read by
+    /// the host (for the lines the change adds), not by this plugin.
+    #[serde(rename = "base_sha")]
+    _base_sha: Option<String>,
     head: Option<String>,
     head_sha: Option<String>,
     files: Option<Vec<ChangedFile>>,

@@ -66,7 +66,7 @@ impl Plugin for Tests {
         if config.new_code_min.is_some() && lines.is_none() {
             portcullis_sdk::log(
                 portcullis_sdk::LogLevel::Warn,
-                "coverage on new code not measured: the change's base is not known (run with --changed-since <base>)",
+                "coverage on new code not measured: the change's base is not known (run with --changed-since <base>, or name the pull request's context as a report)",
             );
         }
         let mut locator = locate::Locator::new(ctx, &resolver);

@@ -281,7 +281,7 @@ fn coverage_findings(
     let Some(lines) = lines else {
         if config.new_code_min.is_some() {
             summary.push(
-                "coverage on new code not measured (no change base: run with --changed-since)"
+                "coverage on new code not measured (no change base: run with --changed-since, or name the pull request's context as a report)"
                     .into(),
             );
         }
