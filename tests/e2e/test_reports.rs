@@ -209,6 +209,61 @@ fn the_javascript_and_rust_examples_gate_their_projects() {
     );
 }
 
+/// A Maven build: Surefire's reports, one per class, under the ignored
+/// `target/`, found by a glob; Surefire 2 counts reruns in its suites'
+/// totals, and the gate's counts are its summary line's.
+#[test]
+fn a_maven_build_is_gated_on_surefires_reports() {
+    let repo = Repo::new();
+    copy_dir(&fixtures().join("tests/maven"), repo.path());
+    std::fs::remove_dir_all(repo.path().join("reports")).expect("reports out of the tree");
+    repo.write(".gitignore", "target/\n");
+    repo.git(&["init", "-q"]);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "project"]);
+    for class in ["PriceTest", "RoundingTest"] {
+        repo.fixture(
+            &format!("tests/maven/reports/TEST-com.example.{class}.xml"),
+            &format!("target/surefire-reports/TEST-com.example.{class}.xml"),
+        );
+    }
+    policy(&repo, "junit = [\"target/surefire-reports/TEST-*.xml\"]");
+    let run = repo.run(&["check", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let mut places: Vec<String> = findings(&doc, "tests/failed")
+        .iter()
+        .map(|f| {
+            let l = &f["locations"][0];
+            format!(
+                "{}:{}",
+                l["path"].as_str().unwrap_or("-"),
+                l["region"]["startLine"]
+            )
+        })
+        .collect();
+    places.sort();
+    let test = "src/test/java/com/example";
+    assert_eq!(
+        places,
+        [
+            format!("{test}/PriceTest.java:17"),
+            format!("{test}/PriceTest.java:22"),
+            format!("{test}/RoundingTest.java:20"),
+        ],
+        "{doc}"
+    );
+    assert_eq!(findings(&doc, "tests/flaky").len(), 1, "{doc}");
+    assert!(findings(&doc, "tests/suite-error").is_empty(), "{doc}");
+    let run = repo.run(&["check", "."]);
+    assert!(
+        run.stdout
+            .contains("7 tests: 2 passed, 2 failed, 1 errored, 1 skipped, 1 flaky"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn coverage_on_new_code_agrees_with_diff_cover() {
     // (project, report, format, the report diff-cover reads: llvm-cov's

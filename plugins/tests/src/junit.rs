@@ -93,7 +93,8 @@ struct Suite {
     file: Option<String>,
     /// `failures + errors` as the suite declares them.
     declared: Option<u64>,
-    /// Failed or errored cases found inside it (nested suites included).
+    /// Failed or errored runs of the cases inside it, reruns included
+    /// (nested suites included).
     found: u64,
     /// Where it starts (its line is found only for a message).
     offset: u64,
@@ -138,7 +139,7 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                         report: xml.path.clone(),
                         line: crate::xml::line_of(&xml.file, suite.offset),
                         message: format!(
-                            "test suite `{}` reports {declared} failures and errors but lists {} failed tests",
+                            "test suite `{}` reports {declared} failures and errors but lists {} failed runs of its tests",
                             suite.name, suite.found
                         ),
                     });
@@ -152,10 +153,15 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                     seen_root = true;
                 }
                 let mut case = case(xml, e, pytest)?;
-                if matches!(case.outcome, Outcome::Failed | Outcome::Errored)
-                    && let Some(s) = suites.last_mut()
-                {
-                    s.found += 1;
+                // Surefire 2 counts every failed run, reruns included, in
+                // its suite's `failures` and `errors`; others count tests.
+                let attempts = match case.outcome {
+                    Outcome::Failed | Outcome::Errored => 1 + u64::from(case.retries),
+                    Outcome::Flaky => u64::from(case.retries),
+                    _ => 0,
+                };
+                if let Some(s) = suites.last_mut() {
+                    s.found += attempts;
                 }
                 out.counts.add(case.outcome);
                 let slow = out

@@ -89,8 +89,10 @@ impl<'a> Locator<'a> {
             return (found.len() == 1).then(|| found.remove(0));
         }
         // Dotted: a module or class path; drop parts from the end (class,
-        // nested class) until a file matches.
-        let parts: Vec<&str> = classname.split('.').collect();
+        // nested class) until a file matches. A JVM nested class is
+        // `Outer$Inner` (Surefire, Gradle): it lives in `Outer`'s file.
+        let outer = classname.split('$').next().unwrap_or(classname);
+        let parts: Vec<&str> = outer.split('.').collect();
         for end in (1..=parts.len()).rev() {
             let stem = parts[..end].join("/");
             for ext in ["py", "java", "kt", "scala", "groovy", "cs", "rb", "php"] {

@@ -1,6 +1,7 @@
 //! The tests plugin on reports written by the real tools
 //! (`scripts/tests-fixtures`): pytest and pytest-cov, cargo-nextest,
-//! gotestsum and Go's cover profile, jest with jest-junit and istanbul.
+//! gotestsum and Go's cover profile, jest with jest-junit and istanbul,
+//! Maven Surefire, JaCoCo, llvm-cov.
 //! Reports are build outputs, outside the checked tree: here a mount.
 
 #![allow(clippy::unwrap_used)] // in tests a panic is the failure report
@@ -78,7 +79,9 @@ fn with_rule<'a>(e: &'a Evaluation, rule: &str) -> Vec<&'a Finding> {
 }
 
 fn place(f: &Finding) -> String {
-    let l = &f.locations[0];
+    let Some(l) = f.locations.first() else {
+        return "-".into();
+    };
     match &l.region {
         Some(r) => format!("{}:{}", l.path, r.start_line),
         None => l.path.clone(),
@@ -166,6 +169,58 @@ fn nextest_retries_make_a_flaky_warning_and_a_failure_on_every_attempt() {
     );
     assert!(
         flaky[0].message.contains("first attempt fails"),
+        "{}",
+        flaky[0].message
+    );
+}
+
+/// Maven Surefire 2.22 writes one file per test class, counts every rerun
+/// of a failure in its suite's `failures` and `errors` (10 "tests" for 5),
+/// and names a nested class `Outer$Inner`. The counts must be Surefire's
+/// own summary line, with no suite said to hide failures.
+#[test]
+fn surefire_reruns_nested_classes_and_counts_match_its_summary() {
+    let p = Project::new(&["maven"], "maven/reports");
+    let e = p.run(json!({ "junit": ["/mnt/r/TEST-*.xml"] })).unwrap();
+    assert!(with_rule(&e, "suite-error").is_empty(), "{:?}", e.findings);
+    let t = &summary(&e)["tests"];
+    // Surefire: "Tests run: 7, Failures: 2, Errors: 1, Skipped: 1, Flakes: 1"
+    let theirs =
+        std::fs::read_to_string(fixtures().join("maven/reports/summary-surefire.txt")).unwrap();
+    let ours = format!(
+        "Tests run: {}, Failures: {}, Errors: {}, Skipped: {}, Flakes: {}",
+        t["total"], t["failed"], t["errored"], t["skipped"], t["flaky"]
+    );
+    assert_eq!(ours, theirs.trim(), "{t}");
+
+    let mut failed: Vec<String> = with_rule(&e, "failed")
+        .iter()
+        .map(|f| format!("{} {}", place(f), f.message.lines().next().unwrap_or("")))
+        .collect();
+    failed.sort();
+    let test = "src/test/java/com/example";
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(
+        failed[0].starts_with(&format!("{test}/PriceTest.java:17 ")),
+        "{failed:?}"
+    );
+    assert!(
+        failed[1].starts_with(&format!("{test}/PriceTest.java:22 ")),
+        "{failed:?}"
+    );
+    assert!(
+        failed[2].starts_with(&format!("{test}/RoundingTest.java:20 ")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.iter().any(|f| f.contains("and on 2 retries")),
+        "{failed:?}"
+    );
+    let flaky = with_rule(&e, "flaky");
+    assert_eq!(flaky.len(), 1);
+    assert_eq!(place(flaky[0]), format!("{test}/PriceTest.java:27"));
+    assert!(
+        flaky[0].message.contains("failed 1 time, then passed"),
         "{}",
         flaky[0].message
     );
@@ -491,7 +546,7 @@ fn suite_level_errors_and_wrapped_cases_are_failures() {
     assert_eq!(s.len(), 1, "{:?}", e.findings);
     assert_eq!(
         s[0].message,
-        "/mnt/r/counts.xml:2: test suite `s` reports 2 failures and errors but lists 1 failed tests"
+        "/mnt/r/counts.xml:2: test suite `s` reports 2 failures and errors but lists 1 failed runs of its tests"
     );
     let e = run("wrapped.xml");
     assert_eq!(with_rule(&e, "failed").len(), 1, "{:?}", e.findings);
