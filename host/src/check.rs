@@ -256,10 +256,25 @@ pub fn run_check_with(
         Some(Scope::Files {
             lines: (dir, base), ..
         }) => Some(OnDemand::new(dir, base.clone())),
-        None if policy.reports.iter().any(|r| r.format.is_pull_request()) => Some(OnDemand::new(
-            &root,
-            Base::PullRequest(policy.reports.clone()),
-        )),
+        // A snapshot (a hook's push with no base) is no pull request's run.
+        None if !opts.snapshot => {
+            // Under a lock, only the locking chain's reports name the base
+            // (as locked plugins read only those).
+            let trusted: Vec<crate::policy::ReportSpec> = policy
+                .reports
+                .iter()
+                .filter(|r| r.format.is_pull_request())
+                .filter(|r| {
+                    policy.plugins.iter().all(|p| {
+                        p.reports_from
+                            .as_ref()
+                            .is_none_or(|from| from.iter().any(|f| f == r.at.file_name()))
+                    })
+                })
+                .cloned()
+                .collect();
+            (!trusted.is_empty()).then(|| OnDemand::new(&root, Base::PullRequest(trusted)))
+        }
         None => None,
     };
     if let Some(lines) = lines {

@@ -148,6 +148,32 @@ fn a_pytest_run_is_gated_on_its_failure_and_on_coverage_of_new_code() {
     );
 }
 
+/// pytest's own JSON report (pytest-json-report) gates like its JUnit.
+#[test]
+fn a_pytest_json_report_is_gated_like_junit() {
+    let (repo, _) = change("python", &["pytest.json"]);
+    policy(&repo, "pytest-json = [\"reports/pytest.json\"]");
+    let run = repo.run(&["check", ".", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let failed = findings(&doc, "tests/failed");
+    assert_eq!(failed.len(), 1, "{doc}");
+    assert_eq!(failed[0]["locations"][0]["path"], "tests/test_fmt.py");
+    assert_eq!(failed[0]["locations"][0]["region"]["startLine"], 4);
+    assert_eq!(summary(&doc)["tests"]["skipped"], 1, "{doc}");
+    // A report cut short is exit 2 with its place.
+    let text = std::fs::read_to_string(repo.path().join("reports/pytest.json")).expect("report");
+    repo.write("reports/pytest.json", &text[..text.len() / 2]);
+    let run = repo.run(&["check", "."]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("reports/pytest.json:")
+            && run.stderr.contains("not a pytest JSON report"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn the_javascript_and_rust_examples_gate_their_projects() {
     let (repo, base) = change("js", &["junit.xml", "lcov.info"]);
@@ -368,16 +394,14 @@ fn a_pull_requests_event_gives_coverage_on_new_code_its_base() {
     let tip = rev(&repo, "HEAD");
     repo.git(&["checkout", "-q", "--detach"]);
     repo.git(&["merge", "-q", "--no-ff", "-m", "Merge pr into main", "pr"]);
-    let payload = |base: &str| {
+    let pr_head = rev(&repo, "pr");
+    let payload = |base: &str, head: &str| {
         std::fs::read_to_string(fixtures().join("github-events/pull_request.synchronize.json"))
             .expect("payload")
             .replace("f95f852bd8fca8fcc58a9a2d6c842781e32a215e", base)
-            .replace(
-                "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
-                &rev(&repo, "pr"),
-            )
+            .replace("ec26c3e57ca3a959ca5aad62de7213c562f8c821", head)
     };
-    repo.write("reports/event.json", payload(&tip));
+    repo.write("reports/event.json", payload(&tip, &pr_head));
     // The shipped example names the payload where CI copies it.
     let policy = example("python");
 
@@ -401,9 +425,19 @@ fn a_pull_requests_event_gives_coverage_on_new_code_its_base() {
         run.stdout
     );
 
+    // The same numbers from the base alone (the context names another
+    // head: HEAD is then compared with its merge-base with the base).
+    repo.write("reports/event.json", payload(&tip, &"0e".repeat(20)));
+    let run = repo.run(&["check", ".", "--policy", &policy, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(summary(&run.json())["coverage"]["new-code"]["measured"], 18);
+
     // A clone without the base commit cannot measure: exit 2, saying how
     // to fetch it; a base that is not a commit id is refused.
-    repo.write("reports/event.json", payload(&"0f".repeat(20)));
+    repo.write(
+        "reports/event.json",
+        payload(&"0f".repeat(20), &"0e".repeat(20)),
+    );
     let run = repo.run(&["check", ".", "--policy", &policy]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
@@ -411,7 +445,7 @@ fn a_pull_requests_event_gives_coverage_on_new_code_its_base() {
         "{}",
         run.stderr
     );
-    repo.write("reports/event.json", payload("--output=/tmp/x"));
+    repo.write("reports/event.json", payload("--output=/tmp/x", &pr_head));
     let run = repo.run(&["check", ".", "--policy", &policy]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
@@ -422,7 +456,7 @@ fn a_pull_requests_event_gives_coverage_on_new_code_its_base() {
     );
     // A payload the change commits could name its own base (HEAD: no new
     // lines at all).
-    repo.write("reports/event.json", payload(&rev(&repo, "HEAD")));
+    repo.write("reports/event.json", payload(&rev(&repo, "HEAD"), &pr_head));
     repo.git(&["add", "-f", "reports/event.json"]);
     let run = repo.run(&["check", ".", "--policy", &policy]);
     assert_eq!(run.code, 2, "{}", run.stdout);

@@ -109,30 +109,69 @@ impl OnDemand {
             }
             Base::Index => diff(dir, &["--cached"], &[], "--staged", false).map(Some),
             Base::PullRequest(specs) => {
-                let Some((sha, report)) = super::reports::pull_request_base(dir, specs)? else {
+                let Some(pr) = super::reports::pull_request_base(dir, specs)? else {
                     return Ok(None);
                 };
-                let short = &sha[..sha.len().min(12)];
-                if git::commit_id(dir, &sha).is_none() {
-                    return Err(format!(
-                        "the pull request's base commit {short} (report {report}) is not in this clone: fetch it (`git fetch origin {sha}`, or actions/checkout with `fetch-depth: 0`)"
-                    ));
-                }
-                let from = git::merge_base(dir, &sha, "HEAD").ok_or_else(|| {
-                    format!(
-                        "the pull request's base commit {short} (report {report}) and HEAD have no common ancestor in this clone (a shallow clone? fetch with `fetch-depth: 0`)"
-                    )
-                })?;
-                let label = format!("{short}...HEAD");
+                let (from, about) = pull_request_from(dir, &pr)?;
+                let label = format!("{}..HEAD", &from[..from.len().min(12)]);
                 let lines = diff(dir, &[], &[from.as_str(), "HEAD"], &label, false)?;
-                let _ = self.resolved.set(format!(
-                    "{short} (report {report}), through merge-base {}",
-                    &from[..from.len().min(12)]
-                ));
+                let _ = self.resolved.set(about);
                 Ok(Some(lines))
             }
         }
     }
+}
+
+/// The commit a pull request's HEAD is compared with, and how it was
+/// found (for the run's notes). GitHub checks out a merge commit of the
+/// pull request's head into the base branch: when HEAD's second parent is
+/// the head the context names, the first parent is the base as merged
+/// (it may be newer than the context's base). Otherwise the merge-base of
+/// the context's base and HEAD: the pull request's own changes, whether
+/// HEAD is its head or a merge.
+fn pull_request_from(
+    dir: &Path,
+    pr: &super::reports::PullRequest,
+) -> Result<(String, String), String> {
+    let short = |id: &str| id[..id.len().min(12)].to_string();
+    if let Some(head) = &pr.head
+        && git::commit_id(dir, "HEAD^2").as_deref() == Some(head.as_str())
+        && let Some(merged) = git::commit_id(dir, "HEAD^1")
+    {
+        return Ok((
+            merged.clone(),
+            format!(
+                "{} (report {}): HEAD merges the pull request's head {} into {}",
+                short(&pr.base),
+                pr.report,
+                short(head),
+                short(&merged)
+            ),
+        ));
+    }
+    let base = short(&pr.base);
+    if git::commit_id(dir, &pr.base).is_none() {
+        return Err(format!(
+            "the pull request's base commit {base} (report {}) is not in this clone: fetch the history (actions/checkout with `fetch-depth: 0`)",
+            pr.report
+        ));
+    }
+    let from = git::merge_base(dir, &pr.base, "HEAD").ok_or_else(|| {
+        format!(
+            "the pull request's base commit {base} (report {}) and HEAD have no common ancestor in this clone (a shallow clone? fetch with `fetch-depth: 0`)",
+            pr.report
+        )
+    })?;
+    let about = if from == pr.base {
+        format!("{base} (report {})", pr.report)
+    } else {
+        format!(
+            "{base} (report {}), through merge-base {}",
+            pr.report,
+            short(&from)
+        )
+    };
+    Ok((from, about))
 }
 
 /// `git diff -U0 <options> <revs> --` in `dir`, read as it streams; `untracked`:
@@ -166,6 +205,9 @@ fn diff(
                 // A user's `diff.interHunkContext` would put context lines
                 // between hunks.
                 "--inter-hunk-context=0",
+                // A file git would call binary (a NUL in its first bytes)
+                // still has lines: never left out of the new code.
+                "--text",
                 "--no-color",
                 "--no-ext-diff",
                 "--no-textconv",
@@ -373,7 +415,10 @@ mod tests {
         git(d, &["commit", "-qm", "base"]);
         let base = head(d);
         write(d, "a.txt", "1\nTWO\n3\n4\n");
-        git(d, &["commit", "-qam", "head"]);
+        // A NUL makes git call a file binary: its lines still count.
+        write(d, "nul.js", "x\0y\nz\n");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "head"]);
         let pushed = head(d);
         // Staged: a new file; unstaged: one more line of a.txt; untracked.
         write(d, "b.txt", "x\ny\n");
@@ -388,7 +433,13 @@ mod tests {
                 head: pushed,
             },
         );
-        assert_eq!(push.get(), Ok(lines(&[("a.txt", &[(2, 2), (4, 4)])])));
+        assert_eq!(
+            push.get(),
+            Ok(lines(&[
+                ("a.txt", &[(2, 2), (4, 4)]),
+                ("nul.js", &[(1, 2)])
+            ]))
+        );
         let staged = OnDemand::new(d, Base::Index);
         assert_eq!(staged.get(), Ok(lines(&[("b.txt", &[(1, 2)])])));
         let since = OnDemand::since(d, &base);
@@ -398,6 +449,7 @@ mod tests {
                 ("a.txt", &[(2, 2), (4, 5)]),
                 ("b.txt", &[(1, 2)]),
                 ("c.txt", &[(1, TO_THE_END)]),
+                ("nul.js", &[(1, 2)]),
             ]))
         );
         assert_eq!(since.pull_request_base(), None);
@@ -424,7 +476,9 @@ mod tests {
         write(d, "o.txt", "o\nmain moved on\n");
         git(d, &["commit", "-qam", "main"]);
         let tip = head(d);
-        git(d, &["checkout", "-q", "--detach"]);
+        git(d, &["checkout", "-q", "feature"]);
+        let pr_head = head(d);
+        git(d, &["checkout", "-q", "--detach", "main"]);
         git(d, &["merge", "-q", "--no-ff", "-m", "merge", "feature"]);
 
         let run = |reports: &[(&str, &str, &str)]| {
@@ -462,6 +516,20 @@ mod tests {
             run(&[("own", "pr-context", &own)]).0,
             Ok(lines(&[("a.txt", &[(4, 4)]), ("o.txt", &[(2, 2)])]))
         );
+        // With the head named too, HEAD is seen to merge it: compared with
+        // the base as merged, however old the context's base.
+        let own = format!(r#"{{"base":"main","base_sha":"{fork}","head_sha":"{pr_head}"}}"#);
+        let (got, about) = run(&[("own", "pr-context", &own)]);
+        assert_eq!(got, Ok(lines(&[("a.txt", &[(4, 4)])])));
+        assert!(
+            about
+                .expect("named")
+                .contains("HEAD merges the pull request's head")
+        );
+        // A head that is no commit id is refused like a bad base.
+        let own = format!(r#"{{"base_sha":"{fork}","head_sha":"-x"}}"#);
+        let err = run(&[("own", "pr-context", &own)]).0.expect_err("bad head");
+        assert!(err.contains("head `-x` is not a full commit id"), "{err}");
         // No base named (a deployment): unknown, not an error.
         let deploy = r#"{"deployment":{"environment":"prod","ref":"main","sha":"x"}}"#;
         assert_eq!(run(&[("d", "github-event", deploy)]), (Ok(None), None));
@@ -480,13 +548,20 @@ mod tests {
             let err = run(&[("pr", "pr-context", &body)]).0.expect_err(bad);
             assert!(err.contains("is not a full commit id"), "{err}");
         }
+        let own = format!(r#"{{"base_sha":"{fork}"}}"#);
         let err = run(&[
             ("event", "github-event", &event),
             ("own", "pr-context", &own),
         ])
         .0
         .expect_err("disagree");
-        assert!(err.contains("name different pull request bases"), "{err}");
+        assert!(err.contains("name different pull request commits"), "{err}");
+        // Unrelated histories: no merge-base to compare with.
+        git(d, &["checkout", "-q", "--orphan", "other"]);
+        git(d, &["commit", "-qm", "unrelated"]);
+        let (got, _) = run(&[("event", "github-event", &event)]);
+        let err = got.expect_err("no common ancestor");
+        assert!(err.contains("have no common ancestor"), "{err}");
         let err = run(&[("pr", "pr-context", "{\"base_sha\": ")])
             .0
             .expect_err("json");

@@ -293,7 +293,13 @@ pub fn command(dir: &Path) -> Command {
         ])
         .env("GIT_GRAFT_FILE", "/dev/null")
         .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_EXTERNAL_DIFF");
+        .env_remove("GIT_EXTERNAL_DIFF")
+        // Pathspecs mean what the host writes, whatever the job's
+        // environment says.
+        .env_remove("GIT_LITERAL_PATHSPECS")
+        .env_remove("GIT_GLOB_PATHSPECS")
+        .env_remove("GIT_NOGLOB_PATHSPECS")
+        .env_remove("GIT_ICASE_PATHSPECS");
     cmd
 }
 

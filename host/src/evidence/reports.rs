@@ -79,20 +79,30 @@ fn read_one(
     }))
 }
 
-/// The base commit a pull request's context names, with the report's name:
-/// `base_sha` in `pr-context`, `pull_request.base.sha` in a
-/// `github-event` payload, `baseRefOid` in `gh pr view --json` output.
-/// `None` when no such report is present or none names a base (a
-/// deployment, a push event). Reports that name different bases, or a base
-/// that is not a full commit id, are errors: the report is untrusted input
-/// and is never handed to git as anything but a checked hexadecimal id.
-pub fn pull_request_base(
-    root: &Path,
-    specs: &[ReportSpec],
-) -> Result<Option<(String, String)>, String> {
+/// What a pull request's context says about the commits it compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// The base branch's commit (lowercase hexadecimal).
+    pub base: String,
+    /// The pull request's head commit, when the context gives it.
+    pub head: Option<String>,
+    /// The report it came from, for messages.
+    pub report: String,
+}
+
+/// The base (and head) commit a pull request's context names: `base_sha`
+/// and `head_sha` in `pr-context`, `pull_request.base.sha` and
+/// `pull_request.head.sha` in a `github-event` payload, `baseRefOid` and
+/// `headRefOid` in `gh pr view --json` output. `None` when no such report
+/// is present or none names a base (a deployment, a push event). A report
+/// committed in the tree, reports that name different bases, and ids that
+/// are not full commit ids are errors: the report is untrusted input and is
+/// never handed to git as anything but a checked hexadecimal id.
+pub fn pull_request_base(root: &Path, specs: &[ReportSpec]) -> Result<Option<PullRequest>, String> {
     #[derive(serde::Deserialize)]
     struct Own {
         base_sha: Option<String>,
+        head_sha: Option<String>,
     }
     #[derive(serde::Deserialize)]
     struct Event {
@@ -100,36 +110,42 @@ pub fn pull_request_base(
     }
     #[derive(serde::Deserialize)]
     struct EventPr {
-        base: Option<EventBase>,
+        base: Option<EventRef>,
+        head: Option<EventRef>,
     }
     #[derive(serde::Deserialize)]
-    struct EventBase {
+    struct EventRef {
         sha: Option<String>,
     }
     #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Gh {
-        #[serde(rename = "baseRefOid")]
         base_ref_oid: Option<String>,
+        head_ref_oid: Option<String>,
     }
     let root_dir = std::fs::File::open(root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let mut found: Option<(String, String)> = None;
+    let mut found: Option<PullRequest> = None;
     for spec in specs.iter().filter(|s| s.format.is_pull_request()) {
         let Some(report) = read_one(root, &root_dir, spec).map_err(|e| e.to_string())? else {
             continue;
         };
+        let what = format!(
+            "report {} ({}, defined at {})",
+            spec.name, spec.path, spec.at
+        );
         // A context committed in the tree would let the change name its own
         // base (HEAD: no new lines at all): it must come from the CI run.
-        let literal = format!(":(literal){}", spec.path);
-        let listed =
-            super::git::output(super::git::command(root).args(["ls-files", "-z", "--", &literal]))
-                .map_err(|e| {
-                    format!("report {} ({}): cannot run git: {e}", spec.name, spec.path)
-                })?;
+        let listed = super::git::output(super::git::command(root).args([
+            "--literal-pathspecs",
+            "ls-files",
+            "-z",
+            "--",
+            &spec.path,
+        ]))
+        .map_err(|e| format!("{what}: cannot run git: {e}"))?;
         if !listed.status.success() {
             return Err(format!(
-                "report {} ({}): git ls-files: {}",
-                spec.name,
-                spec.path,
+                "{what}: git ls-files: {}",
                 String::from_utf8_lossy(&listed.stderr)
                     .lines()
                     .next()
@@ -151,45 +167,54 @@ pub fn pull_request_base(
                 e.column()
             )
         };
-        let sha = match spec.format {
+        let (base, head) = match spec.format {
             ReportFormat::PrContext => {
-                serde_json::from_str::<Own>(&report.content)
-                    .map_err(bad)?
-                    .base_sha
+                let o = serde_json::from_str::<Own>(&report.content).map_err(bad)?;
+                (o.base_sha, o.head_sha)
             }
-            ReportFormat::GithubEvent => serde_json::from_str::<Event>(&report.content)
-                .map_err(bad)?
-                .pull_request
-                .and_then(|p| p.base)
-                .and_then(|b| b.sha),
+            ReportFormat::GithubEvent => {
+                let pr = serde_json::from_str::<Event>(&report.content)
+                    .map_err(bad)?
+                    .pull_request;
+                match pr {
+                    Some(p) => (p.base.and_then(|b| b.sha), p.head.and_then(|h| h.sha)),
+                    None => (None, None),
+                }
+            }
             ReportFormat::GhPr => {
-                serde_json::from_str::<Gh>(&report.content)
-                    .map_err(bad)?
-                    .base_ref_oid
+                let g = serde_json::from_str::<Gh>(&report.content).map_err(bad)?;
+                (g.base_ref_oid, g.head_ref_oid)
             }
-            _ => None,
+            _ => (None, None),
         };
-        let Some(sha) = sha else { continue };
-        if !matches!(sha.len(), 40 | 64) || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!(
-                "report {} ({}): the pull request's base `{}` is not a full commit id",
-                spec.name,
-                spec.path,
-                crate::diag::one_line(&sha, 80)
-            ));
-        }
-        let sha = sha.to_ascii_lowercase();
+        let Some(base) = base else { continue };
+        let commit_id = |id: String, which: &str| {
+            if matches!(id.len(), 40 | 64) && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(id.to_ascii_lowercase())
+            } else {
+                Err(format!(
+                    "{what}: the pull request's {which} `{}` is not a full commit id",
+                    crate::diag::one_line(&id, 80)
+                ))
+            }
+        };
+        let this = PullRequest {
+            base: commit_id(base, "base")?,
+            head: head.map(|h| commit_id(h, "head")).transpose()?,
+            report: spec.name.clone(),
+        };
         match &found {
-            Some((other, by)) if *other != sha => {
+            Some(other) if other.base != this.base || other.head != this.head => {
                 return Err(format!(
-                    "reports {by} and {} name different pull request bases ({} and {})",
-                    spec.name,
-                    &other[..12],
-                    &sha[..12]
+                    "reports {} and {} name different pull request commits (base {} and {})",
+                    other.report,
+                    this.report,
+                    &other.base[..12],
+                    &this.base[..12]
                 ));
             }
             Some(_) => {}
-            None => found = Some((sha, spec.name.clone())),
+            None => found = Some(this),
         }
     }
     Ok(found)

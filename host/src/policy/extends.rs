@@ -156,6 +156,31 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
     plugins.sort_by(|a, b| a.id.cmp(&b.id));
     let mut reports = parent.reports;
     for r in child.reports {
+        // A report of a policy that locks rules stays that policy's: the
+        // host takes a pull request's base from it, and locked plugins
+        // read only the reports of the locking chain.
+        let locking = reports.iter().find(|x| x.name == r.name).and_then(|old| {
+            parent
+                .rules
+                .iter()
+                .find(|l| {
+                    l.locked
+                        && l.scope
+                            .as_ref()
+                            .is_some_and(|s| s.files.iter().any(|f| f == old.at.file_name()))
+                })
+                .map(|l| (old.at.clone(), l.at.clone(), l.pattern.clone()))
+        });
+        if let Some((old, lock, pattern)) = locking {
+            d.push(
+                r.at.clone(),
+                format!(
+                    "[reports.{}] redefines the report defined at {old}, in a policy whose rules are locked at {lock} (`{pattern}`): only that policy, or one it extends, may define it",
+                    r.name
+                ),
+            );
+            continue;
+        }
         reports.retain(|x| x.name != r.name);
         reports.push(r);
     }

@@ -430,6 +430,20 @@ fn locks_hold_whatever_the_order_of_extends_and_however_globs_overlap() {
         ) && e.contains("org.toml:8:1"),
         "{e}"
     );
+    // Nor may it redefine the locking policy's reports (the pull request's
+    // context names the base for coverage on new code).
+    let e = Policy::load(&write(
+        d,
+        "repo.toml",
+        "extends = [\"org.toml\"]\n[reports.pr]\npath = \"mine.json\"\nformat = \"pr-context\"\n",
+    ))
+    .expect_err("redefines org's report")
+    .to_string();
+    assert!(
+        e.contains("repo.toml:2:1: [reports.pr] redefines the report defined at ")
+            && e.contains("org.toml:4:1"),
+        "{e}"
+    );
 }
 
 #[test]

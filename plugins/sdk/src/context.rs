@@ -156,10 +156,12 @@ impl Context {
     }
 
     /// The lines the change under review adds or modifies, per file, when
-    /// the gate knows the change's base (`--changed-since`); `None`
+    /// the gate knows the change's base (`--changed-since`, a push,
+    /// `--staged`, or a pull request's context naming its base); `None`
     /// otherwise. A file git does not track yet is one range ending at
     /// `u32::MAX`. Asked of the host once (it runs git the first time any
-    /// plugin asks). An error means git failed: fail the evaluation.
+    /// plugin asks). An error means git failed or the base is not in the
+    /// clone: fail the evaluation when the new lines are required.
     pub fn changed_lines(&self) -> Result<Option<&ChangedLines>, String> {
         let answer = self.lines.get_or_init(|| {
             #[cfg(target_arch = "wasm32")]

@@ -13,7 +13,11 @@ pub struct Config {
     /// repository-relative under a `read` grant, or under a mount.
     #[serde(default)]
     pub junit: Vec<String>,
-    /// Fewer tests than this in the JUnit reports is a finding.
+    /// pytest's own JSON reports (pytest-json-report), paths or globs like
+    /// `junit`; read as the same tests pytest's JUnit XML would give.
+    #[serde(default)]
+    pub pytest_json: Vec<String>,
+    /// Fewer tests than this in the test reports is a finding.
     #[serde(default = "default_min_tests")]
     pub min_tests: u64,
     /// Seconds: a test slower than this is a `slow` finding.
@@ -49,10 +53,16 @@ pub struct CoverageInput {
 }
 
 impl Config {
+    /// Whether test reports are given (so tests are counted).
+    pub fn has_tests(&self) -> bool {
+        !self.junit.is_empty() || !self.pytest_json.is_empty()
+    }
+
     pub fn validate(&self) -> Result<(), String> {
-        if self.junit.is_empty() && self.coverage.is_empty() {
+        if !self.has_tests() && self.coverage.is_empty() {
             return Err(
-                "config: nothing to check: give `junit` (test reports) or `coverage`".into(),
+                "config: nothing to check: give `junit` or `pytest-json` (test reports) or `coverage`"
+                    .into(),
             );
         }
         let percent = |key: &str, v: f64| {

@@ -71,7 +71,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, outcome: Outcome) {
+    pub(crate) fn add(&mut self, outcome: Outcome) {
         self.total += 1;
         *match outcome {
             Outcome::Passed => &mut self.passed,
@@ -358,7 +358,7 @@ fn body_of<R: BufRead>(xml: &mut Xml<R>, name: &crate::xml::Name) -> Result<Stri
 
 /// The first lines of a message, clipped; a Go runner's progress lines
 /// (`=== RUN`, `--- FAIL: …`) left out.
-fn clip(text: &str) -> String {
+pub(crate) fn clip(text: &str) -> String {
     let noise = [
         "=== RUN",
         "=== PAUSE",

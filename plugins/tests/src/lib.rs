@@ -4,7 +4,8 @@
 //! per-path coverage, and coverage falling against a baseline.
 //!
 //! Data path: config paths and globs → files (`inputs`); JUnit XML →
-//! test cases (`junit`, on the streaming reader in `xml`); coverage reports
+//! test cases (`junit`, on the streaming reader in `xml`), and pytest's
+//! JSON → the same cases (`pytest_json`); coverage reports
 //! → measured and covered lines per repository file (`coverage`, paths
 //! mapped by `paths`); the change's lines from the host (`changed-lines`)
 //! → coverage on new code; every verdict → a finding (`report`), failures
@@ -16,6 +17,7 @@ mod inputs;
 pub mod junit;
 mod locate;
 pub mod paths;
+mod pytest_json;
 mod report;
 pub mod rules;
 mod xml;
@@ -56,12 +58,33 @@ impl Plugin for Tests {
             }
         }
 
+        for (i, pattern) in config.pytest_json.iter().enumerate() {
+            let key = format!("config.pytest-json[{i}]");
+            for (path, at) in inputs::expand(ctx, pattern, &key)? {
+                build_output(&resolver, &path, &key)?;
+                pytest_json::read(inputs::open(&path, &at)?, &path, &mut parsed)?;
+            }
+        }
+
         let current = read_coverage(ctx, &config.coverage, "coverage", &resolver)?;
         let baseline = read_coverage(ctx, &config.baseline, "baseline", &resolver)?;
         let lines = if config.coverage.is_empty() {
             None
         } else {
-            ctx.changed_lines()?
+            match ctx.changed_lines() {
+                Ok(lines) => lines,
+                // Without `new-code-min` the new lines only place
+                // annotations: a base git cannot compare with costs those,
+                // not the run. With it, the gate cannot be evaluated.
+                Err(e) if config.new_code_min.is_none() => {
+                    portcullis_sdk::log(
+                        portcullis_sdk::LogLevel::Warn,
+                        &format!("uncovered new lines not annotated: {e}"),
+                    );
+                    None
+                }
+                Err(e) => return Err(e),
+            }
         };
         if config.new_code_min.is_some() && lines.is_none() {
             portcullis_sdk::log(

@@ -49,6 +49,10 @@ pub fn findings(
                     first_line(&case.message)
                 )))
             }
+            // pytest-json-report keeps neither the count nor the failure.
+            Outcome::Flaky if case.retries == 0 => {
+                Some(FLAKY.finding(format!("{} failed, then passed on a rerun", display(case))))
+            }
             Outcome::Flaky => Some(FLAKY.finding(format!(
                 "{} failed {} time{}, then passed: {}",
                 display(case),
@@ -90,13 +94,13 @@ pub fn findings(
                 .properties(json!({ "report": p.report, "line": p.line })),
         );
     }
-    if !config.junit.is_empty() {
+    if config.has_tests() {
         let ran = counts.total - counts.skipped;
         if ran < config.min_tests {
             out.push(
                 TOO_FEW_TESTS
                     .finding(format!(
-                        "{ran} test{} ran ({} skipped) in the JUnit reports, fewer than min-tests ({})",
+                        "{ran} test{} ran ({} skipped) in the test reports, fewer than min-tests ({})",
                         if ran == 1 { "" } else { "s" },
                         counts.skipped,
                         config.min_tests
@@ -108,7 +112,7 @@ pub fn findings(
     }
 
     let mut summary = Vec::new();
-    if !config.junit.is_empty() {
+    if config.has_tests() {
         summary.push(format!(
             "{} tests: {} passed, {} failed, {} errored, {} skipped, {} flaky",
             counts.total,

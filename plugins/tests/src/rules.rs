@@ -60,7 +60,7 @@ declare_rule! {
         tags: ["tests", "performance"],
     }
 
-    /// Add tests for the new lines (each uncovered range is its own `uncovered-new-lines` finding, shown in the diff). New code is what `--changed-since REV` says changed: `git diff REV` over the work tree, plus untracked files. Lines a report does not measure (comments, blank lines, declarations) do not count.
+    /// Add tests for the new lines (each uncovered range is its own `uncovered-new-lines` finding, shown in the diff). New code is what the change adds or modifies: with `--changed-since REV`, `git diff REV` over the work tree plus untracked files; in a pull request's run, HEAD against the base commit its context report names (through their merge-base, or the base as merged in GitHub's merge checkout); for a push or `--staged`, what is pushed or staged. Lines a report does not measure (comments, blank lines, declarations) do not count.
     pub NEW_CODE_COVERAGE = "new-code-coverage" {
         name: "NewCodeCoverage",
         level: Error,

@@ -126,6 +126,73 @@ fn pytest_failures_land_on_the_test_and_skips_are_counted() {
     }
 }
 
+/// pytest's own JSON (pytest-json-report) and its JUnit XML, written by
+/// runs of the same tests, give the same findings: rules, places, messages
+/// and fingerprints (so a baseline made from one holds for the other).
+#[test]
+fn pytests_json_report_gives_what_its_junit_gives() {
+    let key = |e: &Evaluation| {
+        let mut v: Vec<String> = e
+            .findings
+            .iter()
+            .filter(|f| f.rule_id != "summary")
+            .map(|f| {
+                format!(
+                    "{} {} {} {:?}",
+                    f.rule_id,
+                    place(f),
+                    f.message,
+                    f.fingerprint
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    for (parts, junit, json) in [
+        (&["python/head"][..], "junit.xml", "pytest.json"),
+        (
+            &["python/head", "python/broken"][..],
+            "junit-collection-error.xml",
+            "pytest-collection-error.json",
+        ),
+    ] {
+        let p = Project::new(parts, "python/reports");
+        let theirs = p
+            .run(json!({ "junit": [format!("/mnt/r/{junit}")] }))
+            .unwrap();
+        let ours = p
+            .run(json!({ "pytest-json": [format!("/mnt/r/{json}")] }))
+            .unwrap();
+        assert!(!key(&theirs).is_empty());
+        assert_eq!(key(&ours), key(&theirs), "{json}");
+        assert_eq!(summary(&ours)["tests"], summary(&theirs)["tests"], "{json}");
+    }
+
+    // pytest-rerunfailures: the report keeps the last run of a test that
+    // passed on a rerun, and the failure of one that never passed.
+    let p = Project::new(&["python/reruns"], "python/reports");
+    let e = p
+        .run(json!({ "pytest-json": ["/mnt/r/pytest-reruns.json"] }))
+        .unwrap();
+    let flaky = with_rule(&e, "flaky");
+    assert_eq!(flaky.len(), 1, "{:?}", e.findings);
+    assert_eq!(place(flaky[0]), "tests/test_retry.py:7");
+    assert!(
+        flaky[0].message.ends_with("failed, then passed on a rerun"),
+        "{}",
+        flaky[0].message
+    );
+    let failed = with_rule(&e, "failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(place(failed[0]), "tests/test_retry.py:14");
+    assert!(
+        failed[0].message.contains("assert (1 + 1) == 3"),
+        "{}",
+        failed[0].message
+    );
+}
+
 #[test]
 fn a_module_pytest_could_not_import_is_a_suite_error() {
     let p = Project::new(&["python/head", "python/broken"], "python/reports");

@@ -1,0 +1,336 @@
+//! pytest's own JSON report (the pytest-json-report plugin:
+//! `--json-report --json-report-file=PATH`) → the same test cases as
+//! pytest's JUnit XML gives (`junit`), so every rule reads both alike: the
+//! same names (`tests.test_calc` and `test_add` from the node id
+//! `tests/test_calc.py::test_add`), the test's file and its `def` line,
+//! the failure's message. Modules pytest could not import (the report's
+//! failed collectors) are collection errors, as pytest's JUnit writes them;
+//! a run pytest itself ended early (an internal or usage error) is a
+//! suite error. Read as a stream: one test at a time is held, never the
+//! whole array.
+
+use std::fmt;
+use std::io::BufRead;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer as _};
+
+use crate::junit::{Case, Outcome, Parsed, SuiteProblem, clip};
+
+/// Read one report into `out`. `path` names it in messages.
+pub fn read<R: BufRead>(input: R, path: &str, out: &mut Parsed) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let mut seen = Seen::default();
+    (&mut de)
+        .deserialize_map(ReportVisitor {
+            out: &mut *out,
+            path,
+            seen: &mut seen,
+        })
+        .and_then(|()| de.end())
+        .map_err(|e| {
+            format!(
+                "{path}:{}:{}: not a pytest JSON report: {e}",
+                e.line(),
+                e.column()
+            )
+        })?;
+    if !seen.tests {
+        return Err(format!(
+            "{path}: not a pytest JSON report: no `tests` (pytest-json-report writes them)"
+        ));
+    }
+    // 2: interrupted (collection errors, explained above, or Ctrl-C);
+    // 3: internal error; 4: usage error. 0, 1 and 5 (no tests) are runs
+    // whose tests say the rest.
+    match seen.exitcode {
+        Some(2) if seen.collection_errors > 0 => {}
+        Some(code @ (2..=4)) => out.problems.push(SuiteProblem {
+            report: path.to_string(),
+            line: 1,
+            message: format!(
+                "pytest exited with code {code} ({}): the run did not finish",
+                match code {
+                    2 => "interrupted",
+                    3 => "internal error",
+                    _ => "usage error",
+                }
+            ),
+        }),
+        _ => {}
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Seen {
+    tests: bool,
+    exitcode: Option<i64>,
+    collection_errors: u64,
+}
+
+struct ReportVisitor<'a> {
+    out: &'a mut Parsed,
+    path: &'a str,
+    seen: &'a mut Seen,
+}
+
+impl<'de> Visitor<'de> for ReportVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a pytest-json-report object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "tests" => {
+                    self.seen.tests = true;
+                    map.next_value_seed(EachTest {
+                        out: &mut *self.out,
+                        path: self.path,
+                    })?;
+                }
+                "collectors" => {
+                    let collectors: Vec<Collector> = map.next_value()?;
+                    for c in collectors.into_iter().filter(|c| c.outcome == "failed") {
+                        self.seen.collection_errors += 1;
+                        let case = collection_error(c, self.path);
+                        self.out.counts.add(case.outcome);
+                        self.out.cases.push(case);
+                    }
+                }
+                "exitcode" => self.seen.exitcode = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `tests` array, each element made a case as it is read.
+struct EachTest<'a> {
+    out: &'a mut Parsed,
+    path: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for EachTest<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EachTest<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of tests")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(test) = seq.next_element::<Test>()? {
+            let mut case = case(test);
+            self.out.counts.add(case.outcome);
+            let slow = self
+                .out
+                .slow
+                .is_some_and(|limit| case.time.is_some_and(|t| t > limit));
+            if !matches!(case.outcome, Outcome::Passed | Outcome::Skipped) || slow {
+                case.report = self.path.to_string();
+                self.out.cases.push(case);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct Test {
+    nodeid: String,
+    /// 0-based, as pytest's own locations.
+    lineno: Option<u32>,
+    outcome: String,
+    setup: Option<Stage>,
+    call: Option<Stage>,
+    teardown: Option<Stage>,
+}
+
+#[derive(Deserialize)]
+struct Stage {
+    duration: Option<f64>,
+    outcome: Option<String>,
+    crash: Option<Crash>,
+    longrepr: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Crash {
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Collector {
+    nodeid: String,
+    outcome: String,
+    longrepr: Option<String>,
+}
+
+/// pytest's JUnit names for a node id (its `mangle_test_address`): the
+/// path made dotted without `.py`, then the classes, as `classname`; the
+/// last part as `name`.
+fn names(nodeid: &str) -> (String, String) {
+    let mut parts: Vec<String> = nodeid.split("::").map(str::to_string).collect();
+    if let Some(first) = parts.first_mut() {
+        *first = first.strip_suffix(".py").unwrap_or(first).replace('/', ".");
+    }
+    let name = parts.pop().unwrap_or_default();
+    (parts.join("."), name)
+}
+
+fn case(t: Test) -> Case {
+    let (classname, name) = names(&t.nodeid);
+    let file = t
+        .nodeid
+        .split("::")
+        .next()
+        .filter(|f| f.ends_with(".py"))
+        .map(str::to_string);
+    let stages = [&t.setup, &t.call, &t.teardown];
+    let time = stages
+        .iter()
+        .filter_map(|s| s.as_ref()?.duration)
+        .filter(|d| d.is_finite())
+        .reduce(|a, b| a + b);
+    // The stage that did not pass says why.
+    let failed = stages.iter().filter_map(|s| s.as_ref()).find(|s| {
+        s.outcome
+            .as_deref()
+            .is_some_and(|o| o != "passed" && o != "skipped")
+    });
+    let call_passed = t
+        .call
+        .as_ref()
+        .and_then(|c| c.outcome.as_deref())
+        .is_some_and(|o| o == "passed");
+    let (outcome, message) = match t.outcome.as_str() {
+        "passed" | "xpassed" => (Outcome::Passed, String::new()),
+        // pytest's JUnit writes an expected failure as a skip.
+        "skipped" | "xfailed" => (Outcome::Skipped, String::new()),
+        "failed" => (
+            Outcome::Failed,
+            failed.map(stage_message).unwrap_or_default(),
+        ),
+        "error" => (
+            Outcome::Errored,
+            failed.map(stage_message).unwrap_or_default(),
+        ),
+        // pytest-rerunfailures: the report keeps the last run, and neither
+        // how many runs failed before nor why.
+        "rerun" if call_passed => (Outcome::Flaky, String::new()),
+        // Any other outcome is not a pass.
+        other => (
+            Outcome::Failed,
+            failed
+                .map(stage_message)
+                .unwrap_or_else(|| format!("outcome `{other}`")),
+        ),
+    };
+    Case {
+        name,
+        classname,
+        file,
+        line: t.lineno,
+        time,
+        outcome,
+        message,
+        retries: 0,
+        report: String::new(),
+        pytest: true,
+    }
+}
+
+/// A stage's failure: its crash message, then its long report.
+fn stage_message(s: &Stage) -> String {
+    let crash = s.crash.as_ref().and_then(|c| c.message.as_deref());
+    let long = s.longrepr.as_deref();
+    match (crash, long) {
+        (Some(c), _) => clip(c),
+        (None, Some(l)) => clip(l),
+        (None, None) => String::new(),
+    }
+}
+
+/// A module pytest could not import, as its JUnit reports it: an errored
+/// case with no class, named after the module, saying "collection failure".
+fn collection_error(c: Collector, path: &str) -> Case {
+    let (classname, name) = names(&c.nodeid);
+    let module = if classname.is_empty() {
+        name
+    } else {
+        format!("{classname}.{name}")
+    };
+    Case {
+        name: module,
+        classname: String::new(),
+        file: None,
+        line: None,
+        time: None,
+        outcome: Outcome::Errored,
+        message: clip(&format!(
+            "collection failure\n{}",
+            c.longrepr.as_deref().unwrap_or_default()
+        )),
+        retries: 0,
+        report: path.to_string(),
+        pytest: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_ids_get_pytests_junit_names() {
+        assert_eq!(
+            names("tests/test_calc.py::test_add"),
+            ("tests.test_calc".into(), "test_add".into())
+        );
+        assert_eq!(
+            names("tests/test_calc.py::TestX::test_y[1-2]"),
+            ("tests.test_calc.TestX".into(), "test_y[1-2]".into())
+        );
+        assert_eq!(names("test_top.py"), (String::new(), "test_top".into()));
+    }
+
+    #[test]
+    fn other_outcomes_and_broken_reports() {
+        let mut out = Parsed::default();
+        let text = r#"{"exitcode": 3, "tests": [
+            {"nodeid": "t.py::a", "lineno": 0, "outcome": "weird"},
+            {"nodeid": "t.py::b", "lineno": 4, "outcome": "error",
+             "setup": {"outcome": "failed", "longrepr": "fixture 'db' not found"}},
+            {"nodeid": "t.py::c", "outcome": "xfailed"}]}"#;
+        read(text.as_bytes(), "r.json", &mut out).expect("read");
+        assert_eq!(
+            (out.counts.failed, out.counts.errored, out.counts.skipped),
+            (1, 1, 1)
+        );
+        assert_eq!(out.cases[0].message, "outcome `weird`");
+        assert_eq!(out.cases[1].message, "fixture 'db' not found");
+        assert!(out.problems[0].message.contains("code 3 (internal error)"));
+
+        let mut out = Parsed::default();
+        let e = read(&b"{\"tests\": [1]}"[..], "r.json", &mut out).expect_err("not a test");
+        assert!(e.starts_with("r.json:1:"), "{e}");
+        let e = read(&b"{\"exitcode\": 0}"[..], "r.json", &mut out).expect_err("no tests");
+        assert!(e.contains("no `tests`"), "{e}");
+        let e = read(&b"{\"tests\": []} x"[..], "r.json", &mut out).expect_err("trailing");
+        assert!(e.starts_with("r.json:1:"), "{e}");
+    }
+}
