@@ -3,7 +3,10 @@
 //! internal subset (where entities are declared: billion laughs, external
 //! entities) is refused; an external DTD named by a DOCTYPE (JaCoCo writes
 //! one) is never read; references other than XML's five and character
-//! references are errors.
+//! references are errors. Text runs longer than [`compact::KEEP`] are
+//! checked and cut before the reader holds them ([`compact`]).
+
+mod compact;
 
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -12,7 +15,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 
 /// One report's reader, with the report's display path for messages.
 pub struct Xml<R: BufRead> {
-    reader: quick_xml::Reader<R>,
+    reader: quick_xml::Reader<compact::Compact<R>>,
     buf: Vec<u8>,
     /// The report as the config names it.
     pub path: String,
@@ -128,7 +131,7 @@ impl Element {
 
 impl<R: BufRead> Xml<R> {
     pub fn new(input: R, path: &str, file: &std::path::Path) -> Self {
-        let mut reader = quick_xml::Reader::from_reader(input);
+        let mut reader = quick_xml::Reader::from_reader(compact::Compact::new(input));
         let config = reader.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
@@ -152,20 +155,25 @@ impl<R: BufRead> Xml<R> {
         format!("{}:{}: {message}", self.path, line_of(&self.file, offset))
     }
 
+    /// The file offset the reader is at.
     pub fn position(&self) -> u64 {
-        self.reader.buffer_position()
+        self.reader.get_ref().raw(self.reader.buffer_position())
     }
 
     pub fn next(&mut self) -> Result<Item, String> {
         loop {
             self.buf.clear();
-            let at = self.reader.buffer_position();
+            let at = self.position();
             let (path, file) = (&self.path, &self.file);
             let fail = |offset: u64, m: &str| format!("{path}:{}: {m}", line_of(file, offset));
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(e) => e,
                 Err(e) => {
-                    let pos = self.reader.error_position();
+                    let compact = self.reader.get_ref();
+                    if let Some((pos, problem)) = &compact.problem {
+                        return Err(fail(*pos, problem));
+                    }
+                    let pos = compact.raw(self.reader.error_position());
                     return Err(fail(pos, &format!("not well-formed XML: {e}")));
                 }
             };
