@@ -251,6 +251,7 @@ pub fn run_check_with(
         .map(|(_, files)| files.iter().cloned().collect());
     evidence.clock = opts.clock;
     use evidence::changed_lines::{Base, OnDemand};
+    let mut set_aside: Vec<String> = Vec::new();
     let lines = match &opts.scope {
         Some(Scope::Since(rev)) => Some(OnDemand::since(&root, rev)),
         Some(Scope::Files {
@@ -260,19 +261,24 @@ pub fn run_check_with(
         None if !opts.snapshot => {
             // Under a lock, only the locking chain's reports name the base
             // (as locked plugins read only those).
-            let trusted: Vec<crate::policy::ReportSpec> = policy
+            let (trusted, untrusted): (Vec<_>, Vec<_>) = policy
                 .reports
                 .iter()
                 .filter(|r| r.format.is_pull_request())
-                .filter(|r| {
+                .cloned()
+                .partition(|r| {
                     policy.plugins.iter().all(|p| {
                         p.reports_from
                             .as_ref()
                             .is_none_or(|from| from.iter().any(|f| f == r.at.file_name()))
                     })
-                })
-                .cloned()
-                .collect();
+                });
+            set_aside.extend(untrusted.iter().map(|r| {
+                format!(
+                    "report {} ({}) names no pull request base: the policy that locks rules does not define it",
+                    r.name, r.at
+                )
+            }));
             (!trusted.is_empty()).then(|| OnDemand::new(&root, Base::PullRequest(trusted)))
         }
         None => None,
@@ -310,6 +316,7 @@ pub fn run_check_with(
             .map(|k| format!("evidence {} could not be collected", k.as_str())),
     );
     notices.append(&mut judgement.notices);
+    notices.append(&mut set_aside);
     if let Some(base) = evidence.changed_lines.pull_request_base() {
         notices.push(format!(
             "new lines: HEAD against the pull request's base {base}"

@@ -548,14 +548,23 @@ mod tests {
             let err = run(&[("pr", "pr-context", &body)]).0.expect_err(bad);
             assert!(err.contains("is not a full commit id"), "{err}");
         }
+        // Several reports: the event's base first; heads must agree.
         let own = format!(r#"{{"base_sha":"{fork}"}}"#);
-        let err = run(&[
+        let (got, about) = run(&[
             ("event", "github-event", &event),
             ("own", "pr-context", &own),
-        ])
-        .0
-        .expect_err("disagree");
-        assert!(err.contains("name different pull request commits"), "{err}");
+        ]);
+        assert_eq!(got, Ok(lines(&[("a.txt", &[(4, 4)])])));
+        assert!(about.expect("named").contains("report event"));
+        let own = format!(
+            r#"{{"base_sha":"{fork}","head_sha":"{}"}}"#,
+            "ab".repeat(20)
+        );
+        let gh = format!(r#"{{"baseRefOid":"{tip}","headRefOid":"{pr_head}"}}"#);
+        let err = run(&[("gh", "gh-pr", &gh), ("own", "pr-context", &own)])
+            .0
+            .expect_err("disagree");
+        assert!(err.contains("name different pull request heads"), "{err}");
         // Unrelated histories: no merge-base to compare with.
         git(d, &["checkout", "-q", "--orphan", "other"]);
         git(d, &["commit", "-qm", "unrelated"]);

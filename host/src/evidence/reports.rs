@@ -94,9 +94,11 @@ pub struct PullRequest {
 /// and `head_sha` in `pr-context`, `pull_request.base.sha` and
 /// `pull_request.head.sha` in a `github-event` payload, `baseRefOid` and
 /// `headRefOid` in `gh pr view --json` output. `None` when no such report
-/// is present or none names a base (a deployment, a push event). A report
-/// committed in the tree, reports that name different bases, and ids that
-/// are not full commit ids are errors: the report is untrusted input and is
+/// is present or none names a base (a deployment, a push event). Several
+/// reports: the base of the first of `github-event`, `gh-pr`, `pr-context`
+/// that names one, the head of any. A report committed in the tree,
+/// reports that name different heads, and ids that are not full commit ids
+/// are errors: the report is untrusted input and is
 /// never handed to git as anything but a checked hexadecimal id.
 pub fn pull_request_base(root: &Path, specs: &[ReportSpec]) -> Result<Option<PullRequest>, String> {
     #[derive(serde::Deserialize)]
@@ -125,7 +127,18 @@ pub fn pull_request_base(root: &Path, specs: &[ReportSpec]) -> Result<Option<Pul
     }
     let root_dir = std::fs::File::open(root).map_err(|e| format!("{}: {e}", root.display()))?;
     let mut found: Option<PullRequest> = None;
-    for spec in specs.iter().filter(|s| s.format.is_pull_request()) {
+    // The run's own event first (its base is the checkout's), then `gh pr
+    // view` (its base is read live, so it may have moved on), then our own.
+    let mut ordered: Vec<&ReportSpec> = specs
+        .iter()
+        .filter(|s| s.format.is_pull_request())
+        .collect();
+    ordered.sort_by_key(|s| match s.format {
+        ReportFormat::GithubEvent => 0,
+        ReportFormat::GhPr => 1,
+        _ => 2,
+    });
+    for spec in ordered {
         let Some(report) = read_one(root, &root_dir, spec).map_err(|e| e.to_string())? else {
             continue;
         };
@@ -135,14 +148,12 @@ pub fn pull_request_base(root: &Path, specs: &[ReportSpec]) -> Result<Option<Pul
         );
         // A context committed in the tree would let the change name its own
         // base (HEAD: no new lines at all): it must come from the CI run.
-        let listed = super::git::output(super::git::command(root).args([
-            "--literal-pathspecs",
-            "ls-files",
-            "-z",
-            "--",
-            &spec.path,
-        ]))
-        .map_err(|e| format!("{what}: cannot run git: {e}"))?;
+        // Any case: on a case-insensitive file system `Reports/Event.json`
+        // is opened for `reports/event.json`.
+        let pathspec = format!(":(literal,icase){}", spec.path);
+        let listed =
+            super::git::output(super::git::command(root).args(["ls-files", "-z", "--", &pathspec]))
+                .map_err(|e| format!("{what}: cannot run git: {e}"))?;
         if !listed.status.success() {
             return Err(format!(
                 "{what}: git ls-files: {}",
@@ -203,17 +214,21 @@ pub fn pull_request_base(root: &Path, specs: &[ReportSpec]) -> Result<Option<Pul
             head: head.map(|h| commit_id(h, "head")).transpose()?,
             report: spec.name.clone(),
         };
-        match &found {
-            Some(other) if other.base != this.base || other.head != this.head => {
-                return Err(format!(
-                    "reports {} and {} name different pull request commits (base {} and {})",
-                    other.report,
-                    this.report,
-                    &other.base[..12],
-                    &this.base[..12]
-                ));
-            }
-            Some(_) => {}
+        match &mut found {
+            // Heads are the same commit wherever they are read.
+            Some(first) => match (&first.head, this.head) {
+                (Some(a), Some(b)) if *a != b => {
+                    return Err(format!(
+                        "reports {} and {} name different pull request heads ({} and {})",
+                        first.report,
+                        this.report,
+                        &a[..12],
+                        &b[..12]
+                    ));
+                }
+                (None, Some(b)) => first.head = Some(b),
+                _ => {}
+            },
             None => found = Some(this),
         }
     }

@@ -101,7 +101,7 @@ impl ReportFormat {
         (
             ReportFormat::GhPr,
             "gh-pr",
-            "`gh pr view --json author,labels,baseRefName,headRefName,headRefOid,files,commits,reviews`",
+            "`gh pr view --json author,labels,baseRefName,baseRefOid,headRefName,headRefOid,files,commits,reviews`",
         ),
     ];
 

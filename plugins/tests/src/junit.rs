@@ -93,9 +93,16 @@ struct Suite {
     file: Option<String>,
     /// `failures + errors` as the suite declares them.
     declared: Option<u64>,
-    /// Failed or errored runs of the cases inside it, reruns included
-    /// (nested suites included).
+    /// `tests` as the suite declares it.
+    declared_tests: Option<u64>,
+    /// Failed or errored cases inside it (nested suites included).
     found: u64,
+    /// Failed or errored runs of them, reruns and a flaky test's failed
+    /// runs included.
+    found_runs: u64,
+    /// Cases inside it, and the rerun elements they hold.
+    cases: u64,
+    reruns: u64,
     /// Where it starts (its line is found only for a message).
     offset: u64,
 }
@@ -124,7 +131,11 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                     name: e.get("name").unwrap_or_default().to_string(),
                     file: e.get("file").or(e.get("filepath")).map(str::to_string),
                     declared,
+                    declared_tests: count("tests"),
                     found: 0,
+                    found_runs: 0,
+                    cases: 0,
+                    reruns: 0,
                     offset: e.offset,
                 });
             }
@@ -132,20 +143,33 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                 let Some(suite) = suites.pop() else {
                     continue;
                 };
+                // Surefire 2 counts every run in its totals (`tests="10"`
+                // for 5 cases, 5 of them reruns): then its failures are
+                // runs too. Otherwise each failed test counts once.
+                let found = if suite.reruns > 0
+                    && suite.declared_tests == Some(suite.cases + suite.reruns)
+                {
+                    suite.found_runs
+                } else {
+                    suite.found
+                };
                 if let Some(declared) = suite.declared
-                    && declared > suite.found
+                    && declared > found
                 {
                     out.problems.push(SuiteProblem {
                         report: xml.path.clone(),
                         line: crate::xml::line_of(&xml.file, suite.offset),
                         message: format!(
-                            "test suite `{}` reports {declared} failures and errors but lists {} failed runs of its tests",
-                            suite.name, suite.found
+                            "test suite `{}` reports {declared} failures and errors but lists {} failed tests",
+                            suite.name, found
                         ),
                     });
                 }
                 if let Some(parent) = suites.last_mut() {
                     parent.found += suite.found;
+                    parent.found_runs += suite.found_runs;
+                    parent.cases += suite.cases;
+                    parent.reruns += suite.reruns;
                 }
             }
             Item::Start(e) if e.is("testcase") => {
@@ -153,15 +177,18 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                     seen_root = true;
                 }
                 let mut case = case(xml, e, pytest)?;
-                // Surefire 2 counts every failed run, reruns included, in
-                // its suite's `failures` and `errors`; others count tests.
-                let attempts = match case.outcome {
-                    Outcome::Failed | Outcome::Errored => 1 + u64::from(case.retries),
-                    Outcome::Flaky => u64::from(case.retries),
-                    _ => 0,
-                };
                 if let Some(s) = suites.last_mut() {
-                    s.found += attempts;
+                    let failed = matches!(case.outcome, Outcome::Failed | Outcome::Errored);
+                    let reruns = match case.outcome {
+                        Outcome::Failed | Outcome::Errored | Outcome::Flaky => {
+                            u64::from(case.retries)
+                        }
+                        _ => 0,
+                    };
+                    s.found += u64::from(failed);
+                    s.found_runs += u64::from(failed) + reruns;
+                    s.cases += 1;
+                    s.reruns += reruns;
                 }
                 out.counts.add(case.outcome);
                 let slow = out
@@ -182,6 +209,7 @@ pub fn read<R: BufRead>(xml: &mut Xml<R>, out: &mut Parsed) -> Result<(), String
                 let text = failure_text(xml, &e)?;
                 let suite = suites.last_mut().map(|s| {
                     s.found += 1;
+                    s.found_runs += 1;
                     s.name.clone()
                 });
                 out.problems.push(SuiteProblem {

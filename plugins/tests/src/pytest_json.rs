@@ -6,8 +6,9 @@
 //! the failure's message. Modules pytest could not import (the report's
 //! failed collectors) are collection errors, as pytest's JUnit writes them;
 //! a run pytest itself ended early (an internal or usage error) is a
-//! suite error. Read as a stream: one test at a time is held, never the
-//! whole array.
+//! suite error, and so is a run pytest says failed whose report lists no
+//! failure. Read as a stream: one test (or collector) at a time is held,
+//! never the whole array; a single string of it is held whole.
 
 use std::fmt;
 use std::io::BufRead;
@@ -19,6 +20,7 @@ use crate::junit::{Case, Outcome, Parsed, SuiteProblem, clip};
 
 /// Read one report into `out`. `path` names it in messages.
 pub fn read<R: BufRead>(input: R, path: &str, out: &mut Parsed) -> Result<(), String> {
+    let failing_before = out.counts.failed + out.counts.errored;
     let mut de = serde_json::Deserializer::from_reader(input);
     let mut seen = Seen::default();
     (&mut de)
@@ -43,7 +45,16 @@ pub fn read<R: BufRead>(input: R, path: &str, out: &mut Parsed) -> Result<(), St
     // 2: interrupted (collection errors, explained above, or Ctrl-C);
     // 3: internal error; 4: usage error. 0, 1 and 5 (no tests) are runs
     // whose tests say the rest.
+    let failing = out.counts.failed + out.counts.errored - failing_before;
     match seen.exitcode {
+        // pytest says tests failed, and the report lists none: collectors
+        // left out (`--json-report-omit collectors`) while a module failed
+        // to import, or a plugin failed the run (`--cov-fail-under`).
+        Some(1) if failing == 0 => out.problems.push(SuiteProblem {
+            report: path.to_string(),
+            line: 1,
+            message: "pytest exited with code 1 (failed), but the report lists no failed test or module: the report is incomplete, or something else failed the run".into(),
+        }),
         Some(2) if seen.collection_errors > 0 => {}
         Some(code @ (2..=4)) => out.problems.push(SuiteProblem {
             report: path.to_string(),
@@ -92,19 +103,51 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
                         path: self.path,
                     })?;
                 }
-                "collectors" => {
-                    let collectors: Vec<Collector> = map.next_value()?;
-                    for c in collectors.into_iter().filter(|c| c.outcome == "failed") {
-                        self.seen.collection_errors += 1;
-                        let case = collection_error(c, self.path);
-                        self.out.counts.add(case.outcome);
-                        self.out.cases.push(case);
-                    }
-                }
+                "collectors" => map.next_value_seed(EachCollector {
+                    out: &mut *self.out,
+                    path: self.path,
+                    seen: &mut *self.seen,
+                })?,
                 "exitcode" => self.seen.exitcode = Some(map.next_value()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `collectors` array, each failed one made a collection error as it
+/// is read.
+struct EachCollector<'a> {
+    out: &'a mut Parsed,
+    path: &'a str,
+    seen: &'a mut Seen,
+}
+
+impl<'de> DeserializeSeed<'de> for EachCollector<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EachCollector<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of collectors")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(c) = seq.next_element::<Collector>()? {
+            if c.outcome == "failed" {
+                self.seen.collection_errors += 1;
+                let case = collection_error(c, self.path);
+                self.out.counts.add(case.outcome);
+                self.out.cases.push(case);
             }
         }
         Ok(())
@@ -184,22 +227,30 @@ struct Collector {
 /// path made dotted without `.py`, then the classes, as `classname`; the
 /// last part as `name`.
 fn names(nodeid: &str) -> (String, String) {
-    let mut parts: Vec<String> = nodeid.split("::").map(str::to_string).collect();
+    // Parameters (`[::1]`, `[a/b.py::c]`) are the last part's, whatever
+    // they hold.
+    let (address, params) = nodeid.split_at(nodeid.find('[').unwrap_or(nodeid.len()));
+    let mut parts: Vec<String> = address.split("::").map(str::to_string).collect();
     if let Some(first) = parts.first_mut() {
         *first = first.strip_suffix(".py").unwrap_or(first).replace('/', ".");
     }
-    let name = parts.pop().unwrap_or_default();
+    let name = parts.pop().unwrap_or_default() + params;
     (parts.join("."), name)
+}
+
+/// The file part of a node id (before any `::` outside its parameters).
+fn file_of(nodeid: &str) -> Option<String> {
+    let address = &nodeid[..nodeid.find('[').unwrap_or(nodeid.len())];
+    address
+        .split("::")
+        .next()
+        .filter(|f| f.ends_with(".py"))
+        .map(str::to_string)
 }
 
 fn case(t: Test) -> Case {
     let (classname, name) = names(&t.nodeid);
-    let file = t
-        .nodeid
-        .split("::")
-        .next()
-        .filter(|f| f.ends_with(".py"))
-        .map(str::to_string);
+    let file = file_of(&t.nodeid);
     let stages = [&t.setup, &t.call, &t.teardown];
     let time = stages
         .iter()
@@ -306,6 +357,19 @@ mod tests {
             ("tests.test_calc.TestX".into(), "test_y[1-2]".into())
         );
         assert_eq!(names("test_top.py"), (String::new(), "test_top".into()));
+        assert_eq!(
+            names("t/test_net.py::test_bind[::1]"),
+            ("t.test_net".into(), "test_bind[::1]".into())
+        );
+        assert_eq!(
+            names("t.py::TestX::test[a/b.py::c]"),
+            ("t.TestX".into(), "test[a/b.py::c]".into())
+        );
+        assert_eq!(
+            file_of("t/test_net.py::test_bind[::1]").as_deref(),
+            Some("t/test_net.py")
+        );
+        assert_eq!(file_of("README.md::README.md"), None);
     }
 
     #[test]

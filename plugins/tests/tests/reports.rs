@@ -597,6 +597,13 @@ fn suite_level_errors_and_wrapped_cases_are_failures() {
             "<testsuite name=\"s\"><testcase name=\"t\"><skipped message=\"flaky on CI\"/><failure message=\"boom\"/></testcase></testsuite>\n",
         ),
         (
+            // A flaky test's failed run does not stand for a failure the
+            // suite declares but does not list (runs count only in
+            // Surefire's shape: `tests` = cases + reruns).
+            "flaky-cover.xml",
+            "<testsuite name=\"s\" tests=\"3\" failures=\"2\">\n<testcase name=\"a\"><flakyFailure message=\"x\"/></testcase>\n<testcase name=\"b\"/>\n</testsuite>\n",
+        ),
+        (
             "prefixed.xml",
             "<testsuites xmlns:x=\"urn:x\">\n<testsuite name=\"s\" x:failures=\"0\" failures=\"1\">\n<testcase name=\"a\"/>\n</testsuite>\n</testsuites>\n",
         ),
@@ -613,7 +620,7 @@ fn suite_level_errors_and_wrapped_cases_are_failures() {
     assert_eq!(s.len(), 1, "{:?}", e.findings);
     assert_eq!(
         s[0].message,
-        "/mnt/r/counts.xml:2: test suite `s` reports 2 failures and errors but lists 1 failed runs of its tests"
+        "/mnt/r/counts.xml:2: test suite `s` reports 2 failures and errors but lists 1 failed tests"
     );
     let e = run("wrapped.xml");
     assert_eq!(with_rule(&e, "failed").len(), 1, "{:?}", e.findings);
@@ -634,6 +641,8 @@ fn suite_level_errors_and_wrapped_cases_are_failures() {
         failed[0].message
     );
     let e = run("prefixed.xml");
+    assert_eq!(with_rule(&e, "suite-error").len(), 1, "{:?}", e.findings);
+    let e = run("flaky-cover.xml");
     assert_eq!(with_rule(&e, "suite-error").len(), 1, "{:?}", e.findings);
 }
 
