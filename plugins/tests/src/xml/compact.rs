@@ -436,11 +436,11 @@ mod tests {
     /// Every item of `text`, as the report readers get them; `Err` with
     /// the message (`path:line: …`). The file is written for line numbers.
     fn items(text: &[u8]) -> Result<Vec<String>, String> {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("r.xml");
-        std::fs::write(&file, text).unwrap();
+        std::fs::write(&file, text).expect("write");
         let mut xml = Xml::new(
-            io::BufReader::new(std::fs::File::open(&file).unwrap()),
+            io::BufReader::new(std::fs::File::open(&file).expect("open")),
             "r.xml",
             &file,
         );
@@ -487,7 +487,7 @@ mod tests {
                 let i = (seed % parts.len() as u64) as usize;
                 // Long runs of text cross the cut.
                 let times = match i {
-                    1 | 2 | 3 | 9 | 10 if seed % 3 == 0 => 20_000,
+                    1 | 2 | 3 | 9 | 10 if seed.is_multiple_of(3) => 20_000,
                     _ => 1,
                 };
                 for _ in 0..times {
@@ -514,7 +514,7 @@ mod tests {
     fn markup_and_short_text_pass_byte_for_byte() {
         let doc = br#"<?xml version="1.0"?><!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd"><!-- a < b --> -->
 <?pi a > b ?><testsuite name="a>b" x='"'><testcase name="t"><failure message="&lt;x&gt;"><![CDATA[a ] ]] <b> ]]></failure></testcase></testsuite>"#;
-        assert_eq!(through(doc).unwrap(), doc.to_vec());
+        assert_eq!(through(doc).expect("ok"), doc.to_vec());
         for f in [
             "python/reports/junit.xml",
             "maven/reports/TEST-com.example.PriceTest.xml",
@@ -524,8 +524,8 @@ mod tests {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../../tests/fixtures/tests")
                 .join(f);
-            let text = std::fs::read(path).unwrap();
-            assert_eq!(through(&text).unwrap(), text, "{f}");
+            let text = std::fs::read(path).expect("ok");
+            assert_eq!(through(&text).expect("ok"), text, "{f}");
         }
     }
 
@@ -535,7 +535,7 @@ mod tests {
         let doc = format!(
             "<s>\n<system-out>{long}</system-out>\n<system-err><![CDATA[{long}]]]]></system-err>\n<bad>&nope;</bad></s>"
         );
-        let out = through(doc.as_bytes()).unwrap();
+        let out = through(doc.as_bytes()).expect("ok");
         assert!(
             out.len() < 3 * KEEP as usize,
             "{} bytes handed on",
@@ -545,7 +545,7 @@ mod tests {
         let err = items(doc.as_bytes()).expect_err("undefined entity");
         assert!(err.starts_with("r.xml:4: "), "{err}");
         let ok = doc.replace("&nope;", "&lt;");
-        let got = items(ok.as_bytes()).unwrap();
+        let got = items(ok.as_bytes()).expect("ok");
         assert_eq!(got[0], "<s>");
         assert!(got.contains(&"</system-err>".to_string()), "{got:?}");
         assert!(
