@@ -17,14 +17,12 @@ enum State {
     Text,
     /// After `<`: how much of `![CDATA[` (1–7) or `!-` (`DASH`) matched.
     Open(u8),
-    /// In a tag or a declaration (`decl`, `<!…`): the quote it is inside
-    /// (0: none) and a declaration's `[` depth (a DOCTYPE's internal
-    /// subset).
-    Tag {
-        quote: u8,
-        depth: u32,
-        decl: bool,
-    },
+    /// In a tag: the quote it is inside (0: none).
+    Tag(u8),
+    /// In a declaration (`<!DOCTYPE …>`): ended by the first `>`, as the
+    /// XML reader ends it (quotes do not count there); a `<` or `[` in it
+    /// is refused, as the reader refuses a DOCTYPE with declarations.
+    Decl,
     /// In a comment: how many `-` just passed.
     Comment(u8),
     /// In a processing instruction: whether `?` just passed.
@@ -153,26 +151,25 @@ impl<R: BufRead> Compact<R> {
         Ok(())
     }
 
-    /// A tag's (or declaration's) next byte.
-    fn tag(&mut self, quote: u8, depth: u32, decl: bool, b: u8) -> State {
-        let depth = match (quote, b) {
-            (0, b'[') if decl => depth + 1,
-            (0, b']') if decl => depth.saturating_sub(1),
-            _ => depth,
-        };
+    /// A tag's next byte.
+    fn tag(quote: u8, b: u8) -> State {
         match (quote, b) {
-            (0, b'"' | b'\'') => State::Tag {
-                quote: b,
-                depth,
-                decl,
-            },
-            (0, b'>') if depth == 0 => State::Text,
-            (q, c) if q != 0 && q == c => State::Tag {
-                quote: 0,
-                depth,
-                decl,
-            },
-            _ => State::Tag { quote, depth, decl },
+            (0, b'"' | b'\'') => State::Tag(b),
+            (0, b'>') => State::Text,
+            (q, c) if q != 0 && q == c => State::Tag(0),
+            _ => State::Tag(quote),
+        }
+    }
+
+    /// A declaration's next byte.
+    fn decl(&mut self, b: u8, at: u64) -> io::Result<State> {
+        match b {
+            b'>' => Ok(State::Text),
+            b'<' | b'[' => Err(self.fail(
+                at,
+                "a DOCTYPE with declarations is refused (entities could expand without bound or read other files)",
+            )),
+            _ => Ok(State::Decl),
         }
     }
 
@@ -199,14 +196,10 @@ impl<R: BufRead> Compact<R> {
             State::CData(0) if self.dropping && self.partial.is_empty() => {
                 (memchr::memchr(b']', rest).unwrap_or(rest.len()), false)
             }
-            State::Tag { quote, .. } if quote != 0 => {
+            State::Tag(quote) if quote != 0 => {
                 (memchr::memchr(quote, rest).unwrap_or(rest.len()), true)
             }
-            State::Tag {
-                quote: 0,
-                decl: false,
-                ..
-            } => (
+            State::Tag(0) => (
                 memchr::memchr3(b'"', b'\'', b'>', rest).unwrap_or(rest.len()),
                 true,
             ),
@@ -290,13 +283,19 @@ impl<R: BufRead> Compact<R> {
                         }
                     }
                     // After `<!`: a declaration (DOCTYPE); else a tag.
-                    _ => self.tag(0, 0, seen >= 1, b),
+                    _ if seen >= 1 => self.decl(b, at)?,
+                    _ => Self::tag(0, b),
                 };
                 Ok(())
             }
-            State::Tag { quote, depth, decl } => {
+            State::Tag(quote) => {
                 self.emit(b);
-                self.state = self.tag(quote, depth, decl, b);
+                self.state = Self::tag(quote, b);
+                Ok(())
+            }
+            State::Decl => {
+                self.emit(b);
+                self.state = self.decl(b, at)?;
                 Ok(())
             }
             State::Comment(dashes) => {
@@ -389,10 +388,26 @@ impl<R: BufRead> BufRead for Compact<R> {
             self.out.clear();
             self.out_at = 0;
             let chunk = self.inner.fill_buf()?;
+            if self.raw_pos == 0 && chunk.starts_with(b"\xEF\xBB\xBF") {
+                // The reader would drop a byte order mark without counting
+                // it in its offsets: it is dropped here, and counted.
+                self.inner.consume(3);
+                self.raw_pos = 3;
+                self.dropped = 3;
+                self.map.push((0, 3));
+                continue;
+            }
             if chunk.is_empty() {
-                if self.dropping && (!self.partial.is_empty() || self.reference.is_some()) {
-                    let at = self.raw_pos;
-                    return Err(self.fail(at, "the file ends inside a character or a reference"));
+                if self.dropping {
+                    if !self.partial.is_empty() || self.reference.is_some() {
+                        let at = self.raw_pos;
+                        return Err(
+                            self.fail(at, "the file ends inside a character or a reference")
+                        );
+                    }
+                    // Offsets at the end are the file's end.
+                    self.dropping = false;
+                    self.map.push((self.out_pos, self.dropped));
                 }
                 break;
             }
@@ -462,7 +477,7 @@ mod tests {
     fn spans_agree_with_single_bytes() {
         let long_cdata = format!("<![CDATA[{}]]>", "ab]c]]d é ".repeat(10_000));
         let parts: [&[u8]; 12] = [
-            b"<!DOCTYPE x [ <!ENTITY e \"]>\"> ]>",
+            b"<!DOCTYPE x PUBLIC \"a>b\" 'c'>",
             "é".as_bytes(),
             b"&amp;",
             b"&#233;",
@@ -508,6 +523,86 @@ mod tests {
             assert_eq!(run(true, 977), bytes, "round {round}");
         }
         assert!(cut >= 5, "only {cut} documents had a run cut");
+    }
+
+    /// What the XML reader makes of a document, text and CDATA content
+    /// left out (they are what is cut); `Err` when it refuses it.
+    fn tokens<R: BufRead>(r: R) -> Result<Vec<String>, ()> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_reader(r);
+        reader.config_mut().expand_empty_elements = true;
+        reader.config_mut().check_end_names = true;
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        loop {
+            buf.clear();
+            out.push(match reader.read_event_into(&mut buf).map_err(|_| ())? {
+                Event::Eof => return Ok(out),
+                Event::Start(e) => format!("<{}", lossy(e.name().as_ref())),
+                Event::End(e) => format!("</{}", lossy(e.name().as_ref())),
+                Event::Comment(c) => format!("<!--{}", lossy(&c)),
+                Event::DocType(d) => format!("<!D{}", lossy(&d)),
+                Event::PI(p) => format!("<?{}", lossy(&p)),
+                Event::CData(_) => "<![CDATA[".into(),
+                Event::Decl(_) => "<?xml".into(),
+                Event::Text(_) | Event::GeneralRef(_) | Event::Empty(_) => continue,
+            });
+        }
+    }
+
+    /// Through the cut, the reader sees the same elements, comments and
+    /// declarations as without it, or the document is refused: markup is
+    /// never taken for text (a failure cannot be dropped as text).
+    #[test]
+    fn the_reader_sees_the_same_markup_or_a_refusal() {
+        let long_text = "log line é &amp; x\n".repeat(5_000);
+        let long_cdata = format!("<![CDATA[{}]]>", "a]b]]c é ".repeat(10_000));
+        let parts: [&[u8]; 12] = [
+            b"<testcase name=\"a\"><failure message=\"boom\"/></testcase>",
+            b"<t x='\">' y=\"'<\">z</t>",
+            long_text.as_bytes(),
+            long_cdata.as_bytes(),
+            b"<![CDATA[ ]] x ]]>",
+            b"<!-- ' > \" - -->",
+            b"<?pi ' > ?>",
+            b"<!DOCTYPE x PUBLIC \"a>b\" 'c'>",
+            b"<!DOCTYPE x <>",
+            b"<!DOCTYPE x '>",
+            b"<!-x>",
+            b"text ] ]] > ",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let (mut same, mut refused) = (0, 0);
+        for round in 0..200 {
+            let mut doc = b"<r>".to_vec();
+            for _ in 0..[3, 12, 30][round % 3] {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // The parts that break the document are rare.
+                let i = (seed % 40) as usize;
+                let i = if i < parts.len() { i } else { i % 8 };
+                doc.extend_from_slice(parts[i]);
+            }
+            doc.extend_from_slice(b"</r>");
+            let raw = tokens(&doc[..]);
+            let cut = tokens(io::BufReader::new(Compact::new(
+                io::BufReader::with_capacity(977, &doc[..]),
+            )));
+            match (raw, cut) {
+                (_, Err(())) => refused += 1,
+                (Err(()), Ok(t)) => panic!("round {round}: accepted through the cut: {t:?}"),
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "round {round}");
+                    same += 1;
+                }
+            }
+        }
+        assert!(
+            same > 100 && refused > 10,
+            "{same} the same, {refused} refused"
+        );
     }
 
     #[test]
@@ -574,6 +669,27 @@ mod tests {
             "y".repeat(1000)
         );
         assert!(items(doc.as_bytes()).is_err());
+        // A byte order mark, and a file ending inside a cut run: lines
+        // stay the file's.
+        let mut doc = b"\xEF\xBB\xBF<s>\n<o>".to_vec();
+        doc.extend_from_slice(pad.as_bytes());
+        doc.extend_from_slice(b"</o>\n</t>");
+        let err = items(&doc).expect_err("mismatched");
+        assert!(err.starts_with("r.xml:3: "), "{err}");
+        let mut doc = b"<s>\n<o>".to_vec();
+        doc.extend_from_slice(pad.as_bytes());
+        doc.extend_from_slice(b"\n\n");
+        let err = items(&doc).expect_err("ends inside");
+        assert!(
+            err.starts_with("r.xml:4: the file ends inside <o>"),
+            "{err}"
+        );
+        // A DOCTYPE the reader would read on past what looks like its end.
+        let err = items(b"<s><!DOCTYPE x <>a>").expect_err("doctype");
+        assert!(
+            err.contains("a DOCTYPE with declarations is refused"),
+            "{err}"
+        );
         // A file cut inside a character while dropping.
         let mut doc = format!("<s><![CDATA[{pad}").into_bytes();
         doc.push(0xc3);
