@@ -98,16 +98,30 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
             match key.as_str() {
                 "tests" => {
                     self.seen.tests = true;
-                    map.next_value_seed(EachTest {
-                        out: &mut *self.out,
-                        path: self.path,
-                    })?;
+                    let (out, path) = (&mut *self.out, self.path);
+                    map.next_value_seed(Each::new(|test: Test| {
+                        let mut case = case(test);
+                        out.counts.add(case.outcome);
+                        let slow = out
+                            .slow
+                            .is_some_and(|limit| case.time.is_some_and(|t| t > limit));
+                        if !matches!(case.outcome, Outcome::Passed | Outcome::Skipped) || slow {
+                            case.report = path.to_string();
+                            out.cases.push(case);
+                        }
+                    }))?;
                 }
-                "collectors" => map.next_value_seed(EachCollector {
-                    out: &mut *self.out,
-                    path: self.path,
-                    seen: &mut *self.seen,
-                })?,
+                "collectors" => {
+                    let (out, path, seen) = (&mut *self.out, self.path, &mut *self.seen);
+                    map.next_value_seed(Each::new(|c: Collector| {
+                        if c.outcome == "failed" {
+                            seen.collection_errors += 1;
+                            let case = collection_error(c, path);
+                            out.counts.add(case.outcome);
+                            out.cases.push(case);
+                        }
+                    }))?;
+                }
                 "exitcode" => self.seen.exitcode = Some(map.next_value()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -118,15 +132,17 @@ impl<'de> Visitor<'de> for ReportVisitor<'_> {
     }
 }
 
-/// The `collectors` array, each failed one made a collection error as it
-/// is read.
-struct EachCollector<'a> {
-    out: &'a mut Parsed,
-    path: &'a str,
-    seen: &'a mut Seen,
+/// An array read one element at a time, each handed to a function: the
+/// array is never held.
+struct Each<T, F>(F, std::marker::PhantomData<T>);
+
+impl<T, F> Each<T, F> {
+    fn new(f: F) -> Self {
+        Each(f, std::marker::PhantomData)
+    }
 }
 
-impl<'de> DeserializeSeed<'de> for EachCollector<'_> {
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> DeserializeSeed<'de> for Each<T, F> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -134,59 +150,16 @@ impl<'de> DeserializeSeed<'de> for EachCollector<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for EachCollector<'_> {
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Each<T, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of collectors")
+        f.write_str("an array")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(c) = seq.next_element::<Collector>()? {
-            if c.outcome == "failed" {
-                self.seen.collection_errors += 1;
-                let case = collection_error(c, self.path);
-                self.out.counts.add(case.outcome);
-                self.out.cases.push(case);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The `tests` array, each element made a case as it is read.
-struct EachTest<'a> {
-    out: &'a mut Parsed,
-    path: &'a str,
-}
-
-impl<'de> DeserializeSeed<'de> for EachTest<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EachTest<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of tests")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(test) = seq.next_element::<Test>()? {
-            let mut case = case(test);
-            self.out.counts.add(case.outcome);
-            let slow = self
-                .out
-                .slow
-                .is_some_and(|limit| case.time.is_some_and(|t| t > limit));
-            if !matches!(case.outcome, Outcome::Passed | Outcome::Skipped) || slow {
-                case.report = self.path.to_string();
-                self.out.cases.push(case);
-            }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<T>()? {
+            (self.0)(item);
         }
         Ok(())
     }
