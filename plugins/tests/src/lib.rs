@@ -51,8 +51,7 @@ impl Plugin for Tests {
         };
         for (i, pattern) in config.junit.iter().enumerate() {
             let key = format!("config.junit[{i}]");
-            for (path, at) in inputs::expand(ctx, pattern, &key)? {
-                build_output(&resolver, &path, &key)?;
+            for (path, at) in build_outputs(ctx, &resolver, pattern, &key)? {
                 let input = inputs::open(&path, &at)?;
                 junit::read(&mut xml::Xml::new(input, &path, &at), &mut parsed)?;
             }
@@ -60,8 +59,7 @@ impl Plugin for Tests {
 
         for (i, pattern) in config.pytest_json.iter().enumerate() {
             let key = format!("config.pytest-json[{i}]");
-            for (path, at) in inputs::expand(ctx, pattern, &key)? {
-                build_output(&resolver, &path, &key)?;
+            for (path, at) in build_outputs(ctx, &resolver, pattern, &key)? {
                 pytest_json::read(inputs::open(&path, &at)?, &path, &mut parsed)?;
             }
         }
@@ -119,8 +117,7 @@ fn read_coverage(
     let mut cov = coverage::Coverage::default();
     for (i, input) in inputs_.iter().enumerate() {
         let key = format!("config.{key}[{i}].path");
-        for (path, at) in inputs::expand(ctx, &input.path, &key)? {
-            build_output(resolver, &path, &key)?;
+        for (path, at) in build_outputs(ctx, resolver, &input.path, &key)? {
             let reader = inputs::open(&path, &at)?;
             coverage::read(input.format, reader, &path, &at, resolver, &mut cov)?;
         }
@@ -147,17 +144,27 @@ fn read_coverage(
     Ok(Some(cov))
 }
 
-/// A report must come from this run: a build output the repository
-/// ignores, never a file of the checked tree, which the change under
-/// review could have written to stand in for a run (`git add -f`, an
-/// edited `.gitignore`). Reports under a mount are outside the tree.
-fn build_output(resolver: &paths::Resolver, path: &str, key: &str) -> Result<(), String> {
-    if resolver.contains(path.trim_start_matches("./")) {
+/// The report files `pattern` names (the config's `key`), each checked to
+/// come from this run: a build output the repository ignores, never a file
+/// of the checked tree, which the change under review could have written
+/// to stand in for a run (`git add -f`, an edited `.gitignore`). Reports
+/// under a mount are outside the tree.
+fn build_outputs(
+    ctx: &Context,
+    resolver: &paths::Resolver,
+    pattern: &str,
+    key: &str,
+) -> Result<inputs::Found, String> {
+    let found = inputs::expand(ctx, pattern, key)?;
+    if let Some((path, _)) = found
+        .iter()
+        .find(|(path, _)| resolver.contains(path.trim_start_matches("./")))
+    {
         return Err(format!(
             "{key}: `{path}` is a file of the repository (tracked, or not ignored): a report must be a build output the repository ignores (add it to .gitignore), or a committed file could stand in for the test run"
         ));
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Go modules of the repository: (module path, directory of its go.mod).
