@@ -36,9 +36,9 @@ pub struct CheckOptions {
     pub baseline: Option<PathBuf>,
     /// Only findings in these files (and findings with no location) count.
     pub scope: Option<Scope>,
-    /// `path` is a snapshot of a commit or of the index
-    /// ([`evidence::snapshot`]): every file in it is tracked.
-    pub snapshot: bool,
+    /// What `path` is: a work tree, or a snapshot of a commit or of the
+    /// index ([`evidence::snapshot`]), every file of which is tracked.
+    pub checked: evidence::Checked,
     /// When the metrics' analysis window ends (and starts, if given).
     pub clock: evidence::metrics::Clock,
 }
@@ -55,7 +55,7 @@ impl CheckOptions {
             cache_dir: None,
             baseline: None,
             scope: None,
-            snapshot: false,
+            checked: evidence::Checked::WorkTree,
             clock: evidence::metrics::Clock::now(),
         }
     }
@@ -193,10 +193,10 @@ pub fn run_check_with(
     // tells which changed (the index read here), or git says.
     let mut listed = None;
     let changed = match &opts.scope {
-        Some(Scope::Since(rev)) if !opts.snapshot => {
+        Some(Scope::Since(rev)) if !opts.checked.is_snapshot() => {
             match evidence::work_tree::since(&root, rev)? {
                 Some(since) => {
-                    listed = Some(since.files);
+                    listed = Some(since.files.into());
                     Some((rev.as_str(), since.changed))
                 }
                 None => Some((rev.as_str(), evidence::git::changed_since(&root, rev)?)),
@@ -242,7 +242,7 @@ pub fn run_check_with(
         &policy,
         &kinds,
         cache_dir.as_deref(),
-        opts.snapshot,
+        &opts.checked,
         listed,
     );
     let evidence_took = evidence_at.1.elapsed();
@@ -258,7 +258,7 @@ pub fn run_check_with(
             lines: (dir, base), ..
         }) => Some(OnDemand::new(dir, base.clone())),
         // A snapshot (a hook's push with no base) is no pull request's run.
-        None if !opts.snapshot => {
+        None if !opts.checked.is_snapshot() => {
             // Under a lock, only the locking chain's reports name the base
             // (as locked plugins read only those).
             let (trusted, untrusted): (Vec<_>, Vec<_>) = policy
@@ -686,7 +686,7 @@ pub fn test_plugins(
         policy,
         &kinds,
         cache_dir.as_deref(),
-        opts.snapshot,
+        &opts.checked,
         None,
     );
     Ok(parallel_owned(with_tests, opts.jobs, |l| {

@@ -87,13 +87,6 @@ pub struct Evidence {
     pub digests: std::sync::Arc<Digests>,
 }
 
-/// Collect the evidence `kinds` for the repository at `root`, each kind
-/// once. A kind that cannot be collected is left empty and returned with
-/// its error, so only the plugins that read it fail. `cache` is the cache
-/// directory (cargo metadata is cached there by the content of the
-/// manifests and lockfile). `snapshot`: `root` is a [`snapshot`] of a
-/// commit or the index, every file of which is tracked (ignore files hide
-/// none of them). `listed`: the file list, when already walked.
 /// File content digests (BLAKE3, hex) by repository-relative path, for one
 /// run, each with the stamp of the file it was taken from (see
 /// [`crate::files::stamp`]): a plugin asking for a file another has had
@@ -119,14 +112,54 @@ impl Digests {
     }
 }
 
+/// What the checked directory is.
+#[derive(Debug, Clone, Default)]
+pub enum Checked {
+    /// A work tree: ignore files apply.
+    #[default]
+    WorkTree,
+    /// A [`snapshot`] of a commit or the index: every file in it is
+    /// tracked. `files`: a kept snapshot's file list (its directory stays
+    /// the same between runs, so evidence is cached under it); `None` for
+    /// a temporary one.
+    Snapshot {
+        files: Option<std::sync::Arc<Vec<FileEntry>>>,
+    },
+}
+
+impl Checked {
+    pub fn is_snapshot(&self) -> bool {
+        matches!(self, Checked::Snapshot { .. })
+    }
+
+    /// Whether evidence may be cached under the checked directory's path
+    /// (a temporary snapshot's is new every run).
+    fn cacheable(&self) -> bool {
+        !matches!(self, Checked::Snapshot { files: None })
+    }
+}
+
+/// Collect the evidence `kinds` for the repository at `root`, each kind
+/// once. A kind that cannot be collected is left empty and returned with
+/// its error, so only the plugins that read it fail. `cache` is the cache
+/// directory (cargo metadata is cached there by the content of the
+/// manifests and lockfile). `checked`: what `root` is. `listed`: the file
+/// list, when already known (a walk that told the changed files, or a kept
+/// snapshot's).
 pub fn collect(
     root: &Path,
     policy: &Policy,
     kinds: &[Kind],
     cache: Option<&Path>,
-    snapshot: bool,
-    mut listed: Option<Vec<FileEntry>>,
+    checked: &Checked,
+    listed: Option<std::sync::Arc<Vec<FileEntry>>>,
 ) -> (Evidence, Vec<(Kind, Error)>) {
+    let snapshot = checked.is_snapshot();
+    let cache = cache.filter(|_| checked.cacheable());
+    let mut listed = listed.or_else(|| match checked {
+        Checked::Snapshot { files } => files.clone(),
+        Checked::WorkTree => None,
+    });
     let mut ev = Evidence {
         root: root.to_path_buf(),
         ..Default::default()
@@ -136,7 +169,7 @@ pub fn collect(
         let result = match kind {
             Kind::Files => match listed.take() {
                 Some(files) => {
-                    ev.files = files.into();
+                    ev.files = files;
                     Ok(())
                 }
                 None => tree::list(root, snapshot).map(|files| ev.files = files.into()),
@@ -145,9 +178,6 @@ pub fn collect(
             Kind::CargoMetadata => {
                 let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());
                 // No root Cargo.toml: not a Rust project, nothing to collect.
-                // A snapshot's directory is new every run: nothing to
-                // cache it under.
-                let cache = if snapshot { None } else { cache };
                 cargo_metadata::collect(root, listed, cache, false).map(|m| ev.cargo_metadata = m)
             }
             Kind::Reports => reports::read(root, policy).map(|(reports, skipped)| {
@@ -168,10 +198,7 @@ pub fn collect(
         }
     });
     ev.cargo_on_demand = std::sync::Arc::new(cargo_metadata::OnDemand::new(
-        root,
-        listed,
-        if snapshot { None } else { cache },
-        collected,
+        root, listed, cache, collected,
     ));
     (ev, errors)
 }

@@ -448,3 +448,45 @@ fn a_case_collision_with_an_unchanged_path_still_counts() {
         );
     }
 }
+
+/// The pushed commit's tree is kept in the cache between pushes and
+/// brought to each pushed commit by the trees' difference: nothing of an
+/// earlier push's tree stays in it to be judged.
+#[cfg(unix)]
+#[test]
+fn the_kept_tree_holds_each_pushed_commit_and_nothing_of_the_last() {
+    let (repo, _remote) = pushed_repo();
+    // Refused: a marker in `Readme.md`.
+    repo.write("Readme.md", MARKER);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "readme"]);
+    let (code, out) = push(&repo, &["origin", "HEAD:main"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("Readme.md:2:1"), "{out}");
+    // Redone as `README.md`: had `Readme.md` stayed in the kept tree, the
+    // two would collide in case.
+    git(&repo, &["reset", "-q", "--hard", "HEAD~1"]);
+    repo.write("README.md", "clean\n");
+    repo.write("docs/guide.md", "a guide\n");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "README"]);
+    let (code, out) = push(&repo, &["origin", "HEAD:main"]);
+    assert_eq!(code, 0, "{out}");
+    let kept: Vec<_> = std::fs::read_dir(repo.cache_dir().join("snapshots"))
+        .expect("kept trees")
+        .map(|e| e.expect("entry").path().join("tree"))
+        .collect();
+    assert_eq!(kept.len(), 1, "one kept tree for the repository");
+    assert!(kept[0].join("README.md").is_file());
+    assert!(!kept[0].join("Readme.md").exists());
+    // The next push removes a directory's only file and brings a marker
+    // into another: judged from the updated tree.
+    git(&repo, &["rm", "-q", "docs/guide.md"]);
+    repo.write("src/new.txt", MARKER);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "move"]);
+    let (code, out) = push(&repo, &["origin", "HEAD:main"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("src/new.txt:2:1"), "{out}");
+    assert!(!kept[0].join("docs").exists(), "{out}");
+}

@@ -508,7 +508,7 @@ fn check_cmd(args: CheckArgs) -> Result<Exit, Error> {
     // make a "clean" work tree differ from what is committed).
     let snap = snapshot::of_index(&top).map_err(stop)?;
     opts.path = snap.path().to_path_buf();
-    opts.snapshot = true;
+    opts.checked = portcullis::evidence::Checked::Snapshot { files: None };
     gate_and_report(&opts, &args, started)
 }
 
@@ -951,6 +951,7 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
     };
     let plans = hook::plan(&top, remote, &refs);
     let policy = checkout_policy(&top, policy.as_deref());
+    let cache = portcullis::cache::dir(None);
     let mut worst = Exit::Pass;
     for plan in plans {
         let against = match &plan.against {
@@ -984,12 +985,16 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
         // The commit's tree, written out byte for byte: the work tree never
         // stands in for it (conversions, skip-worktree and sparse checkouts
         // make a "clean" work tree differ from what is pushed).
-        let snap = snapshot::of_commit(&top, &plan.commit)?;
+        // Kept in the cache between pushes and updated by the trees'
+        // difference, so a push of a few files writes a few files.
+        let snap = snapshot::of_commit_cached(&top, cache.as_deref(), &plan.commit)?;
         let args = CheckArgs::for_hook(snap.path().to_path_buf());
         let mut opts = CheckOptions::new(snap.path().to_path_buf());
         opts.policy = Some(policy.clone());
         opts.scope = scope;
-        opts.snapshot = true;
+        opts.checked = portcullis::evidence::Checked::Snapshot {
+            files: snap.files(),
+        };
         worst = worst.max(gate_and_report(&opts, &args, std::time::SystemTime::now())?);
     }
     Ok(worst)

@@ -1,14 +1,16 @@
 //! A commit's tree, or the index, written out as plain files in a private
-//! temporary directory, so the gate judges exactly what is pushed or
-//! staged instead of the work tree.
+//! directory, so the gate judges exactly what is pushed or staged instead
+//! of the work tree: a temporary one, or (a pushed commit's) one [`Kept`]
+//! in the cache and updated by tree differences between runs.
 //!
 //! The content comes from git's object store byte for byte (`git
 //! cat-file --batch`: no filters, no textconv, no attributes applied, no
 //! hooks, nothing from the tree run). Paths are checked before anything
 //! is written (repository-relative, no `.git` component); regular files
-//! are created new (never through an existing entry) and symlinks are
-//! made last, as links, so no write ever passes through one. Submodules
-//! (gitlinks) become empty directories.
+//! are created new (never through an existing entry), every directory is
+//! opened without following a symlink, and symlinks are made last, as
+//! links, so no write ever passes through one. Submodules (gitlinks)
+//! become empty directories.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -140,16 +142,16 @@ fn entry(mode: &str, oid: &str, path: String) -> Result<Entry, String> {
 const GITLINK: u32 = 0o160000;
 const SYMLINK: u32 = 0o120000;
 
-/// Write `entries` into a new temporary directory: regular files first,
-/// then symlinks.
+/// Write `entries` into a new temporary directory.
 fn write(repo: &Path, entries: &[Entry], what: &str) -> Result<tempfile::TempDir, Error> {
+    let all: Vec<&Entry> = entries.iter().collect();
     if let Some(fast) = memory_dir(entries.len()) {
-        match write_in(&fast, repo, entries) {
+        match write_in(&fast, repo, &all) {
             Err(Failed::Full) => {} // the memory file system filled up: on disk
             other => return other.map_err(|f| f.into_error(what)),
         }
     }
-    write_in(&std::env::temp_dir(), repo, entries).map_err(|f| f.into_error(what))
+    write_in(&std::env::temp_dir(), repo, &all).map_err(|f| f.into_error(what))
 }
 
 /// A memory file system to write a snapshot of `entries` files in, when
@@ -185,12 +187,30 @@ impl Failed {
     }
 }
 
-fn write_in(parent: &Path, repo: &Path, entries: &[Entry]) -> Result<tempfile::TempDir, Failed> {
+fn write_in(parent: &Path, repo: &Path, entries: &[&Entry]) -> Result<tempfile::TempDir, Failed> {
     let dir = tempfile::Builder::new()
         .prefix("portcullis-snapshot-")
         .tempdir_in(parent)
         .map_err(|e| Failed::Other(format!("cannot create a temporary directory: {e}")))?;
-    let root = dir.path();
+    write_entries(dir.path(), repo, entries)?;
+    Ok(dir)
+}
+
+/// One entry of a written snapshot, as its manifest keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Item {
+    path: String,
+    mode: u32,
+    /// Bytes written (a symlink: its target's length; a gitlink: 0).
+    size: u64,
+    /// A symlink's target.
+    target: Option<String>,
+}
+
+/// Write `entries` below `root`, which holds none of their paths:
+/// gitlinks as empty directories, then regular files, then symlinks.
+/// Returns what was written, in no particular order.
+fn write_entries(root: &Path, repo: &Path, entries: &[&Entry]) -> Result<Vec<Item>, Failed> {
     let full = std::cell::Cell::new(false);
     let io = |path: &str, err: std::io::Error| {
         if err.kind() == std::io::ErrorKind::StorageFull {
@@ -198,21 +218,36 @@ fn write_in(parent: &Path, repo: &Path, entries: &[Entry]) -> Result<tempfile::T
         }
         format!("{path}: {err}")
     };
-    let blobs: Vec<&Entry> = entries.iter().filter(|e| e.mode != GITLINK).collect();
+    let failed = |m: String| {
+        if full.get() {
+            Failed::Full
+        } else {
+            Failed::Other(m)
+        }
+    };
+    let mut w = Writer::new(root).map_err(|err| failed(io(&root.to_string_lossy(), err)))?;
+    let mut items = Vec::with_capacity(entries.len());
     for e in entries.iter().filter(|e| e.mode == GITLINK) {
-        std::fs::create_dir_all(root.join(&e.path))
-            .map_err(|err| Failed::Other(io(&e.path, err)))?;
+        w.empty_dir(&e.path)
+            .map_err(|err| failed(io(&e.path, err)))?;
+        items.push(Item {
+            path: e.path.clone(),
+            mode: GITLINK,
+            size: 0,
+            target: None,
+        });
     }
+    let blobs: Vec<&Entry> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.mode != GITLINK)
+        .collect();
     let mut links = Vec::new();
     let mut total = 0u64;
     let written = cat_file(repo, &blobs, |e, size, content| {
         total = total.saturating_add(size);
         if total > MAX_BYTES {
             return Err(format!("more than {} GiB of files", MAX_BYTES >> 30));
-        }
-        let path = root.join(&e.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|err| io(&e.path, err))?;
         }
         if e.mode == SYMLINK {
             if size > MAX_LINK_BYTES {
@@ -225,14 +260,16 @@ fn write_in(parent: &Path, repo: &Path, entries: &[Entry]) -> Result<tempfile::T
             if target.len() as u64 != size {
                 return Err(format!("{}: cut short", e.path));
             }
-            links.push((path, target));
+            items.push(Item {
+                path: e.path.clone(),
+                mode: SYMLINK,
+                size,
+                target: Some(String::from_utf8_lossy(&target).into_owned()),
+            });
+            links.push((e.path.clone(), target));
             return Ok(());
         }
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|err| io(&e.path, err))?;
+        let mut f = w.file(&e.path, e.mode).map_err(|err| io(&e.path, err))?;
         // Small files in one write; large ones streamed, never held whole.
         let copied = if size <= SMALL_BYTES {
             let mut buf = Vec::with_capacity(size as usize);
@@ -247,39 +284,543 @@ fn write_in(parent: &Path, repo: &Path, entries: &[Entry]) -> Result<tempfile::T
         if copied != size {
             return Err(format!("{}: cut short", e.path));
         }
-        #[cfg(unix)]
-        if e.mode & 0o111 != 0 {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o755))
-                .map_err(|err| io(&e.path, err))?;
-        }
+        items.push(Item {
+            path: e.path.clone(),
+            mode: e.mode,
+            size,
+            target: None,
+        });
         Ok(())
     });
-    if let Err(m) = written {
-        return Err(if full.get() {
-            Failed::Full
-        } else {
-            Failed::Other(m)
-        });
-    }
+    written.map_err(failed)?;
     for (path, target) in links {
-        make_link(&target, &path)
-            .map_err(|err| Failed::Other(format!("{}: {err}", path.display())))?;
+        w.symlink(&path, &target)
+            .map_err(|err| failed(io(&path, err)))?;
     }
-    Ok(dir)
+    Ok(items)
 }
 
-#[cfg(unix)]
-fn make_link(target: &[u8], at: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), at)
+/// Writes and removes entries below a directory it holds open, one path
+/// component at a time with `O_NOFOLLOW`: no write or removal passes
+/// through a symlink, whatever the directory already holds, and a file is
+/// only ever created new.
+struct Writer {
+    root: rustix::fd::OwnedFd,
+    /// The directory of the last entry touched (entries come sorted by
+    /// path, so neighbours share it).
+    last: Option<(String, rustix::fd::OwnedFd)>,
 }
 
-#[cfg(not(unix))]
-fn make_link(target: &[u8], at: &Path) -> std::io::Result<()> {
-    // Without symlinks, the link's text as a file (as git does with
-    // core.symlinks=false).
-    std::fs::write(at, target)
+const DIR_FLAGS: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
+    .union(rustix::fs::OFlags::DIRECTORY)
+    .union(rustix::fs::OFlags::NOFOLLOW)
+    .union(rustix::fs::OFlags::CLOEXEC);
+
+/// A path's directory ("" at the top) and last component.
+fn split(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
+}
+
+impl Writer {
+    fn new(root: &Path) -> std::io::Result<Writer> {
+        let root = rustix::fs::open(root, DIR_FLAGS, rustix::fs::Mode::empty())?;
+        Ok(Writer { root, last: None })
+    }
+
+    /// The directory `dir` ("" for the top), made (with its parents) when
+    /// it is missing and `create`.
+    fn dir(&mut self, dir: &str, create: bool) -> std::io::Result<rustix::fd::BorrowedFd<'_>> {
+        use rustix::fd::AsFd;
+        use rustix::fs::{Mode, mkdirat, openat};
+        use rustix::io::Errno;
+        if self.last.as_ref().is_none_or(|(d, _)| d != dir) {
+            let mut cur = openat(&self.root, ".", DIR_FLAGS, Mode::empty())?;
+            for part in dir.split('/').filter(|p| !p.is_empty()) {
+                cur = match openat(&cur, part, DIR_FLAGS, Mode::empty()) {
+                    Err(Errno::NOENT) if create => {
+                        match mkdirat(&cur, part, Mode::from_raw_mode(0o755)) {
+                            Ok(()) | Err(Errno::EXIST) => {}
+                            Err(e) => return Err(e.into()),
+                        }
+                        openat(&cur, part, DIR_FLAGS, Mode::empty())?
+                    }
+                    other => other?,
+                };
+            }
+            self.last = Some((dir.to_string(), cur));
+        }
+        self.last
+            .as_ref()
+            .map(|(_, fd)| fd.as_fd())
+            .ok_or_else(|| std::io::Error::other("no directory"))
+    }
+
+    /// A new regular file at `path`, executable when git's `mode` says so.
+    fn file(&mut self, path: &str, mode: u32) -> std::io::Result<std::fs::File> {
+        use rustix::fs::{Mode, OFlags};
+        let (dir, name) = split(path);
+        let perm = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+        let fd = rustix::fs::openat(
+            self.dir(dir, true)?,
+            name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(perm),
+        )?;
+        Ok(std::fs::File::from(fd))
+    }
+
+    /// A symlink at `path` to `target` (written as a link, never followed).
+    fn symlink(&mut self, path: &str, target: &[u8]) -> std::io::Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let (dir, name) = split(path);
+        rustix::fs::symlinkat(
+            std::ffi::OsStr::from_bytes(target),
+            self.dir(dir, true)?,
+            name,
+        )?;
+        Ok(())
+    }
+
+    /// An empty directory at `path` (a submodule).
+    fn empty_dir(&mut self, path: &str) -> std::io::Result<()> {
+        let (dir, name) = split(path);
+        rustix::fs::mkdirat(
+            self.dir(dir, true)?,
+            name,
+            rustix::fs::Mode::from_raw_mode(0o755),
+        )?;
+        Ok(())
+    }
+
+    /// Remove the entry at `path` (an empty directory when `is_dir`), and
+    /// the directories that leaves empty.
+    fn remove(&mut self, path: &str, is_dir: bool) -> std::io::Result<()> {
+        use rustix::fs::{AtFlags, unlinkat};
+        use rustix::io::Errno;
+        let (mut dir, name) = split(path);
+        let flags = if is_dir {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
+        unlinkat(self.dir(dir, false)?, name, flags)?;
+        while !dir.is_empty() {
+            let (up, name) = split(dir);
+            self.last = None;
+            match unlinkat(self.dir(up, false)?, name, AtFlags::REMOVEDIR) {
+                Ok(()) => dir = up,
+                Err(Errno::NOTEMPTY | Errno::EXIST) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.last = None;
+        Ok(())
+    }
+}
+
+/// The tree of a commit kept in the cache between runs: brought to the
+/// commit asked for by writing only what differs between the tree it
+/// holds and that commit's (a tree diff, from git's object store), with
+/// its file list kept beside it, so a push of a few files to a big
+/// repository neither writes nor walks the whole tree.
+///
+/// It lives in `<cache>/snapshots/<repository>/`: `tree/` (the files),
+/// `manifest` (the tree id and file list, checksummed, with the boot it
+/// was written in) and `lock`. The manifest is removed before the tree is
+/// touched and written after; a missing or damaged manifest, one from an
+/// earlier boot (writes since may not have reached the disk), an update
+/// that fails or finds the tree not as the manifest says (a file already
+/// there, one missing) make it write the whole tree again. A run holds the
+/// lock while it uses the tree; a run that finds it held writes a
+/// temporary snapshot instead.
+pub struct Kept {
+    root: PathBuf,
+    files: std::sync::Arc<Vec<super::FileEntry>>,
+    written: usize,
+    _lock: std::fs::File,
+}
+
+impl Kept {
+    /// The snapshot's directory.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Its file list, as a walk of it would give it.
+    pub fn files(&self) -> std::sync::Arc<Vec<super::FileEntry>> {
+        self.files.clone()
+    }
+
+    /// How many entries this run wrote (the whole tree, the difference,
+    /// or none).
+    pub fn written(&self) -> usize {
+        self.written
+    }
+}
+
+/// A snapshot for one run: kept in the cache, or a temporary directory.
+pub enum Snapshot {
+    Kept(Kept),
+    Temporary(tempfile::TempDir),
+}
+
+impl Snapshot {
+    pub fn path(&self) -> &Path {
+        match self {
+            Snapshot::Kept(k) => k.path(),
+            Snapshot::Temporary(t) => t.path(),
+        }
+    }
+
+    /// The file list, when the snapshot keeps one.
+    pub fn files(&self) -> Option<std::sync::Arc<Vec<super::FileEntry>>> {
+        match self {
+            Snapshot::Kept(k) => Some(k.files()),
+            Snapshot::Temporary(_) => None,
+        }
+    }
+}
+
+/// The tree of `commit`: kept in `cache` when there is a cache and no
+/// other run is using the repository's kept tree, else written to a
+/// temporary directory.
+pub fn of_commit_cached(
+    repo: &Path,
+    cache: Option<&Path>,
+    commit: &str,
+) -> Result<Snapshot, Error> {
+    if let Some(cache) = cache
+        && let Some(kept) = kept(repo, cache, commit)?
+    {
+        return Ok(Snapshot::Kept(kept));
+    }
+    of_commit(repo, commit).map(Snapshot::Temporary)
+}
+
+/// The repository's kept tree brought to `commit`'s; `None` when another
+/// run holds it.
+pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Error> {
+    let what = format!("the tree of {commit}");
+    let tree = tree_id(repo, commit, &what)?;
+    let key = blake3::hash(repo.as_os_str().as_encoded_bytes()).to_hex();
+    let dir = cache.join("snapshots").join(&key.as_str()[..32]);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let lock_path = dir.join("lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
+        Err(e) => return Err(Error::io(&lock_path, std::io::Error::from(e))),
+    }
+    let manifest_path = dir.join("manifest");
+    let root = dir.join("tree");
+    let boot = boot_id();
+    let held = std::fs::read(&manifest_path)
+        .ok()
+        .and_then(|bytes| Manifest::decode(&bytes, &boot));
+    let held_tree = held.as_ref().map(|m| m.tree.clone());
+    let (items, written) = match held {
+        Some(m) if m.tree == tree && root.is_dir() => (m.items, 0),
+        held => {
+            // From here until the new manifest is saved, the tree matches
+            // no manifest.
+            match std::fs::remove_file(&manifest_path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&manifest_path, e)),
+            }
+            match held.and_then(|m| update(repo, &root, m, &tree).ok()) {
+                Some(done) => done,
+                None => rebuild(repo, &root, &tree, &what)?,
+            }
+        }
+    };
+    let manifest = Manifest { tree, items };
+    if written > 0 || held_tree.as_deref() != Some(manifest.tree.as_str()) {
+        // Not saved (a full disk): the next run writes the tree again.
+        let _ = crate::cache::replace(&manifest_path, &[&manifest.encode(&boot)], false);
+    }
+    let files = file_list(&root, manifest.items);
+    Ok(Some(Kept {
+        root,
+        files: std::sync::Arc::new(files),
+        written,
+        _lock: lock,
+    }))
+}
+
+/// The tree id of `commit`.
+fn tree_id(repo: &Path, commit: &str, what: &str) -> Result<String, Error> {
+    let spec = format!("{commit}^{{tree}}");
+    let out = git_out(
+        repo,
+        &["rev-parse", "--verify", "--end-of-options", &spec],
+        what,
+    )?;
+    let id = String::from_utf8_lossy(&out).trim().to_string();
+    if !(40..=64).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(fail(what, format!("unexpected tree id `{id}`")));
+    }
+    Ok(id)
+}
+
+/// This boot of the machine (Linux); "" where unknown.
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Write the whole tree again into an empty `root`.
+fn rebuild(repo: &Path, root: &Path, tree: &str, what: &str) -> Result<(Vec<Item>, usize), Error> {
+    if std::fs::symlink_metadata(root).is_ok() {
+        std::fs::remove_dir_all(root).map_err(|e| Error::io(root, e))?;
+    }
+    std::fs::create_dir(root).map_err(|e| Error::io(root, e))?;
+    let written = git_out(
+        repo,
+        &["ls-tree", "-r", "-z", "--full-tree", tree, "--"],
+        what,
+    )
+    .and_then(|out| parse_ls_tree(&out).map_err(|m| fail(what, m)))
+    .and_then(|entries| {
+        let all: Vec<&Entry> = entries.iter().collect();
+        write_entries(root, repo, &all).map_err(|f| f.into_error(what))
+    });
+    match written {
+        Ok(mut items) => {
+            items.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            let n = items.len();
+            Ok((items, n))
+        }
+        Err(e) => {
+            // Nothing half-written stays in the cache.
+            let _ = std::fs::remove_dir_all(root);
+            Err(e)
+        }
+    }
+}
+
+/// Bring `root`, holding `held`'s tree, to `tree` by the two trees'
+/// difference: removals first (and the directories they empty), then what
+/// is added or changed. Any surprise is an error (the caller rebuilds).
+fn update(
+    repo: &Path,
+    root: &Path,
+    held: Manifest,
+    tree: &str,
+) -> Result<(Vec<Item>, usize), String> {
+    let out = git_out(
+        repo,
+        &[
+            "diff-tree",
+            "-r",
+            "-z",
+            "--raw",
+            "--no-renames",
+            &held.tree,
+            tree,
+            "--",
+        ],
+        "the tree difference",
+    )
+    .map_err(|e| e.to_string())?;
+    let changes = parse_diff_tree(&out)?;
+    let mut w = Writer::new(root).map_err(|e| e.to_string())?;
+    let mut removed = std::collections::HashSet::new();
+    for (old, _) in &changes {
+        if let Some(old) = old {
+            w.remove(&old.path, old.mode == GITLINK)
+                .map_err(|e| format!("{}: {e}", old.path))?;
+            removed.insert(old.path.as_str());
+        }
+    }
+    drop(w);
+    let added: Vec<&Entry> = changes.iter().filter_map(|(_, new)| new.as_ref()).collect();
+    let written = write_entries(root, repo, &added).map_err(|f| match f {
+        Failed::Full => "no space left".to_string(),
+        Failed::Other(m) => m,
+    })?;
+    let mut items = held.items;
+    items.retain(|i| !removed.contains(i.path.as_str()));
+    let n = written.len();
+    items.extend(written);
+    items.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    if items.windows(2).any(|w| w[0].path == w[1].path) {
+        return Err("a path listed twice".into());
+    }
+    Ok((items, n))
+}
+
+/// What one path held in the old tree and holds in the new (`None`:
+/// nothing).
+type Change = (Option<Entry>, Option<Entry>);
+
+/// `:<old mode> SP <new mode> SP <old id> SP <new id> SP <status> NUL
+/// <path> NUL`, from `git diff-tree -r -z --raw`: for each path, what the
+/// old tree held there and what the new one holds (`None`: nothing).
+fn parse_diff_tree(out: &[u8]) -> Result<Vec<Change>, String> {
+    let mut fields = out.split(|b| *b == 0);
+    let mut changes = Vec::new();
+    while let Some(meta) = fields.next() {
+        if meta.is_empty() {
+            continue;
+        }
+        let meta = String::from_utf8_lossy(meta);
+        let path = fields
+            .next()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .ok_or_else(|| format!("diff-tree line `{meta}` has no path"))?;
+        let f: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
+        let [old_mode, new_mode, old_id, new_id, _status] = f.as_slice() else {
+            return Err(format!("unexpected diff-tree line `{meta}`"));
+        };
+        let side = |mode: &str, id: &str| -> Result<Option<Entry>, String> {
+            if mode.bytes().all(|b| b == b'0') {
+                return Ok(None);
+            }
+            entry(mode, id, path.clone()).map(Some)
+        };
+        changes.push((side(old_mode, old_id)?, side(new_mode, new_id)?));
+    }
+    Ok(changes)
+}
+
+/// The file list of a snapshot at `root` holding `items` (sorted by
+/// path): what [`super::tree::list`] gives for it, without a walk.
+fn file_list(root: &Path, items: Vec<Item>) -> Vec<super::FileEntry> {
+    use super::{FileEntry, FileKind};
+    items
+        .into_iter()
+        .filter(|i| i.mode != GITLINK)
+        .map(|i| FileEntry {
+            link_resolves: i.mode == SYMLINK && std::fs::metadata(root.join(&i.path)).is_ok(),
+            kind: if i.mode == SYMLINK {
+                FileKind::Symlink
+            } else {
+                FileKind::File
+            },
+            path: i.path,
+            size: i.size,
+            link_target: i.target,
+        })
+        .collect()
+}
+
+/// A kept tree's id and entries.
+#[derive(Debug, PartialEq, Eq)]
+struct Manifest {
+    tree: String,
+    items: Vec<Item>,
+}
+
+const MANIFEST_MAGIC: &[u8] = b"portcullis snapshot manifest 2\n";
+
+impl Manifest {
+    /// The manifest as saved: magic, boot id and tree id lines, the count,
+    /// then in columns the paths (each ended by NUL), the symlinks'
+    /// targets (each ended by NUL), modes and sizes, and last the BLAKE3 of
+    /// all that.
+    fn encode(&self, boot: &str) -> Vec<u8> {
+        let mut out = MANIFEST_MAGIC.to_vec();
+        for line in [boot, self.tree.as_str()] {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+        out.extend_from_slice(&(self.items.len() as u64).to_le_bytes());
+        let column = |out: &mut Vec<u8>, texts: &mut dyn Iterator<Item = &str>| {
+            let mut block = Vec::new();
+            for t in texts {
+                block.extend_from_slice(t.as_bytes());
+                block.push(0);
+            }
+            out.extend_from_slice(&(block.len() as u64).to_le_bytes());
+            out.extend_from_slice(&block);
+        };
+        column(&mut out, &mut self.items.iter().map(|i| i.path.as_str()));
+        column(
+            &mut out,
+            &mut self.items.iter().filter_map(|i| i.target.as_deref()),
+        );
+        for i in &self.items {
+            out.extend_from_slice(&i.mode.to_le_bytes());
+        }
+        for i in &self.items {
+            out.extend_from_slice(&i.size.to_le_bytes());
+        }
+        let sum = blake3::hash(&out);
+        out.extend_from_slice(sum.as_bytes());
+        out
+    }
+
+    /// A saved manifest written in this `boot`; `None` if it is anything
+    /// else.
+    fn decode(bytes: &[u8], boot: &str) -> Option<Manifest> {
+        let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+        if blake3::hash(body).as_bytes() != sum {
+            return None;
+        }
+        let mut rest = Cursor(body.strip_prefix(MANIFEST_MAGIC)?);
+        if rest.line()? != boot {
+            return None;
+        }
+        let tree = rest.line()?.to_string();
+        let count = usize::try_from(rest.number()?).ok()?;
+        let paths_len = usize::try_from(rest.number()?).ok()?;
+        let paths = std::str::from_utf8(rest.take(paths_len)?).ok()?;
+        let targets_len = usize::try_from(rest.number()?).ok()?;
+        let targets = std::str::from_utf8(rest.take(targets_len)?).ok()?;
+        let modes = rest.take(count.checked_mul(4)?)?;
+        let sizes = rest.take(count.checked_mul(8)?)?;
+        if !rest.0.is_empty() {
+            return None;
+        }
+        let mut paths = paths.split_terminator('\0');
+        let mut targets = targets.split_terminator('\0');
+        let mut items = Vec::with_capacity(count);
+        for (mode, size) in modes.chunks_exact(4).zip(sizes.chunks_exact(8)) {
+            let mode = u32::from_le_bytes(mode.try_into().ok()?);
+            items.push(Item {
+                path: paths.next()?.to_string(),
+                mode,
+                size: u64::from_le_bytes(size.try_into().ok()?),
+                target: if mode == SYMLINK {
+                    Some(targets.next()?.to_string())
+                } else {
+                    None
+                },
+            });
+        }
+        (paths.next().is_none() && targets.next().is_none()).then_some(Manifest { tree, items })
+    }
+}
+
+/// Reads a saved manifest front to back.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.0.split_at_checked(n)?;
+        self.0 = tail;
+        Some(head)
+    }
+
+    fn number(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn line(&mut self) -> Option<&'a str> {
+        let end = self.0.iter().position(|b| *b == b'\n')?;
+        let text = std::str::from_utf8(self.take(end)?).ok()?;
+        self.take(1)?;
+        Some(text)
+    }
 }
 
 /// Read each entry's blob through one `git cat-file --batch`, handing
@@ -388,7 +929,231 @@ fn cat_file(
 
 #[cfg(test)]
 mod tests {
+    use super::super::index::test_repo::{git, write};
     use super::*;
+    use std::collections::BTreeMap;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    fn rev(dir: &Path, what: &str) -> String {
+        let out = std::process::Command::new("git")
+            .args(["rev-parse", what])
+            .current_dir(dir)
+            .output()
+            .expect("git");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Everything under `root`: each file's content and executable bit,
+    /// each symlink's target, each empty directory.
+    fn on_disk(root: &Path) -> BTreeMap<String, String> {
+        fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+            let mut empty = true;
+            for e in std::fs::read_dir(dir).expect("read_dir") {
+                empty = false;
+                let path = e.expect("entry").path();
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("under")
+                    .to_string_lossy()
+                    .into_owned();
+                let meta = std::fs::symlink_metadata(&path).expect("lstat");
+                if meta.file_type().is_symlink() {
+                    let target = std::fs::read_link(&path).expect("link");
+                    out.insert(rel, format!("-> {}", target.display()));
+                } else if meta.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    let exec = meta.permissions().mode() & 0o111 != 0;
+                    let text = std::fs::read_to_string(&path).expect("read");
+                    out.insert(rel, format!("{exec} {text}"));
+                }
+            }
+            if empty && dir != root {
+                let rel = dir
+                    .strip_prefix(root)
+                    .expect("under")
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, "(empty directory)".into());
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(root, root, &mut out);
+        out
+    }
+
+    /// The kept tree is what a whole snapshot of the commit holds, and its
+    /// file list what a walk of it gives.
+    fn assert_same(kept: &Kept, repo: &Path, commit: &str) {
+        let whole = of_commit(repo, commit).expect("snapshot");
+        assert_eq!(on_disk(kept.path()), on_disk(whole.path()), "{commit}");
+        let walked = super::super::tree::list(kept.path(), true).expect("walk");
+        assert_eq!(*kept.files(), walked, "{commit}");
+    }
+
+    fn inode(path: &Path) -> u64 {
+        std::fs::symlink_metadata(path).expect("lstat").ino()
+    }
+
+    #[test]
+    fn a_kept_tree_follows_each_commit_by_the_trees_difference() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let repo = tmp.path().join("repo");
+        let cache = tmp.path().join("cache");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        git(&repo, &["init", "-q"]);
+        write(&repo, "a.txt", "one\n");
+        write(&repo, "dir/b.txt", "b\n");
+        write(&repo, "dir/sub/c.txt", "c\n");
+        write(&repo, "run.sh", "#!/bin/sh\n");
+        std::fs::set_permissions(repo.join("run.sh"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        write(&repo, "x", "a file, then a directory\n");
+        write(&repo, "y/z", "a directory, then a file\n");
+        write(&repo, "gone/deep/only.txt", "removed later\n");
+        std::os::unix::fs::symlink("a.txt", repo.join("link")).expect("symlink");
+        std::os::unix::fs::symlink("nowhere", repo.join("dangling")).expect("symlink");
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "one"]);
+        let first = rev(&repo, "HEAD");
+        git(
+            &repo,
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("160000,{first},module"),
+            ],
+        );
+        git(&repo, &["commit", "-qm", "a submodule"]);
+        let c1 = rev(&repo, "HEAD");
+
+        let kept1 = kept(&repo, &cache, &c1).expect("kept").expect("not held");
+        assert_eq!(kept1.written(), 10, "the whole tree, the gitlink included");
+        assert_same(&kept1, &repo, &c1);
+        assert!(kept1.path().join("module").is_dir());
+        assert!(
+            kept1
+                .files()
+                .iter()
+                .any(|f| f.path == "link" && f.link_resolves)
+        );
+        assert!(
+            kept1
+                .files()
+                .iter()
+                .any(|f| f.path == "dangling" && !f.link_resolves)
+        );
+        // Held: another run writes a temporary snapshot instead.
+        assert!(kept(&repo, &cache, &c1).expect("kept").is_none());
+        let untouched = inode(&kept1.path().join("dir/sub/c.txt"));
+        drop(kept1);
+        let again = kept(&repo, &cache, &c1).expect("kept").expect("free");
+        assert_eq!(again.written(), 0, "the same tree: nothing written");
+        drop(again);
+
+        write(&repo, "a.txt", "two\n");
+        std::fs::remove_dir_all(repo.join("gone")).expect("rm");
+        std::fs::remove_file(repo.join("x")).expect("rm");
+        write(&repo, "x/inner.txt", "now a directory\n");
+        std::fs::remove_dir_all(repo.join("y")).expect("rm");
+        write(&repo, "y", "now a file\n");
+        std::fs::remove_file(repo.join("link")).expect("rm");
+        std::os::unix::fs::symlink("dir/b.txt", repo.join("link")).expect("symlink");
+        std::fs::set_permissions(repo.join("run.sh"), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+        write(&repo, "new/deep/file.txt", "added\n");
+        git(&repo, &["rm", "-q", "--cached", "module"]);
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "two"]);
+        let c2 = rev(&repo, "HEAD");
+
+        let kept2 = kept(&repo, &cache, &c2).expect("kept").expect("free");
+        // a.txt, x/inner.txt, y, link, run.sh, new/deep/file.txt.
+        assert_eq!(kept2.written(), 6, "only the difference");
+        assert_same(&kept2, &repo, &c2);
+        assert_eq!(inode(&kept2.path().join("dir/sub/c.txt")), untouched);
+        assert!(
+            !kept2.path().join("gone").exists(),
+            "emptied directories go"
+        );
+        assert!(!kept2.path().join("module").exists());
+        drop(kept2);
+
+        // Back to the first commit, by the same difference the other way.
+        let back = kept(&repo, &cache, &c1).expect("kept").expect("free");
+        assert_same(&back, &repo, &c1);
+        drop(back);
+
+        // The tree not as its manifest says: written whole again.
+        std::fs::remove_file(cache_tree(&cache).join("a.txt")).expect("rm");
+        let mended = kept(&repo, &cache, &c2).expect("kept").expect("free");
+        assert_eq!(mended.written(), 9);
+        assert_same(&mended, &repo, &c2);
+        drop(mended);
+
+        // A damaged manifest: written whole again.
+        let manifest = cache_tree(&cache).with_file_name("manifest");
+        let bytes = std::fs::read(&manifest).expect("manifest");
+        std::fs::write(&manifest, &bytes[..bytes.len() - 1]).expect("cut");
+        let rebuilt = kept(&repo, &cache, &c1).expect("kept").expect("free");
+        assert_eq!(rebuilt.written(), 10);
+        assert_same(&rebuilt, &repo, &c1);
+    }
+
+    /// The one kept tree under `cache`.
+    fn cache_tree(cache: &Path) -> PathBuf {
+        let mut dirs = std::fs::read_dir(cache.join("snapshots")).expect("snapshots");
+        dirs.next()
+            .expect("one")
+            .expect("entry")
+            .path()
+            .join("tree")
+    }
+
+    #[test]
+    fn manifests_read_back_and_refuse_another_boot_or_damage() {
+        let m = Manifest {
+            tree: "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391".into(),
+            items: vec![
+                Item {
+                    path: "a/b.txt".into(),
+                    mode: 0o100644,
+                    size: 3,
+                    target: None,
+                },
+                Item {
+                    path: "link".into(),
+                    mode: SYMLINK,
+                    size: 7,
+                    target: Some("a/b.txt".into()),
+                },
+                Item {
+                    path: "module".into(),
+                    mode: GITLINK,
+                    size: 0,
+                    target: None,
+                },
+            ],
+        };
+        let bytes = m.encode("boot-1");
+        assert_eq!(Manifest::decode(&bytes, "boot-1").as_ref(), Some(&m));
+        assert!(Manifest::decode(&bytes, "boot-2").is_none());
+        for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+            assert!(Manifest::decode(&bytes[..cut], "boot-1").is_none(), "{cut}");
+        }
+        let mut flipped = bytes.clone();
+        flipped[40] ^= 1;
+        assert!(Manifest::decode(&flipped, "boot-1").is_none());
+        let empty = Manifest {
+            tree: m.tree.clone(),
+            items: Vec::new(),
+        };
+        assert_eq!(
+            Manifest::decode(&empty.encode(""), "").as_ref(),
+            Some(&empty)
+        );
+    }
 
     #[test]
     fn listings_are_parsed_and_hostile_paths_refused() {

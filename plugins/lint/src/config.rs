@@ -44,7 +44,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn includes(&self, path: &str) -> bool {
-        !self.exclude.is_match(path) && !self.reports.contains(path)
+        // An empty set is not asked: matching builds a candidate for each
+        // path, and the hygiene rules ask for every path of the tree.
+        (self.exclude.is_empty() || !self.exclude.is_match(path))
+            && (self.reports.is_empty() || !self.reports.contains(path))
     }
 }
 

@@ -37,13 +37,9 @@ pub fn hygiene(
 ) -> Result<(), String> {
     let max_bytes = config.max_file_kb * 1024;
     let max_scan = config.max_scan_mb * 1024 * 1024;
-    case_collision::check(
-        ctx.files()
-            .iter()
-            .map(|f| f.path.as_str())
-            .filter(|p| scope.includes(p)),
-        out,
-    );
+    // The whole tree's names (a changed file can collide with any other),
+    // without an entry made for each.
+    case_collision::check(ctx.paths().filter(|p| scope.includes(p)), out);
     // Rules about each file: only where findings count.
     let mut to_scan = Vec::new();
     for file in ctx.files_to_read() {
@@ -64,11 +60,11 @@ pub fn hygiene(
     // A Helm chart's templates: the `templates/` directory beside a
     // `Chart.yaml`.
     let charts: Vec<String> = ctx
-        .files()
-        .iter()
-        .filter_map(|f| match f.path.rsplit_once('/') {
+        .paths()
+        .filter(|p| p.ends_with("Chart.yaml"))
+        .filter_map(|p| match p.rsplit_once('/') {
             Some((dir, "Chart.yaml")) => Some(format!("{dir}/templates/")),
-            None if f.path == "Chart.yaml" => Some("templates/".into()),
+            None if p == "Chart.yaml" => Some("templates/".into()),
             _ => None,
         })
         .collect();

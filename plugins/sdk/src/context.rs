@@ -19,6 +19,10 @@ pub struct Context {
     /// The file list: given in the evidence, or asked of the host (the
     /// contract's `file-list`) when first needed.
     files: std::sync::OnceLock<Vec<FileEntry>>,
+    /// The whole file list as the host gives it, in columns (the
+    /// contract's `file-list`), asked for once.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    columns: std::sync::OnceLock<FileColumns>,
     /// The entries of the changed files alone, when they were asked for
     /// before the whole list.
     to_read: std::sync::OnceLock<Vec<FileEntry>>,
@@ -87,6 +91,7 @@ impl Context {
             evidence,
             whole: std::sync::OnceLock::new(),
             files,
+            columns: std::sync::OnceLock::new(),
             to_read: std::sync::OnceLock::new(),
             root,
             changed: std::sync::OnceLock::new(),
@@ -248,12 +253,44 @@ impl Context {
         self.files.get_or_init(|| {
             #[cfg(target_arch = "wasm32")]
             {
-                from_columns(crate::bindings::portcullis::plugin::host::file_list(false))
+                from_columns(self.whole_columns())
             }
             #[cfg(not(target_arch = "wasm32"))]
             {
                 Vec::new()
             }
+        })
+    }
+
+    /// Every path of [`Context::files`], in its order, without an entry
+    /// (and a string) made for each: for rules that need only the names of
+    /// the whole tree, such as case collisions, where the tree is large
+    /// and the change small.
+    pub fn paths(&self) -> Paths<'_> {
+        if let Some(files) = self.files.get() {
+            return Paths::entries(files);
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let columns = self.whole_columns();
+            Paths {
+                left: columns.sizes.len(),
+                inner: PathsInner::Column(columns.paths.split_terminator('\0')),
+            }
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            Paths::entries(self.files())
+        }
+    }
+
+    /// The host's whole file list, checked once.
+    #[cfg(target_arch = "wasm32")]
+    fn whole_columns(&self) -> &FileColumns {
+        self.columns.get_or_init(|| {
+            let columns = crate::bindings::portcullis::plugin::host::file_list(false);
+            check_columns(&columns);
+            columns
         })
     }
 
@@ -286,7 +323,7 @@ impl Context {
             .get_or_init(|| {
                 #[cfg(target_arch = "wasm32")]
                 {
-                    from_columns(crate::bindings::portcullis::plugin::host::file_list(true))
+                    from_columns(&crate::bindings::portcullis::plugin::host::file_list(true))
                 }
                 #[cfg(not(target_arch = "wasm32"))]
                 {
@@ -544,19 +581,57 @@ pub fn globset(key: &str, globs: &[String]) -> Result<globset::GlobSet, String> 
     b.build().map_err(|e| format!("config.{key}: {e}"))
 }
 
-/// The file list from the contract's columns (`file-list`).
+type FileColumns = crate::bindings::portcullis::plugin::types::FileColumns;
+
+/// The paths of a file list ([`Context::paths`]).
+pub struct Paths<'a> {
+    inner: PathsInner<'a>,
+    left: usize,
+}
+
+enum PathsInner<'a> {
+    Entries(std::slice::Iter<'a, FileEntry>),
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Column(std::str::SplitTerminator<'a, char>),
+}
+
+impl<'a> Paths<'a> {
+    fn entries(files: &'a [FileEntry]) -> Self {
+        Paths {
+            left: files.len(),
+            inner: PathsInner::Entries(files.iter()),
+        }
+    }
+}
+
+impl<'a> Iterator for Paths<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let next = match &mut self.inner {
+            PathsInner::Entries(files) => files.next().map(|f| f.path.as_str()),
+            PathsInner::Column(paths) => paths.next(),
+        };
+        self.left = self.left.saturating_sub(1);
+        next
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+/// How many entries the contract's columns (`file-list`) hold. Columns
+/// that do not line up are the host's fault: stop (the host fails the
+/// plugin) rather than judge a list that is not the tree's.
 #[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
-fn from_columns(
-    columns: crate::bindings::portcullis::plugin::types::FileColumns,
-) -> Vec<FileEntry> {
-    let count = columns.paths.matches('\0').count();
+fn check_columns(columns: &FileColumns) -> usize {
+    let count = columns.paths.bytes().filter(|b| *b == 0).count();
     let symlinks = columns
         .kinds
         .iter()
         .filter(|k| matches!(k, crate::FileKind::Symlink))
         .count();
-    // Columns that do not line up are the host's fault: stop (the host
-    // fails the plugin) rather than judge a list that is not the tree's.
     assert!(
         columns.sizes.len() == count
             && columns.kinds.len() == count
@@ -564,29 +639,43 @@ fn from_columns(
             && (columns.paths.is_empty() || columns.paths.ends_with('\0')),
         "the host's file-list columns do not line up"
     );
-    let mut links = columns.links.into_iter();
-    columns
-        .paths
-        .split_terminator('\0')
-        .zip(columns.sizes)
-        .zip(columns.kinds)
-        .map(|((path, size), kind)| {
-            let (link_target, link_resolves) = match kind {
-                crate::FileKind::Symlink => match links.next() {
-                    Some((target, resolves)) if !target.is_empty() => (Some(target), resolves),
-                    _ => (None, false),
-                },
-                crate::FileKind::File => (None, false),
-            };
-            FileEntry {
-                path: path.to_string(),
-                size,
-                kind,
-                link_target,
-                link_resolves,
-            }
-        })
-        .collect()
+    count
+}
+
+/// The file list from the contract's columns (`file-list`).
+#[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
+fn from_columns(columns: &FileColumns) -> Vec<FileEntry> {
+    let count = check_columns(columns);
+    let mut links = columns.links.iter();
+    // Sized up front: the paths' iterator cannot say how many there are,
+    // and growing a list of 100 000 entries copies it again and again.
+    let mut out = Vec::with_capacity(count);
+    out.extend(
+        columns
+            .paths
+            .split_terminator('\0')
+            .zip(&columns.sizes)
+            .zip(&columns.kinds)
+            .map(|((path, size), kind)| {
+                let (link_target, link_resolves) = match kind {
+                    crate::FileKind::Symlink => match links.next() {
+                        Some((target, resolves)) if !target.is_empty() => {
+                            (Some(target.clone()), *resolves)
+                        }
+                        _ => (None, false),
+                    },
+                    crate::FileKind::File => (None, false),
+                };
+                FileEntry {
+                    path: path.to_string(),
+                    size: *size,
+                    kind: *kind,
+                    link_target,
+                    link_resolves,
+                }
+            }),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -634,7 +723,7 @@ mod column_tests {
             ],
             links: vec![("../a.txt".into(), true), ("../../out".into(), false)],
         };
-        let entries = from_columns(columns);
+        let entries = from_columns(&columns);
         let shown: Vec<(&str, u64, Option<&str>, bool)> = entries
             .iter()
             .map(|f| {
@@ -656,7 +745,7 @@ mod column_tests {
             ]
         );
         assert!(
-            from_columns(crate::bindings::portcullis::plugin::types::FileColumns {
+            from_columns(&crate::bindings::portcullis::plugin::types::FileColumns {
                 paths: String::new(),
                 sizes: Vec::new(),
                 kinds: Vec::new(),

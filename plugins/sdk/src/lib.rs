@@ -87,7 +87,7 @@ pub use bindings::portcullis::plugin::types::{
     Location, Mount, PluginInfo, Region, Report, ReportFormat, Rule, TestResult, TestRun,
     TestStatus,
 };
-pub use context::{ChangedLines, Context, NativeMetrics, globset};
+pub use context::{ChangedLines, Context, NativeMetrics, Paths, globset};
 #[doc(hidden)]
 pub use rule::__is_kebab_case;
 pub use rule::{Discovered, RuleDecl};
