@@ -156,10 +156,20 @@ pub fn collect(
 ) -> (Evidence, Vec<(Kind, Error)>) {
     let snapshot = checked.is_snapshot();
     let cache = cache.filter(|_| checked.cacheable());
-    let mut listed = listed.or_else(|| match checked {
+    // A kept snapshot's list also keys cached evidence when no plugin
+    // reads the list (a walk of the snapshot would apply its ignore files).
+    let kept = match checked {
         Checked::Snapshot { files } => files.clone(),
         Checked::WorkTree => None,
-    });
+    };
+    let mut listed = listed.or_else(|| kept.clone());
+    let known = |ev: &Evidence| -> Option<std::sync::Arc<Vec<FileEntry>>> {
+        if ev.files.is_empty() {
+            kept.clone()
+        } else {
+            Some(ev.files.clone())
+        }
+    };
     let mut ev = Evidence {
         root: root.to_path_buf(),
         ..Default::default()
@@ -176,9 +186,10 @@ pub fn collect(
             },
             // Files sort first, so the list is there when it was asked for.
             Kind::CargoMetadata => {
-                let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());
+                let listed = known(&ev);
                 // No root Cargo.toml: not a Rust project, nothing to collect.
-                cargo_metadata::collect(root, listed, cache, false).map(|m| ev.cargo_metadata = m)
+                cargo_metadata::collect(root, listed.as_deref().map(Vec::as_slice), cache, false)
+                    .map(|m| ev.cargo_metadata = m)
             }
             Kind::Reports => reports::read(root, policy).map(|(reports, skipped)| {
                 ev.reports = reports;
@@ -189,7 +200,8 @@ pub fn collect(
             errors.push((kind, e));
         }
     }
-    let listed = (!ev.files.is_empty()).then_some(ev.files.as_slice());
+    let listed = known(&ev);
+    let listed = listed.as_deref().map(Vec::as_slice);
     // The evidence, or its error, answers plugins that ask again.
     let collected = kinds.contains(&Kind::CargoMetadata).then(|| {
         match errors.iter().find(|(k, _)| *k == Kind::CargoMetadata) {

@@ -987,7 +987,10 @@ fn pre_push(remote: Option<String>, policy: Option<PathBuf>) -> Result<Exit, Err
         // make a "clean" work tree differ from what is pushed).
         // Kept in the cache between pushes and updated by the trees'
         // difference, so a push of a few files writes a few files.
-        let snap = snapshot::of_commit_cached(&top, cache.as_deref(), &plan.commit)?;
+        let (snap, note) = snapshot::of_commit_cached(&top, cache.as_deref(), &plan.commit)?;
+        if let Some(note) = note {
+            fail_line(&format!("note: {note}"));
+        }
         let args = CheckArgs::for_hook(snap.path().to_path_buf());
         let mut opts = CheckOptions::new(snap.path().to_path_buf());
         opts.policy = Some(policy.clone());

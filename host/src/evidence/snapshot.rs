@@ -21,6 +21,13 @@ use crate::diag::Error;
 
 /// The most a snapshot may write; past it the gate cannot be evaluated.
 pub const MAX_BYTES: u64 = 8 << 30;
+/// The most entries a snapshot may hold (files, links, submodules).
+pub const MAX_ENTRIES: usize = 4_000_000;
+
+fn too_many() -> String {
+    format!("more than {MAX_ENTRIES} files")
+}
+
 /// The longest symlink target written (git's own links are paths).
 const MAX_LINK_BYTES: u64 = 4096;
 /// Files up to this size are written in one call.
@@ -44,6 +51,9 @@ pub fn of_commit(repo: &Path, rev: &str) -> Result<tempfile::TempDir, Error> {
         &what,
     )?;
     let entries = parse_ls_tree(&out).map_err(|m| fail(&what, m))?;
+    if entries.len() > MAX_ENTRIES {
+        return Err(fail(&what, too_many()));
+    }
     write(repo, &entries, &what)
 }
 
@@ -54,6 +64,9 @@ pub fn of_index(repo: &Path) -> Result<tempfile::TempDir, Error> {
     let what = "the index";
     let out = git_out(repo, &["ls-files", "-s", "-z", "--full-name"], what)?;
     let entries = parse_ls_files(&out).map_err(|m| fail(what, m))?;
+    if entries.len() > MAX_ENTRIES {
+        return Err(fail(what, too_many()));
+    }
     write(repo, &entries, what)
 }
 
@@ -424,15 +437,18 @@ impl Writer {
 /// its file list kept beside it, so a push of a few files to a big
 /// repository neither writes nor walks the whole tree.
 ///
-/// It lives in `<cache>/snapshots/<repository>/`: `tree/` (the files),
-/// `manifest` (the tree id and file list, checksummed, with the boot it
-/// was written in) and `lock`. The manifest is removed before the tree is
-/// touched and written after; a missing or damaged manifest, one from an
-/// earlier boot (writes since may not have reached the disk), an update
-/// that fails or finds the tree not as the manifest says (a file already
-/// there, one missing) make it write the whole tree again. A run holds the
-/// lock while it uses the tree; a run that finds it held writes a
-/// temporary snapshot instead.
+/// It lives in `<cache>/snapshots/<hash of the repository's path>/`:
+/// `tree/` (the files), `manifest` (the tree id and file list,
+/// checksummed, with the boot it was written in), `repository` (its path,
+/// so the trees of repositories that are gone can be removed) and `lock`.
+/// The manifest is removed before the tree is touched and written after; a
+/// missing or damaged manifest, one from an earlier boot (writes since may
+/// not have reached the disk), or an update that fails make it write the
+/// whole tree again. An update fails where the tree is not as the manifest
+/// says at a path the difference touches (a file already there, or
+/// missing); the tree is private to the user and nothing else writes to
+/// it (plugins read it read-only). A run holds the lock while it uses the
+/// tree; a run that finds it held writes a temporary snapshot instead.
 pub struct Kept {
     root: PathBuf,
     files: std::sync::Arc<Vec<super::FileEntry>>,
@@ -484,17 +500,30 @@ impl Snapshot {
 /// The tree of `commit`: kept in `cache` when there is a cache and no
 /// other run is using the repository's kept tree, else written to a
 /// temporary directory.
+///
+/// A kept tree that cannot be used (the cache's disk full or read-only, a
+/// lock the file system refuses) is no reason to stop the push: a
+/// temporary snapshot is written instead, with a note saying why. The
+/// tree's own faults are found again there and stop it.
 pub fn of_commit_cached(
     repo: &Path,
     cache: Option<&Path>,
     commit: &str,
-) -> Result<Snapshot, Error> {
-    if let Some(cache) = cache
-        && let Some(kept) = kept(repo, cache, commit)?
-    {
-        return Ok(Snapshot::Kept(kept));
+) -> Result<(Snapshot, Option<String>), Error> {
+    let mut note = None;
+    if let Some(cache) = cache {
+        match kept(repo, cache, commit) {
+            Ok(Some(kept)) => return Ok((Snapshot::Kept(kept), None)),
+            Ok(None) => {}
+            Err(e) => {
+                note = Some(format!(
+                    "the kept tree in the cache cannot be used ({}): a temporary snapshot is judged instead",
+                    crate::diag::one_line(&e.to_string(), 300)
+                ));
+            }
+        }
     }
-    of_commit(repo, commit).map(Snapshot::Temporary)
+    Ok((of_commit(repo, commit).map(Snapshot::Temporary)?, note))
 }
 
 /// The repository's kept tree brought to `commit`'s; `None` when another
@@ -537,7 +566,16 @@ pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Err
             }
             match held.and_then(|m| update(repo, &root, m, &tree).ok()) {
                 Some(done) => done,
-                None => rebuild(repo, &root, &tree, &what)?,
+                None => {
+                    // Written whole: rare, so the time to look for the
+                    // kept trees of repositories that are gone.
+                    let _ =
+                        std::fs::write(dir.join("repository"), repo.as_os_str().as_encoded_bytes());
+                    if let Some(all) = dir.parent() {
+                        prune(all, &dir);
+                    }
+                    rebuild(repo, &root, &tree, &what)?
+                }
             }
         }
     };
@@ -570,17 +608,61 @@ fn tree_id(repo: &Path, commit: &str, what: &str) -> Result<String, Error> {
     Ok(id)
 }
 
-/// This boot of the machine (Linux); "" where unknown.
+/// This boot of the machine: Linux's boot id; elsewhere the second it
+/// booted (the real-time clock less the time since boot), which
+/// [`same_boot`] compares within two minutes (the clock may be set).
 fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
+    if let Ok(id) = std::fs::read_to_string("/proc/sys/kernel/random/boot_id") {
+        return id.trim().to_string();
+    }
+    use rustix::time::{ClockId, clock_gettime};
+    let real = clock_gettime(ClockId::Realtime).tv_sec;
+    let up = clock_gettime(ClockId::Monotonic).tv_sec;
+    format!("booted {}", real.saturating_sub(up))
+}
+
+/// Whether a manifest written in boot `saved` was written in this boot,
+/// `now`; never when either is unknown.
+fn same_boot(saved: &str, now: &str) -> bool {
+    let booted = |s: &str| {
+        s.strip_prefix("booted ")
+            .and_then(|t| t.parse::<i64>().ok())
+    };
+    match (booted(saved), booted(now)) {
+        (Some(a), Some(b)) => a.abs_diff(b) <= 120,
+        _ => !saved.is_empty() && saved == now,
+    }
+}
+
+/// Remove the kept trees of repositories that are gone (each directory
+/// names its repository in `repository`), but `keep` and any in use.
+fn prune(snapshots: &Path, keep: &Path) {
+    let Ok(dirs) = std::fs::read_dir(snapshots) else {
+        return;
+    };
+    for dir in dirs.flatten().map(|e| e.path()).filter(|d| d != keep) {
+        let Ok(repo) = std::fs::read(dir.join("repository")) else {
+            continue;
+        };
+        use std::os::unix::ffi::OsStrExt;
+        if Path::new(std::ffi::OsStr::from_bytes(&repo)).exists() {
+            continue;
+        }
+        let Ok(lock) = std::fs::File::open(dir.join("lock")) else {
+            continue;
+        };
+        if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }
 
 /// Write the whole tree again into an empty `root`.
 fn rebuild(repo: &Path, root: &Path, tree: &str, what: &str) -> Result<(Vec<Item>, usize), Error> {
-    if std::fs::symlink_metadata(root).is_ok() {
-        std::fs::remove_dir_all(root).map_err(|e| Error::io(root, e))?;
+    match std::fs::symlink_metadata(root) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(root).map_err(|e| Error::io(root, e))?,
+        Ok(_) => std::fs::remove_file(root).map_err(|e| Error::io(root, e))?,
+        Err(_) => {}
     }
     std::fs::create_dir(root).map_err(|e| Error::io(root, e))?;
     let written = git_out(
@@ -590,6 +672,9 @@ fn rebuild(repo: &Path, root: &Path, tree: &str, what: &str) -> Result<(Vec<Item
     )
     .and_then(|out| parse_ls_tree(&out).map_err(|m| fail(what, m)))
     .and_then(|entries| {
+        if entries.len() > MAX_ENTRIES {
+            return Err(fail(what, too_many()));
+        }
         let all: Vec<&Entry> = entries.iter().collect();
         write_entries(root, repo, &all).map_err(|f| f.into_error(what))
     });
@@ -623,6 +708,7 @@ fn update(
             "-r",
             "-z",
             "--raw",
+            "--no-abbrev",
             "--no-renames",
             &held.tree,
             tree,
@@ -654,6 +740,13 @@ fn update(
     items.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     if items.windows(2).any(|w| w[0].path == w[1].path) {
         return Err("a path listed twice".into());
+    }
+    // The limits hold for the tree, however it was written.
+    if items.len() > MAX_ENTRIES {
+        return Err(too_many());
+    }
+    if items.iter().map(|i| i.size).fold(0u64, u64::saturating_add) > MAX_BYTES {
+        return Err(format!("more than {} GiB of files", MAX_BYTES >> 30));
     }
     Ok((items, n))
 }
@@ -767,10 +860,13 @@ impl Manifest {
             return None;
         }
         let mut rest = Cursor(body.strip_prefix(MANIFEST_MAGIC)?);
-        if rest.line()? != boot {
+        if !same_boot(rest.line()?, boot) {
             return None;
         }
         let tree = rest.line()?.to_string();
+        if !(40..=64).contains(&tree.len()) || !tree.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
         let count = usize::try_from(rest.number()?).ok()?;
         let paths_len = usize::try_from(rest.number()?).ok()?;
         let paths = std::str::from_utf8(rest.take(paths_len)?).ok()?;
@@ -1101,6 +1197,75 @@ mod tests {
         assert_same(&rebuilt, &repo, &c1);
     }
 
+    #[test]
+    fn boots_compare_by_id_or_within_two_minutes_never_when_unknown() {
+        assert!(same_boot("3f0c", "3f0c"));
+        assert!(!same_boot("3f0c", "3f0d"));
+        assert!(!same_boot("", ""), "unknown: never the same");
+        assert!(same_boot("booted 1700000000", "booted 1700000090"));
+        assert!(!same_boot("booted 1700000000", "booted 1700000500"));
+        assert!(!same_boot("booted 1700000000", "3f0c"));
+        assert!(same_boot(&boot_id(), &boot_id()));
+    }
+
+    #[test]
+    fn the_kept_trees_of_repositories_that_are_gone_are_removed() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let repo = tmp.path().join("repo");
+        let cache = tmp.path().join("cache");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        git(&repo, &["init", "-q"]);
+        write(&repo, "a.txt", "a\n");
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "one"]);
+        let snapshots = cache.join("snapshots");
+        for (name, names) in [("gone", tmp.path().join("nowhere")), ("here", repo.clone())] {
+            std::fs::create_dir_all(snapshots.join(name).join("tree")).expect("mkdir");
+            std::fs::write(snapshots.join(name).join("lock"), "").expect("lock");
+            std::fs::write(
+                snapshots.join(name).join("repository"),
+                names.as_os_str().as_encoded_bytes(),
+            )
+            .expect("repository");
+        }
+        let kept = kept(&repo, &cache, "HEAD").expect("kept").expect("free");
+        assert!(!snapshots.join("gone").exists());
+        assert!(snapshots.join("here").exists());
+        let mine = kept.path().parent().expect("dir");
+        assert_eq!(
+            std::fs::read(mine.join("repository")).expect("named"),
+            repo.as_os_str().as_encoded_bytes()
+        );
+    }
+
+    #[test]
+    fn an_unusable_cache_falls_back_to_a_temporary_snapshot_with_a_note() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        git(&repo, &["init", "-q"]);
+        write(&repo, "a.txt", "a\n");
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "one"]);
+        // `snapshots` is a file: no kept tree can be made.
+        let cache = tmp.path().join("cache");
+        std::fs::create_dir_all(&cache).expect("mkdir");
+        std::fs::write(cache.join("snapshots"), "").expect("file");
+        let (snap, note) = of_commit_cached(&repo, Some(&cache), "HEAD").expect("snapshot");
+        assert!(matches!(snap, Snapshot::Temporary(_)));
+        assert_eq!(
+            std::fs::read_to_string(snap.path().join("a.txt")).expect("a"),
+            "a\n"
+        );
+        let note = note.expect("a note");
+        assert!(
+            note.starts_with("the kept tree in the cache cannot be used ("),
+            "{note}"
+        );
+        // A tree's own fault is still an error.
+        assert!(of_commit_cached(&repo, Some(&cache), "no-such-commit").is_err());
+    }
+
     /// The one kept tree under `cache`.
     fn cache_tree(cache: &Path) -> PathBuf {
         let mut dirs = std::fs::read_dir(cache.join("snapshots")).expect("snapshots");
@@ -1150,8 +1315,12 @@ mod tests {
             items: Vec::new(),
         };
         assert_eq!(
-            Manifest::decode(&empty.encode(""), "").as_ref(),
+            Manifest::decode(&empty.encode("boot-1"), "boot-1").as_ref(),
             Some(&empty)
+        );
+        assert!(
+            Manifest::decode(&empty.encode(""), "").is_none(),
+            "boot unknown"
         );
     }
 

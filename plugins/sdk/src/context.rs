@@ -621,6 +621,8 @@ impl<'a> Iterator for Paths<'a> {
     }
 }
 
+impl ExactSizeIterator for Paths<'_> {}
+
 /// How many entries the contract's columns (`file-list`) hold. Columns
 /// that do not line up are the host's fault: stop (the host fails the
 /// plugin) rather than judge a list that is not the tree's.
