@@ -46,15 +46,20 @@ fn poll_until(
 /// behind is waited for only until the timeout, then that group is killed
 /// too and the run fails.
 pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Result<Output> {
-    let started = Instant::now();
+    let deadline = Instant::now() + timeout;
     let mut child = spawn_group(cmd)?;
-    // Drained while the child runs, so a full pipe cannot stall it.
+    // Drained while the child runs, so a full pipe cannot stall it; each
+    // drain says when its pipe has closed, so the end is seen at once
+    // (polling would add up to its period to every short command).
+    let (closed, closing) = std::sync::mpsc::channel::<()>();
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        let closed = closed.clone();
         std::thread::Builder::new().spawn(move || {
             let mut buf = Vec::new();
             if let Some(mut p) = pipe {
                 let _ = p.read_to_end(&mut buf);
             }
+            let _ = closed.send(());
             buf
         })
     };
@@ -70,6 +75,7 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
+    drop(closed);
     let (out, err) = match (out, err) {
         (Ok(out), Ok(err)) => (out, err),
         (Err(e), _) | (_, Err(e)) => {
@@ -83,23 +89,28 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
             ));
         }
     };
-    let timed_out = || {
+    let timed_out = |child: &mut Child| {
+        kill_group(child);
+        let _ = child.kill();
+        let _ = child.wait();
         std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             format!("{what} did not finish in {} s", timeout.as_secs()),
         )
     };
-    let Some(status) = wait_timeout(&mut child, timeout)? else {
-        kill_group(&child);
-        return Err(timed_out());
-    };
-    // The pipes close when every process holding them has ended.
-    if !poll_until(started + timeout, || {
-        Ok(out.is_finished() && err.is_finished())
-    })? {
-        kill_group(&child);
-        return Err(timed_out());
+    // The pipes close when every process holding them has ended: the
+    // program, and anything it left behind.
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match closing.recv_timeout(left) {
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(timed_out(&mut child)),
+        }
     }
+    let left = deadline.saturating_duration_since(Instant::now());
+    let Some(status) = wait_timeout(&mut child, left)? else {
+        return Err(timed_out(&mut child));
+    };
     Ok(Output {
         status,
         stdout: out.join().unwrap_or_default(),

@@ -453,7 +453,17 @@ pub struct Kept {
     root: PathBuf,
     files: std::sync::Arc<Vec<super::FileEntry>>,
     written: usize,
+    /// Writing the manifest, done before the lock is let go.
+    saver: Option<std::thread::JoinHandle<()>>,
     _lock: std::fs::File,
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        if let Some(saver) = self.saver.take() {
+            let _ = saver.join();
+        }
+    }
 }
 
 impl Kept {
@@ -580,15 +590,25 @@ pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Err
         }
     };
     let manifest = Manifest { tree, items };
-    if written > 0 || held_tree.as_deref() != Some(manifest.tree.as_str()) {
-        // Not saved (a full disk): the next run writes the tree again.
-        let _ = crate::cache::replace(&manifest_path, &[&manifest.encode(&boot)], false);
-    }
+    // Saved beside the check (the lock held until it is written); not
+    // saved (a full disk), the next run writes the tree again.
+    let saver = (written > 0 || held_tree.as_deref() != Some(manifest.tree.as_str()))
+        .then(|| {
+            let bytes = manifest.encode(&boot);
+            std::thread::Builder::new()
+                .name("portcullis-manifest".into())
+                .spawn(move || {
+                    let _ = crate::cache::replace(&manifest_path, &[&bytes], false);
+                })
+                .ok()
+        })
+        .flatten();
     let files = file_list(&root, manifest.items);
     Ok(Some(Kept {
         root,
         files: std::sync::Arc::new(files),
         written,
+        saver,
         _lock: lock,
     }))
 }
@@ -978,19 +998,19 @@ fn cat_file(
             let _ = stdin.flush();
         })
         .map_err(|e| format!("cannot start a thread: {e}"))?;
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The watchdog waits on a channel: the sender dropped when the reading
+    // ends wakes it at once (a sleeping poll would hold the run up to its
+    // period at the end).
+    let (done, finished) = std::sync::mpsc::channel::<()>();
     let watchdog = {
-        let (child, done) = (child.clone(), done.clone());
+        let child = child.clone();
         std::thread::Builder::new()
             .name("portcullis-git-watchdog".into())
             .spawn(move || {
-                let start = std::time::Instant::now();
-                while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                    if start.elapsed() > super::git::TIMEOUT {
-                        let _ = child.lock().map(|mut c| c.kill());
-                        return;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20));
+                if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    finished.recv_timeout(super::git::TIMEOUT)
+                {
+                    let _ = child.lock().map(|mut c| c.kill());
                 }
             })
             .map_err(|e| format!("cannot start a thread: {e}"))?
@@ -1034,7 +1054,7 @@ fn cat_file(
         }
         Ok(())
     })();
-    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(done);
     drop(reader);
     // Killed first, so a feeder blocked on git's stdin ends too.
     if let Ok(mut c) = child.lock() {
