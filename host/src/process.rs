@@ -107,8 +107,16 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(timed_out(&mut child)),
         }
     }
-    let left = deadline.saturating_duration_since(Instant::now());
-    let Some(status) = wait_timeout(&mut child, left)? else {
+    // Reaped within the time left; past it, its group is killed while the
+    // program is unreaped (its id cannot have gone to another process).
+    let mut status = None;
+    if !poll_until(deadline, || {
+        status = child.try_wait()?;
+        Ok(status.is_some())
+    })? {
+        return Err(timed_out(&mut child));
+    }
+    let Some(status) = status else {
         return Err(timed_out(&mut child));
     };
     Ok(Output {

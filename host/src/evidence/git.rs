@@ -14,9 +14,9 @@
 //! - `git rev-parse --git-path hooks` (`hook install|uninstall`);
 //! - for `hook pre-push` and `check --staged`: `git rev-parse`,
 //!   `merge-base`, `symbolic-ref` (the remote's default branch), `diff
-//!   --name-only` between two commits or of the index, and
-//!   `ls-tree`/`ls-files -s` with `cat-file --batch` (see
-//!   [`super::snapshot`]);
+//!   --name-only` between two commits or of the index, `diff --raw`
+//!   between the kept tree and the pushed one, and `ls-tree`/`ls-files
+//!   -s` with `cat-file --batch` (see [`super::snapshot`]);
 //! - `git ls-files -z --cached --ignored --exclude-standard` (the file
 //!   list: tracked files that `.gitignore` would hide);
 //! - `git symbolic-ref --quiet --short HEAD` (the `branch` label of

@@ -188,6 +188,9 @@ fn memory_dir(entries: usize) -> Option<PathBuf> {
 enum Failed {
     /// The file system is full (retried elsewhere when that was memory).
     Full,
+    /// The snapshot's file system refused a write or removal.
+    Io(String),
+    /// The tree (or git reading it).
     Other(String),
 }
 
@@ -195,7 +198,15 @@ impl Failed {
     fn into_error(self, what: &str) -> Error {
         match self {
             Failed::Full => fail(what, "no space left for the snapshot"),
-            Failed::Other(m) => fail(what, m),
+            Failed::Io(m) | Failed::Other(m) => fail(what, m),
+        }
+    }
+
+    /// As a kept tree's error: the file system's are the cache's.
+    fn into_kept(self, what: &str) -> KeptError {
+        match self {
+            Failed::Full | Failed::Io(_) => KeptError::Cache(self.into_error(what)),
+            Failed::Other(_) => KeptError::Tree(self.into_error(what)),
         }
     }
 }
@@ -225,15 +236,19 @@ struct Item {
 /// Returns what was written, in no particular order.
 fn write_entries(root: &Path, repo: &Path, entries: &[&Entry]) -> Result<Vec<Item>, Failed> {
     let full = std::cell::Cell::new(false);
+    let refused = std::cell::Cell::new(false);
     let io = |path: &str, err: std::io::Error| {
         if err.kind() == std::io::ErrorKind::StorageFull {
             full.set(true);
         }
+        refused.set(true);
         format!("{path}: {err}")
     };
     let failed = |m: String| {
         if full.get() {
             Failed::Full
+        } else if refused.get() {
+            Failed::Io(m)
         } else {
             Failed::Other(m)
         }
@@ -453,6 +468,9 @@ pub struct Kept {
     root: PathBuf,
     files: std::sync::Arc<Vec<super::FileEntry>>,
     written: usize,
+    /// Why the tree was written whole although a manifest was held (its
+    /// update failed).
+    rewritten_because: Option<String>,
     /// Writing the manifest, done before the lock is let go.
     saver: Option<std::thread::JoinHandle<()>>,
     _lock: std::fs::File,
@@ -523,9 +541,18 @@ pub fn of_commit_cached(
     let mut note = None;
     if let Some(cache) = cache {
         match kept(repo, cache, commit) {
-            Ok(Some(kept)) => return Ok((Snapshot::Kept(kept), None)),
+            Ok(Some(kept)) => {
+                let note = kept.rewritten_because.as_ref().map(|why| {
+                    format!(
+                        "the kept tree was written whole again: its update failed ({})",
+                        crate::diag::one_line(why, 300)
+                    )
+                });
+                return Ok((Snapshot::Kept(kept), note));
+            }
             Ok(None) => {}
-            Err(e) => {
+            Err(KeptError::Tree(e)) => return Err(e),
+            Err(KeptError::Cache(e)) => {
                 note = Some(format!(
                     "the kept tree in the cache cannot be used ({}): a temporary snapshot is judged instead",
                     crate::diag::one_line(&e.to_string(), 300)
@@ -536,14 +563,39 @@ pub fn of_commit_cached(
     Ok((of_commit(repo, commit).map(Snapshot::Temporary)?, note))
 }
 
+/// Why a kept tree could not be had.
+pub enum KeptError {
+    /// The cache could not hold it (a full or read-only disk, a lock the
+    /// file system refuses): a temporary snapshot may stand in.
+    Cache(Error),
+    /// The tree itself (or git reading it): a temporary snapshot would fail
+    /// alike.
+    Tree(Error),
+}
+
+impl std::fmt::Display for KeptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeptError::Cache(e) | KeptError::Tree(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::fmt::Debug for KeptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// The repository's kept tree brought to `commit`'s; `None` when another
 /// run holds it.
-pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Error> {
+pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, KeptError> {
+    use KeptError::{Cache, Tree};
     let what = format!("the tree of {commit}");
-    let tree = tree_id(repo, commit, &what)?;
+    let tree = tree_id(repo, commit, &what).map_err(Tree)?;
     let key = blake3::hash(repo.as_os_str().as_encoded_bytes()).to_hex();
     let dir = cache.join("snapshots").join(&key.as_str()[..32]);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Cache(Error::io(&dir, e)))?;
     let lock_path = dir.join("lock");
     let lock = std::fs::OpenOptions::new()
         .create(true)
@@ -551,11 +603,11 @@ pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Err
         .read(true)
         .write(true)
         .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, e))?;
+        .map_err(|e| Cache(Error::io(&lock_path, e)))?;
     match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => {}
         Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
-        Err(e) => return Err(Error::io(&lock_path, std::io::Error::from(e))),
+        Err(e) => return Err(Cache(Error::io(&lock_path, std::io::Error::from(e)))),
     }
     let manifest_path = dir.join("manifest");
     let root = dir.join("tree");
@@ -564,6 +616,7 @@ pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Err
         .ok()
         .and_then(|bytes| Manifest::decode(&bytes, &boot));
     let held_tree = held.as_ref().map(|m| m.tree.clone());
+    let mut rewritten_because = None;
     let (items, written) = match held {
         Some(m) if m.tree == tree && root.is_dir() => (m.items, 0),
         held => {
@@ -572,11 +625,16 @@ pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Err
             match std::fs::remove_file(&manifest_path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::io(&manifest_path, e)),
+                Err(e) => return Err(Cache(Error::io(&manifest_path, e))),
             }
-            match held.and_then(|m| update(repo, &root, m, &tree).ok()) {
-                Some(done) => done,
-                None => {
+            let updated = match held {
+                Some(m) => update(repo, &root, m, &tree).map_err(Some),
+                None => Err(None),
+            };
+            match updated {
+                Ok(done) => done,
+                Err(why) => {
+                    rewritten_because = why;
                     // Written whole: rare, so the time to look for the
                     // kept trees of repositories that are gone.
                     let _ =
@@ -608,6 +666,7 @@ pub fn kept(repo: &Path, cache: &Path, commit: &str) -> Result<Option<Kept>, Err
         root,
         files: std::sync::Arc::new(files),
         written,
+        rewritten_because,
         saver,
         _lock: lock,
     }))
@@ -665,7 +724,13 @@ fn prune(snapshots: &Path, keep: &Path) {
             continue;
         };
         use std::os::unix::ffi::OsStrExt;
-        if Path::new(std::ffi::OsStr::from_bytes(&repo)).exists() {
+        // Gone, not merely out of reach (permissions): a rebuild is cheap,
+        // but not for nothing.
+        if Path::new(std::ffi::OsStr::from_bytes(&repo))
+            .try_exists()
+            .ok()
+            != Some(false)
+        {
             continue;
         }
         let Ok(lock) = std::fs::File::open(dir.join("lock")) else {
@@ -678,25 +743,34 @@ fn prune(snapshots: &Path, keep: &Path) {
 }
 
 /// Write the whole tree again into an empty `root`.
-fn rebuild(repo: &Path, root: &Path, tree: &str, what: &str) -> Result<(Vec<Item>, usize), Error> {
+fn rebuild(
+    repo: &Path,
+    root: &Path,
+    tree: &str,
+    what: &str,
+) -> Result<(Vec<Item>, usize), KeptError> {
+    use KeptError::{Cache, Tree};
     match std::fs::symlink_metadata(root) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir_all(root).map_err(|e| Error::io(root, e))?,
-        Ok(_) => std::fs::remove_file(root).map_err(|e| Error::io(root, e))?,
+        Ok(m) if m.is_dir() => {
+            std::fs::remove_dir_all(root).map_err(|e| Cache(Error::io(root, e)))?
+        }
+        Ok(_) => std::fs::remove_file(root).map_err(|e| Cache(Error::io(root, e)))?,
         Err(_) => {}
     }
-    std::fs::create_dir(root).map_err(|e| Error::io(root, e))?;
+    std::fs::create_dir(root).map_err(|e| Cache(Error::io(root, e)))?;
     let written = git_out(
         repo,
         &["ls-tree", "-r", "-z", "--full-tree", tree, "--"],
         what,
     )
-    .and_then(|out| parse_ls_tree(&out).map_err(|m| fail(what, m)))
+    .map_err(Tree)
+    .and_then(|out| parse_ls_tree(&out).map_err(|m| Tree(fail(what, m))))
     .and_then(|entries| {
         if entries.len() > MAX_ENTRIES {
-            return Err(fail(what, too_many()));
+            return Err(Tree(fail(what, too_many())));
         }
         let all: Vec<&Entry> = entries.iter().collect();
-        write_entries(root, repo, &all).map_err(|f| f.into_error(what))
+        write_entries(root, repo, &all).map_err(|f| f.into_kept(what))
     });
     match written {
         Ok(mut items) => {
@@ -725,14 +799,14 @@ fn update(
         repo,
         // `git diff` of two trees rather than `diff-tree` (a third of the
         // time here), with every setting that could change its raw output
-        // on the command line.
+        // or stop it on the command line (`-O/dev/null`: no order file).
         &[
             "diff",
             "--raw",
             "-z",
             "--no-abbrev",
             "--no-renames",
-            "--no-relative",
+            "-O/dev/null",
             "--no-color",
             "--no-ext-diff",
             "--no-textconv",
@@ -758,7 +832,7 @@ fn update(
     let added: Vec<&Entry> = changes.iter().filter_map(|(_, new)| new.as_ref()).collect();
     let written = write_entries(root, repo, &added).map_err(|f| match f {
         Failed::Full => "no space left".to_string(),
-        Failed::Other(m) => m,
+        Failed::Io(m) | Failed::Other(m) => m,
     })?;
     // The held list is sorted, the difference small: merged in one pass
     // rather than sorted again.
@@ -1228,6 +1302,8 @@ mod tests {
         std::fs::remove_file(cache_tree(&cache).join("a.txt")).expect("rm");
         let mended = kept(&repo, &cache, &c2).expect("kept").expect("free");
         assert_eq!(mended.written(), 9);
+        let why = mended.rewritten_because.as_deref().expect("a reason");
+        assert!(why.contains("a.txt"), "{why}");
         assert_same(&mended, &repo, &c2);
         drop(mended);
 
@@ -1237,6 +1313,10 @@ mod tests {
         std::fs::write(&manifest, &bytes[..bytes.len() - 1]).expect("cut");
         let rebuilt = kept(&repo, &cache, &c1).expect("kept").expect("free");
         assert_eq!(rebuilt.written(), 10);
+        assert!(
+            rebuilt.rewritten_because.is_none(),
+            "no manifest: no update tried"
+        );
         assert_same(&rebuilt, &repo, &c1);
     }
 
