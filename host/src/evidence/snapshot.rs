@@ -1204,17 +1204,29 @@ mod tests {
         assert_eq!(*kept.files(), walked, "{commit}");
     }
 
+    /// A new repository (in a temporary directory, also holding the
+    /// cache's path).
+    fn new_repo() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let repo = tmp.path().join("repo");
+        let cache = tmp.path().join("cache");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        git(&repo, &["init", "-q"]);
+        (tmp, repo, cache)
+    }
+
+    fn commit_all(repo: &Path, message: &str) {
+        git(repo, &["add", "-A"]);
+        git(repo, &["commit", "-qm", message]);
+    }
+
     fn inode(path: &Path) -> u64 {
         std::fs::symlink_metadata(path).expect("lstat").ino()
     }
 
     #[test]
     fn a_kept_tree_follows_each_commit_by_the_trees_difference() {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let repo = tmp.path().join("repo");
-        let cache = tmp.path().join("cache");
-        std::fs::create_dir_all(&repo).expect("mkdir");
-        git(&repo, &["init", "-q"]);
+        let (_tmp, repo, cache) = new_repo();
         write(&repo, "a.txt", "one\n");
         write(&repo, "dir/b.txt", "b\n");
         write(&repo, "dir/sub/c.txt", "c\n");
@@ -1333,14 +1345,9 @@ mod tests {
 
     #[test]
     fn the_kept_trees_of_repositories_that_are_gone_are_removed() {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let repo = tmp.path().join("repo");
-        let cache = tmp.path().join("cache");
-        std::fs::create_dir_all(&repo).expect("mkdir");
-        git(&repo, &["init", "-q"]);
+        let (tmp, repo, cache) = new_repo();
         write(&repo, "a.txt", "a\n");
-        git(&repo, &["add", "-A"]);
-        git(&repo, &["commit", "-qm", "one"]);
+        commit_all(&repo, "one");
         let snapshots = cache.join("snapshots");
         for (name, names) in [("gone", tmp.path().join("nowhere")), ("here", repo.clone())] {
             std::fs::create_dir_all(snapshots.join(name).join("tree")).expect("mkdir");
@@ -1363,15 +1370,10 @@ mod tests {
 
     #[test]
     fn an_unusable_cache_falls_back_to_a_temporary_snapshot_with_a_note() {
-        let tmp = tempfile::tempdir().expect("tmp");
-        let repo = tmp.path().join("repo");
-        std::fs::create_dir_all(&repo).expect("mkdir");
-        git(&repo, &["init", "-q"]);
+        let (_tmp, repo, cache) = new_repo();
         write(&repo, "a.txt", "a\n");
-        git(&repo, &["add", "-A"]);
-        git(&repo, &["commit", "-qm", "one"]);
+        commit_all(&repo, "one");
         // `snapshots` is a file: no kept tree can be made.
-        let cache = tmp.path().join("cache");
         std::fs::create_dir_all(&cache).expect("mkdir");
         std::fs::write(cache.join("snapshots"), "").expect("file");
         let (snap, note) = of_commit_cached(&repo, Some(&cache), "HEAD").expect("snapshot");
