@@ -8,15 +8,22 @@ use std::time::{Duration, Instant};
 /// Wait for `child` up to `timeout`; past it the child is killed and
 /// `None` returned.
 pub fn wait_timeout(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
-    let mut status = None;
-    let done = poll_until(Instant::now() + timeout, || {
-        status = child.try_wait()?;
-        Ok(status.is_some())
-    })?;
-    if !done {
+    let status = reaped_by(child, Instant::now() + timeout)?;
+    if status.is_none() {
         let _ = child.kill();
         let _ = child.wait();
     }
+    Ok(status)
+}
+
+/// `child`'s status once it has ended, if it ends by `deadline` (it is
+/// left running, unreaped, if not).
+fn reaped_by(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
+    let mut status = None;
+    poll_until(deadline, || {
+        status = child.try_wait()?;
+        Ok(status.is_some())
+    })?;
     Ok(status)
 }
 
@@ -109,14 +116,7 @@ pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Resu
     }
     // Reaped within the time left; past it, its group is killed while the
     // program is unreaped (its id cannot have gone to another process).
-    let mut status = None;
-    if !poll_until(deadline, || {
-        status = child.try_wait()?;
-        Ok(status.is_some())
-    })? {
-        return Err(timed_out(&mut child));
-    }
-    let Some(status) = status else {
+    let Some(status) = reaped_by(&mut child, deadline)? else {
         return Err(timed_out(&mut child));
     };
     Ok(Output {
