@@ -528,7 +528,7 @@ fn load_and_describe<'p>(sandbox: &Sandbox, spec: &'p PluginSpec) -> LoadedPlugi
     let t = Instant::now();
     let mut run = PluginRun::new(&spec.id);
     let mut load = || -> Result<(PluginInfo, sandbox::Loaded), PluginFailure> {
-        let binary = plugins::resolve(spec)?;
+        let binary = plugins::resolve(spec, sandbox.cache_root())?;
         run.origin = binary.origin.clone();
         run.sha256 = Some(binary.sha256.clone());
         let compiled = sandbox.load(&binary.bytes, &binary.sha256);

@@ -40,6 +40,7 @@ pub mod gate;
 pub mod hook;
 pub mod http;
 pub mod init;
+pub mod oci;
 pub mod outcome;
 pub mod plugin_tests;
 pub mod plugins;

@@ -1,5 +1,6 @@
-//! Where plugins come from: the components embedded in the binary, or a
-//! `.wasm` file named in the policy and pinned by its sha256.
+//! Where plugins come from: the components embedded in the binary, a
+//! `.wasm` file named in the policy and pinned by its sha256, or an OCI
+//! registry, pinned by the manifest's digest ([`crate::oci`]).
 
 use std::borrow::Cow;
 
@@ -12,12 +13,20 @@ pub struct Binary {
     pub bytes: Cow<'static, [u8]>,
     /// Lowercase hex sha256 of `bytes`.
     pub sha256: String,
-    /// `builtin:lint` or the file's path, for messages.
+    /// `builtin:lint`, the file's path or the `oci://` reference, for
+    /// messages.
     pub origin: String,
+    /// Said when the binary came from a registry rather than the cache.
+    pub pulled: bool,
 }
 
-/// Read a plugin's bytes and check its pin.
-pub fn resolve(spec: &PluginSpec) -> Result<Binary, PluginFailure> {
+/// Read a plugin's bytes and check its pin; OCI sources are kept in (and
+/// read from) the store in `cache` (the cache directory).
+pub fn resolve(
+    spec: &PluginSpec,
+    cache: Option<&std::path::Path>,
+) -> Result<Binary, PluginFailure> {
+    let mut pulled = false;
     // Built-in digests are computed at build time.
     let (bytes, origin, sha256): (Cow<'static, [u8]>, String, String) = match &spec.source {
         Source::Builtin(name) => {
@@ -39,6 +48,12 @@ pub fn resolve(spec: &PluginSpec) -> Result<Binary, PluginFailure> {
             let sha = sha256_hex(&bytes);
             (Cow::Owned(bytes), path.display().to_string(), sha)
         }
+        Source::Oci(r) => {
+            let got = crate::oci::pull_plugin(r, cache).map_err(PluginFailure::Resolve)?;
+            pulled = !got.cached;
+            let sha = sha256_hex(&got.wasm);
+            (Cow::Owned(got.wasm), r.to_string(), sha)
+        }
     };
     if let Some(expected) = &spec.sha256
         && *expected != sha256
@@ -52,6 +67,7 @@ pub fn resolve(spec: &PluginSpec) -> Result<Binary, PluginFailure> {
         bytes,
         sha256,
         origin,
+        pulled,
     })
 }
 
@@ -66,10 +82,13 @@ mod tests {
         let (_, sha) = crate::builtins::get(name).expect("embedded");
         let text = format!("[plugins.l]\nsource = \"builtin:{name}\"\nsha256 = \"{sha}\"\n");
         let policy = Policy::parse(&text, "p.toml", None).expect("valid");
-        assert_eq!(resolve(&policy.plugins[0]).expect("pinned").sha256, sha);
+        assert_eq!(
+            resolve(&policy.plugins[0], None).expect("pinned").sha256,
+            sha
+        );
         let wrong = text.replace(sha, &"1".repeat(64));
         let policy = Policy::parse(&wrong, "p.toml", None).expect("valid");
-        let err = resolve(&policy.plugins[0])
+        let err = resolve(&policy.plugins[0], None)
             .err()
             .expect("mismatch")
             .to_string();

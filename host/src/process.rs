@@ -1,7 +1,7 @@
 //! The programs the host runs (git, cargo, its own compiler child) end
 //! within a bound: a hung one is killed and its run fails closed.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,8 +53,37 @@ fn poll_until(
 /// behind is waited for only until the timeout, then that group is killed
 /// too and the run fails.
 pub fn output(cmd: &mut Command, what: &str, timeout: Duration) -> std::io::Result<Output> {
+    output_with_input(cmd, what, &[], timeout)
+}
+
+/// As [`output`], with `input` (a few bytes, less than a pipe holds, such
+/// as a name for a credential helper) on the program's standard input,
+/// which is then closed.
+pub fn output_with_input(
+    cmd: &mut Command,
+    what: &str,
+    input: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Output> {
+    const MAX_INPUT: usize = 4096;
+    if input.len() > MAX_INPUT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("input for {what} is over {MAX_INPUT} bytes"),
+        ));
+    }
     let deadline = Instant::now() + timeout;
-    let mut child = spawn_group(cmd)?;
+    let stdin = if input.is_empty() {
+        Stdio::null()
+    } else {
+        Stdio::piped()
+    };
+    let mut child = spawn_group(cmd, stdin)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // Fits in the pipe: written at once, whatever the program does.
+        // A program that exits without reading it is not an error.
+        let _ = stdin.write_all(input);
+    }
     // Drained while the child runs, so a full pipe cannot stall it; each
     // drain says when its pipe has closed, so the end is seen at once
     // (polling would add up to its period to every short command).
@@ -141,7 +170,7 @@ pub fn for_each_line(
     mut on_line: impl FnMut(&[u8]) -> Result<(), String>,
 ) -> std::io::Result<Result<(ExitStatus, Vec<u8>), String>> {
     use std::io::BufRead;
-    let mut child = spawn_group(cmd)?;
+    let mut child = spawn_group(cmd, Stdio::null())?;
     let stderr = child.stderr.take();
     let err = std::thread::Builder::new().spawn(move || {
         let mut buf = Vec::new();
@@ -243,10 +272,10 @@ pub fn for_each_line(
 
 /// Start `cmd` in a process group of its own, with no stdin and its
 /// output piped.
-fn spawn_group(cmd: &mut Command) -> std::io::Result<Child> {
+fn spawn_group(cmd: &mut Command, stdin: Stdio) -> std::io::Result<Child> {
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(cmd, 0);
-    cmd.stdin(Stdio::null())
+    cmd.stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

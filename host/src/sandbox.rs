@@ -141,6 +141,11 @@ impl Sandbox {
         Sandbox::with_cache_dir(crate::cache::dir(None))
     }
 
+    /// The cache directory this sandbox keeps compiled plugins in, if any.
+    pub fn cache_root(&self) -> Option<&std::path::Path> {
+        self.cache_root.as_deref()
+    }
+
     /// As [`Sandbox::new`], with the compile cache under the cache directory
     /// `dir` (see [`crate::cache::dir`]), or none.
     pub fn with_cache_dir(dir: Option<PathBuf>) -> Result<Sandbox, String> {

@@ -23,6 +23,7 @@ mod perf;
 mod policy;
 mod precompiled;
 mod prepush;
+mod registry;
 mod rego;
 mod sandbox;
 mod security;

@@ -56,6 +56,28 @@ enum Command {
         /// The shell to complete in.
         shell: clap_complete::Shell,
     },
+    /// Push a plugin (a `.wasm` component) to an OCI registry under a tag,
+    /// and print the reference pinned to its digest, for a policy's
+    /// `source`.
+    Push {
+        /// The component.
+        #[arg(value_name = "FILE.wasm")]
+        file: PathBuf,
+        /// Where: oci://<registry>/<repository>:<tag>.
+        #[arg(value_name = "REFERENCE")]
+        reference: String,
+    },
+    /// Pull a plugin from an OCI registry into the cache, checked against
+    /// its digest, and print the reference pinned to that digest and the
+    /// component's sha256. A tag is resolved to the digest it names now.
+    Pull {
+        /// oci://<registry>/<repository>:<tag>[@sha256:<digest>].
+        #[arg(value_name = "REFERENCE")]
+        reference: String,
+        /// Also write the component to FILE.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Write a copy of this binary with the built-in plugins compiled ahead
     /// of time into it, so its first run on a fresh machine compiles
     /// nothing (for release binaries and container images).
@@ -392,6 +414,8 @@ fn main() -> ExitCode {
         Command::Report(ReportCommand::Merge(args)) => merge_cmd(args),
         Command::Completions { shell } => completions_cmd(shell),
         Command::Precompile { output } => precompile_cmd(&output),
+        Command::Push { file, reference } => push_cmd(&file, &reference),
+        Command::Pull { reference, output } => pull_cmd(&reference, output.as_deref()),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -1084,6 +1108,46 @@ fn precompile_cmd(output: &Path) -> Result<Exit, Error> {
         sizes.len(),
         total >> 10,
         names.join(", ")
+    ))?;
+    Ok(Exit::Pass)
+}
+
+fn push_cmd(file: &Path, reference: &str) -> Result<Exit, Error> {
+    let r = portcullis::oci::OciRef::parse(reference).map_err(Error::Usage)?;
+    let limit = portcullis::sandbox::compile::MAX_COMPONENT_BYTES as u64;
+    let wasm = portcullis::files::read(file, limit).map_err(|e| Error::io(file, e))?;
+    if wasm.len() as u64 > limit {
+        return Err(Error::io(file, format!("over {limit} bytes")));
+    }
+    let title = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin.wasm".into());
+    let digest = portcullis::oci::push_plugin(&r, &wasm, &title).map_err(Error::Usage)?;
+    print_stdout(&format!(
+        "{}\nsha256 of the component: {}\n",
+        r.pinned(&digest),
+        portcullis::digest::sha256_hex(&wasm)
+    ))?;
+    Ok(Exit::Pass)
+}
+
+fn pull_cmd(reference: &str, output: Option<&Path>) -> Result<Exit, Error> {
+    let r = portcullis::oci::OciRef::parse(reference).map_err(Error::Usage)?;
+    let cache = portcullis::cache::dir(None);
+    let pulled = portcullis::oci::pull_plugin(&r, cache.as_deref()).map_err(Error::Usage)?;
+    if let Some(out) = output {
+        portcullis::cache::write_atomic(out, &[&pulled.wasm]).map_err(|e| Error::io(out, e))?;
+    }
+    print_stdout(&format!(
+        "{}\nsha256 of the component: {}{}\n",
+        r.pinned(&pulled.digest),
+        portcullis::digest::sha256_hex(&pulled.wasm),
+        if pulled.cached {
+            " (from the cache)"
+        } else {
+            ""
+        }
     ))?;
     Ok(Exit::Pass)
 }

@@ -52,6 +52,8 @@ pub struct Mount {
 pub enum Source {
     Builtin(String),
     File(PathBuf),
+    /// Pinned by the manifest's digest (the reader refuses a bare tag).
+    Oci(crate::oci::OciRef),
 }
 
 /// The formats a `[reports.<name>]` file may have.
@@ -468,10 +470,31 @@ fn read_source(
         }
         return Some(Source::Builtin(name.to_string()));
     }
+    if text.starts_with(crate::oci::reference::SCHEME) {
+        let r = match crate::oci::OciRef::parse(text) {
+            Ok(r) => r,
+            Err(e) => {
+                d.push(source.at, format!("plugin `{id}`: {e}"));
+                return None;
+            }
+        };
+        if r.digest.is_none() {
+            d.push(
+                source.at,
+                format!(
+                    "plugin `{id}`: `{text}` is a tag, which can move: pin the manifest's digest (`{text}@sha256:…`; `portcullis pull {text}` prints it)"
+                ),
+            );
+            return None;
+        }
+        return Some(Source::Oci(r));
+    }
     if !text.ends_with(".wasm") {
         d.push(
             source.at,
-            format!("source `{text}` is neither `builtin:<name>` nor a path to a .wasm file"),
+            format!(
+                "source `{text}` is neither `builtin:<name>`, `oci://…@sha256:…` nor a path to a .wasm file"
+            ),
         );
         return None;
     }

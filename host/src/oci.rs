@@ -1,0 +1,516 @@
+//! Plugins from OCI registries: `source = "oci://registry/repo:tag@sha256:…"`.
+//!
+//! A plugin is pushed as an OCI 1.1 artifact: an image manifest whose
+//! `artifactType` is [`PLUGIN_ARTIFACT`], with the empty config and one
+//! layer, the component ([`PLUGIN_LAYER`]). A source is pinned by the
+//! manifest's digest; the manifest names the layer by its digest, so the
+//! pin covers the component's bytes.
+//!
+//! What is pulled is checked against its digest before it is used or kept,
+//! and kept in a content-addressed store in the cache directory
+//! (`oci/blobs/sha256/<hex>`), read back only when its bytes still hash to
+//! their name. A pinned source whose manifest and component are in the
+//! store is resolved without the network.
+//!
+//! The registry is spoken to with [`oci_client`] (the Distribution API and
+//! its token authentication), over HTTPS, or plain HTTP for a registry on
+//! this machine (`localhost`, `127.0.0.0/8`, `[::1]`), as docker does.
+//! Credentials come from [`auth`].
+
+pub mod auth;
+pub mod reference;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::{Client, RegistryOperation};
+use serde::{Deserialize, Serialize};
+
+pub use reference::OciRef;
+
+use crate::digest::sha256_hex;
+
+/// The `artifactType` of a plugin's manifest.
+pub const PLUGIN_ARTIFACT: &str = "application/vnd.portcullis.plugin.v1+wasm";
+/// The media type of a plugin's one layer: a WebAssembly component.
+pub const PLUGIN_LAYER: &str = "application/vnd.portcullis.plugin.component.v1+wasm";
+/// OCI 1.1's empty config, for artifacts that have none.
+const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
+const EMPTY_CONFIG_BYTES: &[u8] = b"{}";
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The largest manifest read (the distribution spec's limit for pushes).
+const MAX_MANIFEST_BYTES: usize = 4 << 20;
+/// How long one pull or push may take in all.
+const DEADLINE: Duration = Duration::from_secs(300);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A plugin's component, from the store or the registry.
+pub struct Pulled {
+    /// The manifest's digest (the pin).
+    pub digest: String,
+    pub wasm: Vec<u8>,
+    /// True when the registry was not asked.
+    pub cached: bool,
+}
+
+/// An image manifest, as much of it as is checked.
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    #[serde(rename = "mediaType", default, skip_serializing_if = "Option::is_none")]
+    media_type: Option<String>,
+    #[serde(
+        rename = "artifactType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    artifact_type: Option<String>,
+    config: Descriptor,
+    layers: Vec<Descriptor>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Descriptor {
+    #[serde(rename = "mediaType")]
+    media_type: String,
+    digest: String,
+    size: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: BTreeMap<String, String>,
+}
+
+/// The content-addressed store: `<cache>/oci/blobs/sha256/<hex>`.
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// The store in `cache` (the cache directory), created when missing.
+    pub fn open(cache: &Path) -> std::io::Result<Store> {
+        let dir = cache.join("oci").join("blobs").join("sha256");
+        std::fs::create_dir_all(&dir)?;
+        Ok(Store { dir })
+    }
+
+    fn path(&self, digest: &str) -> Option<PathBuf> {
+        let hex = digest.strip_prefix("sha256:")?;
+        (hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+        .then(|| self.dir.join(hex))
+    }
+
+    /// The bytes stored under `digest`, when they still hash to it and are
+    /// at most `max` long. An entry that does not is removed.
+    pub fn get(&self, digest: &str, max: usize) -> Option<Vec<u8>> {
+        let path = self.path(digest)?;
+        let bytes = crate::files::read(&path, max as u64).ok()?;
+        if bytes.len() > max || format!("sha256:{}", sha256_hex(&bytes)) != digest {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        Some(bytes)
+    }
+
+    /// Keep `bytes` under their digest.
+    fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
+        let digest = format!("sha256:{}", sha256_hex(bytes));
+        if let Some(path) = self.path(&digest) {
+            crate::cache::replace(&path, &[bytes], false)?;
+        }
+        Ok(digest)
+    }
+}
+
+/// The plugin `r` names (pinned or not), from the store in `cache` when it
+/// is there, else from the registry (then kept in the store).
+pub fn pull_plugin(r: &OciRef, cache: Option<&Path>) -> Result<Pulled, String> {
+    let store = cache.and_then(|c| Store::open(c).ok());
+    let max = crate::sandbox::compile::MAX_COMPONENT_BYTES;
+    if let (Some(store), Some(digest)) = (&store, &r.digest)
+        && let Some(manifest) = store.get(digest, MAX_MANIFEST_BYTES)
+        && let Ok(layer) = plugin_layer(r, &manifest)
+        && let Some(wasm) = store.get(&layer.digest, max)
+    {
+        return Ok(Pulled {
+            digest: digest.clone(),
+            wasm,
+            cached: true,
+        });
+    }
+    let (auth, from) = auth_for(r)?;
+    let describe = |e| describe(r, e, &from);
+    let (digest, manifest, wasm) = run(r, async |client, image| {
+        let (bytes, _) = client
+            .pull_manifest_raw(image, &auth, &[MANIFEST])
+            .await
+            .map_err(describe)?;
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(format!(
+                "{r}: the manifest is over {MAX_MANIFEST_BYTES} bytes"
+            ));
+        }
+        let digest = format!("sha256:{}", sha256_hex(&bytes));
+        if let Some(pinned) = &r.digest
+            && *pinned != digest
+        {
+            return Err(format!(
+                "{r}: digest mismatch: the registry's manifest hashes to {digest}"
+            ));
+        }
+        let layer = plugin_layer(r, &bytes)?;
+        if let Some(wasm) = store.as_ref().and_then(|s| s.get(&layer.digest, max)) {
+            return Ok((digest, bytes.to_vec(), wasm));
+        }
+        let mut out = Bounded::new(max);
+        client
+            .pull_blob(image, layer.digest.as_str(), &mut out)
+            .await
+            .map_err(|e| match out.over {
+                true => format!("{r}: the component is over {max} bytes"),
+                false => describe(e),
+            })?;
+        let wasm = out.buf;
+        let actual = format!("sha256:{}", sha256_hex(&wasm));
+        if actual != layer.digest || wasm.len() as u64 != layer.size {
+            return Err(format!(
+                "{r}: digest mismatch: the component should be {} ({} bytes), the registry sent {actual} ({} bytes)",
+                layer.digest,
+                layer.size,
+                wasm.len()
+            ));
+        }
+        Ok((digest, bytes.to_vec(), wasm))
+    })?;
+    if let Some(store) = &store {
+        // A store that cannot be written to is only a miss next time.
+        let _ = store.put(&wasm);
+        let _ = store.put(&manifest);
+    }
+    Ok(Pulled {
+        digest,
+        wasm,
+        cached: false,
+    })
+}
+
+/// Push `wasm` (a component) to `r` (a tag) as a plugin artifact; `title`
+/// names the file. Returns the manifest's digest.
+pub fn push_plugin(r: &OciRef, wasm: &[u8], title: &str) -> Result<String, String> {
+    if r.tag.is_none() || r.digest.is_some() {
+        return Err(format!(
+            "{r}: push to a tag (oci://<registry>/<repository>:<tag>); the digest is printed after"
+        ));
+    }
+    if !is_component(wasm) {
+        return Err(format!("{title} is not a WebAssembly component"));
+    }
+    let layer_digest = format!("sha256:{}", sha256_hex(wasm));
+    let config_digest = format!("sha256:{}", sha256_hex(EMPTY_CONFIG_BYTES));
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(MANIFEST.into()),
+        artifact_type: Some(PLUGIN_ARTIFACT.into()),
+        config: Descriptor {
+            media_type: EMPTY_CONFIG.into(),
+            digest: config_digest.clone(),
+            size: EMPTY_CONFIG_BYTES.len() as u64,
+            annotations: BTreeMap::new(),
+        },
+        layers: vec![Descriptor {
+            media_type: PLUGIN_LAYER.into(),
+            digest: layer_digest.clone(),
+            size: wasm.len() as u64,
+            annotations: BTreeMap::from([(
+                "org.opencontainers.image.title".to_string(),
+                title.to_string(),
+            )]),
+        }],
+        annotations: BTreeMap::from([(
+            "org.opencontainers.image.title".to_string(),
+            title.to_string(),
+        )]),
+    };
+    let bytes = serde_json::to_vec(&manifest).map_err(|e| e.to_string())?;
+    let digest = format!("sha256:{}", sha256_hex(&bytes));
+    let (auth, from) = auth_for(r)?;
+    let describe = |e| describe(r, e, &from);
+    run(r, async |client, image| {
+        client
+            .auth(image, &auth, RegistryOperation::Push)
+            .await
+            .map_err(describe)?;
+        for (blob, d) in [(EMPTY_CONFIG_BYTES, &config_digest), (wasm, &layer_digest)] {
+            let there = client.blob_exists(image, d).await.unwrap_or(false);
+            if !there {
+                client
+                    .push_blob(image, blob.to_vec(), d)
+                    .await
+                    .map_err(describe)?;
+            }
+        }
+        client
+            .push_manifest_raw(
+                image,
+                bytes.clone(),
+                ::http::HeaderValue::from_static(MANIFEST),
+            )
+            .await
+            .map_err(describe)?;
+        Ok(())
+    })?;
+    Ok(digest)
+}
+
+/// The plugin layer of the manifest `bytes`, or why it is not a plugin.
+fn plugin_layer(r: &OciRef, bytes: &[u8]) -> Result<Descriptor, String> {
+    let manifest: Manifest = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{r}: not an OCI image manifest: {e}"))?;
+    if manifest.schema_version != 2
+        || manifest
+            .media_type
+            .as_deref()
+            .is_some_and(|m| m != MANIFEST)
+    {
+        return Err(format!(
+            "{r}: not an OCI image manifest (schema {}, media type {})",
+            manifest.schema_version,
+            manifest.media_type.as_deref().unwrap_or("none")
+        ));
+    }
+    let kind = manifest
+        .artifact_type
+        .as_deref()
+        .unwrap_or(&manifest.config.media_type);
+    let mut layers = manifest.layers.into_iter();
+    match (kind == PLUGIN_ARTIFACT, layers.next(), layers.next()) {
+        (true, Some(layer), None)
+            if layer.media_type == PLUGIN_LAYER
+                && reference::parse_digest(&layer.digest).as_deref() == Ok(&layer.digest) =>
+        {
+            let max = crate::sandbox::compile::MAX_COMPONENT_BYTES as u64;
+            if layer.size > max {
+                return Err(format!(
+                    "{r}: the component is {} bytes, over the {max} a plugin may be",
+                    layer.size
+                ));
+            }
+            Ok(layer)
+        }
+        _ => Err(format!(
+            "{r} is not a portcullis plugin (artifact type {kind}; a plugin has type {PLUGIN_ARTIFACT} and one {PLUGIN_LAYER} layer)"
+        )),
+    }
+}
+
+/// The credentials for `r`'s registry and where they came from.
+fn auth_for(r: &OciRef) -> Result<(oci_client::secrets::RegistryAuth, String), String> {
+    auth::for_registry(&r.registry).map_err(|e| format!("{r}: credentials: {e}"))
+}
+
+/// Run `op` with a client for `r`'s registry, on a runtime of its own,
+/// within [`DEADLINE`].
+fn run<T>(
+    r: &OciRef,
+    op: impl AsyncFnOnce(&Client, &oci_client::Reference) -> Result<T, String>,
+) -> Result<T, String> {
+    // reqwest's TLS asks for the process's provider; ring is the one the
+    // metrics client already links. Installed once; a second call fails
+    // harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("{r}: cannot start the network runtime: {e}"))?;
+    let protocol = if r.is_loopback() {
+        ClientProtocol::HttpsExcept(vec![r.registry.clone()])
+    } else {
+        ClientProtocol::Https
+    };
+    let config = ClientConfig {
+        protocol,
+        platform_resolver: None,
+        connect_timeout: Some(CONNECT_TIMEOUT),
+        read_timeout: Some(READ_TIMEOUT),
+        user_agent: concat!("portcullis/", env!("CARGO_PKG_VERSION")),
+        ..ClientConfig::default()
+    };
+    let client = Client::new(config);
+    let image = r.client_ref();
+    runtime.block_on(async {
+        match tokio::time::timeout(DEADLINE, op(&client, &image)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "{r}: the registry did not finish in {} s",
+                DEADLINE.as_secs()
+            )),
+        }
+    })
+}
+
+/// One line for a client error, naming the source, and for a refusal the
+/// credentials that were refused (`from`: where they came from).
+fn describe(r: &OciRef, e: oci_client::errors::OciDistributionError, from: &str) -> String {
+    let mut text = e.to_string();
+    // The client's words for content that does not hash to its digest.
+    if let Some(rest) = text.strip_prefix("Digest error: Invalid digest. ") {
+        text = format!(
+            "digest mismatch: {}",
+            rest.replacen("Expected", "expected", 1)
+        );
+    }
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let said = s.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = s.source();
+    }
+    if text.starts_with("Not authorized")
+        || text.contains("code: 401")
+        || text.contains("code: 403")
+    {
+        text = format!(
+            "the registry refused the credentials ({from}; see `docker login`, DOCKER_CONFIG, PORTCULLIS_REGISTRY_USERNAME/PASSWORD or PORTCULLIS_REGISTRY_TOKEN): {text}"
+        );
+    }
+    format!("{r}: {}", crate::diag::without_errno(&text))
+}
+
+/// Whether `wasm` starts as a WebAssembly component does (the preamble
+/// with the component layer), rather than a core module or anything else.
+fn is_component(wasm: &[u8]) -> bool {
+    wasm.len() >= 8 && wasm[..4] == *b"\0asm" && wasm[6..8] == [1, 0]
+}
+
+/// A buffer that refuses to grow past `max` (a registry that sends more
+/// than the manifest said, or than a plugin may be).
+struct Bounded {
+    buf: Vec<u8>,
+    max: usize,
+    over: bool,
+}
+
+impl Bounded {
+    fn new(max: usize) -> Bounded {
+        Bounded {
+            buf: Vec::new(),
+            max,
+            over: false,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Bounded {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.buf.len() + data.len() > self.max {
+            self.over = true;
+            return Poll::Ready(Err(std::io::Error::other("over the limit")));
+        }
+        self.buf.extend_from_slice(data);
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r() -> OciRef {
+        OciRef::parse("oci://localhost:5000/p:1").expect("valid")
+    }
+
+    fn manifest(artifact: &str, layers: &[(&str, &str, u64)]) -> Vec<u8> {
+        let layers: Vec<_> = layers
+            .iter()
+            .map(|(m, d, s)| serde_json::json!({"mediaType": m, "digest": d, "size": s}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "artifactType": artifact,
+            "config": {"mediaType": EMPTY_CONFIG, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
+            "layers": layers,
+        }))
+        .expect("json")
+    }
+
+    #[test]
+    fn only_a_plugin_manifest_gives_a_layer() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let ok = manifest(PLUGIN_ARTIFACT, &[(PLUGIN_LAYER, &d, 10)]);
+        assert_eq!(plugin_layer(&r(), &ok).expect("plugin").digest, d);
+        for (bytes, why) in [
+            (
+                manifest(
+                    "application/vnd.oci.image.config.v1+json",
+                    &[(PLUGIN_LAYER, &d, 10)],
+                ),
+                "is not a portcullis plugin",
+            ),
+            (
+                manifest(
+                    PLUGIN_ARTIFACT,
+                    &[(PLUGIN_LAYER, &d, 10), (PLUGIN_LAYER, &d, 10)],
+                ),
+                "is not a portcullis plugin",
+            ),
+            (manifest(PLUGIN_ARTIFACT, &[]), "is not a portcullis plugin"),
+            (
+                manifest(PLUGIN_ARTIFACT, &[("application/wasm", &d, 10)]),
+                "is not a portcullis plugin",
+            ),
+            (
+                manifest(PLUGIN_ARTIFACT, &[(PLUGIN_LAYER, "sha256:../../x", 10)]),
+                "is not a portcullis plugin",
+            ),
+            (
+                manifest(PLUGIN_ARTIFACT, &[(PLUGIN_LAYER, &d, 1 << 40)]),
+                "over the",
+            ),
+            (b"[]".to_vec(), "not an OCI image manifest"),
+        ] {
+            let e = plugin_layer(&r(), &bytes).err().expect(why);
+            assert!(e.contains(why), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_store_gives_back_only_what_hashes_to_its_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let digest = store.put(b"component").expect("put");
+        assert_eq!(store.get(&digest, 100).as_deref(), Some(&b"component"[..]));
+        assert_eq!(store.get(&digest, 3), None, "over the limit");
+        let path = store.path(&digest).expect("path");
+        std::fs::write(&path, b"tampered").expect("tamper");
+        assert_eq!(store.get(&digest, 100), None);
+        assert!(!path.exists(), "a bad entry is removed");
+        assert_eq!(store.get("sha256:../../etc/passwd", 100), None);
+        assert_eq!(store.get(&digest.to_uppercase(), 100), None);
+    }
+}

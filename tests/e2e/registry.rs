@@ -1,0 +1,421 @@
+//! Plugins from an OCI registry: the CNCF distribution registry (Debian's
+//! `docker-registry`) started on a loopback port with its own storage,
+//! `portcullis push` and `pull`, and `check` with `source = "oci://…"`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{Repo, Run};
+
+/// A registry with its storage in a temporary directory, stopped on drop.
+pub struct Registry {
+    child: Option<Child>,
+    /// `127.0.0.1:<port>`.
+    pub host: String,
+    dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// A registry anyone may push to.
+    pub fn start() -> Registry {
+        Registry::launch("")
+    }
+
+    /// A registry that takes `user`/`password` only (htpasswd, bcrypt, as
+    /// `htpasswd -B` writes it).
+    pub fn with_basic_auth(user: &str, password: &str) -> Registry {
+        let htpasswd = Path::new("/usr/bin/htpasswd");
+        assert!(
+            htpasswd.exists(),
+            "/usr/bin/htpasswd is missing: run scripts/test-tools (it installs Debian's apache2-utils)"
+        );
+        let out = Command::new(htpasswd)
+            .args(["-Bbn", user, password])
+            .output()
+            .expect("htpasswd");
+        assert!(out.status.success(), "htpasswd failed");
+        let file = tempfile::NamedTempFile::new().expect("htpasswd file");
+        std::fs::write(file.path(), &out.stdout).expect("write htpasswd");
+        let (_, path) = file.keep().expect("keep");
+        Registry::launch(&format!(
+            "auth:\n  htpasswd:\n    realm: portcullis-test\n    path: {}\n",
+            path.display()
+        ))
+    }
+
+    fn launch(extra: &str) -> Registry {
+        let bin = Path::new("/usr/bin/docker-registry");
+        assert!(
+            bin.exists(),
+            "{} is missing: run scripts/test-tools (it installs Debian's docker-registry)",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let host = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{extra}",
+                dir.path().join("data").display()
+            ),
+        )
+        .expect("config");
+        let log = std::fs::File::create(dir.path().join("registry.log")).expect("log");
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let registry = Registry {
+            child: Some(child),
+            host,
+            dir,
+        };
+        registry.wait_ready();
+        registry
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(&self.host) {
+                let _ = write!(s, "GET /v2/ HTTP/1.0\r\n\r\n");
+                let mut answer = String::new();
+                let _ = s.read_to_string(&mut answer);
+                // 200, or 401 when it asks for credentials.
+                if answer.starts_with("HTTP/1.0 200")
+                    || answer.starts_with("HTTP/1.1 200")
+                    || answer.starts_with("HTTP/1.1 401")
+                    || answer.starts_with("HTTP/1.0 401")
+                {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default();
+        panic!("docker-registry did not become ready in 30 s: {log}");
+    }
+
+    /// `oci://<host>/<path>`.
+    pub fn oci(&self, path: &str) -> String {
+        format!("oci://{}/{path}", self.host)
+    }
+
+    /// Where the registry keeps the blob `digest` (`sha256:<hex>`).
+    pub fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").expect("sha256");
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    /// Stop the server (it is not restarted).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A built-in plugin's component, written to a file (as a team would have
+/// built its own).
+fn plugin_file(dir: &Path, name: &str) -> PathBuf {
+    let (bytes, _) = portcullis::builtins::get(name).expect("built in");
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::write(&path, bytes).expect("write wasm");
+    path
+}
+
+/// The pinned reference `push`/`pull` print on their first line.
+fn pinned(run: &Run) -> String {
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let first = run.stdout.lines().next().expect("a line").to_string();
+    assert!(first.contains("@sha256:"), "{first}");
+    first
+}
+
+/// No docker config of the machine's: an empty DOCKER_CONFIG.
+fn no_docker_config(dir: &Path) -> (String, String) {
+    let d = dir.join("docker-none");
+    std::fs::create_dir_all(&d).expect("mkdir");
+    ("DOCKER_CONFIG".into(), d.display().to_string())
+}
+
+fn env(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// A repository with a committed AWS key the secrets plugin finds, gated
+/// by that plugin from `source`.
+fn repo_with_secret(source: &str) -> Repo {
+    let repo = Repo::new();
+    repo.write(
+        "config/deploy.env",
+        "AWS_ACCESS_KEY_ID=AKIAZ5XQ7PLM3RTW2YUV\n",
+    );
+    repo.write(
+        "portcullis.toml",
+        format!("[plugins.scan]\nsource = \"{source}\"\nread = [\".\"]\n"),
+    );
+    repo
+}
+
+#[test]
+fn a_plugin_pushed_to_a_registry_gates_by_digest_and_runs_offline_once_cached() {
+    let mut registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let secrets = plugin_file(work.path(), "secrets");
+    let tag = registry.oci("team/secrets:1.0");
+    let pusher = Repo::new();
+    let push = pusher.run_env(
+        &["push", &secrets.display().to_string(), &tag],
+        &env(&docker),
+    );
+    let source = pinned(&push);
+    assert!(source.starts_with(&format!("{tag}@sha256:")), "{source}");
+    let component_sha = portcullis::digest::sha256_hex(&std::fs::read(&secrets).expect("read"));
+    assert!(push.stdout.contains(&component_sha), "{}", push.stdout);
+
+    // Pulled, run, and the finding is the plugin's.
+    let repo = repo_with_secret(&source);
+    let run = repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let ids = crate::common::finding_ids(&doc);
+    assert!(ids.contains(&"scan/aws-access-key-id"), "{ids:?}");
+    let text = doc.to_string();
+    assert!(
+        text.contains(&source),
+        "the report names the source: {text}"
+    );
+    assert!(text.contains(&component_sha), "and the component's digest");
+
+    // `pull -o` gives back the very bytes pushed.
+    let out = work.path().join("pulled.wasm");
+    let pull = repo.run_env(
+        &["pull", &source, "--output", &out.display().to_string()],
+        &env(&docker),
+    );
+    assert_eq!(pinned(&pull), source);
+    assert!(pull.stdout.contains("(from the cache)"), "{}", pull.stdout);
+    assert_eq!(
+        std::fs::read(&out).expect("pulled"),
+        std::fs::read(&secrets).expect("pushed")
+    );
+
+    // The tag moves to other content; the digest pin holds, even with a
+    // cold cache, and `pull` of the tag shows where it went.
+    let lint = plugin_file(work.path(), "lint");
+    let moved =
+        pinned(&pusher.run_env(&["push", &lint.display().to_string(), &tag], &env(&docker)));
+    assert_ne!(moved, source);
+    let cold = repo_with_secret(&source);
+    let run = cold.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(crate::common::finding_ids(&run.json()).contains(&"scan/aws-access-key-id"));
+    let pull = cold.run_env(&["pull", &tag], &env(&docker));
+    assert_eq!(pinned(&pull), moved, "the tag now names the other plugin");
+
+    // The registry gone: the warm cache still resolves the pin, offline;
+    // a cold cache cannot, and says which source and why.
+    registry.stop();
+    let run = repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert_eq!(run.code, 1, "warm cache, registry stopped: {}", run.stderr);
+    let cold = repo_with_secret(&source);
+    let run = cold.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&source), "{}", run.stderr);
+    assert!(run.stderr.contains("Connection refused"), "{}", run.stderr);
+
+    // What is in the cache is checked on every read: a component changed
+    // there is not run (and with the registry gone, nothing is).
+    let cached = repo
+        .cache_dir()
+        .join("oci/blobs/sha256")
+        .join(&component_sha);
+    let mut bytes = std::fs::read(&cached).expect("cached component");
+    let n = bytes.len() / 3;
+    bytes[n] ^= 1;
+    std::fs::write(&cached, &bytes).expect("tamper");
+    let run = repo.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("Connection refused"), "{}", run.stderr);
+}
+
+#[test]
+fn content_that_does_not_match_its_digest_is_refused() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let secrets = plugin_file(work.path(), "secrets");
+    let pusher = Repo::new();
+    let source = pinned(&pusher.run_env(
+        &[
+            "push",
+            &secrets.display().to_string(),
+            &registry.oci("team/secrets:1.0"),
+        ],
+        &env(&docker),
+    ));
+
+    // A digest the registry does not have.
+    let other = format!(
+        "{}@sha256:{}",
+        source.split('@').next().expect("name"),
+        "0".repeat(64)
+    );
+    let run = repo_with_secret(&other).run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("manifest unknown"), "{}", run.stderr);
+
+    // The component's blob corrupted in the registry's storage (one byte
+    // flipped, same length): the registry serves it under its digest.
+    let layer = format!(
+        "sha256:{}",
+        portcullis::digest::sha256_hex(&std::fs::read(&secrets).expect("read"))
+    );
+    let blob = registry.blob_file(&layer);
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    let n = bytes.len() / 2;
+    bytes[n] ^= 0xff;
+    std::fs::write(&blob, &bytes).expect("corrupt");
+    let run = repo_with_secret(&source).run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&source), "{}", run.stderr);
+    assert!(run.stderr.contains("digest mismatch"), "{}", run.stderr);
+
+    // The manifest corrupted: refused against the pin.
+    let manifest = source.split('@').nth(1).expect("digest");
+    let file = registry.blob_file(manifest);
+    let text = std::fs::read_to_string(&file).expect("manifest");
+    std::fs::write(&file, text.replace("secrets.wasm", "secrets.wasn")).expect("corrupt");
+    let run = repo_with_secret(&source).run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("digest mismatch"), "{}", run.stderr);
+}
+
+#[test]
+fn a_registry_that_wants_credentials_takes_them_from_the_docker_config() {
+    let registry = Registry::with_basic_auth("ci", "s3cret");
+    let work = tempfile::tempdir().expect("tempdir");
+    let secrets = plugin_file(work.path(), "secrets");
+    let tag = registry.oci("team/secrets:2.0");
+    let repo = Repo::new();
+    let wasm = secrets.display().to_string();
+
+    // Without credentials: refused, saying what was used.
+    let none = [no_docker_config(work.path())];
+    let run = repo.run_env(&["push", &wasm, &tag], &env(&none));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no credentials"), "{}", run.stderr);
+
+    // `docker login` writes `auths` with base64 user:password.
+    let config_dir = work.path().join("docker");
+    std::fs::create_dir_all(&config_dir).expect("mkdir");
+    let auth = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode("ci:s3cret")
+    };
+    std::fs::write(
+        config_dir.join("config.json"),
+        format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, registry.host),
+    )
+    .expect("config.json");
+    let docker = [(
+        "DOCKER_CONFIG".to_string(),
+        config_dir.display().to_string(),
+    )];
+    let source = pinned(&repo.run_env(&["push", &wasm, &tag], &env(&docker)));
+
+    let gated = repo_with_secret(&source);
+    let run = gated.run_env(&["check", "."], &env(&none));
+    assert_eq!(run.code, 2, "no credentials, cold cache: {}", run.stderr);
+    assert!(
+        run.stderr.contains("refused the credentials"),
+        "{}",
+        run.stderr
+    );
+    let run = gated.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // Environment credentials, as a CI job sets them, come first; wrong
+    // ones are refused.
+    let cold = repo_with_secret(&source);
+    let mut wrong = env(&docker);
+    wrong.extend([
+        ("PORTCULLIS_REGISTRY_USERNAME", "ci"),
+        ("PORTCULLIS_REGISTRY_PASSWORD", "wrong"),
+    ]);
+    let run = cold.run_env(&["check", "."], &wrong);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("PORTCULLIS_REGISTRY_USERNAME"),
+        "{}",
+        run.stderr
+    );
+    let mut right = env(&none);
+    right.extend([
+        ("PORTCULLIS_REGISTRY_USERNAME", "ci"),
+        ("PORTCULLIS_REGISTRY_PASSWORD", "s3cret"),
+    ]);
+    let run = cold.run_env(&["check", "."], &right);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_source_that_is_not_pinned_or_not_a_plugin_is_refused() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let tag = registry.oci("team/secrets:1.0");
+    let repo = repo_with_secret(&tag);
+    let run = repo.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("portcullis.toml:2"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is a tag, which can move"),
+        "{}",
+        run.stderr
+    );
+
+    // A file that is not a component is not pushed.
+    let not = work.path().join("notes.wasm");
+    std::fs::write(&not, b"\0asm\x01\0\0\0").expect("core module");
+    let run = repo.run_env(&["push", &not.display().to_string(), &tag], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a WebAssembly component"),
+        "{}",
+        run.stderr
+    );
+}
