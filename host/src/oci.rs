@@ -18,6 +18,7 @@
 //! Credentials come from [`auth`].
 
 pub mod auth;
+pub mod bundle;
 pub mod reference;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,37 @@ use crate::digest::sha256_hex;
 pub const PLUGIN_ARTIFACT: &str = "application/vnd.portcullis.plugin.v1+wasm";
 /// The media type of a plugin's one layer: a WebAssembly component.
 pub const PLUGIN_LAYER: &str = "application/vnd.portcullis.plugin.component.v1+wasm";
+/// The `artifactType` of a policy bundle's manifest.
+pub const POLICY_ARTIFACT: &str = "application/vnd.portcullis.policy.v1";
+/// The media type of a policy bundle's one layer: a gzip tar.
+pub const POLICY_LAYER: &str = "application/vnd.portcullis.policy.layer.v1.tar+gzip";
+
+/// What an artifact is: its type, its one layer's media type, how large
+/// that layer may be, and what it is called in messages.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Kind {
+    artifact: &'static str,
+    layer: &'static str,
+    max: usize,
+    noun: &'static str,
+}
+
+/// A plugin: one component.
+pub const PLUGIN: Kind = Kind {
+    artifact: PLUGIN_ARTIFACT,
+    layer: PLUGIN_LAYER,
+    max: crate::sandbox::compile::MAX_COMPONENT_BYTES,
+    noun: "plugin",
+};
+
+/// A policy bundle: a directory as a gzip tar ([`bundle`]).
+pub const POLICY: Kind = Kind {
+    artifact: POLICY_ARTIFACT,
+    layer: POLICY_LAYER,
+    max: bundle::MAX_BYTES as usize,
+    noun: "policy bundle",
+};
+
 /// OCI 1.1's empty config, for artifacts that have none.
 const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY_CONFIG_BYTES: &[u8] = b"{}";
@@ -49,11 +81,17 @@ const DEADLINE: Duration = Duration::from_secs(300);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A plugin's component, from the store or the registry.
+/// An artifact's one layer (a plugin's component, a bundle's tar), from
+/// the store or the registry.
 pub struct Pulled {
     /// The manifest's digest (the pin).
     pub digest: String,
-    pub wasm: Vec<u8>,
+    /// The layer's bytes, checked against its digest.
+    pub layer: Vec<u8>,
+    /// The layer's digest.
+    pub layer_digest: String,
+    /// A plugin or a policy bundle.
+    pub kind: Kind,
     /// True when the registry was not asked.
     pub cached: bool,
 }
@@ -134,22 +172,47 @@ impl Store {
 /// The plugin `r` names (pinned or not), from the store in `cache` when it
 /// is there, else from the registry (then kept in the store).
 pub fn pull_plugin(r: &OciRef, cache: Option<&Path>) -> Result<Pulled, String> {
+    pull(r, cache, Some(PLUGIN))
+}
+
+/// The policy bundle `r` names, unpacked in the cache: the directory its
+/// `portcullis.toml` is in. A bundle needs the cache.
+pub fn pull_policy(r: &OciRef, cache: Option<&Path>) -> Result<PathBuf, String> {
+    let Some(cache) = cache else {
+        return Err(format!(
+            "{r}: a policy bundle is unpacked in the cache directory, and caching is off (PORTCULLIS_CACHE_DIR=off, or the directory is not private)"
+        ));
+    };
+    let pulled = pull(r, Some(cache), Some(POLICY))?;
+    unpack(r, cache, &pulled)
+}
+
+/// The policy bundle `pulled` (from `r`), unpacked in the cache.
+pub fn unpack(r: &OciRef, cache: &Path, pulled: &Pulled) -> Result<PathBuf, String> {
+    let hex = &pulled.layer_digest["sha256:".len()..];
+    bundle::tree(&cache.join("oci").join("trees"), hex, &pulled.layer)
+        .map_err(|e| format!("{r}: {e}"))
+}
+
+/// The artifact `r` names: of `kind`, or of either kind when `None`.
+pub fn pull(r: &OciRef, cache: Option<&Path>, kind: Option<Kind>) -> Result<Pulled, String> {
     let store = cache.and_then(|c| Store::open(c).ok());
-    let max = crate::sandbox::compile::MAX_COMPONENT_BYTES;
     if let (Some(store), Some(digest)) = (&store, &r.digest)
         && let Some(manifest) = store.get(digest, MAX_MANIFEST_BYTES)
-        && let Ok(layer) = plugin_layer(r, &manifest)
-        && let Some(wasm) = store.get(&layer.digest, max)
+        && let Ok((layer, kind)) = only_layer(r, &manifest, kind)
+        && let Some(bytes) = store.get(&layer.digest, layer.size as usize)
     {
         return Ok(Pulled {
             digest: digest.clone(),
-            wasm,
+            layer: bytes,
+            layer_digest: layer.digest,
+            kind,
             cached: true,
         });
     }
     let (auth, from) = auth_for(r)?;
     let describe = |e| describe(r, e, &from);
-    let (digest, manifest, wasm) = run(r, async |client, image| {
+    let (digest, manifest, content, layer, kind) = run(r, async |client, image| {
         let (bytes, _) = client
             .pull_manifest_raw(image, &auth, &[MANIFEST])
             .await
@@ -167,38 +230,44 @@ pub fn pull_plugin(r: &OciRef, cache: Option<&Path>) -> Result<Pulled, String> {
                 "{r}: digest mismatch: the registry's manifest hashes to {digest}"
             ));
         }
-        let layer = plugin_layer(r, &bytes)?;
-        if let Some(wasm) = store.as_ref().and_then(|s| s.get(&layer.digest, max)) {
-            return Ok((digest, bytes.to_vec(), wasm));
+        let (layer, kind) = only_layer(r, &bytes, kind)?;
+        let size = layer.size as usize;
+        if let Some(content) = store.as_ref().and_then(|s| s.get(&layer.digest, size)) {
+            return Ok((digest, bytes.to_vec(), content, layer, kind));
         }
-        let mut out = Bounded::new(max);
+        // No more than the manifest says (itself within the kind's limit).
+        let mut out = Bounded::new(size);
         client
             .pull_blob(image, layer.digest.as_str(), &mut out)
             .await
             .map_err(|e| match out.over {
-                true => format!("{r}: the component is over {max} bytes"),
+                true => format!(
+                    "{r}: the registry sent more than the {size} bytes the manifest gives for the {}",
+                    kind.noun
+                ),
                 false => describe(e),
             })?;
-        let wasm = out.buf;
-        let actual = format!("sha256:{}", sha256_hex(&wasm));
-        if actual != layer.digest || wasm.len() as u64 != layer.size {
+        let content = out.buf;
+        let actual = format!("sha256:{}", sha256_hex(&content));
+        if actual != layer.digest || content.len() != size {
             return Err(format!(
-                "{r}: digest mismatch: the component should be {} ({} bytes), the registry sent {actual} ({} bytes)",
+                "{r}: digest mismatch: the layer should be {} ({size} bytes), the registry sent {actual} ({} bytes)",
                 layer.digest,
-                layer.size,
-                wasm.len()
+                content.len()
             ));
         }
-        Ok((digest, bytes.to_vec(), wasm))
+        Ok((digest, bytes.to_vec(), content, layer, kind))
     })?;
     if let Some(store) = &store {
         // A store that cannot be written to is only a miss next time.
-        let _ = store.put(&wasm);
+        let _ = store.put(&content);
         let _ = store.put(&manifest);
     }
     Ok(Pulled {
         digest,
-        wasm,
+        layer: content,
+        layer_digest: layer.digest,
+        kind,
         cached: false,
     })
 }
@@ -206,20 +275,36 @@ pub fn pull_plugin(r: &OciRef, cache: Option<&Path>) -> Result<Pulled, String> {
 /// Push `wasm` (a component) to `r` (a tag) as a plugin artifact; `title`
 /// names the file. Returns the manifest's digest.
 pub fn push_plugin(r: &OciRef, wasm: &[u8], title: &str) -> Result<String, String> {
+    if !is_component(wasm) {
+        return Err(format!("{title} is not a WebAssembly component"));
+    }
+    push(r, wasm, title, PLUGIN)
+}
+
+/// Push the directory `dir` (holding `portcullis.toml`) to `r` (a tag) as
+/// a policy bundle. Returns the manifest's digest.
+pub fn push_policy(r: &OciRef, dir: &Path) -> Result<String, String> {
+    let layer = bundle::pack(dir)?;
+    let title = dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "policy".into());
+    push(r, &layer, &format!("{title}.tar.gz"), POLICY)
+}
+
+fn push(r: &OciRef, wasm: &[u8], title: &str, kind: Kind) -> Result<String, String> {
     if r.tag.is_none() || r.digest.is_some() {
         return Err(format!(
             "{r}: push to a tag (oci://<registry>/<repository>:<tag>); the digest is printed after"
         ));
-    }
-    if !is_component(wasm) {
-        return Err(format!("{title} is not a WebAssembly component"));
     }
     let layer_digest = format!("sha256:{}", sha256_hex(wasm));
     let config_digest = format!("sha256:{}", sha256_hex(EMPTY_CONFIG_BYTES));
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(MANIFEST.into()),
-        artifact_type: Some(PLUGIN_ARTIFACT.into()),
+        artifact_type: Some(kind.artifact.into()),
         config: Descriptor {
             media_type: EMPTY_CONFIG.into(),
             digest: config_digest.clone(),
@@ -227,7 +312,7 @@ pub fn push_plugin(r: &OciRef, wasm: &[u8], title: &str) -> Result<String, Strin
             annotations: BTreeMap::new(),
         },
         layers: vec![Descriptor {
-            media_type: PLUGIN_LAYER.into(),
+            media_type: kind.layer.into(),
             digest: layer_digest.clone(),
             size: wasm.len() as u64,
             annotations: BTreeMap::from([(
@@ -271,8 +356,9 @@ pub fn push_plugin(r: &OciRef, wasm: &[u8], title: &str) -> Result<String, Strin
     Ok(digest)
 }
 
-/// The plugin layer of the manifest `bytes`, or why it is not a plugin.
-fn plugin_layer(r: &OciRef, bytes: &[u8]) -> Result<Descriptor, String> {
+/// The one layer of the manifest `bytes` and the kind of artifact it is,
+/// or why it is not of `kind` (when given) or of either kind.
+fn only_layer(r: &OciRef, bytes: &[u8], kind: Option<Kind>) -> Result<(Descriptor, Kind), String> {
     let manifest: Manifest = serde_json::from_slice(bytes)
         .map_err(|e| format!("{r}: not an OCI image manifest: {e}"))?;
     if manifest.schema_version != 2
@@ -287,27 +373,40 @@ fn plugin_layer(r: &OciRef, bytes: &[u8]) -> Result<Descriptor, String> {
             manifest.media_type.as_deref().unwrap_or("none")
         ));
     }
-    let kind = manifest
+    let is = manifest
         .artifact_type
         .as_deref()
         .unwrap_or(&manifest.config.media_type);
+    let found = [PLUGIN, POLICY].into_iter().find(|k| k.artifact == is);
+    let kind = match (kind, found) {
+        (Some(want), Some(got)) if want == got => want,
+        (None, Some(got)) => got,
+        (want, found) => {
+            let what = match found {
+                Some(k) => format!("it is a {}", k.noun),
+                None => format!("its artifact type is {is}"),
+            };
+            let wanted = want.map_or("plugin or policy bundle", |k| k.noun);
+            return Err(format!("{r} is not a portcullis {wanted} ({what})"));
+        }
+    };
     let mut layers = manifest.layers.into_iter();
-    match (kind == PLUGIN_ARTIFACT, layers.next(), layers.next()) {
-        (true, Some(layer), None)
-            if layer.media_type == PLUGIN_LAYER
+    match (layers.next(), layers.next()) {
+        (Some(layer), None)
+            if layer.media_type == kind.layer
                 && reference::parse_digest(&layer.digest).as_deref() == Ok(&layer.digest) =>
         {
-            let max = crate::sandbox::compile::MAX_COMPONENT_BYTES as u64;
-            if layer.size > max {
+            if layer.size > kind.max as u64 {
                 return Err(format!(
-                    "{r}: the component is {} bytes, over the {max} a plugin may be",
-                    layer.size
+                    "{r}: the layer is {} bytes, over the {} a {} may be",
+                    layer.size, kind.max, kind.noun
                 ));
             }
-            Ok(layer)
+            Ok((layer, kind))
         }
         _ => Err(format!(
-            "{r} is not a portcullis plugin (artifact type {kind}; a plugin has type {PLUGIN_ARTIFACT} and one {PLUGIN_LAYER} layer)"
+            "{r} is not a well-formed portcullis {}: it should have one {} layer",
+            kind.noun, kind.layer
         )),
     }
 }
@@ -460,42 +559,67 @@ mod tests {
     }
 
     #[test]
-    fn only_a_plugin_manifest_gives_a_layer() {
+    fn only_a_well_formed_artifact_of_the_kind_asked_gives_a_layer() {
         let d = format!("sha256:{}", "a".repeat(64));
         let ok = manifest(PLUGIN_ARTIFACT, &[(PLUGIN_LAYER, &d, 10)]);
-        assert_eq!(plugin_layer(&r(), &ok).expect("plugin").digest, d);
-        for (bytes, why) in [
+        let (layer, kind) = only_layer(&r(), &ok, Some(PLUGIN)).expect("plugin");
+        assert_eq!((layer.digest.as_str(), kind), (d.as_str(), PLUGIN));
+        assert_eq!(only_layer(&r(), &ok, None).expect("either").1, PLUGIN);
+        let bundle = manifest(POLICY_ARTIFACT, &[(POLICY_LAYER, &d, 10)]);
+        assert_eq!(only_layer(&r(), &bundle, None).expect("either").1, POLICY);
+        let malformed = "is not a well-formed portcullis plugin";
+        for (bytes, want, why) in [
             (
                 manifest(
                     "application/vnd.oci.image.config.v1+json",
                     &[(PLUGIN_LAYER, &d, 10)],
                 ),
-                "is not a portcullis plugin",
+                Some(PLUGIN),
+                "its artifact type is application/vnd.oci.image.config.v1+json",
+            ),
+            (
+                bundle.clone(),
+                Some(PLUGIN),
+                "is not a portcullis plugin (it is a policy bundle)",
+            ),
+            (
+                ok.clone(),
+                Some(POLICY),
+                "is not a portcullis policy bundle (it is a plugin)",
+            ),
+            (
+                manifest("x", &[]),
+                None,
+                "is not a portcullis plugin or policy bundle",
             ),
             (
                 manifest(
                     PLUGIN_ARTIFACT,
                     &[(PLUGIN_LAYER, &d, 10), (PLUGIN_LAYER, &d, 10)],
                 ),
-                "is not a portcullis plugin",
+                Some(PLUGIN),
+                malformed,
             ),
-            (manifest(PLUGIN_ARTIFACT, &[]), "is not a portcullis plugin"),
+            (manifest(PLUGIN_ARTIFACT, &[]), Some(PLUGIN), malformed),
             (
                 manifest(PLUGIN_ARTIFACT, &[("application/wasm", &d, 10)]),
-                "is not a portcullis plugin",
+                Some(PLUGIN),
+                malformed,
             ),
             (
                 manifest(PLUGIN_ARTIFACT, &[(PLUGIN_LAYER, "sha256:../../x", 10)]),
-                "is not a portcullis plugin",
+                Some(PLUGIN),
+                malformed,
             ),
             (
                 manifest(PLUGIN_ARTIFACT, &[(PLUGIN_LAYER, &d, 1 << 40)]),
+                Some(PLUGIN),
                 "over the",
             ),
-            (b"[]".to_vec(), "not an OCI image manifest"),
+            (b"[]".to_vec(), Some(PLUGIN), "not an OCI image manifest"),
         ] {
-            let e = plugin_layer(&r(), &bytes).err().expect(why);
-            assert!(e.contains(why), "{e}");
+            let e = only_layer(&r(), &bytes, want).err().expect(why);
+            assert!(e.contains(why), "{why}: {e}");
         }
     }
 

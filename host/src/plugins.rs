@@ -51,8 +51,8 @@ pub fn resolve(
         Source::Oci(r) => {
             let got = crate::oci::pull_plugin(r, cache).map_err(PluginFailure::Resolve)?;
             pulled = !got.cached;
-            let sha = sha256_hex(&got.wasm);
-            (Cow::Owned(got.wasm), r.to_string(), sha)
+            let sha = sha256_hex(&got.layer);
+            (Cow::Owned(got.layer), r.to_string(), sha)
         }
     };
     if let Some(expected) = &spec.sha256

@@ -419,3 +419,150 @@ fn a_source_that_is_not_pinned_or_not_a_plugin_is_refused() {
         run.stderr
     );
 }
+
+/// The shipped Rego example (`policies/rego.toml` and its `rego/`
+/// directory) as a bundle directory: `portcullis.toml` beside `rego/`.
+fn rego_bundle(dir: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let bundle = dir.join("org-policy");
+    crate::common::copy_dir(&root.join("rego"), &bundle.join("rego"));
+    std::fs::copy(root.join("rego.toml"), bundle.join("portcullis.toml")).expect("policy");
+    bundle
+}
+
+#[test]
+fn a_policy_bundle_from_a_registry_is_extended_with_its_rego_and_locks() {
+    let mut registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let bundle = rego_bundle(work.path());
+    // The org's policy locks a rule, so a repository cannot lower it.
+    let mut text = std::fs::read_to_string(bundle.join("portcullis.toml")).expect("policy");
+    text.push_str(
+        "\n[rules.\"rego/kubernetes/deny_privileged\"]\nlevel = \"error\"\nlocked = true\n",
+    );
+    std::fs::write(bundle.join("portcullis.toml"), text).expect("write");
+    let tag = registry.oci("org/policy:2026-11");
+    let pusher = Repo::new();
+    let push = pusher.run_env(
+        &["push", &bundle.display().to_string(), &tag],
+        &env(&docker),
+    );
+    let source = pinned(&push);
+    // Pushing the same directory again gives the same digest.
+    let again = pusher.run_env(
+        &["push", &bundle.display().to_string(), &tag],
+        &env(&docker),
+    );
+    assert_eq!(pinned(&again), source, "a bundle packs reproducibly");
+
+    let repo = Repo::new();
+    crate::common::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/policy-tests/kubernetes/repo"),
+        repo.path(),
+    );
+    repo.write("portcullis.toml", format!("extends = [\"{source}\"]\n"));
+    let run = repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    let ids = crate::common::finding_ids(&doc);
+    for rule in [
+        "rego/kubernetes/deny_no_limits",
+        "rego/kubernetes/deny_privileged",
+        "rego/kubernetes/warn_capabilities",
+    ] {
+        assert!(ids.contains(&rule), "{rule} in {ids:?}");
+    }
+
+    // `pull` says it is a bundle and where it is unpacked.
+    let pull = repo.run_env(&["pull", &source], &env(&docker));
+    assert_eq!(pinned(&pull), source);
+    assert!(
+        pull.stdout.contains("policy bundle unpacked in"),
+        "{}",
+        pull.stdout
+    );
+
+    // The lock holds from the registry's copy.
+    repo.write(
+        "portcullis.toml",
+        format!("extends = [\"{source}\"]\n[rules.\"rego/kubernetes/deny_privileged\"]\nlevel = \"off\"\n"),
+    );
+    let run = repo.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("locked"), "{}", run.stderr);
+
+    // Offline with the cache warm, even when the unpacked copy was
+    // tampered with (it is unpacked again from the checked layer).
+    registry.stop();
+    repo.write("portcullis.toml", format!("extends = [\"{source}\"]\n"));
+    let unpacked = std::fs::read_dir(repo.cache_dir().join("oci/trees"))
+        .expect("trees")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.join("portcullis.toml").exists())
+        .expect("an unpacked bundle");
+    let rego = unpacked.join("rego/kubernetes/kubernetes.rego");
+    std::fs::write(&rego, "package kubernetes\n").expect("tamper");
+    let run = repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(crate::common::finding_ids(&run.json()).contains(&"rego/kubernetes/deny_privileged"));
+    assert_ne!(
+        std::fs::read_to_string(&rego).expect("rego"),
+        "package kubernetes\n"
+    );
+
+    // A plugin is not a policy, nor a tag a pin.
+    let cold = Repo::new();
+    cold.write("portcullis.toml", format!("extends = [\"{tag}\"]\n"));
+    let run = cold.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("portcullis.toml:1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is a tag, which can move"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_plugin_is_not_taken_for_a_policy_nor_a_policy_for_a_plugin() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let pusher = Repo::new();
+    let plugin = pinned(&pusher.run_env(
+        &[
+            "push",
+            &plugin_file(work.path(), "secrets").display().to_string(),
+            &registry.oci("p/secrets:1"),
+        ],
+        &env(&docker),
+    ));
+    let policy = pinned(&pusher.run_env(
+        &[
+            "push",
+            &rego_bundle(work.path()).display().to_string(),
+            &registry.oci("p/policy:1"),
+        ],
+        &env(&docker),
+    ));
+    let repo = Repo::new();
+    repo.write("portcullis.toml", format!("extends = [\"{plugin}\"]\n"));
+    let run = repo.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is not a portcullis policy bundle (it is a plugin)"),
+        "{}",
+        run.stderr
+    );
+    let run = repo_with_secret(&policy).run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("is not a portcullis plugin (it is a policy bundle)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -56,25 +56,27 @@ enum Command {
         /// The shell to complete in.
         shell: clap_complete::Shell,
     },
-    /// Push a plugin (a `.wasm` component) to an OCI registry under a tag,
-    /// and print the reference pinned to its digest, for a policy's
-    /// `source`.
+    /// Push a plugin (a `.wasm` component) or a policy bundle (a directory
+    /// with its `portcullis.toml`) to an OCI registry under a tag, and
+    /// print the reference pinned to its digest, for a policy's `source`
+    /// or `extends`.
     Push {
-        /// The component.
-        #[arg(value_name = "FILE.wasm")]
+        /// The component, or the policy's directory.
+        #[arg(value_name = "FILE.wasm|DIR")]
         file: PathBuf,
         /// Where: oci://<registry>/<repository>:<tag>.
         #[arg(value_name = "REFERENCE")]
         reference: String,
     },
-    /// Pull a plugin from an OCI registry into the cache, checked against
-    /// its digest, and print the reference pinned to that digest and the
-    /// component's sha256. A tag is resolved to the digest it names now.
+    /// Pull a plugin or a policy bundle from an OCI registry into the
+    /// cache, checked against its digest, and print the reference pinned
+    /// to that digest (and a plugin's sha256, or where a bundle is
+    /// unpacked). A tag is resolved to the digest it names now.
     Pull {
         /// oci://<registry>/<repository>:<tag>[@sha256:<digest>].
         #[arg(value_name = "REFERENCE")]
         reference: String,
-        /// Also write the component to FILE.
+        /// Also write the component (or the bundle's .tar.gz) to FILE.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -1114,6 +1116,11 @@ fn precompile_cmd(output: &Path) -> Result<Exit, Error> {
 
 fn push_cmd(file: &Path, reference: &str) -> Result<Exit, Error> {
     let r = portcullis::oci::OciRef::parse(reference).map_err(Error::Usage)?;
+    if file.is_dir() {
+        let digest = portcullis::oci::push_policy(&r, file).map_err(Error::Usage)?;
+        print_stdout(&format!("{}\n", r.pinned(&digest)))?;
+        return Ok(Exit::Pass);
+    }
     let limit = portcullis::sandbox::compile::MAX_COMPONENT_BYTES as u64;
     let wasm = portcullis::files::read(file, limit).map_err(|e| Error::io(file, e))?;
     if wasm.len() as u64 > limit {
@@ -1133,22 +1140,30 @@ fn push_cmd(file: &Path, reference: &str) -> Result<Exit, Error> {
 }
 
 fn pull_cmd(reference: &str, output: Option<&Path>) -> Result<Exit, Error> {
-    let r = portcullis::oci::OciRef::parse(reference).map_err(Error::Usage)?;
+    use portcullis::oci;
+    let r = oci::OciRef::parse(reference).map_err(Error::Usage)?;
     let cache = portcullis::cache::dir(None);
-    let pulled = portcullis::oci::pull_plugin(&r, cache.as_deref()).map_err(Error::Usage)?;
+    let pulled = oci::pull(&r, cache.as_deref(), None).map_err(Error::Usage)?;
     if let Some(out) = output {
-        portcullis::cache::write_atomic(out, &[&pulled.wasm]).map_err(|e| Error::io(out, e))?;
+        portcullis::cache::write_atomic(out, &[&pulled.layer]).map_err(|e| Error::io(out, e))?;
     }
-    print_stdout(&format!(
-        "{}\nsha256 of the component: {}{}\n",
-        r.pinned(&pulled.digest),
-        portcullis::digest::sha256_hex(&pulled.wasm),
-        if pulled.cached {
-            " (from the cache)"
-        } else {
-            ""
+    let from_cache = if pulled.cached {
+        " (from the cache)"
+    } else {
+        ""
+    };
+    let said = match (&cache, pulled.kind == oci::POLICY) {
+        (Some(c), true) => {
+            let dir = oci::unpack(&r, c, &pulled).map_err(Error::Usage)?;
+            format!("policy bundle unpacked in {}{from_cache}", dir.display())
         }
-    ))?;
+        (None, true) => format!("policy bundle{from_cache}"),
+        (_, false) => format!(
+            "sha256 of the component: {}{from_cache}",
+            portcullis::digest::sha256_hex(&pulled.layer)
+        ),
+    };
+    print_stdout(&format!("{}\n{said}\n", r.pinned(&pulled.digest)))?;
     Ok(Exit::Pass)
 }
 

@@ -58,9 +58,19 @@ pub fn parents(
             );
             continue;
         } else {
-            let path = match dir {
-                Some(dir) if Path::new(name).is_relative() => dir.join(name),
-                _ => PathBuf::from(name),
+            let path = if name.starts_with(crate::oci::reference::SCHEME) {
+                match oci_bundle(name) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        d.push(parent.at.clone(), format!("extends: {e}"));
+                        continue;
+                    }
+                }
+            } else {
+                match dir {
+                    Some(dir) if Path::new(name).is_relative() => dir.join(name),
+                    _ => PathBuf::from(name),
+                }
             };
             let key = match path.canonicalize() {
                 Ok(k) => k.display().to_string(),
@@ -98,6 +108,20 @@ pub fn parents(
         };
     }
     base
+}
+
+/// The `portcullis.toml` of the policy bundle `name` (`oci://…@sha256:…`),
+/// pulled and unpacked in the cache; its relative paths start in the
+/// bundle's directory.
+fn oci_bundle(name: &str) -> Result<PathBuf, String> {
+    let r = crate::oci::OciRef::parse(name)?;
+    if r.digest.is_none() {
+        return Err(format!(
+            "`{name}` is a tag, which can move: pin the manifest's digest (`{name}@sha256:…`; `portcullis pull {name}` prints it)"
+        ));
+    }
+    let root = crate::oci::pull_policy(&r, crate::cache::dir(None).as_deref())?;
+    Ok(root.join(crate::oci::bundle::ENTRY))
 }
 
 /// `parent` with `child` on top: the child's gate settings, plugins,
