@@ -16,6 +16,7 @@
 pub mod date;
 mod extends;
 pub mod keys;
+mod oci_tags;
 mod plugins;
 pub mod read;
 mod rules;
@@ -25,6 +26,7 @@ mod waivers;
 use std::path::{Path, PathBuf};
 
 pub use crate::diag::{At, Diagnostic};
+pub use oci_tags::{LOCK_FILE, Tags, render_lock};
 pub use plugins::{Mount, PluginSpec, ReportFormat, ReportSpec, Source};
 pub use read::Places;
 pub use rules::RuleOverride;
@@ -64,6 +66,19 @@ pub struct Policy {
     pub waiver_expiring_days: i64,
     /// The `[gate]` settings this file (or a file it extends) set itself.
     gate: GateSettings,
+    /// The OCI tags the policy names (`allow-oci-tags`), each with the
+    /// digest it stood for.
+    pub oci_tags: std::collections::BTreeMap<String, String>,
+    /// Whether those digests came from `portcullis.lock` (else from the
+    /// registry, now).
+    pub oci_locked: bool,
+}
+
+/// What reading one policy carries from file to file: the files being
+/// read (to find cycles) and how OCI tags are pinned.
+pub struct Reading {
+    chain: Vec<String>,
+    tags: Tags,
 }
 
 /// `[gate]` as written: unset keys come from the policies extended.
@@ -81,8 +96,18 @@ impl Policy {
         Policy::parse(DEFAULT_POLICY, DEFAULT_POLICY_NAME, None)
     }
 
-    /// Read and validate a policy file.
+    /// Read and validate a policy file; OCI tags are pinned by the
+    /// `portcullis.lock` beside it, when there is one.
     pub fn load(path: &Path) -> Result<Policy, Error> {
+        let tags = Tags::beside(path).map_err(|e| Error::Policy {
+            path: path.display().to_string(),
+            message: e,
+        })?;
+        Policy::load_with(path, tags)
+    }
+
+    /// As [`Policy::load`], with OCI tags pinned as `tags` says.
+    pub fn load_with(path: &Path, tags: Tags) -> Result<Policy, Error> {
         let bytes = crate::files::read(path, crate::files::MAX_POLICY_BYTES)
             .map_err(|e| Error::io(path, format!("cannot read policy: {e}")))?;
         let text = crate::files::utf8(bytes).map_err(|bad| {
@@ -96,23 +121,40 @@ impl Policy {
                 p.to_path_buf()
             }
         });
-        Policy::parse(&text, &path.display().to_string(), dir)
+        Policy::parse_with(&text, &path.display().to_string(), dir, tags)
     }
 
     /// Parse and validate policy text; `origin` names it in messages and
     /// `dir` is where its relative paths start. Every problem is reported.
     pub fn parse(text: &str, origin: &str, dir: Option<PathBuf>) -> Result<Policy, Error> {
-        let mut chain = vec![match &dir {
+        Policy::parse_with(text, origin, dir, Tags::default())
+    }
+
+    /// As [`Policy::parse`], with OCI tags pinned as `tags` says.
+    pub fn parse_with(
+        text: &str,
+        origin: &str,
+        dir: Option<PathBuf>,
+        tags: Tags,
+    ) -> Result<Policy, Error> {
+        let chain = vec![match &dir {
             Some(d) => d
                 .join(origin)
                 .canonicalize()
                 .map_or_else(|_| origin.to_string(), |p| p.display().to_string()),
             None => origin.to_string(),
         }];
+        let mut reading = Reading { chain, tags };
         let mut d = Diags::default();
-        let mut policy = Policy::read(text, origin, dir, &mut chain, &mut d);
+        let mut policy = Policy::read(text, origin, dir, &mut reading, &mut d);
         if let Some(p) = &mut policy {
             p.check_locks(&mut d);
+            // A lock that pins more than the policy names is out of date.
+            for unused in reading.tags.unused() {
+                d.whole_file(origin, unused);
+            }
+            p.oci_locked = reading.tags.locked();
+            p.oci_tags = std::mem::take(&mut reading.tags.resolved);
         }
         if let Some(p) = &policy
             && p.plugins.is_empty()
@@ -135,7 +177,7 @@ impl Policy {
         text: &str,
         origin: &str,
         dir: Option<PathBuf>,
-        chain: &mut Vec<String>,
+        reading: &mut Reading,
         d: &mut Diags,
     ) -> Option<Policy> {
         let doc = match Doc::parse(origin, text) {
@@ -153,12 +195,14 @@ impl Policy {
         let rules = root.get("rules");
         let waivers = root.get("waivers");
         let locked_waivers = root.get("locked-waivers");
+        let allow_tags = root.get("allow-oci-tags");
         root.finish(d);
+        let allow_tags = allow_tags.and_then(|n| n.bool(d)).unwrap_or(false);
 
         let gate = gate.map(|n| read_gate(n, d)).unwrap_or_default();
         // The parents first: this file's plugin tables merge into theirs.
         let extends = extends.map(|n| n.strings(d)).unwrap_or_default();
-        let base = extends::parents(extends, dir.as_deref(), chain, d);
+        let base = extends::parents(extends, dir.as_deref(), allow_tags, reading, d);
         let parent_plugin = |id: &str| {
             base.as_ref()
                 .and_then(|b| b.plugins.iter().find(|p| p.id == id))
@@ -167,7 +211,8 @@ impl Policy {
             .into_iter()
             .filter_map(|(id, n)| {
                 let parent = parent_plugin(&id.value);
-                plugins::read_plugin(id, n, dir.as_deref(), parent, d)
+                let tags = allow_tags.then_some(&mut reading.tags);
+                plugins::read_plugin(id, n, dir.as_deref(), parent, tags, d)
             })
             .collect();
         plugin_specs.sort_by(|a, b| a.id.cmp(&b.id));
@@ -205,6 +250,8 @@ impl Policy {
                 .waiver_expiring_days
                 .unwrap_or(DEFAULT_WAIVER_EXPIRING_DAYS),
             gate,
+            oci_tags: Default::default(),
+            oci_locked: false,
         };
         let mut merged = match base {
             None => own,

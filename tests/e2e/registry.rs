@@ -566,3 +566,97 @@ fn a_plugin_is_not_taken_for_a_policy_nor_a_policy_for_a_plugin() {
         run.stderr
     );
 }
+
+#[test]
+fn tags_are_taken_only_when_allowed_and_a_lock_pins_them() {
+    let mut registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let tag = registry.oci("team/scan:stable");
+    let pusher = Repo::new();
+    let secrets = pinned(&pusher.run_env(
+        &[
+            "push",
+            &plugin_file(work.path(), "secrets").display().to_string(),
+            &tag,
+        ],
+        &env(&docker),
+    ));
+    let secrets_digest = secrets.split('@').nth(1).expect("digest").to_string();
+    let repo = repo_with_secret(&tag);
+    let policy =
+        format!("allow-oci-tags = true\n[plugins.scan]\nsource = \"{tag}\"\nread = [\".\"]\n");
+    repo.write("portcullis.toml", &policy);
+
+    // No lock: the tag is resolved now, and the digest is said.
+    let run = repo.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("note: {tag} is {secrets_digest} now")),
+        "{}",
+        run.stderr
+    );
+
+    // `lock` pins it; then the tag may move and the run does not follow.
+    let lock = repo.run_env(&["lock"], &env(&docker));
+    assert_eq!(lock.code, 0, "{}", lock.stderr);
+    let text = std::fs::read_to_string(repo.path().join("portcullis.lock")).expect("lock file");
+    assert!(
+        text.contains(&format!("\"{tag}\" = \"{secrets_digest}\"")),
+        "{text}"
+    );
+    let lint = pinned(&pusher.run_env(
+        &[
+            "push",
+            &plugin_file(work.path(), "lint").display().to_string(),
+            &tag,
+        ],
+        &env(&docker),
+    ));
+    let run = repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+    assert!(crate::common::finding_ids(&run.json()).contains(&"scan/aws-access-key-id"));
+
+    // A policy that no longer matches its lock is refused, either way.
+    let other = registry.oci("team/other:1");
+    repo.write(
+        "portcullis.toml",
+        format!("{policy}[plugins.more]\nsource = \"{other}\"\n"),
+    );
+    let run = repo.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("`{other}` is not pinned in")),
+        "{}",
+        run.stderr
+    );
+    repo.write(
+        "portcullis.toml",
+        format!("[plugins.scan]\nsource = \"{secrets}\"\nread = [\".\"]\n"),
+    );
+    let run = repo.run_env(&["check", "."], &env(&docker));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("which the policy no longer names"),
+        "{}",
+        run.stderr
+    );
+
+    // Locking again follows the tag to where it is now.
+    repo.write("portcullis.toml", &policy);
+    let lock = repo.run_env(&["lock"], &env(&docker));
+    assert_eq!(lock.code, 0, "{}", lock.stderr);
+    let lint_digest = lint.split('@').nth(1).expect("digest");
+    assert!(lock.stdout.contains(lint_digest), "{}", lock.stdout);
+
+    // And with the registry gone, the locked tag runs from the cache.
+    registry.stop();
+    let run = repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert!(
+        !crate::common::finding_ids(&run.json()).contains(&"scan/aws-access-key-id"),
+        "the lint plugin runs now"
+    );
+}

@@ -68,6 +68,18 @@ enum Command {
         #[arg(value_name = "REFERENCE")]
         reference: String,
     },
+    /// Pin the OCI tags the policy names (with `allow-oci-tags`) to the
+    /// digests the registries give now, in `portcullis.lock` beside the
+    /// policy file; `check` then uses those digests, offline once cached,
+    /// and refuses a policy that no longer matches the lock.
+    Lock {
+        /// The repository.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The policy file (default: the one `check` finds).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
     /// Pull a plugin or a policy bundle from an OCI registry into the
     /// cache, checked against its digest, and print the reference pinned
     /// to that digest (and a plugin's sha256, or where a bundle is
@@ -418,6 +430,7 @@ fn main() -> ExitCode {
         Command::Precompile { output } => precompile_cmd(&output),
         Command::Push { file, reference } => push_cmd(&file, &reference),
         Command::Pull { reference, output } => pull_cmd(&reference, output.as_deref()),
+        Command::Lock { path, policy } => lock_cmd(&path, policy.as_deref()),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -636,6 +649,7 @@ fn publish_metrics(
 /// One gate run, or an analysis over time, as `args` asks.
 fn gate(opts: &CheckOptions, args: &CheckArgs) -> Result<portcullis::outcome::Outcome, Error> {
     let policy = check::resolve_policy(&opts.path, opts.policy.as_deref())?;
+    tag_notes(&policy);
     Ok(match (args.interval, args.count) {
         (Some(interval), Some(count)) => {
             let analysis = check::Analysis {
@@ -1111,6 +1125,64 @@ fn precompile_cmd(output: &Path) -> Result<Exit, Error> {
         total >> 10,
         names.join(", ")
     ))?;
+    Ok(Exit::Pass)
+}
+
+/// The digest each OCI tag stood for, when no lock file pinned it.
+fn tag_notes(policy: &portcullis::policy::Policy) {
+    if policy.oci_locked {
+        return;
+    }
+    for (tag, digest) in &policy.oci_tags {
+        fail_line(&format!(
+            "note: {tag} is {digest} now (`portcullis lock` pins it in {})",
+            portcullis::policy::LOCK_FILE
+        ));
+    }
+}
+
+fn lock_cmd(path: &Path, explicit: Option<&Path>) -> Result<Exit, Error> {
+    use portcullis::policy::{LOCK_FILE, Policy, Tags};
+    let file = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| check::discover_policy(path).map(|p| path.join(p)))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "no policy file in {} (or above it, in the repository) to lock",
+                path.display()
+            ))
+        })?;
+    let policy = Policy::load_with(&file, Tags::refreshing())?;
+    let lock = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join(LOCK_FILE);
+    if policy.oci_tags.is_empty() {
+        if lock.exists() {
+            std::fs::remove_file(&lock).map_err(|e| Error::io(&lock, e))?;
+        }
+        print_stdout(&format!(
+            "{}: no OCI tags to pin ({} removed if there was one)\n",
+            file.display(),
+            LOCK_FILE
+        ))?;
+        return Ok(Exit::Pass);
+    }
+    portcullis::cache::write_atomic(
+        &lock,
+        &[portcullis::policy::render_lock(&policy.oci_tags).as_bytes()],
+    )
+    .map_err(|e| Error::io(&lock, e))?;
+    let mut text = format!(
+        "{}: {} tags pinned\n",
+        lock.display(),
+        policy.oci_tags.len()
+    );
+    for (tag, digest) in &policy.oci_tags {
+        text.push_str(&format!("  {tag} = {digest}\n"));
+    }
+    print_stdout(&text)?;
     Ok(Exit::Pass)
 }
 

@@ -16,24 +16,26 @@ use std::path::{Path, PathBuf};
 
 use super::read::{Diags, Spanned};
 use super::rules::RuleOverride;
-use super::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, Policy};
+use super::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, Policy, Reading};
 use crate::diag::Level;
 
 /// How deep `extends` may nest.
 const MAX_DEPTH: usize = 16;
 
 /// Load each parent named in `extends` (relative to `dir`) and merge them
-/// in order; `chain` holds the files being read, to detect cycles.
+/// in order; `reading.chain` holds the files being read, to detect cycles.
+/// An OCI tag is taken when `allow_tags` (the file's `allow-oci-tags`).
 pub fn parents(
     extends: Vec<Spanned<String>>,
     dir: Option<&Path>,
-    chain: &mut Vec<String>,
+    allow_tags: bool,
+    reading: &mut Reading,
     d: &mut Diags,
 ) -> Option<Policy> {
     let mut base: Option<Policy> = None;
     for parent in extends {
         let name = &parent.value;
-        if chain.len() >= MAX_DEPTH {
+        if reading.chain.len() >= MAX_DEPTH {
             d.push(
                 parent.at.clone(),
                 format!("extends nests more than {MAX_DEPTH} policies deep"),
@@ -41,13 +43,13 @@ pub fn parents(
             continue;
         }
         let loaded = if name == DEFAULT_POLICY_NAME {
-            if chain.iter().any(|c| c == DEFAULT_POLICY_NAME) {
+            if reading.chain.iter().any(|c| c == DEFAULT_POLICY_NAME) {
                 d.push(parent.at.clone(), format!("extends cycle through {name}"));
                 continue;
             }
-            chain.push(name.clone());
-            let p = Policy::read(DEFAULT_POLICY, DEFAULT_POLICY_NAME, None, chain, d);
-            chain.pop();
+            reading.chain.push(name.clone());
+            let p = Policy::read(DEFAULT_POLICY, DEFAULT_POLICY_NAME, None, reading, d);
+            reading.chain.pop();
             p
         } else if name.starts_with("builtin:") {
             d.push(
@@ -59,7 +61,7 @@ pub fn parents(
             continue;
         } else {
             let path = if name.starts_with(crate::oci::reference::SCHEME) {
-                match oci_bundle(name) {
+                match oci_bundle(name, allow_tags, reading) {
                     Ok(p) => p,
                     Err(e) => {
                         d.push(parent.at.clone(), format!("extends: {e}"));
@@ -79,7 +81,7 @@ pub fn parents(
                     continue;
                 }
             };
-            if chain.contains(&key) {
+            if reading.chain.contains(&key) {
                 d.push(parent.at.clone(), format!("extends cycle through {name}"));
                 continue;
             }
@@ -90,15 +92,15 @@ pub fn parents(
                     continue;
                 }
             };
-            chain.push(key);
+            reading.chain.push(key);
             let p = Policy::read(
                 &text,
                 &path.display().to_string(),
                 path.parent().map(Path::to_path_buf),
-                chain,
+                reading,
                 d,
             );
-            chain.pop();
+            reading.chain.pop();
             p
         };
         base = match (base, loaded) {
@@ -113,12 +115,13 @@ pub fn parents(
 /// The `portcullis.toml` of the policy bundle `name` (`oci://…@sha256:…`),
 /// pulled and unpacked in the cache; its relative paths start in the
 /// bundle's directory.
-fn oci_bundle(name: &str) -> Result<PathBuf, String> {
-    let r = crate::oci::OciRef::parse(name)?;
+fn oci_bundle(name: &str, allow_tags: bool, reading: &mut Reading) -> Result<PathBuf, String> {
+    let mut r = crate::oci::OciRef::parse(name)?;
     if r.digest.is_none() {
-        return Err(format!(
-            "`{name}` is a tag, which can move: pin the manifest's digest (`{name}@sha256:…`; `portcullis pull {name}` prints it)"
-        ));
+        if !allow_tags {
+            return Err(super::oci_tags::unpinned(name));
+        }
+        r = reading.tags.pin(&r, crate::oci::POLICY)?;
     }
     let root = crate::oci::pull_policy(&r, crate::cache::dir(None).as_deref())?;
     Ok(root.join(crate::oci::bundle::ENTRY))
@@ -230,6 +233,9 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
     let fail_at = child.gate.fail_at.or(parent.gate.fail_at);
     Policy {
         origin: child.origin,
+        // Filled in once the whole policy is read.
+        oci_tags: Default::default(),
+        oci_locked: false,
         files,
         fail_at: fail_at.as_ref().map_or(Level::Error, |f| f.value),
         plugins,

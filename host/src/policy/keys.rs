@@ -42,7 +42,7 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "extends",
         kind: "array of strings",
-        doc: "policies this one builds on: `builtin:default` or paths relative to this file, applied in order, this file last. A `[plugins.<id>]` table of this file merges into the plugin its parents define (keys written here replace theirs, `mounts` merge by name, `config` merges key by key), so `extends = [\"builtin:default\"]` plus `[plugins.lint.config] exclude = [\"vendor/**\"]` is a whole policy; between the files of one `extends` list, and for reports and rules, the later one replaces; waivers add up; cycles are errors",
+        doc: "policies this one builds on: `builtin:default`, paths relative to this file, or policy bundles pushed with `portcullis push DIR` (`oci://<registry>/<repository>[:<tag>]@sha256:<digest>`, whose relative paths start in the bundle), applied in order, this file last. A `[plugins.<id>]` table of this file merges into the plugin its parents define (keys written here replace theirs, `mounts` merge by name, `config` merges key by key), so `extends = [\"builtin:default\"]` plus `[plugins.lint.config] exclude = [\"vendor/**\"]` is a whole policy; between the files of one `extends` list, and for reports and rules, the later one replaces; waivers add up; cycles are errors",
     },
     Key {
         path: "rules",
@@ -58,6 +58,11 @@ pub const KEYS: &[Key] = &[
         path: "locked-waivers",
         kind: "array of strings",
         doc: "files (relative to this policy) whose `[[waivers]]` may waive the rules this policy locks, such as a file the security team owns through CODEOWNERS; each holds nothing but `[[waivers]]`. Waivers anywhere else cannot touch a locked rule",
+    },
+    Key {
+        path: "allow-oci-tags",
+        kind: "boolean",
+        doc: "lets this file's `oci://` sources and `extends` name a tag without a digest. Each tag then stands for the digest `portcullis.lock` (beside the top policy file, written by `portcullis lock`) pins; without a lock file, for the digest the registry gives now, which `check` prints. With a lock file, a tag it does not pin, or a pin the policy no longer names, is an error. Default false: a tag can be moved to other content",
     },
     Key {
         path: "gate.fail-at",
@@ -82,12 +87,12 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "plugins.<id>.source",
         kind: "string",
-        doc: "`builtin:<name>` (one of the built-in plugins listed in `portcullis rules`) or a path ending in `.wasm`, relative to the policy file (required unless a policy this file extends defines the plugin). `<id>` is lowercase letters, digits and `-`, and prefixes every rule id the plugin reports",
+        doc: "`builtin:<name>` (one of the built-in plugins listed in `portcullis rules`), a path ending in `.wasm`, relative to the policy file, or `oci://<registry>/<repository>[:<tag>]@sha256:<digest>`, a plugin pushed with `portcullis push`, pinned by its manifest's digest (a tag alone only with `allow-oci-tags`) (required unless a policy this file extends defines the plugin). `<id>` is lowercase letters, digits and `-`, and prefixes every rule id the plugin reports",
     },
     Key {
         path: "plugins.<id>.sha256",
         kind: "string",
-        doc: "64 hex digits; required for a `.wasm` source, optional for a built-in; inherited from the parent only with its `source`. A mismatch is exit 2 showing the pinned and the actual digest",
+        doc: "64 hex digits; required for a `.wasm` source, optional for a built-in or an `oci://` source (whose digest pins it already); inherited from the parent only with its `source`. A mismatch is exit 2 showing the pinned and the actual digest",
     },
     Key {
         path: "plugins.<id>.timeout-ms",

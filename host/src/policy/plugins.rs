@@ -139,6 +139,7 @@ pub fn read_plugin(
     node: Node<'_>,
     dir: Option<&Path>,
     base: Option<&PluginSpec>,
+    tags: Option<&mut super::Tags>,
     d: &mut Diags,
 ) -> Option<PluginSpec> {
     if check_name("plugin id", &id, d) && id.value == crate::builtins::HOST_ID {
@@ -175,7 +176,7 @@ pub fn read_plugin(
     let inherits_source = source.is_none();
     let pinned = sha256.is_some() || (inherits_source && base.is_some_and(|b| b.sha256.is_some()));
     let source = match source {
-        Some(s) => read_source(&id.value, s, pinned, dir, d),
+        Some(s) => read_source(&id.value, s, pinned, dir, tags, d),
         None => base.map(|b| b.source.clone()),
     };
     let sha256 = match sha256 {
@@ -449,11 +450,13 @@ fn merge_config(
     }
 }
 
+/// `tags` is there when the file allows OCI tags (`allow-oci-tags`).
 fn read_source(
     id: &str,
     source: Spanned<String>,
     pinned: bool,
     dir: Option<&Path>,
+    tags: Option<&mut super::Tags>,
     d: &mut Diags,
 ) -> Option<Source> {
     let text = &source.value;
@@ -478,16 +481,25 @@ fn read_source(
                 return None;
             }
         };
-        if r.digest.is_none() {
-            d.push(
-                source.at,
-                format!(
-                    "plugin `{id}`: `{text}` is a tag, which can move: pin the manifest's digest (`{text}@sha256:…`; `portcullis pull {text}` prints it)"
-                ),
-            );
-            return None;
+        if r.digest.is_some() {
+            return Some(Source::Oci(r));
         }
-        return Some(Source::Oci(r));
+        return match tags {
+            None => {
+                d.push(
+                    source.at,
+                    format!("plugin `{id}`: {}", super::oci_tags::unpinned(text)),
+                );
+                None
+            }
+            Some(tags) => match tags.pin(&r, crate::oci::PLUGIN) {
+                Ok(pinned) => Some(Source::Oci(pinned)),
+                Err(e) => {
+                    d.push(source.at, format!("plugin `{id}`: {e}"));
+                    None
+                }
+            },
+        };
     }
     if !text.ends_with(".wasm") {
         d.push(
