@@ -48,6 +48,7 @@ pub mod policy;
 pub mod process;
 pub mod report;
 pub mod sandbox;
+pub mod scaffold;
 pub mod test_cmd;
 
 pub use check::{CheckOptions, run_check};

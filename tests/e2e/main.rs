@@ -26,6 +26,7 @@ mod prepush;
 mod registry;
 mod rego;
 mod sandbox;
+mod scaffold;
 mod security;
 mod test_reports;
 mod traces;

@@ -92,6 +92,9 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write a new project.
+    #[command(subcommand)]
+    New(NewCommand),
     /// Write a copy of this binary with the built-in plugins compiled ahead
     /// of time into it, so its first run on a fresh machine compiles
     /// nothing (for release binaries and container images).
@@ -100,6 +103,29 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum NewCommand {
+    /// Write a plugin project: the plugin contract (WIT), one example rule
+    /// with its test, and a build script that makes the component.
+    Plugin {
+        /// The plugin's name (its id in policies): lowercase letters,
+        /// digits and -.
+        name: String,
+        /// The language.
+        #[arg(long, value_enum)]
+        lang: PluginLang,
+        /// Where to write it (default: a new directory named NAME).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PluginLang {
+    /// CPython in the component, built with componentize-py.
+    Python,
 }
 
 #[derive(Subcommand)]
@@ -431,6 +457,7 @@ fn main() -> ExitCode {
         Command::Push { file, reference } => push_cmd(&file, &reference),
         Command::Pull { reference, output } => pull_cmd(&reference, output.as_deref()),
         Command::Lock { path, policy } => lock_cmd(&path, policy.as_deref()),
+        Command::New(NewCommand::Plugin { name, lang, dir }) => new_plugin_cmd(&name, lang, dir),
     };
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
@@ -1124,6 +1151,22 @@ fn precompile_cmd(output: &Path) -> Result<Exit, Error> {
         sizes.len(),
         total >> 10,
         names.join(", ")
+    ))?;
+    Ok(Exit::Pass)
+}
+
+fn new_plugin_cmd(name: &str, lang: PluginLang, dir: Option<PathBuf>) -> Result<Exit, Error> {
+    use portcullis::scaffold;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
+    let (lang, build) = match lang {
+        PluginLang::Python => (scaffold::Lang::Python, "./build.sh"),
+    };
+    let files = scaffold::write(&dir, name, lang).map_err(Error::Usage)?;
+    print_stdout(&format!(
+        "{}: {} files written; build it with `cd {} && {build}`\n",
+        dir.display(),
+        files.len(),
+        dir.display()
     ))?;
     Ok(Exit::Pass)
 }
