@@ -151,8 +151,9 @@ impl Store {
     /// at most `max` long. An entry that does not is removed.
     pub fn get(&self, digest: &str, max: usize) -> Option<Vec<u8>> {
         let path = self.path(digest)?;
+        // Over `max` is an error of the read, a miss here.
         let bytes = crate::files::read(&path, max as u64).ok()?;
-        if bytes.len() > max || format!("sha256:{}", sha256_hex(&bytes)) != digest {
+        if format!("sha256:{}", sha256_hex(&bytes)) != digest {
             let _ = std::fs::remove_file(&path);
             return None;
         }
@@ -293,13 +294,13 @@ pub fn push_policy(r: &OciRef, dir: &Path) -> Result<String, String> {
     push(r, &layer, &format!("{title}.tar.gz"), POLICY)
 }
 
-fn push(r: &OciRef, wasm: &[u8], title: &str, kind: Kind) -> Result<String, String> {
+fn push(r: &OciRef, content: &[u8], title: &str, kind: Kind) -> Result<String, String> {
     if r.tag.is_none() || r.digest.is_some() {
         return Err(format!(
             "{r}: push to a tag (oci://<registry>/<repository>:<tag>); the digest is printed after"
         ));
     }
-    let layer_digest = format!("sha256:{}", sha256_hex(wasm));
+    let layer_digest = format!("sha256:{}", sha256_hex(content));
     let config_digest = format!("sha256:{}", sha256_hex(EMPTY_CONFIG_BYTES));
     let manifest = Manifest {
         schema_version: 2,
@@ -314,7 +315,7 @@ fn push(r: &OciRef, wasm: &[u8], title: &str, kind: Kind) -> Result<String, Stri
         layers: vec![Descriptor {
             media_type: kind.layer.into(),
             digest: layer_digest.clone(),
-            size: wasm.len() as u64,
+            size: content.len() as u64,
             annotations: BTreeMap::from([(
                 "org.opencontainers.image.title".to_string(),
                 title.to_string(),
@@ -334,7 +335,10 @@ fn push(r: &OciRef, wasm: &[u8], title: &str, kind: Kind) -> Result<String, Stri
             .auth(image, &auth, RegistryOperation::Push)
             .await
             .map_err(describe)?;
-        for (blob, d) in [(EMPTY_CONFIG_BYTES, &config_digest), (wasm, &layer_digest)] {
+        for (blob, d) in [
+            (EMPTY_CONFIG_BYTES, &config_digest),
+            (content, &layer_digest),
+        ] {
             let there = client.blob_exists(image, d).await.unwrap_or(false);
             if !there {
                 client
@@ -482,10 +486,14 @@ fn describe(r: &OciRef, e: oci_client::errors::OciDistributionError, from: &str)
         || text.contains("code: 403")
     {
         text = format!(
-            "the registry refused the credentials ({from}; see `docker login`, DOCKER_CONFIG, PORTCULLIS_REGISTRY_USERNAME/PASSWORD or PORTCULLIS_REGISTRY_TOKEN): {text}"
+            "the registry refused the credentials ({from}; see `docker login`, DOCKER_CONFIG, or PORTCULLIS_REGISTRY with PORTCULLIS_REGISTRY_USERNAME/PASSWORD or _TOKEN): {text}"
         );
     }
-    format!("{r}: {}", crate::diag::without_errno(&text))
+    // A registry's error body is its own text: one bounded line.
+    format!(
+        "{r}: {}",
+        crate::diag::one_line(&crate::diag::without_errno(&text), 600)
+    )
 }
 
 /// Whether `wasm` starts as a WebAssembly component does (the preamble

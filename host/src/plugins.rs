@@ -16,8 +16,6 @@ pub struct Binary {
     /// `builtin:lint`, the file's path or the `oci://` reference, for
     /// messages.
     pub origin: String,
-    /// Said when the binary came from a registry rather than the cache.
-    pub pulled: bool,
 }
 
 /// Read a plugin's bytes and check its pin; OCI sources are kept in (and
@@ -26,7 +24,6 @@ pub fn resolve(
     spec: &PluginSpec,
     cache: Option<&std::path::Path>,
 ) -> Result<Binary, PluginFailure> {
-    let mut pulled = false;
     // Built-in digests are computed at build time.
     let (bytes, origin, sha256): (Cow<'static, [u8]>, String, String) = match &spec.source {
         Source::Builtin(name) => {
@@ -50,7 +47,6 @@ pub fn resolve(
         }
         Source::Oci(r) => {
             let got = crate::oci::pull_plugin(r, cache).map_err(PluginFailure::Resolve)?;
-            pulled = !got.cached;
             let sha = sha256_hex(&got.layer);
             (Cow::Owned(got.layer), r.to_string(), sha)
         }
@@ -67,7 +63,6 @@ pub fn resolve(
         bytes,
         sha256,
         origin,
-        pulled,
     })
 }
 

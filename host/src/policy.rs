@@ -79,6 +79,8 @@ pub struct Policy {
 pub struct Reading {
     chain: Vec<String>,
     tags: Tags,
+    /// How many policy bundles the file being read is inside.
+    bundles: usize,
 }
 
 /// `[gate]` as written: unset keys come from the policies extended.
@@ -144,7 +146,11 @@ impl Policy {
                 .map_or_else(|_| origin.to_string(), |p| p.display().to_string()),
             None => origin.to_string(),
         }];
-        let mut reading = Reading { chain, tags };
+        let mut reading = Reading {
+            chain,
+            tags,
+            bundles: 0,
+        };
         let mut d = Diags::default();
         let mut policy = Policy::read(text, origin, dir, &mut reading, &mut d);
         if let Some(p) = &mut policy {
@@ -197,7 +203,20 @@ impl Policy {
         let locked_waivers = root.get("locked-waivers");
         let allow_tags = root.get("allow-oci-tags");
         root.finish(d);
-        let allow_tags = allow_tags.and_then(|n| n.bool(d)).unwrap_or(false);
+        let allow_tags = match allow_tags {
+            // A bundle's digest pins it whole: nothing in it may follow a tag.
+            Some(n) if reading.bundles > 0 => {
+                if n.bool(d) == Some(true) {
+                    d.push(
+                        n.at(),
+                        "a policy bundle may not set allow-oci-tags: its digest must pin everything it names",
+                    );
+                }
+                false
+            }
+            Some(n) => n.bool(d).unwrap_or(false),
+            None => false,
+        };
 
         let gate = gate.map(|n| read_gate(n, d)).unwrap_or_default();
         // The parents first: this file's plugin tables merge into theirs.

@@ -36,16 +36,23 @@ impl Registry {
             .output()
             .expect("htpasswd");
         assert!(out.status.success(), "htpasswd failed");
-        let file = tempfile::NamedTempFile::new().expect("htpasswd file");
-        std::fs::write(file.path(), &out.stdout).expect("write htpasswd");
-        let (_, path) = file.keep().expect("keep");
-        Registry::launch(&format!(
-            "auth:\n  htpasswd:\n    realm: portcullis-test\n    path: {}\n",
-            path.display()
-        ))
+        Registry::launch_with(|dir| {
+            let file = dir.join("htpasswd");
+            std::fs::write(&file, &out.stdout).expect("write htpasswd");
+            format!(
+                "auth:\n  htpasswd:\n    realm: portcullis-test\n    path: {}\n",
+                file.display()
+            )
+        })
     }
 
     fn launch(extra: &str) -> Registry {
+        Registry::launch_with(|_| extra.to_string())
+    }
+
+    /// A registry whose configuration ends with what `extra` gives for its
+    /// directory.
+    fn launch_with(extra: impl FnOnce(&Path) -> String) -> Registry {
         let bin = Path::new("/usr/bin/docker-registry");
         assert!(
             bin.exists(),
@@ -53,6 +60,7 @@ impl Registry {
             bin.display()
         );
         let dir = tempfile::tempdir().expect("tempdir");
+        let extra = extra(dir.path());
         let port = free_port();
         let host = format!("127.0.0.1:{port}");
         let config = dir.path().join("config.yml");
@@ -133,6 +141,41 @@ impl Drop for Registry {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A server on a loopback port that answers every request with 401 and a
+/// Basic challenge, as a registry wanting credentials does, and keeps each
+/// request's head: what a client would send a registry it does not trust.
+fn listener_that_asks_for_credentials() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = listener.local_addr().expect("addr").to_string();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = heard.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                match stream.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            keep.lock()
+                .expect("requests")
+                .push(String::from_utf8_lossy(&head).into_owned());
+            let body =
+                r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"spy\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (host, heard)
 }
 
 fn free_port() -> u16 {
@@ -373,23 +416,66 @@ fn a_registry_that_wants_credentials_takes_them_from_the_docker_config() {
     let cold = repo_with_secret(&source);
     let mut wrong = env(&docker);
     wrong.extend([
+        ("PORTCULLIS_REGISTRY", registry.host.as_str()),
         ("PORTCULLIS_REGISTRY_USERNAME", "ci"),
         ("PORTCULLIS_REGISTRY_PASSWORD", "wrong"),
     ]);
     let run = cold.run_env(&["check", "."], &wrong);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("PORTCULLIS_REGISTRY_USERNAME"),
+        run.stderr
+            .contains("refused the credentials (PORTCULLIS_REGISTRY_* for"),
         "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("wrong"),
+        "never the secret: {}",
         run.stderr
     );
     let mut right = env(&none);
     right.extend([
+        ("PORTCULLIS_REGISTRY", registry.host.as_str()),
         ("PORTCULLIS_REGISTRY_USERNAME", "ci"),
         ("PORTCULLIS_REGISTRY_PASSWORD", "s3cret"),
     ]);
     let run = cold.run_env(&["check", "."], &right);
     assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // Environment credentials are for the registry they name only: a
+    // policy naming another registry does not get them (it is asked with
+    // none), and without PORTCULLIS_REGISTRY they are not used at all.
+    let (spy, heard) = listener_that_asks_for_credentials();
+    let elsewhere = repo_with_secret(&source.replace(&registry.host, &spy));
+    let mut other = env(&none);
+    other.extend([
+        ("PORTCULLIS_REGISTRY", registry.host.as_str()),
+        ("PORTCULLIS_REGISTRY_USERNAME", "ci"),
+        ("PORTCULLIS_REGISTRY_PASSWORD", "s3cret"),
+    ]);
+    let run = elsewhere.run_env(&["check", "."], &other);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let heard = heard.lock().expect("requests").join("\n");
+    assert!(
+        heard.contains("GET /v2/"),
+        "the other registry was asked: {heard}"
+    );
+    assert!(
+        !heard.to_ascii_lowercase().contains("authorization:"),
+        "no credentials went to it: {heard}"
+    );
+    let mut unscoped = env(&none);
+    unscoped.extend([
+        ("PORTCULLIS_REGISTRY_USERNAME", "ci"),
+        ("PORTCULLIS_REGISTRY_PASSWORD", "s3cret"),
+    ]);
+    let run = repo_with_secret(&source).run_env(&["check", "."], &unscoped);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("without PORTCULLIS_REGISTRY"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -490,7 +576,12 @@ fn a_policy_bundle_from_a_registry_is_extended_with_its_rego_and_locks() {
     );
     let run = repo.run_env(&["check", "."], &env(&docker));
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("locked"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("lowers rule `rego/kubernetes/deny_privileged`, locked at"),
+        "{}",
+        run.stderr
+    );
 
     // Offline with the cache warm, even when the unpacked copy was
     // tampered with (it is unpacked again from the checked layer).
@@ -512,6 +603,10 @@ fn a_policy_bundle_from_a_registry_is_extended_with_its_rego_and_locks() {
         "package kubernetes\n"
     );
 
+    // A bundle is pinned whole: it may not follow tags, nor name files
+    // outside itself through a relative path.
+    registry_bundle_refusals(work.path(), &docker);
+
     // A plugin is not a policy, nor a tag a pin.
     let cold = Repo::new();
     cold.write("portcullis.toml", format!("extends = [\"{tag}\"]\n"));
@@ -523,6 +618,42 @@ fn a_policy_bundle_from_a_registry_is_extended_with_its_rego_and_locks() {
         "{}",
         run.stderr
     );
+}
+
+/// Bundles that set `allow-oci-tags`, or reach out of themselves with
+/// `..`, pushed to a registry of their own and extended: exit 2, saying so.
+fn registry_bundle_refusals(work: &Path, docker: &[(String, String)]) {
+    let registry = Registry::start();
+    let pusher = Repo::new();
+    for (name, policy, why) in [
+        (
+            "tags",
+            "allow-oci-tags = true\n[plugins.lint]\nsource = \"builtin:lint\"\n",
+            "a policy bundle may not set allow-oci-tags",
+        ),
+        (
+            "escape",
+            "[plugins.rego]\nsource = \"builtin:rego\"\n[plugins.rego.mounts]\npolicies = \"../..\"\n",
+            "outside the bundle",
+        ),
+    ] {
+        let dir = work.join(format!("bundle-{name}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("portcullis.toml"), policy).expect("policy");
+        let source = pinned(&pusher.run_env(
+            &[
+                "push",
+                &dir.display().to_string(),
+                &registry.oci(&format!("org/{name}:1")),
+            ],
+            &env(docker),
+        ));
+        let repo = Repo::new();
+        repo.write("portcullis.toml", format!("extends = [\"{source}\"]\n"));
+        let run = repo.run_env(&["check", "."], &env(docker));
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(why), "{name}: {}", run.stderr);
+    }
 }
 
 #[test]
@@ -651,10 +782,16 @@ fn tags_are_taken_only_when_allowed_and_a_lock_pins_them() {
     let lint_digest = lint.split('@').nth(1).expect("digest");
     assert!(lock.stdout.contains(lint_digest), "{}", lock.stdout);
 
+    // `lock PATH` locks the policy found from PATH, beside it.
+    repo.write("svc/portcullis.toml", &policy);
+    let lock = repo.run_env(&["lock", "svc"], &env(&docker));
+    assert_eq!(lock.code, 0, "{}", lock.stderr);
+    assert!(repo.path().join("svc/portcullis.lock").is_file());
+
     // And with the registry gone, the locked tag runs from the cache.
     registry.stop();
     let run = repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
-    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         !crate::common::finding_ids(&run.json()).contains(&"scan/aws-access-key-id"),
         "the lint plugin runs now"

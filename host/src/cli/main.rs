@@ -1188,7 +1188,7 @@ fn lock_cmd(path: &Path, explicit: Option<&Path>) -> Result<Exit, Error> {
     use portcullis::policy::{LOCK_FILE, Policy, Tags};
     let file = explicit
         .map(Path::to_path_buf)
-        .or_else(|| check::discover_policy(path).map(|p| path.join(p)))
+        .or_else(|| check::discover_policy(path))
         .ok_or_else(|| {
             Error::Usage(format!(
                 "no policy file in {} (or above it, in the repository) to lock",

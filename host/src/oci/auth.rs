@@ -1,8 +1,11 @@
 //! The credentials for a registry, from where people already keep them:
 //!
 //! 1. `PORTCULLIS_REGISTRY_USERNAME` and `PORTCULLIS_REGISTRY_PASSWORD`
-//!    (basic), or `PORTCULLIS_REGISTRY_TOKEN` (a bearer token), for every
-//!    registry, as CI jobs set them from their secrets;
+//!    (basic), or `PORTCULLIS_REGISTRY_TOKEN` (a bearer token), as CI jobs
+//!    set them from their secrets, for the one registry
+//!    `PORTCULLIS_REGISTRY` names (required with them): a policy the change
+//!    under review can edit may name any registry, and must not be able to
+//!    send the job's secrets to one of its choosing;
 //! 2. docker's `config.json` (in `$DOCKER_CONFIG`, else `~/.docker`), as
 //!    `docker login` writes it: the registry's credential helper
 //!    (`credHelpers`), else its `auths` entry, else the default store
@@ -54,35 +57,74 @@ struct HelperAnswer {
 /// The credentials for `registry` (`host[:port]`), and where they came
 /// from (for messages; never the secret).
 pub fn for_registry(registry: &str) -> Result<(RegistryAuth, String), String> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(token) = env("PORTCULLIS_REGISTRY_TOKEN") {
-        return Ok((
-            RegistryAuth::Bearer(token),
-            "PORTCULLIS_REGISTRY_TOKEN".into(),
-        ));
-    }
-    match (
-        env("PORTCULLIS_REGISTRY_USERNAME"),
-        env("PORTCULLIS_REGISTRY_PASSWORD"),
-    ) {
-        (Some(u), Some(p)) => {
-            return Ok((
-                RegistryAuth::Basic(u, p),
-                "PORTCULLIS_REGISTRY_USERNAME".into(),
-            ));
-        }
-        (Some(_), None) | (None, Some(_)) => {
-            return Err(
-                "PORTCULLIS_REGISTRY_USERNAME and PORTCULLIS_REGISTRY_PASSWORD go together: one is set without the other"
-                    .into(),
-            );
-        }
-        (None, None) => {}
+    if let Some(env) = from_env(registry, |k| {
+        std::env::var(k).ok().filter(|v| !v.is_empty())
+    })? {
+        return Ok(env);
     }
     let Some(path) = config_path() else {
         return Ok((RegistryAuth::Anonymous, "no credentials".into()));
     };
     from_config(&path, registry, None)
+}
+
+/// The environment's credentials when they are for `registry`.
+fn from_env(
+    registry: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<(RegistryAuth, String)>, String> {
+    let token = env("PORTCULLIS_REGISTRY_TOKEN");
+    let user = env("PORTCULLIS_REGISTRY_USERNAME");
+    let password = env("PORTCULLIS_REGISTRY_PASSWORD");
+    if token.is_none() && user.is_none() && password.is_none() {
+        return Ok(None);
+    }
+    let Some(host) = env("PORTCULLIS_REGISTRY") else {
+        return Err(
+            "PORTCULLIS_REGISTRY_TOKEN/USERNAME/PASSWORD are set without PORTCULLIS_REGISTRY, the registry they are for (such as ghcr.io)"
+                .into(),
+        );
+    };
+    if !same_registry(&host, registry) {
+        return Ok(None);
+    }
+    let from = format!("PORTCULLIS_REGISTRY_* for {host}");
+    match (token, user, password) {
+        (Some(t), None, None) => Ok(Some((RegistryAuth::Bearer(t), from))),
+        (None, Some(u), Some(p)) => Ok(Some((RegistryAuth::Basic(u, p), from))),
+        _ => Err(
+            "set PORTCULLIS_REGISTRY_TOKEN alone, or PORTCULLIS_REGISTRY_USERNAME with PORTCULLIS_REGISTRY_PASSWORD"
+                .into(),
+        ),
+    }
+}
+
+/// Docker Hub goes by several names; docker keeps its credentials under
+/// `https://index.docker.io/v1/`.
+const DOCKER_HUB: [&str; 4] = [
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "https://index.docker.io/v1/",
+];
+
+fn is_docker_hub(host: &str) -> bool {
+    DOCKER_HUB.contains(&host)
+}
+
+/// Whether two registry names (or `auths` keys) are the same registry.
+fn same_registry(a: &str, b: &str) -> bool {
+    let (a, b) = (auths_key_host(a), auths_key_host(b));
+    a == b || (is_docker_hub(a) && is_docker_hub(b))
+}
+
+/// What docker's credential helpers are asked for `registry`.
+fn helper_server(registry: &str) -> &str {
+    if is_docker_hub(registry) {
+        "https://index.docker.io/v1/"
+    } else {
+        registry
+    }
 }
 
 fn config_path() -> Option<PathBuf> {
@@ -113,14 +155,19 @@ fn from_config(
         Err(e) => return Err(format!("{shown}: {e}")),
     };
     let config: DockerConfig = serde_json::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
-    if let Some(helper) = config.cred_helpers.get(registry) {
+    let helper = config
+        .cred_helpers
+        .iter()
+        .find(|(key, _)| same_registry(key, registry))
+        .map(|(_, h)| h);
+    if let Some(helper) = helper {
         return helper_get(helper, registry, helper_path)
             .map(|a| (a, format!("docker-credential-{helper}")));
     }
     let entry = config
         .auths
         .iter()
-        .find(|(key, _)| auths_key_host(key) == registry)
+        .find(|(key, _)| same_registry(key, registry))
         .map(|(_, e)| e);
     if let Some(entry) = entry {
         let from = format!("{shown} (auths.{registry})");
@@ -195,10 +242,11 @@ fn helper_get(
     if let Some(p) = helper_path {
         command.env("PATH", p);
     }
+    let server = helper_server(registry);
     let out = crate::process::output_with_input(
         &mut command,
         &program,
-        registry.as_bytes(),
+        server.as_bytes(),
         HELPER_TIMEOUT,
     )
     .map_err(|e| format!("{program} get ({registry}): {e}"))?;
@@ -210,6 +258,8 @@ fn helper_get(
         } else {
             said.to_string()
         };
+        // The helper's own words, on one bounded line.
+        let said = crate::diag::one_line(&said, 300);
         return Err(format!("{program} get ({registry}): {said}"));
     }
     let answer: HelperAnswer = serde_json::from_slice(&out.stdout)
@@ -251,6 +301,63 @@ mod tests {
         assert!(matches!(a, RegistryAuth::Anonymous), "{from}");
         let (a, _) = from_config(&dir.path().join("absent.json"), "x.io", None).expect("none");
         assert!(matches!(a, RegistryAuth::Anonymous));
+    }
+
+    #[test]
+    fn environment_credentials_go_to_the_registry_they_name_only() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let basic = vars(&[
+            ("PORTCULLIS_REGISTRY", "ghcr.io"),
+            ("PORTCULLIS_REGISTRY_USERNAME", "bot"),
+            ("PORTCULLIS_REGISTRY_PASSWORD", "pw"),
+        ]);
+        let (a, from) = from_env("ghcr.io", basic)
+            .expect("ok")
+            .expect("for ghcr.io");
+        assert!(matches!(a, RegistryAuth::Basic(u, p) if u == "bot" && p == "pw"));
+        assert!(from.contains("ghcr.io") && !from.contains("pw"), "{from}");
+        // Another registry (such as one a pull request's policy names)
+        // does not get them.
+        assert!(from_env("evil.example", basic).expect("ok").is_none());
+        let unscoped = vars(&[("PORTCULLIS_REGISTRY_TOKEN", "t")]);
+        let e = from_env("ghcr.io", unscoped).expect_err("no host");
+        assert!(e.contains("without PORTCULLIS_REGISTRY"), "{e}");
+        let half = vars(&[
+            ("PORTCULLIS_REGISTRY", "ghcr.io"),
+            ("PORTCULLIS_REGISTRY_USERNAME", "u"),
+        ]);
+        assert!(from_env("ghcr.io", half).is_err());
+        let hub = vars(&[
+            ("PORTCULLIS_REGISTRY", "docker.io"),
+            ("PORTCULLIS_REGISTRY_TOKEN", "t"),
+        ]);
+        assert!(from_env("index.docker.io", hub).expect("ok").is_some());
+        assert!(from_env("ghcr.io", vars(&[])).expect("ok").is_none());
+    }
+
+    #[test]
+    fn docker_hub_credentials_are_found_under_the_key_docker_login_writes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = write(
+            dir.path(),
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"Y2k6czNjcmV0"}}}"#,
+        );
+        for name in ["docker.io", "index.docker.io", "registry-1.docker.io"] {
+            let (a, _) = from_config(&p, name, None).expect("found");
+            assert!(
+                matches!(a, RegistryAuth::Basic(u, _) if u == "ci"),
+                "{name}"
+            );
+        }
+        assert_eq!(helper_server("docker.io"), "https://index.docker.io/v1/");
+        assert_eq!(helper_server("ghcr.io"), "ghcr.io");
     }
 
     #[test]

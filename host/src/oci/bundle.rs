@@ -20,6 +20,10 @@ pub const ENTRY: &str = "portcullis.toml";
 pub const MAX_FILES: usize = 10_000;
 /// The most bytes a bundle's files may hold in all.
 pub const MAX_BYTES: u64 = 64 << 20;
+/// The most bytes a bundle's tar stream may take (its files, and the
+/// headers and long names around them): a longer stream is refused, both
+/// when packing and when unpacking, never cut short.
+const MAX_TAR_BYTES: u64 = MAX_BYTES + MAX_FILES as u64 * 8192;
 
 /// One file of a bundle: its path under the root (`/`-separated) and bytes.
 struct File {
@@ -40,8 +44,7 @@ pub fn pack(dir: &Path) -> Result<Vec<u8>, String> {
     let mut total = 0u64;
     collect(dir, "", &mut files, &mut total)?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let mut tar = tar::Builder::new(gz);
+    let mut tar = tar::Builder::new(Vec::new());
     tar.mode(tar::HeaderMode::Deterministic);
     for f in &files {
         let mut header = tar::Header::new_ustar();
@@ -54,8 +57,19 @@ pub fn pack(dir: &Path) -> Result<Vec<u8>, String> {
         tar.append_data(&mut header, &f.path, f.bytes.as_slice())
             .map_err(|e| format!("{}: {e}", f.path))?;
     }
-    tar.into_inner()
-        .and_then(|gz| gz.finish())
+    let stream = tar
+        .into_inner()
+        .map_err(|e| format!("cannot pack {}: {e}", dir.display()))?;
+    if stream.len() as u64 > MAX_TAR_BYTES {
+        return Err(format!(
+            "{}: packed, the bundle takes {} bytes, over the {MAX_TAR_BYTES} a bundle may",
+            dir.display(),
+            stream.len()
+        ));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &stream)
+        .and_then(|()| gz.finish())
         .map_err(|e| format!("cannot pack {}: {e}", dir.display()))
 }
 
@@ -114,8 +128,12 @@ fn collect(dir: &Path, prefix: &str, files: &mut Vec<File>, total: &mut u64) -> 
 /// directories only, relative normal paths, each once, within the limits.
 fn unpack_list(layer: &[u8]) -> Result<Vec<File>, String> {
     let gz = flate2::read::GzDecoder::new(layer);
-    // The decompressed stream is bounded too (a gzip bomb stops here).
-    let mut archive = tar::Archive::new(gz.take(MAX_BYTES + (MAX_FILES as u64 + 2) * 1024));
+    // The decompressed stream is bounded too (a gzip bomb stops here), and
+    // reaching the bound is an error, not an end that drops what follows.
+    let mut archive = tar::Archive::new(Capped {
+        inner: gz,
+        left: MAX_TAR_BYTES,
+    });
     let mut files: Vec<File> = Vec::new();
     let mut total = 0u64;
     let entries = archive.entries().map_err(|e| format!("not a tar: {e}"))?;
@@ -179,6 +197,31 @@ fn unpack_list(layer: &[u8]) -> Result<Vec<File>, String> {
     Ok(files)
 }
 
+/// A reader that fails past `left` bytes.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // One more byte tells a stream that ends here from a longer one.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(format!(
+                    "the bundle unpacks to over {MAX_TAR_BYTES} bytes"
+                ))),
+            };
+        }
+        let max = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// The bundle `layer` (already checked against its digest, `layer_hex`)
 /// as a directory in the cache `trees`, unpacked or checked against the
 /// layer file by file.
@@ -200,19 +243,36 @@ pub fn tree(trees: &Path, layer_hex: &str, layer: &[u8]) -> Result<PathBuf, Stri
         }
         write_new(&path, &f.bytes, f.executable).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    // Replace what was there (a stale or damaged tree).
-    if root.exists() {
-        let _ = std::fs::remove_dir_all(&root);
-    }
     let tmp = tmp.keep();
-    if let Err(e) = std::fs::rename(&tmp, &root) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        // Another run put the same tree there first.
-        if !matches(&root, &files) {
-            return Err(format!("{}: {e}", root.display()));
+    // Put in place; a tree that another run put there first, and that
+    // matches, is never replaced (that run may be reading it). A damaged
+    // one is moved aside first, then removed.
+    for _ in 0..2 {
+        match std::fs::rename(&tmp, &root) {
+            Ok(()) => return Ok(root),
+            Err(_) if matches(&root, &files) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Ok(root);
+            }
+            Err(_) => {
+                let aside = trees.join(format!(".damaged-{}", random_suffix()));
+                if std::fs::rename(&root, &aside).is_ok() {
+                    let _ = std::fs::remove_dir_all(&aside);
+                }
+            }
         }
     }
-    Ok(root)
+    let _ = std::fs::remove_dir_all(&tmp);
+    Err(format!(
+        "{}: cannot put the unpacked bundle in place",
+        root.display()
+    ))
+}
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    rand::fill(&mut bytes);
+    crate::digest::hex(&bytes)
 }
 
 fn write_new(path: &Path, bytes: &[u8], executable: bool) -> std::io::Result<()> {
@@ -386,5 +446,28 @@ mod tests {
         }
         let cache = tempfile::tempdir().expect("cache");
         assert!(tree(cache.path(), "ef", b"not gzip").is_err());
+    }
+
+    #[test]
+    fn a_bundle_that_unpacks_past_the_bound_is_refused_not_cut_short() {
+        // A policy, then a file of zeros that takes the stream past the
+        // bound (it compresses to almost nothing), then another file.
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut t = tar::Builder::new(gz);
+        let mut add = |path: &str, size: u64| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(size);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            t.append_data(&mut h, path, std::io::repeat(0).take(size))
+                .expect("append");
+        };
+        add(ENTRY, 0);
+        add("zeros", MAX_TAR_BYTES - 1024);
+        add("after", 10);
+        let layer = t.into_inner().expect("tar").finish().expect("gz");
+        let cache = tempfile::tempdir().expect("cache");
+        let e = tree(cache.path(), "ab", &layer).expect_err("over the bound");
+        assert!(e.contains("over"), "{e}");
     }
 }

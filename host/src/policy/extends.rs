@@ -93,6 +93,11 @@ pub fn parents(
                 }
             };
             reading.chain.push(key);
+            let bundle = name
+                .starts_with(crate::oci::reference::SCHEME)
+                .then(|| path.parent().map(Path::to_path_buf))
+                .flatten();
+            reading.bundles += usize::from(bundle.is_some());
             let p = Policy::read(
                 &text,
                 &path.display().to_string(),
@@ -100,7 +105,11 @@ pub fn parents(
                 reading,
                 d,
             );
+            reading.bundles -= usize::from(bundle.is_some());
             reading.chain.pop();
+            if let (Some(root), Some(p)) = (&bundle, &p) {
+                confine(name, root, p, d);
+            }
             p
         };
         base = match (base, loaded) {
@@ -125,6 +134,57 @@ fn oci_bundle(name: &str, allow_tags: bool, reading: &mut Reading) -> Result<Pat
     }
     let root = crate::oci::pull_policy(&r, crate::cache::dir(None).as_deref())?;
     Ok(root.join(crate::oci::bundle::ENTRY))
+}
+
+/// A policy bundle's relative paths stay in the bundle: a file it names
+/// through `..` or a symlink out of its directory was never pinned by its
+/// digest. (Absolute and `~` paths name the machine's files, as in any
+/// policy.)
+fn confine(name: &str, root: &Path, p: &Policy, d: &mut Diags) {
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let escapes = |path: &Path| {
+        let Ok(rest) = path.strip_prefix(root) else {
+            return false;
+        };
+        rest.components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            || path
+                .canonicalize()
+                .is_ok_and(|real| !real.starts_with(&real_root))
+    };
+    let mut seen = |what: &str, path: &Path, at: Option<&super::At>| {
+        if escapes(path) {
+            let message = format!(
+                "the policy bundle {name} names {what} {} outside the bundle",
+                path.display()
+            );
+            match at {
+                Some(at) => d.push(at.clone(), message),
+                None => d.whole_file(
+                    &root.join(crate::oci::bundle::ENTRY).display().to_string(),
+                    message,
+                ),
+            }
+        }
+    };
+    for file in &p.files {
+        seen("the policy file", Path::new(file), None);
+    }
+    for plugin in &p.plugins {
+        if let super::Source::File(path) = &plugin.source {
+            seen("the plugin", path, Some(&plugin.at));
+        }
+        for mount in &plugin.mounts {
+            seen("the mount", &mount.path, Some(&mount.at));
+        }
+    }
+    for waiver in &p.waivers {
+        seen(
+            "the waiver file",
+            Path::new(waiver.at.file_name()),
+            Some(&waiver.at),
+        );
+    }
 }
 
 /// `parent` with `child` on top: the child's gate settings, plugins,
