@@ -1,6 +1,9 @@
 //! `portcullis new plugin`: the project it writes builds, with the real
-//! toolchain of its language, into a component the host loads and runs.
+//! toolchain of its language, into a component the host loads and runs,
+//! gating a repository as a built-in plugin would: the contract is the
+//! same in every language.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::common::{Repo, test_tool};
@@ -8,40 +11,78 @@ use crate::common::{Repo, test_tool};
 #[test]
 fn a_python_plugin_from_new_plugin_builds_and_gates_a_repository() {
     let componentize = test_tool("componentize-py", "venv/bin/componentize-py");
-    let work = tempfile::tempdir().expect("tempdir");
-    let project = work.path().join("todo");
-    let new = Repo::new().run(&[
-        "new",
-        "plugin",
-        "todo",
-        "--lang",
-        "python",
-        "--dir",
-        &project.display().to_string(),
-    ]);
-    assert_eq!(new.code, 0, "{}", new.stderr);
-    assert!(new.stdout.contains("./build.sh"), "{}", new.stdout);
-
-    // Its build script, as its README says to run it: the rule's tests,
-    // then componentize-py (found on PATH).
     let path = format!(
         "{}:{}",
         componentize.parent().expect("bin dir").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let build = Command::new(project.join("build.sh"))
-        .env("PATH", &path)
-        .output()
-        .expect("run build.sh");
-    let said = String::from_utf8_lossy(&build.stdout).into_owned();
+    // Its build script, as its README says to run it, with componentize-py
+    // on PATH.
+    builds_and_gates("python", "todo", |project| {
+        assert_eq!(
+            std::fs::metadata(project.join("build.sh"))
+                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111)
+                .expect("build.sh"),
+            0o111,
+            "build.sh is executable"
+        );
+        let mut c = Command::new(project.join("build.sh"));
+        c.env("PATH", &path);
+        c
+    });
+}
+
+#[test]
+fn a_javascript_plugin_from_new_plugin_builds_and_gates_a_repository() {
+    let package = test_tool(
+        "componentize-js",
+        "npm/node_modules/@bytecodealliance/componentize-js/package.json",
+    );
+    let modules = package
+        .ancestors()
+        .nth(3)
+        .expect("node_modules")
+        .to_path_buf();
+    // `npm install` would fetch componentize-js; the tests use the copy
+    // scripts/test-tools installed, then run `npm run build`.
+    builds_and_gates("js", "todo-js", |project| {
+        std::os::unix::fs::symlink(&modules, project.join("node_modules")).expect("link");
+        let mut c = Command::new("npm");
+        c.args(["run", "--silent", "build"]).current_dir(project);
+        c
+    });
+}
+
+/// `new plugin NAME --lang LANG`, built by `build`, gates a repository with
+/// one TODO without an issue; its config and levels are the policy's.
+fn builds_and_gates(lang: &str, name: &str, build: impl FnOnce(&Path) -> Command) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let project = work.path().join(name);
+    let new = Repo::new().run(&[
+        "new",
+        "plugin",
+        name,
+        "--lang",
+        lang,
+        "--dir",
+        &project.display().to_string(),
+    ]);
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    assert!(new.stdout.contains("build"), "{}", new.stdout);
+
+    // The build runs the rule's tests, then makes the component.
+    let built = build(&project).output().expect("run the build");
+    let said = String::from_utf8_lossy(&built.stdout).into_owned();
     assert!(
-        build.status.success(),
+        built.status.success(),
         "{said}{}",
-        String::from_utf8_lossy(&build.stderr)
+        String::from_utf8_lossy(&built.stderr)
     );
     // It prints the policy table that runs the component it built.
-    let table = &said[said.find("[plugins.todo]").expect("a policy table")..];
-    let wasm = std::fs::read(project.join("todo.wasm")).expect("built");
+    let table = &said[said
+        .find(&format!("[plugins.{name}]"))
+        .unwrap_or_else(|| panic!("a policy table in {said}"))..];
+    let wasm = std::fs::read(project.join(format!("{name}.wasm"))).expect("built");
     assert!(
         table.contains(&portcullis::digest::sha256_hex(&wasm)),
         "{table}"
@@ -60,7 +101,11 @@ fn a_python_plugin_from_new_plugin_builds_and_gates_a_repository() {
     let doc = run.json();
     let findings = doc["findings"].as_array().expect("findings");
     assert_eq!(findings.len(), 1, "{doc}");
-    assert_eq!(findings[0]["rule_id"], "todo/todo-without-issue", "{doc}");
+    assert_eq!(
+        findings[0]["rule_id"],
+        format!("{name}/todo-without-issue"),
+        "{doc}"
+    );
     let at = &findings[0]["locations"][0];
     assert_eq!(at["path"], "src/app.py", "{doc}");
     assert_eq!(at["region"]["startLine"], 2, "{doc}");
@@ -68,7 +113,7 @@ fn a_python_plugin_from_new_plugin_builds_and_gates_a_repository() {
     // Its config is the policy's, and a bad one fails closed.
     repo.write(
         "portcullis.toml",
-        format!("{table}[plugins.todo.config]\nextensions = \".py\"\n"),
+        format!("{table}[plugins.{name}.config]\nextensions = \".py\"\n"),
     );
     let run = repo.run(&["check", "."]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -81,7 +126,7 @@ fn a_python_plugin_from_new_plugin_builds_and_gates_a_repository() {
     // And the level is the policy's to raise.
     repo.write(
         "portcullis.toml",
-        format!("{table}[rules]\n\"todo/*\" = \"error\"\n"),
+        format!("{table}[rules]\n\"{name}/*\" = \"error\"\n"),
     );
     assert_eq!(repo.run(&["check", "."]).code, 1);
 }

@@ -126,6 +126,8 @@ enum NewCommand {
 enum PluginLang {
     /// CPython in the component, built with componentize-py.
     Python,
+    /// JavaScript, built with componentize-js.
+    Js,
 }
 
 #[derive(Subcommand)]
@@ -1160,6 +1162,7 @@ fn new_plugin_cmd(name: &str, lang: PluginLang, dir: Option<PathBuf>) -> Result<
     let dir = dir.unwrap_or_else(|| PathBuf::from(name));
     let (lang, build) = match lang {
         PluginLang::Python => (scaffold::Lang::Python, "./build.sh"),
+        PluginLang::Js => (scaffold::Lang::Js, "npm install && npm run build"),
     };
     let files = scaffold::write(&dir, name, lang).map_err(Error::Usage)?;
     print_stdout(&format!(
