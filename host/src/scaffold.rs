@@ -1,4 +1,4 @@
-//! `portcullis new plugin NAME --lang python|js`: a plugin project that
+//! `portcullis new plugin NAME --lang rust|python|js`: a plugin project that
 //! builds into a component the host loads, with one example rule and its
 //! test.
 //!
@@ -22,6 +22,8 @@ pub const PREVIEW2_SHIM: &str = "0.17.9";
 /// The languages a plugin project can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
+    /// Rust, with the SDK written into the project.
+    Rust,
     /// CPython in the component, through componentize-py.
     Python,
     /// A JavaScript engine (StarlingMonkey) in the component, through
@@ -50,6 +52,99 @@ const PYTHON: &[(&str, &str, bool)] = &[
         false,
     ),
 ];
+
+const RUST: &[(&str, &str, bool)] = &[
+    (
+        "Cargo.toml",
+        include_str!("scaffold/rust/Cargo.toml"),
+        false,
+    ),
+    ("src/lib.rs", include_str!("scaffold/rust/lib.rs"), false),
+    (
+        "tests/rules.rs",
+        include_str!("scaffold/rust/rules_test.rs"),
+        false,
+    ),
+    ("build.sh", include_str!("scaffold/rust/build.sh"), true),
+    ("README.md", include_str!("scaffold/rust/README.md"), false),
+    (
+        ".gitignore",
+        include_str!("scaffold/rust/.gitignore"),
+        false,
+    ),
+    // The SDK, as this binary was built with it.
+    ("sdk/Cargo.toml", SDK_MANIFEST, false),
+    (
+        "sdk/src/lib.rs",
+        include_str!("../../plugins/sdk/src/lib.rs"),
+        false,
+    ),
+    (
+        "sdk/src/cache.rs",
+        include_str!("../../plugins/sdk/src/cache.rs"),
+        false,
+    ),
+    (
+        "sdk/src/context.rs",
+        include_str!("../../plugins/sdk/src/context.rs"),
+        false,
+    ),
+    (
+        "sdk/src/memo.rs",
+        include_str!("../../plugins/sdk/src/memo.rs"),
+        false,
+    ),
+    (
+        "sdk/src/rule.rs",
+        include_str!("../../plugins/sdk/src/rule.rs"),
+        false,
+    ),
+    (
+        "sdk/src/stats.rs",
+        include_str!("../../plugins/sdk/src/stats.rs"),
+        false,
+    ),
+    (
+        "sdk/src/testing.rs",
+        include_str!("../../plugins/sdk/src/testing.rs"),
+        false,
+    ),
+    (
+        "sdk/src/testing/mutants.rs",
+        include_str!("../../plugins/sdk/src/testing/mutants.rs"),
+        false,
+    ),
+    (
+        "sdk/src/text.rs",
+        include_str!("../../plugins/sdk/src/text.rs"),
+        false,
+    ),
+    (
+        "sdk/src/types.rs",
+        include_str!("../../plugins/sdk/src/types.rs"),
+        false,
+    ),
+];
+
+/// The SDK's manifest outside this workspace: its dependencies spelled
+/// out (`plugins/sdk/Cargo.toml` takes them from the workspace).
+const SDK_MANIFEST: &str = r#"[package]
+name = "portcullis-sdk"
+description = "Write portcullis plugins: bindings to the plugin contract and a native test harness"
+version = "@@SDK_VERSION@@"
+edition = "2024"
+publish = false
+
+[dependencies]
+globset = { version = "0.4", default-features = false }
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+serde_path_to_error = "0.1"
+wit-bindgen = { version = "0.46", default-features = false, features = ["macros", "realloc", "std"] }
+
+[target.'cfg(not(target_arch = "wasm32"))'.dependencies]
+blake3 = "1"
+"#;
 
 const JS: &[(&str, &str, bool)] = &[
     ("app.js", include_str!("scaffold/js/app.js"), false),
@@ -81,6 +176,7 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
         return Err(format!("{} is not empty: nothing written", dir.display()));
     }
     let files = match lang {
+        Lang::Rust => RUST,
         Lang::Python => PYTHON,
         Lang::Js => JS,
     };
@@ -92,10 +188,17 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
     for (rel, text, executable) in files {
         let path = dir.join(rel);
         let text = text
+            // The SDK finds the contract in the project's `wit/`.
+            .replace("path: \"../../wit\"", "path: \"../wit\"")
+            .replace("@@SDK_VERSION@@", env!("CARGO_PKG_VERSION"))
+            .replace("@@CRATE@@", &name.replace('-', "_"))
             .replace("@@NAME@@", name)
             .replace("@@COMPONENTIZE_PY@@", COMPONENTIZE_PY)
             .replace("@@COMPONENTIZE_JS@@", COMPONENTIZE_JS)
             .replace("@@PREVIEW2_SHIM@@", PREVIEW2_SHIM);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         #[cfg(unix)]
         if *executable {
@@ -134,6 +237,38 @@ mod tests {
                 "scripts/test-tools sets {var} to another version than {version}"
             );
         }
+    }
+
+    #[test]
+    fn the_rust_project_carries_every_file_of_the_sdk() {
+        fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).expect("sdk dir") {
+                let e = e.expect("entry");
+                let name = format!("{rel}{}", e.file_name().to_string_lossy());
+                if e.file_type().expect("type").is_dir() {
+                    walk(&e.path(), &format!("{name}/"), out);
+                } else {
+                    out.push(name);
+                }
+            }
+        }
+        let mut sdk = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk/src"),
+            "sdk/src/",
+            &mut sdk,
+        );
+        sdk.sort();
+        let mut written: Vec<String> = RUST
+            .iter()
+            .map(|(p, _, _)| p.to_string())
+            .filter(|p| p.starts_with("sdk/src/"))
+            .collect();
+        written.sort();
+        assert_eq!(
+            written, sdk,
+            "scaffold.rs's RUST list and plugins/sdk/src differ"
+        );
     }
 
     #[test]

@@ -9,6 +9,24 @@ use std::process::Command;
 use crate::common::{Repo, test_tool};
 
 #[test]
+fn a_rust_plugin_from_new_plugin_builds_and_gates_a_repository() {
+    // Its build script with the toolchain the tests run with, offline (the
+    // SDK's crates are the workspace's), into a target directory kept
+    // between runs when the tests have one.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| Path::new(&d).join("scaffold-rust"))
+        .unwrap_or_else(|| std::env::temp_dir().join("portcullis-scaffold-rust"));
+    builds_and_gates("rust", "todo-rs", |project| {
+        let mut c = Command::new(project.join("build.sh"));
+        c.env("CARGO_NET_OFFLINE", "true")
+            .env("CARGO_TARGET_DIR", &target)
+            // Not this workspace's toolchain file: the project has none.
+            .env_remove("RUSTUP_TOOLCHAIN");
+        c
+    });
+}
+
+#[test]
 fn a_python_plugin_from_new_plugin_builds_and_gates_a_repository() {
     let componentize = test_tool("componentize-py", "venv/bin/componentize-py");
     let path = format!(
@@ -118,7 +136,9 @@ fn builds_and_gates(lang: &str, name: &str, build: impl FnOnce(&Path) -> Command
     let run = repo.run(&["check", "."]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("extensions must be a list"),
+        run.stderr
+            .contains(&format!("plugin {name}: returned an error"))
+            && run.stderr.contains("extensions"),
         "{}",
         run.stderr
     );

@@ -124,6 +124,8 @@ enum NewCommand {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum PluginLang {
+    /// Rust, with the SDK (built with cargo for wasm32-wasip2).
+    Rust,
     /// CPython in the component, built with componentize-py.
     Python,
     /// JavaScript, built with componentize-js.
@@ -1161,6 +1163,7 @@ fn new_plugin_cmd(name: &str, lang: PluginLang, dir: Option<PathBuf>) -> Result<
     use portcullis::scaffold;
     let dir = dir.unwrap_or_else(|| PathBuf::from(name));
     let (lang, build) = match lang {
+        PluginLang::Rust => (scaffold::Lang::Rust, "./build.sh"),
         PluginLang::Python => (scaffold::Lang::Python, "./build.sh"),
         PluginLang::Js => (scaffold::Lang::Js, "npm install && npm run build"),
     };
