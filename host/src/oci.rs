@@ -20,6 +20,7 @@
 pub mod auth;
 pub mod bundle;
 pub mod reference;
+pub mod signatures;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,8 @@ pub const POLICY: Kind = Kind {
 const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 const EMPTY_CONFIG_BYTES: &[u8] = b"{}";
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Docker's image manifest, which older cosign releases sign with.
+const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 /// The largest manifest read (the distribution spec's limit for pushes).
 const MAX_MANIFEST_BYTES: usize = 4 << 20;
 /// How long one pull or push may take in all.
@@ -413,6 +416,49 @@ fn only_layer(r: &OciRef, bytes: &[u8], kind: Option<Kind>) -> Result<(Descripto
             kind.noun, kind.layer
         )),
     }
+}
+
+/// The manifest `r` names (by tag or digest), as the registry sends it,
+/// checked against `r`'s digest when it has one.
+pub(crate) fn fetch_manifest(r: &OciRef) -> Result<Vec<u8>, String> {
+    let (auth, from) = auth_for(r)?;
+    let describe = |e| describe(r, e, &from);
+    run(r, async |client, image| {
+        let (bytes, _) = client
+            .pull_manifest_raw(image, &auth, &[MANIFEST, DOCKER_MANIFEST])
+            .await
+            .map_err(describe)?;
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(format!(
+                "{r}: the manifest is over {MAX_MANIFEST_BYTES} bytes"
+            ));
+        }
+        Ok(bytes.to_vec())
+    })
+}
+
+/// The blob `digest` of `r`'s repository, at most `size` bytes, checked
+/// against its digest.
+pub(crate) fn fetch_blob(r: &OciRef, digest: &str, size: usize) -> Result<Vec<u8>, String> {
+    let (auth, from) = auth_for(r)?;
+    let describe = |e| describe(r, e, &from);
+    run(r, async |client, image| {
+        client
+            .store_auth_if_needed(image.resolve_registry(), &auth)
+            .await;
+        let mut out = Bounded::new(size);
+        client
+            .pull_blob(image, digest, &mut out)
+            .await
+            .map_err(|e| match out.over {
+                true => format!("{r}: {digest} is over {size} bytes"),
+                false => describe(e),
+            })?;
+        if format!("sha256:{}", sha256_hex(&out.buf)) != digest {
+            return Err(format!("{r}: digest mismatch for {digest}"));
+        }
+        Ok(out.buf)
+    })
 }
 
 /// The credentials for `r`'s registry and where they came from.

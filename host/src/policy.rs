@@ -72,6 +72,16 @@ pub struct Policy {
     /// Whether those digests came from `portcullis.lock` (else from the
     /// registry, now).
     pub oci_locked: bool,
+    /// `[signatures]` of this file and those it extends: every OCI source
+    /// must be signed by a key of each set.
+    pub signatures: Vec<SignerSet>,
+}
+
+/// One file's `[signatures] keys`: an OCI source must be signed by one.
+#[derive(Debug, Clone)]
+pub struct SignerSet {
+    pub keys: Vec<crate::oci::signatures::Key>,
+    pub at: At,
 }
 
 /// What reading one policy carries from file to file: the files being
@@ -81,6 +91,8 @@ pub struct Reading {
     tags: Tags,
     /// How many policy bundles the file being read is inside.
     bundles: usize,
+    /// Every policy bundle read, and where it is named.
+    bundle_refs: Vec<(crate::oci::OciRef, At)>,
 }
 
 /// `[gate]` as written: unset keys come from the policies extended.
@@ -150,6 +162,7 @@ impl Policy {
             chain,
             tags,
             bundles: 0,
+            bundle_refs: Vec::new(),
         };
         let mut d = Diags::default();
         let mut policy = Policy::read(text, origin, dir, &mut reading, &mut d);
@@ -161,6 +174,10 @@ impl Policy {
             }
             p.oci_locked = reading.tags.locked();
             p.oci_tags = std::mem::take(&mut reading.tags.resolved);
+            // Signatures last, once every source and every key is known.
+            if d.is_empty() && !p.signatures.is_empty() {
+                p.check_signatures(&reading.bundle_refs, &mut d);
+            }
         }
         if let Some(p) = &policy
             && p.plugins.is_empty()
@@ -202,7 +219,9 @@ impl Policy {
         let waivers = root.get("waivers");
         let locked_waivers = root.get("locked-waivers");
         let allow_tags = root.get("allow-oci-tags");
+        let signatures = root.get("signatures");
         root.finish(d);
+        let signatures = signatures.and_then(|n| read_signatures(n, dir.as_deref(), d));
         let allow_tags = match allow_tags {
             // A bundle's digest pins it whole: nothing in it may follow a tag.
             Some(n) if reading.bundles > 0 => {
@@ -271,6 +290,7 @@ impl Policy {
             gate,
             oci_tags: Default::default(),
             oci_locked: false,
+            signatures: signatures.into_iter().collect(),
         };
         let mut merged = match base {
             None => own,
@@ -314,6 +334,24 @@ impl Policy {
                 }
                 let from = p.reports_from.get_or_insert_with(|| scope.files.clone());
                 from.retain(|f| scope.files.contains(f));
+            }
+        }
+    }
+
+    /// Every OCI source (plugins and bundles) must be signed by a key of
+    /// each `[signatures]` set.
+    fn check_signatures(&self, bundles: &[(crate::oci::OciRef, At)], d: &mut Diags) {
+        let sets: Vec<Vec<crate::oci::signatures::Key>> =
+            self.signatures.iter().map(|s| s.keys.clone()).collect();
+        let cache = crate::cache::dir(None);
+        let plugins = self.plugins.iter().filter_map(|p| match &p.source {
+            Source::Oci(r) => Some((r, &p.at)),
+            _ => None,
+        });
+        let bundles = bundles.iter().map(|(r, at)| (r, at));
+        for (r, at) in bundles.chain(plugins) {
+            if let Err(e) = crate::oci::signatures::verify(r, &sets, cache.as_deref()) {
+                d.push(at.clone(), e);
             }
         }
     }
@@ -363,6 +401,34 @@ fn named<'a>(node: Option<Node<'a>>, d: &mut Diags) -> Vec<(Spanned<String>, Nod
         Some(mut t) => t.entries(),
         None => Vec::new(),
     }
+}
+
+/// `[signatures] keys = ["…"]`: public key files, relative to this file.
+fn read_signatures(node: Node<'_>, dir: Option<&Path>, d: &mut Diags) -> Option<SignerSet> {
+    let at = node.at();
+    let mut t = node.table(d)?;
+    let keys = t.required("keys", d).map(|n| n.strings(d));
+    t.finish(d);
+    let keys = keys?;
+    if keys.is_empty() {
+        d.push(
+            at,
+            "[signatures] keys is empty: name at least one public key",
+        );
+        return None;
+    }
+    let mut read = Vec::new();
+    for k in keys {
+        let path = match dir {
+            Some(dir) if Path::new(&k.value).is_relative() => dir.join(&k.value),
+            _ => PathBuf::from(&k.value),
+        };
+        match crate::oci::signatures::Key::read(&path) {
+            Ok(key) => read.push(key),
+            Err(e) => d.push(k.at, e),
+        }
+    }
+    Some(SignerSet { keys: read, at })
 }
 
 fn read_gate(node: Node<'_>, d: &mut Diags) -> GateSettings {

@@ -798,3 +798,245 @@ fn tags_are_taken_only_when_allowed_and_a_lock_pins_them() {
         "the lint plugin runs now"
     );
 }
+
+/// A key pair made by openssl as cosign's are (ECDSA P-256): the private
+/// key (PEM) and the public key (PEM `PUBLIC KEY`, as `cosign.pub`).
+fn key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let private = dir.join(format!("{name}.key"));
+    let public = dir.join(format!("{name}.pub"));
+    for args in [
+        vec![
+            "ecparam",
+            "-genkey",
+            "-name",
+            "prime256v1",
+            "-noout",
+            "-out",
+        ],
+        vec!["ec", "-pubout", "-in"],
+    ] {
+        let mut c = Command::new("openssl");
+        c.args(&args);
+        if args[0] == "ecparam" {
+            c.arg(&private);
+        } else {
+            c.arg(&private).arg("-out").arg(&public);
+        }
+        let out = c
+            .output()
+            .expect("openssl (scripts/test-tools installs it)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (private, public)
+}
+
+/// Sign `digest` in `repo` as `cosign sign --key` does: a simple-signing
+/// payload naming `names` (normally `digest` itself), signed by openssl
+/// with `key`, pushed as the image manifest tagged `sha256-<hex>.sig`.
+fn cosign_sign(registry: &Registry, repo: &str, digest: &str, names: &str, key: &Path) {
+    use base64::Engine;
+    let payload = format!(
+        r#"{{"critical":{{"identity":{{"docker-reference":"{}/{repo}"}},"image":{{"docker-manifest-digest":"{names}"}},"type":"cosign container image signature"}},"optional":null}}"#,
+        registry.host
+    );
+    let work = tempfile::tempdir().expect("tempdir");
+    let file = work.path().join("payload.json");
+    std::fs::write(&file, &payload).expect("payload");
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .arg(&file)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signature = base64::engine::general_purpose::STANDARD.encode(&out.stdout);
+    let payload_digest = format!(
+        "sha256:{}",
+        portcullis::digest::sha256_hex(payload.as_bytes())
+    );
+    let config = format!(
+        r#"{{"architecture":"","created":"0001-01-01T00:00:00Z","history":[{{"created":"0001-01-01T00:00:00Z"}}],"os":"","rootfs":{{"type":"layers","diff_ids":["{payload_digest}"]}},"config":{{}}}}"#
+    );
+    let config_digest = format!(
+        "sha256:{}",
+        portcullis::digest::sha256_hex(config.as_bytes())
+    );
+    let base = format!("http://{}/v2/{repo}", registry.host);
+    for (bytes, d) in [
+        (payload.as_bytes(), &payload_digest),
+        (config.as_bytes(), &config_digest),
+    ] {
+        let started = ureq::post(format!("{base}/blobs/uploads/"))
+            .send_empty()
+            .expect("start upload");
+        let location = started
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .expect("upload location")
+            .to_string();
+        let url = if location.starts_with("http") {
+            location
+        } else {
+            format!("http://{}{location}", registry.host)
+        };
+        let sep = if url.contains('?') { '&' } else { '?' };
+        ureq::put(format!("{url}{sep}digest={d}"))
+            .header("Content-Type", "application/octet-stream")
+            .send(bytes)
+            .expect("upload");
+    }
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":{},"digest":"{config_digest}"}},"layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":{},"digest":"{payload_digest}","annotations":{{"dev.cosignproject.cosign/signature":"{signature}"}}}}]}}"#,
+        config.len(),
+        payload.len()
+    );
+    let hex = digest.strip_prefix("sha256:").expect("digest");
+    ureq::put(format!("{base}/manifests/sha256-{hex}.sig"))
+        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        .send(manifest.as_bytes())
+        .expect("push signature");
+}
+
+#[test]
+fn signatures_a_policy_requires_are_checked_against_its_keys() {
+    let mut registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let (team_key, team_pub) = key_pair(work.path(), "team");
+    let (other_key, _) = key_pair(work.path(), "other");
+    let pusher = Repo::new();
+    let source = pinned(&pusher.run_env(
+        &[
+            "push",
+            &plugin_file(work.path(), "secrets").display().to_string(),
+            &registry.oci("team/secrets:1"),
+        ],
+        &env(&docker),
+    ));
+    let digest = source.split('@').nth(1).expect("digest").to_string();
+    let lint = pinned(&pusher.run_env(
+        &[
+            "push",
+            &plugin_file(work.path(), "lint").display().to_string(),
+            &registry.oci("team/lint:1"),
+        ],
+        &env(&docker),
+    ));
+    let lint_digest = lint.split('@').nth(1).expect("digest").to_string();
+
+    let repo = repo_with_secret(&source);
+    std::fs::copy(&team_pub, repo.path().join("team.pub")).expect("key");
+    repo.write(
+        "portcullis.toml",
+        format!("[signatures]\nkeys = [\"team.pub\"]\n[plugins.scan]\nsource = \"{source}\"\nread = [\".\"]\n"),
+    );
+    let check = |repo: &Repo| repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+
+    // Unsigned: refused, naming the source and the key wanted.
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{source} is not signed")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("team.pub"), "{}", run.stderr);
+
+    // Signed by another key: refused.
+    cosign_sign(&registry, "team/secrets", &digest, &digest, &other_key);
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{source} is not signed by the key")),
+        "{}",
+        run.stderr
+    );
+
+    // The team's signature of another artifact, copied under this one's
+    // signature tag: refused (the payload names the digest signed).
+    cosign_sign(&registry, "team/secrets", &digest, &lint_digest, &team_key);
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not signed by the key"),
+        "{}",
+        run.stderr
+    );
+
+    // Signed by the team: evaluated.
+    cosign_sign(&registry, "team/secrets", &digest, &digest, &team_key);
+    let run = check(&repo);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(crate::common::finding_ids(&run.json()).contains(&"scan/aws-access-key-id"));
+
+    // A policy bundle that requires the team's signature binds what
+    // extends it: the repository's own plugin must be signed too.
+    let bundle = work.path().join("org");
+    std::fs::create_dir_all(&bundle).expect("mkdir");
+    std::fs::copy(&team_pub, bundle.join("team.pub")).expect("key");
+    std::fs::write(
+        bundle.join("portcullis.toml"),
+        "[signatures]\nkeys = [\"team.pub\"]\n[plugins.secrets]\nsource = \"builtin:secrets\"\nread = [\".\"]\n",
+    )
+    .expect("policy");
+    let org = pinned(&pusher.run_env(
+        &[
+            "push",
+            &bundle.display().to_string(),
+            &registry.oci("org/policy:1"),
+        ],
+        &env(&docker),
+    ));
+    let org_digest = org.split('@').nth(1).expect("digest").to_string();
+    cosign_sign(&registry, "org/policy", &org_digest, &org_digest, &team_key);
+    let extending = repo_with_secret(&lint);
+    extending.write(
+        "portcullis.toml",
+        format!("extends = [\"{org}\"]\n[plugins.style]\nsource = \"{lint}\"\nread = [\".\"]\n"),
+    );
+    let run = check(&extending);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{lint} is not signed")),
+        "{}",
+        run.stderr
+    );
+    cosign_sign(
+        &registry,
+        "team/lint",
+        &lint_digest,
+        &lint_digest,
+        &team_key,
+    );
+    let run = check(&extending);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // Offline: the signatures kept in the cache verify; a cold cache
+    // cannot read them.
+    registry.stop();
+    let run = check(&repo);
+    assert_eq!(run.code, 1, "warm, registry stopped: {}", run.stderr);
+    let cold = repo_with_secret(&source);
+    std::fs::copy(&team_pub, cold.path().join("team.pub")).expect("key");
+    cold.write(
+        "portcullis.toml",
+        format!("[signatures]\nkeys = [\"team.pub\"]\n[plugins.scan]\nsource = \"{source}\"\nread = [\".\"]\n"),
+    );
+    let run = check(&cold);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read its signatures"),
+        "{}",
+        run.stderr
+    );
+}

@@ -61,7 +61,7 @@ pub fn parents(
             continue;
         } else {
             let path = if name.starts_with(crate::oci::reference::SCHEME) {
-                match oci_bundle(name, allow_tags, reading) {
+                match oci_bundle(name, &parent.at, allow_tags, reading) {
                     Ok(p) => p,
                     Err(e) => {
                         d.push(parent.at.clone(), format!("extends: {e}"));
@@ -124,7 +124,12 @@ pub fn parents(
 /// The `portcullis.toml` of the policy bundle `name` (`oci://…@sha256:…`),
 /// pulled and unpacked in the cache; its relative paths start in the
 /// bundle's directory.
-fn oci_bundle(name: &str, allow_tags: bool, reading: &mut Reading) -> Result<PathBuf, String> {
+fn oci_bundle(
+    name: &str,
+    at: &super::At,
+    allow_tags: bool,
+    reading: &mut Reading,
+) -> Result<PathBuf, String> {
     let mut r = crate::oci::OciRef::parse(name)?;
     if r.digest.is_none() {
         if !allow_tags {
@@ -133,6 +138,7 @@ fn oci_bundle(name: &str, allow_tags: bool, reading: &mut Reading) -> Result<Pat
         r = reading.tags.pin(&r, crate::oci::POLICY)?;
     }
     let root = crate::oci::pull_policy(&r, crate::cache::dir(None).as_deref())?;
+    reading.bundle_refs.push((r, at.clone()));
     Ok(root.join(crate::oci::bundle::ENTRY))
 }
 
@@ -296,6 +302,13 @@ pub fn extended_by(parent: Policy, child: Policy, d: &mut Diags) -> Policy {
         // Filled in once the whole policy is read.
         oci_tags: Default::default(),
         oci_locked: false,
+        // Every file's keys hold: an extending file adds a set, never
+        // replaces one.
+        signatures: parent
+            .signatures
+            .into_iter()
+            .chain(child.signatures)
+            .collect(),
         files,
         fail_at: fail_at.as_ref().map_or(Level::Error, |f| f.value),
         plugins,

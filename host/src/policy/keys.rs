@@ -12,8 +12,9 @@ pub struct Key {
 
 /// The tables whose keys the reader checks, and the prefix their keys
 /// carry in [`KEYS`]: (table, prefix).
-pub const TABLES: [(&str, &str); 8] = [
+pub const TABLES: [(&str, &str); 9] = [
     ("the top level", ""),
+    ("[signatures]", "signatures."),
     ("[gate]", "gate."),
     ("a locked fail-at", "gate.fail-at."),
     ("[plugins.<id>]", "plugins.<id>."),
@@ -63,6 +64,16 @@ pub const KEYS: &[Key] = &[
         path: "allow-oci-tags",
         kind: "boolean",
         doc: "lets this file's `oci://` sources and `extends` name a tag without a digest. Each tag then stands for the digest `portcullis.lock` (beside the top policy file, written by `portcullis lock`) pins; without a lock file, for the digest the registry gives now, which `check` prints. With a lock file, a tag it does not pin, or a pin the policy no longer names, is an error. Default false: a tag can be moved to other content",
+    },
+    Key {
+        path: "signatures",
+        kind: "table",
+        doc: "cosign signatures every `oci://` source (plugins and policy bundles, here and in what this file extends) must carry; see `signatures.keys`",
+    },
+    Key {
+        path: "signatures.keys",
+        kind: "array of strings",
+        doc: "public key files (PEM `PUBLIC KEY`, ECDSA P-256, as `cosign generate-key-pair` writes `cosign.pub`), relative to this file: each OCI source must be signed (`cosign sign --key`) by one of them, checked offline. Each file's `[signatures]` holds for everything it extends and everything that extends it: a source must satisfy every such table, so an extending policy can add a signer requirement but never drop one. Unsigned, signed by another key, or signed for another digest is exit 2 naming the source and the key expected",
     },
     Key {
         path: "gate.fail-at",

@@ -489,10 +489,13 @@ fn accepted(text: &str) -> Vec<String> {
         .lines()
         .find(|l| l.contains("unknown field `zz-unknown`"))
         .unwrap_or_else(|| panic!("no unknown-field message in {e}"));
-    line.split("expected one of ")
+    // "expected one of `a`, `b`", or "expected `a`" for a table of one key.
+    let list = line
+        .split("expected one of ")
         .nth(1)
-        .unwrap_or_default()
-        .split(';')
+        .or_else(|| line.split("expected ").nth(1))
+        .unwrap_or_default();
+    list.split(';')
         .next()
         .unwrap_or_default()
         .split(", ")
@@ -506,6 +509,10 @@ fn documented_keys_are_exactly_the_accepted_keys() {
     let cases = [
         ("", format!("zz-unknown = 1\n{plugin}")),
         ("gate.", format!("[gate]\nzz-unknown = 1\n{plugin}")),
+        (
+            "signatures.",
+            format!("[signatures]\nkeys = []\nzz-unknown = 1\n{plugin}"),
+        ),
         ("plugins.<id>.", format!("{plugin}zz-unknown = 1\n")),
         (
             "plugins.<id>.prometheus.",
