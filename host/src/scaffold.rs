@@ -172,8 +172,13 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
             "`{name}` is not a plugin name: lowercase letters, digits and -, starting with a letter (it becomes the plugin's id in policies)"
         ));
     }
-    if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
-        return Err(format!("{} is not empty: nothing written", dir.display()));
+    match std::fs::read_dir(dir).map(|mut d| d.next().is_some()) {
+        Ok(true) => {
+            return Err(format!("{} is not empty: nothing written", dir.display()));
+        }
+        Ok(false) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{}: {e}: nothing written", dir.display())),
     }
     let files = match lang {
         Lang::Rust => RUST,
@@ -183,7 +188,7 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
     let mut written = Vec::new();
     let contract = dir.join("wit").join("plugin.wit");
     std::fs::create_dir_all(dir.join("wit")).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(&contract, CONTRACT).map_err(|e| format!("{}: {e}", contract.display()))?;
+    write_new(&contract, CONTRACT, false)?;
     written.push(contract);
     for (rel, text, executable) in files {
         let path = dir.join(rel);
@@ -191,7 +196,6 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
             // The SDK finds the contract in the project's `wit/`.
             .replace("path: \"../../wit\"", "path: \"../wit\"")
             .replace("@@SDK_VERSION@@", env!("CARGO_PKG_VERSION"))
-            .replace("@@CRATE@@", &name.replace('-', "_"))
             .replace("@@NAME@@", name)
             .replace("@@COMPONENTIZE_PY@@", COMPONENTIZE_PY)
             .replace("@@COMPONENTIZE_JS@@", COMPONENTIZE_JS)
@@ -199,16 +203,28 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        #[cfg(unix)]
-        if *executable {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
+        write_new(&path, &text, *executable)?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// Create `path` (never over a file that is there) with `text`.
+fn write_new(path: &Path, text: &str, executable: bool) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if executable { 0o755 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn is_plugin_name(name: &str) -> bool {
@@ -237,6 +253,35 @@ mod tests {
                 "scripts/test-tools sets {var} to another version than {version}"
             );
         }
+    }
+
+    #[test]
+    fn the_sdk_manifest_asks_for_what_the_sdk_uses() {
+        let sdk = include_str!("../../plugins/sdk/Cargo.toml");
+        let workspace = include_str!("../../Cargo.toml");
+        let deps = sdk
+            .split("[dependencies]")
+            .nth(1)
+            .and_then(|d| d.split("\n[").next())
+            .expect("[dependencies]");
+        for line in deps
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        {
+            let name = line.split(['=', '.']).next().expect("name").trim();
+            assert!(
+                SDK_MANIFEST.contains(&format!("\n{name} =")),
+                "{name} is missing from SDK_MANIFEST"
+            );
+        }
+        let wit_bindgen = workspace
+            .lines()
+            .find(|l| l.starts_with("wit-bindgen ="))
+            .expect("the workspace's wit-bindgen");
+        assert!(
+            SDK_MANIFEST.contains(wit_bindgen),
+            "SDK_MANIFEST: {wit_bindgen}"
+        );
     }
 
     #[test]
@@ -278,6 +323,13 @@ mod tests {
         let files = write(&project, "todo", Lang::Python).expect("written");
         assert!(files.iter().any(|f| f.ends_with("wit/plugin.wit")));
         let build = std::fs::read_to_string(project.join("build.sh")).expect("build.sh");
+        let rust = dir.path().join("type");
+        write(&rust, "type", Lang::Rust).expect("a keyword is a plugin name too");
+        let sdk = std::fs::read_to_string(rust.join("sdk/src/lib.rs")).expect("sdk");
+        assert!(
+            sdk.contains("path: \"../wit\""),
+            "the SDK reads the project's contract"
+        );
         assert!(
             build.contains("-o todo.wasm") && !build.contains("@@"),
             "{build}"

@@ -113,6 +113,8 @@ fn builds_and_gates(lang: &str, name: &str, build: impl FnOnce(&Path) -> Command
     );
     repo.write("src/ok.py", "# TODO(#42): tracked\nx = 1\n");
     repo.write("notes.txt", "TODO: not a source file\n");
+    // A symlink is not read (the host refuses reads through one).
+    repo.symlink("src/link.py", "app.py");
     repo.write("portcullis.toml", table);
     let run = repo.run(&["check", ".", "--format", "json"]);
     assert_eq!(run.code, 0, "a warning passes: {}", run.stderr);

@@ -4,7 +4,7 @@
 // and the evidence. `rules.js` holds the logic, tested without the host by
 // `node --test`; this file only talks to the host.
 import { readFiles } from "portcullis:plugin/host@0.2.0";
-import { RULE_ID, settings, todos } from "./rules.js";
+import { RULE_ID, batches, settings, todos } from "./rules.js";
 
 const RULE = {
   id: RULE_ID,
@@ -30,24 +30,29 @@ export const plugin = {
       // Thrown, it fails the gate closed (exit 2) with this message.
       throw `config: ${e.message}`;
     }
-    const paths = evidence.files.map((f) => f.path).filter((p) => wanted.wants(p));
+    // Files (not symlinks) with a wanted ending.
+    const files = evidence.files.filter((f) => f.kind === "file" && wanted.wants(f.path));
     const decoder = new TextDecoder();
     const findings = [];
-    readFiles(paths).forEach((read, i) => {
-      if (read.tag === "err") {
-        throw `cannot read ${paths[i]}: ${read.val}`;
-      }
-      for (const [line, message] of todos(decoder.decode(read.val))) {
-        findings.push({
-          ruleId: RULE_ID,
-          level: undefined,
-          message,
-          locations: [{ path: paths[i], region: { startLine: line } }],
-          fingerprint: undefined,
-          properties: undefined,
-        });
-      }
-    });
+    // The host reads up to 64 MiB per call.
+    for (const batch of batches(files, 32 * 1024 * 1024)) {
+      const paths = batch.map((f) => f.path);
+      readFiles(paths).forEach((read, i) => {
+        if (read.tag === "err") {
+          throw `cannot read ${paths[i]}: ${read.val}`;
+        }
+        for (const [line, message] of todos(decoder.decode(read.val))) {
+          findings.push({
+            ruleId: RULE_ID,
+            level: undefined,
+            message,
+            locations: [{ path: paths[i], region: { startLine: line } }],
+            fingerprint: undefined,
+            properties: undefined,
+          });
+        }
+      });
+    }
     return { findings, rules: [] };
   },
 

@@ -23,10 +23,30 @@ export function settings(text) {
   return { wants: (path) => extensions.some((e) => path.endsWith(e)) };
 }
 
-/** [line, message] for each TODO without an issue in `text`. */
+/** `files` in groups of at most `maxBytes` (by listed size; sizes are bigint). */
+export function* batches(files, maxBytes) {
+  let batch = [];
+  let size = 0;
+  for (const f of files) {
+    const n = Number(f.size);
+    if (batch.length && size + n > maxBytes) {
+      yield batch;
+      batch = [];
+      size = 0;
+    }
+    batch.push(f);
+    size += n;
+  }
+  if (batch.length) {
+    yield batch;
+  }
+}
+
+/** [line, message] for each TODO without an issue in `text`; lines end at
+ * "\n" only, as the host counts them. */
 export function todos(text) {
   const out = [];
-  text.split(/\r?\n/).forEach((line, i) => {
+  text.split("\n").forEach((line, i) => {
     if (TODO.test(line)) {
       out.push([i + 1, "TODO without an issue: write `TODO(#<issue>)` or do it now"]);
     }

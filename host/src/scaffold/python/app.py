@@ -25,6 +25,24 @@ RULE = types.Rule(
 )
 
 
+def finding(path, line, message):
+    return types.Finding(
+        rule_id=rules.RULE_ID,
+        level=None,
+        message=message,
+        locations=[
+            types.Location(
+                path=path,
+                region=types.Region(
+                    start_line=line, start_column=None, end_line=None, end_column=None
+                ),
+            )
+        ],
+        fingerprint=None,
+        properties=None,
+    )
+
+
 class Plugin(exports.Plugin):
     def describe(self) -> types.PluginInfo:
         return types.PluginInfo(
@@ -41,33 +59,21 @@ class Plugin(exports.Plugin):
         except ValueError as e:
             # An error fails the gate closed (exit 2) with this message.
             raise Err(f"config: {e}")
-        paths = [f.path for f in evidence.files if settings.wants(f.path)]
+        # Files (not symlinks) with a wanted ending.
+        files = [
+            f for f in evidence.files
+            if f.kind == types.FileKind.FILE and settings.wants(f.path)
+        ]
         findings = []
-        for path, read in zip(paths, host.read_files(paths)):
-            if isinstance(read, Err):
-                raise Err(f"cannot read {path}: {read.value}")
-            text = read.value.decode("utf-8", errors="replace")
-            for line, message in rules.todos(text):
-                findings.append(
-                    types.Finding(
-                        rule_id=rules.RULE_ID,
-                        level=None,
-                        message=message,
-                        locations=[
-                            types.Location(
-                                path=path,
-                                region=types.Region(
-                                    start_line=line,
-                                    start_column=None,
-                                    end_line=None,
-                                    end_column=None,
-                                ),
-                            )
-                        ],
-                        fingerprint=None,
-                        properties=None,
-                    )
-                )
+        # The host reads up to 64 MiB per call.
+        for batch in rules.batches(files, 32 << 20):
+            paths = [f.path for f in batch]
+            for path, read in zip(paths, host.read_files(paths)):
+                if isinstance(read, Err):
+                    raise Err(f"cannot read {path}: {read.value}")
+                text = read.value.decode("utf-8", errors="replace")
+                for line, message in rules.todos(text):
+                    findings.append(finding(path, line, message))
         return types.Evaluation(findings=findings, rules=[])
 
     def run_tests(self, config: str, evidence: types.Evidence, coverage: bool) -> types.TestRun:

@@ -6,7 +6,8 @@ import re
 RULE_ID = "todo-without-issue"
 
 # `TODO` as a word, not followed by an issue reference such as `(#123)`.
-TODO = re.compile(r"\bTODO\b(?!\s*\(#\d+\))")
+# ASCII word boundaries and digits, as the Rust and JavaScript versions.
+TODO = re.compile(r"\bTODO\b(?!\s*\(#\d+\))", re.ASCII)
 
 
 class Settings:
@@ -32,8 +33,22 @@ class Settings:
         return path.endswith(self.extensions)
 
 
+def batches(files, max_bytes):
+    """`files` in groups of at most `max_bytes` (by listed size)."""
+    batch, size = [], 0
+    for f in files:
+        if batch and size + f.size > max_bytes:
+            yield batch
+            batch, size = [], 0
+        batch.append(f)
+        size += f.size
+    if batch:
+        yield batch
+
+
 def todos(text):
-    """(line, message) for each TODO without an issue in `text`."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    """(line, message) for each TODO without an issue in `text`; lines end
+    at "\n" only, as the host counts them."""
+    for number, line in enumerate(text.split("\n"), start=1):
         if TODO.search(line):
             yield number, "TODO without an issue: write `TODO(#<issue>)` or do it now"

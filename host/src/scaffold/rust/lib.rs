@@ -5,7 +5,7 @@
 //! SDK's harness (`cargo test`); `./build.sh` builds the component.
 
 use portcullis_sdk::{
-    Context, Evaluation, Plugin, PluginInfo, RuleDecl, declare_rule, export_plugin,
+    Context, Evaluation, FileKind, Plugin, PluginInfo, RuleDecl, declare_rule, export_plugin,
 };
 use serde::Deserialize;
 
@@ -53,20 +53,26 @@ impl Plugin for Todo {
         // A bad config is an error: the gate fails closed with the message.
         let config: Config = ctx.config()?;
         let mut out = Evaluation::default();
-        let paths: Vec<String> = ctx
-            .files()
-            .iter()
-            .map(|f| f.path.clone())
-            .filter(|p| config.extensions.iter().any(|e| p.ends_with(e.as_str())))
+        // Files (not symlinks) with a wanted ending, where findings count:
+        // every file, or only the changed ones on a push.
+        let files: Vec<_> = ctx
+            .files_to_read()
+            .into_iter()
+            .filter(|f| f.kind == FileKind::File)
+            .filter(|f| config.extensions.iter().any(|e| f.path.ends_with(e.as_str())))
             .collect();
-        for (path, bytes) in paths.iter().zip(ctx.read_many(&paths)) {
-            let text = String::from_utf8_lossy(&bytes?).into_owned();
-            for line in todos(&text) {
-                out.push(
-                    TODO_WITHOUT_ISSUE
-                        .finding("TODO without an issue: write `TODO(#<issue>)` or do it now")
-                        .at_line(path, line),
-                );
+        // The host reads up to 64 MiB per call.
+        for batch in ctx.batches(&files, 32 << 20) {
+            let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
+            for (path, read) in paths.iter().zip(ctx.read_many(&paths)) {
+                let bytes = read.map_err(|e| Context::cannot_read("@@NAME@@", path, &e))?;
+                for line in todos(&String::from_utf8_lossy(&bytes)) {
+                    out.push(
+                        TODO_WITHOUT_ISSUE
+                            .finding("TODO without an issue: write `TODO(#<issue>)` or do it now")
+                            .at_line(path, line),
+                    );
+                }
             }
         }
         Ok(out)
@@ -81,12 +87,12 @@ pub fn todos(text: &str) -> Vec<u32> {
             let word_start = !line[..at]
                 .chars()
                 .next_back()
-                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
             let after = &line[at + 4..];
             let word_end = !after
                 .chars()
                 .next()
-                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
             let issue = after.trim_start().strip_prefix("(#").is_some_and(|rest| {
                 let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
                 digits > 0 && rest[digits..].starts_with(')')
