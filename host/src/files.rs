@@ -153,3 +153,20 @@ pub fn relative_to(root: &Path, path: &Path) -> Option<String> {
     let rel = real.strip_prefix(root).ok()?;
     rel.to_str().map(|s| s.replace('\\', "/"))
 }
+
+/// Create the file `path` with `bytes`, mode 0644 (0755 when
+/// `executable`), failing if anything is already there: nothing is written
+/// over or through an existing file or symlink.
+pub fn write_new(path: &Path, bytes: &[u8], executable: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if executable { 0o755 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    options.open(path)?.write_all(bytes)
+}

@@ -188,7 +188,8 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
     let mut written = Vec::new();
     let contract = dir.join("wit").join("plugin.wit");
     std::fs::create_dir_all(dir.join("wit")).map_err(|e| format!("{}: {e}", dir.display()))?;
-    write_new(&contract, CONTRACT, false)?;
+    crate::files::write_new(&contract, CONTRACT.as_bytes(), false)
+        .map_err(|e| format!("{}: {e}", contract.display()))?;
     written.push(contract);
     for (rel, text, executable) in files {
         let path = dir.join(rel);
@@ -203,28 +204,11 @@ pub fn write(dir: &Path, name: &str, lang: Lang) -> Result<Vec<PathBuf>, String>
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        write_new(&path, &text, *executable)?;
+        crate::files::write_new(&path, text.as_bytes(), *executable)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// Create `path` (never over a file that is there) with `text`.
-fn write_new(path: &Path, text: &str, executable: bool) -> Result<(), String> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if executable { 0o755 } else { 0o644 });
-    }
-    #[cfg(not(unix))]
-    let _ = executable;
-    options
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn is_plugin_name(name: &str) -> bool {

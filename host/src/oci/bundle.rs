@@ -249,7 +249,8 @@ pub fn tree(trees: &Path, layer_hex: &str, layer: &[u8]) -> Result<PathBuf, Stri
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        write_new(&path, &f.bytes, f.executable).map_err(|e| format!("{}: {e}", path.display()))?;
+        crate::files::write_new(&path, &f.bytes, f.executable)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let tmp = tmp.keep();
     // Put in place; a tree that another run put there first, and that
@@ -287,20 +288,6 @@ fn random_suffix() -> String {
     let mut bytes = [0u8; 8];
     rand::fill(&mut bytes);
     crate::digest::hex(&bytes)
-}
-
-fn write_new(path: &Path, bytes: &[u8], executable: bool) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if executable { 0o755 } else { 0o644 });
-    }
-    #[cfg(not(unix))]
-    let _ = executable;
-    options.open(path)?.write_all(bytes)
 }
 
 /// Whether the tree at `root` holds exactly `files`: the same names and
