@@ -217,15 +217,7 @@ pub fn pull(r: &OciRef, cache: Option<&Path>, kind: Option<Kind>) -> Result<Pull
     let (auth, from) = auth_for(r)?;
     let describe = |e| describe(r, e, &from);
     let (digest, manifest, content, layer, kind) = run(r, async |client, image| {
-        let (bytes, _) = client
-            .pull_manifest_raw(image, &auth, &[MANIFEST])
-            .await
-            .map_err(describe)?;
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(format!(
-                "{r}: the manifest is over {MAX_MANIFEST_BYTES} bytes"
-            ));
-        }
+        let bytes = read_manifest(client, image, &auth, &[MANIFEST], r, describe).await?;
         let digest = format!("sha256:{}", sha256_hex(&bytes));
         if let Some(pinned) = &r.digest
             && *pinned != digest
@@ -240,18 +232,15 @@ pub fn pull(r: &OciRef, cache: Option<&Path>, kind: Option<Kind>) -> Result<Pull
             return Ok((digest, bytes.to_vec(), content, layer, kind));
         }
         // No more than the manifest says (itself within the kind's limit).
-        let mut out = Bounded::new(size);
-        client
-            .pull_blob(image, layer.digest.as_str(), &mut out)
+        let content = read_blob(client, image, &layer.digest, size)
             .await
-            .map_err(|e| match out.over {
-                true => format!(
+            .map_err(|e| match e {
+                None => format!(
                     "{r}: the registry sent more than the {size} bytes the manifest gives for the {}",
                     kind.noun
                 ),
-                false => describe(e),
+                Some(e) => describe(e),
             })?;
-        let content = out.buf;
         let actual = format!("sha256:{}", sha256_hex(&content));
         if actual != layer.digest || content.len() != size {
             return Err(format!(
@@ -424,16 +413,15 @@ pub(crate) fn fetch_manifest(r: &OciRef) -> Result<Vec<u8>, String> {
     let (auth, from) = auth_for(r)?;
     let describe = |e| describe(r, e, &from);
     run(r, async |client, image| {
-        let (bytes, _) = client
-            .pull_manifest_raw(image, &auth, &[MANIFEST, DOCKER_MANIFEST])
-            .await
-            .map_err(describe)?;
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(format!(
-                "{r}: the manifest is over {MAX_MANIFEST_BYTES} bytes"
-            ));
-        }
-        Ok(bytes.to_vec())
+        let bytes = read_manifest(
+            client,
+            image,
+            &auth,
+            &[MANIFEST, DOCKER_MANIFEST],
+            r,
+            describe,
+        );
+        Ok(bytes.await?.to_vec())
     })
 }
 
@@ -446,19 +434,55 @@ pub(crate) fn fetch_blob(r: &OciRef, digest: &str, size: usize) -> Result<Vec<u8
         client
             .store_auth_if_needed(image.resolve_registry(), &auth)
             .await;
-        let mut out = Bounded::new(size);
-        client
-            .pull_blob(image, digest, &mut out)
+        let bytes = read_blob(client, image, digest, size)
             .await
-            .map_err(|e| match out.over {
-                true => format!("{r}: {digest} is over {size} bytes"),
-                false => describe(e),
+            .map_err(|e| match e {
+                None => format!("{r}: {digest} is over {size} bytes"),
+                Some(e) => describe(e),
             })?;
-        if format!("sha256:{}", sha256_hex(&out.buf)) != digest {
+        if format!("sha256:{}", sha256_hex(&bytes)) != digest {
             return Err(format!("{r}: digest mismatch for {digest}"));
         }
-        Ok(out.buf)
+        Ok(bytes)
     })
+}
+
+/// The manifest `image` names, of one of `types`, refused over
+/// [`MAX_MANIFEST_BYTES`].
+async fn read_manifest(
+    client: &Client,
+    image: &oci_client::Reference,
+    auth: &oci_client::secrets::RegistryAuth,
+    types: &[&str],
+    r: &OciRef,
+    describe: impl Fn(oci_client::errors::OciDistributionError) -> String,
+) -> Result<bytes::Bytes, String> {
+    let (bytes, _) = client
+        .pull_manifest_raw(image, auth, types)
+        .await
+        .map_err(describe)?;
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "{r}: the manifest is over {MAX_MANIFEST_BYTES} bytes"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The blob `digest`, read no further than `size` bytes: `Err(None)` when
+/// the registry sends more, else the client's error.
+async fn read_blob(
+    client: &Client,
+    image: &oci_client::Reference,
+    digest: &str,
+    size: usize,
+) -> Result<Vec<u8>, Option<oci_client::errors::OciDistributionError>> {
+    let mut out = Bounded::new(size);
+    match client.pull_blob(image, digest, &mut out).await {
+        Ok(()) => Ok(out.buf),
+        Err(_) if out.over => Err(None),
+        Err(e) => Err(Some(e)),
+    }
 }
 
 /// The credentials for `r`'s registry and where they came from.
