@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod bundle;
+pub mod keyless;
 pub mod reference;
 pub mod signatures;
 

@@ -78,6 +78,32 @@ impl fmt::Display for Date {
     }
 }
 
+/// Seconds since 1970-01-01T00:00:00Z of an RFC 3339 UTC timestamp,
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (the fraction is dropped), as
+/// Sigstore's trusted roots write them.
+pub fn unix_seconds(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once('T')?;
+    let days = Date::parse(date)?.days;
+    let time = time.strip_suffix('Z')?;
+    let (hms, fraction) = time.split_once('.').unwrap_or((time, "0"));
+    if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let b = hms.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let v = hms.get(r)?;
+        v.bytes().all(|c| c.is_ascii_digit()).then(|| v.parse().ok())?
+    };
+    let (h, m, sec) = (num(0..2)?, num(3..5)?, num(6..8)?);
+    if h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some(days * 86_400 + h * 3_600 + m * 60 + sec)
+}
+
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -105,6 +131,27 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_timestamps_in_seconds() {
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_seconds("2021-01-12T11:53:27Z"), Some(1_610_452_407));
+        assert_eq!(
+            unix_seconds("2022-12-31T23:59:59.999Z"),
+            Some(1_672_531_199)
+        );
+        for bad in [
+            "2021-01-12",
+            "2021-01-12T11:53:27",
+            "2021-01-12T11:53:27+01:00",
+            "2021-01-12T24:00:00Z",
+            "2021-01-12T1:53:27Z",
+            "2021-01-12T11:53:27.Z",
+            "2021-02-30T11:53:27Z",
+        ] {
+            assert_eq!(unix_seconds(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn parse_print_and_count() {

@@ -1,0 +1,617 @@
+//! Keyless signatures: a Sigstore bundle (what `cosign sign` attaches to an
+//! artifact in a registry, and `cosign sign-blob --bundle` writes beside a
+//! file), verified offline against a trusted root.
+//!
+//! A bundle holds a short-lived signing certificate, the signature (over
+//! the artifact itself, or a DSSE envelope around an in-toto statement
+//! naming the artifact's digest), and a transparency log entry. It is
+//! believed when, all offline:
+//!
+//! 1. a log the trusted root lists promised (signed) to have taken the
+//!    entry at its integrated time, and its inclusion proof, when the
+//!    bundle carries one, leads to a checkpoint that log signed;
+//! 2. the certificate chains to a certificate authority of the trusted
+//!    root, for code signing, and was valid at that time;
+//! 3. the signature is the certificate's key's over the artifact (or the
+//!    envelope, whose statement names the artifact's digest);
+//! 4. the log entry records that same signature, certificate and content;
+//! 5. the certificate names the identity and OIDC issuer wanted.
+//!
+//! Not checked: the certificate's embedded SCTs (the certificate
+//! transparency log's promises) and RFC 3161 timestamps; entries of
+//! logs that give no signed entry timestamp (Rekor v2) are refused.
+
+mod tlog;
+pub mod trust;
+pub mod x509;
+
+use serde::Deserialize;
+
+pub use trust::TrustedRoot;
+use trust::{RawBytes, RawChain, base64};
+
+/// The media type of a Sigstore bundle (0.3), as a layer and as an
+/// artifact type.
+pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The largest bundle read.
+pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
+/// `1.3.6.1.5.5.7.3.3` id-kp-codeSigning.
+const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
+/// The in-toto payload type of a DSSE envelope.
+const IN_TOTO: &str = "application/vnd.in-toto+json";
+/// The most log entries in a bundle that are tried.
+const MAX_ENTRIES: usize = 8;
+
+/// What was signed: its digests, and its bytes when the signature is over
+/// them (a message signature) rather than over a statement naming them.
+pub struct Subject<'a> {
+    pub sha256: [u8; 32],
+    pub sha512: Option<[u8; 64]>,
+    pub bytes: Option<&'a [u8]>,
+}
+
+impl<'a> Subject<'a> {
+    /// A file (or a manifest) whose bytes are at hand.
+    pub fn of(bytes: &'a [u8]) -> Subject<'a> {
+        let sha = |alg| ring::digest::digest(alg, bytes);
+        Subject {
+            sha256: sha(&ring::digest::SHA256).as_ref().try_into().expect("32"),
+            sha512: sha(&ring::digest::SHA512).as_ref().try_into().ok(),
+            bytes: Some(bytes),
+        }
+    }
+}
+
+/// Who signed, as a verified bundle says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The certificate's subject alternative names.
+    pub identities: Vec<String>,
+    pub issuer: String,
+    /// When the log took the entry (seconds since the epoch).
+    pub time: i64,
+    pub log_index: i64,
+}
+
+/// A signer a policy wants: an OIDC issuer and an identity, exactly or as
+/// a regular expression matching the whole identity.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub issuer: String,
+    pub identity: IdentityMatch,
+}
+
+#[derive(Debug, Clone)]
+pub enum IdentityMatch {
+    Exact(String),
+    Regex(String, regex_automata::meta::Regex),
+}
+
+impl Identity {
+    pub fn exact(issuer: &str, identity: &str) -> Identity {
+        Identity {
+            issuer: issuer.to_string(),
+            identity: IdentityMatch::Exact(identity.to_string()),
+        }
+    }
+
+    /// `regex` matches a whole identity (it is anchored at both ends).
+    pub fn regex(issuer: &str, regex: &str) -> Result<Identity, String> {
+        let re = regex_automata::meta::Regex::new(&format!("^(?:{regex})$"))
+            .map_err(|e| format!("`{regex}` is not a regular expression: {e}"))?;
+        Ok(Identity {
+            issuer: issuer.to_string(),
+            identity: IdentityMatch::Regex(regex.to_string(), re),
+        })
+    }
+
+    pub fn matches(&self, s: &Signed) -> bool {
+        s.issuer == self.issuer
+            && s.identities.iter().any(|id| match &self.identity {
+                IdentityMatch::Exact(want) => id == want,
+                IdentityMatch::Regex(_, re) => re.is_match(id),
+            })
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.identity {
+            IdentityMatch::Exact(id) => write!(f, "{id}"),
+            IdentityMatch::Regex(re, _) => write!(f, "an identity matching `{re}`"),
+        }?;
+        write!(f, " (issuer {})", self.issuer)
+    }
+}
+
+impl PartialEq for Identity {
+    fn eq(&self, other: &Identity) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Bundle {
+    media_type: String,
+    verification_material: Material,
+    message_signature: Option<MessageSignature>,
+    dsse_envelope: Option<Envelope>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Material {
+    certificate: Option<RawBytes>,
+    x509_certificate_chain: Option<RawChain>,
+    #[serde(default)]
+    tlog_entries: Vec<tlog::Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageSignature {
+    message_digest: Option<MessageDigest>,
+    signature: String,
+}
+
+#[derive(Deserialize)]
+struct MessageDigest {
+    algorithm: String,
+    digest: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    payload: String,
+    payload_type: String,
+    signatures: Vec<EnvelopeSignature>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeSignature {
+    sig: String,
+}
+
+#[derive(Deserialize)]
+struct Statement {
+    #[serde(default)]
+    subject: Vec<StatementSubject>,
+}
+
+#[derive(Deserialize)]
+struct StatementSubject {
+    #[serde(default)]
+    digest: std::collections::BTreeMap<String, String>,
+}
+
+/// Verify `bundle` (JSON) as a signature of `subject` against `root`:
+/// `Ok` says who signed and when; `Err` says why it is not believed.
+pub fn verify(bundle: &[u8], subject: &Subject<'_>, root: &TrustedRoot) -> Result<Signed, String> {
+    if bundle.len() > MAX_BUNDLE_BYTES {
+        return Err(format!("the bundle is over {MAX_BUNDLE_BYTES} bytes"));
+    }
+    let b: Bundle = serde_json::from_slice(bundle)
+        .map_err(|e| format!("not a Sigstore bundle: {e}"))?;
+    if !b.media_type.starts_with("application/vnd.dev.sigstore.bundle") {
+        return Err(format!("not a Sigstore bundle (mediaType `{}`)", b.media_type));
+    }
+    let m = &b.verification_material;
+    let cert = match (&m.certificate, &m.x509_certificate_chain) {
+        (Some(c), _) => base64(&c.raw_bytes),
+        (None, Some(chain)) => chain
+            .certificates
+            .first()
+            .ok_or_else(|| "its certificate chain is empty".to_string())
+            .and_then(|c| base64(&c.raw_bytes)),
+        (None, None) => {
+            return Err(
+                "it carries no certificate (a bundle signed with a key is checked with `keys`)"
+                    .into(),
+            );
+        }
+    }
+    .map_err(|e| format!("its certificate is {e}"))?;
+    if m.tlog_entries.is_empty() {
+        return Err("it has no transparency log entry".into());
+    }
+    let mut why = Vec::new();
+    for entry in m.tlog_entries.iter().take(MAX_ENTRIES) {
+        match tlog::verify(entry, root).and_then(|logged| believe(&b, &cert, logged, subject, root)) {
+            Ok(signed) => return Ok(signed),
+            Err(e) => why.push(e),
+        }
+    }
+    Err(why.join("; "))
+}
+
+/// The rest of the checks, at the time `logged` vouches for.
+fn believe(
+    b: &Bundle,
+    cert: &[u8],
+    logged: tlog::Logged,
+    subject: &Subject<'_>,
+    root: &TrustedRoot,
+) -> Result<Signed, String> {
+    chain(cert, logged.time, root)?;
+    let leaf = x509::leaf(cert)?;
+    let issuer = leaf
+        .issuer
+        .clone()
+        .ok_or("its certificate names no OIDC issuer")?;
+    let pem = |v: &serde_json::Value| -> Option<Vec<u8>> {
+        let pem = base64(v.as_str()?).ok()?;
+        pem_der(std::str::from_utf8(&pem).ok()?)
+    };
+    let same_sig = |v: &serde_json::Value, sig: &[u8]| -> bool {
+        v.as_str().and_then(|s| base64(s).ok()).as_deref() == Some(sig)
+    };
+    let body = &logged.body;
+    match (&b.message_signature, &b.dsse_envelope) {
+        (Some(ms), None) => {
+            let sig = base64(&ms.signature).map_err(|e| format!("its signature is {e}"))?;
+            if let Some(d) = &ms.message_digest {
+                let named = base64(&d.digest).ok();
+                if d.algorithm != "SHA2_256" || named.as_deref() != Some(&subject.sha256[..]) {
+                    return Err("it signs another artifact (its message digest differs)".into());
+                }
+            }
+            let bytes = subject
+                .bytes
+                .ok_or("it signs the artifact's bytes, which are not at hand")?;
+            if !leaf.key.verifies(bytes, &sig) {
+                return Err("its signature is not the certificate's over the artifact".into());
+            }
+            let spec = &body["spec"];
+            let recorded = (logged.kind.kind.as_str(), logged.kind.version.as_str())
+                == ("hashedrekord", "0.0.1")
+                && body["kind"] == "hashedrekord"
+                && spec["data"]["hash"]["algorithm"] == "sha256"
+                && spec["data"]["hash"]["value"] == crate::digest::hex(&subject.sha256)
+                && same_sig(&spec["signature"]["content"], &sig)
+                && pem(&spec["signature"]["publicKey"]["content"]).as_deref() == Some(cert);
+            if !recorded {
+                return Err(
+                    "its log entry records another signature, certificate or artifact".into(),
+                );
+            }
+        }
+        (None, Some(env)) => {
+            let [one] = env.signatures.as_slice() else {
+                return Err("its envelope does not hold exactly one signature".into());
+            };
+            let sig = base64(&one.sig).map_err(|e| format!("its signature is {e}"))?;
+            let payload = base64(&env.payload).map_err(|e| format!("its payload is {e}"))?;
+            let mut pae = format!(
+                "DSSEv1 {} {} {} ",
+                env.payload_type.len(),
+                env.payload_type,
+                payload.len()
+            )
+            .into_bytes();
+            pae.extend_from_slice(&payload);
+            if !leaf.key.verifies(&pae, &sig) {
+                return Err("its signature is not the certificate's over its envelope".into());
+            }
+            if env.payload_type != IN_TOTO {
+                return Err(format!(
+                    "its envelope holds `{}`, not an in-toto statement",
+                    env.payload_type
+                ));
+            }
+            let statement: Statement = serde_json::from_slice(&payload)
+                .map_err(|e| format!("its statement is not one: {e}"))?;
+            let names = statement.subject.iter().any(|s| {
+                s.digest.get("sha256") == Some(&crate::digest::hex(&subject.sha256))
+                    || subject
+                        .sha512
+                        .is_some_and(|d| s.digest.get("sha512") == Some(&crate::digest::hex(&d)))
+            });
+            if !names {
+                return Err("its statement names another artifact".into());
+            }
+            let payload_hash = crate::digest::sha256_hex(&payload);
+            let spec = &body["spec"];
+            let recorded = match (logged.kind.kind.as_str(), logged.kind.version.as_str()) {
+                ("dsse", "0.0.1") => {
+                    spec["payloadHash"]["value"] == payload_hash.as_str()
+                        && spec["signatures"].as_array().is_some_and(|s| {
+                            s.len() == 1
+                                && same_sig(&s[0]["signature"], &sig)
+                                && pem(&s[0]["verifier"]).as_deref() == Some(cert)
+                        })
+                }
+                ("intoto", "0.0.2") => {
+                    let content = &spec["content"];
+                    content["payloadHash"]["value"] == payload_hash.as_str()
+                        && content["envelope"]["signatures"].as_array().is_some_and(|s| {
+                            // intoto 0.0.2 encodes the signature twice.
+                            s.len() == 1
+                                && s[0]["sig"]
+                                    .as_str()
+                                    .and_then(|v| base64(v).ok())
+                                    .and_then(|v| String::from_utf8(v).ok())
+                                    .and_then(|v| base64(&v).ok())
+                                    .as_deref()
+                                    == Some(&sig[..])
+                                && pem(&s[0]["publicKey"]).as_deref() == Some(cert)
+                        })
+                }
+                _ => false,
+            } && body["kind"] == logged.kind.kind.as_str();
+            if !recorded {
+                return Err(
+                    "its log entry records another signature, certificate or statement".into(),
+                );
+            }
+        }
+        _ => return Err("it holds neither a message signature nor an envelope".into()),
+    }
+    Ok(Signed {
+        identities: leaf.identities,
+        issuer,
+        time: logged.time,
+        log_index: logged.index,
+    })
+}
+
+/// The certificate chains, for code signing, to a certificate authority
+/// the trusted root trusted at `time`, and was valid then.
+fn chain(cert: &[u8], time: i64, root: &TrustedRoot) -> Result<(), String> {
+    use rustls_pki_types::{CertificateDer, UnixTime};
+    let cas: Vec<&trust::Ca> = root.cas.iter().filter(|c| c.valid.contains(time)).collect();
+    let roots: Vec<CertificateDer<'_>> = cas
+        .iter()
+        .filter_map(|c| c.chain.last())
+        .map(|d| CertificateDer::from(&d[..]))
+        .collect();
+    let anchors: Vec<_> = roots
+        .iter()
+        .filter_map(|d| webpki::anchor_from_trusted_cert(d).ok())
+        .collect();
+    let intermediates: Vec<CertificateDer<'_>> = cas
+        .iter()
+        .flat_map(|c| &c.chain[..c.chain.len() - 1])
+        .map(|d| CertificateDer::from(&d[..]))
+        .collect();
+    let leaf = CertificateDer::from(cert);
+    let ee = webpki::EndEntityCert::try_from(&leaf)
+        .map_err(|e| format!("its certificate is not one: {e}"))?;
+    let Ok(secs) = u64::try_from(time) else {
+        return Err("its log time is before 1970".into());
+    };
+    ee.verify_for_usage(
+        webpki::ALL_VERIFICATION_ALGS,
+        &anchors,
+        &intermediates,
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs)),
+        webpki::KeyUsage::required(CODE_SIGNING),
+        None,
+        None,
+    )
+    .map(|_| ())
+    .map_err(|e| {
+        format!(
+            "its certificate does not chain, for code signing at the time it was logged, to a certificate authority of {} ({e:?})",
+            root.path.display()
+        )
+    })
+}
+
+/// The DER of a PEM `CERTIFICATE`.
+fn pem_der(text: &str) -> Option<Vec<u8>> {
+    let body = text
+        .split_once("-----BEGIN CERTIFICATE-----")?
+        .1
+        .split_once("-----END CERTIFICATE-----")?
+        .0;
+    let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64(&b64).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/sigstore");
+
+    fn read(name: &str) -> Vec<u8> {
+        std::fs::read(Path::new(DIR).join(name)).unwrap()
+    }
+
+    fn root(name: &str) -> TrustedRoot {
+        TrustedRoot::read(&Path::new(DIR).join(name)).unwrap()
+    }
+
+    /// A bundle with one JSON field changed.
+    fn edited(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v: serde_json::Value = serde_json::from_slice(&read(name)).unwrap();
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    const WHL: &str = "rfc8785-0.1.2-py3-none-any.whl";
+    const WORKFLOW: &str =
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+    const ACTIONS: &str = "https://token.actions.githubusercontent.com";
+
+    #[test]
+    fn a_release_signed_in_github_actions_verifies_against_the_public_good_root() {
+        let whl = read(WHL);
+        let signed = verify(
+            &read(&format!("{WHL}.sigstore.json")),
+            &Subject::of(&whl),
+            &root("trusted_root.public-good.json"),
+        )
+        .expect("verified");
+        assert_eq!(signed.identities, [WORKFLOW]);
+        assert_eq!(signed.issuer, ACTIONS);
+        assert_eq!(signed.time, 1_710_888_076);
+        assert!(Identity::exact(ACTIONS, WORKFLOW).matches(&signed));
+        assert!(
+            Identity::regex(ACTIONS, "https://github.com/trailofbits/.*@refs/tags/v.*")
+                .unwrap()
+                .matches(&signed)
+        );
+        for other in [
+            Identity::exact("https://accounts.google.com", WORKFLOW),
+            Identity::exact(ACTIONS, &WORKFLOW.replace("v0.1.2", "v0.1.3")),
+            Identity::regex(ACTIONS, "https://github.com/trailofbits/").unwrap(),
+        ] {
+            assert!(!other.matches(&signed), "{other}");
+        }
+    }
+
+    #[test]
+    fn an_email_identity_on_staging_verifies_with_the_staging_root_only() {
+        let txt = read("bundle_v3.txt");
+        let bundle = read("bundle_v3.txt.sigstore.json");
+        let signed = verify(&bundle, &Subject::of(&txt), &root("trusted_root.staging.json"))
+            .expect("verified");
+        assert_eq!(signed.identities, ["william@yossarian.net"]);
+        assert_eq!(signed.issuer, "https://github.com/login/oauth");
+        let e = verify(
+            &bundle,
+            &Subject::of(&txt),
+            &root("trusted_root.public-good.json"),
+        )
+        .unwrap_err();
+        assert!(e.contains("which") && e.contains("does not list"), "{e}");
+    }
+
+    #[test]
+    fn a_dsse_provenance_statement_verifies_by_the_digest_it_names() {
+        let bundle = read("sigstore-1.3.0.provenance.sigstore.json");
+        let mut sha512 = [0u8; 64];
+        let hex = "76176ffa33808b54602c7c35de5c6e9a4deb96066dba6533f50ac234f4f1f4c6b3527515dc17c06fbe2860030f410eee69ea20079bd3a2c6f3dcf3b329b10751";
+        for (i, b) in sha512.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        let subject = Subject {
+            sha256: [0; 32],
+            sha512: Some(sha512),
+            bytes: None,
+        };
+        let public = root("trusted_root.public-good.json");
+        let signed = verify(&bundle, &subject, &public).expect("verified");
+        assert_eq!(
+            signed.identities,
+            ["https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"]
+        );
+        sha512[0] ^= 1;
+        let other = Subject {
+            sha512: Some(sha512),
+            ..subject
+        };
+        let e = verify(&bundle, &other, &public).unwrap_err();
+        assert!(e.contains("names another artifact"), "{e}");
+    }
+
+    #[test]
+    fn tampering_with_any_part_is_refused_with_the_reason() {
+        let whl = read(WHL);
+        let name = format!("{WHL}.sigstore.json");
+        let public = root("trusted_root.public-good.json");
+        let check = |bundle: Vec<u8>, bytes: &[u8], why: &str| {
+            let e = verify(&bundle, &Subject::of(bytes), &public).expect_err(why);
+            assert!(e.contains(why), "{why}: {e}");
+        };
+        let mut other = whl.clone();
+        other[100] ^= 1;
+        check(read(&name), &other, "message digest differs");
+        check(
+            edited(&name, |v| {
+                v["messageSignature"].as_object_mut().unwrap().remove("messageDigest");
+            }),
+            &other,
+            "not the certificate's over the artifact",
+        );
+        let entry = "/verificationMaterial/tlogEntries/0";
+        check(
+            edited(&name, |v| {
+                *v.pointer_mut(&format!("{entry}/integratedTime")).unwrap() = "1710888077".into();
+            }),
+            &whl,
+            "not the log's signature",
+        );
+        check(
+            edited(&name, |v| {
+                *v.pointer_mut(&format!("{entry}/logIndex")).unwrap() = "1".into();
+            }),
+            &whl,
+            "not the log's signature",
+        );
+        check(
+            edited(&name, |v| {
+                v.pointer_mut(entry)
+                    .unwrap()
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("inclusionPromise");
+            }),
+            &whl,
+            "no signed entry timestamp",
+        );
+        check(
+            edited(&name, |v| {
+                let h = v.pointer_mut(&format!("{entry}/inclusionProof/hashes/0")).unwrap();
+                *h = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
+            }),
+            &whl,
+            "does not lead to the root hash",
+        );
+        check(
+            edited(&name, |v| {
+                let c = v
+                    .pointer_mut(&format!("{entry}/inclusionProof/checkpoint/envelope"))
+                    .unwrap();
+                let text = c.as_str().unwrap().replacen("rekor.sigstore.dev", "rekor.evil.dev", 1);
+                *c = text.into();
+            }),
+            &whl,
+            "checkpoint is not signed by the log",
+        );
+        check(
+            edited(&name, |v| {
+                v["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
+            }),
+            &whl,
+            "no transparency log entry",
+        );
+        // Another (real) certificate, with this bundle's log entry.
+        let staging: serde_json::Value =
+            serde_json::from_slice(&read("bundle_v3.txt.sigstore.json")).unwrap();
+        check(
+            edited(&name, |v| {
+                v["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"] =
+                    staging["verificationMaterial"]["certificate"]["rawBytes"].clone();
+            }),
+            &whl,
+            "does not chain",
+        );
+        check(b"{}".to_vec(), &whl, "not a Sigstore bundle");
+        check(
+            edited(&name, |v| v["mediaType"] = "application/json".into()),
+            &whl,
+            "not a Sigstore bundle",
+        );
+    }
+
+    #[test]
+    fn a_trusted_root_must_be_one() {
+        let text = String::from_utf8(read("trusted_root.public-good.json")).unwrap();
+        let p = Path::new("root.json");
+        for (edit, why) in [
+            (text.replace("\"tlogs\"", "\"tlogz\""), "no transparency log"),
+            (text.replacen("\"keyId\": \"wNI9", "\"keyId\": \"!NI9", 1), "logId not base64"),
+            (text.replacen("\"rawBytes\": \"MFkw", "\"rawBytes\": \"MFkx", 1), "tlogs[0]: "),
+            (text.replacen("2021-01-12T11:53:27Z", "2021-01-12", 1), "not an RFC 3339"),
+            ("[]".to_string(), "not a Sigstore trusted root"),
+        ] {
+            let e = TrustedRoot::parse(p, &edit).expect_err(why);
+            assert!(e.contains(why), "{why}: {e}");
+        }
+    }
+}
