@@ -79,7 +79,7 @@ const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 /// Docker's image manifest, which older cosign releases sign with.
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 /// The largest manifest read (the distribution spec's limit for pushes).
-const MAX_MANIFEST_BYTES: usize = 4 << 20;
+pub(crate) const MAX_MANIFEST_BYTES: usize = 4 << 20;
 /// How long one pull or push may take in all.
 const DEADLINE: Duration = Duration::from_secs(300);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -445,6 +445,29 @@ pub(crate) fn fetch_blob(r: &OciRef, digest: &str, size: usize) -> Result<Vec<u8
             return Err(format!("{r}: digest mismatch for {digest}"));
         }
         Ok(bytes)
+    })
+}
+
+/// The most referrers of one artifact that are read.
+pub(crate) const MAX_REFERRERS: usize = 64;
+
+/// The digests (and artifact types) of the manifests that refer to `r`
+/// (pinned): from the registry's referrers API, or from the referrers tag
+/// (`sha256-<hex>`) of a registry without one. None when there are none.
+pub(crate) fn fetch_referrers(r: &OciRef) -> Result<Vec<(String, Option<String>)>, String> {
+    let (auth, from) = auth_for(r)?;
+    let describe = |e| describe(r, e, &from);
+    run(r, async |client, image| {
+        client
+            .store_auth_if_needed(image.resolve_registry(), &auth)
+            .await;
+        let index = client.pull_referrers(image, None).await.map_err(describe)?;
+        Ok(index
+            .manifests
+            .into_iter()
+            .take(MAX_REFERRERS)
+            .map(|m| (m.digest, m.artifact_type))
+            .collect())
     })
 }
 

@@ -77,10 +77,11 @@ pub struct Policy {
     pub signatures: Vec<SignerSet>,
 }
 
-/// One file's `[signatures] keys`: an OCI source must be signed by one.
+/// One file's `[signatures]`: an OCI source must be signed by one of its
+/// keys or identities.
 #[derive(Debug, Clone)]
 pub struct SignerSet {
-    pub keys: Vec<crate::oci::signatures::Key>,
+    pub signers: crate::oci::signatures::Signers,
     pub at: At,
 }
 
@@ -341,8 +342,8 @@ impl Policy {
     /// Every OCI source (plugins and bundles) must be signed by a key of
     /// each `[signatures]` set.
     fn check_signatures(&self, bundles: &[(crate::oci::OciRef, At)], d: &mut Diags) {
-        let sets: Vec<Vec<crate::oci::signatures::Key>> =
-            self.signatures.iter().map(|s| s.keys.clone()).collect();
+        let sets: Vec<crate::oci::signatures::Signers> =
+            self.signatures.iter().map(|s| s.signers.clone()).collect();
         let cache = crate::cache::dir(None);
         let plugins = self.plugins.iter().filter_map(|p| match &p.source {
             Source::Oci(r) => Some((r, &p.at)),
@@ -403,32 +404,87 @@ fn named<'a>(node: Option<Node<'a>>, d: &mut Diags) -> Vec<(Spanned<String>, Nod
     }
 }
 
-/// `[signatures] keys = ["…"]`: public key files, relative to this file.
+/// `[signatures]`: public key files and keyless identities (with the
+/// trusted root they are checked against), paths relative to this file.
 fn read_signatures(node: Node<'_>, dir: Option<&Path>, d: &mut Diags) -> Option<SignerSet> {
+    use crate::oci::keyless::{Identity, TrustedRoot};
     let at = node.at();
     let mut t = node.table(d)?;
-    let keys = t.required("keys", d).map(|n| n.strings(d));
+    let keys = t.get("keys").map(|n| (n.at(), n.strings(d)));
+    let identities = t.get("identities").map(|n| (n.at(), n.tables(d)));
+    let root = t.get("trusted-root").and_then(|n| n.str(d));
     t.finish(d);
-    let keys = keys?;
-    if keys.is_empty() {
-        d.push(
-            at,
-            "[signatures] keys is empty: name at least one public key",
-        );
-        return None;
-    }
-    let mut read = Vec::new();
-    for k in keys {
-        let path = match dir {
-            Some(dir) if Path::new(&k.value).is_relative() => dir.join(&k.value),
-            _ => PathBuf::from(&k.value),
-        };
-        match crate::oci::signatures::Key::read(&path) {
-            Ok(key) => read.push(key),
-            Err(e) => d.push(k.at, e),
+    let named = keys.is_some() || identities.is_some();
+    let resolve = |p: &str| match dir {
+        Some(dir) if Path::new(p).is_relative() => dir.join(p),
+        _ => PathBuf::from(p),
+    };
+    let mut signers = crate::oci::signatures::Signers::default();
+    if let Some((at, keys)) = keys {
+        if keys.is_empty() {
+            d.push(
+                at,
+                "[signatures] keys is empty: name at least one public key",
+            );
+        }
+        for k in keys {
+            match crate::oci::signatures::Key::read(&resolve(&k.value)) {
+                Ok(key) => signers.keys.push(key),
+                Err(e) => d.push(k.at, e),
+            }
         }
     }
-    Some(SignerSet { keys: read, at })
+    let mut ids_at = None;
+    if let Some((at, tables)) = identities {
+        if tables.is_empty() {
+            d.push(
+                at.clone(),
+                "[signatures] identities is empty: name at least one",
+            );
+        }
+        ids_at = Some(at);
+        for mut id in tables {
+            let id_at = id.at.clone();
+            let issuer = id.required("issuer", d).and_then(|n| n.str(d));
+            let exact = id.get("identity").and_then(|n| n.str(d));
+            let regex = id.get("identity-regex").and_then(|n| n.str(d));
+            id.finish(d);
+            let Some(issuer) = issuer else { continue };
+            match (exact, regex) {
+                (Some(e), None) => signers.identities.push(Identity::exact(&issuer.value, &e.value)),
+                (None, Some(re)) => match Identity::regex(&issuer.value, &re.value) {
+                    Ok(i) => signers.identities.push(i),
+                    Err(e) => d.push(re.at, e),
+                },
+                _ => d.push(
+                    id_at,
+                    "an identity needs exactly one of `identity` (the certificate's e-mail or URI) and `identity-regex`",
+                ),
+            }
+        }
+    }
+    match (root, &ids_at) {
+        (Some(r), Some(_)) => match TrustedRoot::read(&resolve(&r.value)) {
+            Ok(root) => signers.root = Some(std::sync::Arc::new(root)),
+            Err(e) => d.push(r.at, e),
+        },
+        (None, Some(at)) => d.push(
+            at.clone(),
+            "[signatures] identities need `trusted-root`: the Sigstore trusted root (trusted_root.json) their certificates and log entries are checked against",
+        ),
+        (Some(r), None) => d.push(
+            r.at,
+            "[signatures] trusted-root is only read for `identities`, and there are none",
+        ),
+        (None, None) => {}
+    }
+    if !named {
+        d.push(
+            at.clone(),
+            "[signatures] names no signer: give `keys` or `identities`",
+        );
+    }
+    Some(SignerSet { signers, at })
 }
 
 fn read_gate(node: Node<'_>, d: &mut Diags) -> GateSettings {

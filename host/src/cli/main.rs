@@ -92,6 +92,11 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Check who signed a plugin or a policy bundle in an OCI registry (or
+    /// a file, with its Sigstore bundle): against the signer given, else
+    /// the policy's `[signatures]`. Offline once the signatures are
+    /// cached. Prints who signed; exit 2 when it is not signed as wanted.
+    Verify(VerifyArgs),
     /// Write a new project.
     #[command(subcommand)]
     New(NewCommand),
@@ -103,6 +108,36 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// oci://<registry>/<repository>[:<tag>][@sha256:<digest>], or a file
+    /// (with --bundle).
+    #[arg(value_name = "REFERENCE|FILE")]
+    target: String,
+    /// The file's Sigstore bundle (`cosign sign-blob --bundle`).
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// A public key (PEM, as `cosign.pub`) that must have signed.
+    #[arg(long = "key", value_name = "FILE")]
+    keys: Vec<PathBuf>,
+    /// The keyless signer: the certificate's e-mail or URI, exactly.
+    #[arg(long, value_name = "IDENTITY", conflicts_with = "identity_regex")]
+    identity: Option<String>,
+    /// The keyless signer: a regular expression the whole identity matches.
+    #[arg(long, value_name = "REGEX")]
+    identity_regex: Option<String>,
+    /// The OIDC issuer the keyless signer's certificate names.
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// The Sigstore trusted root keyless signatures are checked against.
+    #[arg(long, value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
+    /// With no signer given: the policy whose `[signatures]` to check
+    /// (default: the one `check` finds here).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -461,6 +496,7 @@ fn main() -> ExitCode {
         Command::Push { file, reference } => push_cmd(&file, &reference),
         Command::Pull { reference, output } => pull_cmd(&reference, output.as_deref()),
         Command::Lock { path, policy } => lock_cmd(&path, policy.as_deref()),
+        Command::Verify(args) => verify_cmd(args),
         Command::New(NewCommand::Plugin { name, lang, dir }) => new_plugin_cmd(&name, lang, dir),
     };
     match result {
@@ -1285,6 +1321,120 @@ fn pull_cmd(reference: &str, output: Option<&Path>) -> Result<Exit, Error> {
         ),
     };
     print_stdout(&format!("{}\n{said}\n", r.pinned(&pulled.digest)))?;
+    Ok(Exit::Pass)
+}
+
+/// The signers `verify` checks against: the one its flags give, else each
+/// `[signatures]` table of the policy.
+fn verify_signers(a: &VerifyArgs) -> Result<Vec<portcullis::oci::signatures::Signers>, Error> {
+    use portcullis::oci::{keyless, signatures};
+    let keyless_flags = a.identity.is_some() || a.identity_regex.is_some();
+    if a.keys.is_empty() && !keyless_flags {
+        if a.issuer.is_some() || a.trusted_root.is_some() {
+            return Err(Error::Usage(
+                "--issuer and --trusted-root go with --identity or --identity-regex".into(),
+            ));
+        }
+        let file = a
+            .policy
+            .clone()
+            .or_else(|| check::discover_policy(Path::new(".")))
+            .ok_or_else(|| {
+                Error::Usage(
+                    "no signer to check against: give --key, or --identity with --issuer and --trusted-root, or a policy with [signatures]".into(),
+                )
+            })?;
+        let policy = portcullis::policy::Policy::load(&file)?;
+        if policy.signatures.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: no [signatures] to check against; give --key or --identity",
+                file.display()
+            )));
+        }
+        return Ok(policy.signatures.into_iter().map(|s| s.signers).collect());
+    }
+    let mut set = signatures::Signers::default();
+    for k in &a.keys {
+        set.keys
+            .push(signatures::Key::read(k).map_err(Error::Usage)?);
+    }
+    if keyless_flags {
+        let (Some(issuer), Some(root)) = (&a.issuer, &a.trusted_root) else {
+            return Err(Error::Usage(
+                "--identity and --identity-regex need --issuer and --trusted-root".into(),
+            ));
+        };
+        set.identities.push(match (&a.identity, &a.identity_regex) {
+            (Some(id), _) => keyless::Identity::exact(issuer, id),
+            (None, Some(re)) => keyless::Identity::regex(issuer, re).map_err(Error::Usage)?,
+            (None, None) => unreachable!("checked above"),
+        });
+        set.root = Some(std::sync::Arc::new(
+            keyless::TrustedRoot::read(root).map_err(Error::Usage)?,
+        ));
+    }
+    Ok(vec![set])
+}
+
+fn verify_cmd(a: VerifyArgs) -> Result<Exit, Error> {
+    use portcullis::oci::{self, keyless, signatures};
+    let sets = verify_signers(&a)?;
+    if let Some(bundle) = &a.bundle {
+        let file = Path::new(&a.target);
+        if a.target.starts_with("oci://") {
+            return Err(Error::Usage(
+                "--bundle is for a file: an OCI source's Sigstore bundles are read from its registry".into(),
+            ));
+        }
+        let limit = portcullis::sandbox::compile::MAX_COMPONENT_BYTES as u64;
+        let bytes = portcullis::files::read(file, limit).map_err(|e| Error::io(file, e))?;
+        let b = portcullis::files::read(bundle, keyless::MAX_BUNDLE_BYTES as u64)
+            .map_err(|e| Error::io(bundle, e))?;
+        let subject = keyless::Subject::of(&bytes);
+        let mut text = String::new();
+        for set in &sets {
+            let Some(root) = set.root.as_deref().filter(|_| !set.identities.is_empty()) else {
+                return Err(Error::Usage(format!(
+                    "{}: a file's bundle is checked against an identity; the signer wanted is {}",
+                    file.display(),
+                    set.wanted()
+                )));
+            };
+            let signed = keyless::verify(&b, &subject, root)
+                .map_err(|e| Error::io(bundle, format!("does not verify: {e}")))?;
+            if !set.identities.iter().any(|i| i.matches(&signed)) {
+                return Err(Error::io(
+                    file,
+                    format!(
+                        "is not signed by {} (its bundle is signed by {} (issuer {}))",
+                        set.wanted(),
+                        signed.identities.join(", "),
+                        signed.issuer
+                    ),
+                ));
+            }
+            text.push_str(&format!(
+                "{} is signed by {} (issuer {}), logged at {} (log index {})\n",
+                file.display(),
+                signed.identities.join(", "),
+                signed.issuer,
+                portcullis::evidence::metrics::rfc3339(signed.time.saturating_mul(1000)),
+                signed.log_index
+            ));
+        }
+        print_stdout(&text)?;
+        return Ok(Exit::Pass);
+    }
+    let r = oci::OciRef::parse(&a.target).map_err(Error::Usage)?;
+    let cache = portcullis::cache::dir(None);
+    let pulled = oci::pull(&r, cache.as_deref(), None).map_err(Error::Usage)?;
+    let pinned = r.pinned(&pulled.digest);
+    let by = signatures::verify(&pinned, &sets, cache.as_deref()).map_err(Error::Usage)?;
+    let text: String = by
+        .iter()
+        .map(|who| format!("{pinned} is signed by {who}\n"))
+        .collect();
+    print_stdout(&text)?;
     Ok(Exit::Pass)
 }
 

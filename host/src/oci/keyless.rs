@@ -33,6 +33,8 @@ use trust::{RawBytes, RawChain, base64};
 /// The media type of a Sigstore bundle (0.3), as a layer and as an
 /// artifact type.
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// What every version's media type starts with.
+pub const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 /// The largest bundle read.
 pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
 /// `1.3.6.1.5.5.7.3.3` id-kp-codeSigning.
@@ -192,10 +194,13 @@ pub fn verify(bundle: &[u8], subject: &Subject<'_>, root: &TrustedRoot) -> Resul
     if bundle.len() > MAX_BUNDLE_BYTES {
         return Err(format!("the bundle is over {MAX_BUNDLE_BYTES} bytes"));
     }
-    let b: Bundle = serde_json::from_slice(bundle)
-        .map_err(|e| format!("not a Sigstore bundle: {e}"))?;
-    if !b.media_type.starts_with("application/vnd.dev.sigstore.bundle") {
-        return Err(format!("not a Sigstore bundle (mediaType `{}`)", b.media_type));
+    let b: Bundle =
+        serde_json::from_slice(bundle).map_err(|e| format!("not a Sigstore bundle: {e}"))?;
+    if !b.media_type.starts_with(BUNDLE_MEDIA_PREFIX) {
+        return Err(format!(
+            "not a Sigstore bundle (mediaType `{}`)",
+            b.media_type
+        ));
     }
     let m = &b.verification_material;
     let cert = match (&m.certificate, &m.x509_certificate_chain) {
@@ -218,7 +223,8 @@ pub fn verify(bundle: &[u8], subject: &Subject<'_>, root: &TrustedRoot) -> Resul
     }
     let mut why = Vec::new();
     for entry in m.tlog_entries.iter().take(MAX_ENTRIES) {
-        match tlog::verify(entry, root).and_then(|logged| believe(&b, &cert, logged, subject, root)) {
+        match tlog::verify(entry, root).and_then(|logged| believe(&b, &cert, logged, subject, root))
+        {
             Ok(signed) => return Ok(signed),
             Err(e) => why.push(e),
         }
@@ -325,18 +331,20 @@ fn believe(
                 ("intoto", "0.0.2") => {
                     let content = &spec["content"];
                     content["payloadHash"]["value"] == payload_hash.as_str()
-                        && content["envelope"]["signatures"].as_array().is_some_and(|s| {
-                            // intoto 0.0.2 encodes the signature twice.
-                            s.len() == 1
-                                && s[0]["sig"]
-                                    .as_str()
-                                    .and_then(|v| base64(v).ok())
-                                    .and_then(|v| String::from_utf8(v).ok())
-                                    .and_then(|v| base64(&v).ok())
-                                    .as_deref()
-                                    == Some(&sig[..])
-                                && pem(&s[0]["publicKey"]).as_deref() == Some(cert)
-                        })
+                        && content["envelope"]["signatures"]
+                            .as_array()
+                            .is_some_and(|s| {
+                                // intoto 0.0.2 encodes the signature twice.
+                                s.len() == 1
+                                    && s[0]["sig"]
+                                        .as_str()
+                                        .and_then(|v| base64(v).ok())
+                                        .and_then(|v| String::from_utf8(v).ok())
+                                        .and_then(|v| base64(&v).ok())
+                                        .as_deref()
+                                        == Some(&sig[..])
+                                    && pem(&s[0]["publicKey"]).as_deref() == Some(cert)
+                            })
                 }
                 _ => false,
             } && body["kind"] == logged.kind.kind.as_str();
@@ -468,8 +476,12 @@ mod tests {
     fn an_email_identity_on_staging_verifies_with_the_staging_root_only() {
         let txt = read("bundle_v3.txt");
         let bundle = read("bundle_v3.txt.sigstore.json");
-        let signed = verify(&bundle, &Subject::of(&txt), &root("trusted_root.staging.json"))
-            .expect("verified");
+        let signed = verify(
+            &bundle,
+            &Subject::of(&txt),
+            &root("trusted_root.staging.json"),
+        )
+        .expect("verified");
         assert_eq!(signed.identities, ["william@yossarian.net"]);
         assert_eq!(signed.issuer, "https://github.com/login/oauth");
         let e = verify(
@@ -498,7 +510,9 @@ mod tests {
         let signed = verify(&bundle, &subject, &public).expect("verified");
         assert_eq!(
             signed.identities,
-            ["https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"]
+            [
+                "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
+            ]
         );
         sha512[0] ^= 1;
         let other = Subject {
@@ -523,7 +537,10 @@ mod tests {
         check(read(&name), &other, "message digest differs");
         check(
             edited(&name, |v| {
-                v["messageSignature"].as_object_mut().unwrap().remove("messageDigest");
+                v["messageSignature"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("messageDigest");
             }),
             &other,
             "not the certificate's over the artifact",
@@ -556,7 +573,9 @@ mod tests {
         );
         check(
             edited(&name, |v| {
-                let h = v.pointer_mut(&format!("{entry}/inclusionProof/hashes/0")).unwrap();
+                let h = v
+                    .pointer_mut(&format!("{entry}/inclusionProof/hashes/0"))
+                    .unwrap();
                 *h = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
             }),
             &whl,
@@ -567,7 +586,10 @@ mod tests {
                 let c = v
                     .pointer_mut(&format!("{entry}/inclusionProof/checkpoint/envelope"))
                     .unwrap();
-                let text = c.as_str().unwrap().replacen("rekor.sigstore.dev", "rekor.evil.dev", 1);
+                let text = c
+                    .as_str()
+                    .unwrap()
+                    .replacen("rekor.sigstore.dev", "rekor.evil.dev", 1);
                 *c = text.into();
             }),
             &whl,
@@ -604,10 +626,22 @@ mod tests {
         let text = String::from_utf8(read("trusted_root.public-good.json")).unwrap();
         let p = Path::new("root.json");
         for (edit, why) in [
-            (text.replace("\"tlogs\"", "\"tlogz\""), "no transparency log"),
-            (text.replacen("\"keyId\": \"wNI9", "\"keyId\": \"!NI9", 1), "logId not base64"),
-            (text.replacen("\"rawBytes\": \"MFkw", "\"rawBytes\": \"MFkx", 1), "tlogs[0]: "),
-            (text.replacen("2021-01-12T11:53:27Z", "2021-01-12", 1), "not an RFC 3339"),
+            (
+                text.replace("\"tlogs\"", "\"tlogz\""),
+                "no transparency log",
+            ),
+            (
+                text.replacen("\"keyId\": \"wNI9", "\"keyId\": \"!NI9", 1),
+                "logId not base64",
+            ),
+            (
+                text.replacen("\"rawBytes\": \"MFkw", "\"rawBytes\": \"MFkx", 1),
+                "tlogs[0]: ",
+            ),
+            (
+                text.replacen("2021-01-12T11:53:27Z", "2021-01-12", 1),
+                "not an RFC 3339",
+            ),
             ("[]".to_string(), "not a Sigstore trusted root"),
         ] {
             let e = TrustedRoot::parse(p, &edit).expect_err(why);

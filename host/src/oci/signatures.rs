@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{OciRef, Store};
+use super::{OciRef, Store, keyless};
 use crate::digest::sha256_hex;
 
 /// The media type of a cosign signature layer.
@@ -123,98 +123,245 @@ struct Image {
     digest: String,
 }
 
-/// Check that `r` (pinned) is signed by one key of each of `sets`;
-/// `Err` says which set no signature satisfies, or why none could be read.
-pub fn verify(r: &OciRef, sets: &[Vec<Key>], cache: Option<&Path>) -> Result<(), String> {
+/// What one `[signatures]` table accepts: a cosign signature by one of its
+/// keys, or a keyless signature (a Sigstore bundle, checked against its
+/// trusted root) by one of its identities.
+#[derive(Debug, Clone, Default)]
+pub struct Signers {
+    pub keys: Vec<Key>,
+    pub identities: Vec<keyless::Identity>,
+    pub root: Option<std::sync::Arc<keyless::TrustedRoot>>,
+}
+
+impl Signers {
+    /// Who it wants, for messages: "the key team.pub or https://… (issuer …)".
+    pub fn wanted(&self) -> String {
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|k| k.path.display().to_string())
+            .collect();
+        let mut parts = match keys.as_slice() {
+            [] => vec![],
+            [one] => vec![format!("the key {one}")],
+            _ => vec![format!("one of the keys {}", keys.join(", "))],
+        };
+        parts.extend(self.identities.iter().map(|i| i.to_string()));
+        parts.join(" or ")
+    }
+}
+
+/// The signatures a source carries.
+#[derive(Default)]
+struct Found {
+    /// The policy's keys that signed it.
+    keys: Vec<Key>,
+    /// Its Sigstore bundles, not yet verified.
+    bundles: Vec<Vec<u8>>,
+}
+
+/// Who in `set` signed, by `found`; else what `found` holds instead.
+fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Result<String, String> {
+    if let Some(k) = set.keys.iter().find(|k| found.keys.contains(k)) {
+        return Ok(format!("the key {}", k.path.display()));
+    }
+    let mut said: Vec<String> = Vec::new();
+    if !found.keys.is_empty() {
+        let by: Vec<String> = found
+            .keys
+            .iter()
+            .map(|k| k.path.display().to_string())
+            .collect();
+        said.push(format!("a cosign signature by {}", by.join(", ")));
+    } else if !set.keys.is_empty() {
+        said.push("no cosign signature by a key the policy names, for this digest".into());
+    }
+    if let Some(root) = set.root.as_deref().filter(|_| !set.identities.is_empty()) {
+        for bundle in &found.bundles {
+            match keyless::verify(bundle, subject, root) {
+                Ok(s) if set.identities.iter().any(|i| i.matches(&s)) => {
+                    return Ok(format!(
+                        "{} (issuer {}), logged at {} (log index {})",
+                        s.identities.join(", "),
+                        s.issuer,
+                        crate::evidence::metrics::rfc3339(s.time.saturating_mul(1000)),
+                        s.log_index
+                    ));
+                }
+                Ok(s) => said.push(format!(
+                    "a Sigstore bundle signed by {} (issuer {})",
+                    s.identities.join(", "),
+                    s.issuer
+                )),
+                Err(e) => said.push(format!("a Sigstore bundle that does not verify: {e}")),
+            }
+        }
+        if found.bundles.is_empty() {
+            said.push("no Sigstore bundle".into());
+        }
+    }
+    Err(said.join("; "))
+}
+
+/// Check that `r` (pinned) satisfies each of `sets`: `Ok` says who signed,
+/// for each set; `Err` says which set it does not satisfy and what
+/// signatures it carries, or why none could be read.
+pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<String>, String> {
     let Some(digest) = &r.digest else {
         return Err(format!(
             "{r}: only a pinned source can be checked for signatures"
         ));
     };
-    let Some(first) = sets.first() else {
-        return Ok(());
-    };
-    let keys: Vec<&Key> = sets.iter().flatten().collect();
+    if sets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<&Key> = sets.iter().flat_map(|s| &s.keys).collect();
+    let keyless = sets.iter().any(|s| !s.identities.is_empty());
     let store = cache.and_then(|c| Store::open(c).ok());
-    let index = cache.map(|c| c.join("oci").join("signatures"));
     let hex = &digest["sha256:".len()..];
+    let key_index = cache.map(|c| c.join("oci").join("signatures"));
+    let bundle_index = cache.map(|c| c.join("oci").join("sigstore"));
+    let mut sha256 = [0u8; 32];
+    for (i, b) in sha256.iter_mut().enumerate() {
+        *b = hex
+            .get(2 * i..2 * i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| format!("{r}: not a sha256 digest"))?;
+    }
+    // A message signature signs the manifest's bytes: at hand when pulled.
+    let manifest = store
+        .as_ref()
+        .and_then(|s| s.get(digest, super::MAX_MANIFEST_BYTES));
+    let subject = keyless::Subject {
+        sha256,
+        sha512: None,
+        bytes: manifest.as_deref(),
+    };
     // The signatures kept from an earlier run, when they satisfy every set.
-    if let (Some(store), Some(index)) = (&store, &index)
-        && let Ok(sig_digest) = std::fs::read_to_string(index.join(hex))
-        && let Some(manifest) = store.get(sig_digest.trim(), super::MAX_MANIFEST_BYTES)
-        && let Ok(signers) = signers(r, digest, &manifest, &keys, |d, max| {
-            store.get(d, max).ok_or(())
-        })
-        && unmet(sets, &signers).is_none()
-    {
-        return Ok(());
-    }
-    let tag = format!("sha256-{hex}.sig");
-    let sig_ref = OciRef {
-        tag: Some(tag.clone()),
-        digest: None,
-        ..r.clone()
-    };
-    let manifest = match super::fetch_manifest(&sig_ref) {
-        Ok(m) => m,
-        Err(e) if e.contains("manifest unknown") || e.contains("MANIFEST_UNKNOWN") => {
-            return Err(format!(
-                "{r} is not signed (no cosign signature at :{tag}); the policy wants a signature by {}",
-                wanted(first)
-            ));
+    if let Some(store) = &store {
+        let mut found = Found::default();
+        if !keys.is_empty()
+            && let Some(index) = &key_index
+            && let Ok(sig_digest) = std::fs::read_to_string(index.join(hex))
+            && let Some(manifest) = store.get(sig_digest.trim(), super::MAX_MANIFEST_BYTES)
+        {
+            found.keys = signers(r, digest, &manifest, &keys, |d, max| {
+                store.get(d, max).ok_or(())
+            })
+            .unwrap_or_default();
         }
-        Err(e) => return Err(format!("{r}: cannot read its signatures: {e}")),
-    };
-    let sig_digest = format!("sha256:{}", sha256_hex(&manifest));
-    let mut payloads = Vec::new();
-    let signers = signers(r, digest, &manifest, &keys, |d, max| {
-        let bytes = super::fetch_blob(&sig_ref, d, max).map_err(|_| ())?;
-        payloads.push(bytes.clone());
-        Ok(bytes)
-    })?;
-    if let Some(set) = unmet(sets, &signers) {
-        return Err(format!(
-            "{r} is not signed by {} (its signatures at :{tag} are {})",
-            wanted(set),
-            if signers.is_empty() {
-                "by none of the keys, or not for this digest".to_string()
-            } else {
-                format!(
-                    "by {}",
-                    signers
-                        .iter()
-                        .map(|k| k.path.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+        if keyless
+            && let Some(index) = &bundle_index
+            && let Ok(list) = std::fs::read_to_string(index.join(hex))
+        {
+            found.bundles = list
+                .lines()
+                .take(super::MAX_REFERRERS)
+                .filter_map(|d| store.get(d, keyless::MAX_BUNDLE_BYTES))
+                .collect();
+        }
+        let by: Result<Vec<String>, String> =
+            sets.iter().map(|s| satisfy(s, &found, &subject)).collect();
+        if let Ok(by) = by {
+            return Ok(by);
+        }
+    }
+    let mut found = Found::default();
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    let mut absent: Vec<String> = Vec::new();
+    let mut sig_digest = None;
+    if !keys.is_empty() {
+        let tag = format!("sha256-{hex}.sig");
+        let sig_ref = OciRef {
+            tag: Some(tag.clone()),
+            digest: None,
+            ..r.clone()
+        };
+        match super::fetch_manifest(&sig_ref) {
+            Ok(manifest) => {
+                found.keys = signers(r, digest, &manifest, &keys, |d, max| {
+                    let bytes = super::fetch_blob(&sig_ref, d, max).map_err(|_| ())?;
+                    kept.push(bytes.clone());
+                    Ok(bytes)
+                })?;
+                sig_digest = Some(format!("sha256:{}", sha256_hex(&manifest)));
+                kept.push(manifest);
             }
-        ));
-    }
-    if let (Some(store), Some(index)) = (&store, &index) {
-        // Kept for offline runs; a failure here is only a miss next time.
-        let _ = store.put(&manifest);
-        for p in &payloads {
-            let _ = store.put(p);
+            Err(e) if e.contains("manifest unknown") || e.contains("MANIFEST_UNKNOWN") => {
+                absent.push(format!("no cosign signature at :{tag}"));
+            }
+            Err(e) => return Err(format!("{r}: cannot read its signatures: {e}")),
         }
-        let _ = std::fs::create_dir_all(index).and_then(|()| {
-            crate::cache::replace(&index.join(hex), &[sig_digest.as_bytes()], false)
-        });
     }
-    Ok(())
-}
-
-/// The first set none of whose keys signed, if any.
-fn unmet<'a>(sets: &'a [Vec<Key>], signers: &[Key]) -> Option<&'a Vec<Key>> {
-    sets.iter()
-        .find(|set| !set.iter().any(|k| signers.contains(k)))
-}
-
-fn wanted(set: &[Key]) -> String {
-    let names: Vec<String> = set.iter().map(|k| k.path.display().to_string()).collect();
-    match names.as_slice() {
-        [one] => format!("the key {one}"),
-        _ => format!("one of the keys {}", names.join(", ")),
+    if keyless {
+        for (d, _) in super::fetch_referrers(r)
+            .map_err(|e| format!("{r}: cannot read what refers to it: {e}"))?
+        {
+            let one = OciRef {
+                tag: None,
+                digest: Some(d),
+                ..r.clone()
+            };
+            // A referrer that cannot be read is one fewer candidate.
+            let Ok(manifest) = super::fetch_manifest(&one) else {
+                continue;
+            };
+            let Ok(m) = serde_json::from_slice::<SigManifest>(&manifest) else {
+                continue;
+            };
+            let bundle = m.layers.iter().find(|l| {
+                l.media_type.starts_with(keyless::BUNDLE_MEDIA_PREFIX)
+                    && l.size as usize <= keyless::MAX_BUNDLE_BYTES
+            });
+            if let Some(l) = bundle
+                && let Ok(bytes) = super::fetch_blob(r, &l.digest, l.size as usize)
+            {
+                found.bundles.push(bytes);
+            }
+        }
+        if found.bundles.is_empty() {
+            absent.push("no Sigstore bundle among what refers to it".into());
+        }
     }
+    let mut by = Vec::new();
+    for set in sets {
+        match satisfy(set, &found, &subject) {
+            Ok(who) => by.push(who),
+            Err(why) => {
+                let wanted = set.wanted();
+                return Err(if found.keys.is_empty() && found.bundles.is_empty() {
+                    format!(
+                        "{r} is not signed ({}); the policy wants a signature by {wanted}",
+                        absent.join(", ")
+                    )
+                } else {
+                    format!("{r} is not signed by {wanted} (it carries {why})")
+                });
+            }
+        }
+    }
+    if let Some(store) = &store {
+        // Kept for offline runs; a failure here is only a miss next time.
+        for bytes in &kept {
+            let _ = store.put(bytes);
+        }
+        if let (Some(index), Some(sig_digest)) = (&key_index, &sig_digest) {
+            let _ = std::fs::create_dir_all(index).and_then(|()| {
+                crate::cache::replace(&index.join(hex), &[sig_digest.as_bytes()], false)
+            });
+        }
+        if let Some(index) = bundle_index.as_ref().filter(|_| !found.bundles.is_empty()) {
+            let list: String = found
+                .bundles
+                .iter()
+                .filter_map(|b| store.put(b).ok())
+                .map(|d| d + "\n")
+                .collect();
+            let _ = std::fs::create_dir_all(index)
+                .and_then(|()| crate::cache::replace(&index.join(hex), &[list.as_bytes()], false));
+        }
+    }
+    Ok(by)
 }
 
 /// The keys (of every key the policy names) that sign `digest` in the

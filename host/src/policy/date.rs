@@ -95,7 +95,9 @@ pub fn unix_seconds(s: &str) -> Option<i64> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let v = hms.get(r)?;
-        v.bytes().all(|c| c.is_ascii_digit()).then(|| v.parse().ok())?
+        v.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| v.parse().ok())?
     };
     let (h, m, sec) = (num(0..2)?, num(3..5)?, num(6..8)?);
     if h > 23 || m > 59 || sec > 60 {

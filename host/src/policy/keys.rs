@@ -12,9 +12,10 @@ pub struct Key {
 
 /// The tables whose keys the reader checks, and the prefix their keys
 /// carry in [`KEYS`]: (table, prefix).
-pub const TABLES: [(&str, &str); 9] = [
+pub const TABLES: [(&str, &str); 10] = [
     ("the top level", ""),
     ("[signatures]", "signatures."),
+    ("a signatures identity", "signatures.identities[]."),
     ("[gate]", "gate."),
     ("a locked fail-at", "gate.fail-at."),
     ("[plugins.<id>]", "plugins.<id>."),
@@ -68,12 +69,37 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "signatures",
         kind: "table",
-        doc: "cosign signatures every `oci://` source (plugins and policy bundles, here and in what this file extends) must carry; see `signatures.keys`",
+        doc: "the signatures every `oci://` source (plugins and policy bundles, here and in what this file extends) must carry: a cosign signature by one of `keys`, or a keyless one by one of `identities`, all checked offline. Each file's `[signatures]` holds for everything it extends and everything that extends it: a source must satisfy every such table, so an extending policy can add a signer requirement but never drop one. Unsigned, signed by another key or identity, or signed for another digest is exit 2 naming the source and the signer expected",
     },
     Key {
         path: "signatures.keys",
         kind: "array of strings",
-        doc: "public key files (PEM `PUBLIC KEY`, ECDSA P-256, as `cosign generate-key-pair` writes `cosign.pub`), relative to this file: each OCI source must be signed (`cosign sign --key`) by one of them, checked offline. Each file's `[signatures]` holds for everything it extends and everything that extends it: a source must satisfy every such table, so an extending policy can add a signer requirement but never drop one. Unsigned, signed by another key, or signed for another digest is exit 2 naming the source and the key expected",
+        doc: "public key files (PEM `PUBLIC KEY`, ECDSA P-256, as `cosign generate-key-pair` writes `cosign.pub`), relative to this file; a source signed (`cosign sign --key`) by one of them is accepted",
+    },
+    Key {
+        path: "signatures.identities",
+        kind: "array of tables",
+        doc: "keyless signers: a source carrying a Sigstore bundle (`cosign sign` without a key attaches one as a referrer) whose certificate names one of them is accepted, once the bundle verifies against `trusted-root`",
+    },
+    Key {
+        path: "signatures.trusted-root",
+        kind: "string",
+        doc: "the Sigstore trusted root (`trusted_root.json`, relative to this file) keyless signatures are checked against: the certificate authorities a signing certificate must chain to and the transparency logs whose signed entry timestamps date it. Required with `identities`",
+    },
+    Key {
+        path: "signatures.identities[].issuer",
+        kind: "string",
+        doc: "the OIDC issuer the certificate must name, exactly (`https://token.actions.githubusercontent.com` for GitHub Actions)",
+    },
+    Key {
+        path: "signatures.identities[].identity",
+        kind: "string",
+        doc: "the certificate's identity, exactly: an e-mail address, or a URI such as a workflow's `https://github.com/<org>/<repo>/.github/workflows/<file>@refs/heads/main`",
+    },
+    Key {
+        path: "signatures.identities[].identity-regex",
+        kind: "string",
+        doc: "instead of `identity`: a regular expression the whole identity must match",
     },
     Key {
         path: "gate.fail-at",

@@ -513,6 +513,10 @@ fn documented_keys_are_exactly_the_accepted_keys() {
             "signatures.",
             format!("[signatures]\nkeys = []\nzz-unknown = 1\n{plugin}"),
         ),
+        (
+            "signatures.identities[].",
+            format!("[signatures]\nidentities = [{{ issuer = \"i\", zz-unknown = 1 }}]\n{plugin}"),
+        ),
         ("plugins.<id>.", format!("{plugin}zz-unknown = 1\n")),
         (
             "plugins.<id>.prometheus.",

@@ -130,7 +130,8 @@ pub(super) fn verify(e: &Entry, root: &TrustedRoot) -> Result<Logged, String> {
     if let Some(proof) = &e.inclusion_proof {
         inclusion(proof, log, &body).map_err(|err| format!("its inclusion proof: {err}"))?;
     }
-    let body = serde_json::from_slice(&body).map_err(|err| format!("its body is not JSON: {err}"))?;
+    let body =
+        serde_json::from_slice(&body).map_err(|err| format!("its body is not JSON: {err}"))?;
     Ok(Logged {
         time,
         index,
@@ -196,7 +197,11 @@ fn inclusion(proof: &Proof, log: &Log, body: &[u8]) -> Result<(), String> {
         return Err("a negative index or size".into());
     };
     let root = base64(&proof.root_hash).map_err(|e| format!("the root hash is {e}"))?;
-    if proof_root(index, size, leaf, &path).as_ref().map(|r| &r[..]) != Some(&root[..]) {
+    if proof_root(index, size, leaf, &path)
+        .as_ref()
+        .map(|r| &r[..])
+        != Some(&root[..])
+    {
         return Err("the entry's body does not lead to the root hash".into());
     }
     let Some(checkpoint) = &proof.checkpoint else {
@@ -273,10 +278,7 @@ mod tests {
                     Some(root),
                     "leaf {m} of {size}"
                 );
-                assert_ne!(
-                    proof_root(m as u64, size as u64, leaf(200), &p),
-                    Some(root)
-                );
+                assert_ne!(proof_root(m as u64, size as u64, leaf(200), &p), Some(root));
                 if size > 1 {
                     assert_eq!(proof_root(m as u64, size as u64, leaves[m], &p[1..]), None);
                 }

@@ -142,7 +142,9 @@ pub fn leaf(der: &[u8]) -> Result<Leaf, String> {
     let bad = |what: &str| format!("the certificate is not one: {what}");
     let mut outer = Der(der);
     let cert = outer.expect(0x30).ok_or_else(|| bad("no sequence"))?;
-    let tbs = Der(cert).expect(0x30).ok_or_else(|| bad("no tbsCertificate"))?;
+    let tbs = Der(cert)
+        .expect(0x30)
+        .ok_or_else(|| bad("no tbsCertificate"))?;
     let mut tbs = Der(tbs);
     let mut field = tbs.next().ok_or_else(|| bad("empty"))?;
     if field.0 == 0xa0 {
@@ -179,7 +181,9 @@ pub fn leaf(der: &[u8]) -> Result<Leaf, String> {
             match oid {
                 SAN => identities = alt_names(value.1).ok_or_else(|| bad("subjectAltName"))?,
                 ISSUER_V2 => {
-                    let s = Der(value.1).expect(0x0c).ok_or_else(|| bad("OIDC issuer"))?;
+                    let s = Der(value.1)
+                        .expect(0x0c)
+                        .ok_or_else(|| bad("OIDC issuer"))?;
                     v2 = Some(String::from_utf8(s.to_vec()).map_err(|_| bad("OIDC issuer"))?);
                 }
                 ISSUER_V1 => v1 = String::from_utf8(value.1.to_vec()).ok(),
