@@ -28,6 +28,7 @@ mod rego;
 mod sandbox;
 mod scaffold;
 mod security;
+mod sigstore;
 mod test_reports;
 mod traces;
 mod trust;

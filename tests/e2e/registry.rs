@@ -188,7 +188,7 @@ fn free_port() -> u16 {
 
 /// A built-in plugin's component, written to a file (as a team would have
 /// built its own).
-fn plugin_file(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn plugin_file(dir: &Path, name: &str) -> PathBuf {
     let (bytes, _) = portcullis::builtins::get(name).expect("built in");
     let path = dir.join(format!("{name}.wasm"));
     std::fs::write(&path, bytes).expect("write wasm");
@@ -196,7 +196,7 @@ fn plugin_file(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// The pinned reference `push`/`pull` print on their first line.
-fn pinned(run: &Run) -> String {
+pub(crate) fn pinned(run: &Run) -> String {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let first = run.stdout.lines().next().expect("a line").to_string();
     assert!(first.contains("@sha256:"), "{first}");
@@ -204,13 +204,13 @@ fn pinned(run: &Run) -> String {
 }
 
 /// No docker config of the machine's: an empty DOCKER_CONFIG.
-fn no_docker_config(dir: &Path) -> (String, String) {
+pub(crate) fn no_docker_config(dir: &Path) -> (String, String) {
     let d = dir.join("docker-none");
     std::fs::create_dir_all(&d).expect("mkdir");
     ("DOCKER_CONFIG".into(), d.display().to_string())
 }
 
-fn env(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn env(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -219,7 +219,7 @@ fn env(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// A repository with a committed AWS key the secrets plugin finds, gated
 /// by that plugin from `source`.
-fn repo_with_secret(source: &str) -> Repo {
+pub(crate) fn repo_with_secret(source: &str) -> Repo {
     let repo = Repo::new();
     repo.write(
         "config/deploy.env",
@@ -869,41 +869,64 @@ fn cosign_sign(registry: &Registry, repo: &str, digest: &str, names: &str, key: 
         "sha256:{}",
         portcullis::digest::sha256_hex(config.as_bytes())
     );
-    let base = format!("http://{}/v2/{repo}", registry.host);
-    for (bytes, d) in [
-        (payload.as_bytes(), &payload_digest),
-        (config.as_bytes(), &config_digest),
-    ] {
-        let started = ureq::post(format!("{base}/blobs/uploads/"))
-            .send_empty()
-            .expect("start upload");
-        let location = started
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .expect("upload location")
-            .to_string();
-        let url = if location.starts_with("http") {
-            location
-        } else {
-            format!("http://{}{location}", registry.host)
-        };
-        let sep = if url.contains('?') { '&' } else { '?' };
-        ureq::put(format!("{url}{sep}digest={d}"))
-            .header("Content-Type", "application/octet-stream")
-            .send(bytes)
-            .expect("upload");
-    }
+    upload_blob(registry, repo, payload.as_bytes());
+    upload_blob(registry, repo, config.as_bytes());
     let manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":{},"digest":"{config_digest}"}},"layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":{},"digest":"{payload_digest}","annotations":{{"dev.cosignproject.cosign/signature":"{signature}"}}}}]}}"#,
         config.len(),
         payload.len()
     );
     let hex = digest.strip_prefix("sha256:").expect("digest");
-    ureq::put(format!("{base}/manifests/sha256-{hex}.sig"))
-        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-        .send(manifest.as_bytes())
-        .expect("push signature");
+    put_manifest(
+        registry,
+        repo,
+        &format!("sha256-{hex}.sig"),
+        "application/vnd.oci.image.manifest.v1+json",
+        manifest.as_bytes(),
+    );
+}
+
+/// Upload `bytes` as a blob of `repo`, as a client does (a monolithic
+/// upload); its digest.
+pub(crate) fn upload_blob(registry: &Registry, repo: &str, bytes: &[u8]) -> String {
+    let digest = format!("sha256:{}", portcullis::digest::sha256_hex(bytes));
+    let started = ureq::post(format!("http://{}/v2/{repo}/blobs/uploads/", registry.host))
+        .send_empty()
+        .expect("start upload");
+    let location = started
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("upload location")
+        .to_string();
+    let url = if location.starts_with("http") {
+        location
+    } else {
+        format!("http://{}{location}", registry.host)
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    ureq::put(format!("{url}{sep}digest={digest}"))
+        .header("Content-Type", "application/octet-stream")
+        .send(bytes)
+        .expect("upload");
+    digest
+}
+
+/// Put a manifest of `repo` under `reference` (a tag or its digest).
+pub(crate) fn put_manifest(
+    registry: &Registry,
+    repo: &str,
+    reference: &str,
+    media_type: &str,
+    bytes: &[u8],
+) {
+    ureq::put(format!(
+        "http://{}/v2/{repo}/manifests/{reference}",
+        registry.host
+    ))
+    .header("Content-Type", media_type)
+    .send(bytes)
+    .expect("push manifest");
 }
 
 #[test]

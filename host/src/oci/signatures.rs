@@ -329,7 +329,8 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
             Ok(who) => by.push(who),
             Err(why) => {
                 let wanted = set.wanted();
-                return Err(if found.keys.is_empty() && found.bundles.is_empty() {
+                let none = sig_digest.is_none() && found.bundles.is_empty();
+                return Err(if none {
                     format!(
                         "{r} is not signed ({}); the policy wants a signature by {wanted}",
                         absent.join(", ")

@@ -1,0 +1,685 @@
+//! Keyless signatures: Sigstore bundles attached to OCI sources as
+//! referrers (cosign's layout, through the referrers tag of a registry
+//! without the referrers API), checked against a trusted root, and
+//! `portcullis verify` on real bundles from the public-good instance.
+//!
+//! The registry tests need bundles for content pushed here, so they stand
+//! up their own Sigstore: a certificate authority and a transparency log
+//! key made by openssl, described in a trusted root, signing as Fulcio and
+//! Rekor do.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+
+use crate::common::Repo;
+use crate::registry::{
+    Registry, env, no_docker_config, pinned, plugin_file, put_manifest, repo_with_secret,
+    upload_blob,
+};
+
+const ACTIONS: &str = "https://token.actions.githubusercontent.com";
+const RELEASE: &str =
+    "https://github.com/org/policies/.github/workflows/release.yml@refs/heads/main";
+const OTHER: &str = "https://github.com/someone/fork/.github/workflows/release.yml@refs/heads/main";
+const IN_TOTO: &str = "application/vnd.in-toto+json";
+const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn openssl(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl (scripts/test-tools installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A Sigstore of its own: a root and an intermediate certificate
+/// authority (P-384, as Fulcio's), a log key (P-256, as Rekor's), and the
+/// trusted root naming them.
+struct Pki {
+    dir: PathBuf,
+    root: PathBuf,
+    log_key: PathBuf,
+    log_id: Vec<u8>,
+}
+
+/// A signing certificate and its key.
+struct Leaf {
+    key: PathBuf,
+    der: Vec<u8>,
+    pem: Vec<u8>,
+}
+
+impl Pki {
+    fn new(dir: &Path) -> Pki {
+        std::fs::create_dir_all(dir).expect("mkdir");
+        let f = |n: &str| dir.join(n);
+        std::fs::write(
+            f("ext.cnf"),
+            "[root]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n\
+             [inter]\nbasicConstraints = critical,CA:TRUE,pathlen:0\nkeyUsage = critical,keyCertSign,cRLSign\nextendedKeyUsage = codeSigning\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        )
+        .expect("ext");
+        for (name, curve) in [
+            ("root", "secp384r1"),
+            ("inter", "secp384r1"),
+            ("log", "prime256v1"),
+        ] {
+            openssl(&[
+                "ecparam",
+                "-genkey",
+                "-name",
+                curve,
+                "-noout",
+                "-out",
+                path(&f(&format!("{name}.key"))),
+            ]);
+        }
+        for (name, subject) in [
+            ("root", "/O=test/CN=test-root"),
+            ("inter", "/O=test/CN=test-intermediate"),
+        ] {
+            openssl(&[
+                "req",
+                "-new",
+                "-key",
+                path(&f(&format!("{name}.key"))),
+                "-subj",
+                subject,
+                "-out",
+                path(&f(&format!("{name}.csr"))),
+            ]);
+        }
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            path(&f("root.csr")),
+            "-signkey",
+            path(&f("root.key")),
+            "-days",
+            "3650",
+            "-set_serial",
+            "1",
+            "-extfile",
+            path(&f("ext.cnf")),
+            "-extensions",
+            "root",
+            "-out",
+            path(&f("root.pem")),
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            path(&f("inter.csr")),
+            "-CA",
+            path(&f("root.pem")),
+            "-CAkey",
+            path(&f("root.key")),
+            "-days",
+            "3650",
+            "-set_serial",
+            "2",
+            "-extfile",
+            path(&f("ext.cnf")),
+            "-extensions",
+            "inter",
+            "-out",
+            path(&f("inter.pem")),
+        ]);
+        let der = |pem: &str| openssl(&["x509", "-in", path(&f(pem)), "-outform", "DER"]);
+        let log_spki = openssl(&[
+            "ec",
+            "-in",
+            path(&f("log.key")),
+            "-pubout",
+            "-outform",
+            "DER",
+        ]);
+        let log_id = ring::digest::digest(&ring::digest::SHA256, &log_spki)
+            .as_ref()
+            .to_vec();
+        let root = serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [{
+                "baseUrl": "https://rekor.test",
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": b64(&log_spki),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": { "start": "2020-01-01T00:00:00Z" }
+                },
+                "logId": { "keyId": b64(&log_id) }
+            }],
+            "certificateAuthorities": [{
+                "subject": { "organization": "test", "commonName": "test" },
+                "uri": "https://fulcio.test",
+                "certChain": { "certificates": [
+                    { "rawBytes": b64(&der("inter.pem")) },
+                    { "rawBytes": b64(&der("root.pem")) }
+                ]},
+                "validFor": { "start": "2020-01-01T00:00:00Z" }
+            }]
+        });
+        std::fs::write(f("trusted_root.json"), root.to_string()).expect("root");
+        Pki {
+            dir: dir.to_path_buf(),
+            root: f("trusted_root.json"),
+            log_key: f("log.key"),
+            log_id,
+        }
+    }
+
+    /// A certificate as Fulcio issues one for a workflow: code signing,
+    /// the identity as its URI, the issuer in Fulcio's extension.
+    fn leaf(&self, name: &str, identity: &str, issuer: &str) -> Leaf {
+        let f = |n: &str| self.dir.join(format!("{name}.{n}"));
+        std::fs::write(
+            f("cnf"),
+            format!(
+                "[leaf]\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = codeSigning\nsubjectAltName = critical,URI:{identity}\n1.3.6.1.4.1.57264.1.8 = ASN1:UTF8String:{issuer}\nauthorityKeyIdentifier = keyid\n"
+            ),
+        )
+        .expect("cnf");
+        openssl(&[
+            "ecparam",
+            "-genkey",
+            "-name",
+            "prime256v1",
+            "-noout",
+            "-out",
+            path(&f("key")),
+        ]);
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            path(&f("key")),
+            "-subj",
+            "/O=sigstore.dev",
+            "-out",
+            path(&f("csr")),
+        ]);
+        let inter = self.dir.join("inter.pem");
+        let inter_key = self.dir.join("inter.key");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            path(&f("csr")),
+            "-CA",
+            path(&inter),
+            "-CAkey",
+            path(&inter_key),
+            "-days",
+            "1",
+            "-set_serial",
+            "3",
+            "-extfile",
+            path(&f("cnf")),
+            "-extensions",
+            "leaf",
+            "-out",
+            path(&f("pem")),
+        ]);
+        Leaf {
+            key: f("key"),
+            der: openssl(&["x509", "-in", path(&f("pem")), "-outform", "DER"]),
+            pem: std::fs::read(f("pem")).expect("pem"),
+        }
+    }
+
+    fn sign(&self, key: &Path, message: &[u8]) -> Vec<u8> {
+        let file = self.dir.join("message");
+        std::fs::write(&file, message).expect("message");
+        openssl(&["dgst", "-sha256", "-sign", path(key), path(&file)])
+    }
+
+    /// The bundle `cosign sign` attaches for `leaf` signing `digest`: a
+    /// DSSE envelope around an in-toto statement naming it, logged as a
+    /// `dsse` entry with a signed entry timestamp and an inclusion proof.
+    fn bundle(&self, leaf: &Leaf, digest: &str) -> Vec<u8> {
+        let hex = digest.strip_prefix("sha256:").expect("digest");
+        let statement = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"plugin","digest":{{"sha256":"{hex}"}}}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{{}}}}"#
+        );
+        let pae = format!(
+            "DSSEv1 {} {IN_TOTO} {} {statement}",
+            IN_TOTO.len(),
+            statement.len()
+        );
+        let sig = self.sign(&leaf.key, pae.as_bytes());
+        let body = serde_json::json!({
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "payloadHash": { "algorithm": "sha256", "value": portcullis::digest::sha256_hex(statement.as_bytes()) },
+                "signatures": [{ "signature": b64(&sig), "verifier": b64(&leaf.pem) }]
+            }
+        });
+        let body = b64(body.to_string().as_bytes());
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let set = serde_json::json!({
+            "body": body,
+            "integratedTime": time,
+            "logID": portcullis::digest::hex(&self.log_id),
+            "logIndex": 7,
+        });
+        let set_sig = self.sign(&self.log_key, set.to_string().as_bytes());
+        let mut leaf_hash = ring::digest::Context::new(&ring::digest::SHA256);
+        leaf_hash.update(&[0]);
+        leaf_hash.update(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&body)
+                .expect("b64"),
+        );
+        let root_hash = b64(leaf_hash.finish().as_ref());
+        let note = format!("rekor.test - 1\n1\n{root_hash}\n");
+        let mut note_sig = self.log_id[..4].to_vec();
+        note_sig.extend(self.sign(&self.log_key, note.as_bytes()));
+        serde_json::json!({
+            "mediaType": BUNDLE,
+            "verificationMaterial": {
+                "certificate": { "rawBytes": b64(&leaf.der) },
+                "tlogEntries": [{
+                    "logIndex": "7",
+                    "logId": { "keyId": b64(&self.log_id) },
+                    "kindVersion": { "kind": "dsse", "version": "0.0.1" },
+                    "integratedTime": time.to_string(),
+                    "inclusionPromise": { "signedEntryTimestamp": b64(&set_sig) },
+                    "inclusionProof": {
+                        "logIndex": "0",
+                        "rootHash": root_hash,
+                        "treeSize": "1",
+                        "hashes": [],
+                        "checkpoint": { "envelope": format!("{note}\n\u{2014} rekor.test {}\n", b64(&note_sig)) }
+                    },
+                    "canonicalizedBody": body
+                }]
+            },
+            "dsseEnvelope": {
+                "payload": b64(statement.as_bytes()),
+                "payloadType": IN_TOTO,
+                "signatures": [{ "sig": b64(&sig), "keyid": "" }]
+            }
+        })
+        .to_string()
+        .into_bytes()
+    }
+}
+
+/// Attach `bundle` to `digest` in `repo` as cosign does on a registry
+/// without the referrers API: the bundle as a blob, a manifest whose
+/// subject is `digest`, and the referrers index at the tag
+/// `sha256-<hex>` listing `referrers` (those attached before) and it.
+fn attach(
+    registry: &Registry,
+    repo: &str,
+    digest: &str,
+    bundle: &[u8],
+    referrers: &mut Vec<serde_json::Value>,
+) {
+    let bundle_digest = upload_blob(registry, repo, bundle);
+    let empty = upload_blob(registry, repo, b"{}");
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "artifactType": BUNDLE,
+        "config": { "mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2 },
+        "layers": [{ "mediaType": BUNDLE, "digest": bundle_digest, "size": bundle.len() }],
+        "subject": { "mediaType": MANIFEST, "digest": digest, "size": 0 }
+    })
+    .to_string();
+    let manifest_digest = format!(
+        "sha256:{}",
+        portcullis::digest::sha256_hex(manifest.as_bytes())
+    );
+    put_manifest(
+        registry,
+        repo,
+        &manifest_digest,
+        MANIFEST,
+        manifest.as_bytes(),
+    );
+    // cosign writes the empty config's type here (its issue 4422).
+    referrers.push(serde_json::json!({
+        "mediaType": MANIFEST,
+        "digest": manifest_digest,
+        "size": manifest.len(),
+        "artifactType": "application/vnd.oci.empty.v1+json"
+    }));
+    let index =
+        serde_json::json!({ "schemaVersion": 2, "mediaType": INDEX, "manifests": referrers })
+            .to_string();
+    let hex = digest.strip_prefix("sha256:").expect("digest");
+    put_manifest(
+        registry,
+        repo,
+        &format!("sha256-{hex}"),
+        INDEX,
+        index.as_bytes(),
+    );
+}
+
+fn policy(source: &str) -> String {
+    format!(
+        "[signatures]\ntrusted-root = \"trusted_root.json\"\nidentities = [{{ issuer = \"{ACTIONS}\", identity = \"{RELEASE}\" }}]\n[plugins.scan]\nsource = \"{source}\"\nread = [\".\"]\n"
+    )
+}
+
+#[test]
+fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_root() {
+    let mut registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let pki = Pki::new(&work.path().join("pki"));
+    let release = pki.leaf("release", RELEASE, ACTIONS);
+    let fork = pki.leaf("fork", OTHER, ACTIONS);
+    let pusher = Repo::new();
+    let push = |name: &str, to: &str| {
+        pinned(&pusher.run_env(
+            &[
+                "push",
+                path(&plugin_file(work.path(), name)),
+                &registry.oci(to),
+            ],
+            &env(&docker),
+        ))
+    };
+    let source = push("secrets", "team/secrets:1");
+    let digest = source.split('@').nth(1).expect("digest").to_string();
+    let lint = push("lint", "team/lint:1");
+    let lint_digest = lint.split('@').nth(1).expect("digest").to_string();
+
+    let repo = repo_with_secret(&source);
+    std::fs::copy(&pki.root, repo.path().join("trusted_root.json")).expect("root");
+    repo.write("portcullis.toml", policy(&source));
+    let check = |repo: &Repo| repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
+    let wanted = format!("{RELEASE} (issuer {ACTIONS})");
+
+    // Unsigned: refused, naming the source and the signer wanted.
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{source} is not signed (no Sigstore bundle"))
+            && run.stderr.contains(&wanted),
+        "{}",
+        run.stderr
+    );
+
+    // Signed by another identity of the same authority: refused, naming
+    // both.
+    let mut referrers = Vec::new();
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &pki.bundle(&fork, &digest),
+        &mut referrers,
+    );
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{source} is not signed by {wanted}"))
+            && run.stderr.contains(&format!("signed by {OTHER}")),
+        "{}",
+        run.stderr
+    );
+
+    // The release workflow's bundle for another artifact, attached here:
+    // refused.
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &pki.bundle(&release, &lint_digest),
+        &mut referrers,
+    );
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("names another artifact"),
+        "{}",
+        run.stderr
+    );
+
+    // A bundle from another Sigstore (its own authority and log): refused.
+    let stranger = Pki::new(&work.path().join("stranger"));
+    let impostor = stranger.leaf("release", RELEASE, ACTIONS);
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &stranger.bundle(&impostor, &digest),
+        &mut referrers,
+    );
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("does not list"), "{}", run.stderr);
+
+    // Signed by the release workflow: evaluated.
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &pki.bundle(&release, &digest),
+        &mut referrers,
+    );
+    let run = check(&repo);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(crate::common::finding_ids(&run.json()).contains(&"scan/aws-access-key-id"));
+
+    // `verify`, with the signer given and from the policy.
+    let root = path(&pki.root).to_string();
+    let run = repo.run_env(
+        &[
+            "verify",
+            &source,
+            "--identity",
+            RELEASE,
+            "--issuer",
+            ACTIONS,
+            "--trusted-root",
+            &root,
+        ],
+        &env(&docker),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with(&format!("{source} is signed by {wanted}, logged at ")),
+        "{}",
+        run.stdout
+    );
+    let run = repo.run_env(&["verify", &source], &env(&docker));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = repo.run_env(
+        &[
+            "verify",
+            &lint,
+            "--identity",
+            RELEASE,
+            "--issuer",
+            ACTIONS,
+            "--trusted-root",
+            &root,
+        ],
+        &env(&docker),
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("{lint} is not signed")),
+        "{}",
+        run.stderr
+    );
+    // A tag is resolved to the digest it names.
+    let run = repo.run_env(
+        &[
+            "verify",
+            &registry.oci("team/secrets:1"),
+            "--identity-regex",
+            "https://github.com/org/.*",
+            "--issuer",
+            ACTIONS,
+            "--trusted-root",
+            &root,
+        ],
+        &env(&docker),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&digest), "{}", run.stdout);
+
+    // Offline: the bundles kept in the cache verify; a cold cache cannot
+    // read them.
+    registry.stop();
+    let run = check(&repo);
+    assert_eq!(run.code, 1, "warm, registry stopped: {}", run.stderr);
+    let cold = repo_with_secret(&source);
+    std::fs::copy(&pki.root, cold.path().join("trusted_root.json")).expect("root");
+    cold.write("portcullis.toml", policy(&source));
+    let run = check(&cold);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read what refers to it"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_policy_with_identities_needs_a_trusted_root_and_whole_identities() {
+    let repo = Repo::new();
+    for (signatures, why) in [
+        (
+            format!("identities = [{{ issuer = \"{ACTIONS}\", identity = \"{RELEASE}\" }}]"),
+            "identities need `trusted-root`",
+        ),
+        (
+            "trusted-root = \"root.json\"\nkeys = []".to_string(),
+            "keys is empty",
+        ),
+        (
+            format!(
+                "trusted-root = \"missing.json\"\nidentities = [{{ issuer = \"{ACTIONS}\", identity = \"{RELEASE}\" }}]"
+            ),
+            "missing.json",
+        ),
+        (
+            format!("trusted-root = \"root.json\"\nidentities = [{{ issuer = \"{ACTIONS}\" }}]"),
+            "exactly one of `identity`",
+        ),
+        (
+            format!(
+                "trusted-root = \"root.json\"\nidentities = [{{ issuer = \"{ACTIONS}\", identity-regex = \"(\" }}]"
+            ),
+            "is not a regular expression",
+        ),
+        (
+            "trusted-root = \"root.json\"".to_string(),
+            "only read for `identities`",
+        ),
+        (String::new(), "names no signer"),
+    ] {
+        repo.write(
+            "root.json",
+            std::fs::read(fixtures().join("trusted_root.public-good.json")).expect("root"),
+        );
+        repo.write(
+            "portcullis.toml",
+            format!("[signatures]\n{signatures}\n[plugins.lint]\nsource = \"builtin:lint\"\n"),
+        );
+        let run = repo.run(&["check", "."]);
+        assert_eq!(run.code, 2, "{signatures}: {}", run.stderr);
+        assert!(run.stderr.contains(why), "{why}: {}", run.stderr);
+        assert!(run.stderr.contains("portcullis.toml:"), "{}", run.stderr);
+    }
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore")
+}
+
+#[test]
+fn verify_checks_a_release_file_against_its_real_public_good_bundle() {
+    let dir = fixtures();
+    let whl = dir.join("rfc8785-0.1.2-py3-none-any.whl");
+    let bundle = dir.join("rfc8785-0.1.2-py3-none-any.whl.sigstore.json");
+    let root = dir.join("trusted_root.public-good.json");
+    let workflow =
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+    let repo = Repo::new();
+    let verify = |file: &Path, identity: &str, root: &Path| {
+        repo.run(&[
+            "verify",
+            path(file),
+            "--bundle",
+            path(&bundle),
+            "--identity",
+            identity,
+            "--issuer",
+            ACTIONS,
+            "--trusted-root",
+            path(root),
+        ])
+    };
+    let run = verify(&whl, workflow, &root);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{} is signed by {workflow} (issuer {ACTIONS}), logged at 2024-03-19T22:41:16Z (log index 79605083)\n",
+            whl.display()
+        )
+    );
+    // Another identity, another file, another root: exit 2, one line each.
+    let run = verify(&whl, RELEASE, &root);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("is not signed by {RELEASE}")),
+        "{}",
+        run.stderr
+    );
+    let other = repo.path().join("other.whl");
+    let mut bytes = std::fs::read(&whl).expect("whl");
+    bytes[0] ^= 1;
+    std::fs::write(&other, bytes).expect("write");
+    let run = verify(&other, workflow, &root);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("signs another artifact"),
+        "{}",
+        run.stderr
+    );
+    let run = verify(&whl, workflow, &dir.join("trusted_root.staging.json"));
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("does not list"), "{}", run.stderr);
+    for run in [
+        repo.run(&["verify", path(&whl), "--bundle", path(&bundle), "--identity", workflow]),
+        repo.run(&["verify", "oci://localhost:1/x@sha256:0000000000000000000000000000000000000000000000000000000000000000", "--bundle", path(&bundle), "--identity", workflow, "--issuer", ACTIONS, "--trusted-root", path(&root)]),
+    ] {
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+}
