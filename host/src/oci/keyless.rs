@@ -426,18 +426,18 @@ mod tests {
     const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/sigstore");
 
     fn read(name: &str) -> Vec<u8> {
-        std::fs::read(Path::new(DIR).join(name)).unwrap()
+        std::fs::read(Path::new(DIR).join(name)).expect("fixture")
     }
 
     fn root(name: &str) -> TrustedRoot {
-        TrustedRoot::read(&Path::new(DIR).join(name)).unwrap()
+        TrustedRoot::read(&Path::new(DIR).join(name)).expect("fixture")
     }
 
     /// A bundle with one JSON field changed.
     fn edited(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
-        let mut v: serde_json::Value = serde_json::from_slice(&read(name)).unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&read(name)).expect("fixture");
         edit(&mut v);
-        serde_json::to_vec(&v).unwrap()
+        serde_json::to_vec(&v).expect("fixture")
     }
 
     const WHL: &str = "rfc8785-0.1.2-py3-none-any.whl";
@@ -460,13 +460,13 @@ mod tests {
         assert!(Identity::exact(ACTIONS, WORKFLOW).matches(&signed));
         assert!(
             Identity::regex(ACTIONS, "https://github.com/trailofbits/.*@refs/tags/v.*")
-                .unwrap()
+                .expect("fixture")
                 .matches(&signed)
         );
         for other in [
             Identity::exact("https://accounts.google.com", WORKFLOW),
             Identity::exact(ACTIONS, &WORKFLOW.replace("v0.1.2", "v0.1.3")),
-            Identity::regex(ACTIONS, "https://github.com/trailofbits/").unwrap(),
+            Identity::regex(ACTIONS, "https://github.com/trailofbits/").expect("fixture"),
         ] {
             assert!(!other.matches(&signed), "{other}");
         }
@@ -489,7 +489,7 @@ mod tests {
             &Subject::of(&txt),
             &root("trusted_root.public-good.json"),
         )
-        .unwrap_err();
+        .expect_err("refused");
         assert!(e.contains("which") && e.contains("does not list"), "{e}");
     }
 
@@ -499,7 +499,7 @@ mod tests {
         let mut sha512 = [0u8; 64];
         let hex = "76176ffa33808b54602c7c35de5c6e9a4deb96066dba6533f50ac234f4f1f4c6b3527515dc17c06fbe2860030f410eee69ea20079bd3a2c6f3dcf3b329b10751";
         for (i, b) in sha512.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("fixture");
         }
         let subject = Subject {
             sha256: [0; 32],
@@ -519,7 +519,7 @@ mod tests {
             sha512: Some(sha512),
             ..subject
         };
-        let e = verify(&bundle, &other, &public).unwrap_err();
+        let e = verify(&bundle, &other, &public).expect_err("refused");
         assert!(e.contains("names another artifact"), "{e}");
     }
 
@@ -539,7 +539,7 @@ mod tests {
             edited(&name, |v| {
                 v["messageSignature"]
                     .as_object_mut()
-                    .unwrap()
+                    .expect("fixture")
                     .remove("messageDigest");
             }),
             &other,
@@ -548,14 +548,14 @@ mod tests {
         let entry = "/verificationMaterial/tlogEntries/0";
         check(
             edited(&name, |v| {
-                *v.pointer_mut(&format!("{entry}/integratedTime")).unwrap() = "1710888077".into();
+                *v.pointer_mut(&format!("{entry}/integratedTime")).expect("fixture") = "1710888077".into();
             }),
             &whl,
             "not the log's signature",
         );
         check(
             edited(&name, |v| {
-                *v.pointer_mut(&format!("{entry}/logIndex")).unwrap() = "1".into();
+                *v.pointer_mut(&format!("{entry}/logIndex")).expect("fixture") = "1".into();
             }),
             &whl,
             "not the log's signature",
@@ -563,9 +563,9 @@ mod tests {
         check(
             edited(&name, |v| {
                 v.pointer_mut(entry)
-                    .unwrap()
+                    .expect("fixture")
                     .as_object_mut()
-                    .unwrap()
+                    .expect("fixture")
                     .remove("inclusionPromise");
             }),
             &whl,
@@ -575,7 +575,7 @@ mod tests {
             edited(&name, |v| {
                 let h = v
                     .pointer_mut(&format!("{entry}/inclusionProof/hashes/0"))
-                    .unwrap();
+                    .expect("fixture");
                 *h = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
             }),
             &whl,
@@ -585,10 +585,10 @@ mod tests {
             edited(&name, |v| {
                 let c = v
                     .pointer_mut(&format!("{entry}/inclusionProof/checkpoint/envelope"))
-                    .unwrap();
+                    .expect("fixture");
                 let text = c
                     .as_str()
-                    .unwrap()
+                    .expect("fixture")
                     .replacen("rekor.sigstore.dev", "rekor.evil.dev", 1);
                 *c = text.into();
             }),
@@ -604,7 +604,7 @@ mod tests {
         );
         // Another (real) certificate, with this bundle's log entry.
         let staging: serde_json::Value =
-            serde_json::from_slice(&read("bundle_v3.txt.sigstore.json")).unwrap();
+            serde_json::from_slice(&read("bundle_v3.txt.sigstore.json")).expect("fixture");
         check(
             edited(&name, |v| {
                 v["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"] =
@@ -623,7 +623,7 @@ mod tests {
 
     #[test]
     fn a_trusted_root_must_be_one() {
-        let text = String::from_utf8(read("trusted_root.public-good.json")).unwrap();
+        let text = String::from_utf8(read("trusted_root.public-good.json")).expect("fixture");
         let p = Path::new("root.json");
         for (edit, why) in [
             (

@@ -238,7 +238,7 @@ mod tests {
     fn leaf(n: u8) -> [u8; 32] {
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
         ctx.update(&[0, n]);
-        ctx.finish().as_ref().try_into().unwrap()
+        ctx.finish().as_ref().try_into().expect("fixture")
     }
 
     /// The root of leaves `lo..hi` (RFC 9162's MTH).

@@ -232,13 +232,13 @@ mod tests {
         let bundle: serde_json::Value = serde_json::from_str(include_str!(
             "../../../../tests/fixtures/sigstore/bundle_v3.txt.sigstore.json"
         ))
-        .unwrap();
+        .expect("fixture");
         let raw = bundle["verificationMaterial"]["certificate"]["rawBytes"]
             .as_str()
-            .unwrap();
+            .expect("fixture");
         let der = base64::engine::general_purpose::STANDARD
             .decode(raw)
-            .unwrap();
+            .expect("fixture");
         let whole = leaf(&der).expect("a Fulcio certificate");
         assert_eq!(whole.identities, ["william@yossarian.net"]);
         assert_eq!(
