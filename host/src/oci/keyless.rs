@@ -17,10 +17,13 @@
 //! 4. the log entry records that same signature, certificate and content;
 //! 5. the certificate names the identity and OIDC issuer wanted.
 //!
-//! Not checked: the certificate's embedded SCTs (the certificate
-//! transparency log's promises) and RFC 3161 timestamps; entries of
-//! logs that give no signed entry timestamp (Rekor v2) are refused.
+//! 6. when the trusted root lists certificate transparency logs, the
+//!    certificate carries an SCT (a signed promise to publish it) of one.
+//!
+//! Not checked: RFC 3161 timestamps; entries of logs that give no signed
+//! entry timestamp (Rekor v2) are refused.
 
+mod sct;
 mod tlog;
 pub mod trust;
 pub mod x509;
@@ -241,6 +244,7 @@ fn believe(
     root: &TrustedRoot,
 ) -> Result<Signed, String> {
     chain(cert, logged.time, root)?;
+    sct::verify(cert, root)?;
     let leaf = x509::leaf(cert)?;
     let issuer = leaf
         .issuer
@@ -548,14 +552,16 @@ mod tests {
         let entry = "/verificationMaterial/tlogEntries/0";
         check(
             edited(&name, |v| {
-                *v.pointer_mut(&format!("{entry}/integratedTime")).expect("fixture") = "1710888077".into();
+                *v.pointer_mut(&format!("{entry}/integratedTime"))
+                    .expect("fixture") = "1710888077".into();
             }),
             &whl,
             "not the log's signature",
         );
         check(
             edited(&name, |v| {
-                *v.pointer_mut(&format!("{entry}/logIndex")).expect("fixture") = "1".into();
+                *v.pointer_mut(&format!("{entry}/logIndex"))
+                    .expect("fixture") = "1".into();
             }),
             &whl,
             "not the log's signature",
@@ -586,10 +592,11 @@ mod tests {
                 let c = v
                     .pointer_mut(&format!("{entry}/inclusionProof/checkpoint/envelope"))
                     .expect("fixture");
-                let text = c
-                    .as_str()
-                    .expect("fixture")
-                    .replacen("rekor.sigstore.dev", "rekor.evil.dev", 1);
+                let text = c.as_str().expect("fixture").replacen(
+                    "rekor.sigstore.dev",
+                    "rekor.evil.dev",
+                    1,
+                );
                 *c = text.into();
             }),
             &whl,
@@ -619,6 +626,24 @@ mod tests {
             &whl,
             "not a Sigstore bundle",
         );
+    }
+
+    #[test]
+    fn the_certificate_must_carry_an_sct_of_a_log_the_root_lists() {
+        let whl = read(WHL);
+        let bundle = read(&format!("{WHL}.sigstore.json"));
+        let text = String::from_utf8(read("trusted_root.public-good.json")).expect("utf-8");
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        // The certificate transparency log's key, swapped for the
+        // transparency log's: the SCT no longer verifies.
+        v["ctlogs"][1]["publicKey"]["rawBytes"] = v["tlogs"][0]["publicKey"]["rawBytes"].clone();
+        let swapped = TrustedRoot::parse(Path::new("root.json"), &v.to_string()).expect("root");
+        let e = verify(&bundle, &Subject::of(&whl), &swapped).expect_err("refused");
+        assert!(e.contains("carries no SCT"), "{e}");
+        // A root that lists no certificate transparency log asks for none.
+        v["ctlogs"] = serde_json::json!([]);
+        let none = TrustedRoot::parse(Path::new("root.json"), &v.to_string()).expect("root");
+        verify(&bundle, &Subject::of(&whl), &none).expect("verified");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct TrustedRoot {
     pub path: PathBuf,
     pub(super) cas: Vec<Ca>,
     pub(super) logs: Vec<Log>,
+    /// Certificate transparency logs, whose SCTs a certificate must carry.
+    pub(super) ctlogs: Vec<Log>,
 }
 
 /// A certificate authority: its chain (issuing certificate first, root
@@ -59,6 +61,8 @@ struct Raw {
     #[serde(default)]
     tlogs: Vec<RawLog>,
     #[serde(default)]
+    ctlogs: Vec<RawLog>,
+    #[serde(default)]
     certificate_authorities: Vec<RawCa>,
 }
 
@@ -73,6 +77,8 @@ struct RawLog {
 #[serde(rename_all = "camelCase")]
 struct RawKey {
     raw_bytes: String,
+    #[serde(default)]
+    key_details: String,
     valid_for: RawWindow,
 }
 
@@ -141,18 +147,28 @@ impl TrustedRoot {
                 end: w.end.as_deref().map(at).transpose()?,
             })
         };
-        let mut logs = Vec::new();
-        for (i, l) in raw.tlogs.iter().enumerate() {
-            let what = format!("tlogs[{i}]");
-            let der = base64(&l.public_key.raw_bytes).map_err(|e| format!("{what}: {e}"))?;
-            let key = PublicKey::from_spki(&der).map_err(|e| format!("{what}: {e}"))?;
-            let id = base64(&l.log_id.key_id).map_err(|e| format!("{what}: logId {e}"))?;
-            logs.push(Log {
-                id,
-                key,
-                valid: window(&l.public_key.valid_for, &what)?,
-            });
-        }
+        let logs = |raw: &[RawLog], name: &str| -> Result<Vec<Log>, String> {
+            let mut logs = Vec::new();
+            for (i, l) in raw.iter().enumerate() {
+                let what = format!("{name}[{i}]");
+                let der = base64(&l.public_key.raw_bytes).map_err(|e| format!("{what}: {e}"))?;
+                // `PKCS1_RSA_*` keys are PKCS #1, not SubjectPublicKeyInfo.
+                let key = if l.public_key.key_details.starts_with("PKCS1_RSA") {
+                    Ok(PublicKey::rsa(der))
+                } else {
+                    PublicKey::from_spki(&der)
+                }
+                .map_err(|e| format!("{what}: {e}"))?;
+                let id = base64(&l.log_id.key_id).map_err(|e| format!("{what}: logId {e}"))?;
+                logs.push(Log {
+                    id,
+                    key,
+                    valid: window(&l.public_key.valid_for, &what)?,
+                });
+            }
+            Ok(logs)
+        };
+        let (ctlogs, logs) = (logs(&raw.ctlogs, "ctlogs")?, logs(&raw.tlogs, "tlogs")?);
         let mut cas = Vec::new();
         for (i, c) in raw.certificate_authorities.iter().enumerate() {
             let what = format!("certificateAuthorities[{i}]");
@@ -181,6 +197,7 @@ impl TrustedRoot {
             path: path.to_path_buf(),
             cas,
             logs,
+            ctlogs,
         })
     }
 }

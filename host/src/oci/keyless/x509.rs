@@ -83,6 +83,14 @@ enum KeyKind {
 }
 
 impl PublicKey {
+    /// A DER PKCS #1 RSAPublicKey.
+    pub fn rsa(der: Vec<u8>) -> PublicKey {
+        PublicKey {
+            kind: KeyKind::Rsa,
+            bytes: der,
+        }
+    }
+
     /// A DER SubjectPublicKeyInfo.
     pub fn from_spki(spki: &[u8]) -> Result<PublicKey, String> {
         let mut outer = Der(spki);
@@ -135,6 +143,76 @@ pub struct Leaf {
     /// Subject alternative names: e-mail addresses and URIs.
     pub identities: Vec<String>,
     pub issuer: Option<String>,
+}
+
+/// A DER element: `tag`, the length, `content`.
+fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The TBSCertificate of certificate `der` with the extension `oid` taken
+/// out (re-encoded), and that extension's value (its OCTET STRING's
+/// contents) when it had it: what a precertificate's SCT signs.
+pub(crate) fn tbs_without<'a>(der: &'a [u8], oid: &[u8]) -> Option<(Vec<u8>, Option<&'a [u8]>)> {
+    let cert = Der(der).expect(0x30)?;
+    let mut fields = Der(Der(cert).expect(0x30)?);
+    let (mut out, mut found) = (Vec::new(), None);
+    while !fields.0.is_empty() {
+        let raw = fields.next_raw()?;
+        let (tag, content) = Der(raw).next()?;
+        if tag != 0xa3 {
+            out.extend_from_slice(raw);
+            continue;
+        }
+        let mut exts = Der(Der(content).expect(0x30)?);
+        let mut kept = Vec::new();
+        while !exts.0.is_empty() {
+            let ext_raw = exts.next_raw()?;
+            let mut ext = Der(Der(ext_raw).expect(0x30)?);
+            if ext.expect(0x06)? != oid {
+                kept.extend_from_slice(ext_raw);
+                continue;
+            }
+            let mut value = ext.next()?;
+            if value.0 == 0x01 {
+                value = ext.next()?;
+            }
+            found = Some(value).filter(|v| v.0 == 0x04).map(|v| v.1);
+            found?;
+        }
+        out.extend(encode(0xa3, &encode(0x30, &kept)));
+    }
+    Some((encode(0x30, &out), found))
+}
+
+/// The DER SubjectPublicKeyInfo of certificate `der`.
+pub(crate) fn spki(der: &[u8]) -> Option<&[u8]> {
+    let mut tbs = Der(Der(Der(der).expect(0x30)?).expect(0x30)?);
+    let mut field = tbs.next()?;
+    if field.0 == 0xa0 {
+        field = tbs.next()?;
+    }
+    if field.0 != 0x02 {
+        return None;
+    }
+    for _ in 0..4 {
+        tbs.expect(0x30)?;
+    }
+    tbs.next_raw()
 }
 
 /// Read `der`, a certificate, for its key, identities and OIDC issuer.
@@ -247,6 +325,17 @@ mod tests {
         );
         for cut in 0..der.len() {
             let _ = leaf(&der[..cut]);
+            let _ = tbs_without(&der[..cut], &[0x55, 0x1d, 0x11]);
+            let _ = spki(&der[..cut]);
         }
+        // Taking nothing out gives the TBSCertificate back as it was.
+        let tbs = Der(Der(&der).expect(0x30).expect("cert"))
+            .next_raw()
+            .expect("tbs")
+            .to_vec();
+        let (same, none) = tbs_without(&der, &[0x01]).expect("re-encoded");
+        assert_eq!((same, none), (tbs.clone(), None));
+        let (without, san) = tbs_without(&der, SAN).expect("re-encoded");
+        assert!(san.is_some() && without.len() < tbs.len());
     }
 }
