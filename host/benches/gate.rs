@@ -23,6 +23,10 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
+fn micros(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
 fn time_cmd(cmd: &mut Command) -> Duration {
     let t = Instant::now();
     let out = cmd.output().expect("run");
@@ -208,18 +212,72 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let benches: [(&str, fn()); 5] = [
+    let benches: [(&str, fn()); 6] = [
         ("empty_plugin", empty_plugin),
         ("default_policy_on_this_repo", default_policy_on_this_repo),
         ("ten_thousand_files", ten_thousand_files),
         ("codeowners_at_scale", codeowners_at_scale),
         ("perf_at_scale", perf_at_scale),
+        ("keyless_verification", keyless_verification),
     ];
     for (name, bench) in benches {
         if filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())) {
             bench();
         }
     }
+}
+
+/// A keyless signature checked offline: the real public-good bundle of a
+/// release (chain, SCT, log promise, inclusion proof and checkpoint,
+/// signature), in process, and `portcullis verify` on it as a whole
+/// process; with the trusted root read once, as a run reads it.
+fn keyless_verification() {
+    use portcullis::oci::keyless::{Subject, TrustedRoot, verify};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore");
+    let whl = dir.join("rfc8785-0.1.2-py3-none-any.whl");
+    let bundle_file = dir.join("rfc8785-0.1.2-py3-none-any.whl.sigstore.json");
+    let root_file = dir.join("trusted_root.public-good.json");
+    let bytes = std::fs::read(&whl).expect("whl");
+    let bundle = std::fs::read(&bundle_file).expect("bundle");
+    let read_root: Vec<Duration> = (0..200)
+        .map(|_| {
+            let t = Instant::now();
+            TrustedRoot::read(&root_file).expect("root");
+            t.elapsed()
+        })
+        .collect();
+    let root = TrustedRoot::read(&root_file).expect("root");
+    let subject = Subject::of(&bytes);
+    for _ in 0..50 {
+        verify(&bundle, &subject, &root).expect("verified");
+    }
+    let samples: Vec<Duration> = (0..1000)
+        .map(|_| {
+            let t = Instant::now();
+            verify(&bundle, &subject, &root).expect("verified");
+            t.elapsed()
+        })
+        .collect();
+    let bin = env!("CARGO_BIN_EXE_portcullis");
+    let process: Vec<Duration> = (0..31)
+        .map(|_| {
+            time_cmd(Command::new(bin).arg("verify").arg(&whl).arg("--bundle").arg(&bundle_file)
+                .args(["--identity", "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"])
+                .args(["--issuer", "https://token.actions.githubusercontent.com", "--trusted-root"])
+                .arg(&root_file))
+        })
+        .collect();
+    let version: Vec<Duration> = (0..31)
+        .map(|_| time_cmd(Command::new(bin).arg("-V")))
+        .collect();
+    println!(
+        "keyless: read the public-good trusted root {}; verify one bundle {} (median of 1 000, in process); \
+         `portcullis verify FILE --bundle` {} against `portcullis -V` {} (whole processes, medians of 31)",
+        micros(median(read_root)),
+        micros(median(samples)),
+        ms(median(process)),
+        ms(median(version))
+    );
 }
 
 /// 1 000 benchmarks × 100 samples against a baseline of the same size

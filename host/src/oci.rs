@@ -451,10 +451,14 @@ pub(crate) fn fetch_blob(r: &OciRef, digest: &str, size: usize) -> Result<Vec<u8
 /// The most referrers of one artifact that are read.
 pub(crate) const MAX_REFERRERS: usize = 64;
 
-/// The digests (and artifact types) of the manifests that refer to `r`
-/// (pinned): from the registry's referrers API, or from the referrers tag
-/// (`sha256-<hex>`) of a registry without one. None when there are none.
-pub(crate) fn fetch_referrers(r: &OciRef) -> Result<Vec<(String, Option<String>)>, String> {
+/// The Sigstore bundles attached to `r` (pinned) as referrers: listed by
+/// the registry's referrers API, or by the referrers tag (`sha256-<hex>`)
+/// of a registry without one (that answers the API with 404). Each
+/// referrer's manifest and bundle is read bounded and checked against its
+/// digest, all within one [`DEADLINE`]. Referrers listed as Sigstore
+/// bundles are read first (cosign lists its own under the empty type);
+/// one that cannot be read is one fewer candidate.
+pub(crate) fn fetch_bundles(r: &OciRef, max_bundle: usize) -> Result<Vec<Vec<u8>>, String> {
     let (auth, from) = auth_for(r)?;
     let describe = |e| describe(r, e, &from);
     run(r, async |client, image| {
@@ -462,12 +466,51 @@ pub(crate) fn fetch_referrers(r: &OciRef) -> Result<Vec<(String, Option<String>)
             .store_auth_if_needed(image.resolve_registry(), &auth)
             .await;
         let index = client.pull_referrers(image, None).await.map_err(describe)?;
-        Ok(index
-            .manifests
-            .into_iter()
-            .take(MAX_REFERRERS)
-            .map(|m| (m.digest, m.artifact_type))
-            .collect())
+        let mut listed = index.manifests;
+        listed.sort_by_key(|m| {
+            !m.artifact_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with(keyless::BUNDLE_MEDIA_PREFIX))
+        });
+        let mut bundles = Vec::new();
+        for m in listed.iter().take(MAX_REFERRERS) {
+            if reference::parse_digest(&m.digest).as_deref() != Ok(m.digest.as_str()) {
+                continue;
+            }
+            let one = r.pinned(&m.digest);
+            let Ok(bytes) = read_manifest(
+                client,
+                &one.client_ref(),
+                &auth,
+                &[MANIFEST],
+                &one,
+                &describe,
+            )
+            .await
+            else {
+                continue;
+            };
+            if format!("sha256:{}", sha256_hex(&bytes)) != m.digest {
+                continue;
+            }
+            let Ok(manifest) = serde_json::from_slice::<Manifest>(&bytes) else {
+                continue;
+            };
+            let layer = manifest.layers.iter().find(|l| {
+                l.media_type.starts_with(keyless::BUNDLE_MEDIA_PREFIX)
+                    && l.size <= max_bundle as u64
+                    && reference::parse_digest(&l.digest).as_deref() == Ok(l.digest.as_str())
+            });
+            let Some(layer) = layer else {
+                continue;
+            };
+            if let Ok(bundle) = read_blob(client, image, &layer.digest, layer.size as usize).await
+                && format!("sha256:{}", sha256_hex(&bundle)) == layer.digest
+            {
+                bundles.push(bundle);
+            }
+        }
+        Ok(bundles)
     })
 }
 

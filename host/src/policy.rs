@@ -121,8 +121,22 @@ impl Policy {
         Policy::load_with(path, tags)
     }
 
+    /// As [`Policy::load`], without checking its OCI sources' signatures:
+    /// for `verify`, which checks one source against its `[signatures]`.
+    pub fn load_signers(path: &Path) -> Result<Policy, Error> {
+        let tags = Tags::beside(path).map_err(|e| Error::Policy {
+            path: path.display().to_string(),
+            message: e,
+        })?;
+        Policy::load_checking(path, tags, false)
+    }
+
     /// As [`Policy::load`], with OCI tags pinned as `tags` says.
     pub fn load_with(path: &Path, tags: Tags) -> Result<Policy, Error> {
+        Policy::load_checking(path, tags, true)
+    }
+
+    fn load_checking(path: &Path, tags: Tags, signatures: bool) -> Result<Policy, Error> {
         let bytes = crate::files::read(path, crate::files::MAX_POLICY_BYTES)
             .map_err(|e| Error::io(path, format!("cannot read policy: {e}")))?;
         let text = crate::files::utf8(bytes).map_err(|bad| {
@@ -136,7 +150,7 @@ impl Policy {
                 p.to_path_buf()
             }
         });
-        Policy::parse_with(&text, &path.display().to_string(), dir, tags)
+        Policy::parse_checking(&text, &path.display().to_string(), dir, tags, signatures)
     }
 
     /// Parse and validate policy text; `origin` names it in messages and
@@ -151,6 +165,16 @@ impl Policy {
         origin: &str,
         dir: Option<PathBuf>,
         tags: Tags,
+    ) -> Result<Policy, Error> {
+        Policy::parse_checking(text, origin, dir, tags, true)
+    }
+
+    fn parse_checking(
+        text: &str,
+        origin: &str,
+        dir: Option<PathBuf>,
+        tags: Tags,
+        signatures: bool,
     ) -> Result<Policy, Error> {
         let chain = vec![match &dir {
             Some(d) => d
@@ -176,7 +200,7 @@ impl Policy {
             p.oci_locked = reading.tags.locked();
             p.oci_tags = std::mem::take(&mut reading.tags.resolved);
             // Signatures last, once every source and every key is known.
-            if d.is_empty() && !p.signatures.is_empty() {
+            if signatures && d.is_empty() && !p.signatures.is_empty() {
                 p.check_signatures(&reading.bundle_refs, &mut d);
             }
         }

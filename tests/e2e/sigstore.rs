@@ -59,6 +59,17 @@ struct Pki {
     log_id: Vec<u8>,
 }
 
+/// What a bundle signs.
+enum Signing<'a> {
+    /// An in-toto statement of `predicate` naming `digest`, in a DSSE
+    /// envelope (what `cosign sign` writes).
+    Statement { digest: &'a str, predicate: &'a str },
+    /// These bytes themselves (a message signature).
+    Message(&'a [u8]),
+}
+
+const SIGN: &str = "https://sigstore.dev/cosign/sign/v1";
+
 /// A signing certificate and its key.
 struct Leaf {
     key: PathBuf,
@@ -256,24 +267,70 @@ impl Pki {
     /// DSSE envelope around an in-toto statement naming it, logged as a
     /// `dsse` entry with a signed entry timestamp and an inclusion proof.
     fn bundle(&self, leaf: &Leaf, digest: &str) -> Vec<u8> {
-        let hex = digest.strip_prefix("sha256:").expect("digest");
-        let statement = format!(
-            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"plugin","digest":{{"sha256":"{hex}"}}}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{{}}}}"#
-        );
-        let pae = format!(
-            "DSSEv1 {} {IN_TOTO} {} {statement}",
-            IN_TOTO.len(),
-            statement.len()
-        );
-        let sig = self.sign(&leaf.key, pae.as_bytes());
-        let body = serde_json::json!({
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {
-                "payloadHash": { "algorithm": "sha256", "value": portcullis::digest::sha256_hex(statement.as_bytes()) },
-                "signatures": [{ "signature": b64(&sig), "verifier": b64(&leaf.pem) }]
+        self.bundle_with(
+            leaf,
+            Signing::Statement {
+                digest,
+                predicate: SIGN,
+            },
+            leaf,
+        )
+    }
+
+    /// A bundle of `leaf` signing `what`, whose log entry records
+    /// `logged`'s certificate (`leaf`'s, unless the test says otherwise).
+    fn bundle_with(&self, leaf: &Leaf, what: Signing<'_>, logged: &Leaf) -> Vec<u8> {
+        let (kind, body, content) = match what {
+            Signing::Statement { digest, predicate } => {
+                let hex = digest.strip_prefix("sha256:").expect("digest");
+                let statement = format!(
+                    r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"plugin","digest":{{"sha256":"{hex}"}}}}],"predicateType":"{predicate}","predicate":{{}}}}"#
+                );
+                let pae = format!(
+                    "DSSEv1 {} {IN_TOTO} {} {statement}",
+                    IN_TOTO.len(),
+                    statement.len()
+                );
+                let sig = self.sign(&leaf.key, pae.as_bytes());
+                let body = serde_json::json!({
+                    "apiVersion": "0.0.1",
+                    "kind": "dsse",
+                    "spec": {
+                        "payloadHash": { "algorithm": "sha256", "value": portcullis::digest::sha256_hex(statement.as_bytes()) },
+                        "signatures": [{ "signature": b64(&sig), "verifier": b64(&logged.pem) }]
+                    }
+                });
+                let content = (
+                    "dsseEnvelope",
+                    serde_json::json!({
+                        "payload": b64(statement.as_bytes()),
+                        "payloadType": IN_TOTO,
+                        "signatures": [{ "sig": b64(&sig), "keyid": "" }]
+                    }),
+                );
+                ("dsse", body, content)
             }
-        });
+            Signing::Message(bytes) => {
+                let sig = self.sign(&leaf.key, bytes);
+                let sha = ring::digest::digest(&ring::digest::SHA256, bytes);
+                let body = serde_json::json!({
+                    "apiVersion": "0.0.1",
+                    "kind": "hashedrekord",
+                    "spec": {
+                        "data": { "hash": { "algorithm": "sha256", "value": portcullis::digest::hex(sha.as_ref()) } },
+                        "signature": { "content": b64(&sig), "publicKey": { "content": b64(&logged.pem) } }
+                    }
+                });
+                let content = (
+                    "messageSignature",
+                    serde_json::json!({
+                        "messageDigest": { "algorithm": "SHA2_256", "digest": b64(sha.as_ref()) },
+                        "signature": b64(&sig)
+                    }),
+                );
+                ("hashedrekord", body, content)
+            }
+        };
         let body = b64(body.to_string().as_bytes());
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -297,14 +354,14 @@ impl Pki {
         let note = format!("rekor.test - 1\n1\n{root_hash}\n");
         let mut note_sig = self.log_id[..4].to_vec();
         note_sig.extend(self.sign(&self.log_key, note.as_bytes()));
-        serde_json::json!({
+        let mut bundle = serde_json::json!({
             "mediaType": BUNDLE,
             "verificationMaterial": {
                 "certificate": { "rawBytes": b64(&leaf.der) },
                 "tlogEntries": [{
                     "logIndex": "7",
                     "logId": { "keyId": b64(&self.log_id) },
-                    "kindVersion": { "kind": "dsse", "version": "0.0.1" },
+                    "kindVersion": { "kind": kind, "version": "0.0.1" },
                     "integratedTime": time.to_string(),
                     "inclusionPromise": { "signedEntryTimestamp": b64(&set_sig) },
                     "inclusionProof": {
@@ -316,15 +373,10 @@ impl Pki {
                     },
                     "canonicalizedBody": body
                 }]
-            },
-            "dsseEnvelope": {
-                "payload": b64(statement.as_bytes()),
-                "payloadType": IN_TOTO,
-                "signatures": [{ "sig": b64(&sig), "keyid": "" }]
             }
-        })
-        .to_string()
-        .into_bytes()
+        });
+        bundle[content.0] = content.1;
+        bundle.to_string().into_bytes()
     }
 }
 
@@ -682,4 +734,102 @@ fn verify_checks_a_release_file_against_its_real_public_good_bundle() {
         assert_eq!(run.code, 2, "{}", run.stdout);
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     }
+}
+
+#[test]
+fn a_message_signature_counts_and_an_attestation_or_a_misrecorded_entry_does_not() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let pki = Pki::new(&work.path().join("pki"));
+    let release = pki.leaf("release", RELEASE, ACTIONS);
+    let fork = pki.leaf("fork", OTHER, ACTIONS);
+    let pusher = Repo::new();
+    let source = pinned(&pusher.run_env(
+        &[
+            "push",
+            path(&plugin_file(work.path(), "secrets")),
+            &registry.oci("team/secrets:1"),
+        ],
+        &env(&docker),
+    ));
+    let digest = source.split('@').nth(1).expect("digest").to_string();
+    let mut referrers = Vec::new();
+    // A fresh repository (a cold cache) each time: nothing is pulled yet
+    // when the signatures are checked.
+    let check = || {
+        let repo = repo_with_secret(&source);
+        std::fs::copy(&pki.root, repo.path().join("trusted_root.json")).expect("root");
+        repo.write("portcullis.toml", policy(&source));
+        repo.run_env(&["check", ".", "--format", "json"], &env(&docker))
+    };
+
+    // The release workflow's provenance of this very digest: an
+    // attestation, not a signature.
+    let provenance = Signing::Statement {
+        digest: &digest,
+        predicate: "https://slsa.dev/provenance/v1",
+    };
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &pki.bundle_with(&release, provenance, &release),
+        &mut referrers,
+    );
+    let run = check();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("attestation, not a signature"),
+        "{}",
+        run.stderr
+    );
+
+    // Signed by the release workflow, but the log entry (validly promised
+    // by the log) records the fork's certificate: refused.
+    let signing = Signing::Statement {
+        digest: &digest,
+        predicate: SIGN,
+    };
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &pki.bundle_with(&release, signing, &fork),
+        &mut referrers,
+    );
+    let run = check();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("records another signature, certificate"),
+        "{}",
+        run.stderr
+    );
+
+    // A message signature of the manifest's own bytes, read from the
+    // registry: evaluated.
+    let manifest = ureq::get(format!(
+        "http://{}/v2/team/secrets/manifests/{digest}",
+        registry.host
+    ))
+    .header("Accept", MANIFEST)
+    .call()
+    .expect("manifest")
+    .body_mut()
+    .read_to_vec()
+    .expect("bytes");
+    assert_eq!(
+        format!("sha256:{}", portcullis::digest::sha256_hex(&manifest)),
+        digest
+    );
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &pki.bundle_with(&release, Signing::Message(&manifest), &release),
+        &mut referrers,
+    );
+    let run = check();
+    assert_eq!(run.code, 1, "{}", run.stderr);
 }

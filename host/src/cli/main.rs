@@ -1344,7 +1344,7 @@ fn verify_signers(a: &VerifyArgs) -> Result<Vec<portcullis::oci::signatures::Sig
                     "no signer to check against: give --key, or --identity with --issuer and --trusted-root, or a policy with [signatures]".into(),
                 )
             })?;
-        let policy = portcullis::policy::Policy::load(&file)?;
+        let policy = portcullis::policy::Policy::load_signers(&file)?;
         if policy.signatures.is_empty() {
             return Err(Error::Usage(format!(
                 "{}: no [signatures] to check against; give --key or --identity",
@@ -1408,16 +1408,16 @@ fn verify_cmd(a: VerifyArgs) -> Result<Exit, Error> {
                     format!(
                         "is not signed by {} (its bundle is signed by {} (issuer {}))",
                         set.wanted(),
-                        signed.identities.join(", "),
-                        signed.issuer
+                        portcullis::diag::one_line(&signed.identities.join(", "), 200),
+                        portcullis::diag::one_line(&signed.issuer, 200)
                     ),
                 ));
             }
             text.push_str(&format!(
                 "{} is signed by {} (issuer {}), logged at {} (log index {})\n",
                 file.display(),
-                signed.identities.join(", "),
-                signed.issuer,
+                portcullis::diag::one_line(&signed.identities.join(", "), 200),
+                portcullis::diag::one_line(&signed.issuer, 200),
                 portcullis::evidence::metrics::rfc3339(signed.time.saturating_mul(1000)),
                 signed.log_index
             ));

@@ -46,6 +46,15 @@ const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 const IN_TOTO: &str = "application/vnd.in-toto+json";
 /// The most log entries in a bundle that are tried.
 const MAX_ENTRIES: usize = 8;
+/// The predicate of the in-toto statement `cosign sign` signs: a
+/// signature of the artifact, not an attestation about it.
+pub const SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
+/// How much of a string from the input an error shows.
+const SHOWN: usize = 120;
+
+fn shown(s: &str) -> String {
+    crate::diag::one_line(s, SHOWN)
+}
 
 /// What was signed: its digests, and its bytes when the signature is over
 /// them (a message signature) rather than over a statement naming them.
@@ -53,6 +62,10 @@ pub struct Subject<'a> {
     pub sha256: [u8; 32],
     pub sha512: Option<[u8; 64]>,
     pub bytes: Option<&'a [u8]>,
+    /// The statements (in-toto predicate types) taken as a signature of it:
+    /// an attestation of another kind (a provenance, a scan) by the same
+    /// signer is not one.
+    pub predicates: &'a [&'a str],
 }
 
 impl<'a> Subject<'a> {
@@ -63,6 +76,7 @@ impl<'a> Subject<'a> {
             sha256: sha(&ring::digest::SHA256).as_ref().try_into().expect("32"),
             sha512: sha(&ring::digest::SHA512).as_ref().try_into().ok(),
             bytes: Some(bytes),
+            predicates: &[SIGN_PREDICATE],
         }
     }
 }
@@ -102,8 +116,13 @@ impl Identity {
 
     /// `regex` matches a whole identity (it is anchored at both ends).
     pub fn regex(issuer: &str, regex: &str) -> Result<Identity, String> {
-        let re = regex_automata::meta::Regex::new(&format!("^(?:{regex})$"))
-            .map_err(|e| format!("`{regex}` is not a regular expression: {e}"))?;
+        let bad = |e: regex_automata::meta::BuildError| {
+            format!("`{regex}` is not a regular expression: {e}")
+        };
+        // Whole on its own first, so that wrapping it cannot change it
+        // (`a)|(?:b` would otherwise leave the anchors).
+        regex_automata::meta::Regex::new(regex).map_err(bad)?;
+        let re = regex_automata::meta::Regex::new(&format!("^(?:{regex})$")).map_err(bad)?;
         Ok(Identity {
             issuer: issuer.to_string(),
             identity: IdentityMatch::Regex(regex.to_string(), re),
@@ -181,6 +200,10 @@ struct EnvelopeSignature {
 
 #[derive(Deserialize)]
 struct Statement {
+    #[serde(rename = "_type")]
+    kind: String,
+    #[serde(rename = "predicateType")]
+    predicate: String,
     #[serde(default)]
     subject: Vec<StatementSubject>,
 }
@@ -197,14 +220,16 @@ pub fn verify(bundle: &[u8], subject: &Subject<'_>, root: &TrustedRoot) -> Resul
     if bundle.len() > MAX_BUNDLE_BYTES {
         return Err(format!("the bundle is over {MAX_BUNDLE_BYTES} bytes"));
     }
-    let b: Bundle =
-        serde_json::from_slice(bundle).map_err(|e| format!("not a Sigstore bundle: {e}"))?;
+    let b: Bundle = serde_json::from_slice(bundle)
+        .map_err(|e| format!("not a Sigstore bundle: {}", shown(&e.to_string())))?;
     if !b.media_type.starts_with(BUNDLE_MEDIA_PREFIX) {
         return Err(format!(
             "not a Sigstore bundle (mediaType `{}`)",
-            b.media_type
+            shown(&b.media_type)
         ));
     }
+    // Bundles from 0.2 on carry the inclusion proof, with its checkpoint.
+    let needs_proof = b.media_type != "application/vnd.dev.sigstore.bundle+json;version=0.1";
     let m = &b.verification_material;
     let cert = match (&m.certificate, &m.x509_certificate_chain) {
         (Some(c), _) => base64(&c.raw_bytes),
@@ -226,7 +251,8 @@ pub fn verify(bundle: &[u8], subject: &Subject<'_>, root: &TrustedRoot) -> Resul
     }
     let mut why = Vec::new();
     for entry in m.tlog_entries.iter().take(MAX_ENTRIES) {
-        match tlog::verify(entry, root).and_then(|logged| believe(&b, &cert, logged, subject, root))
+        match tlog::verify(entry, root, needs_proof)
+            .and_then(|logged| believe(&b, &cert, logged, subject, root))
         {
             Ok(signed) => return Ok(signed),
             Err(e) => why.push(e),
@@ -307,11 +333,24 @@ fn believe(
             if env.payload_type != IN_TOTO {
                 return Err(format!(
                     "its envelope holds `{}`, not an in-toto statement",
-                    env.payload_type
+                    shown(&env.payload_type)
                 ));
             }
             let statement: Statement = serde_json::from_slice(&payload)
-                .map_err(|e| format!("its statement is not one: {e}"))?;
+                .map_err(|e| format!("its statement is not one: {}", shown(&e.to_string())))?;
+            if !statement.kind.starts_with("https://in-toto.io/Statement/") {
+                return Err(format!(
+                    "its statement is not an in-toto statement (`_type` `{}`)",
+                    shown(&statement.kind)
+                ));
+            }
+            if !subject.predicates.contains(&statement.predicate.as_str()) {
+                return Err(format!(
+                    "it is a `{}` attestation, not a signature (`{}`)",
+                    shown(&statement.predicate),
+                    subject.predicates.join("`, `")
+                ));
+            }
             let names = statement.subject.iter().any(|s| {
                 s.digest.get("sha256") == Some(&crate::digest::hex(&subject.sha256))
                     || subject
@@ -358,7 +397,12 @@ fn believe(
                 );
             }
         }
-        _ => return Err("it holds neither a message signature nor an envelope".into()),
+        _ => {
+            return Err(
+                "it must hold one message signature or one envelope, and holds both or neither"
+                    .into(),
+            );
+        }
     }
     Ok(Signed {
         identities: leaf.identities,
@@ -505,10 +549,12 @@ mod tests {
         for (i, b) in sha512.iter_mut().enumerate() {
             *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("fixture");
         }
+        let slsa = ["https://slsa.dev/provenance/v0.2"];
         let subject = Subject {
             sha256: [0; 32],
             sha512: Some(sha512),
             bytes: None,
+            predicates: &slsa,
         };
         let public = root("trusted_root.public-good.json");
         let signed = verify(&bundle, &subject, &public).expect("verified");
@@ -525,6 +571,18 @@ mod tests {
         };
         let e = verify(&bundle, &other, &public).expect_err("refused");
         assert!(e.contains("names another artifact"), "{e}");
+        // A provenance by the wanted signer is not a signature.
+        sha512[0] ^= 1;
+        let as_signature = Subject {
+            sha512: Some(sha512),
+            predicates: &[SIGN_PREDICATE],
+            ..other
+        };
+        let e = verify(&bundle, &as_signature, &public).expect_err("refused");
+        assert!(
+            e.contains("is a `https://slsa.dev/provenance/v0.2` attestation, not a signature"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -625,6 +683,87 @@ mod tests {
             edited(&name, |v| v["mediaType"] = "application/json".into()),
             &whl,
             "not a Sigstore bundle",
+        );
+    }
+
+    #[test]
+    fn identities_match_whole_and_a_regex_cannot_leave_its_anchors() {
+        let whl = read(WHL);
+        let signed = verify(
+            &read(&format!("{WHL}.sigstore.json")),
+            &Subject::of(&whl),
+            &root("trusted_root.public-good.json"),
+        )
+        .expect("verified");
+        // Both ends are anchored.
+        let tail = WORKFLOW.trim_start_matches("https://");
+        for (re, matches) in [
+            (
+                r"https://github\.com/trailofbits/rfc8785\.py/\.github/workflows/release\.yml@refs/tags/v[0-9.]+",
+                true,
+            ),
+            (tail, false),
+            (&WORKFLOW[..WORKFLOW.len() - 1], false),
+        ] {
+            assert_eq!(
+                Identity::regex(ACTIONS, re)
+                    .expect("regex")
+                    .matches(&signed),
+                matches,
+                "{re}"
+            );
+        }
+        let e = Identity::regex(ACTIONS, "x)|(?:.*").expect_err("unbalanced");
+        assert!(e.contains("is not a regular expression"), "{e}");
+    }
+
+    #[test]
+    fn the_trusted_roots_windows_and_the_entrys_kind_are_held_to() {
+        let whl = read(WHL);
+        let name = format!("{WHL}.sigstore.json");
+        let text = String::from_utf8(read("trusted_root.public-good.json")).expect("utf-8");
+        let check = |root: serde_json::Value, bundle: Vec<u8>, why: &str| {
+            let root = TrustedRoot::parse(Path::new("root.json"), &root.to_string()).expect("root");
+            let e = verify(&bundle, &Subject::of(&whl), &root).expect_err(why);
+            assert!(e.contains(why), "{why}: {e}");
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+        // The entry was logged at 2024-03-19T22:41:16Z.
+        let mut ended = v.clone();
+        ended["certificateAuthorities"][1]["validFor"]["end"] = "2024-03-19T22:41:15Z".into();
+        check(ended, read(&name), "does not chain");
+        let mut ended = v.clone();
+        ended["tlogs"][0]["publicKey"]["validFor"]["end"] = "2024-03-19T22:41:15Z".into();
+        check(ended, read(&name), "was not trusted at");
+        // The entry's kind is not covered by the log's promise: a bundle
+        // that calls a hashedrekord entry something else is refused.
+        check(
+            v.clone(),
+            edited(&name, |b| {
+                b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"] = "dsse".into();
+            }),
+            "records another signature",
+        );
+        // A 0.2 bundle carries its inclusion proof and its checkpoint.
+        check(
+            v.clone(),
+            edited(&name, |b| {
+                let e = b["verificationMaterial"]["tlogEntries"][0]
+                    .as_object_mut()
+                    .expect("entry");
+                e.remove("inclusionProof");
+            }),
+            "no inclusion proof",
+        );
+        check(
+            v,
+            edited(&name, |b| {
+                let p = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+                    .as_object_mut()
+                    .expect("proof");
+                p.remove("checkpoint");
+            }),
+            "no checkpoint",
         );
     }
 

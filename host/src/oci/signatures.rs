@@ -182,16 +182,16 @@ fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Resu
                 Ok(s) if set.identities.iter().any(|i| i.matches(&s)) => {
                     return Ok(format!(
                         "{} (issuer {}), logged at {} (log index {})",
-                        s.identities.join(", "),
-                        s.issuer,
+                        crate::diag::one_line(&s.identities.join(", "), 200),
+                        crate::diag::one_line(&s.issuer, 200),
                         crate::evidence::metrics::rfc3339(s.time.saturating_mul(1000)),
                         s.log_index
                     ));
                 }
                 Ok(s) => said.push(format!(
                     "a Sigstore bundle signed by {} (issuer {})",
-                    s.identities.join(", "),
-                    s.issuer
+                    crate::diag::one_line(&s.identities.join(", "), 200),
+                    crate::diag::one_line(&s.issuer, 200)
                 )),
                 Err(e) => said.push(format!("a Sigstore bundle that does not verify: {e}")),
             }
@@ -199,6 +199,13 @@ fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Resu
         if found.bundles.is_empty() {
             said.push("no Sigstore bundle".into());
         }
+    }
+    // Many bundles make a long line: the first few say enough.
+    const SAID: usize = 4;
+    if said.len() > SAID {
+        let more = said.len() - SAID;
+        said.truncate(SAID);
+        said.push(format!("{more} more"));
     }
     Err(said.join("; "))
 }
@@ -236,6 +243,7 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
         sha256,
         sha512: None,
         bytes: manifest.as_deref(),
+        predicates: &[keyless::SIGN_PREDICATE],
     };
     // The signatures kept from an earlier run, when they satisfy every set.
     if let Some(store) = &store {
@@ -294,35 +302,27 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
         }
     }
     if keyless {
-        for (d, _) in super::fetch_referrers(r)
-            .map_err(|e| format!("{r}: cannot read what refers to it: {e}"))?
-        {
-            let one = OciRef {
-                tag: None,
-                digest: Some(d),
-                ..r.clone()
-            };
-            // A referrer that cannot be read is one fewer candidate.
-            let Ok(manifest) = super::fetch_manifest(&one) else {
-                continue;
-            };
-            let Ok(m) = serde_json::from_slice::<SigManifest>(&manifest) else {
-                continue;
-            };
-            let bundle = m.layers.iter().find(|l| {
-                l.media_type.starts_with(keyless::BUNDLE_MEDIA_PREFIX)
-                    && l.size as usize <= keyless::MAX_BUNDLE_BYTES
-            });
-            if let Some(l) = bundle
-                && let Ok(bytes) = super::fetch_blob(r, &l.digest, l.size as usize)
-            {
-                found.bundles.push(bytes);
-            }
-        }
+        found.bundles = super::fetch_bundles(r, keyless::MAX_BUNDLE_BYTES)
+            .map_err(|e| format!("{r}: cannot read what refers to it: {e}"))?;
         if found.bundles.is_empty() {
             absent.push("no Sigstore bundle among what refers to it".into());
         }
     }
+    // A message signature signs the manifest's bytes: read them when they
+    // were not at hand (bounded and checked against the digest), and keep
+    // them.
+    let fetched = match (&manifest, keyless) {
+        (None, true) => {
+            let bytes = super::fetch_manifest(r)?;
+            kept.push(bytes.clone());
+            Some(bytes)
+        }
+        _ => None,
+    };
+    let subject = keyless::Subject {
+        bytes: manifest.as_deref().or(fetched.as_deref()),
+        ..subject
+    };
     let mut by = Vec::new();
     for set in sets {
         match satisfy(set, &found, &subject) {

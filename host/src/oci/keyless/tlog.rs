@@ -88,8 +88,9 @@ pub(super) struct Logged {
     pub body: serde_json::Value,
 }
 
-/// Verify `e` against the log the trusted root names for it.
-pub(super) fn verify(e: &Entry, root: &TrustedRoot) -> Result<Logged, String> {
+/// Verify `e` against the log the trusted root names for it; `needs_proof`
+/// when the bundle's version carries inclusion proofs.
+pub(super) fn verify(e: &Entry, root: &TrustedRoot, needs_proof: bool) -> Result<Logged, String> {
     let id = base64(&e.log_id.key_id).map_err(|err| format!("its log id is {err}"))?;
     let log = root.logs.iter().find(|l| l.id == id).ok_or_else(|| {
         format!(
@@ -127,8 +128,16 @@ pub(super) fn verify(e: &Entry, root: &TrustedRoot) -> Result<Logged, String> {
     if !log.key.verifies(&signed, &sig) {
         return Err("its signed entry timestamp is not the log's signature of the entry".into());
     }
-    if let Some(proof) = &e.inclusion_proof {
-        inclusion(proof, log, &body).map_err(|err| format!("its inclusion proof: {err}"))?;
+    match &e.inclusion_proof {
+        Some(proof) => {
+            inclusion(proof, log, &body).map_err(|err| format!("its inclusion proof: {err}"))?
+        }
+        None if needs_proof => {
+            return Err(
+                "its log entry has no inclusion proof, which its bundle's version carries".into(),
+            );
+        }
+        None => {}
     }
     let body =
         serde_json::from_slice(&body).map_err(|err| format!("its body is not JSON: {err}"))?;
@@ -204,9 +213,10 @@ fn inclusion(proof: &Proof, log: &Log, body: &[u8]) -> Result<(), String> {
     {
         return Err("the entry's body does not lead to the root hash".into());
     }
-    let Some(checkpoint) = &proof.checkpoint else {
-        return Ok(());
-    };
+    let checkpoint = proof
+        .checkpoint
+        .as_ref()
+        .ok_or("no checkpoint signs its root hash")?;
     // A signed note: origin, tree size, root hash (and extensions), a
     // blank line, then lines `— <name> <base64(key hint ‖ signature)>`.
     let (text, sigs) = checkpoint

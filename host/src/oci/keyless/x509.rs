@@ -269,6 +269,11 @@ pub fn leaf(der: &[u8]) -> Result<Leaf, String> {
             }
         }
     }
+    if let (Some(a), Some(b)) = (&v2, &v1)
+        && a != b
+    {
+        return Err("the certificate names two different OIDC issuers".into());
+    }
     Ok(Leaf {
         key,
         identities,
@@ -324,7 +329,7 @@ mod tests {
             Some("https://github.com/login/oauth")
         );
         for cut in 0..der.len() {
-            let _ = leaf(&der[..cut]);
+            assert!(leaf(&der[..cut]).is_err(), "cut at {cut}");
             let _ = tbs_without(&der[..cut], &[0x55, 0x1d, 0x11]);
             let _ = spki(&der[..cut]);
         }
@@ -337,5 +342,16 @@ mod tests {
         assert_eq!((same, none), (tbs.clone(), None));
         let (without, san) = tbs_without(&der, SAN).expect("re-encoded");
         assert!(san.is_some() && without.len() < tbs.len());
+        // Every byte changed to a length-like value: read or refused,
+        // never a panic or a read past the end.
+        for i in 0..der.len() {
+            for b in [0x00, 0x7f, 0x80, 0x81, 0x84, 0xff] {
+                let mut bent = der.clone();
+                bent[i] = b;
+                let _ = leaf(&bent);
+                let _ = tbs_without(&bent, SAN);
+                let _ = spki(&bent);
+            }
+        }
     }
 }
