@@ -454,8 +454,9 @@ pub(crate) const MAX_REFERRERS: usize = 64;
 /// The Sigstore bundles attached to `r` (pinned) as referrers: listed by
 /// the registry's referrers API, or by the referrers tag (`sha256-<hex>`)
 /// of a registry without one (that answers the API with 404). Each
-/// referrer's manifest and bundle is read bounded and checked against its
-/// digest, all within one [`DEADLINE`]. Referrers listed as Sigstore
+/// referrer's manifest (refused over [`MAX_MANIFEST_BYTES`] once read) and
+/// bundle (read no further than its size) is checked against its digest,
+/// all within one [`DEADLINE`]. Referrers listed as Sigstore
 /// bundles are read first (cosign lists its own under the empty type);
 /// one that cannot be read is one fewer candidate.
 pub(crate) fn fetch_bundles(r: &OciRef, max_bundle: usize) -> Result<Vec<Vec<u8>>, String> {
@@ -472,11 +473,11 @@ pub(crate) fn fetch_bundles(r: &OciRef, max_bundle: usize) -> Result<Vec<Vec<u8>
                 .as_deref()
                 .is_some_and(|t| t.starts_with(keyless::BUNDLE_MEDIA_PREFIX))
         });
+        let listed = listed
+            .iter()
+            .filter(|m| reference::parse_digest(&m.digest).as_deref() == Ok(m.digest.as_str()));
         let mut bundles = Vec::new();
-        for m in listed.iter().take(MAX_REFERRERS) {
-            if reference::parse_digest(&m.digest).as_deref() != Ok(m.digest.as_str()) {
-                continue;
-            }
+        for m in listed.take(MAX_REFERRERS) {
             let one = r.pinned(&m.digest);
             let Ok(bytes) = read_manifest(
                 client,

@@ -801,7 +801,7 @@ fn tags_are_taken_only_when_allowed_and_a_lock_pins_them() {
 
 /// A key pair made by openssl as cosign's are (ECDSA P-256): the private
 /// key (PEM) and the public key (PEM `PUBLIC KEY`, as `cosign.pub`).
-fn key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let private = dir.join(format!("{name}.key"));
     let public = dir.join(format!("{name}.pub"));
     for args in [

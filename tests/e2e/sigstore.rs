@@ -15,7 +15,7 @@ use base64::Engine;
 
 use crate::common::Repo;
 use crate::registry::{
-    Registry, env, no_docker_config, pinned, plugin_file, put_manifest, repo_with_secret,
+    Registry, env, key_pair, no_docker_config, pinned, plugin_file, put_manifest, repo_with_secret,
     upload_blob,
 };
 
@@ -258,9 +258,7 @@ impl Pki {
     }
 
     fn sign(&self, key: &Path, message: &[u8]) -> Vec<u8> {
-        let file = self.dir.join("message");
-        std::fs::write(&file, message).expect("message");
-        openssl(&["dgst", "-sha256", "-sign", path(key), path(&file)])
+        sign(&self.dir, key, message)
     }
 
     /// The bundle `cosign sign` attaches for `leaf` signing `digest`: a
@@ -378,6 +376,46 @@ impl Pki {
         bundle[content.0] = content.1;
         bundle.to_string().into_bytes()
     }
+}
+
+/// `message` signed with `key` (ECDSA, SHA-256), by openssl.
+fn sign(dir: &Path, key: &Path, message: &[u8]) -> Vec<u8> {
+    let file = dir.join("message");
+    std::fs::write(&file, message).expect("message");
+    openssl(&["dgst", "-sha256", "-sign", path(key), path(&file)])
+}
+
+/// The DSSE envelope of cosign's signature statement naming `digest`,
+/// signed with `key`: (payload, signature).
+fn signed_statement(dir: &Path, key: &Path, digest: &str) -> (String, Vec<u8>) {
+    let hex = digest.strip_prefix("sha256:").expect("digest");
+    let statement = format!(
+        r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"plugin","digest":{{"sha256":"{hex}"}}}}],"predicateType":"{SIGN}","predicate":{{}}}}"#
+    );
+    let pae = format!(
+        "DSSEv1 {} {IN_TOTO} {} {statement}",
+        IN_TOTO.len(),
+        statement.len()
+    );
+    let sig = sign(dir, key, pae.as_bytes());
+    (statement, sig)
+}
+
+/// The bundle `cosign sign --key` attaches from cosign 3 on: the
+/// envelope, with a public key hint where a certificate would be.
+fn keyed_bundle(dir: &Path, key: &Path, digest: &str) -> Vec<u8> {
+    let (statement, sig) = signed_statement(dir, key, digest);
+    serde_json::json!({
+        "mediaType": BUNDLE,
+        "verificationMaterial": { "publicKey": { "hint": "" }, "tlogEntries": [] },
+        "dsseEnvelope": {
+            "payload": b64(statement.as_bytes()),
+            "payloadType": IN_TOTO,
+            "signatures": [{ "sig": b64(&sig), "keyid": "" }]
+        }
+    })
+    .to_string()
+    .into_bytes()
 }
 
 /// Attach `bundle` to `digest` in `repo` as cosign does on a registry
@@ -832,4 +870,82 @@ fn a_message_signature_counts_and_an_attestation_or_a_misrecorded_entry_does_not
     );
     let run = check();
     assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_bundle_cosign_3_attaches_for_a_key_counts_for_that_key() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let docker = [no_docker_config(work.path())];
+    let (team_key, team_pub) = key_pair(work.path(), "team");
+    let (other_key, _) = key_pair(work.path(), "other");
+    let pusher = Repo::new();
+    let push = |name: &str, to: &str| {
+        pinned(&pusher.run_env(
+            &[
+                "push",
+                path(&plugin_file(work.path(), name)),
+                &registry.oci(to),
+            ],
+            &env(&docker),
+        ))
+    };
+    let source = push("secrets", "team/secrets:1");
+    let digest = source.split('@').nth(1).expect("digest").to_string();
+    let lint = push("lint", "team/lint:1");
+    let lint_digest = lint.split('@').nth(1).expect("digest").to_string();
+    let check = || {
+        let repo = repo_with_secret(&source);
+        std::fs::copy(&team_pub, repo.path().join("team.pub")).expect("key");
+        repo.write(
+            "portcullis.toml",
+            format!("[signatures]\nkeys = [\"team.pub\"]\n[plugins.scan]\nsource = \"{source}\"\nread = [\".\"]\n"),
+        );
+        repo.run_env(&["check", ".", "--format", "json"], &env(&docker))
+    };
+    let mut referrers = Vec::new();
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &keyed_bundle(work.path(), &other_key, &digest),
+        &mut referrers,
+    );
+    let run = check();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{source} is not signed by the key"))
+            && run
+                .stderr
+                .contains("signed with a key, by none of the policy's keys"),
+        "{}",
+        run.stderr
+    );
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &keyed_bundle(work.path(), &team_key, &lint_digest),
+        &mut referrers,
+    );
+    assert_eq!(check().code, 2);
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &keyed_bundle(work.path(), &team_key, &digest),
+        &mut referrers,
+    );
+    let run = check();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let run = pusher.run_env(
+        &["verify", &source, "--key", path(&team_pub)],
+        &env(&docker),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!("{source} is signed by the key {}\n", team_pub.display())
+    );
 }

@@ -168,6 +168,7 @@ struct Bundle {
 struct Material {
     certificate: Option<RawBytes>,
     x509_certificate_chain: Option<RawChain>,
+    public_key: Option<serde_json::Value>,
     #[serde(default)]
     tlog_entries: Vec<tlog::Entry>,
 }
@@ -261,29 +262,23 @@ pub fn verify(bundle: &[u8], subject: &Subject<'_>, root: &TrustedRoot) -> Resul
     Err(why.join("; "))
 }
 
-/// The rest of the checks, at the time `logged` vouches for.
-fn believe(
+/// What a bundle's signature was found to cover.
+enum Content {
+    /// A message signature over the artifact's bytes.
+    Message { sig: Vec<u8> },
+    /// A DSSE envelope's signature over its in-toto statement.
+    Envelope { sig: Vec<u8>, payload: Vec<u8> },
+}
+
+/// Check that `b`'s signature is `verifies`'s (the certificate's or a
+/// key's) over `subject`: over its bytes, or over an envelope whose
+/// statement is a signature (one of `subject.predicates`) naming it.
+fn content(
     b: &Bundle,
-    cert: &[u8],
-    logged: tlog::Logged,
     subject: &Subject<'_>,
-    root: &TrustedRoot,
-) -> Result<Signed, String> {
-    chain(cert, logged.time, root)?;
-    sct::verify(cert, root)?;
-    let leaf = x509::leaf(cert)?;
-    let issuer = leaf
-        .issuer
-        .clone()
-        .ok_or("its certificate names no OIDC issuer")?;
-    let pem = |v: &serde_json::Value| -> Option<Vec<u8>> {
-        let pem = base64(v.as_str()?).ok()?;
-        pem_der(std::str::from_utf8(&pem).ok()?)
-    };
-    let same_sig = |v: &serde_json::Value, sig: &[u8]| -> bool {
-        v.as_str().and_then(|s| base64(s).ok()).as_deref() == Some(sig)
-    };
-    let body = &logged.body;
+    signer: &str,
+    verifies: &dyn Fn(&[u8], &[u8]) -> bool,
+) -> Result<Content, String> {
     match (&b.message_signature, &b.dsse_envelope) {
         (Some(ms), None) => {
             let sig = base64(&ms.signature).map_err(|e| format!("its signature is {e}"))?;
@@ -296,22 +291,10 @@ fn believe(
             let bytes = subject
                 .bytes
                 .ok_or("it signs the artifact's bytes, which are not at hand")?;
-            if !leaf.key.verifies(bytes, &sig) {
-                return Err("its signature is not the certificate's over the artifact".into());
+            if !verifies(bytes, &sig) {
+                return Err(format!("its signature is not {signer}'s over the artifact"));
             }
-            let spec = &body["spec"];
-            let recorded = (logged.kind.kind.as_str(), logged.kind.version.as_str())
-                == ("hashedrekord", "0.0.1")
-                && body["kind"] == "hashedrekord"
-                && spec["data"]["hash"]["algorithm"] == "sha256"
-                && spec["data"]["hash"]["value"] == crate::digest::hex(&subject.sha256)
-                && same_sig(&spec["signature"]["content"], &sig)
-                && pem(&spec["signature"]["publicKey"]["content"]).as_deref() == Some(cert);
-            if !recorded {
-                return Err(
-                    "its log entry records another signature, certificate or artifact".into(),
-                );
-            }
+            Ok(Content::Message { sig })
         }
         (None, Some(env)) => {
             let [one] = env.signatures.as_slice() else {
@@ -327,8 +310,8 @@ fn believe(
             )
             .into_bytes();
             pae.extend_from_slice(&payload);
-            if !leaf.key.verifies(&pae, &sig) {
-                return Err("its signature is not the certificate's over its envelope".into());
+            if !verifies(&pae, &sig) {
+                return Err(format!("its signature is not {signer}'s over its envelope"));
             }
             if env.payload_type != IN_TOTO {
                 return Err(format!(
@@ -360,56 +343,136 @@ fn believe(
             if !names {
                 return Err("its statement names another artifact".into());
             }
-            let payload_hash = crate::digest::sha256_hex(&payload);
-            let spec = &body["spec"];
-            let recorded = match (logged.kind.kind.as_str(), logged.kind.version.as_str()) {
-                ("dsse", "0.0.1") => {
-                    spec["payloadHash"]["value"] == payload_hash.as_str()
-                        && spec["signatures"].as_array().is_some_and(|s| {
-                            s.len() == 1
-                                && same_sig(&s[0]["signature"], &sig)
-                                && pem(&s[0]["verifier"]).as_deref() == Some(cert)
-                        })
-                }
-                ("intoto", "0.0.2") => {
-                    let content = &spec["content"];
-                    content["payloadHash"]["value"] == payload_hash.as_str()
-                        && content["envelope"]["signatures"]
-                            .as_array()
-                            .is_some_and(|s| {
-                                // intoto 0.0.2 encodes the signature twice.
-                                s.len() == 1
-                                    && s[0]["sig"]
-                                        .as_str()
-                                        .and_then(|v| base64(v).ok())
-                                        .and_then(|v| String::from_utf8(v).ok())
-                                        .and_then(|v| base64(&v).ok())
-                                        .as_deref()
-                                        == Some(&sig[..])
-                                    && pem(&s[0]["publicKey"]).as_deref() == Some(cert)
-                            })
-                }
-                _ => false,
-            } && body["kind"] == logged.kind.kind.as_str();
-            if !recorded {
-                return Err(
-                    "its log entry records another signature, certificate or statement".into(),
-                );
-            }
+            Ok(Content::Envelope { sig, payload })
         }
-        _ => {
-            return Err(
-                "it must hold one message signature or one envelope, and holds both or neither"
-                    .into(),
-            );
-        }
+        _ => Err(
+            "it must hold one message signature or one envelope, and holds both or neither".into(),
+        ),
     }
+}
+
+/// Check that the log entry records what `content` found, signed with
+/// `cert`.
+fn recorded(
+    logged: &tlog::Logged,
+    content: &Content,
+    cert: &[u8],
+    subject: &Subject<'_>,
+) -> Result<(), String> {
+    let pem = |v: &serde_json::Value| -> Option<Vec<u8>> {
+        let pem = base64(v.as_str()?).ok()?;
+        pem_der(std::str::from_utf8(&pem).ok()?)
+    };
+    let same_sig = |v: &serde_json::Value, sig: &[u8]| -> bool {
+        v.as_str().and_then(|s| base64(s).ok()).as_deref() == Some(sig)
+    };
+    let body = &logged.body;
+    let spec = &body["spec"];
+    let kind = (logged.kind.kind.as_str(), logged.kind.version.as_str());
+    let same = body["kind"] == kind.0
+        && match (content, kind) {
+            (Content::Message { sig }, ("hashedrekord", "0.0.1")) => {
+                spec["data"]["hash"]["algorithm"] == "sha256"
+                    && spec["data"]["hash"]["value"] == crate::digest::hex(&subject.sha256)
+                    && same_sig(&spec["signature"]["content"], sig)
+                    && pem(&spec["signature"]["publicKey"]["content"]).as_deref() == Some(cert)
+            }
+            (Content::Envelope { sig, payload }, ("dsse", "0.0.1")) => {
+                spec["payloadHash"]["value"] == crate::digest::sha256_hex(payload).as_str()
+                    && spec["signatures"].as_array().is_some_and(|s| {
+                        s.len() == 1
+                            && same_sig(&s[0]["signature"], sig)
+                            && pem(&s[0]["verifier"]).as_deref() == Some(cert)
+                    })
+            }
+            (Content::Envelope { sig, payload }, ("intoto", "0.0.2")) => {
+                let content = &spec["content"];
+                content["payloadHash"]["value"] == crate::digest::sha256_hex(payload).as_str()
+                    && content["envelope"]["signatures"]
+                        .as_array()
+                        .is_some_and(|s| {
+                            // intoto 0.0.2 encodes the signature twice.
+                            s.len() == 1
+                                && s[0]["sig"]
+                                    .as_str()
+                                    .and_then(|v| base64(v).ok())
+                                    .and_then(|v| String::from_utf8(v).ok())
+                                    .and_then(|v| base64(&v).ok())
+                                    .as_deref()
+                                    == Some(&sig[..])
+                                && pem(&s[0]["publicKey"]).as_deref() == Some(cert)
+                        })
+            }
+            _ => false,
+        };
+    if same {
+        Ok(())
+    } else {
+        Err("its log entry records another signature, certificate or content".into())
+    }
+}
+
+/// The rest of the checks, at the time `logged` vouches for.
+fn believe(
+    b: &Bundle,
+    cert: &[u8],
+    logged: tlog::Logged,
+    subject: &Subject<'_>,
+    root: &TrustedRoot,
+) -> Result<Signed, String> {
+    chain(cert, logged.time, root)?;
+    sct::verify(cert, root, logged.time)?;
+    let leaf = x509::leaf(cert)?;
+    let issuer = leaf
+        .issuer
+        .clone()
+        .ok_or("its certificate names no OIDC issuer")?;
+    let found = content(b, subject, "the certificate", &|m, s| {
+        leaf.key.verifies(m, s)
+    })?;
+    recorded(&logged, &found, cert, subject)?;
     Ok(Signed {
         identities: leaf.identities,
         issuer,
         time: logged.time,
         log_index: logged.index,
     })
+}
+
+/// Whether `bundle` signs an artifact's bytes (a message signature) rather
+/// than a statement naming its digest.
+pub fn signs_bytes(bundle: &[u8]) -> bool {
+    serde_json::from_slice::<Bundle>(bundle).is_ok_and(|b| b.message_signature.is_some())
+}
+
+/// Whether `bundle` is signed with a key rather than a certificate (its
+/// material is a public key hint).
+pub fn is_keyed(bundle: &[u8]) -> bool {
+    serde_json::from_slice::<Bundle>(bundle).is_ok_and(|b| {
+        let m = &b.verification_material;
+        m.public_key.is_some() && m.certificate.is_none() && m.x509_certificate_chain.is_none()
+    })
+}
+
+/// Verify `bundle`, signed with a key (what `cosign sign --key` attaches
+/// from cosign 3 on), as a signature of `subject` by `verifies`; its log
+/// entries are not checked (as for a signature at `sha256-<hex>.sig`).
+pub fn verify_keyed(
+    bundle: &[u8],
+    subject: &Subject<'_>,
+    verifies: &dyn Fn(&[u8], &[u8]) -> bool,
+) -> Result<(), String> {
+    if bundle.len() > MAX_BUNDLE_BYTES {
+        return Err(format!("the bundle is over {MAX_BUNDLE_BYTES} bytes"));
+    }
+    let b: Bundle = serde_json::from_slice(bundle)
+        .map_err(|e| format!("not a Sigstore bundle: {}", shown(&e.to_string())))?;
+    if !b.media_type.starts_with(BUNDLE_MEDIA_PREFIX)
+        || b.verification_material.public_key.is_none()
+    {
+        return Err("not a Sigstore bundle signed with a key".into());
+    }
+    content(&b, subject, "the key", verifies).map(|_| ())
 }
 
 /// The certificate chains, for code signing, to a certificate authority

@@ -160,10 +160,33 @@ struct Found {
     bundles: Vec<Vec<u8>>,
 }
 
+/// Who in `set` signed `subject`, by `bundle` (a file's, as `cosign
+/// sign-blob --bundle` writes it); else what it holds instead.
+pub fn by_bundle(
+    set: &Signers,
+    bundle: &[u8],
+    subject: &keyless::Subject<'_>,
+) -> Result<String, String> {
+    let found = Found {
+        keys: Vec::new(),
+        bundles: vec![bundle.to_vec()],
+    };
+    satisfy(set, &found, subject)
+}
+
 /// Who in `set` signed, by `found`; else what `found` holds instead.
 fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Result<String, String> {
     if let Some(k) = set.keys.iter().find(|k| found.keys.contains(k)) {
         return Ok(format!("the key {}", k.path.display()));
+    }
+    let (keyed, certified): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) =
+        found.bundles.iter().partition(|b| keyless::is_keyed(b));
+    for bundle in &keyed {
+        for k in &set.keys {
+            if keyless::verify_keyed(bundle, subject, &|m, s| k.verifies(m, s)).is_ok() {
+                return Ok(format!("the key {}", k.path.display()));
+            }
+        }
     }
     let mut said: Vec<String> = Vec::new();
     if !found.keys.is_empty() {
@@ -176,8 +199,14 @@ fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Resu
     } else if !set.keys.is_empty() {
         said.push("no cosign signature by a key the policy names, for this digest".into());
     }
+    if !keyed.is_empty() {
+        said.push(format!(
+            "{} Sigstore bundle(s) signed with a key, by none of the policy's keys for this digest",
+            keyed.len()
+        ));
+    }
     if let Some(root) = set.root.as_deref().filter(|_| !set.identities.is_empty()) {
-        for bundle in &found.bundles {
+        for bundle in &certified {
             match keyless::verify(bundle, subject, root) {
                 Ok(s) if set.identities.iter().any(|i| i.matches(&s)) => {
                     return Ok(format!(
@@ -196,8 +225,8 @@ fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Resu
                 Err(e) => said.push(format!("a Sigstore bundle that does not verify: {e}")),
             }
         }
-        if found.bundles.is_empty() {
-            said.push("no Sigstore bundle".into());
+        if certified.is_empty() {
+            said.push("no keyless Sigstore bundle".into());
         }
     }
     // Many bundles make a long line: the first few say enough.
@@ -223,7 +252,6 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
         return Ok(Vec::new());
     }
     let keys: Vec<&Key> = sets.iter().flat_map(|s| &s.keys).collect();
-    let keyless = sets.iter().any(|s| !s.identities.is_empty());
     let store = cache.and_then(|c| Store::open(c).ok());
     let hex = &digest["sha256:".len()..];
     let key_index = cache.map(|c| c.join("oci").join("signatures"));
@@ -258,8 +286,7 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
             })
             .unwrap_or_default();
         }
-        if keyless
-            && let Some(index) = &bundle_index
+        if let Some(index) = &bundle_index
             && let Ok(list) = std::fs::read_to_string(index.join(hex))
         {
             found.bundles = list
@@ -277,6 +304,8 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
     let mut found = Found::default();
     let mut kept: Vec<Vec<u8>> = Vec::new();
     let mut absent: Vec<String> = Vec::new();
+    // What could not be read: said when no signature satisfies without it.
+    let mut unreadable: Vec<String> = Vec::new();
     let mut sig_digest = None;
     if !keys.is_empty() {
         let tag = format!("sha256-{hex}.sig");
@@ -298,25 +327,32 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
             Err(e) if e.contains("manifest unknown") || e.contains("MANIFEST_UNKNOWN") => {
                 absent.push(format!("no cosign signature at :{tag}"));
             }
-            Err(e) => return Err(format!("{r}: cannot read its signatures: {e}")),
+            Err(e) => unreadable.push(format!("cannot read its signatures: {e}")),
         }
     }
-    if keyless {
-        found.bundles = super::fetch_bundles(r, keyless::MAX_BUNDLE_BYTES)
-            .map_err(|e| format!("{r}: cannot read what refers to it: {e}"))?;
-        if found.bundles.is_empty() {
+    // Sigstore bundles: keyless ones, and those cosign 3 attaches for a key.
+    match super::fetch_bundles(r, keyless::MAX_BUNDLE_BYTES) {
+        Ok(bundles) if bundles.is_empty() => {
             absent.push("no Sigstore bundle among what refers to it".into());
         }
+        Ok(bundles) => found.bundles = bundles,
+        Err(e) => unreadable.push(format!("cannot read what refers to it: {e}")),
     }
     // A message signature signs the manifest's bytes: read them when they
     // were not at hand (bounded and checked against the digest), and keep
     // them.
-    let fetched = match (&manifest, keyless) {
-        (None, true) => {
-            let bytes = super::fetch_manifest(r)?;
-            kept.push(bytes.clone());
-            Some(bytes)
-        }
+    let needs_bytes = found.bundles.iter().any(|b| keyless::signs_bytes(b));
+    let fetched = match (&manifest, needs_bytes) {
+        (None, true) => match super::fetch_manifest(r) {
+            Ok(bytes) => {
+                kept.push(bytes.clone());
+                Some(bytes)
+            }
+            Err(e) => {
+                unreadable.push(format!("cannot read its manifest: {e}"));
+                None
+            }
+        },
         _ => None,
     };
     let subject = keyless::Subject {
@@ -327,6 +363,9 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
     for set in sets {
         match satisfy(set, &found, &subject) {
             Ok(who) => by.push(who),
+            Err(_) if !unreadable.is_empty() => {
+                return Err(format!("{r}: {}", unreadable.join("; ")));
+            }
             Err(why) => {
                 let wanted = set.wanted();
                 let none = sig_digest.is_none() && found.bundles.is_empty();

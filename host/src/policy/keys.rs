@@ -74,12 +74,12 @@ pub const KEYS: &[Key] = &[
     Key {
         path: "signatures.keys",
         kind: "array of strings",
-        doc: "public key files (PEM `PUBLIC KEY`, ECDSA P-256, as `cosign generate-key-pair` writes `cosign.pub`), relative to this file; a source signed (`cosign sign --key`) by one of them is accepted",
+        doc: "public key files (PEM `PUBLIC KEY`, ECDSA P-256, as `cosign generate-key-pair` writes `cosign.pub`), relative to this file; a source signed (`cosign sign --key`) by one of them is accepted, whether cosign stored the signature at the `sha256-<digest>.sig` tag (cosign 2) or attached it as a Sigstore bundle (cosign 3)",
     },
     Key {
         path: "signatures.identities",
         kind: "array of tables",
-        doc: "keyless signers: a source carrying a Sigstore bundle (`cosign sign` without a key attaches one as a referrer) whose certificate names one of them is accepted, once the bundle verifies against `trusted-root`",
+        doc: "keyless signers, as `{ issuer = \"…\", identity = \"…\" }`: a source carrying a Sigstore bundle (`cosign sign` without a key attaches one as a referrer, from cosign 3 on or with `--new-bundle-format`) whose certificate names one of them is accepted, once the bundle verifies against `trusted-root`",
     },
     Key {
         path: "signatures.trusted-root",

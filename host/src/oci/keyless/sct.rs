@@ -68,8 +68,9 @@ fn parse(bytes: &[u8]) -> Option<Sct<'_>> {
 }
 
 /// Check that `leaf` carries an SCT of a log `root` lists, signed over its
-/// precertificate as issued by one of `root`'s certificate authorities.
-pub(super) fn verify(leaf: &[u8], root: &TrustedRoot) -> Result<(), String> {
+/// precertificate as issued by one of `root`'s certificate authorities
+/// trusted at `time`.
+pub(super) fn verify(leaf: &[u8], root: &TrustedRoot, time: i64) -> Result<(), String> {
     if root.ctlogs.is_empty() {
         return Ok(());
     }
@@ -95,6 +96,7 @@ pub(super) fn verify(leaf: &[u8], root: &TrustedRoot) -> Result<(), String> {
     let issuer_hashes: Vec<Vec<u8>> = root
         .cas
         .iter()
+        .filter(|c| c.valid.contains(time))
         .flat_map(|c| &c.chain)
         .filter_map(|c| x509::spki(c))
         .map(|k| {

@@ -91,7 +91,10 @@ pub(super) struct Logged {
 /// Verify `e` against the log the trusted root names for it; `needs_proof`
 /// when the bundle's version carries inclusion proofs.
 pub(super) fn verify(e: &Entry, root: &TrustedRoot, needs_proof: bool) -> Result<Logged, String> {
-    let id = base64(&e.log_id.key_id).map_err(|err| format!("its log id is {err}"))?;
+    let id = base64(&e.log_id.key_id)
+        .ok()
+        .filter(|id| id.len() == 32)
+        .ok_or("its log id is not 32 bytes of base64")?;
     let log = root.logs.iter().find(|l| l.id == id).ok_or_else(|| {
         format!(
             "it is in the log {}, which {} does not list",
@@ -129,9 +132,8 @@ pub(super) fn verify(e: &Entry, root: &TrustedRoot, needs_proof: bool) -> Result
         return Err("its signed entry timestamp is not the log's signature of the entry".into());
     }
     match &e.inclusion_proof {
-        Some(proof) => {
-            inclusion(proof, log, &body).map_err(|err| format!("its inclusion proof: {err}"))?
-        }
+        Some(proof) => inclusion(proof, log, &body, needs_proof)
+            .map_err(|err| format!("its inclusion proof: {err}"))?,
         None if needs_proof => {
             return Err(
                 "its log entry has no inclusion proof, which its bundle's version carries".into(),
@@ -185,7 +187,9 @@ fn proof_root(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]]) -> Optio
     (snode == 0).then_some(r)
 }
 
-fn inclusion(proof: &Proof, log: &Log, body: &[u8]) -> Result<(), String> {
+/// Check `proof` of `body` in `log`; its checkpoint, when it has one (a
+/// bundle from 0.2 on, `needs_checkpoint`, must).
+fn inclusion(proof: &Proof, log: &Log, body: &[u8], needs_checkpoint: bool) -> Result<(), String> {
     let mut leaf = ring::digest::Context::new(&ring::digest::SHA256);
     leaf.update(&[0]);
     leaf.update(body);
@@ -213,10 +217,13 @@ fn inclusion(proof: &Proof, log: &Log, body: &[u8]) -> Result<(), String> {
     {
         return Err("the entry's body does not lead to the root hash".into());
     }
-    let checkpoint = proof
-        .checkpoint
-        .as_ref()
-        .ok_or("no checkpoint signs its root hash")?;
+    let Some(checkpoint) = &proof.checkpoint else {
+        return if needs_checkpoint {
+            Err("no checkpoint signs its root hash".into())
+        } else {
+            Ok(())
+        };
+    };
     // A signed note: origin, tree size, root hash (and extensions), a
     // blank line, then lines `— <name> <base64(key hint ‖ signature)>`.
     let (text, sigs) = checkpoint

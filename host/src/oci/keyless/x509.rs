@@ -194,7 +194,10 @@ pub(crate) fn tbs_without<'a>(der: &'a [u8], oid: &[u8]) -> Option<(Vec<u8>, Opt
             found = Some(value).filter(|v| v.0 == 0x04).map(|v| v.1);
             found?;
         }
-        out.extend(encode(0xa3, &encode(0x30, &kept)));
+        // An extensions block left empty is left out.
+        if !kept.is_empty() {
+            out.extend(encode(0xa3, &encode(0x30, &kept)));
+        }
     }
     Some((encode(0x30, &out), found))
 }
