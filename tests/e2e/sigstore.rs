@@ -4,9 +4,9 @@
 //! `portcullis verify` on real bundles from the public-good instance.
 //!
 //! The registry tests need bundles for content pushed here, so they stand
-//! up their own Sigstore: a certificate authority and a transparency log
-//! key made by openssl, described in a trusted root, signing as Fulcio and
-//! Rekor do.
+//! up their own Sigstore: a certificate authority, a transparency log key
+//! and a certificate transparency log key made by openssl, described in a
+//! trusted root, signing as Fulcio, Rekor and the CT log do.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,6 +56,9 @@ struct Pki {
     dir: PathBuf,
     root: PathBuf,
     log_key: PathBuf,
+    /// The certificate transparency log's key and id.
+    ct_key: PathBuf,
+    ct_id: Vec<u8>,
     log_id: Vec<u8>,
 }
 
@@ -91,6 +94,7 @@ impl Pki {
             ("root", "secp384r1"),
             ("inter", "secp384r1"),
             ("log", "prime256v1"),
+            ("ct", "prime256v1"),
         ] {
             openssl(&[
                 "ecparam",
@@ -167,6 +171,17 @@ impl Pki {
         let log_id = ring::digest::digest(&ring::digest::SHA256, &log_spki)
             .as_ref()
             .to_vec();
+        let ct_spki = openssl(&[
+            "ec",
+            "-in",
+            path(&f("ct.key")),
+            "-pubout",
+            "-outform",
+            "DER",
+        ]);
+        let ct_id = ring::digest::digest(&ring::digest::SHA256, &ct_spki)
+            .as_ref()
+            .to_vec();
         let root = serde_json::json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             "tlogs": [{
@@ -178,6 +193,16 @@ impl Pki {
                     "validFor": { "start": "2020-01-01T00:00:00Z" }
                 },
                 "logId": { "keyId": b64(&log_id) }
+            }],
+            "ctlogs": [{
+                "baseUrl": "https://ctfe.test",
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": b64(&ct_spki),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": { "start": "2020-01-01T00:00:00Z" }
+                },
+                "logId": { "keyId": b64(&ct_id) }
             }],
             "certificateAuthorities": [{
                 "subject": { "organization": "test", "commonName": "test" },
@@ -195,12 +220,102 @@ impl Pki {
             root: f("trusted_root.json"),
             log_key: f("log.key"),
             log_id,
+            ct_key: f("ct.key"),
+            ct_id,
         }
     }
 
     /// A certificate as Fulcio issues one for a workflow: code signing,
-    /// the identity as its URI, the issuer in Fulcio's extension.
+    /// the identity as its URI, the issuer in Fulcio's extension, and the
+    /// certificate transparency log's SCT.
     fn leaf(&self, name: &str, identity: &str, issuer: &str) -> Leaf {
+        let leaf = self.leaf_without_sct(name, identity, issuer);
+        self.with_sct(&leaf)
+    }
+
+    /// Embed an SCT in `leaf` as a CT log and Fulcio do: the log signs the
+    /// precertificate (the TBSCertificate without the SCT list, with the
+    /// issuer's key hash), and the authority signs the certificate that
+    /// carries the list.
+    fn with_sct(&self, leaf: &Leaf) -> Leaf {
+        let (_, cert) = der_read(&leaf.der);
+        let (tbs_len, _) = der_read(cert);
+        let tbs_whole = &cert[..tbs_len];
+        let sig_alg = {
+            let rest = &cert[tbs_len..];
+            &rest[..der_read(rest).0]
+        };
+        let inter = openssl(&[
+            "x509",
+            "-in",
+            path(&self.dir.join("inter.pem")),
+            "-pubkey",
+            "-noout",
+        ]);
+        let inter_spki = pem_body(&inter);
+        let issuer_hash = ring::digest::digest(&ring::digest::SHA256, &inter_spki);
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as u64;
+        let mut signed = vec![0u8, 0u8];
+        signed.extend(timestamp.to_be_bytes());
+        signed.extend([0, 1]);
+        signed.extend(issuer_hash.as_ref());
+        signed.extend(&(tbs_whole.len() as u32).to_be_bytes()[1..]);
+        signed.extend(tbs_whole);
+        signed.extend([0, 0]);
+        let sig = self.sign(&self.ct_key, &signed);
+        let mut sct = vec![0u8];
+        sct.extend(&self.ct_id);
+        sct.extend(timestamp.to_be_bytes());
+        sct.extend([0, 0, 4, 3]);
+        sct.extend((sig.len() as u16).to_be_bytes());
+        sct.extend(&sig);
+        let mut list = ((sct.len() + 2) as u16).to_be_bytes().to_vec();
+        list.extend((sct.len() as u16).to_be_bytes());
+        list.extend(&sct);
+        // 1.3.6.1.4.1.11129.2.4.2, its value an OCTET STRING of the list.
+        let oid = [0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
+        let mut ext = der(0x06, &oid);
+        ext.extend(der(0x04, &der(0x04, &list)));
+        let ext = der(0x30, &ext);
+        // The TBSCertificate again, with the extension added last.
+        let (_, tbs) = der_read(tbs_whole);
+        let mut fields = Vec::new();
+        let mut rest = tbs;
+        while !rest.is_empty() {
+            let (len, content) = der_read(rest);
+            if rest[0] == 0xa3 {
+                let (_, exts) = der_read(content);
+                let mut exts = exts.to_vec();
+                exts.extend(&ext);
+                fields.extend(der(0xa3, &der(0x30, &exts)));
+            } else {
+                fields.extend(&rest[..len]);
+            }
+            rest = &rest[len..];
+        }
+        let tbs = der(0x30, &fields);
+        let cert_sig = self.sign(&self.dir.join("inter.key"), &tbs);
+        let mut bits = vec![0u8];
+        bits.extend(cert_sig);
+        let mut body = tbs;
+        body.extend(sig_alg);
+        body.extend(der(0x03, &bits));
+        let der_cert = der(0x30, &body);
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            b64(&der_cert)
+        );
+        Leaf {
+            key: leaf.key.clone(),
+            der: der_cert,
+            pem: pem.into_bytes(),
+        }
+    }
+
+    fn leaf_without_sct(&self, name: &str, identity: &str, issuer: &str) -> Leaf {
         let f = |n: &str| self.dir.join(format!("{name}.{n}"));
         std::fs::write(
             f("cnf"),
@@ -376,6 +491,51 @@ impl Pki {
         bundle[content.0] = content.1;
         bundle.to_string().into_bytes()
     }
+}
+
+/// A DER element's whole length and its contents (definite lengths).
+fn der_read(bytes: &[u8]) -> (usize, &[u8]) {
+    let first = bytes[1] as usize;
+    let (header, len) = if first < 0x80 {
+        (2, first)
+    } else {
+        let n = first & 0x7f;
+        (
+            2 + n,
+            bytes[2..2 + n]
+                .iter()
+                .fold(0, |a, &b| (a << 8) | b as usize),
+        )
+    };
+    (header + len, &bytes[header..header + len])
+}
+
+/// A DER element.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend(content);
+    out
+}
+
+/// The DER inside a PEM block.
+fn pem_body(pem: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(pem);
+    let b: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b.trim())
+        .expect("pem")
 }
 
 /// `message` signed with `key` (ECDSA, SHA-256), by openssl.
@@ -568,6 +728,20 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
     let run = check(&repo);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("does not list"), "{}", run.stderr);
+
+    // The release workflow's identity in a certificate that no
+    // certificate transparency log promised to publish: refused.
+    let unlogged = pki.leaf_without_sct("unlogged", RELEASE, ACTIONS);
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &pki.bundle(&unlogged, &digest),
+        &mut referrers,
+    );
+    let run = check(&repo);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("carries no SCT"), "{}", run.stderr);
 
     // Signed by the release workflow: evaluated.
     attach(
