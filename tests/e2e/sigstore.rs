@@ -578,6 +578,23 @@ fn keyed_bundle(dir: &Path, key: &Path, digest: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The bundle `cosign sign-blob --key --bundle` writes: a message
+/// signature of `bytes`, with a public key hint.
+fn keyed_message_bundle(dir: &Path, key: &Path, bytes: &[u8]) -> Vec<u8> {
+    let sig = sign(dir, key, bytes);
+    let sha = ring::digest::digest(&ring::digest::SHA256, bytes);
+    serde_json::json!({
+        "mediaType": BUNDLE,
+        "verificationMaterial": { "publicKey": { "hint": "" }, "tlogEntries": [] },
+        "messageSignature": {
+            "messageDigest": { "algorithm": "SHA2_256", "digest": b64(sha.as_ref()) },
+            "signature": b64(&sig)
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
 /// Attach `bundle` to `digest` in `repo` as cosign does on a registry
 /// without the referrers API: the bundle as a blob, a manifest whose
 /// subject is `digest`, and the referrers index at the tag
@@ -1078,6 +1095,33 @@ fn a_bundle_cosign_3_attaches_for_a_key_counts_for_that_key() {
         repo.run_env(&["check", ".", "--format", "json"], &env(&docker))
     };
     let mut referrers = Vec::new();
+    // The team key's signature of bytes equal to the manifest, not of
+    // cosign's statement: not a signature of the source.
+    let manifest = ureq::get(format!(
+        "http://{}/v2/team/secrets/manifests/{digest}",
+        registry.host
+    ))
+    .header("Accept", MANIFEST)
+    .call()
+    .expect("manifest")
+    .body_mut()
+    .read_to_vec()
+    .expect("bytes");
+    attach(
+        &registry,
+        "team/secrets",
+        &digest,
+        &keyed_message_bundle(work.path(), &team_key, &manifest),
+        &mut referrers,
+    );
+    let run = check();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("not over a statement naming the digest"),
+        "{}",
+        run.stderr
+    );
     attach(
         &registry,
         "team/secrets",
@@ -1092,7 +1136,7 @@ fn a_bundle_cosign_3_attaches_for_a_key_counts_for_that_key() {
             .contains(&format!("{source} is not signed by the key"))
             && run
                 .stderr
-                .contains("signed with a key, by none of the policy's keys"),
+                .contains("signed with a key: its signature is not the key's"),
         "{}",
         run.stderr
     );
@@ -1121,5 +1165,43 @@ fn a_bundle_cosign_3_attaches_for_a_key_counts_for_that_key() {
     assert_eq!(
         run.stdout,
         format!("{source} is signed by the key {}\n", team_pub.display())
+    );
+
+    // A file with the bundle `cosign sign-blob --key --bundle` writes.
+    let file = plugin_file(work.path(), "lint");
+    let bytes = std::fs::read(&file).expect("wasm");
+    let bundle = work.path().join("lint.wasm.sigstore.json");
+    std::fs::write(
+        &bundle,
+        keyed_message_bundle(work.path(), &team_key, &bytes),
+    )
+    .expect("bundle");
+    let verify = |key: &Path| {
+        pusher.run(&[
+            "verify",
+            path(&file),
+            "--bundle",
+            path(&bundle),
+            "--key",
+            path(key),
+        ])
+    };
+    let run = verify(&team_pub);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{} is signed by the key {}\n",
+            file.display(),
+            team_pub.display()
+        )
+    );
+    let (_, third_pub) = key_pair(work.path(), "third");
+    let run = verify(&third_pub);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("is not signed by the key"),
+        "{}",
+        run.stderr
     );
 }

@@ -154,6 +154,11 @@ impl Signers {
 /// The signatures a source carries.
 #[derive(Default)]
 struct Found {
+    /// Whether a bundle signed with a key may sign the artifact's bytes
+    /// (a file's, as `cosign sign-blob` does); for an OCI source it must
+    /// sign cosign's statement naming the digest, so that no other
+    /// signature the key ever made over equal bytes counts.
+    keyed_messages: bool,
     /// The policy's keys that signed it.
     keys: Vec<Key>,
     /// Its Sigstore bundles, not yet verified.
@@ -168,6 +173,7 @@ pub fn by_bundle(
     subject: &keyless::Subject<'_>,
 ) -> Result<String, String> {
     let found = Found {
+        keyed_messages: true,
         keys: Vec::new(),
         bundles: vec![bundle.to_vec()],
     };
@@ -181,10 +187,18 @@ fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Resu
     }
     let (keyed, certified): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) =
         found.bundles.iter().partition(|b| keyless::is_keyed(b));
+    let mut keyed_said = None;
     for bundle in &keyed {
+        if !found.keyed_messages && keyless::signs_bytes(bundle) {
+            keyed_said = Some(
+                "a Sigstore bundle signed with a key over bytes, not over a statement naming the digest (cosign sign --key writes one)".to_string(),
+            );
+            continue;
+        }
         for k in &set.keys {
-            if keyless::verify_keyed(bundle, subject, &|m, s| k.verifies(m, s)).is_ok() {
-                return Ok(format!("the key {}", k.path.display()));
+            match keyless::verify_keyed(bundle, subject, &|m, s| k.verifies(m, s)) {
+                Ok(()) => return Ok(format!("the key {}", k.path.display())),
+                Err(e) => keyed_said = Some(format!("a Sigstore bundle signed with a key: {e}")),
             }
         }
     }
@@ -196,14 +210,11 @@ fn satisfy(set: &Signers, found: &Found, subject: &keyless::Subject<'_>) -> Resu
             .map(|k| k.path.display().to_string())
             .collect();
         said.push(format!("a cosign signature by {}", by.join(", ")));
-    } else if !set.keys.is_empty() {
+    } else if !set.keys.is_empty() && !found.keyed_messages {
         said.push("no cosign signature by a key the policy names, for this digest".into());
     }
-    if !keyed.is_empty() {
-        said.push(format!(
-            "{} Sigstore bundle(s) signed with a key, by none of the policy's keys for this digest",
-            keyed.len()
-        ));
+    if let Some(k) = keyed_said.filter(|_| !set.keys.is_empty()) {
+        said.push(k);
     }
     if let Some(root) = set.root.as_deref().filter(|_| !set.identities.is_empty()) {
         for bundle in &certified {
@@ -316,13 +327,24 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
         };
         match super::fetch_manifest(&sig_ref) {
             Ok(manifest) => {
-                found.keys = signers(r, digest, &manifest, &keys, |d, max| {
+                let read = signers(r, digest, &manifest, &keys, |d, max| {
                     let bytes = super::fetch_blob(&sig_ref, d, max).map_err(|_| ())?;
                     kept.push(bytes.clone());
                     Ok(bytes)
-                })?;
-                sig_digest = Some(format!("sha256:{}", sha256_hex(&manifest)));
-                kept.push(manifest);
+                });
+                match read {
+                    Ok(keys) => {
+                        found.keys = keys;
+                        sig_digest = Some(format!("sha256:{}", sha256_hex(&manifest)));
+                        kept.push(manifest);
+                    }
+                    // Junk at the tag: one fewer candidate, said if no other
+                    // signature satisfies.
+                    Err(e) => {
+                        let prefix = format!("{r}: ");
+                        unreadable.push(e.strip_prefix(&prefix).unwrap_or(&e).to_string());
+                    }
+                }
             }
             Err(e) if e.contains("manifest unknown") || e.contains("MANIFEST_UNKNOWN") => {
                 absent.push(format!("no cosign signature at :{tag}"));
@@ -330,13 +352,17 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
             Err(e) => unreadable.push(format!("cannot read its signatures: {e}")),
         }
     }
-    // Sigstore bundles: keyless ones, and those cosign 3 attaches for a key.
-    match super::fetch_bundles(r, keyless::MAX_BUNDLE_BYTES) {
-        Ok(bundles) if bundles.is_empty() => {
-            absent.push("no Sigstore bundle among what refers to it".into());
+    // Sigstore bundles: keyless ones, and those cosign 3 attaches for a
+    // key; not asked for when the `.sig` signatures already satisfy.
+    let satisfied = sets.iter().all(|s| satisfy(s, &found, &subject).is_ok());
+    if !satisfied {
+        match super::fetch_bundles(r, keyless::MAX_BUNDLE_BYTES) {
+            Ok(bundles) if bundles.is_empty() => {
+                absent.push("no Sigstore bundle among what refers to it".into());
+            }
+            Ok(bundles) => found.bundles = bundles,
+            Err(e) => unreadable.push(format!("cannot read what refers to it: {e}")),
         }
-        Ok(bundles) => found.bundles = bundles,
-        Err(e) => unreadable.push(format!("cannot read what refers to it: {e}")),
     }
     // A message signature signs the manifest's bytes: read them when they
     // were not at hand (bounded and checked against the digest), and keep
@@ -363,8 +389,12 @@ pub fn verify(r: &OciRef, sets: &[Signers], cache: Option<&Path>) -> Result<Vec<
     for set in sets {
         match satisfy(set, &found, &subject) {
             Ok(who) => by.push(who),
-            Err(_) if !unreadable.is_empty() => {
-                return Err(format!("{r}: {}", unreadable.join("; ")));
+            Err(why) if !unreadable.is_empty() => {
+                return Err(format!(
+                    "{r}: {}; the policy wants a signature by {} (what was read carries {why})",
+                    unreadable.join("; "),
+                    set.wanted()
+                ));
             }
             Err(why) => {
                 let wanted = set.wanted();
