@@ -13,6 +13,8 @@ use std::process::Command;
 
 use base64::Engine;
 
+use portcullis::oci::keyless::x509::{Der, encode as der};
+
 use crate::common::Repo;
 use crate::registry::{
     Registry, env, key_pair, no_docker_config, pinned, plugin_file, put_manifest, repo_with_secret,
@@ -238,13 +240,10 @@ impl Pki {
     /// issuer's key hash), and the authority signs the certificate that
     /// carries the list.
     fn with_sct(&self, leaf: &Leaf) -> Leaf {
-        let (_, cert) = der_read(&leaf.der);
-        let (tbs_len, _) = der_read(cert);
-        let tbs_whole = &cert[..tbs_len];
-        let sig_alg = {
-            let rest = &cert[tbs_len..];
-            &rest[..der_read(rest).0]
-        };
+        let (_, cert) = Der(&leaf.der).read().expect("certificate");
+        let mut fields = Der(cert);
+        let tbs_whole = fields.read_raw().expect("tbs");
+        let sig_alg = fields.read_raw().expect("signature algorithm");
         let inter = openssl(&[
             "x509",
             "-in",
@@ -281,20 +280,19 @@ impl Pki {
         ext.extend(der(0x04, &der(0x04, &list)));
         let ext = der(0x30, &ext);
         // The TBSCertificate again, with the extension added last.
-        let (_, tbs) = der_read(tbs_whole);
+        let (_, tbs) = Der(tbs_whole).read().expect("tbs");
         let mut fields = Vec::new();
-        let mut rest = tbs;
-        while !rest.is_empty() {
-            let (len, content) = der_read(rest);
-            if rest[0] == 0xa3 {
-                let (_, exts) = der_read(content);
+        let mut rest = Der(tbs);
+        while let Some(field) = rest.read_raw() {
+            let (tag, content) = Der(field).read().expect("field");
+            if tag == 0xa3 {
+                let (_, exts) = Der(content).read().expect("extensions");
                 let mut exts = exts.to_vec();
                 exts.extend(&ext);
                 fields.extend(der(0xa3, &der(0x30, &exts)));
             } else {
-                fields.extend(&rest[..len]);
+                fields.extend(field);
             }
-            rest = &rest[len..];
         }
         let tbs = der(0x30, &fields);
         let cert_sig = self.sign(&self.dir.join("inter.key"), &tbs);
@@ -493,42 +491,6 @@ impl Pki {
     }
 }
 
-/// A DER element's whole length and its contents (definite lengths).
-fn der_read(bytes: &[u8]) -> (usize, &[u8]) {
-    let first = bytes[1] as usize;
-    let (header, len) = if first < 0x80 {
-        (2, first)
-    } else {
-        let n = first & 0x7f;
-        (
-            2 + n,
-            bytes[2..2 + n]
-                .iter()
-                .fold(0, |a, &b| (a << 8) | b as usize),
-        )
-    };
-    (header + len, &bytes[header..header + len])
-}
-
-/// A DER element.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len();
-    let mut out = vec![tag];
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend(content);
-    out
-}
-
 /// The DER inside a PEM block.
 fn pem_body(pem: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(pem);
@@ -593,6 +555,41 @@ fn keyed_message_bundle(dir: &Path, key: &Path, bytes: &[u8]) -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
+}
+
+/// Push the built-in plugin `name` as `team/<name>:1`: its pinned
+/// reference and its digest.
+fn push(
+    registry: &Registry,
+    pusher: &Repo,
+    work: &Path,
+    docker: &[(String, String)],
+    name: &str,
+) -> (String, String) {
+    let source = pinned(&pusher.run_env(
+        &[
+            "push",
+            path(&plugin_file(work, name)),
+            &registry.oci(&format!("team/{name}:1")),
+        ],
+        &env(docker),
+    ));
+    let digest = source.split('@').nth(1).expect("digest").to_string();
+    (source, digest)
+}
+
+/// The manifest `digest` of `repo`, as the registry serves it.
+fn manifest_of(registry: &Registry, repo: &str, digest: &str) -> Vec<u8> {
+    ureq::get(format!(
+        "http://{}/v2/{repo}/manifests/{digest}",
+        registry.host
+    ))
+    .header("Accept", MANIFEST)
+    .call()
+    .expect("manifest")
+    .body_mut()
+    .read_to_vec()
+    .expect("bytes")
 }
 
 /// Attach `bundle` to `digest` in `repo` as cosign does on a registry
@@ -663,20 +660,8 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
     let release = pki.leaf("release", RELEASE, ACTIONS);
     let fork = pki.leaf("fork", OTHER, ACTIONS);
     let pusher = Repo::new();
-    let push = |name: &str, to: &str| {
-        pinned(&pusher.run_env(
-            &[
-                "push",
-                path(&plugin_file(work.path(), name)),
-                &registry.oci(to),
-            ],
-            &env(&docker),
-        ))
-    };
-    let source = push("secrets", "team/secrets:1");
-    let digest = source.split('@').nth(1).expect("digest").to_string();
-    let lint = push("lint", "team/lint:1");
-    let lint_digest = lint.split('@').nth(1).expect("digest").to_string();
+    let [(source, digest), (lint, lint_digest)] =
+        ["secrets", "lint"].map(|name| push(&registry, &pusher, work.path(), &docker, name));
 
     let repo = repo_with_secret(&source);
     std::fs::copy(&pki.root, repo.path().join("trusted_root.json")).expect("root");
@@ -695,70 +680,38 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
         run.stderr
     );
 
-    // Signed by another identity of the same authority: refused, naming
-    // both.
+    // Each bundle attached in turn (the earlier ones stay): refused, with
+    // the reason.
     let mut referrers = Vec::new();
-    attach(
-        &registry,
-        "team/secrets",
-        &digest,
-        &pki.bundle(&fork, &digest),
-        &mut referrers,
+    let mut refused = |bundle: Vec<u8>, why: &[&str]| {
+        attach(&registry, "team/secrets", &digest, &bundle, &mut referrers);
+        let run = check(&repo);
+        assert_eq!(run.code, 2, "{why:?}: {}", run.stderr);
+        for w in why {
+            assert!(run.stderr.contains(w), "{w}: {}", run.stderr);
+        }
+    };
+    // Signed by another identity of the same authority: naming both.
+    refused(
+        pki.bundle(&fork, &digest),
+        &[
+            &format!("{source} is not signed by {wanted}"),
+            &format!("signed by {OTHER}"),
+        ],
     );
-    let run = check(&repo);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains(&format!("{source} is not signed by {wanted}"))
-            && run.stderr.contains(&format!("signed by {OTHER}")),
-        "{}",
-        run.stderr
+    // The release workflow's bundle for another artifact.
+    refused(
+        pki.bundle(&release, &lint_digest),
+        &["names another artifact"],
     );
-
-    // The release workflow's bundle for another artifact, attached here:
-    // refused.
-    attach(
-        &registry,
-        "team/secrets",
-        &digest,
-        &pki.bundle(&release, &lint_digest),
-        &mut referrers,
-    );
-    let run = check(&repo);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("names another artifact"),
-        "{}",
-        run.stderr
-    );
-
-    // A bundle from another Sigstore (its own authority and log): refused.
+    // A bundle from another Sigstore (its own authority and log).
     let stranger = Pki::new(&work.path().join("stranger"));
     let impostor = stranger.leaf("release", RELEASE, ACTIONS);
-    attach(
-        &registry,
-        "team/secrets",
-        &digest,
-        &stranger.bundle(&impostor, &digest),
-        &mut referrers,
-    );
-    let run = check(&repo);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("does not list"), "{}", run.stderr);
-
+    refused(stranger.bundle(&impostor, &digest), &["does not list"]);
     // The release workflow's identity in a certificate that no
-    // certificate transparency log promised to publish: refused.
+    // certificate transparency log promised to publish.
     let unlogged = pki.leaf_without_sct("unlogged", RELEASE, ACTIONS);
-    attach(
-        &registry,
-        "team/secrets",
-        &digest,
-        &pki.bundle(&unlogged, &digest),
-        &mut referrers,
-    );
-    let run = check(&repo);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("carries no SCT"), "{}", run.stderr);
+    refused(pki.bundle(&unlogged, &digest), &["carries no SCT"]);
 
     // Signed by the release workflow: evaluated.
     attach(
@@ -974,15 +927,7 @@ fn a_message_signature_counts_and_an_attestation_or_a_misrecorded_entry_does_not
     let release = pki.leaf("release", RELEASE, ACTIONS);
     let fork = pki.leaf("fork", OTHER, ACTIONS);
     let pusher = Repo::new();
-    let source = pinned(&pusher.run_env(
-        &[
-            "push",
-            path(&plugin_file(work.path(), "secrets")),
-            &registry.oci("team/secrets:1"),
-        ],
-        &env(&docker),
-    ));
-    let digest = source.split('@').nth(1).expect("digest").to_string();
+    let (source, digest) = push(&registry, &pusher, work.path(), &docker, "secrets");
     let mut referrers = Vec::new();
     // A fresh repository (a cold cache) each time: nothing is pulled yet
     // when the signatures are checked.
@@ -1038,16 +983,7 @@ fn a_message_signature_counts_and_an_attestation_or_a_misrecorded_entry_does_not
 
     // A message signature of the manifest's own bytes, read from the
     // registry: evaluated.
-    let manifest = ureq::get(format!(
-        "http://{}/v2/team/secrets/manifests/{digest}",
-        registry.host
-    ))
-    .header("Accept", MANIFEST)
-    .call()
-    .expect("manifest")
-    .body_mut()
-    .read_to_vec()
-    .expect("bytes");
+    let manifest = manifest_of(&registry, "team/secrets", &digest);
     assert_eq!(
         format!("sha256:{}", portcullis::digest::sha256_hex(&manifest)),
         digest
@@ -1071,20 +1007,8 @@ fn a_bundle_cosign_3_attaches_for_a_key_counts_for_that_key() {
     let (team_key, team_pub) = key_pair(work.path(), "team");
     let (other_key, _) = key_pair(work.path(), "other");
     let pusher = Repo::new();
-    let push = |name: &str, to: &str| {
-        pinned(&pusher.run_env(
-            &[
-                "push",
-                path(&plugin_file(work.path(), name)),
-                &registry.oci(to),
-            ],
-            &env(&docker),
-        ))
-    };
-    let source = push("secrets", "team/secrets:1");
-    let digest = source.split('@').nth(1).expect("digest").to_string();
-    let lint = push("lint", "team/lint:1");
-    let lint_digest = lint.split('@').nth(1).expect("digest").to_string();
+    let [(source, digest), (_, lint_digest)] =
+        ["secrets", "lint"].map(|name| push(&registry, &pusher, work.path(), &docker, name));
     let check = || {
         let repo = repo_with_secret(&source);
         std::fs::copy(&team_pub, repo.path().join("team.pub")).expect("key");
@@ -1097,16 +1021,7 @@ fn a_bundle_cosign_3_attaches_for_a_key_counts_for_that_key() {
     let mut referrers = Vec::new();
     // The team key's signature of bytes equal to the manifest, not of
     // cosign's statement: not a signature of the source.
-    let manifest = ureq::get(format!(
-        "http://{}/v2/team/secrets/manifests/{digest}",
-        registry.host
-    ))
-    .header("Accept", MANIFEST)
-    .call()
-    .expect("manifest")
-    .body_mut()
-    .read_to_vec()
-    .expect("bytes");
+    let manifest = manifest_of(&registry, "team/secrets", &digest);
     attach(
         &registry,
         "team/secrets",

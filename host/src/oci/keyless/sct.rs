@@ -84,7 +84,7 @@ pub(super) fn verify(leaf: &[u8], root: &TrustedRoot, time: i64) -> Result<(), S
     };
     let list = list.ok_or_else(missing)?;
     let list = x509::Der(list)
-        .next()
+        .read()
         .filter(|(tag, _)| *tag == 0x04)
         .map(|(_, v)| v)
         .ok_or("its certificate's SCT list is not one")?;

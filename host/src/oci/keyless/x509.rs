@@ -22,12 +22,12 @@ const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 
 /// One DER element at a time.
-pub(crate) struct Der<'a>(pub &'a [u8]);
+pub struct Der<'a>(pub &'a [u8]);
 
 impl<'a> Der<'a> {
     /// The next element's tag and contents, or `None` at the end or on a
     /// malformed (or indefinite, or over 4 GiB) length.
-    pub fn next(&mut self) -> Option<(u8, &'a [u8])> {
+    pub fn read(&mut self) -> Option<(u8, &'a [u8])> {
         let (&tag, rest) = self.0.split_first()?;
         if tag & 0x1f == 0x1f {
             return None; // multi-byte tags appear nowhere here
@@ -52,16 +52,16 @@ impl<'a> Der<'a> {
     }
 
     fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
-        match self.next()? {
+        match self.read()? {
             (t, v) if t == tag => Some(v),
             _ => None,
         }
     }
 
     /// The next element whole (tag, length and contents).
-    fn next_raw(&mut self) -> Option<&'a [u8]> {
+    pub fn read_raw(&mut self) -> Option<&'a [u8]> {
         let before = self.0;
-        self.next()?;
+        self.read()?;
         Some(&before[..before.len() - self.0.len()])
     }
 }
@@ -146,7 +146,7 @@ pub struct Leaf {
 }
 
 /// A DER element: `tag`, the length, `content`.
-fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     let len = content.len();
     let mut out = vec![tag];
     if len < 0x80 {
@@ -172,8 +172,8 @@ pub(crate) fn tbs_without<'a>(der: &'a [u8], oid: &[u8]) -> Option<(Vec<u8>, Opt
     let mut fields = Der(Der(cert).expect(0x30)?);
     let (mut out, mut found) = (Vec::new(), None);
     while !fields.0.is_empty() {
-        let raw = fields.next_raw()?;
-        let (tag, content) = Der(raw).next()?;
+        let raw = fields.read_raw()?;
+        let (tag, content) = Der(raw).read()?;
         if tag != 0xa3 {
             out.extend_from_slice(raw);
             continue;
@@ -181,15 +181,15 @@ pub(crate) fn tbs_without<'a>(der: &'a [u8], oid: &[u8]) -> Option<(Vec<u8>, Opt
         let mut exts = Der(Der(content).expect(0x30)?);
         let mut kept = Vec::new();
         while !exts.0.is_empty() {
-            let ext_raw = exts.next_raw()?;
+            let ext_raw = exts.read_raw()?;
             let mut ext = Der(Der(ext_raw).expect(0x30)?);
             if ext.expect(0x06)? != oid {
                 kept.extend_from_slice(ext_raw);
                 continue;
             }
-            let mut value = ext.next()?;
+            let mut value = ext.read()?;
             if value.0 == 0x01 {
-                value = ext.next()?;
+                value = ext.read()?;
             }
             found = Some(value).filter(|v| v.0 == 0x04).map(|v| v.1);
             found?;
@@ -205,9 +205,9 @@ pub(crate) fn tbs_without<'a>(der: &'a [u8], oid: &[u8]) -> Option<(Vec<u8>, Opt
 /// The DER SubjectPublicKeyInfo of certificate `der`.
 pub(crate) fn spki(der: &[u8]) -> Option<&[u8]> {
     let mut tbs = Der(Der(Der(der).expect(0x30)?).expect(0x30)?);
-    let mut field = tbs.next()?;
+    let mut field = tbs.read()?;
     if field.0 == 0xa0 {
-        field = tbs.next()?;
+        field = tbs.read()?;
     }
     if field.0 != 0x02 {
         return None;
@@ -215,7 +215,7 @@ pub(crate) fn spki(der: &[u8]) -> Option<&[u8]> {
     for _ in 0..4 {
         tbs.expect(0x30)?;
     }
-    tbs.next_raw()
+    tbs.read_raw()
 }
 
 /// Read `der`, a certificate, for its key, identities and OIDC issuer.
@@ -227,9 +227,9 @@ pub fn leaf(der: &[u8]) -> Result<Leaf, String> {
         .expect(0x30)
         .ok_or_else(|| bad("no tbsCertificate"))?;
     let mut tbs = Der(tbs);
-    let mut field = tbs.next().ok_or_else(|| bad("empty"))?;
+    let mut field = tbs.read().ok_or_else(|| bad("empty"))?;
     if field.0 == 0xa0 {
-        field = tbs.next().ok_or_else(|| bad("no serial"))?; // version, then serial
+        field = tbs.read().ok_or_else(|| bad("no serial"))?; // version, then serial
     }
     if field.0 != 0x02 {
         return Err(bad("no serial"));
@@ -237,24 +237,24 @@ pub fn leaf(der: &[u8]) -> Result<Leaf, String> {
     for what in ["signature algorithm", "issuer", "validity", "subject"] {
         tbs.expect(0x30).ok_or_else(|| bad(what))?;
     }
-    let spki = tbs.next_raw().ok_or_else(|| bad("no public key"))?;
+    let spki = tbs.read_raw().ok_or_else(|| bad("no public key"))?;
     let key = PublicKey::from_spki(spki).map_err(|e| format!("the certificate's key: {e}"))?;
     let mut identities = Vec::new();
     let (mut v2, mut v1) = (None, None);
-    while let Some((tag, value)) = tbs.next() {
+    while let Some((tag, value)) = tbs.read() {
         if tag != 0xa3 {
             continue; // issuer or subject unique ID
         }
         let mut exts = Der(Der(value).expect(0x30).ok_or_else(|| bad("extensions"))?);
-        while let Some((tag, ext)) = exts.next() {
+        while let Some((tag, ext)) = exts.read() {
             if tag != 0x30 {
                 return Err(bad("an extension"));
             }
             let mut ext = Der(ext);
             let oid = ext.expect(0x06).ok_or_else(|| bad("an extension"))?;
-            let mut value = ext.next().ok_or_else(|| bad("an extension"))?;
+            let mut value = ext.read().ok_or_else(|| bad("an extension"))?;
             if value.0 == 0x01 {
-                value = ext.next().ok_or_else(|| bad("an extension"))?; // critical
+                value = ext.read().ok_or_else(|| bad("an extension"))?; // critical
             }
             if value.0 != 0x04 {
                 return Err(bad("an extension's value"));
@@ -288,7 +288,7 @@ pub fn leaf(der: &[u8]) -> Result<Leaf, String> {
 fn alt_names(value: &[u8]) -> Option<Vec<String>> {
     let mut names = Der(Der(value).expect(0x30)?);
     let mut out = Vec::new();
-    while let Some((tag, name)) = names.next() {
+    while let Some((tag, name)) = names.read() {
         if tag == 0x81 || tag == 0x86 {
             out.push(String::from_utf8(name.to_vec()).ok()?);
         }
@@ -302,14 +302,14 @@ mod tests {
 
     #[test]
     fn lengths_are_bounded_by_the_input() {
-        assert_eq!(Der(&[0x30, 0x03, 1, 2]).next(), None);
-        assert_eq!(Der(&[0x30, 0x80]).next(), None, "indefinite");
-        assert_eq!(Der(&[0x30, 0x85, 0, 0, 0, 0, 1]).next(), None);
-        assert_eq!(Der(&[0x1f, 0x01, 0]).next(), None);
+        assert_eq!(Der(&[0x30, 0x03, 1, 2]).read(), None);
+        assert_eq!(Der(&[0x30, 0x80]).read(), None, "indefinite");
+        assert_eq!(Der(&[0x30, 0x85, 0, 0, 0, 0, 1]).read(), None);
+        assert_eq!(Der(&[0x1f, 0x01, 0]).read(), None);
         let mut d = Der(&[0x04, 0x81, 0x01, 7, 0x05, 0x00]);
-        assert_eq!(d.next(), Some((0x04, &[7u8][..])));
-        assert_eq!(d.next(), Some((0x05, &[][..])));
-        assert_eq!(d.next(), None);
+        assert_eq!(d.read(), Some((0x04, &[7u8][..])));
+        assert_eq!(d.read(), Some((0x05, &[][..])));
+        assert_eq!(d.read(), None);
     }
 
     #[test]
@@ -338,7 +338,7 @@ mod tests {
         }
         // Taking nothing out gives the TBSCertificate back as it was.
         let tbs = Der(Der(&der).expect(0x30).expect("cert"))
-            .next_raw()
+            .read_raw()
             .expect("tbs")
             .to_vec();
         let (same, none) = tbs_without(&der, &[0x01]).expect("re-encoded");
