@@ -26,7 +26,9 @@ const RELEASE: &str =
     "https://github.com/org/policies/.github/workflows/release.yml@refs/heads/main";
 const OTHER: &str = "https://github.com/someone/fork/.github/workflows/release.yml@refs/heads/main";
 const IN_TOTO: &str = "application/vnd.in-toto+json";
+/// cosign's formats, written out here as cosign writes them.
 const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+const SIGN: &str = "https://sigstore.dev/cosign/sign/v1";
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
@@ -72,8 +74,6 @@ enum Signing<'a> {
     /// These bytes themselves (a message signature).
     Message(&'a [u8]),
 }
-
-const SIGN: &str = "https://sigstore.dev/cosign/sign/v1";
 
 /// A signing certificate and its key.
 struct Leaf {
@@ -645,10 +645,19 @@ fn attach(
     );
 }
 
-fn policy(source: &str) -> String {
-    format!(
-        "[signatures]\ntrusted-root = \"trusted_root.json\"\nidentities = [{{ issuer = \"{ACTIONS}\", identity = \"{RELEASE}\" }}]\n[plugins.scan]\nsource = \"{source}\"\nread = [\".\"]\n"
-    )
+/// A repository with a committed AWS key, gated by the secrets plugin
+/// from `source`, which must carry the release workflow's keyless
+/// signature under `pki`'s trusted root.
+fn keyless_repo(pki: &Pki, source: &str) -> Repo {
+    let repo = repo_with_secret(source);
+    std::fs::copy(&pki.root, repo.path().join("trusted_root.json")).expect("root");
+    repo.write(
+        "portcullis.toml",
+        format!(
+            "[signatures]\ntrusted-root = \"trusted_root.json\"\nidentities = [{{ issuer = \"{ACTIONS}\", identity = \"{RELEASE}\" }}]\n[plugins.scan]\nsource = \"{source}\"\nread = [\".\"]\n"
+        ),
+    );
+    repo
 }
 
 #[test]
@@ -663,9 +672,7 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
     let [(source, digest), (lint, lint_digest)] =
         ["secrets", "lint"].map(|name| push(&registry, &pusher, work.path(), &docker, name));
 
-    let repo = repo_with_secret(&source);
-    std::fs::copy(&pki.root, repo.path().join("trusted_root.json")).expect("root");
-    repo.write("portcullis.toml", policy(&source));
+    let repo = keyless_repo(&pki, &source);
     let check = |repo: &Repo| repo.run_env(&["check", ".", "--format", "json"], &env(&docker));
     let wanted = format!("{RELEASE} (issuer {ACTIONS})");
 
@@ -727,19 +734,22 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
 
     // `verify`, with the signer given and from the policy.
     let root = path(&pki.root).to_string();
-    let run = repo.run_env(
-        &[
-            "verify",
-            &source,
-            "--identity",
-            RELEASE,
-            "--issuer",
-            ACTIONS,
-            "--trusted-root",
-            &root,
-        ],
-        &env(&docker),
-    );
+    let verify = |target: &str, flag: &str, who: &str| {
+        repo.run_env(
+            &[
+                "verify",
+                target,
+                flag,
+                who,
+                "--issuer",
+                ACTIONS,
+                "--trusted-root",
+                &root,
+            ],
+            &env(&docker),
+        )
+    };
+    let run = verify(&source, "--identity", RELEASE);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
@@ -749,19 +759,7 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
     );
     let run = repo.run_env(&["verify", &source], &env(&docker));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = repo.run_env(
-        &[
-            "verify",
-            &lint,
-            "--identity",
-            RELEASE,
-            "--issuer",
-            ACTIONS,
-            "--trusted-root",
-            &root,
-        ],
-        &env(&docker),
-    );
+    let run = verify(&lint, "--identity", RELEASE);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.stderr.contains(&format!("{lint} is not signed")),
@@ -769,18 +767,10 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
         run.stderr
     );
     // A tag is resolved to the digest it names.
-    let run = repo.run_env(
-        &[
-            "verify",
-            &registry.oci("team/secrets:1"),
-            "--identity-regex",
-            "https://github.com/org/.*",
-            "--issuer",
-            ACTIONS,
-            "--trusted-root",
-            &root,
-        ],
-        &env(&docker),
+    let run = verify(
+        &registry.oci("team/secrets:1"),
+        "--identity-regex",
+        "https://github.com/org/.*",
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains(&digest), "{}", run.stdout);
@@ -790,9 +780,7 @@ fn keyless_signatures_are_read_from_referrers_and_checked_against_the_trusted_ro
     registry.stop();
     let run = check(&repo);
     assert_eq!(run.code, 1, "warm, registry stopped: {}", run.stderr);
-    let cold = repo_with_secret(&source);
-    std::fs::copy(&pki.root, cold.path().join("trusted_root.json")).expect("root");
-    cold.write("portcullis.toml", policy(&source));
+    let cold = keyless_repo(&pki, &source);
     let run = check(&cold);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
@@ -931,12 +919,8 @@ fn a_message_signature_counts_and_an_attestation_or_a_misrecorded_entry_does_not
     let mut referrers = Vec::new();
     // A fresh repository (a cold cache) each time: nothing is pulled yet
     // when the signatures are checked.
-    let check = || {
-        let repo = repo_with_secret(&source);
-        std::fs::copy(&pki.root, repo.path().join("trusted_root.json")).expect("root");
-        repo.write("portcullis.toml", policy(&source));
-        repo.run_env(&["check", ".", "--format", "json"], &env(&docker))
-    };
+    let check =
+        || keyless_repo(&pki, &source).run_env(&["check", ".", "--format", "json"], &env(&docker));
 
     // The release workflow's provenance of this very digest: an
     // attestation, not a signature.

@@ -33,10 +33,9 @@ use serde::Deserialize;
 pub use trust::TrustedRoot;
 use trust::{RawBytes, RawChain, base64};
 
-/// The media type of a Sigstore bundle (0.3), as a layer and as an
-/// artifact type.
-pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
-/// What every version's media type starts with.
+/// What the media type of a Sigstore bundle starts with, as a layer and as
+/// an artifact type, in every version (`…bundle.v0.3+json`,
+/// `…bundle+json;version=0.2`).
 pub const BUNDLE_MEDIA_PREFIX: &str = "application/vnd.dev.sigstore.bundle";
 /// The largest bundle read.
 pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
