@@ -215,10 +215,9 @@ pub fn pull(r: &OciRef, cache: Option<&Path>, kind: Option<Kind>) -> Result<Pull
             cached: true,
         });
     }
-    let (auth, from) = auth_for(r)?;
-    let describe = |e| describe(r, e, &from);
-    let (digest, manifest, content, layer, kind) = run(r, async |client, image| {
-        let bytes = read_manifest(client, image, &auth, &[MANIFEST], r, describe).await?;
+    let (digest, manifest, content, layer, kind) = run(r, async |client, image, access| {
+        let (auth, describe) = (&access.auth, |e| access.describe(e));
+        let bytes = read_manifest(client, image, auth, &[MANIFEST], r, describe).await?;
         let digest = format!("sha256:{}", sha256_hex(&bytes));
         if let Some(pinned) = &r.digest
             && *pinned != digest
@@ -321,11 +320,10 @@ fn push(r: &OciRef, content: &[u8], title: &str, kind: Kind) -> Result<String, S
     };
     let bytes = serde_json::to_vec(&manifest).map_err(|e| e.to_string())?;
     let digest = format!("sha256:{}", sha256_hex(&bytes));
-    let (auth, from) = auth_for(r)?;
-    let describe = |e| describe(r, e, &from);
-    run(r, async |client, image| {
+    run(r, async |client, image, access| {
+        let (auth, describe) = (&access.auth, |e| access.describe(e));
         client
-            .auth(image, &auth, RegistryOperation::Push)
+            .auth(image, auth, RegistryOperation::Push)
             .await
             .map_err(describe)?;
         for (blob, d) in [
@@ -411,13 +409,12 @@ fn only_layer(r: &OciRef, bytes: &[u8], kind: Option<Kind>) -> Result<(Descripto
 /// The manifest `r` names (by tag or digest), as the registry sends it,
 /// checked against `r`'s digest when it has one.
 pub(crate) fn fetch_manifest(r: &OciRef) -> Result<Vec<u8>, String> {
-    let (auth, from) = auth_for(r)?;
-    let describe = |e| describe(r, e, &from);
-    run(r, async |client, image| {
+    run(r, async |client, image, access| {
+        let (auth, describe) = (&access.auth, |e| access.describe(e));
         let bytes = read_manifest(
             client,
             image,
-            &auth,
+            auth,
             &[MANIFEST, DOCKER_MANIFEST],
             r,
             describe,
@@ -429,17 +426,12 @@ pub(crate) fn fetch_manifest(r: &OciRef) -> Result<Vec<u8>, String> {
 /// The blob `digest` of `r`'s repository, at most `size` bytes, checked
 /// against its digest.
 pub(crate) fn fetch_blob(r: &OciRef, digest: &str, size: usize) -> Result<Vec<u8>, String> {
-    let (auth, from) = auth_for(r)?;
-    let describe = |e| describe(r, e, &from);
-    run(r, async |client, image| {
-        client
-            .store_auth_if_needed(image.resolve_registry(), &auth)
-            .await;
+    run(r, async |client, image, access| {
         let bytes = read_blob(client, image, digest, size)
             .await
             .map_err(|e| match e {
                 None => format!("{r}: {digest} is over {size} bytes"),
-                Some(e) => describe(e),
+                Some(e) => access.describe(e),
             })?;
         if format!("sha256:{}", sha256_hex(&bytes)) != digest {
             return Err(format!("{r}: digest mismatch for {digest}"));
@@ -460,12 +452,8 @@ pub(crate) const MAX_REFERRERS: usize = 64;
 /// bundles are read first (cosign lists its own under the empty type);
 /// one that cannot be read is one fewer candidate.
 pub(crate) fn fetch_bundles(r: &OciRef, max_bundle: usize) -> Result<Vec<Vec<u8>>, String> {
-    let (auth, from) = auth_for(r)?;
-    let describe = |e| describe(r, e, &from);
-    run(r, async |client, image| {
-        client
-            .store_auth_if_needed(image.resolve_registry(), &auth)
-            .await;
+    run(r, async |client, image, access| {
+        let (auth, describe) = (&access.auth, |e| access.describe(e));
         let index = client.pull_referrers(image, None).await.map_err(describe)?;
         let mut listed = index.manifests;
         listed.sort_by_key(|m| {
@@ -482,7 +470,7 @@ pub(crate) fn fetch_bundles(r: &OciRef, max_bundle: usize) -> Result<Vec<Vec<u8>
             let Ok(bytes) = read_manifest(
                 client,
                 &one.client_ref(),
-                &auth,
+                auth,
                 &[MANIFEST],
                 &one,
                 &describe,
@@ -553,17 +541,34 @@ async fn read_blob(
     }
 }
 
-/// The credentials for `r`'s registry and where they came from.
-fn auth_for(r: &OciRef) -> Result<(oci_client::secrets::RegistryAuth, String), String> {
-    auth::for_registry(&r.registry).map_err(|e| format!("{r}: credentials: {e}"))
+/// The credentials a client uses for one source, where they came from,
+/// and how its errors are told.
+struct Access {
+    r: OciRef,
+    auth: oci_client::secrets::RegistryAuth,
+    /// Where the credentials came from.
+    from: String,
 }
 
-/// Run `op` with a client for `r`'s registry, on a runtime of its own,
-/// within [`DEADLINE`].
+impl Access {
+    fn describe(&self, e: oci_client::errors::OciDistributionError) -> String {
+        describe(&self.r, e, &self.from)
+    }
+}
+
+/// Run `op` with a client for `r`'s registry, holding the credentials for
+/// it, on a runtime of its own, within [`DEADLINE`].
 fn run<T>(
     r: &OciRef,
-    op: impl AsyncFnOnce(&Client, &oci_client::Reference) -> Result<T, String>,
+    op: impl AsyncFnOnce(&Client, &oci_client::Reference, &Access) -> Result<T, String>,
 ) -> Result<T, String> {
+    let (auth, from) =
+        auth::for_registry(&r.registry).map_err(|e| format!("{r}: credentials: {e}"))?;
+    let access = Access {
+        r: r.clone(),
+        auth,
+        from,
+    };
     // reqwest's TLS asks for the process's provider; ring is the one the
     // metrics client already links. Installed once; a second call fails
     // harmlessly.
@@ -589,7 +594,10 @@ fn run<T>(
     let client = Client::new(config);
     let image = r.client_ref();
     runtime.block_on(async {
-        match tokio::time::timeout(DEADLINE, op(&client, &image)).await {
+        client
+            .store_auth_if_needed(image.resolve_registry(), &access.auth)
+            .await;
+        match tokio::time::timeout(DEADLINE, op(&client, &image, &access)).await {
             Ok(result) => result,
             Err(_) => Err(format!(
                 "{r}: the registry did not finish in {} s",
