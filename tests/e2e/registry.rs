@@ -799,38 +799,54 @@ fn tags_are_taken_only_when_allowed_and_a_lock_pins_them() {
     );
 }
 
+/// openssl with `args`: its output, or the test fails with its error.
+pub(crate) fn openssl(args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl (scripts/test-tools installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+pub(crate) fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// `message` signed with `key` (ECDSA, SHA-256) by openssl, through a
+/// file in `dir`.
+pub(crate) fn sign(dir: &Path, key: &Path, message: &[u8]) -> Vec<u8> {
+    let file = dir.join("message");
+    std::fs::write(&file, message).expect("message");
+    openssl(&["dgst", "-sha256", "-sign", path(key), path(&file)])
+}
+
 /// A key pair made by openssl as cosign's are (ECDSA P-256): the private
 /// key (PEM) and the public key (PEM `PUBLIC KEY`, as `cosign.pub`).
 pub(crate) fn key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let private = dir.join(format!("{name}.key"));
     let public = dir.join(format!("{name}.pub"));
-    for args in [
-        vec![
-            "ecparam",
-            "-genkey",
-            "-name",
-            "prime256v1",
-            "-noout",
-            "-out",
-        ],
-        vec!["ec", "-pubout", "-in"],
-    ] {
-        let mut c = Command::new("openssl");
-        c.args(&args);
-        if args[0] == "ecparam" {
-            c.arg(&private);
-        } else {
-            c.arg(&private).arg("-out").arg(&public);
-        }
-        let out = c
-            .output()
-            .expect("openssl (scripts/test-tools installs it)");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    openssl(&[
+        "ecparam",
+        "-genkey",
+        "-name",
+        "prime256v1",
+        "-noout",
+        "-out",
+        path(&private),
+    ]);
+    openssl(&[
+        "ec",
+        "-pubout",
+        "-in",
+        path(&private),
+        "-out",
+        path(&public),
+    ]);
     (private, public)
 }
 
@@ -844,20 +860,11 @@ fn cosign_sign(registry: &Registry, repo: &str, digest: &str, names: &str, key: 
         registry.host
     );
     let work = tempfile::tempdir().expect("tempdir");
-    let file = work.path().join("payload.json");
-    std::fs::write(&file, &payload).expect("payload");
-    let out = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign"])
-        .arg(key)
-        .arg(&file)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let signature = base64::engine::general_purpose::STANDARD.encode(&out.stdout);
+    let signature = base64::engine::general_purpose::STANDARD.encode(sign(
+        work.path(),
+        key,
+        payload.as_bytes(),
+    ));
     let payload_digest = format!(
         "sha256:{}",
         portcullis::digest::sha256_hex(payload.as_bytes())

@@ -9,7 +9,6 @@
 //! trusted root, signing as Fulcio, Rekor and the CT log do.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use base64::Engine;
 
@@ -17,8 +16,8 @@ use portcullis::oci::keyless::x509::{Der, encode as der};
 
 use crate::common::Repo;
 use crate::registry::{
-    Registry, env, key_pair, no_docker_config, pinned, plugin_file, put_manifest, repo_with_secret,
-    upload_blob,
+    Registry, env, key_pair, no_docker_config, openssl, path, pinned, plugin_file, put_manifest,
+    repo_with_secret, sign, upload_blob,
 };
 
 const ACTIONS: &str = "https://token.actions.githubusercontent.com";
@@ -34,23 +33,6 @@ const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn openssl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl (scripts/test-tools installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 /// A Sigstore of its own: a root and an intermediate certificate
@@ -92,120 +74,69 @@ impl Pki {
              [inter]\nbasicConstraints = critical,CA:TRUE,pathlen:0\nkeyUsage = critical,keyCertSign,cRLSign\nextendedKeyUsage = codeSigning\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
         )
         .expect("ext");
-        for (name, curve) in [
-            ("root", "secp384r1"),
-            ("inter", "secp384r1"),
-            ("log", "prime256v1"),
-            ("ct", "prime256v1"),
-        ] {
-            openssl(&[
-                "ecparam",
-                "-genkey",
-                "-name",
-                curve,
-                "-noout",
-                "-out",
-                path(&f(&format!("{name}.key"))),
-            ]);
-        }
         for (name, subject) in [
             ("root", "/O=test/CN=test-root"),
             ("inter", "/O=test/CN=test-intermediate"),
         ] {
+            let (key, csr) = (f(&format!("{name}.key")), f(&format!("{name}.csr")));
+            key_and_request(&key, "secp384r1", subject, &csr);
+        }
+        for name in ["log", "ct"] {
+            let key = f(&format!("{name}.key"));
             openssl(&[
-                "req",
-                "-new",
-                "-key",
-                path(&f(&format!("{name}.key"))),
-                "-subj",
-                subject,
+                "ecparam",
+                "-genkey",
+                "-name",
+                "prime256v1",
+                "-noout",
                 "-out",
-                path(&f(&format!("{name}.csr"))),
+                path(&key),
             ]);
         }
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            path(&f("root.csr")),
-            "-signkey",
-            path(&f("root.key")),
-            "-days",
-            "3650",
-            "-set_serial",
+        let (ext, root_key) = (f("ext.cnf"), f("root.key"));
+        issue(
+            &f("root.csr"),
+            &["-signkey", path(&root_key)],
             "1",
-            "-extfile",
-            path(&f("ext.cnf")),
-            "-extensions",
-            "root",
-            "-out",
-            path(&f("root.pem")),
-        ]);
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            path(&f("inter.csr")),
-            "-CA",
-            path(&f("root.pem")),
-            "-CAkey",
-            path(&f("root.key")),
-            "-days",
             "3650",
-            "-set_serial",
+            (&ext, "root"),
+            &f("root.pem"),
+        );
+        let root_pem = f("root.pem");
+        issue(
+            &f("inter.csr"),
+            &["-CA", path(&root_pem), "-CAkey", path(&root_key)],
             "2",
-            "-extfile",
-            path(&f("ext.cnf")),
-            "-extensions",
-            "inter",
-            "-out",
-            path(&f("inter.pem")),
-        ]);
+            "3650",
+            (&ext, "inter"),
+            &f("inter.pem"),
+        );
         let der = |pem: &str| openssl(&["x509", "-in", path(&f(pem)), "-outform", "DER"]);
-        let log_spki = openssl(&[
-            "ec",
-            "-in",
-            path(&f("log.key")),
-            "-pubout",
-            "-outform",
-            "DER",
-        ]);
-        let log_id = ring::digest::digest(&ring::digest::SHA256, &log_spki)
-            .as_ref()
-            .to_vec();
-        let ct_spki = openssl(&[
-            "ec",
-            "-in",
-            path(&f("ct.key")),
-            "-pubout",
-            "-outform",
-            "DER",
-        ]);
-        let ct_id = ring::digest::digest(&ring::digest::SHA256, &ct_spki)
-            .as_ref()
-            .to_vec();
+        // A log (Rekor's or the CT log's): its id (the SHA-256 of its
+        // public key) and its trusted-root entry.
+        let log = |key: &str, url: &str| {
+            let spki = openssl(&["ec", "-in", path(&f(key)), "-pubout", "-outform", "DER"]);
+            let id = ring::digest::digest(&ring::digest::SHA256, &spki)
+                .as_ref()
+                .to_vec();
+            let entry = serde_json::json!({
+                "baseUrl": url,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": b64(&spki),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": { "start": "2020-01-01T00:00:00Z" }
+                },
+                "logId": { "keyId": b64(&id) }
+            });
+            (id, entry)
+        };
+        let (log_id, tlog) = log("log.key", "https://rekor.test");
+        let (ct_id, ctlog) = log("ct.key", "https://ctfe.test");
         let root = serde_json::json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            "tlogs": [{
-                "baseUrl": "https://rekor.test",
-                "hashAlgorithm": "SHA2_256",
-                "publicKey": {
-                    "rawBytes": b64(&log_spki),
-                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                    "validFor": { "start": "2020-01-01T00:00:00Z" }
-                },
-                "logId": { "keyId": b64(&log_id) }
-            }],
-            "ctlogs": [{
-                "baseUrl": "https://ctfe.test",
-                "hashAlgorithm": "SHA2_256",
-                "publicKey": {
-                    "rawBytes": b64(&ct_spki),
-                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                    "validFor": { "start": "2020-01-01T00:00:00Z" }
-                },
-                "logId": { "keyId": b64(&ct_id) }
-            }],
+            "tlogs": [tlog],
+            "ctlogs": [ctlog],
             "certificateAuthorities": [{
                 "subject": { "organization": "test", "commonName": "test" },
                 "uri": "https://fulcio.test",
@@ -322,47 +253,16 @@ impl Pki {
             ),
         )
         .expect("cnf");
-        openssl(&[
-            "ecparam",
-            "-genkey",
-            "-name",
-            "prime256v1",
-            "-noout",
-            "-out",
-            path(&f("key")),
-        ]);
-        openssl(&[
-            "req",
-            "-new",
-            "-key",
-            path(&f("key")),
-            "-subj",
-            "/O=sigstore.dev",
-            "-out",
-            path(&f("csr")),
-        ]);
-        let inter = self.dir.join("inter.pem");
-        let inter_key = self.dir.join("inter.key");
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            path(&f("csr")),
-            "-CA",
-            path(&inter),
-            "-CAkey",
-            path(&inter_key),
-            "-days",
-            "1",
-            "-set_serial",
+        key_and_request(&f("key"), "prime256v1", "/O=sigstore.dev", &f("csr"));
+        let (inter, inter_key) = (self.dir.join("inter.pem"), self.dir.join("inter.key"));
+        issue(
+            &f("csr"),
+            &["-CA", path(&inter), "-CAkey", path(&inter_key)],
             "3",
-            "-extfile",
-            path(&f("cnf")),
-            "-extensions",
-            "leaf",
-            "-out",
-            path(&f("pem")),
-        ]);
+            "1",
+            (&f("cnf"), "leaf"),
+            &f("pem"),
+        );
         Leaf {
             key: f("key"),
             der: openssl(&["x509", "-in", path(&f("pem")), "-outform", "DER"]),
@@ -393,16 +293,7 @@ impl Pki {
     fn bundle_with(&self, leaf: &Leaf, what: Signing<'_>, logged: &Leaf) -> Vec<u8> {
         let (kind, body, content) = match what {
             Signing::Statement { digest, predicate } => {
-                let hex = digest.strip_prefix("sha256:").expect("digest");
-                let statement = format!(
-                    r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"plugin","digest":{{"sha256":"{hex}"}}}}],"predicateType":"{predicate}","predicate":{{}}}}"#
-                );
-                let pae = format!(
-                    "DSSEv1 {} {IN_TOTO} {} {statement}",
-                    IN_TOTO.len(),
-                    statement.len()
-                );
-                let sig = self.sign(&leaf.key, pae.as_bytes());
+                let (statement, sig) = signed_statement(&self.dir, &leaf.key, digest, predicate);
                 let body = serde_json::json!({
                     "apiVersion": "0.0.1",
                     "kind": "dsse",
@@ -491,6 +382,48 @@ impl Pki {
     }
 }
 
+/// A new ECDSA key on `curve` at `key`, and a certificate request for
+/// `subject` at `csr`.
+fn key_and_request(key: &Path, curve: &str, subject: &str, csr: &Path) {
+    openssl(&[
+        "ecparam",
+        "-genkey",
+        "-name",
+        curve,
+        "-noout",
+        "-out",
+        path(key),
+    ]);
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        path(key),
+        "-subj",
+        subject,
+        "-out",
+        path(csr),
+    ]);
+}
+
+/// The certificate `out` for the request `csr`, signed as `signer` says
+/// (openssl's `-signkey KEY`, or `-CA PEM -CAkey KEY`), with `serial`, for
+/// `days`, with the extensions of a section of a config file.
+fn issue(csr: &Path, signer: &[&str], serial: &str, days: &str, ext: (&Path, &str), out: &Path) {
+    let mut args = vec!["x509", "-req", "-in", path(csr)];
+    args.extend(signer);
+    args.extend([
+        "-days",
+        days,
+        "-set_serial",
+        serial,
+        "-extfile",
+        path(ext.0),
+    ]);
+    args.extend(["-extensions", ext.1, "-out", path(out)]);
+    openssl(&args);
+}
+
 /// The DER inside a PEM block.
 fn pem_body(pem: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(pem);
@@ -500,19 +433,12 @@ fn pem_body(pem: &[u8]) -> Vec<u8> {
         .expect("pem")
 }
 
-/// `message` signed with `key` (ECDSA, SHA-256), by openssl.
-fn sign(dir: &Path, key: &Path, message: &[u8]) -> Vec<u8> {
-    let file = dir.join("message");
-    std::fs::write(&file, message).expect("message");
-    openssl(&["dgst", "-sha256", "-sign", path(key), path(&file)])
-}
-
-/// The DSSE envelope of cosign's signature statement naming `digest`,
-/// signed with `key`: (payload, signature).
-fn signed_statement(dir: &Path, key: &Path, digest: &str) -> (String, Vec<u8>) {
+/// An in-toto statement of `predicate` naming `digest`, and `key`'s
+/// signature of its DSSE envelope: (payload, signature).
+fn signed_statement(dir: &Path, key: &Path, digest: &str, predicate: &str) -> (String, Vec<u8>) {
     let hex = digest.strip_prefix("sha256:").expect("digest");
     let statement = format!(
-        r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"plugin","digest":{{"sha256":"{hex}"}}}}],"predicateType":"{SIGN}","predicate":{{}}}}"#
+        r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"plugin","digest":{{"sha256":"{hex}"}}}}],"predicateType":"{predicate}","predicate":{{}}}}"#
     );
     let pae = format!(
         "DSSEv1 {} {IN_TOTO} {} {statement}",
@@ -526,7 +452,7 @@ fn signed_statement(dir: &Path, key: &Path, digest: &str) -> (String, Vec<u8>) {
 /// The bundle `cosign sign --key` attaches from cosign 3 on: the
 /// envelope, with a public key hint where a certificate would be.
 fn keyed_bundle(dir: &Path, key: &Path, digest: &str) -> Vec<u8> {
-    let (statement, sig) = signed_statement(dir, key, digest);
+    let (statement, sig) = signed_statement(dir, key, digest, SIGN);
     serde_json::json!({
         "mediaType": BUNDLE,
         "verificationMaterial": { "publicKey": { "hint": "" }, "tlogEntries": [] },
