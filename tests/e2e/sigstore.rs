@@ -81,18 +81,9 @@ impl Pki {
             let (key, csr) = (f(&format!("{name}.key")), f(&format!("{name}.csr")));
             key_and_request(&key, "secp384r1", subject, &csr);
         }
-        for name in ["log", "ct"] {
-            let key = f(&format!("{name}.key"));
-            openssl(&[
-                "ecparam",
-                "-genkey",
-                "-name",
-                "prime256v1",
-                "-noout",
-                "-out",
-                path(&key),
-            ]);
-        }
+        // The logs' keys are P-256, as cosign's are.
+        key_pair(dir, "log");
+        key_pair(dir, "ct");
         let (ext, root_key) = (f("ext.cnf"), f("root.key"));
         issue(
             &f("root.csr"),
